@@ -1,0 +1,32 @@
+# A thin veneer over npm scripts and scripts/*.sh (STYLE.md): no logic here.
+.PHONY: help install build db db-stop demo test bench ci clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## npm ci from the committed lockfile
+
+build: install ## bundle the jobs into dist/
+	npm run build --silent
+
+db: build ## start (creating if needed) and migrate the local database under .state/pg
+	scripts/local-db.sh start
+
+db-stop: ## stop the local database
+	scripts/local-db.sh stop
+
+demo: build ## load the sample data into the local database, score it, show the result
+	scripts/demo.sh
+
+test: install ## type-check, then every test against a throwaway PostgreSQL
+	scripts/test.sh
+
+bench: build ## benchmarks; numbers go to bench/RESULTS.md
+	scripts/bench.sh
+
+clean: ## remove build output (keeps the local database)
+	rm -rf dist coverage

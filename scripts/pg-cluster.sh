@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A PostgreSQL cluster in a folder of our own, listening only on a unix socket
+# in DIR/run: the project's local default database and the test suite's
+# throwaway one. Usage: pg-cluster.sh start|stop|status|url DIR [--fast]
+set -euo pipefail
+cmd=${1:-}; dir=${2:-}; fast=${3:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|status DIR [--fast]" >&2; exit 64; }
+
+find_bindir() {
+  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
+  done
+  if command -v pg_ctl >/dev/null && command -v initdb >/dev/null; then dirname "$(command -v pg_ctl)"; return; fi
+  return 1
+}
+bindir=$(find_bindir) || {
+  cat >&2 <<MSG
+PostgreSQL server binaries (initdb, pg_ctl) were not found.
+Install them, then run this again:
+  sudo apt-get install -y postgresql        # Debian/Ubuntu
+or point PG_BINDIR at the folder that holds initdb and pg_ctl.
+MSG
+  exit 69
+}
+
+# As root, PostgreSQL refuses to run: run it as the postgres user, which owns the folder.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+data="$dir/data"; run="$dir/run"; log="$dir/server.log"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+
+case "$cmd" in
+  start)
+    if [ ! -f "$data/PG_VERSION" ]; then
+      as_pg mkdir -p "$run"
+      as_pg "$bindir/initdb" --no-sync -A trust -U postgres -E UTF8 --locale=C -D "$data" >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 69; }
+    fi
+    as_pg mkdir -p "$run"
+    if as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then exit 0; fi
+    opts="-c listen_addresses='' -k $run -c max_connections=100"
+    if [ "$fast" = "--fast" ]; then
+      opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "$opts" start >/dev/null \
+      || { echo "PostgreSQL did not start; its log follows ($log):" >&2; tail -20 "$log" >&2; exit 69; }
+    ;;
+  stop)
+    if [ -f "$data/PG_VERSION" ]; then as_pg "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi
+    ;;
+  status)
+    as_pg "$bindir/pg_ctl" -D "$data" status
+    ;;
+  *) echo "unknown command $cmd" >&2; exit 64 ;;
+esac

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# make test: type-check, build (integration tests run bin/* as processes), then
+# every Jest test against the throwaway PostgreSQL that Jest's globalSetup
+# starts and its globalTeardown stops. Ends with a plain "N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+npm run --silent typecheck || { echo "0 passed, 1 failed"; echo "type-check failed" >&2; exit 1; }
+npm run --silent build || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning' \
+  node node_modules/jest/bin/jest.js --json --outputFile="$out/results.json" "$@"
+status=$?
+if [ -f "$out/results.json" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const failedSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests + failedSuites} failed, ${r.numPendingTests} skipped`);
+  ' "$out/results.json"
+else
+  echo "0 passed, 1 failed"
+fi
+exit $status

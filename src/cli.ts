@@ -1,0 +1,16 @@
+import { main, type JobDefinition } from './runtime/runner.js';
+
+/** bin/<job> runs `node dist/cli.js <job> …`; each job module is loaded only when asked for. */
+const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
+  'score-campaigns': async () => (await import('./jobs/score-campaigns.js')).scoreCampaignsJob as JobDefinition<never>,
+  migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const load = name === undefined ? undefined : JOBS[name];
+if (!load) {
+  process.stderr.write(`usage: node dist/cli.js <job> [options]; jobs: ${Object.keys(JOBS).join(', ')}\n`);
+  process.exitCode = 64;
+} else {
+  main(await load(), rest);
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isTimeZone } from '../core/dates.js';
+
+/** Every setting of shared/spec/operations.md, checked and frozen. */
+export interface AppConfig {
+  /** PostgreSQL URL; undefined = let libpq-style PG* variables decide. */
+  databaseUrl: string | undefined;
+  /** Where databaseUrl came from, for messages: a flag/env value, the PG* variables, or the project's local database. */
+  databaseSource: 'DATABASE_URL' | 'PG*' | 'local';
+  /** Read-only role URL for status-server. */
+  databaseUrlReadonly: string | undefined;
+  /** `file:///abs/path` or `s3://bucket/prefix`. */
+  blobUrl: string;
+  /** Sentry DSN; undefined = error reporting off. */
+  sentryDsn: string | undefined;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  logFormat: 'json' | 'pretty';
+  /** IANA zone whose "yesterday" is the default scoring date; default UTC. */
+  timezone: string;
+  fbAccessToken: string | undefined;
+  /** Parsed FB_AD_ACCOUNTS: `act_<id>` with an optional client id. */
+  fbAdAccounts: { accountId: string; clientId: string | null }[];
+  fbGraphUrl: string;
+  fbApiVersion: string;
+  /** `ses`, or `outbox:<dir>` to write .eml files. */
+  mailTransport: string;
+  alertFrom: string | undefined;
+  alertTo: string[];
+  statusHost: string;
+  statusPort: number;
+  statusToken: string | undefined;
+  /** Every secret value in force, for redaction. */
+  secrets: string[];
+}
+
+/** Settings a job can require to be present. */
+export type RequiredSetting = 'FB_ACCESS_TOKEN' | 'FB_AD_ACCOUNTS' | 'ALERT_FROM' | 'DATABASE_URL_READONLY' | 'STATUS_TOKEN';
+
+const SECRET_NAMES = ['DATABASE_URL', 'DATABASE_URL_READONLY', 'SENTRY_DSN', 'FB_ACCESS_TOKEN', 'STATUS_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'PGPASSWORD'] as const;
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+export type ConfigLoad = { ok: true; config: Readonly<AppConfig> } | { ok: false; problems: string[]; secrets: string[] };
+
+export interface LoadConfigOptions {
+  /** Values given as flags; they win over the environment. */
+  overrides?: Partial<Record<string, string | undefined>>;
+  require?: readonly RequiredSetting[];
+  /** The project's local state folder (local database socket, blobs, outbox). */
+  stateDir: string;
+}
+
+/** The URL of the project's local database cluster (scripts/local-db.sh). */
+export function localDatabaseUrl(stateDir: string): string {
+  return `postgresql://postgres@/leadsmart?host=${encodeURIComponent(join(stateDir, 'pg', 'run'))}`;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): ConfigLoad {
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  const raw = (name: string): string | undefined => {
+    const flag = options.overrides?.[name];
+    if (flag !== undefined) return flag;
+    const direct = env[name];
+    const fileVar = env[`${name}_FILE`];
+    if ((SECRET_NAMES as readonly string[]).includes(name) && fileVar !== undefined && fileVar !== '') {
+      if (direct !== undefined && direct !== '') {
+        problems.push(`${name} and ${name}_FILE are both set: keep one`);
+        return direct;
+      }
+      try {
+        return readFileSync(fileVar, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push(`${name}_FILE=${fileVar}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`);
+        return undefined;
+      }
+    }
+    return direct === '' ? undefined : direct;
+  };
+  for (const name of SECRET_NAMES) {
+    const v = raw(name);
+    if (v) secrets.push(v);
+  }
+
+  const dbUrl = raw('DATABASE_URL');
+  let databaseSource: AppConfig['databaseSource'] = 'DATABASE_URL';
+  let databaseUrl: string | undefined = dbUrl;
+  if (dbUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(dbUrl)) problems.push('DATABASE_URL: expected postgresql://user:password@host:port/database');
+  } else if (env.PGHOST || env.PGDATABASE || env.PGSERVICE) {
+    databaseSource = 'PG*';
+  } else {
+    databaseSource = 'local';
+    databaseUrl = localDatabaseUrl(options.stateDir);
+  }
+  const dbUrlRo = raw('DATABASE_URL_READONLY');
+  if (dbUrlRo !== undefined && !/^postgres(ql)?:\/\//.test(dbUrlRo)) problems.push('DATABASE_URL_READONLY: expected postgresql://user:password@host:port/database');
+
+  const blobUrl = raw('BLOB_URL') ?? `file://${join(options.stateDir, 'blobs')}`;
+  if (!/^file:\/\/\/./.test(blobUrl) && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(blobUrl)) {
+    problems.push(`BLOB_URL=${blobUrl}: expected file:///absolute/path or s3://bucket/prefix`);
+  }
+
+  const sentryDsn = raw('SENTRY_DSN');
+  if (sentryDsn !== undefined && !/^https?:\/\/[^@\s]+@[^/\s]+\/\S+$/.test(sentryDsn)) {
+    problems.push('SENTRY_DSN: expected https://<key>@<host>/<project> (unset it to turn error reporting off)');
+  }
+
+  const logLevel = (raw('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: expected error, warn, info or debug`);
+  const logFormatDefault = process.stderr.isTTY ? 'pretty' : 'json';
+  const logFormat = (raw('LOG_FORMAT') ?? logFormatDefault).toLowerCase();
+  if (!['json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT=${logFormat}: expected json or pretty`);
+
+  const timezone = raw('SCORING_TIMEZONE') ?? 'UTC';
+  if (!isTimeZone(timezone)) problems.push(`SCORING_TIMEZONE=${timezone}: not an IANA time zone (for example UTC or Europe/Berlin)`);
+
+  const fbAccounts: AppConfig['fbAdAccounts'] = [];
+  const accountsRaw = raw('FB_AD_ACCOUNTS');
+  if (accountsRaw !== undefined) {
+    for (const item of accountsRaw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(?:act_)?(\d+)(?:=(\S+))?$/.exec(item);
+      if (!m) problems.push(`FB_AD_ACCOUNTS: "${item}" is not act_<digits> or <digits>, optionally followed by =<client_id>`);
+      else fbAccounts.push({ accountId: `act_${m[1]}`, clientId: m[2] ?? null });
+    }
+  }
+  const fbGraphUrl = (raw('FB_GRAPH_URL') ?? 'https://graph.facebook.com').replace(/\/+$/, '');
+  if (!/^https?:\/\/\S+$/.test(fbGraphUrl)) problems.push(`FB_GRAPH_URL=${fbGraphUrl}: expected an http(s) URL`);
+  const fbApiVersion = raw('FB_API_VERSION') ?? 'v25.0';
+  if (!/^v\d+\.\d+$/.test(fbApiVersion)) problems.push(`FB_API_VERSION=${fbApiVersion}: expected a version like v25.0`);
+
+  const mailTransport = raw('MAIL_TRANSPORT') ?? `outbox:${join(options.stateDir, 'outbox')}`;
+  if (mailTransport !== 'ses' && !/^outbox:.+/.test(mailTransport)) problems.push(`MAIL_TRANSPORT=${mailTransport}: expected ses or outbox:<directory>`);
+  const alertFrom = raw('ALERT_FROM');
+  if (alertFrom !== undefined && !EMAIL.test(alertFrom.replace(/^.*<(.+)>$/, '$1'))) problems.push(`ALERT_FROM=${alertFrom}: not an email address`);
+  const alertTo = (raw('ALERT_TO') ?? '').split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+  for (const a of alertTo) if (!EMAIL.test(a)) problems.push(`ALERT_TO: "${a}" is not an email address`);
+
+  const statusHost = raw('STATUS_HOST') ?? '127.0.0.1';
+  const portText = raw('STATUS_PORT') ?? '8080';
+  const statusPort = Number(portText);
+  if (!/^\d+$/.test(portText) || statusPort > 65535) problems.push(`STATUS_PORT=${portText}: expected a port number 0–65535`);
+  const statusToken = raw('STATUS_TOKEN');
+  if (statusToken !== undefined && statusToken.length < 16) problems.push('STATUS_TOKEN: too short; use at least 16 random characters (for example: openssl rand -hex 24)');
+
+  const present: Record<RequiredSetting, unknown> = {
+    FB_ACCESS_TOKEN: raw('FB_ACCESS_TOKEN'),
+    FB_AD_ACCOUNTS: accountsRaw,
+    ALERT_FROM: alertFrom,
+    DATABASE_URL_READONLY: dbUrlRo,
+    STATUS_TOKEN: statusToken,
+  };
+  for (const name of options.require ?? []) {
+    if (present[name] === undefined) problems.push(`${name} is not set: this job needs it (see the README, Configuration; secrets can be given as ${name}_FILE)`);
+  }
+
+  if (problems.length > 0) return { ok: false, problems, secrets };
+  const pgPassword = databaseUrl ? safePassword(databaseUrl) : undefined;
+  if (pgPassword) secrets.push(pgPassword);
+  return {
+    ok: true,
+    config: Object.freeze({
+      databaseUrl,
+      databaseSource,
+      databaseUrlReadonly: dbUrlRo,
+      blobUrl,
+      sentryDsn,
+      logLevel: logLevel as AppConfig['logLevel'],
+      logFormat: logFormat as AppConfig['logFormat'],
+      timezone,
+      fbAccessToken: raw('FB_ACCESS_TOKEN'),
+      fbAdAccounts: fbAccounts,
+      fbGraphUrl,
+      fbApiVersion,
+      mailTransport,
+      alertFrom,
+      alertTo,
+      statusHost,
+      statusPort,
+      statusToken,
+      secrets,
+    }),
+  };
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}

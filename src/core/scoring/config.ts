@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { compare, fromNumber, type Rational } from '../rational.js';
+
+/** The five scored dimensions, in the order scoring.md lists them. */
+export const DIMENSIONS = ['cost_efficiency', 'lead_quality', 'volume', 'trend', 'engagement'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/**
+ * The scoring configuration as written in a `--config` JSON file (snake_case,
+ * plain numbers). Every key is optional in a file: missing keys keep the
+ * defaults of scoring.md. This normalized, complete form is what is hashed
+ * into the configuration identity and stored with every score.
+ */
+export interface ScoringConfigFile {
+  /** Default target cost per qualified lead `T`, in account currency; clients may override. */
+  target_cpql: number;
+  /** Lead statuses that count as qualified, compared case-insensitively. */
+  qualified_statuses: string[];
+  /**
+   * Per dimension: the maximum points and the curve breakpoints `[x, points]`.
+   * For cost_efficiency, x is a multiple of `T` (0.5 means half the target).
+   */
+  dimensions: Record<Dimension, { max: number; breakpoints: [number, number][] }>;
+  /** Trend points when there is not enough history (either period has no spend). */
+  trend_neutral_points: number;
+  /** Trend points when prior efficiency was 0 and recent efficiency is above 0. */
+  trend_from_zero_points: number;
+  /** Lowest total (inclusive) for each recommendation, 0–100. */
+  thresholds: { increase_budget: number; continue_optimize: number; test_changes: number; reduce_budget: number };
+  /** A campaign is new when younger than max_age_days or with fewer than min_data_days metric rows in the window. */
+  new_campaign: { max_age_days: number; min_data_days: number };
+  /** Data-quality flag limits. high_cpl in currency, high_ctr a fraction, overspend a multiple of daily budget, score_jump in points. */
+  flags: { high_cpl: number; high_ctr: number; overspend_factor: number; score_jump: number };
+  /** Run-level checks: share of campaigns with missing data, and drop in campaigns scored vs the previous scored date (fractions). */
+  run_checks: { missing_data_share: number; scored_drop_share: number };
+}
+
+export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
+  target_cpql: 100,
+  qualified_statuses: ['qualified', 'converted'],
+  dimensions: {
+    cost_efficiency: { max: 25, breakpoints: [[0.5, 25], [1, 20], [3.5, 0]] },
+    lead_quality: { max: 25, breakpoints: [[0, 0], [0.1, 5], [0.3, 20], [0.5, 25]] },
+    volume: { max: 20, breakpoints: [[0, 0], [5, 6], [20, 14], [50, 20]] },
+    trend: { max: 20, breakpoints: [[-0.5, 0], [0, 10], [0.5, 20]] },
+    engagement: { max: 10, breakpoints: [[0, 0], [0.005, 3], [0.01, 6], [0.02, 10]] },
+  },
+  trend_neutral_points: 10,
+  trend_from_zero_points: 20,
+  thresholds: { increase_budget: 80, continue_optimize: 60, test_changes: 40, reduce_budget: 20 },
+  new_campaign: { max_age_days: 14, min_data_days: 7 },
+  flags: { high_cpl: 1000, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50 },
+  run_checks: { missing_data_share: 0.2, scored_drop_share: 0.3 },
+}) as ScoringConfigFile;
+
+export interface Breakpoint {
+  x: Rational;
+  y: Rational;
+}
+
+/** The configuration in the exact form the scoring core computes with. */
+export interface ScoringConfig {
+  /** Identity of this configuration: `cfg_` + 16 hex digits of the SHA-256 of its canonical JSON. */
+  id: string;
+  /** The complete configuration as stored in `scoring_configs`. */
+  file: ScoringConfigFile;
+  targetCpql: Rational;
+  qualifiedStatuses: string[];
+  curves: Record<Dimension, { max: Rational; breakpoints: Breakpoint[] }>;
+  trendNeutral: Rational;
+  trendFromZero: Rational;
+  thresholds: { increaseBudget: Rational; continueOptimize: Rational; testChanges: Rational; reduceBudget: Rational };
+  newCampaign: { maxAgeDays: number; minDataDays: number };
+  flags: { highCpl: Rational; highCtr: Rational; overspendFactor: Rational; scoreJump: Rational };
+  runChecks: { missingDataShare: Rational; scoredDropShare: Rational };
+}
+
+export type ConfigResult = { ok: true; config: ScoringConfig } | { ok: false; problems: string[] };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges a user's partial file over the defaults; arrays replace. Records unknown keys as problems. */
+function merge(base: unknown, override: unknown, path: string, problems: string[]): unknown {
+  if (override === undefined) return base;
+  if (isPlainObject(base)) {
+    if (!isPlainObject(override)) {
+      problems.push(`${path || 'configuration'}: expected an object`);
+      return base;
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(base)) out[key] = merge(base[key], override[key], path ? `${path}.${key}` : key, problems);
+    for (const key of Object.keys(override)) {
+      if (!(key in base)) problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
+    }
+    return out;
+  }
+  return override;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isPlainObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Builds the effective scoring configuration from an optional partial file
+ * (already parsed JSON). Every problem is collected and returned at once.
+ */
+export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
+  const problems: string[] = [];
+  const file = merge(DEFAULT_SCORING_CONFIG, partial, '', problems) as ScoringConfigFile;
+
+  const num = (path: string, v: unknown, check?: (n: number) => string | null): Rational => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      problems.push(`${path}: expected a number, got ${JSON.stringify(v)}`);
+      return fromNumber(0);
+    }
+    const msg = check?.(v);
+    if (msg) problems.push(`${path}: ${msg}, got ${v}`);
+    return fromNumber(v);
+  };
+  const positive = (n: number): string | null => (n > 0 ? null : 'must be greater than 0');
+  const nonNegative = (n: number): string | null => (n >= 0 ? null : 'must not be negative');
+  const fraction = (n: number): string | null => (n >= 0 && n <= 1 ? null : 'must be between 0 and 1');
+  const wholeDays = (path: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      problems.push(`${path}: expected a whole number of days (0 or more), got ${JSON.stringify(v)}`);
+      return 0;
+    }
+    return v;
+  };
+
+  const curves = {} as ScoringConfig['curves'];
+  for (const dim of DIMENSIONS) {
+    const spec = file.dimensions?.[dim];
+    const path = `dimensions.${dim}`;
+    const max = num(`${path}.max`, spec?.max, positive);
+    const points: Breakpoint[] = [];
+    if (!Array.isArray(spec?.breakpoints) || spec.breakpoints.length < 2) {
+      problems.push(`${path}.breakpoints: expected at least two [x, points] pairs`);
+    } else {
+      spec.breakpoints.forEach((bp, i) => {
+        if (!Array.isArray(bp) || bp.length !== 2) {
+          problems.push(`${path}.breakpoints[${i}]: expected [x, points]`);
+          return;
+        }
+        const x = num(`${path}.breakpoints[${i}][0]`, bp[0]);
+        const y = num(`${path}.breakpoints[${i}][1]`, bp[1], nonNegative);
+        if (compare(y, max) > 0) problems.push(`${path}.breakpoints[${i}]: ${bp[1]} points exceeds the maximum ${spec.max}`);
+        const prev = points[points.length - 1];
+        if (prev && compare(x, prev.x) <= 0) problems.push(`${path}.breakpoints: x values must increase strictly (at index ${i})`);
+        points.push({ x, y });
+      });
+    }
+    curves[dim] = { max, breakpoints: points };
+  }
+
+  const statuses = file.qualified_statuses;
+  if (!Array.isArray(statuses) || statuses.length === 0 || statuses.some((s) => typeof s !== 'string' || s.trim() === '')) {
+    problems.push('qualified_statuses: expected a non-empty list of status names');
+  }
+
+  const trendMax = curves.trend.max;
+  const trendNeutral = num('trend_neutral_points', file.trend_neutral_points, nonNegative);
+  const trendFromZero = num('trend_from_zero_points', file.trend_from_zero_points, nonNegative);
+  if (compare(trendNeutral, trendMax) > 0) problems.push('trend_neutral_points: exceeds dimensions.trend.max');
+  if (compare(trendFromZero, trendMax) > 0) problems.push('trend_from_zero_points: exceeds dimensions.trend.max');
+
+  const t = file.thresholds ?? ({} as ScoringConfigFile['thresholds']);
+  const thresholds = {
+    increaseBudget: num('thresholds.increase_budget', t.increase_budget, nonNegative),
+    continueOptimize: num('thresholds.continue_optimize', t.continue_optimize, nonNegative),
+    testChanges: num('thresholds.test_changes', t.test_changes, nonNegative),
+    reduceBudget: num('thresholds.reduce_budget', t.reduce_budget, nonNegative),
+  };
+  const order = [thresholds.reduceBudget, thresholds.testChanges, thresholds.continueOptimize, thresholds.increaseBudget];
+  if (order.some((v, i) => i > 0 && compare(order[i - 1]!, v) > 0)) {
+    problems.push('thresholds: must satisfy reduce_budget <= test_changes <= continue_optimize <= increase_budget');
+  }
+
+  const f = file.flags ?? ({} as ScoringConfigFile['flags']);
+  const rc = file.run_checks ?? ({} as ScoringConfigFile['run_checks']);
+  const config: ScoringConfig = {
+    id: '',
+    file,
+    targetCpql: num('target_cpql', file.target_cpql, positive),
+    qualifiedStatuses: Array.isArray(statuses) ? statuses.map((s) => String(s).trim().toLowerCase()) : [],
+    curves,
+    trendNeutral,
+    trendFromZero,
+    thresholds,
+    newCampaign: {
+      maxAgeDays: wholeDays('new_campaign.max_age_days', file.new_campaign?.max_age_days),
+      minDataDays: wholeDays('new_campaign.min_data_days', file.new_campaign?.min_data_days),
+    },
+    flags: {
+      highCpl: num('flags.high_cpl', f.high_cpl, positive),
+      highCtr: num('flags.high_ctr', f.high_ctr, fraction),
+      overspendFactor: num('flags.overspend_factor', f.overspend_factor, positive),
+      scoreJump: num('flags.score_jump', f.score_jump, nonNegative),
+    },
+    runChecks: {
+      missingDataShare: num('run_checks.missing_data_share', rc.missing_data_share, fraction),
+      scoredDropShare: num('run_checks.scored_drop_share', rc.scored_drop_share, fraction),
+    },
+  };
+  if (problems.length > 0) return { ok: false, problems };
+  config.id = `cfg_${createHash('sha256').update(canonicalJson(file)).digest('hex').slice(0, 16)}`;
+  return { ok: true, config: Object.freeze(config) };
+}
+
+/** The default configuration of scoring.md. */
+export function defaultScoringConfig(): ScoringConfig {
+  const r = resolveScoringConfig({});
+  if (!r.ok) throw new Error(`default scoring configuration is invalid: ${r.problems.join('; ')}`);
+  return r.config;
+}

@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './curve.js';
+export * from './run-checks.js';
+export * from './score-campaign.js';
+export * from './types.js';

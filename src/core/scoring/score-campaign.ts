@@ -1,0 +1,257 @@
+import { addDays, daysBetween } from '../dates.js';
+import {
+  compare,
+  div,
+  formatHundredths,
+  isZero,
+  mul,
+  rational,
+  roundToHundredths,
+  sub,
+  toNumber,
+  ZERO,
+  type Rational,
+} from '../rational.js';
+import { DIMENSIONS, type Dimension, type ScoringConfig } from './config.js';
+import { curve } from './curve.js';
+import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Recommendation } from './types.js';
+
+/** The 30-day window and the two 7-day trend periods ending on D (scoring.md section 1). */
+export function scoringPeriods(date: string): Record<'window' | 'recent' | 'prior', { from: string; to: string }> {
+  return {
+    window: { from: addDays(date, -29), to: date },
+    recent: { from: addDays(date, -6), to: date },
+    prior: { from: addDays(date, -13), to: addDays(date, -7) },
+  };
+}
+
+const money = (r: Rational): string => formatHundredths(roundToHundredths(r));
+const pts = (h: bigint): string => formatHundredths(h);
+const pct = (r: Rational): string => `${toNumber(mul(r, rational(100)), 2).toFixed(2)}%`;
+const num = (r: Rational | null, decimals = 6): number | null => (r === null ? null : toNumber(r, decimals));
+
+function ofMax(h: bigint, max: Rational): string {
+  return `${pts(h)} of ${toNumber(max, 2)} points`;
+}
+
+interface Ratios {
+  cpql: Rational | null;
+  qualificationRate: Rational | null;
+  ctr: Rational | null;
+  recentEfficiency: Rational | null;
+  priorEfficiency: Rational | null;
+  trendChange: Rational | null;
+}
+
+function ratios(f: CampaignFacts): Ratios {
+  const eff = (p: CampaignFacts['recent']): Rational | null => (isZero(p.spend) ? null : div(rational(p.qualifiedLeads), p.spend));
+  const recentEfficiency = eff(f.recent);
+  const priorEfficiency = eff(f.prior);
+  return {
+    cpql: f.qualifiedLeads === 0 ? null : div(f.spend, rational(f.qualifiedLeads)),
+    qualificationRate: f.totalLeads === 0 ? null : rational(f.qualifiedLeads, f.totalLeads),
+    ctr: f.impressions === 0n ? null : rational(f.clicks, f.impressions),
+    recentEfficiency,
+    priorEfficiency,
+    trendChange:
+      recentEfficiency && priorEfficiency && !isZero(priorEfficiency)
+        ? div(sub(recentEfficiency, priorEfficiency), priorEfficiency)
+        : null,
+  };
+}
+
+function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: ScoringConfig): Record<Dimension, DimensionScore> {
+  const c = config.curves;
+  const on = (dim: Dimension, x: Rational): bigint => roundToHundredths(curve(x, c[dim].breakpoints));
+
+  let cost: DimensionScore;
+  if (r.cpql === null) {
+    cost = { hundredths: 0n, reason: `No qualified leads in the 30-day window, so there is no cost per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.` };
+  } else {
+    const h = on('cost_efficiency', div(r.cpql, target));
+    cost = {
+      hundredths: h,
+      reason: `Cost per qualified lead ${money(r.cpql)} against a target of ${money(target)} (${toNumber(div(r.cpql, target), 2)}× target): ${ofMax(h, c.cost_efficiency.max)}.`,
+    };
+  }
+
+  let quality: DimensionScore;
+  if (r.qualificationRate === null) {
+    quality = { hundredths: 0n, reason: `No leads in the 30-day window: ${ofMax(0n, c.lead_quality.max)}.` };
+  } else {
+    const h = on('lead_quality', r.qualificationRate);
+    quality = {
+      hundredths: h,
+      reason: `${f.qualifiedLeads} of ${f.totalLeads} leads qualified (${pct(r.qualificationRate)}): ${ofMax(h, c.lead_quality.max)}.`,
+    };
+  }
+
+  const volumeH = on('volume', rational(f.qualifiedLeads));
+  const volume: DimensionScore = {
+    hundredths: volumeH,
+    reason: `${f.qualifiedLeads} qualified lead${f.qualifiedLeads === 1 ? '' : 's'} in 30 days: ${ofMax(volumeH, c.volume.max)}.`,
+  };
+
+  let trend: DimensionScore;
+  if (isZero(f.prior.spend) || isZero(f.recent.spend)) {
+    const h = roundToHundredths(config.trendNeutral);
+    const which = isZero(f.prior.spend) && isZero(f.recent.spend) ? 'either 7-day period' : isZero(f.prior.spend) ? 'the prior 7 days' : 'the last 7 days';
+    trend = { hundredths: h, reason: `No spend in ${which}, not enough history for a trend: neutral ${ofMax(h, c.trend.max)}.` };
+  } else if (f.prior.qualifiedLeads === 0) {
+    const improved = f.recent.qualifiedLeads > 0;
+    const h = roundToHundredths(improved ? config.trendFromZero : config.trendNeutral);
+    trend = {
+      hundredths: h,
+      reason: improved
+        ? `No qualified leads in the prior 7 days and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
+        : `No qualified leads in either 7-day period: neutral ${ofMax(h, c.trend.max)}.`,
+    };
+  } else {
+    const change = r.trendChange ?? ZERO;
+    const h = on('trend', change);
+    const per100 = (e: Rational | null): string => (e === null ? '0' : toNumber(mul(e, rational(100)), 2).toFixed(2));
+    const sign = compare(change, ZERO) >= 0 ? '+' : '';
+    trend = {
+      hundredths: h,
+      reason: `Qualified leads per 100 spent went from ${per100(r.priorEfficiency)} (prior 7 days) to ${per100(r.recentEfficiency)} (last 7 days), ${sign}${toNumber(mul(change, rational(100)), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
+    };
+  }
+
+  let engagement: DimensionScore;
+  if (r.ctr === null) {
+    engagement = { hundredths: 0n, reason: `No impressions in the 30-day window: ${ofMax(0n, c.engagement.max)}.` };
+  } else {
+    const h = on('engagement', r.ctr);
+    engagement = {
+      hundredths: h,
+      reason: `Click-through rate ${pct(r.ctr)} (${f.clicks} clicks from ${f.impressions} impressions): ${ofMax(h, c.engagement.max)}.`,
+    };
+  }
+
+  return { cost_efficiency: cost, lead_quality: quality, volume, trend, engagement };
+}
+
+function evaluateFlags(f: CampaignFacts, totalH: bigint | null, config: ScoringConfig): Flag[] {
+  const flags: Flag[] = [];
+  const lim = config.flags;
+  if (f.nullSpendRows > 0) flags.push('MISSING_SPEND');
+  if (f.nullImpressionRows > 0) flags.push('MISSING_IMPRESSIONS');
+  if (f.totalLeads > 0 && compare(div(f.spend, rational(f.totalLeads)), lim.highCpl) > 0) flags.push('HIGH_CPL');
+  if (f.impressions > 0n && compare(rational(f.clicks, f.impressions), lim.highCtr) > 0) flags.push('HIGH_CTR');
+  if (
+    f.dailyBudget !== null &&
+    !isZero(f.dailyBudget) &&
+    f.maxDaySpend !== null &&
+    compare(f.maxDaySpend, mul(f.dailyBudget, lim.overspendFactor)) > 0
+  ) {
+    flags.push('OVERSPEND');
+  }
+  if (f.previousTotal !== null && totalH !== null) {
+    const diff = sub(rational(totalH, 100), f.previousTotal);
+    const abs = diff.n < 0n ? { n: -diff.n, d: diff.d } : diff;
+    if (compare(abs, lim.scoreJump) > 0) flags.push('SCORE_JUMP');
+  }
+  return flags;
+}
+
+/** scoring.md section 6, for a campaign that has data: the recommendation for a rounded total. */
+export function recommend(
+  totalH: bigint,
+  isNew: boolean,
+  config: ScoringConfig,
+): { recommendation: Recommendation; reason: string } {
+  const total = rational(totalH, 100);
+  const t = config.thresholds;
+  const at = (r: Rational): boolean => compare(total, r) >= 0;
+  const shown = pts(totalH);
+  const lim = (r: Rational): string => String(toNumber(r, 2));
+  if (isNew && at(t.reduceBudget) && !at(t.increaseBudget)) {
+    return {
+      recommendation: 'MONITOR_CLOSELY',
+      reason: `New campaign with a total of ${shown} (between ${lim(t.reduceBudget)} and ${lim(t.increaseBudget)}): watch it closely before changing the budget.`,
+    };
+  }
+  if (at(t.increaseBudget)) return { recommendation: 'INCREASE_BUDGET', reason: `Total ${shown} is at least ${lim(t.increaseBudget)}: increase the budget.` };
+  if (at(t.continueOptimize)) return { recommendation: 'CONTINUE_OPTIMIZE', reason: `Total ${shown} is at least ${lim(t.continueOptimize)}: keep it running and keep optimizing.` };
+  if (at(t.testChanges)) return { recommendation: 'TEST_CHANGES', reason: `Total ${shown} is at least ${lim(t.testChanges)}: test changes to creative, audience or bidding.` };
+  if (at(t.reduceBudget)) return { recommendation: 'REDUCE_BUDGET', reason: `Total ${shown} is at least ${lim(t.reduceBudget)} but below ${lim(t.testChanges)}: reduce the budget.` };
+  return { recommendation: 'PAUSE_CAMPAIGN', reason: `Total ${shown} is below ${lim(t.reduceBudget)}: pause the campaign.` };
+}
+
+/** Scores one campaign for date D per scoring.md. Pure and deterministic. */
+export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringConfig): CampaignScore {
+  const periods = scoringPeriods(date);
+  const target = f.clientTargetCpql ?? config.targetCpql;
+  const r = ratios(f);
+
+  const ageDays = f.startDate === null ? null : daysBetween(date, f.startDate);
+  const youngByAge = ageDays !== null && ageDays < config.newCampaign.maxAgeDays;
+  const fewDays = f.dataDays < config.newCampaign.minDataDays;
+  const isNew = youngByAge || fewDays;
+  const newReason = youngByAge
+    ? `started ${f.startDate}, ${ageDays} day${ageDays === 1 ? '' : 's'} before ${date} (new until ${config.newCampaign.maxAgeDays})`
+    : fewDays
+      ? `only ${f.dataDays} day${f.dataDays === 1 ? '' : 's'} of data in the window (new below ${config.newCampaign.minDataDays})`
+      : null;
+
+  const insufficient = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
+  let dimensions: Record<Dimension, DimensionScore>;
+  let totalH: bigint;
+  let recommendation: Recommendation;
+  let reason: string;
+  if (insufficient) {
+    const why =
+      f.spendRows === 0
+        ? 'Insufficient data: no row in the 30-day window reports spend'
+        : 'Insufficient data: no spend and no impressions in the 30-day window';
+    dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<Dimension, DimensionScore>;
+    totalH = 0n;
+    recommendation = 'INSUFFICIENT_DATA';
+    reason = `${why}; nothing to recommend until the campaign delivers.`;
+  } else {
+    dimensions = scoreDimensions(f, r, target, config);
+    totalH = DIMENSIONS.reduce((sum, d) => sum + dimensions[d].hundredths, 0n);
+    ({ recommendation, reason } = recommend(totalH, isNew, config));
+  }
+  const flags = evaluateFlags(f, totalH, config);
+
+  const details: Record<string, unknown> = {
+    date,
+    config_id: config.id,
+    window: periods.window,
+    recent_period: periods.recent,
+    prior_period: periods.prior,
+    mode: f.mode,
+    target_cpql: money(target),
+    target_cpql_source: f.clientTargetCpql === null ? 'default' : 'client',
+    inputs: {
+      spend: money(f.spend),
+      impressions: Number(f.impressions),
+      clicks: Number(f.clicks),
+      total_leads: f.totalLeads,
+      qualified_leads: f.qualifiedLeads,
+      cpql: num(r.cpql, 4),
+      qualification_rate: num(r.qualificationRate),
+      ctr: num(r.ctr),
+      spend_rows: f.spendRows,
+      data_days: f.dataDays,
+      daily_budget: f.dailyBudget === null ? null : money(f.dailyBudget),
+      max_day_spend: f.maxDaySpend === null ? null : money(f.maxDaySpend),
+      recent: { spend: money(f.recent.spend), qualified_leads: f.recent.qualifiedLeads, efficiency: num(r.recentEfficiency) },
+      prior: { spend: money(f.prior.spend), qualified_leads: f.prior.qualifiedLeads, efficiency: num(r.priorEfficiency) },
+      trend_change: num(r.trendChange),
+      previous_total: f.previousTotal === null ? null : money(f.previousTotal),
+    },
+    dimensions: Object.fromEntries(
+      DIMENSIONS.map((d) => [d, { points: Number(pts(dimensions[d].hundredths)), max: toNumber(config.curves[d].max, 2), reason: dimensions[d].reason }]),
+    ),
+    total: Number(pts(totalH)),
+    is_new: isNew,
+    is_new_reason: newReason,
+    recommendation,
+    reason,
+    flags,
+  };
+
+  return { campaignId: f.campaignId, date, dimensions, totalHundredths: totalH, recommendation, isNew, flags, details };
+}

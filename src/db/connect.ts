@@ -1,0 +1,62 @@
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.js';
+
+const DATE_OID = 1082;
+
+/**
+ * Type parsers for our connections: DATE stays a `YYYY-MM-DD` string (pg's
+ * default turns it into a local-time JS Date, which shifts days); numeric and
+ * bigint stay exact strings (pg's default).
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === DATE_OID) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool and its Kysely instance. `connectionString` undefined means "use the
+ * standard PG* environment variables", as libpq does.
+ */
+export function connectDatabase(connectionString: string | undefined, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 4,
+    types: typeParsers,
+    application_name: options.applicationName ?? 'leadsmart',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * A Kysely instance bound to one checked-out client, so that a job's
+ * transaction and its COPY streams run on the same connection.
+ */
+export function kyselyOnClient(client: pg.PoolClient): Kysely<Database> {
+  const single = {
+    // Kysely releases after every query; this connection is released by its owner instead.
+    connect: async () => ({ query: client.query.bind(client), release: () => undefined }),
+    end: async () => undefined,
+  };
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as unknown as pg.Pool }) });
+}
+
+export type { Transaction };

@@ -1,0 +1,161 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** numeric comes back from pg as an exact decimal string; we write strings too. */
+type Numeric = ColumnType<string, string | number, string | number>;
+type NullableNumeric = ColumnType<string | null, string | number | null, string | number | null>;
+/** bigint comes back as a string (exact); counts are written as numbers or strings. */
+type BigCount = ColumnType<string | null, string | number | null, string | number | null>;
+/** date is parsed as a plain `YYYY-MM-DD` string (see connect.ts), never a JS Date. */
+type DateText = ColumnType<string, string, string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface ClientsTable {
+  client_id: string;
+  client_name: string | null;
+  target_cpql: NullableNumeric;
+  alert_emails: ColumnType<string[], string[] | undefined, string[]>;
+  timezone: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CampaignsTable {
+  campaign_id: string;
+  client_id: string | null;
+  campaign_name: string | null;
+  daily_budget: NullableNumeric;
+  start_date: ColumnType<string | null, string | null, string | null>;
+  end_date: ColumnType<string | null, string | null, string | null>;
+  platform: ColumnType<string, string | undefined, string>;
+  status: string | null;
+  account_id: string | null;
+  currency: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CampaignMetricsTable {
+  campaign_id: string;
+  date: DateText;
+  impressions: BigCount;
+  clicks: BigCount;
+  spend: NullableNumeric;
+  ctr: ColumnType<string | null, never, never>;
+  total_leads: number | null;
+  qualified_leads: number | null;
+  source: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+export interface CampaignLeadsTable {
+  lead_id: string;
+  campaign_id: string;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  status: string;
+  source: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+export interface LeadStatusChangesTable {
+  lead_id: string;
+  status: string;
+  changed_at: ColumnType<Date, Date | string, Date | string>;
+  recorded_at: Timestamp;
+}
+
+export interface JobRunsTable {
+  run_id: Generated<string>;
+  job: string;
+  args: Json;
+  host: string;
+  pid: number;
+  started_at: Timestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  status: ColumnType<'running' | 'succeeded' | 'failed' | 'interrupted', 'running' | undefined, 'succeeded' | 'failed' | 'interrupted'>;
+  exit_code: number | null;
+  counts: Json;
+  summary: ColumnType<unknown, string | null | undefined, string | null>;
+  error_summary: string | null;
+}
+
+export interface ScoringConfigsTable {
+  config_id: string;
+  config: Json;
+  created_at: Timestamp;
+}
+
+export interface CampaignScoresTable {
+  campaign_id: string;
+  date: DateText;
+  total_score: Numeric;
+  cost_efficiency_score: Numeric;
+  lead_quality_score: Numeric;
+  volume_score: Numeric;
+  trend_score: Numeric;
+  engagement_score: Numeric;
+  recommendation: string;
+  recommendation_details: Json;
+  is_new: boolean;
+  flags: ColumnType<string[], string[] | undefined, string[]>;
+  config_id: string;
+  run_id: string | null;
+  scored_at: Timestamp;
+}
+
+export interface ScoreHistoryTable {
+  history_id: Generated<string>;
+  run_id: string | null;
+  campaign_id: string;
+  date: DateText;
+  total_score: Numeric;
+  recommendation: string;
+  config_id: string;
+  scored_at: Timestamp;
+}
+
+export interface ScoringRunsTable {
+  run_id: string;
+  date: DateText;
+  config_id: string;
+  campaigns_scored: number;
+  recommendations: Json;
+  flags: Json;
+  warnings: Json;
+  scored_at: Timestamp;
+}
+
+export interface SchemaMigrationsTable {
+  filename: string;
+  checksum: string;
+  applied_at: Timestamp;
+}
+
+export interface Database {
+  clients: ClientsTable;
+  campaigns: CampaignsTable;
+  campaign_metrics: CampaignMetricsTable;
+  campaign_leads: CampaignLeadsTable;
+  lead_status_changes: LeadStatusChangesTable;
+  job_runs: JobRunsTable;
+  scoring_configs: ScoringConfigsTable;
+  campaign_scores: CampaignScoresTable;
+  score_history: ScoreHistoryTable;
+  scoring_runs: ScoringRunsTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type Client = Selectable<ClientsTable>;
+export type NewClient = Insertable<ClientsTable>;
+export type Campaign = Selectable<CampaignsTable>;
+export type NewCampaign = Insertable<CampaignsTable>;
+export type CampaignUpdate = Updateable<CampaignsTable>;
+export type CampaignMetric = Selectable<CampaignMetricsTable>;
+export type NewCampaignMetric = Insertable<CampaignMetricsTable>;
+export type CampaignLead = Selectable<CampaignLeadsTable>;
+export type NewCampaignLead = Insertable<CampaignLeadsTable>;
+export type NewLeadStatusChange = Insertable<LeadStatusChangesTable>;
+export type JobRun = Selectable<JobRunsTable>;
+export type CampaignScore = Selectable<CampaignScoresTable>;
+export type ScoreHistoryRow = Selectable<ScoreHistoryTable>;
+export type ScoringRun = Selectable<ScoringRunsTable>;

@@ -1,0 +1,155 @@
+import { readFile } from 'node:fs/promises';
+import { dateInZone, addDays, isIsoDate } from '../core/dates.js';
+import { formatHundredths } from '../core/rational.js';
+import {
+  resolveScoringConfig,
+  scoreCampaign,
+  summarizeRun,
+  topReasons,
+  type CampaignScore,
+  type RunSummary,
+  type ScoringConfig,
+} from '../core/scoring/index.js';
+import { findPreviousScoredDate, loadScoringInputs, replaceScores } from '../db/repositories/scoring.repository.js';
+import { ConfigError, UsageError } from '../runtime/errors.js';
+import type { JobDefinition } from '../runtime/runner.js';
+
+export interface ScoreCampaignsOptions {
+  /** The scoring date D (YYYY-MM-DD). */
+  date: string;
+  config: ScoringConfig;
+  /** Where the configuration came from: a file path, or "defaults". */
+  configSource: string;
+  /** Print one line per campaign (name, score, recommendation, weakest reasons). */
+  list: boolean;
+}
+
+async function readScoringConfig(path: string | undefined): Promise<{ config: ScoringConfig; source: string }> {
+  if (path === undefined) {
+    const r = resolveScoringConfig({});
+    if (!r.ok) throw new ConfigError('built-in scoring configuration is invalid', { problems: r.problems });
+    return { config: r.config, source: 'defaults' };
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path, or leave --config out to use the defaults`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: not valid JSON (${(error as Error).message}); see README.md, Scoring configuration, for the format`);
+  }
+  const r = resolveScoringConfig(parsed);
+  if (!r.ok) throw new ConfigError(`--config ${path}: ${r.problems.length} invalid setting${r.problems.length === 1 ? '' : 's'}; nothing was scored`, { problems: r.problems });
+  return { config: r.config, source: path };
+}
+
+function formatTable(scores: readonly CampaignScore[], names: Map<string, string | null>): string {
+  const rows = [...scores]
+    .sort((a, b) => (a.totalHundredths === b.totalHundredths ? a.campaignId.localeCompare(b.campaignId) : a.totalHundredths > b.totalHundredths ? -1 : 1))
+    .map((s) => {
+      const name = (names.get(s.campaignId) ?? s.campaignId).slice(0, 34);
+      const reason = s.recommendation === 'INSUFFICIENT_DATA' ? String(s.details.reason) : topReasons(s.details as never, 1)[0] ?? '';
+      const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
+      return `${name.padEnd(34)} ${formatHundredths(s.totalHundredths).padStart(6)}  ${s.recommendation.padEnd(17)} ${reason}${flags}`;
+    });
+  return [`${'campaign'.padEnd(34)} ${'score'.padStart(6)}  ${'recommendation'.padEnd(17)} weakest point`, ...rows].join('\n');
+}
+
+function formatSummary(summary: RunSummary, dryRun: boolean): string {
+  const recs = Object.entries(summary.recommendations)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  const flags = Object.entries(summary.flags)
+    .filter(([, n]) => n > 0)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  const lines = [
+    `${dryRun ? 'Would score' : 'Scored'} ${summary.campaignsScored} campaign${summary.campaignsScored === 1 ? '' : 's'} for ${summary.date} (configuration ${summary.configId}).`,
+    `Recommendations: ${recs || 'none'}.`,
+    `Flags: ${flags || 'none'}.`,
+    ...summary.warnings.map((w) => `WARNING ${w.code}: ${w.message}`),
+  ];
+  return lines.join('\n');
+}
+
+export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
+  name: 'score-campaigns',
+  description: 'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (shared/spec/scoring.md).',
+  examples: [
+    'bin/score-campaigns                      # score yesterday',
+    'bin/score-campaigns --date 2025-11-15    # re-score a day by hand',
+    'bin/score-campaigns --date 2025-11-15 --dry-run --list',
+    'bin/score-campaigns --config scoring.json --json',
+  ],
+  writes: true,
+  addOptions(cmd) {
+    cmd
+      .option('--date <YYYY-MM-DD>', 'the date to score (default: yesterday in SCORING_TIMEZONE, UTC unless set)')
+      .option('--config <file>', 'scoring configuration JSON overriding the defaults (default: SCORING_CONFIG, else the defaults of scoring.md)')
+      .option('--list', 'also print one line per campaign: score, recommendation and its weakest point');
+  },
+  async parseOptions(raw, _args, { clock, config }) {
+    const today = dateInZone(clock.now(), config.timezone);
+    let date = addDays(today, -1);
+    if (raw.date !== undefined) {
+      const d = String(raw.date);
+      if (!isIsoDate(d)) throw new UsageError(`--date ${d}: not a calendar date; expected YYYY-MM-DD, for example --date ${date}`);
+      if (d > today) throw new UsageError(`--date ${d} is in the future (today is ${today} in ${config.timezone}); scores need the day's data: use ${date} or earlier`);
+      date = d;
+    }
+    const configPath = (raw.config as string | undefined) ?? (process.env.SCORING_CONFIG || undefined);
+    const { config: scoring, source } = await readScoringConfig(configPath);
+    return { date, config: scoring, configSource: source, list: raw.list === true };
+  },
+  async run(ctx) {
+    const { date, config } = ctx.options;
+    const started = Date.now();
+    const inputs = await loadScoringInputs(ctx.db, date, config.qualifiedStatuses);
+    const loadedMs = Date.now() - started;
+    ctx.throwIfInterrupted();
+    const scores = inputs.map((i) => scoreCampaign(i.facts, date, config));
+    const previous = await findPreviousScoredDate(ctx.db, date);
+    const summary = summarizeRun(date, scores, previous, config);
+    for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
+    ctx.throwIfInterrupted();
+
+    if (!ctx.dryRun) {
+      await ctx.transaction((trx, client) => replaceScores(trx, client, date, scores, summary, config, ctx.runId));
+    }
+    const names = new Map(inputs.map((i) => [i.facts.campaignId, i.campaignName]));
+    const text = formatSummary(summary, ctx.dryRun) + (ctx.options.list && scores.length > 0 ? `\n\n${formatTable(scores, names)}` : '');
+    ctx.logger.info(`${ctx.dryRun ? 'would score' : 'scored'} ${scores.length} campaigns for ${date}`, {
+      date,
+      config_id: config.id,
+      config_source: ctx.options.configSource,
+      load_ms: loadedMs,
+      total_ms: Date.now() - started,
+      warnings: summary.warnings.length,
+    });
+    return {
+      counts: {
+        campaigns_scored: summary.campaignsScored,
+        warnings: summary.warnings.length,
+        ...Object.fromEntries(Object.entries(summary.recommendations).map(([k, v]) => [k.toLowerCase(), v])),
+      },
+      summary: {
+        date,
+        dry_run: ctx.dryRun,
+        config_id: config.id,
+        config_source: ctx.options.configSource,
+        campaigns_scored: summary.campaignsScored,
+        recommendations: summary.recommendations,
+        flags: summary.flags,
+        warnings: summary.warnings,
+        previous_scored_date: summary.previousScoredDate,
+        previous_scored_count: summary.previousScoredCount,
+      },
+      text,
+    };
+  },
+};

@@ -1,0 +1,364 @@
+import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import type { Kysely, Transaction } from 'kysely';
+import pRetry from 'p-retry';
+import type pg from 'pg';
+import { loadConfig, type AppConfig, type RequiredSetting } from '../config/load-config.js';
+import { connectDatabase, kyselyOnClient, type DatabaseHandle } from '../db/connect.js';
+import { assertSchemaCurrent } from '../db/migrate.js';
+import type { Database } from '../db/tables.js';
+import { systemClock, type Clock } from './clock.js';
+import { emfLine } from './emf.js';
+import { EXIT_CODE_HELP, ExitCode, InterruptedError, isConnectionError, JobError, UnavailableError, UsageError } from './errors.js';
+import { createLogger, flushLogger, type Logger } from './logger.js';
+import { PROJECT_ROOT, SQL_DIR, STATE_DIR } from './paths.js';
+import { createRedactor, redactDeep, type Redactor } from './redact.js';
+import { createErrorReporter, type ErrorReporter } from './sentry.js';
+
+export interface JobContext<O> {
+  job: string;
+  options: O;
+  config: Readonly<AppConfig>;
+  logger: Logger;
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  clock: Clock;
+  dryRun: boolean;
+  /** job_runs.run_id of this run; null for dry runs, which record nothing. */
+  runId: string | null;
+  signal: AbortSignal;
+  /** Throws InterruptedError once SIGTERM/SIGINT has arrived. Call between units of work. */
+  throwIfInterrupted(): void;
+  /**
+   * Runs `fn` in one transaction on one dedicated connection (so COPY can
+   * join it). Rolled back on any error, and on SIGTERM/SIGINT: the runner
+   * cancels the running statement and no COMMIT happens after a signal.
+   */
+  transaction<T>(fn: (trx: Transaction<Database>, client: pg.PoolClient) => Promise<T>): Promise<T>;
+  redact: Redactor;
+}
+
+export interface JobOutcome {
+  /** 0 unless the job finished part of its work. */
+  exitCode?: number;
+  /** Numbers for job_runs.counts and the EMF line. */
+  counts: Record<string, number>;
+  /** The --json document. */
+  summary: Record<string, unknown>;
+  /** What a person sees on standard output without --json. */
+  text: string;
+}
+
+export interface JobDefinition<O> {
+  /** One name everywhere: bin/<name>, src/jobs/<name>.ts, job_runs.job, the lock key, log field `job`. */
+  name: string;
+  description: string;
+  /** Example command lines for --help. */
+  examples: string[];
+  /** Adds --dry-run. */
+  writes: boolean;
+  /** false for jobs that must run before the schema exists (migrate). Default true. */
+  bookkeeping?: boolean;
+  require?: readonly RequiredSetting[];
+  addOptions?(command: Command): void;
+  /** Checks the job's own flags; throws UsageError (64) or ConfigError (78). Runs before any connection. */
+  parseOptions(raw: Record<string, unknown>, args: string[], env: { clock: Clock; config: Readonly<AppConfig> }): O | Promise<O>;
+  run(ctx: JobContext<O>): Promise<JobOutcome>;
+}
+
+export interface RunOptions {
+  /** Arguments after the executable name. */
+  argv: string[];
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Install SIGTERM/SIGINT handlers (the executables do; tests pass `abort` instead). */
+  handleSignals?: boolean;
+  /** Lets a test interrupt the run as a signal would. */
+  abort?: AbortSignal;
+}
+
+const COMMON_FLAGS: Record<string, string> = {
+  databaseUrl: 'DATABASE_URL',
+  blobUrl: 'BLOB_URL',
+  logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
+};
+
+function helpEpilogue(def: JobDefinition<unknown>): string {
+  const codes = EXIT_CODE_HELP.map(([c, m]) => `  ${c.padEnd(8)} ${m}`).join('\n');
+  const examples = def.examples.map((e) => `  $ ${e}`).join('\n');
+  return `\nExit codes:\n${codes}\n\nExamples:\n${examples}\n\nConfiguration comes from the environment (see README.md, Configuration); flags win.\n`;
+}
+
+function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string[]): Command {
+  const cmd = new Command(def.name)
+    .description(def.description)
+    .option('--json', 'print a machine-readable JSON summary on standard output')
+    .option('--database-url <url>', 'PostgreSQL connection URL (default: DATABASE_URL, PG* variables, or the local database)')
+    .option('--blob-url <url>', 'blob store: file:///path or s3://bucket/prefix (default: BLOB_URL)')
+    .option('--log-level <level>', 'error, warn, info or debug (default: LOG_LEVEL or info)')
+    .option('--log-format <format>', 'json or pretty (default: json unless standard error is a terminal)');
+  if (def.writes) cmd.option('--dry-run', 'do all the work and report it, but write nothing');
+  def.addOptions?.(cmd);
+  cmd.addHelpText('after', helpEpilogue(def));
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: (s) => void out.write(s), writeErr: (s) => void errors.push(s.trim()) });
+  return cmd;
+}
+
+async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): Promise<T> {
+  try {
+    return await pRetry(fn, {
+      retries: 3,
+      minTimeout: 300,
+      maxTimeout: 2000,
+      randomize: true,
+      shouldRetry: ({ error }) => isConnectionError(error),
+    });
+  } catch (error) {
+    if (isConnectionError(error)) {
+      throw new UnavailableError(
+        `cannot reach PostgreSQL (${describeDb}) after 4 attempts: ${(error as Error).message}. Check that the server is running and DATABASE_URL is right${describeDb.startsWith('local') ? '; for the local database run `make db`' : ''}.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs one job from its command line to its exit code: arguments, settings,
+ * logger, Sentry, database, advisory lock, job_runs, signals, EMF line and
+ * clean-up. Never calls process.exit: `main` does that with the result.
+ */
+export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promise<number> {
+  const started = Date.now();
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const clock = opts.clock ?? systemClock;
+  const usageErrors: string[] = [];
+  const cmd = buildCommand(def as JobDefinition<unknown>, stdout, usageErrors);
+
+  let raw: Record<string, unknown> = {};
+  let args: string[] = [];
+  let parseFailure: string | null = null;
+  try {
+    cmd.parse(opts.argv, { from: 'user' });
+    raw = cmd.opts();
+    args = cmd.args;
+  } catch (error) {
+    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version')) {
+      return ExitCode.OK;
+    }
+    parseFailure = usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message;
+  }
+  const json = raw.json === true;
+  const dryRun = raw.dryRun === true;
+
+  const overrides: Record<string, string | undefined> = {};
+  for (const [flag, name] of Object.entries(COMMON_FLAGS)) if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
+  const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
+  const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
+  const fallbackFormat = (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';
+  let logger = createLogger({
+    job: def.name,
+    level: loaded.ok ? loaded.config.logLevel : 'info',
+    format: loaded.ok ? loaded.config.logFormat : fallbackFormat,
+    redact,
+    stream: stderr,
+  });
+
+  let reporter: ErrorReporter | null = null;
+  let handle: DatabaseHandle | null = null;
+  let lockClient: pg.PoolClient | null = null;
+  let runId: string | null = null;
+  let exitCode: number = ExitCode.SOFTWARE;
+  let counts: Record<string, number> = {};
+  const controller = new AbortController();
+  let signalName: NodeJS.Signals | null = null;
+  const activeBackends = new Set<number>();
+
+  const cancelActive = (): void => {
+    if (!lockClient || activeBackends.size === 0) return;
+    for (const pid of activeBackends) lockClient.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalName) {
+      // A second signal: the operator means it.
+      stderr.write(`${def.name}: second ${sig}, exiting now\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    signalName = sig;
+    logger.warn(`received ${sig}: rolling back the work in progress and stopping`);
+    controller.abort(new InterruptedError(sig));
+    cancelActive();
+  };
+  const onExternalAbort = (): void => onSignal('SIGTERM');
+  if (opts.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  opts.abort?.addEventListener('abort', onExternalAbort, { once: true });
+
+  let outcome: JobOutcome | null = null;
+  let failure: unknown = null;
+  try {
+    if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
+    if (!loaded.ok) {
+      throw new JobError(`invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was done`, ExitCode.CONFIG, { problems: loaded.problems });
+    }
+    const config = loaded.config;
+    reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
+    const options = await def.parseOptions(raw, args, { clock, config });
+
+    const describeDb = config.databaseSource === 'local' ? `local database in ${STATE_DIR}` : redact(config.databaseUrl ?? 'PG* environment variables');
+    handle = connectDatabase(config.databaseUrl, { applicationName: `leadsmart:${def.name}` });
+    const pool = handle.pool;
+    lockClient = await withDatabaseRetry(() => pool.connect(), describeDb);
+    if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
+
+    const lockKey = `leadsmart:${def.name}`;
+    const locked = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey]);
+    if (!locked.rows[0]?.locked) {
+      throw new JobError(`another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`, ExitCode.TEMP_FAIL);
+    }
+
+    if (def.bookkeeping !== false && !dryRun) {
+      const row = await lockClient.query<{ run_id: string }>(
+        'INSERT INTO job_runs (job, args, host, pid) VALUES ($1, $2, $3, $4) RETURNING run_id',
+        [def.name, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
+      );
+      runId = row.rows[0]!.run_id;
+    }
+    logger = logger.child({ run_id: runId ?? undefined });
+    logger.info(`${def.name} started${dryRun ? ' (dry run: nothing will be written)' : ''}`, { args: opts.argv });
+
+    const throwIfInterrupted = (): void => {
+      if (controller.signal.aborted) throw controller.signal.reason as Error;
+    };
+    const ctx: JobContext<O> = {
+      job: def.name,
+      options,
+      config,
+      logger,
+      db: handle.db,
+      pool,
+      clock,
+      dryRun,
+      runId,
+      signal: controller.signal,
+      throwIfInterrupted,
+      redact,
+      async transaction(fn) {
+        throwIfInterrupted();
+        const client = await withDatabaseRetry(() => pool.connect(), describeDb);
+        let pid: number | null = null;
+        try {
+          pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          activeBackends.add(pid);
+          return await kyselyOnClient(client)
+            .transaction()
+            .execute(async (trx) => {
+              const result = await fn(trx, client);
+              throwIfInterrupted();
+              return result;
+            });
+        } catch (error) {
+          if (controller.signal.aborted) throw controller.signal.reason as Error;
+          throw error;
+        } finally {
+          if (pid !== null) activeBackends.delete(pid);
+          client.release();
+        }
+      },
+    };
+    outcome = await def.run(ctx);
+    exitCode = outcome.exitCode ?? ExitCode.OK;
+    counts = outcome.counts;
+  } catch (error) {
+    failure = controller.signal.aborted ? controller.signal.reason : error;
+    exitCode = failure instanceof JobError ? failure.exitCode : isConnectionError(failure) ? ExitCode.UNAVAILABLE : ExitCode.SOFTWARE;
+  }
+
+  const durationMs = Date.now() - started;
+  const errorSummary = failure ? redact(describeError(failure)) : null;
+  if (failure) {
+    const problems = failure instanceof JobError ? failure.problems.map(redact) : [];
+    const meta: Record<string, unknown> = { exit_code: exitCode };
+    if (problems.length > 0) meta.problems = problems;
+    if (exitCode === ExitCode.SOFTWARE) meta.stack = redact((failure as Error)?.stack ?? String(failure));
+    logger.error(errorSummary ?? 'failed', meta);
+    if (reporter && (exitCode === ExitCode.SOFTWARE || exitCode === ExitCode.UNAVAILABLE)) {
+      reporter.capture(failure, { job: def.name, run_id: runId, exit_code: exitCode });
+    }
+  } else {
+    logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
+  }
+
+  if (runId !== null && lockClient) {
+    const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
+    await lockClient
+      .query('UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1', [
+        runId,
+        status,
+        exitCode,
+        JSON.stringify(counts),
+        outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
+        errorSummary,
+      ])
+      .catch((e: unknown) => logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`));
+  }
+
+  if (json) {
+    const doc = outcome && !failure ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary } : { ok: false, exit_code: exitCode, run_id: runId, error: errorSummary, problems: failure instanceof JobError ? failure.problems.map(redact) : [] };
+    stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else if (outcome && !failure) {
+    stdout.write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
+  }
+
+  const metrics: Record<string, number> = {
+    ExitCode: exitCode,
+    DurationMs: durationMs,
+    Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
+    Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
+  };
+  for (const [k, v] of Object.entries(counts)) metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
+  stderr.write(`${emfLine(def.name, Date.now(), metrics)}\n`);
+
+  if (opts.handleSignals) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  opts.abort?.removeEventListener('abort', onExternalAbort);
+  lockClient?.release();
+  await handle?.close().catch(() => undefined);
+  await reporter?.flush().catch(() => undefined);
+  await flushLogger(logger);
+  return exitCode;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof JobError) return error.message;
+  if (error instanceof Error) return `unexpected error: ${error.message}`;
+  return `unexpected error: ${String(error)}`;
+}
+
+/** The entry point of every executable in bin/. The only place that ends the process. */
+export function main<O>(def: JobDefinition<O>, argv: string[] = process.argv.slice(2)): void {
+  runJob(def, { argv, handleSignals: true })
+    .catch((error: unknown) => {
+      process.stderr.write(`${def.name}: ${(error as Error)?.stack ?? String(error)}\n`);
+      return ExitCode.SOFTWARE;
+    })
+    .then((code) => {
+      process.exitCode = code;
+      // Anything left open (a socket, a timer) must not keep cron waiting.
+      setTimeout(() => process.exit(code), 3000).unref();
+    });
+}
+
+export { PROJECT_ROOT };

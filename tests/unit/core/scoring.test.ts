@@ -1,0 +1,237 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseDecimal, rational, roundToHundredths } from '../../../src/core/rational.js';
+import { curve, defaultScoringConfig, recommend, resolveScoringConfig, scoreCampaign, summarizeRun } from '../../../src/core/scoring/index.js';
+import { makeFacts } from '../../helpers/facts.js';
+
+// Reference date of the spec's examples: D = 2025-11-15; the window is 2025-10-17 … 2025-11-15.
+const D = '2025-11-15';
+const config = defaultScoringConfig();
+const points = (h: bigint): string => (Number(h) / 100).toFixed(2);
+
+describe('worked example 1: cost efficiency against T = 100', () => {
+  test.each([
+    ['50', '25.00'],
+    ['100', '20.00'],
+    ['350', '0.00'],
+    ['225', '10.00'],
+    ['25', '25.00'],
+    ['1000', '0.00'],
+  ])('CPQL %s gives %s points', (cpql, expected) => {
+    // 10 qualified leads, spend = 10 × CPQL.
+    const spend = (Number(cpql) * 10).toString();
+    const s = scoreCampaign(makeFacts({ spend, qualifiedLeads: 10, totalLeads: 10 }), D, config);
+    expect(points(s.dimensions.cost_efficiency.hundredths)).toBe(expected);
+  });
+
+  test('a client target CPQL of 200 moves every breakpoint: CPQL 200 gives 20 points', () => {
+    const s = scoreCampaign(makeFacts({ spend: '2000', qualifiedLeads: 10, clientTargetCpql: '200' }), D, config);
+    expect(points(s.dimensions.cost_efficiency.hundredths)).toBe('20.00');
+    expect(s.details.target_cpql).toBe('200.00');
+    expect(s.details.target_cpql_source).toBe('client');
+  });
+
+  test('no qualified leads gives 0 cost points and says why', () => {
+    const s = scoreCampaign(makeFacts({ qualifiedLeads: 0 }), D, config);
+    expect(s.dimensions.cost_efficiency.hundredths).toBe(0n);
+    expect(s.dimensions.cost_efficiency.reason).toMatch(/No qualified leads/);
+  });
+});
+
+describe('worked example 2: recommendation thresholds', () => {
+  test.each([
+    [8500n, false, 'INCREASE_BUDGET'],
+    [1500n, false, 'PAUSE_CAMPAIGN'],
+    [5500n, true, 'MONITOR_CLOSELY'],
+    [5500n, false, 'TEST_CHANGES'],
+    [8000n, false, 'INCREASE_BUDGET'],
+    [7999n, false, 'CONTINUE_OPTIMIZE'],
+    [6000n, false, 'CONTINUE_OPTIMIZE'],
+    [5999n, false, 'TEST_CHANGES'],
+    [4000n, false, 'TEST_CHANGES'],
+    [3999n, false, 'REDUCE_BUDGET'],
+    [2000n, false, 'REDUCE_BUDGET'],
+    [1999n, false, 'PAUSE_CAMPAIGN'],
+    [2000n, true, 'MONITOR_CLOSELY'],
+    [7999n, true, 'MONITOR_CLOSELY'],
+    [8000n, true, 'INCREASE_BUDGET'],
+    [1999n, true, 'PAUSE_CAMPAIGN'],
+  ] as const)('total %s hundredths (new: %s) recommends %s', (total, isNew, rec) => {
+    expect(recommend(total, isNew, config).recommendation).toBe(rec);
+  });
+
+  test('a campaign totalling 4.00 is paused', () => {
+    const s = scoreCampaign(
+      makeFacts({ qualifiedLeads: 2, totalLeads: 100, clicks: 1000n, impressions: 1000000n, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 2 } }),
+      D,
+      config,
+    );
+    // quality 2/100 = 0.02 → 1.00; volume 2 → 2.40; cost 1500 → 0; trend x = -1 → 0; CTR 0.001 → 0.60
+    expect(points(s.totalHundredths)).toBe('4.00');
+    expect(s.recommendation).toBe('PAUSE_CAMPAIGN');
+  });
+
+  test('a mid-range total (50.08) monitors closely when new, tests changes when old', () => {
+    // quality 15/100 = 0.15 → 8.75; volume 15 → 11.33; CPQL 3000/15 = 200 (2×T) → 12; trend neutral 10; CTR 0.015 → 8; = 50.08
+    const base = { qualifiedLeads: 15, totalLeads: 100, recent: { spend: parseDecimal('0'), qualifiedLeads: 0 } };
+    const old = scoreCampaign(makeFacts(base), D, config);
+    expect(points(old.totalHundredths)).toBe('50.08');
+    expect(old.recommendation).toBe('TEST_CHANGES');
+    const young = scoreCampaign(makeFacts({ ...base, startDate: '2025-11-05' }), D, config);
+    expect(young.isNew).toBe(true);
+    expect(young.recommendation).toBe('MONITOR_CLOSELY');
+    const fewDays = scoreCampaign(makeFacts({ ...base, dataDays: 6, spendRows: 6 }), D, config);
+    expect(fewDays.isNew).toBe(true);
+    expect(fewDays.recommendation).toBe('MONITOR_CLOSELY');
+  });
+
+  test('a new campaign at 80 or more still gets INCREASE_BUDGET, below 20 still PAUSE_CAMPAIGN', () => {
+    expect(scoreCampaign(makeFacts({ startDate: '2025-11-10' }), D, config).recommendation).toBe('INCREASE_BUDGET');
+    const low = scoreCampaign(
+      makeFacts({ startDate: '2025-11-10', qualifiedLeads: 0, totalLeads: 0, clicks: 0n, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }),
+      D,
+      config,
+    );
+    expect(points(low.totalHundredths)).toBe('10.00');
+    expect(low.recommendation).toBe('PAUSE_CAMPAIGN');
+  });
+
+  test('a campaign started exactly 14 days before D is no longer new', () => {
+    expect(scoreCampaign(makeFacts({ startDate: '2025-11-01' }), D, config).isNew).toBe(false);
+    expect(scoreCampaign(makeFacts({ startDate: '2025-11-02' }), D, config).isNew).toBe(true);
+  });
+});
+
+describe('worked example 3: only row has NULL spend', () => {
+  test('scores 0 with INSUFFICIENT_DATA and flags MISSING_SPEND', () => {
+    const s = scoreCampaign(
+      makeFacts({ spend: '0', spendRows: 0, dataDays: 1, nullSpendRows: 1, impressions: 1000n, clicks: 10n, maxDaySpend: null }),
+      D,
+      config,
+    );
+    expect(s.totalHundredths).toBe(0n);
+    expect(s.recommendation).toBe('INSUFFICIENT_DATA');
+    expect(s.flags).toEqual(['MISSING_SPEND']);
+    for (const d of Object.values(s.dimensions)) expect(d.hundredths).toBe(0n);
+  });
+
+  test('zero spend and zero impressions is insufficient data too', () => {
+    const s = scoreCampaign(makeFacts({ spend: '0', impressions: 0n, clicks: 0n }), D, config);
+    expect(s.recommendation).toBe('INSUFFICIENT_DATA');
+  });
+});
+
+describe('worked example 4: the full aggregate-mode campaign', () => {
+  const s = scoreCampaign(makeFacts(), D, config);
+  test.each([
+    ['cost_efficiency', '20.00'],
+    ['lead_quality', '21.88'],
+    ['volume', '16.00'],
+    ['trend', '20.00'],
+    ['engagement', '8.00'],
+  ] as const)('%s scores %s', (dim, expected) => {
+    expect(points(s.dimensions[dim].hundredths)).toBe(expected);
+  });
+  test('totals 85.88 and recommends INCREASE_BUDGET', () => {
+    expect(points(s.totalHundredths)).toBe('85.88');
+    expect(s.recommendation).toBe('INCREASE_BUDGET');
+    expect(s.isNew).toBe(false);
+    expect(s.flags).toEqual([]);
+  });
+  test('details carry every input and a reason per dimension', () => {
+    const d = s.details as any;
+    expect(d.window).toEqual({ from: '2025-10-17', to: '2025-11-15' });
+    expect(d.inputs).toMatchObject({ spend: '3000.00', impressions: 400000, clicks: 6000, total_leads: 80, qualified_leads: 30, cpql: 100, qualification_rate: 0.375, ctr: 0.015 });
+    expect(d.inputs.recent).toEqual({ spend: '700.00', qualified_leads: 9, efficiency: 0.012857 });
+    expect(d.inputs.trend_change).toBe(0.5);
+    expect(d.dimensions.lead_quality).toEqual({ points: 21.88, max: 25, reason: '30 of 80 leads qualified (37.50%): 21.88 of 25 points.' });
+    expect(d.config_id).toBe(config.id);
+    for (const dim of Object.values(d.dimensions) as any[]) expect(dim.reason.length).toBeGreaterThan(10);
+  });
+});
+
+describe('trend', () => {
+  test.each([
+    ['no prior spend', { priorSpend: '0' }, '10.00'],
+    ['no recent spend', { recentSpend: '0' }, '10.00'],
+    ['prior efficiency 0 and recent above 0', { prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }, '20.00'],
+    ['prior efficiency 0 and recent 0', { prior: { spend: parseDecimal('700'), qualifiedLeads: 0 }, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 } }, '10.00'],
+    ['efficiency halved', { recent: { spend: parseDecimal('700'), qualifiedLeads: 3 } }, '0.00'],
+    ['efficiency down a quarter', { prior: { spend: parseDecimal('700'), qualifiedLeads: 8 } , recent: { spend: parseDecimal('700'), qualifiedLeads: 6 } }, '5.00'],
+    ['efficiency up a fifth', { prior: { spend: parseDecimal('700'), qualifiedLeads: 10 }, recent: { spend: parseDecimal('700'), qualifiedLeads: 12 } }, '14.00'],
+  ])('%s gives %s points', (_name, over, expected) => {
+    expect(points(scoreCampaign(makeFacts(over as any), D, config).dimensions.trend.hundredths)).toBe(expected);
+  });
+});
+
+describe('rounding', () => {
+  test('halves round away from zero exactly', () => {
+    expect(roundToHundredths(rational(21875, 1000))).toBe(2188n);
+    expect(roundToHundredths(rational(-21875, 1000))).toBe(-2188n);
+    expect(roundToHundredths(rational(21874999, 1000000))).toBe(2187n);
+  });
+  test('engagement at CTR 0.0075 lands on 4.50 exactly', () => {
+    expect(points(roundToHundredths(curve(rational(75, 10000), config.curves.engagement.breakpoints)))).toBe('4.50');
+  });
+});
+
+describe('flags', () => {
+  test.each([
+    ['MISSING_IMPRESSIONS', { nullImpressionRows: 1 }],
+    ['HIGH_CPL', { spend: '100000', totalLeads: 80, qualifiedLeads: 30 }],
+    ['HIGH_CTR', { clicks: 250001n, impressions: 500000n }],
+    ['OVERSPEND', { dailyBudget: '50', maxDaySpend: '75.01' }],
+    ['SCORE_JUMP', { previousTotal: '35.87' }],
+  ] as const)('raises %s', (flag, over) => {
+    expect(scoreCampaign(makeFacts(over as any), D, config).flags).toContain(flag);
+  });
+  test.each([
+    ['OVERSPEND at exactly 1.5 × budget', { dailyBudget: '50', maxDaySpend: '75' }],
+    ['SCORE_JUMP at exactly 50 points', { previousTotal: '35.88' }],
+    ['HIGH_CPL at exactly 1000 per lead', { spend: '80000', totalLeads: 80 }],
+    ['OVERSPEND without a budget', { dailyBudget: null, maxDaySpend: '5000' }],
+  ] as const)('does not raise %s', (_name, over) => {
+    expect(scoreCampaign(makeFacts(over as any), D, config).flags).toEqual([]);
+  });
+  test('flags never change the score', () => {
+    const plain = scoreCampaign(makeFacts(), D, config);
+    const flagged = scoreCampaign(makeFacts({ nullImpressionRows: 2, previousTotal: '0' }), D, config);
+    expect(flagged.totalHundredths).toBe(plain.totalHundredths);
+    expect(flagged.flags).toEqual(['MISSING_IMPRESSIONS', 'SCORE_JUMP']);
+  });
+});
+
+describe('run-level checks', () => {
+  const s = (flags: string[]) => ({ recommendation: 'TEST_CHANGES' as const, flags: flags as any });
+  test('warns when more than 20% of campaigns miss spend or impressions', () => {
+    const scores = [s(['MISSING_SPEND']), s(['MISSING_IMPRESSIONS']), s([]), s([]), s([]), s([]), s([]), s([]), s([])];
+    expect(summarizeRun(D, scores, null, config).warnings.map((w) => w.code)).toEqual(['MISSING_DATA_SHARE']);
+    expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
+  });
+  test('warns when campaigns scored fall more than 30% below the previous scored date', () => {
+    const six = Array.from({ length: 6 }, () => s([]));
+    expect(summarizeRun(D, six, { date: '2025-11-14', count: 10 }, config).warnings.map((w) => w.code)).toEqual(['SCORED_COUNT_DROP']);
+    expect(summarizeRun(D, [...six, s([])], { date: '2025-11-14', count: 10 }, config).warnings).toEqual([]);
+  });
+});
+
+describe('configuration', () => {
+  test('defaults have a stable identity and overrides change it', () => {
+    expect(config.id).toMatch(/^cfg_[0-9a-f]{16}$/);
+    const r = resolveScoringConfig({ target_cpql: 50 });
+    expect(r.ok && r.config.id).not.toBe(config.id);
+    expect(resolveScoringConfig({}).ok && (resolveScoringConfig({}) as any).config.id).toBe(config.id);
+  });
+  test('reports every problem at once', () => {
+    const r = resolveScoringConfig({ target_cpql: -1, thresholds: { increase_budget: 'x' }, colour: 'red', dimensions: { volume: { breakpoints: [[5, 1], [1, 2]] } } });
+    expect(r.ok).toBe(false);
+    const problems = (r as { problems: string[] }).problems.join('\n');
+    expect(problems).toMatch(/target_cpql: must be greater than 0/);
+    expect(problems).toMatch(/thresholds.increase_budget: expected a number/);
+    expect(problems).toMatch(/colour: unknown setting/);
+    expect(problems).toMatch(/dimensions.volume.breakpoints: x values must increase strictly/);
+  });
+  test('qualified statuses are compared lower-case', () => {
+    const r = resolveScoringConfig({ qualified_statuses: ['Qualified', ' WON '] });
+    expect(r.ok && r.config.qualifiedStatuses).toEqual(['qualified', 'won']);
+  });
+});
