@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make demo: local database up and migrated, sample data loaded, the day
+# before and the demo date scored (so SCORE_JUMP can show), and the result.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+unset DATABASE_URL PGHOST PGDATABASE PGSERVICE
+mkdir -p .state
+log="$root/.state/demo.log"
+: >"$log"
+scripts/local-db.sh start 2>>"$log"
+echo "Loading the sample dataset (sample/*.csv) …"
+scripts/local-db.sh psql -q -v ON_ERROR_STOP=1 -f scripts/load-sample.sql
+# Logs (JSON lines and the CloudWatch EMF line) go to the log file; results to the terminal.
+export LOG_FORMAT=json
+bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
+echo
+bin/score-campaigns --date 2025-11-15 --list 2>>"$log"
+echo
+echo "The jobs' JSON logs are in $log."
+echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"
+echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details) FROM campaign_scores WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""
