@@ -154,7 +154,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version')) {
       return ExitCode.OK;
     }
-    parseFailure = usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message;
+    parseFailure = (usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message).replace(/\s*\n\s*/g, ' ');
   }
   const json = raw.json === true;
   const dryRun = raw.dryRun === true;
@@ -180,11 +180,13 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   let counts: Record<string, number> = {};
   const controller = new AbortController();
   let signalName: NodeJS.Signals | null = null;
-  const activeBackends = new Set<number>();
+  // Every connection of this run carries this name, so a signal can cancel whatever statement is running.
+  const applicationName = `leadsmart:${def.name}:${process.pid}`;
 
   const cancelActive = (): void => {
-    if (!lockClient || activeBackends.size === 0) return;
-    for (const pid of activeBackends) lockClient.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    lockClient
+      ?.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [applicationName])
+      .catch(() => undefined);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalName) {
@@ -216,7 +218,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     const options = await def.parseOptions(raw, args, { clock, config });
 
     const describeDb = config.databaseSource === 'local' ? `local database in ${STATE_DIR}` : redact(config.databaseUrl ?? 'PG* environment variables');
-    handle = connectDatabase(config.databaseUrl, { applicationName: `leadsmart:${def.name}` });
+    handle = connectDatabase(config.databaseUrl, { applicationName });
     const pool = handle.pool;
     lockClient = await withDatabaseRetry(() => pool.connect(), describeDb);
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
@@ -256,10 +258,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       async transaction(fn) {
         throwIfInterrupted();
         const client = await withDatabaseRetry(() => pool.connect(), describeDb);
-        let pid: number | null = null;
         try {
-          pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-          activeBackends.add(pid);
           return await kyselyOnClient(client)
             .transaction()
             .execute(async (trx) => {
@@ -271,7 +270,6 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
           if (controller.signal.aborted) throw controller.signal.reason as Error;
           throw error;
         } finally {
-          if (pid !== null) activeBackends.delete(pid);
           client.release();
         }
       },

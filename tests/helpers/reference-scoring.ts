@@ -1,0 +1,123 @@
+// An independent, deliberately naive implementation of shared/spec/scoring.md
+// (default configuration) computed straight from the sample CSV files in
+// plain floating point: no SQL, no shared code with src/. Integration tests
+// compare the job's stored scores with it to 0.01 points.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+
+type Row = Record<string, string>;
+const read = (dir: string, name: string): Row[] => parse(readFileSync(join(dir, name)), { columns: true, skip_empty_lines: true });
+
+export interface ReferenceScore {
+  total: number;
+  dims: Record<string, number>;
+  recommendation: string;
+  flags: string[];
+}
+
+const curve = (x: number, pts: [number, number][]): number => {
+  if (x <= pts[0]![0]) return pts[0]![1];
+  const last = pts[pts.length - 1]!;
+  if (x >= last[0]) return last[1];
+  for (let i = 1; i < pts.length; i++) {
+    const [x2, y2] = pts[i]!;
+    const [x1, y1] = pts[i - 1]!;
+    if (x <= x2) return y1 + ((x - x1) * (y2 - y1)) / (x2 - x1);
+  }
+  return last[1];
+};
+const round2 = (x: number): number => Math.sign(x) * Math.round(Math.abs(x) * 100 + 1e-7) / 100;
+const dayMs = 86400000;
+const dateMs = (d: string): number => Date.parse(`${d}T00:00:00Z`);
+
+export function referenceScores(sampleDir: string, D: string, previous?: Map<string, ReferenceScore>): Map<string, ReferenceScore> {
+  const clients = new Map(read(sampleDir, 'clients.csv').map((c) => [c.client_id!, c]));
+  const campaigns = new Map(read(sampleDir, 'campaigns.csv').map((c) => [c.campaign_id!, c]));
+  const metrics = read(sampleDir, 'metrics.csv');
+  const leads = read(sampleDir, 'leads.csv');
+  const changes = read(sampleDir, 'lead-status.csv');
+  const end = dateMs(D) + dayMs; // changes strictly before the next midnight are "as of the end of D"
+  const wFrom = dateMs(D) - 29 * dayMs;
+  const rFrom = dateMs(D) - 6 * dayMs;
+  const pFrom = dateMs(D) - 13 * dayMs;
+  const inRange = (t: number, a: number, b: number): boolean => t >= a && t < b;
+  const num = (s: string | undefined): number | null => (s === undefined || s === '' ? null : Number(s));
+
+  const statusAtEnd = new Map<string, string>();
+  for (const l of leads) statusAtEnd.set(l.lead_id!, l.status!);
+  const latest = new Map<string, number>();
+  for (const c of changes) {
+    const t = Date.parse(c.changed_at!);
+    if (t < end && t >= (latest.get(c.lead_id!) ?? -Infinity)) {
+      latest.set(c.lead_id!, t);
+      statusAtEnd.set(c.lead_id!, c.status!);
+    }
+  }
+  const qualified = (leadId: string): boolean => ['qualified', 'converted'].includes((statusAtEnd.get(leadId) ?? '').toLowerCase());
+
+  const out = new Map<string, ReferenceScore>();
+  for (const [id, c] of campaigns) {
+    const rows = metrics.filter((m) => m.campaign_id === id && inRange(dateMs(m.date!), wFrom, end));
+    if (rows.length === 0) continue;
+    const sum = (rs: Row[], k: string): number => rs.reduce((s, r) => s + (num(r[k]) ?? 0), 0);
+    const recentRows = rows.filter((r) => dateMs(r.date!) >= rFrom);
+    const priorRows = rows.filter((r) => inRange(dateMs(r.date!), pFrom, rFrom));
+    const spend = sum(rows, 'spend');
+    const impressions = sum(rows, 'impressions');
+    const clicks = sum(rows, 'clicks');
+    const spendRows = rows.filter((r) => num(r.spend) !== null).length;
+    const myLeads = leads.filter((l) => l.campaign_id === id);
+    let total: number, q: number, qRecent: number, qPrior: number;
+    if (myLeads.length > 0) {
+      const inW = myLeads.filter((l) => inRange(Date.parse(l.created_at!), wFrom, end));
+      total = inW.length;
+      q = inW.filter((l) => qualified(l.lead_id!)).length;
+      qRecent = inW.filter((l) => Date.parse(l.created_at!) >= rFrom && qualified(l.lead_id!)).length;
+      qPrior = inW.filter((l) => inRange(Date.parse(l.created_at!), pFrom, rFrom) && qualified(l.lead_id!)).length;
+    } else {
+      total = sum(rows, 'total_leads');
+      q = sum(rows, 'qualified_leads');
+      qRecent = sum(recentRows, 'qualified_leads');
+      qPrior = sum(priorRows, 'qualified_leads');
+    }
+    const flags: string[] = [];
+    if (rows.some((r) => num(r.spend) === null)) flags.push('MISSING_SPEND');
+    if (rows.some((r) => num(r.impressions) === null)) flags.push('MISSING_IMPRESSIONS');
+    if (total > 0 && spend / total > 1000) flags.push('HIGH_CPL');
+    if (impressions > 0 && clicks / impressions > 0.5) flags.push('HIGH_CTR');
+    const budget = num(c.daily_budget);
+    if (budget !== null && budget > 0 && rows.some((r) => (num(r.spend) ?? 0) > 1.5 * budget)) flags.push('OVERSPEND');
+
+    let dims: Record<string, number>;
+    let recommendation: string;
+    if (spendRows === 0 || (spend === 0 && impressions === 0)) {
+      dims = { cost_efficiency: 0, lead_quality: 0, volume: 0, trend: 0, engagement: 0 };
+      recommendation = 'INSUFFICIENT_DATA';
+    } else {
+      const T = num(clients.get(c.client_id ?? '')?.target_cpql) ?? 100;
+      const sR = sum(recentRows, 'spend');
+      const sP = sum(priorRows, 'spend');
+      let trend: number;
+      if (sP === 0 || sR === 0) trend = 10;
+      else if (qPrior / sP === 0) trend = qRecent / sR > 0 ? 20 : 10;
+      else trend = curve((qRecent / sR - qPrior / sP) / (qPrior / sP), [[-0.5, 0], [0, 10], [0.5, 20]]);
+      dims = {
+        cost_efficiency: q === 0 ? 0 : round2(curve(spend / q, [[0.5 * T, 25], [T, 20], [3.5 * T, 0]])),
+        lead_quality: total === 0 ? 0 : round2(curve(q / total, [[0, 0], [0.1, 5], [0.3, 20], [0.5, 25]])),
+        volume: round2(curve(q, [[0, 0], [5, 6], [20, 14], [50, 20]])),
+        trend: round2(trend),
+        engagement: impressions === 0 ? 0 : round2(curve(clicks / impressions, [[0, 0], [0.005, 3], [0.01, 6], [0.02, 10]])),
+      };
+      const t = Object.values(dims).reduce((a, b) => a + b, 0);
+      const isNew = (c.start_date ? (dateMs(D) - dateMs(c.start_date)) / dayMs < 14 : false) || rows.length < 7;
+      if (isNew && t >= 20 && t < 80) recommendation = 'MONITOR_CLOSELY';
+      else recommendation = t >= 80 ? 'INCREASE_BUDGET' : t >= 60 ? 'CONTINUE_OPTIMIZE' : t >= 40 ? 'TEST_CHANGES' : t >= 20 ? 'REDUCE_BUDGET' : 'PAUSE_CAMPAIGN';
+    }
+    const totalScore = round2(Object.values(dims).reduce((a, b) => a + b, 0));
+    const prev = previous?.get(id);
+    if (prev && Math.abs(totalScore - prev.total) > 50) flags.push('SCORE_JUMP');
+    out.set(id, { total: totalScore, dims, recommendation, flags });
+  }
+  return out;
+}

@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { referenceScores, type ReferenceScore } from '../helpers/reference-scoring.js';
+import { loadSample, ROOT, runAsFunction, runProcess, spawnProcess } from '../helpers/run-job.js';
+
+// The sample dataset's scoring date (see scripts/generate-sample-data.mjs).
+const D = '2025-11-15';
+const D1 = '2025-11-14';
+let t: TestDatabase;
+const env = () => ({ DATABASE_URL: t.url });
+const score = (argv: string[], extraEnv: Record<string, string> = {}) => runAsFunction(scoreCampaignsJob, argv, { ...env(), ...extraEnv });
+
+async function storedScores(date: string) {
+  return t.db.selectFrom('campaign_scores').selectAll().where('date', '=', date).orderBy('campaign_id').execute();
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  loadSample(t.url);
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+describe('scoring the sample dataset', () => {
+  let reference: Map<string, ReferenceScore>;
+
+  beforeAll(async () => {
+    expect((await score(['--date', D1])).code).toBe(0);
+    expect((await score(['--date', D])).code).toBe(0);
+    reference = referenceScores(join(ROOT, 'sample'), D, referenceScores(join(ROOT, 'sample'), D1));
+  });
+
+  test('scores exactly the campaigns with metrics in the window', async () => {
+    const rows = await storedScores(D);
+    expect(rows.map((r) => r.campaign_id).sort()).toEqual([...reference.keys()].sort());
+    expect(rows.length).toBe(29);
+  });
+
+  test('every dimension and total matches an independent implementation of scoring.md within 0.01', async () => {
+    for (const row of await storedScores(D)) {
+      const ref = reference.get(row.campaign_id)!;
+      expect({ id: row.campaign_id, diff: Math.abs(Number(row.total_score) - ref.total) <= 0.01 }).toEqual({ id: row.campaign_id, diff: true });
+      for (const dim of ['cost_efficiency', 'lead_quality', 'volume', 'trend', 'engagement'] as const) {
+        const stored = Number(row[`${dim}_score`]);
+        expect({ id: row.campaign_id, dim, ok: Math.abs(stored - ref.dims[dim]!) <= 0.01 }).toEqual({ id: row.campaign_id, dim, ok: true });
+      }
+    }
+  });
+
+  test('recommendations and flags match the independent implementation', async () => {
+    for (const row of await storedScores(D)) {
+      const ref = reference.get(row.campaign_id)!;
+      expect({ id: row.campaign_id, rec: row.recommendation, flags: [...row.flags].sort() }).toEqual({ id: row.campaign_id, rec: ref.recommendation, flags: [...ref.flags].sort() });
+    }
+  });
+
+  test('the sample covers every recommendation and every flag', async () => {
+    const rows = await storedScores(D);
+    expect(new Set(rows.map((r) => r.recommendation))).toEqual(
+      new Set(['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE', 'TEST_CHANGES', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 'MONITOR_CLOSELY', 'INSUFFICIENT_DATA']),
+    );
+    expect(new Set(rows.flatMap((r) => r.flags))).toEqual(new Set(['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP']));
+  });
+
+  test('recommendation_details explain every dimension and carry the configuration identity', async () => {
+    const [row] = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).where('campaign_id', '=', 'demo-01-star').execute();
+    const d = row!.recommendation_details as any;
+    expect(d.config_id).toBe(row!.config_id);
+    expect(d.window).toEqual({ from: '2025-10-17', to: '2025-11-15' });
+    expect(Object.keys(d.inputs)).toEqual(expect.arrayContaining(['spend', 'impressions', 'clicks', 'total_leads', 'qualified_leads', 'cpql', 'qualification_rate', 'ctr', 'recent', 'prior']));
+    for (const dim of Object.values(d.dimensions) as any[]) expect(dim.reason).toMatch(/of \d+ points\.$/);
+    const config = await t.db.selectFrom('scoring_configs').selectAll().where('config_id', '=', row!.config_id).executeTakeFirstOrThrow();
+    expect((config.config as any).target_cpql).toBe(100);
+  });
+
+  test('a client target CPQL is used for that client\'s campaigns', async () => {
+    const [row] = await t.db.selectFrom('campaign_scores').select('recommendation_details').where('date', '=', D).where('campaign_id', '=', 'demo-02-star').execute();
+    expect((row!.recommendation_details as any).target_cpql).toBe('250.00');
+  });
+
+  test('each run appends to score_history and records scoring_runs and job_runs', async () => {
+    const history = await t.db.selectFrom('score_history').select(['run_id']).where('date', '=', D).execute();
+    expect(history.length).toBe(29);
+    const run = await t.db.selectFrom('job_runs').selectAll().where('run_id', '=', history[0]!.run_id!).executeTakeFirstOrThrow();
+    expect(run).toMatchObject({ job: 'score-campaigns', status: 'succeeded', exit_code: 0 });
+    expect((run.counts as any).campaigns_scored).toBe(29);
+    const sr = await t.db.selectFrom('scoring_runs').selectAll().where('run_id', '=', run.run_id).executeTakeFirstOrThrow();
+    expect(sr).toMatchObject({ date: D, campaigns_scored: 29 });
+  });
+
+  test('re-running the same date with unchanged data gives identical rows', async () => {
+    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) => rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
+    const before = strip(await storedScores(D));
+    expect((await score(['--date', D])).code).toBe(0);
+    const after = await storedScores(D);
+    expect(strip(after)).toEqual(before);
+    expect(new Set(after.map((r) => r.run_id)).size).toBe(1);
+  });
+
+  test('a lead qualified after D does not change the score of D (status as of the end of D)', async () => {
+    const before = await storedScores(D);
+    const lead = await t.db.selectFrom('campaign_leads').select('lead_id').where('campaign_id', '=', 'demo-28-crm').where('created_at', '>=', new Date('2025-11-10T00:00:00Z')).executeTakeFirstOrThrow();
+    await t.db.insertInto('lead_status_changes').values({ lead_id: lead.lead_id, status: 'converted', changed_at: '2025-11-16T00:00:00Z' }).execute();
+    expect((await score(['--date', D])).code).toBe(0);
+    expect((await storedScores(D)).map((r) => r.total_score)).toEqual(before.map((r) => r.total_score));
+    await t.db.deleteFrom('lead_status_changes').where('lead_id', '=', lead.lead_id).where('changed_at', '=', new Date('2025-11-16T00:00:00Z')).execute();
+  });
+});
+
+describe('options and output', () => {
+  test('--dry-run computes and reports but writes nothing, not even job_runs', async () => {
+    const runsBefore = await t.db.selectFrom('job_runs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const r = await score(['--date', '2025-11-10', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ ok: true, dry_run: true, date: '2025-11-10' });
+    expect(summary.campaigns_scored).toBeGreaterThan(20);
+    expect(await storedScores('2025-11-10')).toEqual([]);
+    const runsAfter = await t.db.selectFrom('job_runs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(runsAfter.n).toBe(runsBefore.n);
+  });
+
+  test('--json prints counts per recommendation, flags and warnings', async () => {
+    const r = await score(['--date', D, '--json']);
+    const s = JSON.parse(r.stdout);
+    expect(Object.values(s.recommendations as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(29);
+    expect(s.flags.SCORE_JUMP).toBe(1);
+    expect(Array.isArray(s.warnings)).toBe(true);
+    expect(s.run_id).toMatch(/^\d+$/);
+  });
+
+  test('the default date is yesterday in SCORING_TIMEZONE', async () => {
+    // The fixed clock says 2025-11-16T09:00Z: yesterday is 2025-11-15 in UTC, and 2025-11-16 … minus one in Pacific/Kiritimati (UTC+14) is 2025-11-16.
+    expect(JSON.parse((await score(['--json', '--dry-run'])).stdout).date).toBe('2025-11-15');
+    expect(JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Kiritimati' })).stdout).date).toBe('2025-11-15');
+    expect(JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Pago_Pago' })).stdout).date).toBe('2025-11-14');
+  });
+
+  test('--config overrides the defaults and its identity is stored with every score', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'strict.json'), JSON.stringify({ target_cpql: 50, qualified_statuses: ['converted'] }));
+    const r = await score(['--date', '2025-11-01', '--config', join(dir, 'strict.json'), '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const rows = await storedScores('2025-11-01');
+    expect(new Set(rows.map((x) => x.config_id))).toEqual(new Set([s.config_id]));
+    const stored = await t.db.selectFrom('scoring_configs').select('config').where('config_id', '=', s.config_id).executeTakeFirstOrThrow();
+    expect(stored.config).toMatchObject({ target_cpql: 50, qualified_statuses: ['converted'] });
+    const defaults = await score(['--date', '2025-11-01', '--json', '--dry-run']);
+    expect(JSON.parse(defaults.stdout).config_id).not.toBe(s.config_id);
+  });
+});
+
+describe('bad input writes nothing', () => {
+  const countScores = async () => Number((await t.db.selectFrom('campaign_scores').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+  test.each([
+    [['--date', '2025-02-30'], 64, /--date 2025-02-30: not a calendar date/],
+    [['--date', '15/11/2025'], 64, /expected YYYY-MM-DD/],
+    [['--date', '2025-11-17'], 64, /is in the future \(today is 2025-11-16 in UTC\)/],
+    [['--dat', '2025-11-15'], 64, /unknown option '--dat'.*--help/],
+    [['--config', '/nonexistent/scoring.json'], 78, /--config \/nonexistent\/scoring.json: cannot read the file \(ENOENT\)/],
+  ])('%j exits %i with a message naming the problem', async (argv, code, message) => {
+    const before = await countScores();
+    const r = await score(argv as string[]);
+    expect(r.code).toBe(code);
+    expect(r.logs.find((l) => l.level === 'error')?.message).toMatch(message as RegExp);
+    expect(await countScores()).toBe(before);
+  });
+
+  test('an invalid --config lists every problem and exits 78', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ target_cpql: 0, flags: { high_ctr: 3 }, weights: {} }));
+    writeFileSync(join(dir, 'broken.json'), '{ "target_cpql": ');
+    const bad = await score(['--config', join(dir, 'bad.json'), '--json']);
+    expect(bad.code).toBe(78);
+    const doc = JSON.parse(bad.stdout);
+    expect(doc.problems).toEqual(expect.arrayContaining([expect.stringMatching(/target_cpql/), expect.stringMatching(/flags.high_ctr/), expect.stringMatching(/weights: unknown setting/)]));
+    const broken = await score(['--config', join(dir, 'broken.json')]);
+    expect(broken.code).toBe(78);
+    expect(broken.logs.find((l) => l.level === 'error')?.message).toMatch(/not valid JSON/);
+  });
+});
+
+describe('concurrency and interruption', () => {
+  test('a second concurrent run exits 75 and changes nothing', async () => {
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))`);
+      const before = await storedScores(D);
+      const r = await score(['--date', D]);
+      expect(r.code).toBe(75);
+      expect(r.logs.find((l) => l.level === 'error')?.message).toMatch(/another score-campaigns run holds the lock/);
+      expect(await storedScores(D)).toEqual(before);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  test('SIGTERM mid-write rolls back, keeps the previous scores, records the run as interrupted and exits 143', async () => {
+    const before = await storedScores(D);
+    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+    // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE score_history IN EXCLUSIVE MODE');
+    const child = spawnProcess('score-campaigns', ['--date', D], env());
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let blocked = false;
+    try {
+      for (let i = 0; i < 100 && !blocked; i++) {
+        // Polled from another connection: inside the blocker's transaction pg_stat_activity is a frozen snapshot.
+        const waiting = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+        blocked = waiting.rows.length > 0;
+        if (!blocked) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(blocked).toBe(true);
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(code).toBe(143);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    expect(stderr).toMatch(/received SIGTERM/);
+    expect(await storedScores(D)).toEqual(before);
+    const run = await t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    expect(run).toMatchObject({ status: 'interrupted', exit_code: 143 });
+    // A re-run completes the work.
+    expect((await score(['--date', D])).code).toBe(0);
+    const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
+    expect(Number(star.engagement_score)).toBe(0);
+  });
+
+  test('as a process: exit code, JSON logs and one EMF line', async () => {
+    const r = await runProcess('score-campaigns', ['--date', '2025-11-12', '--json'], env());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, date: '2025-11-12' });
+    const emf = r.logs.filter((l) => '_aws' in l);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Job: 'score-campaigns', ExitCode: 0, Failed: 0 });
+    expect(emf[0]!.DurationMs).toEqual(expect.any(Number));
+    expect(r.logs.filter((l) => !('_aws' in l)).every((l) => l.job === 'score-campaigns')).toBe(true);
+  });
+});
