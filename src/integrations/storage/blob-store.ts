@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PutResult {
+  key: string;
+  size: number;
+  /** Hex SHA-256 of the bytes stored. */
+  sha256: string;
+}
+
+/**
+ * Where raw API responses, CSV archives and backups go (BLOB_URL). Keys are
+ * relative, slash-separated paths; a put is atomic: readers never see a
+ * partial object under its final key.
+ */
+export interface BlobStore {
+  readonly url: string;
+  put(key: string, body: Readable | Buffer | string, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<PutResult>;
+  get(key: string): Promise<Readable>;
+  exists(key: string): Promise<boolean>;
+  list(prefix: string): Promise<BlobInfo[]>;
+  delete(key: string): Promise<void>;
+}
+
+export class BlobKeyError extends Error {}
+
+function checkKey(key: string): string {
+  if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '' || p === '.' || p === '..') || key.includes('\\') || key.includes('\0')) {
+    throw new BlobKeyError(`invalid blob key ${JSON.stringify(key)}: use relative slash-separated names without empty, "." or ".." parts`);
+  }
+  return key;
+}
+
+/** Hashes and counts the bytes flowing through. */
+function measuring(): { stream: Transform; result: () => { size: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ size, sha256: hash.digest('hex') }) };
+}
+
+const toStream = (body: Readable | Buffer | string): Readable => (body instanceof Readable ? body : Readable.from([Buffer.from(body)]));
+
+class FileBlobStore implements BlobStore {
+  constructor(
+    readonly url: string,
+    private readonly root: string,
+  ) {}
+
+  async put(key: string, body: Readable | Buffer | string): Promise<PutResult> {
+    const target = join(this.root, checkKey(key));
+    await mkdir(dirname(target), { recursive: true });
+    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    const m = measuring();
+    try {
+      await pipeline(toStream(body), m.stream, createWriteStream(temp, { flags: 'wx' }));
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { key, ...m.result() };
+  }
+
+  async get(key: string): Promise<Readable> {
+    const path = join(this.root, checkKey(key));
+    await stat(path); // a missing key fails here, not later mid-stream
+    return createReadStream(path);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(join(this.root, checkKey(key))).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async list(prefix: string): Promise<BlobInfo[]> {
+    const out: BlobInfo[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) await walk(path);
+        else if (e.isFile() && !e.name.includes('.partial-')) {
+          const key = relative(this.root, path).split(sep).join('/');
+          if (key.startsWith(prefix)) {
+            const s = await stat(path);
+            out.push({ key, size: s.size, lastModified: s.mtime });
+          }
+        }
+      }
+    };
+    await walk(this.root);
+    return out.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(join(this.root, checkKey(key)), { force: true });
+  }
+}
+
+class S3BlobStore implements BlobStore {
+  constructor(
+    readonly url: string,
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  private full(key: string): string {
+    return `${this.prefix}${checkKey(key)}`;
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options: { contentType?: string; metadata?: Record<string, string> } = {}): Promise<PutResult> {
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    const m = measuring();
+    const pass = new PassThrough();
+    const feeding = pipeline(toStream(body), m.stream, pass);
+    // Multipart upload from a stream: bounded memory, and S3 only shows the object once it completes.
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.full(key), Body: pass, ContentType: options.contentType, Metadata: options.metadata },
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    try {
+      await Promise.all([feeding, upload.done()]);
+    } catch (error) {
+      await upload.abort().catch(() => undefined);
+      pass.destroy();
+      throw error;
+    }
+    return { key, ...m.result() };
+  }
+
+  async get(key: string): Promise<Readable> {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+    return res.Body as Readable;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<BlobInfo[]> {
+    const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+    const out: BlobInfo[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}${prefix}`, ContinuationToken: token }));
+      for (const o of res.Contents ?? []) out.push({ key: (o.Key ?? '').slice(this.prefix.length), size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async delete(key: string): Promise<void> {
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+  }
+}
+
+/**
+ * Opens the store named by a BLOB_URL. `file:///abs/path` or
+ * `s3://bucket/prefix`; for S3 the AWS SDK reads its own environment
+ * (AWS_REGION, AWS_ENDPOINT_URL, credentials); `s3Config` adds to it.
+ */
+export async function openBlobStore(url: string, options: { s3Config?: S3ClientConfig } = {}): Promise<BlobStore> {
+  if (url.startsWith('file://')) {
+    const root = fileURLToPath(url);
+    await mkdir(root, { recursive: true });
+    return new FileBlobStore(url, root);
+  }
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) throw new BlobKeyError(`BLOB_URL=${url}: expected file:///absolute/path or s3://bucket/prefix`);
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const prefix = m[2] ? `${m[2].replace(/\/+$/, '')}/` : '';
+  const client = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...options.s3Config });
+  return new S3BlobStore(url, client, m[1]!, prefix);
+}
