@@ -79,7 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   };
   for (const name of SECRET_NAMES) {
     const v = raw(name);
-    if (v) secrets.push(v);
+    // For connection URLs only the password is secret: host and database stay visible in messages.
+    if (v) secrets.push(name.startsWith('DATABASE_URL') ? (safePassword(v) ?? '') : v);
   }
 
   const dbUrl = raw('DATABASE_URL');
@@ -155,8 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   }
 
   if (problems.length > 0) return { ok: false, problems, secrets };
-  const pgPassword = databaseUrl ? safePassword(databaseUrl) : undefined;
-  if (pgPassword) secrets.push(pgPassword);
   return {
     ok: true,
     config: Object.freeze({

@@ -41,7 +41,9 @@ export function connectDatabase(connectionString: string | undefined, options: {
     db,
     pool,
     async close() {
+      // Kysely ends the pool only if it ran a query itself; end it here in every case.
       await db.destroy();
+      if (!pool.ended) await pool.end();
     },
   };
 }

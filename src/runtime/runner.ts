@@ -109,9 +109,16 @@ function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string
   return cmd;
 }
 
+/** p-retry only accepts `instanceof Error`; errors made in another realm (a vm context, as under Jest) fail that test. */
+function asLocalError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const e = error as { message?: string; code?: string; syscall?: string } | null;
+  return Object.assign(new Error(e?.message ?? String(error), { cause: error }), { code: e?.code, syscall: e?.syscall });
+}
+
 async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): Promise<T> {
   try {
-    return await pRetry(fn, {
+    return await pRetry(() => fn().catch((error: unknown) => Promise.reject(asLocalError(error))), {
       retries: 3,
       minTimeout: 300,
       maxTimeout: 2000,

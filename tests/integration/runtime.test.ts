@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { cpSync, mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { applyMigrations } from '../../src/db/migrate.js';
+import { migrateJob } from '../../src/jobs/migrate.js';
+import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startFakeSentry } from '../helpers/fake-sentry.js';
+import { loadSample, ROOT, runAsFunction, runProcess } from '../helpers/run-job.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  loadSample(t.url);
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+// A server that refuses connections at once: nothing listens on port 1 of loopback.
+const DOWN_URL = 'postgresql://leadsmart:hunter2-very-secret@127.0.0.1:1/leadsmart';
+
+describe('--help', () => {
+  test.each(['score-campaigns', 'migrate'])('bin/%s --help lists options, exit codes and an example, and exits 0', async (job) => {
+    const r = await runProcess(job, ['--help'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--json/);
+    expect(r.stdout).toMatch(/--dry-run/);
+    expect(r.stdout).toMatch(/Exit codes:[\s\S]*64 +usage[\s\S]*75 +temporary[\s\S]*78 +configuration/);
+    expect(r.stdout).toMatch(new RegExp(`Examples:\\n  \\$ bin/${job}`));
+  });
+});
+
+describe('configuration', () => {
+  test('reports every problem at once and exits 78 before touching the database', async () => {
+    const r = await runAsFunction(scoreCampaignsJob, ['--json'], { DATABASE_URL: DOWN_URL, LOG_LEVEL: 'loud', BLOB_URL: 'ftp://example/x', SCORING_TIMEZONE: 'Mars/Olympus_Mons', STATUS_PORT: 'eighty' });
+    expect(r.code).toBe(78);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.problems).toEqual([
+      expect.stringMatching(/^BLOB_URL=ftp:\/\/example\/x: expected file:\/\/\/absolute\/path or s3:\/\/bucket\/prefix/),
+      expect.stringMatching(/^LOG_LEVEL=loud: expected error, warn, info or debug/),
+      expect.stringMatching(/^SCORING_TIMEZONE=Mars\/Olympus_Mons: not an IANA time zone/),
+      expect.stringMatching(/^STATUS_PORT=eighty/),
+    ]);
+  });
+
+  test('a secret can be read from <NAME>_FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secret-'));
+    writeFileSync(join(dir, 'db-url'), `${t.url}\n`);
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--dry-run'], { DATABASE_URL_FILE: join(dir, 'db-url') });
+    expect(r.code).toBe(0);
+    const missing = await runAsFunction(scoreCampaignsJob, ['--json'], { DATABASE_URL_FILE: join(dir, 'nope') });
+    expect(missing.code).toBe(78);
+    expect(JSON.parse(missing.stdout).problems[0]).toMatch(/DATABASE_URL_FILE=.*nope: cannot read the file \(ENOENT\)/);
+  });
+
+  test('flags win over the environment', async () => {
+    const r = await runAsFunction(scoreCampaignsJob, ['--database-url', t.url, '--date', '2025-11-15', '--dry-run'], { DATABASE_URL: DOWN_URL });
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('database problems', () => {
+  test('PostgreSQL unreachable: exit 69 after retries, with a message that names the fix and never the password', async () => {
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--json'], { DATABASE_URL: DOWN_URL });
+    expect(r.code).toBe(69);
+    expect(JSON.parse(r.stdout).error).toMatch(/cannot reach PostgreSQL \(postgresql:\/\/leadsmart:\[REDACTED\]@127.0.0.1:1\/leadsmart\) after 4 attempts.*ECONNREFUSED/);
+    expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
+  });
+
+  test('an unmigrated database: exit 78 telling to run bin/migrate', async () => {
+    const empty = await createTestDatabase({ migrated: false });
+    try {
+      const r = await runAsFunction(scoreCampaignsJob, ['--json'], { DATABASE_URL: empty.url });
+      expect(r.code).toBe(78);
+      expect(JSON.parse(r.stdout).error).toMatch(/run bin\/migrate/);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  test('an error inside the run rolls the scores back, records the failure in job_runs and exits 1', async () => {
+    expect((await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15'], { DATABASE_URL: t.url })).code).toBe(0);
+    const before = await t.db.selectFrom('campaign_scores').select(['campaign_id', 'total_score', 'run_id']).where('date', '=', '2025-11-15').orderBy('campaign_id').execute();
+    await t.db.updateTable('campaign_metrics').set({ clicks: 1 }).where('campaign_id', '=', 'demo-03-star').execute();
+    await sql`ALTER TABLE scoring_runs RENAME TO scoring_runs_gone`.execute(t.db);
+    try {
+      const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15'], { DATABASE_URL: t.url });
+      expect(r.code).toBe(1);
+      const after = await t.db.selectFrom('campaign_scores').select(['campaign_id', 'total_score', 'run_id']).where('date', '=', '2025-11-15').orderBy('campaign_id').execute();
+      expect(after).toEqual(before);
+      const run = await t.db.selectFrom('job_runs').selectAll().orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+      expect(run).toMatchObject({ job: 'score-campaigns', status: 'failed', exit_code: 1 });
+      expect(run.error_summary).toMatch(/unexpected error: relation "scoring_runs" does not exist/);
+    } finally {
+      await sql`ALTER TABLE scoring_runs_gone RENAME TO scoring_runs`.execute(t.db);
+    }
+  });
+});
+
+describe('Sentry', () => {
+  test('with SENTRY_DSN set, a failed run is reported (without secrets) before the process exits', async () => {
+    const sentry = await startFakeSentry();
+    try {
+      const r = await runProcess('score-campaigns', ['--date', '2025-11-15'], { DATABASE_URL: DOWN_URL, SENTRY_DSN: sentry.dsn });
+      expect(r.code).toBe(69);
+      expect(sentry.envelopes.length).toBeGreaterThanOrEqual(1);
+      const body = sentry.envelopes.join('\n');
+      expect(body).toMatch(/cannot reach PostgreSQL/);
+      expect(body).not.toContain('hunter2-very-secret');
+    } finally {
+      await sentry.stop();
+    }
+  });
+
+  test('without SENTRY_DSN nothing loads Sentry', async () => {
+    const r = await runProcess('score-campaigns', ['--date', '2025-11-15', '--log-level', 'debug'], { DATABASE_URL: DOWN_URL, NODE_DEBUG: 'module' });
+    expect(r.code).toBe(69);
+    expect(r.stderr).not.toMatch(/@sentry/);
+  });
+});
+
+describe('migrate', () => {
+  test('bin/migrate applies every file once; a second run changes nothing', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    try {
+      const first = await runProcess('migrate', ['--json'], { DATABASE_URL: db.url });
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout).applied).toEqual(['001_schema.sql']);
+      const rows = await db.db.selectFrom('schema_migrations').selectAll().execute();
+      const second = await runProcess('migrate', ['--json'], { DATABASE_URL: db.url });
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ applied: [], already_applied: 1 });
+      expect(await db.db.selectFrom('schema_migrations').selectAll().execute()).toEqual(rows);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('refuses to run when an applied file was edited, and applies nothing', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    const dir = mkdtempSync(join(tmpdir(), 'sql-'));
+    cpSync(join(ROOT, 'sql'), dir, { recursive: true });
+    const client = await db.pool.connect();
+    try {
+      await applyMigrations(client, dir);
+      appendFileSync(join(dir, '001_schema.sql'), '\n-- an innocent comment\n');
+      writeFileSync(join(dir, '002_more.sql'), 'CREATE TABLE should_not_exist (id int);');
+      await expect(applyMigrations(client, dir)).rejects.toMatchObject({
+        exitCode: 78,
+        problems: [expect.stringMatching(/001_schema.sql was edited after it was applied.*put the change in a new migration file/)],
+      });
+      const exists = await client.query(`SELECT to_regclass('should_not_exist') AS t`);
+      expect(exists.rows[0].t).toBeNull();
+    } finally {
+      client.release();
+      await db.drop();
+    }
+  });
+
+  test('a failing migration is rolled back whole and named', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    const dir = mkdtempSync(join(tmpdir(), 'sql-'));
+    writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE a (id int);');
+    writeFileSync(join(dir, '002_bad.sql'), 'CREATE TABLE b (id int); SELECT nonsense FROM nowhere;');
+    const client = await db.pool.connect();
+    try {
+      await expect(applyMigrations(client, dir)).rejects.toThrow(/migration 002_bad.sql failed and was rolled back/);
+      const r = await client.query(`SELECT to_regclass('a')::text AS a, to_regclass('b')::text AS b, (SELECT count(*) FROM schema_migrations)::int AS n`);
+      expect(r.rows[0]).toEqual({ a: 'a', b: null, n: 1 });
+    } finally {
+      client.release();
+      await db.drop();
+    }
+  });
+
+  test('migrate takes the migrate lock: a concurrent migrate exits 75', async () => {
+    const holder = await t.pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtextextended('leadsmart:migrate', 0))`);
+      const r = await runAsFunction(migrateJob, [], { DATABASE_URL: t.url });
+      expect(r.code).toBe(75);
+    } finally {
+      holder.release(true);
+    }
+  });
+});
