@@ -58,7 +58,13 @@ export function localDatabaseUrl(stateDir: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): ConfigLoad {
   const problems: string[] = [];
   const secrets: string[] = [];
+  // Each setting is read once: a *_FILE is read once and its problem reported once.
+  const seen = new Map<string, string | undefined>();
   const raw = (name: string): string | undefined => {
+    if (!seen.has(name)) seen.set(name, read(name));
+    return seen.get(name);
+  };
+  const read = (name: string): string | undefined => {
     const flag = options.overrides?.[name];
     if (flag !== undefined) return flag;
     const direct = env[name];

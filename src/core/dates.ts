@@ -16,8 +16,14 @@ export function isIsoDate(text: string): boolean {
 
 /** Days since 1970-01-01 of a valid ISO date. */
 export function dayNumber(date: string): number {
-  if (!isIsoDate(date)) throw new RangeError(`not a calendar date: ${JSON.stringify(date)}`);
-  return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+  const m = ISO_DATE.exec(date);
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const t = Date.UTC(y, mo - 1, d);
+    // Date.UTC rolls 2025-02-30 over to March; a real date survives the round trip.
+    if (mo >= 1 && mo <= 12 && d >= 1 && (d <= 28 || new Date(t).getUTCDate() === d)) return t / DAY_MS;
+  }
+  throw new RangeError(`not a calendar date: ${JSON.stringify(date)}`);
 }
 
 export function fromDayNumber(day: number): string {

@@ -30,6 +30,8 @@ export function rational(n: bigint | number, d: bigint | number = 1n): Rational 
 
 export const ZERO = rational(0n);
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Parses a plain decimal string such as "1234.50" or "-0.005" exactly. */
 export function parseDecimal(text: string): Rational {
   const m = DECIMAL.exec(text.trim());
@@ -95,6 +97,13 @@ export function roundToHundredths(a: Rational): bigint {
 
 /** Hundredths as a fixed two-decimal string: 2188n → "21.88". */
 export function formatHundredths(h: bigint): string {
+  // Scores and money in hundredths are far below 2^53: format through Number, which is much faster than BigInt.
+  if (h <= SAFE && h >= -SAFE) {
+    const n = Number(h);
+    const abs = Math.abs(n);
+    const cents = abs % 100;
+    return `${n < 0 ? '-' : ''}${(abs - cents) / 100}.${cents < 10 ? '0' : ''}${cents}`;
+  }
   const negative = h < 0n;
   const abs = negative ? -h : h;
   const whole = abs / 100n;
@@ -102,8 +111,13 @@ export function formatHundredths(h: bigint): string {
   return `${negative ? '-' : ''}${whole}.${cents}`;
 }
 
-/** A readable approximation for reports and JSON details (not for scoring). */
+/** A readable approximation for reports and JSON details (never used for scoring). */
 export function toNumber(a: Rational, decimals = 6): number {
+  if (a.n <= SAFE && a.n >= -SAFE && a.d <= SAFE) {
+    const scale = 10 ** decimals;
+    const x = Number(a.n) / Number(a.d);
+    return Math.sign(x) * Math.round(Math.abs(x) * scale) / scale;
+  }
   const scale = 10n ** BigInt(decimals);
   const scaled = a.n * scale;
   const negative = scaled < 0n;

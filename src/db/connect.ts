@@ -26,13 +26,17 @@ export interface DatabaseHandle {
  * A pool and its Kysely instance. `connectionString` undefined means "use the
  * standard PG* environment variables", as libpq does.
  */
-export function connectDatabase(connectionString: string | undefined, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+export function connectDatabase(connectionString: string | undefined, options: { max?: number; applicationName?: string; workMem?: string } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 4,
     types: typeParsers,
     application_name: options.applicationName ?? 'leadsmart',
     connectionTimeoutMillis: 10_000,
+    // JIT compilation costs ~200 ms per query on PostgreSQL 15 and our aggregate queries finish in less.
+    // The scoring aggregate hashes one row per campaign: at 100,000 campaigns the default 4 MB
+    // work_mem spills it and its sort to disk (measured 5.2 s instead of 4.0 s).
+    options: `-c jit=off -c work_mem=${options.workMem ?? '128MB'}`,
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

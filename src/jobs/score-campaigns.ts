@@ -7,10 +7,12 @@ import {
   summarizeRun,
   topReasons,
   type CampaignScore,
+  type Flag,
+  type Recommendation,
   type RunSummary,
   type ScoringConfig,
 } from '../core/scoring/index.js';
-import { findPreviousScoredDate, loadScoringInputs, replaceScores } from '../db/repositories/scoring.repository.js';
+import { findPreviousScoredDate, loadScoringInputs, recordScoringRun, replaceScores, type ScoringInput } from '../db/repositories/scoring.repository.js';
 import { ConfigError, UsageError } from '../runtime/errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 
@@ -47,14 +49,29 @@ async function readScoringConfig(path: string | undefined): Promise<{ config: Sc
   return { config: r.config, source: path };
 }
 
-function formatTable(scores: readonly CampaignScore[], names: Map<string, string | null>): string {
-  const rows = [...scores]
+/** What the run keeps of each score once it is written: enough for the summary and --list. */
+interface ScoreOutcome {
+  campaignId: string;
+  name: string | null;
+  totalHundredths: bigint;
+  recommendation: Recommendation;
+  flags: Flag[];
+  /** The weakest dimension's reason, only kept for --list. */
+  weakest: string | null;
+}
+
+function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): ScoreOutcome {
+  const weakest = !keepReason ? null : s.recommendation === 'INSUFFICIENT_DATA' ? String(s.details.reason) : (topReasons(s.details as never, 1)[0] ?? '');
+  return { campaignId: s.campaignId, name, totalHundredths: s.totalHundredths, recommendation: s.recommendation, flags: s.flags, weakest };
+}
+
+function formatTable(outcomes: readonly ScoreOutcome[]): string {
+  const rows = [...outcomes]
     .sort((a, b) => (a.totalHundredths === b.totalHundredths ? a.campaignId.localeCompare(b.campaignId) : a.totalHundredths > b.totalHundredths ? -1 : 1))
     .map((s) => {
-      const name = (names.get(s.campaignId) ?? s.campaignId).slice(0, 34);
-      const reason = s.recommendation === 'INSUFFICIENT_DATA' ? String(s.details.reason) : topReasons(s.details as never, 1)[0] ?? '';
+      const name = (s.name ?? s.campaignId).slice(0, 34);
       const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
-      return `${name.padEnd(34)} ${formatHundredths(s.totalHundredths).padStart(6)}  ${s.recommendation.padEnd(17)} ${reason}${flags}`;
+      return `${name.padEnd(34)} ${formatHundredths(s.totalHundredths).padStart(6)}  ${s.recommendation.padEnd(17)} ${s.weakest ?? ''}${flags}`;
     });
   return [`${'campaign'.padEnd(34)} ${'score'.padStart(6)}  ${'recommendation'.padEnd(17)} weakest point`, ...rows].join('\n');
 }
@@ -107,27 +124,45 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     return { date, config: scoring, configSource: source, list: raw.list === true };
   },
   async run(ctx) {
-    const { date, config } = ctx.options;
+    const { date, config, list } = ctx.options;
     const started = Date.now();
     const inputs = await loadScoringInputs(ctx.db, date, config.qualifiedStatuses);
+    const previous = await findPreviousScoredDate(ctx.db, date);
     const loadedMs = Date.now() - started;
     ctx.throwIfInterrupted();
-    const scores = inputs.map((i) => scoreCampaign(i.facts, date, config));
-    const previous = await findPreviousScoredDate(ctx.db, date);
-    const summary = summarizeRun(date, scores, previous, config);
-    for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
-    ctx.throwIfInterrupted();
 
-    if (!ctx.dryRun) {
-      await ctx.transaction((trx, client) => replaceScores(trx, client, date, scores, summary, config, ctx.runId));
+    // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
+    const outcomes: ScoreOutcome[] = [];
+    const pending: (ScoringInput | undefined)[] = inputs;
+    function* scoreAll(): Generator<CampaignScore> {
+      for (let i = 0; i < pending.length; i++) {
+        const input = pending[i]!;
+        pending[i] = undefined; // let each campaign's facts go once scored
+        const s = scoreCampaign(input.facts, date, config);
+        outcomes.push(outcomeOf(s, input.campaignName, list));
+        yield s;
+      }
     }
-    const names = new Map(inputs.map((i) => [i.facts.campaignId, i.campaignName]));
-    const text = formatSummary(summary, ctx.dryRun) + (ctx.options.list && scores.length > 0 ? `\n\n${formatTable(scores, names)}` : '');
-    ctx.logger.info(`${ctx.dryRun ? 'would score' : 'scored'} ${scores.length} campaigns for ${date}`, {
+    let summary: RunSummary;
+    if (ctx.dryRun) {
+      for (const _ of scoreAll());
+      summary = summarizeRun(date, outcomes, previous, config);
+    } else {
+      summary = await ctx.transaction(async (trx, client) => {
+        await replaceScores(trx, client, date, scoreAll(), config, ctx.runId);
+        const s = summarizeRun(date, outcomes, previous, config);
+        if (ctx.runId !== null) await recordScoringRun(trx, ctx.runId, s);
+        return s;
+      });
+    }
+    for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
+    const text = formatSummary(summary, ctx.dryRun) + (list && outcomes.length > 0 ? `\n\n${formatTable(outcomes)}` : '');
+    ctx.logger.info(`${ctx.dryRun ? 'would score' : 'scored'} ${outcomes.length} campaigns for ${date}`, {
       date,
       config_id: config.id,
       config_source: ctx.options.configSource,
       load_ms: loadedMs,
+      score_and_write_ms: Date.now() - started - loadedMs,
       total_ms: Date.now() - started,
       warnings: summary.warnings.length,
     });

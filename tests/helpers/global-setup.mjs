@@ -20,7 +20,7 @@ export default async function globalSetup() {
   const host = join(dir, 'run');
   execFileSync('psql', ['-X', '-q', '-h', host, '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE leadsmart_template'], { stdio: 'inherit' });
   execFileSync('node', [join(ROOT, 'dist', 'cli.js'), 'migrate', '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'], // on failure its log is in the thrown error
     env: { ...process.env, DATABASE_URL: `postgresql://postgres@/leadsmart_template?host=${encodeURIComponent(host)}`, LOG_FORMAT: 'json' },
   });
 }

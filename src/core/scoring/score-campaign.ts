@@ -16,13 +16,21 @@ import { DIMENSIONS, type Dimension, type ScoringConfig } from './config.js';
 import { curve } from './curve.js';
 import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Recommendation } from './types.js';
 
+export type ScoringPeriods = Readonly<Record<'window' | 'recent' | 'prior', Readonly<{ from: string; to: string }>>>;
+
+let lastPeriods: { date: string; periods: ScoringPeriods } | null = null;
+
 /** The 30-day window and the two 7-day trend periods ending on D (scoring.md section 1). */
-export function scoringPeriods(date: string): Record<'window' | 'recent' | 'prior', { from: string; to: string }> {
-  return {
+export function scoringPeriods(date: string): ScoringPeriods {
+  // A run scores one date for every campaign: compute the periods once.
+  if (lastPeriods?.date === date) return lastPeriods.periods;
+  const periods = Object.freeze({
     window: { from: addDays(date, -29), to: date },
     recent: { from: addDays(date, -6), to: date },
     prior: { from: addDays(date, -13), to: addDays(date, -7) },
-  };
+  });
+  lastPeriods = { date, periods };
+  return periods;
 }
 
 const money = (r: Rational): string => formatHundredths(roundToHundredths(r));

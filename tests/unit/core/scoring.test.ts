@@ -235,3 +235,18 @@ describe('configuration', () => {
     expect(r.ok && r.config.qualifiedStatuses).toEqual(['qualified', 'won']);
   });
 });
+
+describe('formatting hundredths', () => {
+  test.each([
+    [0n, '0.00'],
+    [5n, '0.05'],
+    [2188n, '21.88'],
+    [-2188n, '-21.88'],
+    [-5n, '-0.05'],
+    [10000n, '100.00'],
+    [123456789012345678901n, '1234567890123456789.01'],
+  ])('%s hundredths print as %s', async (h, text) => {
+    const { formatHundredths } = await import('../../../src/core/rational.js');
+    expect(formatHundredths(h)).toBe(text);
+  });
+});

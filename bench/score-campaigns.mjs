@@ -1,0 +1,90 @@
+// make bench: score-campaigns at 10k and 100k campaigns × 30 days against a
+// throwaway cluster, with the bare GROUP BY baseline of issue 2 timed in the
+// same run; and --help start-up time of each executable. Appends nothing by
+// itself: prints a Markdown block to paste into bench/RESULTS.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-'));
+const host = join(dir, 'run');
+const url = (db) => `postgresql://postgres@/${db}?host=${encodeURIComponent(host)}`;
+const psql = (db, args) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const lines = [];
+const say = (s) => {
+  console.log(s);
+  lines.push(s);
+};
+
+// A durable cluster (fsync on), as in production: the job's write cost is part of what is measured.
+execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
+try {
+  say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say('');
+  say('| campaigns | metric rows | baseline GROUP BY (ms) | score-campaigns total (ms) | of which load (ms) | ratio | peak RSS (MB) |');
+  say('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const n of sizes) {
+    const db = `bench_${n}`;
+    psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
+    execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const g0 = Date.now();
+    psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
+    console.error(`generated ${n} campaigns in ${Date.now() - g0} ms`);
+
+    const client = new pg.Client({ connectionString: url(db) });
+    await client.connect();
+    const baseline = async () => {
+      const t = process.hrtime.bigint();
+      await client.query(`SELECT campaign_id, sum(spend), sum(impressions), sum(clicks), sum(total_leads)
+                            FROM campaign_metrics WHERE date BETWEEN '2025-10-17' AND '2025-11-15' GROUP BY campaign_id`);
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    };
+    await baseline(); // warm the cache, as the job's run will find it
+    const base = [];
+    const job = [];
+    let rss = 0;
+    let load = 0;
+    for (let i = 0; i < 3; i++) {
+      base.push(await baseline());
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'score-campaigns'), '--date', '2025-11-15', '--json'], {
+        env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
+      if (r.status !== 0) throw new Error(`score-campaigns exited ${r.status}: ${r.stderr.slice(-2000)}`);
+      const emf = r.stderr.split('\n').find((l) => l.includes('"_aws"'));
+      const finished = r.stderr.split('\n').find((l) => l.includes('"load_ms"'));
+      job.push(JSON.parse(emf).DurationMs);
+      load = JSON.parse(finished).load_ms;
+      rss = Math.max(rss, Number(r.stderr.trim().split('\n').at(-1)) / 1024);
+      const s = JSON.parse(r.stdout);
+      if (s.campaigns_scored !== n) throw new Error(`scored ${s.campaigns_scored}, expected ${n}`);
+    }
+    await client.end();
+    const b = median(base);
+    const j = median(job);
+    say(`| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${b.toFixed(0)} | ${j} | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`);
+  }
+  say('');
+  say('Median of 3 runs each; the job time is its own DurationMs (EMF line): load, score, write, commit. Peak RSS from /usr/bin/time.');
+  say('');
+  say('| executable | `--help` median of 15 (ms) |');
+  say('|---|---:|');
+  for (const job of ['score-campaigns', 'migrate']) {
+    const ts = [];
+    for (let i = 0; i < 15; i++) {
+      const t = process.hrtime.bigint();
+      execFileSync(join(ROOT, 'bin', job), ['--help'], { stdio: 'ignore' });
+      ts.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    say(`| bin/${job} | ${median(ts).toFixed(0)} |`);
+  }
+} finally {
+  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,37 @@
+import { expect, test } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+// The dependency direction of STYLE.md: core imports only core (and pure
+// Node modules); db and integrations never import jobs; only bin/ and
+// src/cli.ts import jobs.
+const SRC = resolve(import.meta.dirname, '..', '..', 'src');
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const imports = (file: string): string[] => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
+const layer = (file: string): string => relative(SRC, file).split('/')[0]!;
+const target = (file: string, spec: string): string | null => (spec.startsWith('.') ? layer(resolve(file, '..', spec)) : null);
+
+test('core imports nothing but core and pure Node modules', () => {
+  const offenders = files(join(SRC, 'core')).flatMap((f) =>
+    imports(f)
+      .filter((s) => (s.startsWith('.') ? target(f, s) !== 'core' : s !== 'node:crypto'))
+      .map((s) => `${relative(SRC, f)} imports ${s}`),
+  );
+  expect(offenders).toEqual([]);
+});
+
+test('nothing below jobs imports jobs', () => {
+  const offenders = files(SRC)
+    .filter((f) => !['jobs', 'cli.ts'].includes(layer(f)))
+    .flatMap((f) => imports(f).filter((s) => target(f, s) === 'jobs').map((s) => `${relative(SRC, f)} imports ${s}`));
+  expect(offenders).toEqual([]);
+});
+
+test('only the runner ends the process', () => {
+  const offenders = files(SRC)
+    .filter((f) => !f.endsWith(join('runtime', 'runner.ts')) && !f.endsWith('cli.ts'))
+    .filter((f) => /process\.exit(Code)?\b/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(SRC, f));
+  expect(offenders).toEqual([]);
+});
