@@ -23,4 +23,4 @@ INSERT INTO lead_status_changes (lead_id, status, changed_at)
 SELECT lead_id, 'qualified', created_at + interval '1 day'
   FROM campaign_leads WHERE campaign_id LIKE 'b%' AND (hashtext(lead_id) % 3) = 0;
 COMMIT;
-ANALYZE;
+VACUUM ANALYZE;

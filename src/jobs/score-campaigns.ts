@@ -12,7 +12,7 @@ import {
   type RunSummary,
   type ScoringConfig,
 } from '../core/scoring/index.js';
-import { findPreviousScoredDate, loadScoringInputs, recordScoringRun, replaceScores, type ScoringInput } from '../db/repositories/scoring.repository.js';
+import type { ScoringInput } from '../db/repositories/scoring.repository.js';
 import { ConfigError, UsageError } from '../runtime/errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 
@@ -124,6 +124,8 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     return { date, config: scoring, configSource: source, list: raw.list === true };
   },
   async run(ctx) {
+    // The data layer loads here, not at the top: --help does not need it.
+    const { findPreviousScoredDate, loadScoringInputs, recordScoringRun, replaceScores } = await import('../db/repositories/scoring.repository.js');
     const { date, config, list } = ctx.options;
     const started = Date.now();
     const inputs = await loadScoringInputs(ctx.db, date, config.qualifiedStatuses);

@@ -2,16 +2,15 @@ import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { Kysely, Transaction } from 'kysely';
-import pRetry from 'p-retry';
 import type pg from 'pg';
 import { loadConfig, type AppConfig, type RequiredSetting } from '../config/load-config.js';
-import { connectDatabase, kyselyOnClient, type DatabaseHandle } from '../db/connect.js';
+import type { DatabaseHandle } from '../db/connect.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
 import type { Database } from '../db/tables.js';
 import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
 import { EXIT_CODE_HELP, ExitCode, InterruptedError, isConnectionError, JobError, UnavailableError, UsageError } from './errors.js';
-import { createLogger, flushLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { PROJECT_ROOT, SQL_DIR, STATE_DIR } from './paths.js';
 import { createRedactor, redactDeep, type Redactor } from './redact.js';
 import { createErrorReporter, type ErrorReporter } from './sentry.js';
@@ -117,6 +116,7 @@ function asLocalError(error: unknown): Error {
 }
 
 async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): Promise<T> {
+  const { default: pRetry } = await import('p-retry');
   try {
     return await pRetry(() => fn().catch((error: unknown) => Promise.reject(asLocalError(error))), {
       retries: 3,
@@ -165,6 +165,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   }
   const json = raw.json === true;
   const dryRun = raw.dryRun === true;
+  // Loaded only past --help, so that help answers without parsing winston, pg and Kysely.
+  const [{ createLogger, flushLogger }, { connectDatabase, kyselyOnClient }] = await Promise.all([import('./logger.js'), import('../db/connect.js')]);
 
   const overrides: Record<string, string | undefined> = {};
   for (const [flag, name] of Object.entries(COMMON_FLAGS)) if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
