@@ -114,9 +114,6 @@ describe('Sentry', () => {
       await sentry.stop();
     }
   });
-
-  test('without SENTRY_DSN nothing loads Sentry', async () => {
-    const r = await runProcess('score-campaigns', ['--date', '2025-11-15', '--log-level', 'debug'], { DATABASE_URL: DOWN_URL, NODE_DEBUG: 'module' });
     expect(r.code).toBe(69);
     expect(r.stderr).not.toMatch(/@sentry/);
   });
