@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
 import { EXIT_CODE_HELP, ExitCode, InterruptedError, isConnectionError, JobError, UnavailableError, UsageError } from './errors.js';
 import type { Logger } from './logger.js';
-import { PROJECT_ROOT, SQL_DIR, STATE_DIR } from './paths.js';
+import { SQL_DIR, STATE_DIR } from './paths.js';
 import { createRedactor, redactDeep, type Redactor } from './redact.js';
 import { createErrorReporter, type ErrorReporter } from './sentry.js';
 
@@ -368,4 +368,3 @@ export function main<O>(def: JobDefinition<O>, argv: string[] = process.argv.sli
     });
 }
 
-export { PROJECT_ROOT };
