@@ -7,7 +7,10 @@ cmd=${1:-}; dir=${2:-}; fast=${3:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|status DIR [--fast]" >&2; exit 64; }
 
 find_bindir() {
-  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+  if [ -n "${PG_BINDIR:-}" ]; then
+    [ -x "$PG_BINDIR/initdb" ] && [ -x "$PG_BINDIR/pg_ctl" ] && { echo "$PG_BINDIR"; return; }
+    return 1
+  fi
   local d
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
     [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
@@ -20,7 +23,7 @@ bindir=$(find_bindir) || {
 PostgreSQL server binaries (initdb, pg_ctl) were not found.
 Install them, then run this again:
   sudo apt-get install -y postgresql        # Debian/Ubuntu
-or point PG_BINDIR at the folder that holds initdb and pg_ctl.
+or point PG_BINDIR at the folder that holds initdb and pg_ctl${PG_BINDIR:+ (PG_BINDIR=$PG_BINDIR has neither)}.
 MSG
   exit 69
 }

@@ -18,6 +18,8 @@ export interface AppConfig {
   logFormat: 'json' | 'pretty';
   /** IANA zone whose "yesterday" is the default scoring date; default UTC. */
   timezone: string;
+  /** SCORING_CONFIG: a scoring configuration JSON file used when --config is not given. */
+  scoringConfigPath: string | undefined;
   fbAccessToken: string | undefined;
   /** Parsed FB_AD_ACCOUNTS: `act_<id>` with an optional client id. */
   fbAdAccounts: { accountId: string; clientId: string | null }[];
@@ -173,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       logLevel: logLevel as AppConfig['logLevel'],
       logFormat: logFormat as AppConfig['logFormat'],
       timezone,
+      scoringConfigPath: raw('SCORING_CONFIG'),
       fbAccessToken: raw('FB_ACCESS_TOKEN'),
       fbAdAccounts: fbAccounts,
       fbGraphUrl,

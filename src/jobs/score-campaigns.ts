@@ -119,7 +119,7 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
       if (d > today) throw new UsageError(`--date ${d} is in the future (today is ${today} in ${config.timezone}); scores need the day's data: use ${date} or earlier`);
       date = d;
     }
-    const configPath = (raw.config as string | undefined) ?? (process.env.SCORING_CONFIG || undefined);
+    const configPath = (raw.config as string | undefined) ?? config.scoringConfigPath;
     const { config: scoring, source } = await readScoringConfig(configPath);
     return { date, config: scoring, configSource: source, list: raw.list === true };
   },

@@ -155,6 +155,8 @@ describe('options and output', () => {
     expect(stored.config).toMatchObject({ target_cpql: 50, qualified_statuses: ['converted'] });
     const defaults = await score(['--date', '2025-11-01', '--json', '--dry-run']);
     expect(JSON.parse(defaults.stdout).config_id).not.toBe(s.config_id);
+    const fromEnv = await score(['--date', '2025-11-01', '--json', '--dry-run'], { SCORING_CONFIG: join(dir, 'strict.json') });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ config_id: s.config_id, config_source: join(dir, 'strict.json') });
   });
 });
 
