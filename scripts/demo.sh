@@ -9,10 +9,11 @@ mkdir -p .state
 log="$root/.state/demo.log"
 : >"$log"
 scripts/local-db.sh start 2>>"$log"
-echo "Loading the sample dataset (sample/*.csv) …"
-scripts/local-db.sh psql -q -v ON_ERROR_STOP=1 -f scripts/load-sample.sql
 # Logs (JSON lines and the CloudWatch EMF line) go to the log file; results to the terminal.
 export LOG_FORMAT=json
+echo "Importing the sample dataset (sample/*.csv) with import-csv; a second run would change nothing:"
+bin/import-csv sample/clients.csv sample/campaigns.csv sample/metrics.csv sample/leads.csv sample/lead-status.csv 2>&1 >/dev/null \
+  | tee -a "$log" | grep -v '^{' || true
 bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
 echo
 bin/score-campaigns --date 2025-11-15 --list 2>>"$log"

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { Kysely, Transaction } from 'kysely';
 import type pg from 'pg';
@@ -27,6 +27,10 @@ export interface JobContext<O> {
   /** job_runs.run_id of this run; null for dry runs, which record nothing. */
   runId: string | null;
   signal: AbortSignal;
+  /** Standard input (a test can pass its own). */
+  stdin: Readable;
+  /** Standard error, for jobs whose human summary goes there (see JobDefinition.textTo). */
+  stderr: Writable;
   /** Throws InterruptedError once SIGTERM/SIGINT has arrived. Call between units of work. */
   throwIfInterrupted(): void;
   /**
@@ -57,6 +61,8 @@ export interface JobDefinition<O> {
   examples: string[];
   /** Adds --dry-run. */
   writes: boolean;
+  /** Where JobOutcome.text goes: standard output (default), or standard error for jobs that keep standard output for data. */
+  textTo?: 'stdout' | 'stderr';
   /** false for jobs that must run before the schema exists (migrate). Default true. */
   bookkeeping?: boolean;
   require?: readonly RequiredSetting[];
@@ -73,6 +79,7 @@ export interface RunOptions {
   clock?: Clock;
   stdout?: Writable;
   stderr?: Writable;
+  stdin?: Readable;
   /** Install SIGTERM/SIGINT handlers (the executables do; tests pass `abort` instead). */
   handleSignals?: boolean;
   /** Lets a test interrupt the run as a signal would. */
@@ -262,6 +269,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       dryRun,
       runId,
       signal: controller.signal,
+      stdin: opts.stdin ?? process.stdin,
+      stderr,
       throwIfInterrupted,
       redact,
       async transaction(fn) {
@@ -324,7 +333,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     const doc = outcome && !failure ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary } : { ok: false, exit_code: exitCode, run_id: runId, error: errorSummary, problems: failure instanceof JobError ? failure.problems.map(redact) : [] };
     stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else if (outcome && !failure) {
-    stdout.write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
+    (def.textTo === 'stderr' ? stderr : stdout).write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
   }
 
   const metrics: Record<string, number> = {

@@ -1,5 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { JobDefinition } from '../../src/runtime/runner.js';
 import { runJob } from '../../src/runtime/runner.js';
@@ -50,12 +52,13 @@ export async function runAsFunction<O>(
 }
 
 /** Runs bin/<job> as a separate process, as cron does. */
-export function runProcess(job: string, argv: string[], env: Record<string, string | undefined>): Promise<JobResult> {
+export function runProcess(job: string, argv: string[], env: Record<string, string | undefined>, options: { input?: string | Buffer } = {}): Promise<JobResult> {
   return new Promise((resolveRun) => {
     const child = spawn(resolve(ROOT, 'bin', job), argv, {
       env: { PATH: process.env.PATH, LOG_FORMAT: 'json', HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,7 +71,14 @@ export function spawnProcess(job: string, argv: string[], env: Record<string, st
   return spawn(resolve(ROOT, 'bin', job), argv, { env: { PATH: process.env.PATH, LOG_FORMAT: 'json', HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Loads sample/*.csv with the demo's loader. */
-export function loadSample(url: string): void {
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', 'scripts/load-sample.sql'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+/** The sample dataset in dependency order, as make demo imports it. */
+export const SAMPLE_FILES = ['clients', 'campaigns', 'metrics', 'leads', 'lead-status'].map((k) => resolve(ROOT, 'sample', `${k}.csv`));
+
+/** Loads sample/*.csv through import-csv, as make demo does; the raw files are archived in a throwaway folder. */
+export async function loadSample(url: string): Promise<void> {
+  const { importCsvJob } = await import('../../src/jobs/import-csv.js');
+  const blobs = mkdtempSync(join(tmpdir(), 'leadsmart-sample-blobs-'));
+  const r = await runAsFunction(importCsvJob, SAMPLE_FILES, { DATABASE_URL: url, BLOB_URL: `file://${blobs}` });
+  rmSync(blobs, { recursive: true, force: true });
+  if (r.code !== 0) throw new Error(`loading the sample failed (${r.code}): ${r.stderr}`);
 }

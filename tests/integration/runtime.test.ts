@@ -13,7 +13,7 @@ import { loadSample, ROOT, runAsFunction, runProcess } from '../helpers/run-job.
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
-  loadSample(t.url);
+  await loadSample(t.url);
 });
 afterAll(async () => {
   await t.drop();

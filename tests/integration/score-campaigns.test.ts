@@ -22,7 +22,7 @@ async function storedScores(date: string) {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  loadSample(t.url);
+  await loadSample(t.url);
 });
 afterAll(async () => {
   await t.drop();

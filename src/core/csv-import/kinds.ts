@@ -1,0 +1,248 @@
+/**
+ * The CSV kinds of shared/spec/csv-import.md: their columns, keys and value
+ * types, and how a header row is matched to a kind. Pure: no I/O.
+ */
+
+/**
+ * How a cell is checked and stored.
+ * - id: text, surrounding spaces trimmed; an id that Excel turned into
+ *   scientific notation (1.2021E+17) is refused, its digits are lost.
+ * - text: free text, trimmed.
+ * - count: whole, not negative (bigint, or integer when `int32`).
+ * - money: plain decimal, not negative, stored exactly.
+ * - date: YYYY-MM-DD, a real calendar date.
+ * - timestamp: ISO 8601; no zone means UTC; a date alone is midnight UTC.
+ * - emails: addresses separated by `;`.
+ * - timezone: an IANA zone name known to PostgreSQL.
+ */
+export type ValueType = 'id' | 'text' | 'count' | 'money' | 'date' | 'timestamp' | 'emails' | 'timezone';
+
+export interface ColumnSpec {
+  /** The column name of the contract (and of the database table). */
+  name: string;
+  type: ValueType;
+  required: boolean;
+  /** count: stored in a 32-bit integer column. */
+  int32?: boolean;
+  /** money: must be greater than zero, not just not negative. */
+  positive?: boolean;
+}
+
+export type KindName = 'clients' | 'campaigns' | 'metrics' | 'leads' | 'lead-status';
+
+export interface KindSpec {
+  name: KindName;
+  /** Columns forming the key rows are upserted on. */
+  key: string[];
+  columns: ColumnSpec[];
+}
+
+const col = (name: string, type: ValueType, required = false, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type, required, ...extra });
+
+export const KINDS: readonly KindSpec[] = [
+  {
+    name: 'clients',
+    key: ['client_id'],
+    columns: [col('client_id', 'id', true), col('client_name', 'text'), col('alert_emails', 'emails'), col('target_cpql', 'money', false, { positive: true }), col('timezone', 'timezone')],
+  },
+  {
+    name: 'campaigns',
+    key: ['campaign_id'],
+    columns: [
+      col('campaign_id', 'id', true),
+      col('campaign_name', 'text'),
+      col('client_id', 'id'),
+      col('daily_budget', 'money'),
+      col('start_date', 'date'),
+      col('end_date', 'date'),
+      col('platform', 'text'),
+      col('status', 'text'),
+    ],
+  },
+  {
+    name: 'metrics',
+    key: ['campaign_id', 'date'],
+    columns: [
+      col('campaign_id', 'id', true),
+      col('date', 'date', true),
+      col('impressions', 'count'),
+      col('clicks', 'count'),
+      col('spend', 'money'),
+      col('total_leads', 'count', false, { int32: true }),
+      col('qualified_leads', 'count', false, { int32: true }),
+      col('campaign_name', 'text'),
+      col('client_id', 'id'),
+    ],
+  },
+  {
+    name: 'leads',
+    key: ['lead_id'],
+    columns: [col('lead_id', 'id', true), col('campaign_id', 'id', true), col('created_at', 'timestamp', true), col('status', 'text', true)],
+  },
+  {
+    name: 'lead-status',
+    key: ['lead_id', 'changed_at'],
+    columns: [col('lead_id', 'id', true), col('status', 'text', true), col('changed_at', 'timestamp', true)],
+  },
+];
+
+export const KIND_NAMES: readonly KindName[] = KINDS.map((k) => k.name);
+
+export function kindSpec(name: KindName): KindSpec {
+  return KINDS.find((k) => k.name === name)!;
+}
+
+/** Header names compare case-insensitively, trimmed, with spaces and hyphens read as underscores. */
+export function normalizeHeaderName(raw: string): string {
+  return raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+/**
+ * Meta Ads Manager's daily export headers, normalized, and the metrics
+ * column each one feeds. Earlier entries win when a file has both
+ * (`Link clicks` over `Clicks (all)`).
+ */
+const METRICS_ALIASES: readonly { test: (h: string) => boolean; column: string; label: string }[] = [
+  { test: (h) => h === 'day', column: 'date', label: 'Day' },
+  { test: (h) => h === 'reporting_starts', column: 'date', label: 'Reporting starts' },
+  { test: (h) => h === 'link_clicks', column: 'clicks', label: 'Link clicks' },
+  { test: (h) => h === 'clicks_(all)', column: 'clicks', label: 'Clicks (all)' },
+  { test: (h) => /^amount_spent_\([a-z]{3}\)$/.test(h), column: 'spend', label: 'Amount spent (XXX)' },
+  { test: (h) => h === 'leads', column: 'total_leads', label: 'Leads' },
+];
+
+export interface HeaderMatch {
+  kind: KindName;
+  /** Contract column → index of the header field that feeds it. */
+  columns: Map<string, number>;
+  /** Header fields that feed nothing, as written in the file. */
+  ignored: string[];
+  /** Index of Meta's `Reporting ends`, checked to equal `Reporting starts` on every row. */
+  reportingEndsIndex?: number;
+}
+
+export type HeaderResult =
+  | { ok: true; match: HeaderMatch }
+  /** usage: no kind fits or several fit equally (exit 64); data: the header itself is wrong (exit 65). */
+  | { ok: false; failure: 'usage' | 'data'; message: string; problems: string[] };
+
+function describeKinds(): string[] {
+  return KINDS.map((k) => {
+    const req = k.columns.filter((c) => c.required).map((c) => c.name);
+    const opt = k.columns.filter((c) => !c.required).map((c) => c.name);
+    return `${k.name}: ${req.join(', ')}${opt.length > 0 ? ` (optional: ${opt.join(', ')})` : ''}`;
+  });
+}
+
+/** Maps a header row onto one kind's columns. Pure bookkeeping; the choice of kind is `matchHeader`'s. */
+function mapHeader(fields: readonly string[], kind: KindSpec): { columns: Map<string, number>; ignored: string[]; duplicates: string[]; reportingEndsIndex?: number } {
+  const names = new Set(kind.columns.map((c) => c.name));
+  const columns = new Map<string, number>();
+  const rank = new Map<string, number>();
+  const ignored: string[] = [];
+  const duplicates: string[] = [];
+  let reportingEndsIndex: number | undefined;
+  fields.forEach((raw, i) => {
+    const h = normalizeHeaderName(raw);
+    let target: string | undefined;
+    let priority = 0;
+    if (names.has(h)) target = h;
+    else if (kind.name === 'metrics') {
+      const a = METRICS_ALIASES.findIndex((x) => x.test(h));
+      if (a >= 0) {
+        target = METRICS_ALIASES[a]!.column;
+        priority = a + 1;
+      } else if (h === 'reporting_ends') {
+        reportingEndsIndex = i;
+        return;
+      }
+    }
+    if (target === undefined) {
+      ignored.push(raw.trim());
+      return;
+    }
+    const held = rank.get(target);
+    if (held === undefined) {
+      columns.set(target, i);
+      rank.set(target, priority);
+    } else if (held === priority) {
+      duplicates.push(`${target} is fed by two header fields (columns ${columns.get(target)! + 1} and ${i + 1}): keep one`);
+    } else if (priority < held) {
+      ignored.push(fields[columns.get(target)!]!.trim());
+      columns.set(target, i);
+      rank.set(target, priority);
+    } else {
+      ignored.push(raw.trim());
+    }
+  });
+  return { columns, ignored, duplicates, reportingEndsIndex };
+}
+
+/**
+ * Decides the kind of a header row (or checks it against `--kind`). Without
+ * `--kind`, a kind fits when every required column is present; of the kinds
+ * that fit, the one that recognizes most of the header wins, and a tie is
+ * ambiguous. (Read literally, "fits more than one" would make every
+ * campaigns file ambiguous, since it also holds a clients key.)
+ */
+export function matchHeader(fields: readonly string[], kind?: KindName): HeaderResult {
+  if (fields.length === 0 || fields.every((f) => f.trim() === '')) {
+    return { ok: false, failure: 'data', message: 'the first line is empty: the input needs a header row naming its columns', problems: describeKinds() };
+  }
+  const candidates = (kind ? [kindSpec(kind)] : KINDS).map((spec) => {
+    const m = mapHeader(fields, spec);
+    const missing = spec.columns.filter((c) => c.required && !m.columns.has(c.name)).map((c) => c.name);
+    return { spec, ...m, missing };
+  });
+  if (kind) {
+    const c = candidates[0]!;
+    const problems = [...c.duplicates];
+    if (c.missing.length > 0) {
+      problems.unshift(`missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds().find((d) => d.startsWith(`${kind}:`))!.slice(kind.length + 2)}`);
+    }
+    if (problems.length > 0) return { ok: false, failure: 'data', message: `the header does not fit --kind ${kind}`, problems: [...problems, `header: ${fields.join(', ')}`] };
+    return { ok: true, match: { kind, columns: c.columns, ignored: c.ignored, reportingEndsIndex: c.reportingEndsIndex } };
+  }
+  const fitting = candidates.filter((c) => c.missing.length === 0);
+  if (fitting.length === 0) {
+    const semicolons = fields.length === 1 && fields[0]!.includes(';');
+    return {
+      ok: false,
+      failure: 'usage',
+      message: semicolons
+        ? 'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")'
+        : `the header fits no kind (${fields.map((f) => f.trim()).join(', ')}); name the columns as below, or pass --kind to see what is missing`,
+      problems: describeKinds(),
+    };
+  }
+  const best = Math.max(...fitting.map((c) => c.columns.size));
+  const top = fitting.filter((c) => c.columns.size === best);
+  if (top.length > 1) {
+    return {
+      ok: false,
+      failure: 'usage',
+      message: `the header fits ${top.map((c) => c.spec.name).join(' and ')} equally well; pass --kind to say which`,
+      problems: describeKinds(),
+    };
+  }
+  const c = top[0]!;
+  if (c.duplicates.length > 0) return { ok: false, failure: 'data', message: `the ${c.spec.name} header names a column twice`, problems: c.duplicates };
+  return { ok: true, match: { kind: c.spec.name, columns: c.columns, ignored: c.ignored, reportingEndsIndex: c.reportingEndsIndex } };
+}
+
+/** The one-line summary of a file's outcome: `inserted N, updated M, unchanged K`. */
+export interface ImportCounts {
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  /** Rows whose every cell was empty (Excel's trailing `,,,,` lines): skipped, not errors. */
+  blank: number;
+  campaignsCreated: number;
+  clientsCreated: number;
+  /** Lead status changes recorded by a leads import (a new status for an existing lead). */
+  statusChanges: number;
+}
+
+export const emptyCounts = (): ImportCounts => ({ rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, blank: 0, campaignsCreated: 0, clientsCreated: 0, statusChanges: 0 });

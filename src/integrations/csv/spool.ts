@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isUtf8 } from 'node:buffer';
+
+/** What one pass over the raw bytes learns while copying them to a local file. */
+export interface SpooledInput {
+  /** The local copy: read as often as needed, unlike standard input. */
+  path: string;
+  size: number;
+  /** Hex SHA-256 of the raw bytes (the archive key). */
+  sha256: string;
+  /** Length of a UTF-8 byte-order mark at the start (0 or 3). */
+  bomLength: number;
+  /** Byte offset of the first byte that is not valid UTF-8, or -1. */
+  invalidUtf8At: number;
+  /** UTF-16 byte-order mark: the usual "Unicode text" export of Excel. */
+  utf16: boolean;
+  /** Byte offset of the last double quote, or -1. */
+  lastQuoteAt: number;
+  /** Offset just past the last byte that is not CR or LF: trailing empty lines end here. */
+  contentEnd: number;
+  /** A line holding only `\.` (PostgreSQL's end-of-data marker in COPY). */
+  hasCopyEndMarker: boolean;
+  remove(): Promise<void>;
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Copies an input stream to a private temporary file, hashing it and noting
+ * what decides how it can be loaded. Memory stays at one chunk whatever
+ * the size.
+ */
+export async function spoolInput(input: Readable): Promise<SpooledInput> {
+  const dir = await mkdtemp(join(tmpdir(), 'leadsmart-import-'));
+  const path = join(dir, 'input.csv');
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const hash = createHash('sha256');
+  let size = 0;
+  let invalidUtf8At = -1;
+  let lastQuoteAt = -1;
+  let contentEnd = 0;
+  let head = Buffer.alloc(0);
+  let hasCopyEndMarker = false;
+  // The bytes of a UTF-8 sequence cut by the chunk boundary, and the end of the previous chunk for the `\.` check.
+  let carry = Buffer.alloc(0);
+  let tail = Buffer.from([LF]);
+  try {
+    await pipeline(
+      input,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4)]);
+          hash.update(chunk);
+          if (invalidUtf8At < 0) {
+            const joined = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+            const cut = incompleteTail(joined);
+            const whole = joined.subarray(0, joined.length - cut);
+            if (!isUtf8(whole)) invalidUtf8At = size - carry.length + firstInvalidUtf8(whole);
+            carry = Buffer.from(joined.subarray(joined.length - cut));
+          }
+          const q = chunk.lastIndexOf(QUOTE);
+          if (q >= 0) lastQuoteAt = size + q;
+          for (let i = chunk.length - 1; i >= 0; i--) {
+            const b = chunk[i]!;
+            if (b !== LF && b !== CR) {
+              contentEnd = size + i + 1;
+              break;
+            }
+          }
+          if (!hasCopyEndMarker) {
+            const window = Buffer.concat([tail, chunk]);
+            hasCopyEndMarker = /(^|\n)\\\.(\r?\n|$)/.test(window.toString('latin1'));
+            tail = window.subarray(Math.max(0, window.length - 3));
+          }
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+    );
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
+  const bomLength = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  return { path, size, sha256: hash.digest('hex'), bomLength, invalidUtf8At, utf16, lastQuoteAt, contentEnd, hasCopyEndMarker, remove };
+}
+
+/** How many bytes at the end of `buf` start a UTF-8 sequence that the next chunk completes. */
+function incompleteTail(buf: Buffer): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const b = buf[buf.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Offset of the first invalid sequence in a buffer known to hold one. A
+ * prefix is judged without a sequence cut at its end, which keeps "this
+ * prefix is valid" monotone, so a binary search over isUtf8 finds it.
+ */
+function firstInvalidUtf8(buf: Buffer): number {
+  const valid = (p: number): boolean => isUtf8(buf.subarray(0, p - incompleteTail(buf.subarray(0, p))));
+  let lo = 0;
+  let hi = buf.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (valid(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo - incompleteTail(buf.subarray(0, lo));
+}
+
+/** The 1-based line of a byte offset (for messages about a bad byte). */
+export async function lineOfOffset(path: string, offset: number): Promise<number> {
+  let line = 1;
+  let seen = 0;
+  for await (const chunk of createReadStream(path, { end: Math.max(0, offset - 1) }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) line++;
+    seen += chunk.length;
+  }
+  return seen === 0 ? 1 : line;
+}
+
+/** The first `max` bytes of a file. */
+export async function readHead(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,277 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import { emptyCounts, KIND_NAMES, kindSpec, matchHeader, type ImportCounts, type KindName } from '../core/csv-import/kinds.js';
+import type { StagedInput } from '../db/repositories/import.repository.js';
+import { readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
+import { lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
+import type { Transaction } from 'kysely';
+import type pg from 'pg';
+import type { Database } from '../db/tables.js';
+import { DataError, NoInputError, UsageError } from '../runtime/errors.js';
+import type { JobContext, JobDefinition } from '../runtime/runner.js';
+
+export interface ImportCsvOptions {
+  kind: KindName | undefined;
+  skipInvalid: boolean;
+  rejects: string | undefined;
+  /** File paths; `-` is standard input. */
+  inputs: string[];
+}
+
+const MAX_LISTED = 20;
+
+/** One input after its bytes are on local disk and its header is understood. */
+interface PreparedInput {
+  name: string;
+  spooled: SpooledInput;
+  header: CsvHeader;
+  staged: StagedInput;
+}
+
+interface InputResult {
+  name: string;
+  kind: KindName;
+  counts: ImportCounts;
+  ignoredColumns: string[];
+  sha256: string;
+  bytes: number;
+  archiveKey: string | null;
+  /** How the rows reached PostgreSQL: its own CSV parser (`copy`) or csv-parse in Node. */
+  parser: 'copy' | 'csv-parse';
+  problems: string[];
+  problemCount: number;
+}
+
+/** Thrown inside the transaction to roll back a dry run after all the work is done. */
+class DryRunRollback extends Error {
+  constructor(readonly results: InputResult[]) {
+    super('dry run');
+  }
+}
+
+function openInput(name: string, stdin: Readable): Readable {
+  if (name !== '-') return createReadStream(name, { highWaterMark: 1 << 20 });
+  if ((stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: name a CSV file, or pipe one in (cat file.csv | bin/import-csv)');
+  return stdin;
+}
+
+async function prepareInput(name: string, kind: KindName | undefined, stdin: Readable): Promise<PreparedInput> {
+  let spooled: SpooledInput;
+  try {
+    spooled = await spoolInput(openInput(name, stdin));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : 'permission denied';
+      throw new NoInputError(`cannot read ${name}: ${why}; nothing was imported`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    const label = name === '-' ? 'standard input' : name;
+    if (spooled.utf16) {
+      throw new DataError(`${label} is UTF-16 text (Excel's "Unicode Text"), not UTF-8; nothing was imported. Save it as "CSV UTF-8 (Comma delimited)", or convert it: iconv -f UTF-16 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`);
+    }
+    if (spooled.invalidUtf8At >= 0) {
+      const line = await lineOfOffset(spooled.path, spooled.invalidUtf8At);
+      throw new DataError(
+        `${label} is not UTF-8: line ${line} holds a byte that is not UTF-8 (offset ${spooled.invalidUtf8At}); nothing was imported, so nothing is stored garbled. Save the file as "CSV UTF-8", or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
+      );
+    }
+    const header = await readHeader(spooled.path);
+    if (header === null) throw new DataError(`${label} is empty: expected a header row naming the columns, then one row per record; nothing was imported`);
+    const matched = matchHeader(header.fields, kind);
+    if (!matched.ok) {
+      const Err = matched.failure === 'usage' ? UsageError : DataError;
+      throw new Err(`${label}: ${matched.message}; nothing was imported`, { problems: matched.problems });
+    }
+    return { name: label, spooled, header, staged: { spec: kindSpec(matched.match.kind), match: matched.match, width: header.fields.length } };
+  } catch (error) {
+    await spooled.remove();
+    throw error;
+  }
+}
+
+async function writeRejects(
+  path: string,
+  prepared: PreparedInput,
+  rows: AsyncIterable<{ fields: string[]; reasons: string }>,
+): Promise<void> {
+  const temporary = `${path}.partial`;
+  const out = stringify({ header: true, columns: [...prepared.header.fields, 'reason'] });
+  async function* records(): AsyncGenerator<string[]> {
+    for await (const r of rows) yield [...r.fields, r.reasons];
+  }
+  try {
+    await pipeline(records(), out, createWriteStream(temporary));
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new UsageError(`--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`, { cause: error });
+  }
+}
+
+async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<Database>, client: pg.PoolClient, input: PreparedInput): Promise<InputResult> {
+  const repo = await import('../db/repositories/import.repository.js');
+  const { spooled, header, staged } = input;
+  await repo.createStaging(trx, staged.width, header.lines + 1);
+  // PostgreSQL's COPY reads CSV ten times faster than csv-parse here, but it
+  // reads a stray quote differently and numbers rows, not lines: use it only
+  // on input without quotes (each line is then one row).
+  let parser: InputResult['parser'] = 'csv-parse';
+  if (spooled.lastQuoteAt < header.end && !spooled.hasCopyEndMarker) {
+    await repo.savepoint(trx, 'import_copy');
+    try {
+      await repo.copyCsvBody(client, spooled.path, header.end, spooled.contentEnd, staged.width);
+      parser = 'copy';
+    } catch (error) {
+      // Ragged rows, mixed line ends, a blank line or a NUL byte: csv-parse reads the file and says which line.
+      ctx.logger.debug(`COPY could not read ${input.name} (${(error as Error).message}); reading it with csv-parse`);
+      await repo.rollbackToSavepoint(trx, 'import_copy');
+    }
+  }
+  if (parser === 'csv-parse') await repo.copyRecords(client, readRecords(spooled.path, staged.width, header.lines), staged.width);
+  ctx.throwIfInterrupted();
+
+  await repo.checkStagedRows(trx, staged);
+  const report = await repo.reportProblems(trx, MAX_LISTED);
+  const blank = await repo.countBlankRows(trx, staged.width);
+  if (report.problems > 0 && ctx.options.rejects) await writeRejects(ctx.options.rejects, input, repo.readRejectedRows(trx, staged.width));
+  ctx.throwIfInterrupted();
+  const counts = await repo.writeStagedRows(trx, staged, ctx.clock.now());
+  counts.rejected = report.rejectedRows;
+  counts.blank = blank;
+  counts.rows = counts.inserted + counts.updated + counts.unchanged + counts.rejected;
+  await repo.dropStaging(trx);
+  return {
+    name: input.name,
+    kind: staged.spec.name,
+    counts,
+    ignoredColumns: staged.match.ignored,
+    sha256: spooled.sha256,
+    bytes: spooled.size,
+    archiveKey: null,
+    parser,
+    problems: report.first,
+    problemCount: report.problems,
+  };
+}
+
+function summaryLine(r: InputResult, dryRun: boolean): string {
+  const c = r.counts;
+  const parts = [`${r.name}: ${r.kind}, ${c.rows} row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}`];
+  if (c.rejected > 0) parts.push(`rejected ${c.rejected}`);
+  if (c.blank > 0) parts.push(`skipped ${c.blank} empty`);
+  if (c.campaignsCreated > 0) parts.push(`created ${c.campaignsCreated} campaign${c.campaignsCreated === 1 ? '' : 's'}`);
+  if (c.clientsCreated > 0) parts.push(`created ${c.clientsCreated} client${c.clientsCreated === 1 ? '' : 's'}`);
+  if (c.statusChanges > 0) parts.push(`recorded ${c.statusChanges} status change${c.statusChanges === 1 ? '' : 's'}`);
+  if (r.ignoredColumns.length > 0) parts.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);
+  return `${parts.join('; ')}${dryRun ? ' (dry run: nothing written)' : ''}`;
+}
+
+function listProblems(results: InputResult[]): string[] {
+  const several = results.length > 1;
+  const all = results.flatMap((r) => r.problems.map((p) => (several ? `${r.name}: ${p}` : p)));
+  const total = results.reduce((n, r) => n + r.problemCount, 0);
+  const listed = all.slice(0, MAX_LISTED);
+  if (total > listed.length) listed.push(`… and ${total - listed.length} more problem${total - listed.length === 1 ? '' : 's'}`);
+  return listed;
+}
+
+export const importCsvJob: JobDefinition<ImportCsvOptions> = {
+  name: 'import-csv',
+  description: 'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per shared/spec/csv-import.md: all rows or none, upserted on their keys.',
+  examples: [
+    'bin/import-csv metrics.csv                       # kind inferred from the header',
+    'cat export.csv | bin/import-csv --kind metrics   # a Meta Ads Manager daily export, from standard input',
+    'bin/import-csv clients.csv campaigns.csv metrics.csv leads.csv lead-status.csv',
+    'bin/import-csv --skip-invalid --rejects rejects.csv leads.csv',
+    'bin/import-csv --dry-run --json metrics.csv',
+  ],
+  writes: true,
+  textTo: 'stderr',
+  addOptions(cmd) {
+    cmd
+      .argument('[files...]', 'CSV files, imported in the order given, in one transaction; none or "-" reads standard input')
+      .option('--kind <kind>', `${KIND_NAMES.join('|')} (default: inferred from each header)`)
+      .option('--skip-invalid', 'write the valid rows and reject the others, instead of writing nothing when a row is invalid')
+      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column');
+  },
+  parseOptions(raw, args) {
+    let kind: KindName | undefined;
+    if (raw.kind !== undefined) {
+      if (!KIND_NAMES.includes(raw.kind as KindName)) throw new UsageError(`--kind ${String(raw.kind)}: not a kind; use one of ${KIND_NAMES.join(', ')}`);
+      kind = raw.kind as KindName;
+    }
+    const inputs = args.length === 0 ? ['-'] : args;
+    if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('standard input ("-") can be read only once; name it once');
+    const rejects = typeof raw.rejects === 'string' ? raw.rejects : undefined;
+    if (rejects !== undefined && inputs.length > 1) throw new UsageError(`--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`);
+    if (rejects !== undefined && inputs.some((i) => i !== '-' && basename(i) === basename(rejects) && i === rejects)) throw new UsageError(`--rejects ${rejects} would overwrite the input`);
+    return { kind, skipInvalid: raw.skipInvalid === true, rejects, inputs };
+  },
+  async run(ctx) {
+    const { options } = ctx;
+    const prepared: PreparedInput[] = [];
+    try {
+      for (const name of options.inputs) prepared.push(await prepareInput(name, options.kind, ctx.stdin));
+      const runDate = ctx.clock.now().toISOString().slice(0, 10);
+      let results: InputResult[];
+      try {
+        results = await ctx.transaction(async (trx, client) => {
+          const out: InputResult[] = [];
+          for (const input of prepared) {
+            out.push(await importInput(ctx, trx, client, input));
+            ctx.throwIfInterrupted();
+          }
+          const problems = out.reduce((n, r) => n + r.problemCount, 0);
+          const written = out.reduce((n, r) => n + r.counts.inserted + r.counts.updated + r.counts.unchanged, 0);
+          if (problems > 0 && !options.skipInvalid) {
+            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${out.reduce((n, r) => n + r.counts.rejected, 0)} row${problems === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
+          }
+          if (problems > 0 && written === 0) {
+            throw new DataError(`every row was invalid (${problems} problem${problems === 1 ? '' : 's'}); nothing was imported`, { problems: listProblems(out) });
+          }
+          if (ctx.dryRun) throw new DryRunRollback(out);
+          const { openBlobStore } = await import('../integrations/storage/blob-store.js');
+          const store = await openBlobStore(ctx.config.blobUrl);
+          for (const [i, input] of prepared.entries()) {
+            const key = `imports/${runDate}/${input.spooled.sha256}.csv`;
+            if (!(await store.exists(key))) await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
+            out[i]!.archiveKey = key;
+          }
+          return out;
+        });
+      } catch (error) {
+        if (error instanceof DryRunRollback) results = error.results;
+        else throw error;
+      }
+      const skipped = results.reduce((n, r) => n + r.problemCount, 0);
+      if (skipped > 0) ctx.logger.warn(`skipped ${results.reduce((n, r) => n + r.counts.rejected, 0)} invalid row(s)${options.rejects ? `, written to ${options.rejects}` : ''}`, { problems: listProblems(results) });
+      const total = results.reduce((acc, r) => {
+        for (const k of Object.keys(acc) as (keyof ImportCounts)[]) acc[k] += r.counts[k];
+        return acc;
+      }, emptyCounts());
+      return {
+        counts: { rows: total.rows, inserted: total.inserted, updated: total.updated, unchanged: total.unchanged, rejected: total.rejected, campaigns_created: total.campaignsCreated, clients_created: total.clientsCreated },
+        summary: {
+          dry_run: ctx.dryRun,
+          ...snake(total),
+          inputs: results.map((r) => ({ input: r.name, kind: r.kind, ...snake(r.counts), ignored_columns: r.ignoredColumns, sha256: r.sha256, bytes: r.bytes, archive_key: r.archiveKey, parser: r.parser, problems: r.problems })),
+          rejects_file: skipped > 0 ? (options.rejects ?? null) : null,
+        },
+        text: results.map((r) => summaryLine(r, ctx.dryRun)).join('\n'),
+      };
+    } finally {
+      await Promise.all(prepared.map((p) => p.spooled.remove()));
+    }
+  },
+};
+
+function snake(c: ImportCounts): Record<string, number> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]));
+}
