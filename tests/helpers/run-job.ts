@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { JobDefinition } from '../../src/runtime/runner.js';
 import { runJob } from '../../src/runtime/runner.js';
 import { fixedClock } from '../../src/runtime/clock.js';
@@ -32,7 +32,7 @@ export async function runAsFunction<O>(
   def: JobDefinition<O>,
   argv: string[],
   env: Record<string, string | undefined>,
-  options: { abort?: AbortSignal; now?: string } = {},
+  options: { abort?: AbortSignal; now?: string; stdin?: string | Buffer } = {},
 ): Promise<JobResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -47,6 +47,7 @@ export async function runAsFunction<O>(
     stdout,
     stderr,
     abort: options.abort,
+    stdin: options.stdin === undefined ? undefined : Readable.from([Buffer.from(options.stdin)]),
   });
   return { code, stdout: out, stderr: err, logs: parseLogs(err) };
 }
@@ -61,8 +62,8 @@ export function runProcess(job: string, argv: string[], env: Record<string, stri
     if (options.input !== undefined) child.stdin!.end(options.input);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code, signal) => resolveRun({ code: code ?? (signal ? 128 : -1), stdout: out, stderr: err, logs: parseLogs(err) }));
   });
 }

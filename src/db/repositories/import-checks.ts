@@ -12,7 +12,6 @@ import type { ColumnSpec } from '../../core/csv-import/kinds.js';
 type Sql = RawBuilder<unknown>;
 
 const DIGITS = sql.lit('0123456789');
-export const MAX_FIELD_BYTES = 1024 * 1024;
 
 /** `v` is a YYYY-MM-DD string of digits; true when it names a real day. */
 function isCalendarDate(v: Sql): Sql {
@@ -22,6 +21,11 @@ function isCalendarDate(v: Sql): Sql {
   return sql`(substr(${v}, 1, 4) <> '0000' AND ${month} BETWEEN '01' AND '12' AND ${day} >= '01' AND (${day} <= '28' OR ${day} <= CASE ${month}
       WHEN '02' THEN CASE WHEN (${year} % 4 = 0 AND ${year} % 100 <> 0) OR ${year} % 400 = 0 THEN '29' ELSE '28' END
       WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END))`;
+}
+
+/** YYYY-MM-DD made of digits: the regex spelled out, about three times cheaper per row. */
+function hasDateShape(v: Sql): Sql {
+  return sql`(length(${v}) = 10 AND substr(${v}, 5, 1) = '-' AND substr(${v}, 8, 1) = '-' AND translate(${v}, ${DIGITS}, '') = '--')`;
 }
 
 const TIMESTAMP_PATTERN = sql.lit('^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(\\.[0-9]{1,9})?)?)?\\s*([Zz]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
@@ -36,12 +40,15 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
   const reason = (() => {
     switch (c.type) {
       case 'id':
-        return sql`CASE WHEN ${v} ~ '^[0-9](\\.[0-9]+)?[eE]\\+[0-9]+$'
+        return sql`CASE WHEN strpos(${v}, '+') > 0 AND ${v} ~ '^[0-9](\\.[0-9]+)?[eE]\\+[0-9]+$'
           THEN 'looks like a number Excel shortened (' || ${quoted(v)} || '): the real id is lost; export the file again and import it without opening it in Excel' END`;
       case 'text':
         return sql`NULL::text`;
       case 'count': {
-        const limit = c.int32 ? sql`(length(ltrim(split_part(${v}, '.', 1), '0')) < 10 OR (length(ltrim(split_part(${v}, '.', 1), '0')) = 10 AND ltrim(split_part(${v}, '.', 1), '0') <= '2147483647'))` : sql`length(ltrim(split_part(${v}, '.', 1), '0')) <= 18`;
+        const digits = sql`ltrim(split_part(${v}, '.', 1), '0')`;
+        const limit = c.int32
+          ? sql`(length(${v}) < 10 OR length(${digits}) < 10 OR (length(${digits}) = 10 AND ${digits} <= '2147483647'))`
+          : sql`(length(${v}) <= 18 OR length(${digits}) <= 18)`;
         return sql`CASE
           WHEN translate(${v}, ${DIGITS}, '') = '' OR ${v} ~ '^[0-9]+\\.0*$' THEN CASE WHEN ${limit} THEN NULL ELSE 'too large: ' || ${quoted(v)} END
           WHEN ${v} ~ '^-[0-9]*\\.?[0-9]+$' THEN 'must not be negative: ' || ${v}
@@ -51,7 +58,7 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
       }
       case 'money':
         return sql`CASE
-          WHEN ${v} ~ '^[0-9]+(\\.[0-9]+)?$' THEN ${c.positive ? sql`CASE WHEN translate(${v}, '0.', '') = '' THEN 'must be greater than 0: ' || ${v} END` : sql`NULL::text`}
+          WHEN translate(${v}, ${DIGITS}, '') IN ('', '.') AND left(${v}, 1) <> '.' AND right(${v}, 1) <> '.' THEN ${c.positive ? sql`CASE WHEN translate(${v}, '0.', '') = '' THEN 'must be greater than 0: ' || ${v} END` : sql`NULL::text`}
           WHEN ${v} ~ '^-[0-9]*\\.?[0-9]+$' THEN 'must not be negative: ' || ${v}
           WHEN ${v} ~ '^[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN 'not a plain number: ' || ${quoted(v)} || ' (leave out the thousands separators)'
           WHEN ${v} ~ '^[0-9]+,[0-9]{1,2}$' THEN 'not a plain number: ' || ${quoted(v)} || ' (write decimals with a point: ' || replace(${v}, ',', '.') || ')'
@@ -59,7 +66,7 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
           ELSE 'not a number: ' || ${quoted(v)} END`;
       case 'date':
         return sql`CASE
-          WHEN ${v} !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 'not a date: ' || ${quoted(v)} || ' (expected YYYY-MM-DD)'
+          WHEN NOT ${hasDateShape(v)} THEN 'not a date: ' || ${quoted(v)} || ' (expected YYYY-MM-DD)'
           WHEN NOT ${isCalendarDate(v)} THEN 'no such date: ' || ${v} END`;
       case 'timestamp': {
         const m = sql`regexp_match(${v}, ${TIMESTAMP_PATTERN})`;
@@ -74,7 +81,7 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
           FROM unnest(string_to_array(${v}, ';')) AS a(raw), LATERAL (SELECT btrim(raw)) AS t(e)
           WHERE e <> '' AND e !~ '^[^@\\s,;]+@[^@\\s,;]+\\.[^@\\s,;]+$' LIMIT 1)`;
       case 'timezone':
-        return sql`CASE WHEN NOT EXISTS (SELECT 1 FROM import_zones z WHERE z.name = ${v}) THEN 'unknown time zone ' || ${quoted(v)} || ' (expected an IANA name such as Europe/Berlin or America/New_York)' END`;
+        return sql`CASE WHEN NOT EXISTS (SELECT 1 FROM pg_temp.import_zones z WHERE z.name = ${v}) THEN 'unknown time zone ' || ${quoted(v)} || ' (expected an IANA name such as Europe/Berlin or America/New_York)' END`;
     }
   })();
   const required = c.required ? sql`${label} || 'required, but empty'` : sql`NULL::text`;

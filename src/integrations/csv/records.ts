@@ -4,11 +4,13 @@ import { readHead } from './spool.js';
 
 /** Beyond this a record is not a row with a long field but a file that is not CSV (or a quote never closed): the import stops. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** A field or row longer than this is an invalid row (csv-import.md, Large files). */
+export const MAX_ROW_BYTES = 1024 * 1024;
 const HEAD_BYTES = 1024 * 1024;
 
 export interface CsvHeader {
   fields: string[];
-  /** Lines the header row spans (1 unless a quoted name holds a line break). */
+  /** The last line of the header row: 1, unless blank lines precede it or a quoted name holds a line break. */
   lines: number;
   /** Byte offset just past the header row and its line end (a byte-order mark included). */
   end: number;
@@ -25,8 +27,8 @@ export async function readHeader(path: string): Promise<CsvHeader | null> {
   return new Promise((resolve, reject) => {
     let header: CsvHeader | null = null;
     const parser = parse({ ...OPTIONS, info: true, to: 1 });
-    parser.on('data', (r: { record: string[]; info: { lines: number; bytes: number } }) => {
-      header ??= { fields: r.record, lines: r.info.lines, end: r.info.bytes };
+    parser.on('data', (r: { record: string[]; info: { empty_lines: number; bytes: number } }) => {
+      header ??= { fields: r.record, lines: 1 + r.info.empty_lines + countNewlines(r.record), end: r.info.bytes };
     });
     parser.on('error', (e: CsvError) =>
       reject(new CsvStructureError(head.length === HEAD_BYTES ? 'the header row is longer than 1 MiB: this is not a CSV file with a header' : `the header row cannot be read: ${e.message}`)),
@@ -52,6 +54,16 @@ const countNewlines = (fields: readonly string[]): number => {
   return n;
 };
 
+/** A string of n UTF-16 units holds at most 3n bytes of UTF-8: count bytes only when that could pass the limit. */
+function oversized(fields: readonly string[]): string | null {
+  let chars = 0;
+  for (const f of fields) chars += f.length;
+  if (chars * 3 <= MAX_ROW_BYTES) return null;
+  const index = fields.findIndex((f) => f.length * 3 > MAX_ROW_BYTES && Buffer.byteLength(f) > MAX_ROW_BYTES);
+  if (index >= 0) return `field ${index + 1}: longer than 1 MiB`;
+  return fields.reduce((n, f) => n + Buffer.byteLength(f), 0) > MAX_ROW_BYTES ? 'row: longer than 1 MiB' : null;
+}
+
 /**
  * Every data row of a CSV file after its header, with the line each starts
  * on. Rows with fewer fields than the header, or more non-empty ones, carry
@@ -59,16 +71,24 @@ const countNewlines = (fields: readonly string[]): number => {
  * MAX_RECORD_BYTES ends the file with one last problem row, since nothing
  * after it can be read.
  */
-export async function* readRecords(path: string, width: number, headerLines: number): AsyncGenerator<CsvRecord> {
-  const parser = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse({ ...OPTIONS, info: true, from: 2, max_record_size: MAX_RECORD_BYTES }));
-  let previousEnd = headerLines;
+export async function* readRecords(path: string, width: number): AsyncGenerator<CsvRecord> {
+  // Lines are counted here, not taken from csv-parse's info.lines, which counts a CRLF inside quotes as two lines.
+  const parser = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse({ ...OPTIONS, info: true, max_record_size: MAX_RECORD_BYTES }));
+  let records = 0;
+  let newlines = 0;
+  let empty = 0;
   try {
-    for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const end = r.info.lines;
-      const line = end === previousEnd + 1 ? end : end - countNewlines(r.record);
-      previousEnd = end;
+    for await (const r of parser as AsyncIterable<{ record: string[]; info: { empty_lines: number } }>) {
       const fields = r.record;
-      if (fields.length < width) {
+      empty = r.info.empty_lines;
+      const line = 1 + empty + records + newlines;
+      records++;
+      newlines += countNewlines(fields);
+      if (records === 1) continue; // the header
+      const tooLong = oversized(fields);
+      if (tooLong) {
+        yield { line, fields: fields.map((f) => (f.length > 200 ? `${f.slice(0, 200)}…` : f)), problem: tooLong };
+      } else if (fields.length < width) {
         yield { line, fields, problem: `expected ${width} fields as in the header, found ${fields.length}` };
       } else if (fields.length > width && fields.slice(width).some((f) => f.trim() !== '')) {
         yield { line, fields, problem: `expected ${width} fields as in the header, found ${fields.length} (a comma inside a value needs the value in double quotes)` };
@@ -78,10 +98,10 @@ export async function* readRecords(path: string, width: number, headerLines: num
     }
   } catch (error) {
     const e = error as CsvError;
-    const line = previousEnd + 1;
+    const line = 1 + empty + records + newlines;
     const problem =
       e.code === 'CSV_QUOTE_NOT_CLOSED'
-        ? `a double quote opens a field on or after line ${line} and is never closed, so the rest of the file (to line ${e.lines}) cannot be read; close the quote or remove it`
+        ? `a double quote opens a field on or after line ${line} and is never closed, so the rest of the file cannot be read; close the quote or remove it`
         : e.code === 'CSV_MAX_RECORD_SIZE'
           ? `a row longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB starts here: this is not CSV, or a quote is never closed`
           : `unreadable CSV: ${e.message}`;

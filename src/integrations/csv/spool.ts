@@ -24,6 +24,8 @@ export interface SpooledInput {
   lastQuoteAt: number;
   /** Offset just past the last byte that is not CR or LF: trailing empty lines end here. */
   contentEnd: number;
+  /** Length in bytes of the longest line (line end excluded). */
+  maxLineBytes: number;
   /** A line holding only `\.` (PostgreSQL's end-of-data marker in COPY). */
   hasCopyEndMarker: boolean;
   remove(): Promise<void>;
@@ -49,6 +51,8 @@ export async function spoolInput(input: Readable): Promise<SpooledInput> {
   let contentEnd = 0;
   let head = Buffer.alloc(0);
   let hasCopyEndMarker = false;
+  let maxLineBytes = 0;
+  let lineStart = 0;
   // The bytes of a UTF-8 sequence cut by the chunk boundary, and the end of the previous chunk for the `\.` check.
   let carry = Buffer.alloc(0);
   let tail = Buffer.from([LF]);
@@ -80,6 +84,10 @@ export async function spoolInput(input: Readable): Promise<SpooledInput> {
             hasCopyEndMarker = /(^|\n)\\\.(\r?\n|$)/.test(window.toString('latin1'));
             tail = window.subarray(Math.max(0, window.length - 3));
           }
+          for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) {
+            maxLineBytes = Math.max(maxLineBytes, size + i - lineStart);
+            lineStart = size + i + 1;
+          }
           size += chunk.length;
           yield chunk;
         }
@@ -91,9 +99,10 @@ export async function spoolInput(input: Readable): Promise<SpooledInput> {
     throw error;
   }
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
+  maxLineBytes = Math.max(maxLineBytes, size - lineStart);
   const bomLength = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  return { path, size, sha256: hash.digest('hex'), bomLength, invalidUtf8At, utf16, lastQuoteAt, contentEnd, hasCopyEndMarker, remove };
+  return { path, size, sha256: hash.digest('hex'), bomLength, invalidUtf8At, utf16, lastQuoteAt, contentEnd, maxLineBytes, hasCopyEndMarker, remove };
 }
 
 /** How many bytes at the end of `buf` start a UTF-8 sequence that the next chunk completes. */

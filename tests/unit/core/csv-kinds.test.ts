@@ -1,0 +1,98 @@
+import { describe, expect, test } from '@jest/globals';
+import { matchHeader, normalizeHeaderName } from '../../../src/core/csv-import/kinds.js';
+
+const kindOf = (header: string[]): string => {
+  const r = matchHeader(header);
+  return r.ok ? r.match.kind : `${r.failure}: ${r.message}`;
+};
+
+describe('kind inference from the header', () => {
+  test.each([
+    [['client_id', 'client_name', 'alert_emails', 'target_cpql', 'timezone'], 'clients'],
+    [['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status'], 'campaigns'],
+    [['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], 'metrics'],
+    [['lead_id', 'campaign_id', 'created_at', 'status'], 'leads'],
+    [['lead_id', 'status', 'changed_at'], 'lead-status'],
+    [['campaign_id'], 'campaigns'],
+    [['campaign_id', 'date'], 'metrics'],
+  ])('%j is %s', (header, kind) => {
+    expect(kindOf(header)).toBe(kind);
+  });
+
+  test('reads names case-insensitively, trimmed, with spaces and hyphens as underscores', () => {
+    expect(normalizeHeaderName('  Campaign-ID ')).toBe('campaign_id');
+    expect(normalizeHeaderName('Total Leads')).toBe('total_leads');
+    expect(kindOf([' Campaign ID', 'DATE ', 'Qualified-Leads'])).toBe('metrics');
+  });
+
+  test('a header that fits no kind is a usage error listing every kind and its columns', () => {
+    const r = matchHeader(['foo', 'bar']);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.failure).toBe('usage');
+    expect(r.message).toContain('fits no kind');
+    expect(r.problems).toHaveLength(5);
+    expect(r.problems[2]).toMatch(/^metrics: campaign_id, date \(optional: impressions/);
+  });
+
+  test('a semicolon-separated header is recognised as such and the fix named', () => {
+    const r = matchHeader(['campaign_id;date;spend']);
+    expect(!r.ok && r.message).toContain('separated by semicolons');
+  });
+
+  test('a header that fits two kinds equally well is ambiguous and asks for --kind', () => {
+    // client_id and client_name are clients columns, campaign_id and client_id campaigns ones: two each.
+    const tie = matchHeader(['client_id', 'campaign_id', 'client_name']);
+    expect(tie.ok).toBe(false);
+    if (!tie.ok) {
+      expect(tie.failure).toBe('usage');
+      expect(tie.message).toBe('the header fits clients and campaigns equally well; pass --kind to say which');
+    }
+    expect(kindOf(['client_id', 'campaign_id', 'campaign_name'])).toBe('campaigns');
+    const chosen = matchHeader(['client_id', 'campaign_id', 'client_name'], 'clients');
+    expect(chosen.ok && chosen.match.ignored).toEqual(['campaign_id']);
+  });
+
+  test('with --kind, missing required columns are named together with the columns the kind expects', () => {
+    const r = matchHeader(['lead_id', 'status'], 'leads');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.failure).toBe('data');
+    expect(r.problems[0]).toBe('missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status');
+  });
+
+  test('a column given twice is refused, naming both positions', () => {
+    const r = matchHeader(['campaign_id', 'date', 'spend', 'Spend']);
+    expect(!r.ok && r.problems).toEqual(['spend is fed by two header fields (columns 3 and 4): keep one']);
+  });
+});
+
+describe('Meta Ads Manager daily exports', () => {
+  const meta = ['Campaign name', 'Campaign ID', 'Day', 'Impressions', 'Reach', 'Link clicks', 'Clicks (all)', 'Amount spent (EUR)', 'Leads', 'Reporting starts', 'Reporting ends'];
+
+  test('map onto the metrics columns, with the other columns ignored and named', () => {
+    const r = matchHeader(meta);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.match.kind).toBe('metrics');
+    expect(Object.fromEntries(r.match.columns)).toEqual({ campaign_name: 0, campaign_id: 1, date: 2, impressions: 3, clicks: 5, spend: 7, total_leads: 8 });
+    expect(r.match.ignored).toEqual(['Reach', 'Clicks (all)', 'Reporting starts']);
+    expect(r.match.reportingEndsIndex).toBe(10);
+  });
+
+  test('accept any currency code in "Amount spent (XXX)"', () => {
+    for (const code of ['USD', 'JPY', 'brl']) {
+      const r = matchHeader(['Campaign ID', 'Day', `Amount spent (${code})`]);
+      expect(r.ok && r.match.columns.get('spend')).toBe(2);
+    }
+  });
+
+  test('use Reporting starts as the date when there is no Day column, and Clicks (all) when there are no link clicks', () => {
+    const r = matchHeader(['Campaign ID', 'Reporting starts', 'Reporting ends', 'Clicks (all)']);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.match.columns.get('date')).toBe(1);
+    expect(r.match.columns.get('clicks')).toBe(3);
+    expect(r.match.reportingEndsIndex).toBe(2);
+  });
+});
