@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # make bench: every benchmark; paste the printed tables into bench/RESULTS.md.
+# BENCH_ONLY=score-campaigns or BENCH_ONLY=import-csv runs one of them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-node bench/score-campaigns.mjs
+for b in score-campaigns import-csv; do
+  if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$b" ]; then
+    echo "== bench/$b.mjs" >&2
+    node "bench/$b.mjs"
+  fi
+done
