@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
@@ -132,7 +132,7 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   if (spooled.lastQuoteAt < header.end && !spooled.hasCopyEndMarker && spooled.maxLineBytes <= MAX_ROW_BYTES) {
     await repo.savepoint(trx, 'import_copy');
     try {
-      await repo.copyCsvBody(client, spooled.path, header.end, spooled.contentEnd, staged.width);
+      await repo.copyCsvBody(client, spooled.path, { start: header.end, end: spooled.contentEnd, lineEnd: header.lineEnd }, staged.width);
       parser = 'copy';
     } catch (error) {
       // Ragged rows, mixed line ends, a blank line or a NUL byte: csv-parse reads the file and says which line.
@@ -221,7 +221,7 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('standard input ("-") can be read only once; name it once');
     const rejects = typeof raw.rejects === 'string' ? raw.rejects : undefined;
     if (rejects !== undefined && inputs.length > 1) throw new UsageError(`--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`);
-    if (rejects !== undefined && inputs.some((i) => i !== '-' && basename(i) === basename(rejects) && i === rejects)) throw new UsageError(`--rejects ${rejects} would overwrite the input`);
+    if (rejects !== undefined && inputs.some((i) => i !== '-' && resolve(i) === resolve(rejects))) throw new UsageError(`--rejects ${rejects} would overwrite the input`);
     return { kind, skipInvalid: raw.skipInvalid === true, rejects, inputs };
   },
   async run(ctx) {

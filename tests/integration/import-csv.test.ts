@@ -138,6 +138,13 @@ describe('what analysts really send', () => {
     expect(await snapshot()).toBe(viaCopy);
   });
 
+  test('PostgreSQL reads quote-free files with CRLF line ends and trailing empty lines itself', async () => {
+    const r = await run(['--json', csv('client_id,client_name\r\nacme,Acme\r\nglobex,Globex\r\n\r\n\r\n')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ parser: 'copy', inserted: 2 });
+    expect(await t.db.selectFrom('clients').select('client_name').orderBy('client_id').execute()).toEqual([{ client_name: 'Acme' }, { client_name: 'Globex' }]);
+  });
+
   test('reads standard input, with or without "-"', async () => {
     expect((await run([], { stdin: 'client_id\nacme\n' })).code).toBe(0);
     expect((await run(['-'], { stdin: 'client_id\nglobex\n' })).code).toBe(0);

@@ -56,12 +56,14 @@ export async function rollbackToSavepoint(trx: Trx, name: string): Promise<void>
  * PostgreSQL's and csv-parse's readings of CSV cannot differ and each line
  * is one row.
  */
-export async function copyCsvBody(client: pg.PoolClient, path: string, start: number, end: number, width: number): Promise<number> {
+export async function copyCsvBody(client: pg.PoolClient, path: string, range: { start: number; end: number; lineEnd: string }, width: number): Promise<number> {
+  const { start, end } = range;
   if (end <= start) return 0;
   const stream = client.query(copyFrom(`COPY pg_temp.import_rows (${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN (FORMAT csv)`));
   await pipeline(createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }), async function* (source: AsyncIterable<Buffer>) {
     yield* source;
-    yield Buffer.from('\n');
+    // The trailing empty lines were cut off; end the last row the way the others end (COPY wants one style).
+    yield Buffer.from(range.lineEnd);
   }, stream);
   return Number(stream.rowCount);
 }
@@ -288,7 +290,7 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
       ? sql`DO NOTHING`
       : sql`DO UPDATE SET ${sql.join([...plan.values.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`), plan.touch])}`;
   const r = await sql<{ total: string; inserted: string; updated: string }>`
-    WITH s AS MATERIALIZED (${validRows(input)}),
+    WITH s AS NOT MATERIALIZED (${validRows(input)}),
     changed AS MATERIALIZED (
       SELECT ${sql.join([...plan.key.map((k) => ref('s', k)), ...plan.values.map((c) => sql`${val(c)} AS ${sql.ref(c)}`)])}, ${ref('t', plan.key[0]!)} IS NULL AS is_new
       FROM s LEFT JOIN ${sql.table(plan.table)} t ON ${keyJoin}
@@ -298,10 +300,8 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
       SELECT ${sql.join(insertVals)} FROM changed
       ON CONFLICT (${sql.join(plan.key.map((k) => sql.ref(k)))}) ${onConflict}
       RETURNING 1)
-    SELECT (SELECT count(*) FROM s) AS total,
-           (SELECT count(*) FROM changed WHERE is_new) AS inserted,
-           (SELECT count(*) FROM changed WHERE NOT is_new) AS updated,
-           (SELECT count(*) FROM written) AS written`.execute(trx);
+    SELECT (SELECT count(*) FROM s) AS total, c.inserted, c.updated, (SELECT count(*) FROM written) AS written
+    FROM (SELECT count(*) FILTER (WHERE is_new) AS inserted, count(*) FILTER (WHERE NOT is_new) AS updated FROM changed) c`.execute(trx);
   const row = r.rows[0]!;
   const inserted = Number(row.inserted);
   const updated = Number(row.updated);
@@ -393,7 +393,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
  */
 async function writeLeads(trx: Trx, input: StagedInput, now: Date): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged' | 'statusChanges'>> {
   const r = await sql<{ total: string; inserted: string; updated: string; status_changes: string }>`
-    WITH s AS MATERIALIZED (${validRows(input)}),
+    WITH s AS NOT MATERIALIZED (${validRows(input)}),
     cur AS MATERIALIZED (
       SELECT s.*, l.lead_id IS NULL AS is_new,
              (l.campaign_id, l.created_at) IS DISTINCT FROM (s.campaign_id, s.created_at) AS moved,

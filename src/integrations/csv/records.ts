@@ -14,6 +14,8 @@ export interface CsvHeader {
   lines: number;
   /** Byte offset just past the header row and its line end (a byte-order mark included). */
   end: number;
+  /** The header's line end, taken to be the file's. */
+  lineEnd: '\r\n' | '\n';
 }
 
 export class CsvStructureError extends Error {}
@@ -28,7 +30,12 @@ export async function readHeader(path: string): Promise<CsvHeader | null> {
     let header: CsvHeader | null = null;
     const parser = parse({ ...OPTIONS, info: true, to: 1 });
     parser.on('data', (r: { record: string[]; info: { empty_lines: number; bytes: number } }) => {
-      header ??= { fields: r.record, lines: 1 + r.info.empty_lines + countNewlines(r.record), end: r.info.bytes };
+      header ??= {
+        fields: r.record,
+        lines: 1 + r.info.empty_lines + countNewlines(r.record),
+        end: r.info.bytes,
+        lineEnd: r.info.bytes >= 2 && head[r.info.bytes - 2] === 0x0d ? '\r\n' : '\n',
+      };
     });
     parser.on('error', (e: CsvError) =>
       reject(new CsvStructureError(head.length === HEAD_BYTES ? 'the header row is longer than 1 MiB: this is not a CSV file with a header' : `the header row cannot be read: ${e.message}`)),

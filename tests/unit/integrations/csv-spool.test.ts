@@ -67,7 +67,7 @@ describe('spooling an input', () => {
 describe('reading records with csv-parse', () => {
   test('numbers each record by the line it starts on, across quoted line breaks and blank lines', async () => {
     const { header, out } = await records(await spool('\ufeffid,note\r\n1,"two\r\nlines"\r\n\r\n2,"a, b"\r\n3,x\r\n'));
-    expect(header).toEqual({ fields: ['id', 'note'], lines: 1, end: 12 });
+    expect(header).toEqual({ fields: ['id', 'note'], lines: 1, end: 12, lineEnd: '\r\n' });
     expect(out).toEqual([
       { line: 2, fields: ['1', 'two\r\nlines'] },
       { line: 5, fields: ['2', 'a, b'] },
