@@ -11,7 +11,7 @@ import { lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/tables.js';
-import { DataError, NoInputError, UsageError } from '../runtime/errors.js';
+import { DataError, NoInputError, UnavailableError, UsageError } from '../runtime/errors.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
 
 export interface ImportCsvOptions {
@@ -240,18 +240,24 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
           }
           const problems = out.reduce((n, r) => n + r.problemCount, 0);
           const written = out.reduce((n, r) => n + r.counts.inserted + r.counts.updated + r.counts.unchanged, 0);
+          const badRows = out.reduce((n, r) => n + r.counts.rejected, 0);
           if (problems > 0 && !options.skipInvalid) {
-            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${out.reduce((n, r) => n + r.counts.rejected, 0)} row${problems === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
+            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
           }
           if (problems > 0 && written === 0) {
             throw new DataError(`every row was invalid (${problems} problem${problems === 1 ? '' : 's'}); nothing was imported`, { problems: listProblems(out) });
           }
           if (ctx.dryRun) throw new DryRunRollback(out);
+          // Archived before COMMIT: every committed import has its raw bytes in the blob store.
           const { openBlobStore } = await import('../integrations/storage/blob-store.js');
-          const store = await openBlobStore(ctx.config.blobUrl);
           for (const [i, input] of prepared.entries()) {
             const key = `imports/${runDate}/${input.spooled.sha256}.csv`;
-            if (!(await store.exists(key))) await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
+            try {
+              const store = await openBlobStore(ctx.config.blobUrl);
+              if (!(await store.exists(key))) await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
+            } catch (error) {
+              throw new UnavailableError(`cannot archive ${input.name} to the blob store (${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; nothing was imported. Check BLOB_URL and access to it, then re-run.`, { cause: error });
+            }
             out[i]!.archiveKey = key;
           }
           return out;

@@ -214,7 +214,10 @@ describe('refusing what is wrong, and writing nothing', () => {
 
   test('names both lines of a key given twice', async () => {
     const out = await refused('campaign_id,date,spend\nc1,2025-11-01,1\nc2,2025-11-01,2\nc1,2025-11-01,3\n');
-    expect(out.slice(1)).toEqual(['line 4: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)']);
+    expect(out).toEqual([
+      '1 problem in 1 row; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones)',
+      'line 4: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)',
+    ]);
   });
 
   test('refuses metrics for an unknown campaign without a name, and leads for an unknown campaign', async () => {
@@ -377,6 +380,13 @@ describe('lead status history', () => {
 });
 
 describe('safety', () => {
+  test('an archive that cannot be written fails the import with 69 and writes nothing', async () => {
+    const r = await runAsFunction(importCsvJob, [csv('client_id\nacme\n')], { DATABASE_URL: t.url, BLOB_URL: `file://${csv('not a folder', 'blocker')}/blobs` });
+    expect(r.code).toBe(69);
+    expect(errorLog(r)!.message).toMatch(/^cannot archive .* to the blob store .*nothing was imported\. Check BLOB_URL/);
+    expect(await count('clients')).toBe(0);
+  });
+
   test('a table of the analysts named like the staging table is left alone', async () => {
     await sql`CREATE TABLE public.import_rows (keep text)`.execute(t.db);
     await sql`INSERT INTO public.import_rows VALUES ('mine')`.execute(t.db);
