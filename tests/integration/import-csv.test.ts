@@ -371,6 +371,22 @@ describe('lead status history', () => {
     expect(await count('lead_status_changes')).toBe(1);
   });
 
+  test('re-scoring a past date after a leads import with new statuses gives the scores it gave before', async () => {
+    await sql`TRUNCATE lead_status_changes, campaign_leads, campaign_metrics, campaigns, clients CASCADE`.execute(t.db);
+    expect((await run(SAMPLE_FILES)).code).toBe(0);
+    const { scoreCampaignsJob } = await import('../../src/jobs/score-campaigns.js');
+    const scores = async () => {
+      expect((await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15'], { DATABASE_URL: t.url })).code).toBe(0);
+      return t.db.selectFrom('campaign_scores').select(['campaign_id', 'total_score', 'recommendation', 'lead_quality_score']).where('date', '=', '2025-11-15').orderBy('campaign_id').execute();
+    };
+    const before = await scores();
+    // The CRM now says every lead of the sample is converted: a change as of the import (TEST_NOW, after 2025-11-15).
+    const leads = readFileSync(SAMPLE_FILES[3]!, 'utf8').replace(/,(new|qualified|unqualified|contacted|converted)$/gm, ',converted');
+    const r = await run(['--json', csv(leads)]);
+    expect(JSON.parse(r.stdout).status_changes).toBeGreaterThan(100);
+    expect(await scores()).toEqual(before);
+  });
+
   test('a lead-status import appends history and is idempotent', async () => {
     const file = csv('lead_id,status,changed_at\nL1,contacted,2025-11-02T08:00:00Z\nL1,qualified,2025-11-05T08:00:00Z\n');
     expect(JSON.parse((await run(['--json', file])).stdout)).toMatchObject({ inserted: 2 });
