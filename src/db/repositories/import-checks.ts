@@ -6,7 +6,7 @@ import type { ColumnSpec } from '../../core/csv-import/kinds.js';
  * cells: one expression per column that yields `column: reason` or NULL,
  * and one that turns a valid cell into its typed value. They run inside
  * PostgreSQL because that is where the rows are: PostgreSQL parses the
- * CSV (COPY) ten times faster than csv-parse does on these machines.
+ * CSV (COPY) five to ten times faster than csv-parse does on these machines.
  */
 
 type Sql = RawBuilder<unknown>;

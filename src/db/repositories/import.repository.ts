@@ -118,7 +118,7 @@ function blankRow(width: number): Sql {
 }
 
 /**
- * Checks every staged row: structure (from the parser), cell sizes, every
+ * Checks every staged row: structure and size (found by the parser), every
  * value, then the rules across rows (duplicate keys, unknown campaigns and
  * leads). Problems land in pg_temp.import_problems as `column: reason`.
  */
@@ -185,10 +185,6 @@ function rowRules(input: StagedInput, v: (name: string) => Sql): Sql[] {
   return rules;
 }
 
-function validRows(_input: StagedInput): Sql {
-  return sql`SELECT * FROM pg_temp.import_valid`;
-}
-
 async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
   const key = input.spec.key;
   const keyList = sql.join(key.map((k) => sql.ref(k)));
@@ -196,26 +192,26 @@ async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
     SELECT line, ${sql.lit(`${keyLabel}: `)} || 'the same ' || ${sql.lit(keyLabel)} || ' as line ' || first_line || ' (each key may appear once in an input)'
     FROM (SELECT line, min(line) OVER (PARTITION BY ${keyList}) AS first_line
-          FROM (${validRows(input)}) v
-          WHERE (${keyList}) IN (SELECT ${keyList} FROM (${validRows(input)}) d GROUP BY ${keyList} HAVING count(*) > 1)) dup
+          FROM pg_temp.import_valid v
+          WHERE (${keyList}) IN (SELECT ${keyList} FROM pg_temp.import_valid d GROUP BY ${keyList} HAVING count(*) > 1)) dup
     WHERE line <> first_line`.execute(trx);
 
   const has = (name: string): boolean => input.match.columns.has(name);
   if (input.spec.name === 'metrics') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import campaigns first or add a campaign_name column'
-      FROM (${validRows(input)}) v
+      FROM pg_temp.import_valid v
       WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
   }
   if (input.spec.name === 'leads') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import the campaign first (campaigns kind)'
-      FROM (${validRows(input)}) v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
   }
   if (input.spec.name === 'lead-status') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'lead_id: unknown lead_id "' || v.lead_id || '": import the lead first (leads kind)'
-      FROM (${validRows(input)}) v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id = v.lead_id)`.execute(trx);
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id = v.lead_id)`.execute(trx);
   }
 }
 
@@ -290,7 +286,7 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
       ? sql`DO NOTHING`
       : sql`DO UPDATE SET ${sql.join([...plan.values.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`), plan.touch])}`;
   const r = await sql<{ total: string; inserted: string; updated: string }>`
-    WITH s AS NOT MATERIALIZED (${validRows(input)}),
+    WITH s AS NOT MATERIALIZED (SELECT * FROM pg_temp.import_valid),
     changed AS MATERIALIZED (
       SELECT ${sql.join([...plan.key.map((k) => ref('s', k)), ...plan.values.map((c) => sql`${val(c)} AS ${sql.ref(c)}`)])}, ${ref('t', plan.key[0]!)} IS NULL AS is_new
       FROM s LEFT JOIN ${sql.table(plan.table)} t ON ${keyJoin}
@@ -312,7 +308,7 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
 async function createMissingClients(trx: Trx, input: StagedInput): Promise<number> {
   if (!input.match.columns.has('client_id')) return 0;
   const r = await sql`INSERT INTO clients (client_id)
-    SELECT DISTINCT v.client_id FROM (${validRows(input)}) v WHERE v.client_id IS NOT NULL
+    SELECT DISTINCT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL
     ON CONFLICT (client_id) DO NOTHING`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
 }
@@ -355,7 +351,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         const hasClient = input.match.columns.has('client_id');
         const r = await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id)
           SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.campaign_name, ${hasClient ? sql`v.client_id` : sql`NULL`}
-          FROM (${validRows(input)}) v
+          FROM pg_temp.import_valid v
           WHERE v.campaign_name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)
           ORDER BY v.campaign_id, v.line
           ON CONFLICT (campaign_id) DO NOTHING`.execute(trx);
@@ -393,7 +389,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
  */
 async function writeLeads(trx: Trx, input: StagedInput, now: Date): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged' | 'statusChanges'>> {
   const r = await sql<{ total: string; inserted: string; updated: string; status_changes: string }>`
-    WITH s AS NOT MATERIALIZED (${validRows(input)}),
+    WITH s AS NOT MATERIALIZED (SELECT * FROM pg_temp.import_valid),
     cur AS MATERIALIZED (
       SELECT s.*, l.lead_id IS NULL AS is_new,
              (l.campaign_id, l.created_at) IS DISTINCT FROM (s.campaign_id, s.created_at) AS moved,
