@@ -62,7 +62,7 @@ function openInput(name: string, stdin: Readable): Readable {
 async function prepareInput(name: string, kind: KindName | undefined, stdin: Readable): Promise<PreparedInput> {
   let spooled: SpooledInput;
   try {
-    spooled = await spoolInput(openInput(name, stdin));
+    spooled = await spoolInput(() => openInput(name, stdin));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {

@@ -38,9 +38,11 @@ const CR = 0x0d;
 /**
  * Copies an input stream to a private temporary file, hashing it and noting
  * what decides how it can be loaded. Memory stays at one chunk whatever
- * the size.
+ * the size. `open` is called only once the temporary file exists, so that a
+ * file that cannot be opened fails the returned promise rather than the
+ * process (a stream's 'error' with no listener yet).
  */
-export async function spoolInput(input: Readable): Promise<SpooledInput> {
+export async function spoolInput(open: () => Readable): Promise<SpooledInput> {
   const dir = await mkdtemp(join(tmpdir(), 'leadsmart-import-'));
   const path = join(dir, 'input.csv');
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
@@ -58,7 +60,7 @@ export async function spoolInput(input: Readable): Promise<SpooledInput> {
   let tail = Buffer.from([LF]);
   try {
     await pipeline(
-      input,
+      open(),
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4)]);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { lineOfOffset, spoolInput, type SpooledInput } from '../../../src/integrations/csv/spool.js';
 import { readHeader, readRecords } from '../../../src/integrations/csv/records.js';
@@ -15,7 +15,7 @@ async function spool(bytes: Buffer | string, chunk = 3): Promise<SpooledInput> {
   const buf = Buffer.from(bytes);
   const parts: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
-  const s = await spoolInput(Readable.from(parts));
+  const s = await spoolInput(() => Readable.from(parts));
   spooled.push(s);
   return s;
 }
@@ -33,6 +33,10 @@ describe('spooling an input', () => {
     expect(readFileSync(s.path, 'utf8')).toBe('a,b\n1,2\n');
     expect(s.size).toBe(8);
     expect(s.sha256).toBe(createHash('sha256').update('a,b\n1,2\n').digest('hex'));
+  });
+
+  test('a file that cannot be opened rejects the promise (it does not crash the process) and leaves no temporary folder', async () => {
+    await expect(spoolInput(() => createReadStream('/nonexistent/input.csv'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   test('accepts UTF-8 split across chunks, and finds the first byte that is not UTF-8', async () => {
