@@ -35,7 +35,7 @@ describe('spooling an input', () => {
     expect(s.sha256).toBe(createHash('sha256').update('a,b\n1,2\n').digest('hex'));
   });
 
-  test('a file that cannot be opened rejects the promise (it does not crash the process) and leaves no temporary folder', async () => {
+  test('a file that cannot be opened rejects the promise instead of crashing the process', async () => {
     await expect(spoolInput(() => createReadStream('/nonexistent/input.csv'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
