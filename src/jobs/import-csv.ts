@@ -111,6 +111,8 @@ async function writeRejects(
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
+    // Only the file system's errors are the path's fault; a failed query is reported as itself.
+    if ((error as NodeJS.ErrnoException).syscall === undefined) throw error;
     throw new UsageError(`--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`, { cause: error });
   }
 }
@@ -250,10 +252,11 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
           if (ctx.dryRun) throw new DryRunRollback(out);
           // Archived before COMMIT: every committed import has its raw bytes in the blob store.
           const { openBlobStore } = await import('../integrations/storage/blob-store.js');
+          let store: Awaited<ReturnType<typeof openBlobStore>> | undefined;
           for (const [i, input] of prepared.entries()) {
             const key = `imports/${runDate}/${input.spooled.sha256}.csv`;
             try {
-              const store = await openBlobStore(ctx.config.blobUrl);
+              store ??= await openBlobStore(ctx.config.blobUrl);
               if (!(await store.exists(key))) await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
             } catch (error) {
               throw new UnavailableError(`cannot archive ${input.name} to the blob store (${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; nothing was imported. Check BLOB_URL and access to it, then re-run.`, { cause: error });

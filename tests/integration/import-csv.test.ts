@@ -298,6 +298,25 @@ describe('usage errors', () => {
     expect(errorLog(missing)!.message).toContain('nope.csv: no such file');
     expect((await run(['--rejects', join(dir, 'r.csv'), csv('client_id\nx\n'), csv('client_id\ny\n')])).code).toBe(64);
   });
+
+  test('standard input named twice, and --rejects naming the input itself, are refused before anything is read', async () => {
+    const twice = await run(['-', '-'], { stdin: 'client_id\nx\n' });
+    expect(twice.code).toBe(64);
+    expect(errorLog(twice)!.message).toContain('standard input ("-") can be read only once');
+    const input = csv('client_id\nx\n');
+    const same = await run(['--rejects', input, input]);
+    expect(same.code).toBe(64);
+    expect(errorLog(same)!.message).toContain('would overwrite the input');
+    expect(readFileSync(input, 'utf8')).toBe('client_id\nx\n');
+    expect(await count('clients')).toBe(0);
+  });
+
+  test('a rejects file that cannot be written exits 64, naming the path, and writes nothing', async () => {
+    const r = await run(['--skip-invalid', '--rejects', join(dir, 'no-such-folder', 'r.csv'), csv('client_id,target_cpql\nacme,1\nglobex,-1\n')]);
+    expect(r.code).toBe(64);
+    expect(errorLog(r)!.message).toMatch(/^--rejects .*no-such-folder\/r\.csv: cannot write the file \(ENOENT\); choose a path in a folder you can write to/);
+    expect(await count('clients')).toBe(0);
+  });
 });
 
 describe('--skip-invalid, --rejects and --dry-run', () => {

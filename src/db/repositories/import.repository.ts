@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ColumnSpec, HeaderMatch, ImportCounts, KindSpec } from '../../core/csv-import/kinds.js';
+import { emptyCounts, type ColumnSpec, type HeaderMatch, type ImportCounts, type KindSpec } from '../../core/csv-import/kinds.js';
 import type { Database } from '../tables.js';
 import { castValue, checkValue, trimmedCell } from './import-checks.js';
 
@@ -317,7 +317,7 @@ const present = (input: StagedInput, names: string[]): string[] => names.filter(
 
 /** Writes the valid rows of one input; `now` is when a lead's new status is recorded as changed. */
 export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): Promise<ImportCounts> {
-  const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, blank: 0, campaignsCreated: 0, clientsCreated: 0, statusChanges: 0 };
+  const counts = emptyCounts();
   const touch = sql`updated_at = now()`;
   switch (input.spec.name) {
     case 'clients':

@@ -14,8 +14,6 @@ export interface SpooledInput {
   size: number;
   /** Hex SHA-256 of the raw bytes (the archive key). */
   sha256: string;
-  /** Length of a UTF-8 byte-order mark at the start (0 or 3). */
-  bomLength: number;
   /** Byte offset of the first byte that is not valid UTF-8, or -1. */
   invalidUtf8At: number;
   /** UTF-16 byte-order mark: the usual "Unicode text" export of Excel. */
@@ -102,9 +100,8 @@ export async function spoolInput(open: () => Readable): Promise<SpooledInput> {
   }
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
   maxLineBytes = Math.max(maxLineBytes, size - lineStart);
-  const bomLength = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  return { path, size, sha256: hash.digest('hex'), bomLength, invalidUtf8At, utf16, lastQuoteAt, contentEnd, maxLineBytes, hasCopyEndMarker, remove };
+  return { path, size, sha256: hash.digest('hex'), invalidUtf8At, utf16, lastQuoteAt, contentEnd, maxLineBytes, hasCopyEndMarker, remove };
 }
 
 /** How many bytes at the end of `buf` start a UTF-8 sequence that the next chunk completes. */

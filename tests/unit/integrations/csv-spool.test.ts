@@ -53,8 +53,8 @@ describe('spooling an input', () => {
     expect(s.invalidUtf8At).toBe(2);
   });
 
-  test('recognises a UTF-8 byte-order mark and UTF-16 input', async () => {
-    expect((await spool('\ufeffa,b\n')).bomLength).toBe(3);
+  test('recognises UTF-16 input, and does not take a UTF-8 byte-order mark for it', async () => {
+    expect((await spool('\ufeffa,b\n')).utf16).toBe(false);
     expect((await spool(Buffer.from('\ufeffa,b\n', 'utf16le'))).utf16).toBe(true);
   });
 
