@@ -3,6 +3,7 @@ import { main, type JobDefinition } from './runtime/runner.js';
 /** bin/<job> runs `node dist/cli.js <job> …`; each job module is loaded only when asked for. */
 const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   'score-campaigns': async () => (await import('./jobs/score-campaigns.js')).scoreCampaignsJob as JobDefinition<never>,
+  'fetch-facebook': async () => (await import('./jobs/fetch-facebook.js')).fetchFacebookJob as JobDefinition<never>,
   'import-csv': async () => (await import('./jobs/import-csv.js')).importCsvJob as JobDefinition<never>,
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
 };

@@ -25,6 +25,8 @@ export interface AppConfig {
   fbAdAccounts: { accountId: string; clientId: string | null }[];
   fbGraphUrl: string;
   fbApiVersion: string;
+  /** Tuning of fetch-facebook; the defaults suit the production API. */
+  fb: FacebookTuning;
   /** `ses`, or `outbox:<dir>` to write .eml files. */
   mailTransport: string;
   alertFrom: string | undefined;
@@ -34,6 +36,24 @@ export interface AppConfig {
   statusToken: string | undefined;
   /** Every secret value in force, for redaction. */
   secrets: string[];
+}
+
+export interface FacebookTuning {
+  /** FB_PAGE_SIZE: rows asked for per page (25–5000, default 500); halved only when the API asks for less data. */
+  pageSize: number;
+  /** FB_REQUEST_TIMEOUT_SECONDS: one request, connect to last byte (default 120). */
+  requestTimeoutMs: number;
+  /** FB_RETRIES: retries of a transient failure per request (default 4). */
+  retries: number;
+  /** FB_RETRY_BASE_MS: first backoff, doubled per retry with jitter, capped at 60 s (default 2000). */
+  retryBaseMs: number;
+  /** FB_MAX_THROTTLE_WAIT_SECONDS: a throttle lifting sooner than this is waited out; a later one defers the account (default 120). */
+  maxThrottleWaitMs: number;
+  /** FB_SLOW_DOWN_AT_PCT / FB_DEFER_AT_PCT: usage percentages at which calls are spaced out / the account is deferred (50 / 75). */
+  slowFromPct: number;
+  deferAtPct: number;
+  /** FB_MAX_SPACING_MS: spacing between calls just below FB_DEFER_AT_PCT (default 10000). */
+  maxSpacingMs: number;
 }
 
 /** Settings a job can require to be present. */
@@ -138,6 +158,28 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   const fbApiVersion = raw('FB_API_VERSION') ?? 'v25.0';
   if (!/^v\d+\.\d+$/.test(fbApiVersion)) problems.push(`FB_API_VERSION=${fbApiVersion}: expected a version like v25.0`);
 
+  const fbNumber = (name: string, fallback: number, min: number, max: number): number => {
+    const text = raw(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      problems.push(`${name}=${text}: expected a whole number from ${min} to ${max} (default ${fallback})`);
+      return fallback;
+    }
+    return n;
+  };
+  const fb: FacebookTuning = {
+    pageSize: fbNumber('FB_PAGE_SIZE', 500, 25, 5000),
+    requestTimeoutMs: fbNumber('FB_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600) * 1000,
+    retries: fbNumber('FB_RETRIES', 4, 0, 10),
+    retryBaseMs: fbNumber('FB_RETRY_BASE_MS', 2000, 1, 60000),
+    maxThrottleWaitMs: fbNumber('FB_MAX_THROTTLE_WAIT_SECONDS', 120, 0, 3600) * 1000,
+    slowFromPct: fbNumber('FB_SLOW_DOWN_AT_PCT', 50, 1, 100),
+    deferAtPct: fbNumber('FB_DEFER_AT_PCT', 75, 1, 100),
+    maxSpacingMs: fbNumber('FB_MAX_SPACING_MS', 10000, 0, 600000),
+  };
+  if (fb.slowFromPct >= fb.deferAtPct) problems.push(`FB_SLOW_DOWN_AT_PCT (${fb.slowFromPct}) must be below FB_DEFER_AT_PCT (${fb.deferAtPct})`);
+
   const mailTransport = raw('MAIL_TRANSPORT') ?? `outbox:${join(options.stateDir, 'outbox')}`;
   if (mailTransport !== 'ses' && !/^outbox:.+/.test(mailTransport)) problems.push(`MAIL_TRANSPORT=${mailTransport}: expected ses or outbox:<directory>`);
   const alertFrom = raw('ALERT_FROM');
@@ -180,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       fbAdAccounts: fbAccounts,
       fbGraphUrl,
       fbApiVersion,
+      fb: Object.freeze(fb),
       mailTransport,
       alertFrom,
       alertTo,
