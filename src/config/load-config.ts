@@ -39,7 +39,7 @@ export interface AppConfig {
 }
 
 export interface FacebookTuning {
-  /** FB_PAGE_SIZE: rows asked for per page (25–5000, default 500); halved only when the API asks for less data. */
+  /** FB_PAGE_SIZE: rows asked for per page (5–5000, default 500); halved only when the API asks for less data. */
   pageSize: number;
   /** FB_REQUEST_TIMEOUT_SECONDS: one request, connect to last byte (default 120). */
   requestTimeoutMs: number;
@@ -169,7 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     return n;
   };
   const fb: FacebookTuning = {
-    pageSize: fbNumber('FB_PAGE_SIZE', 500, 25, 5000),
+    pageSize: fbNumber('FB_PAGE_SIZE', 500, 5, 5000),
     requestTimeoutMs: fbNumber('FB_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600) * 1000,
     retries: fbNumber('FB_RETRIES', 4, 0, 10),
     retryBaseMs: fbNumber('FB_RETRY_BASE_MS', 2000, 1, 60000),

@@ -320,7 +320,7 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       .option('--account <ids>', 'only these ad accounts (act_<id>, comma-separated; each must be in FB_AD_ACCOUNTS)')
       .option('--since <YYYY-MM-DD>', 'backfill from this date (in the account\'s time zone) instead of the 28-day lookback')
       .option('--until <YYYY-MM-DD>', 'backfill up to this date (default: today); needs --since')
-      .option('--timeout <minutes>', 'give up on accounts not finished after this long; they are deferred to the next run', '60')
+      .option('--timeout <duration>', 'give up on accounts not finished after this long (45m, 90s, 2h); they are deferred to the next run', '60m')
       .option('--no-leads', 'skip Lead Ads leads');
   },
   parseOptions(raw, args, { clock, config }) {
@@ -347,9 +347,10 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       if (since > addDays(today, 1) || (until !== null && until > addDays(today, 1))) throw new UsageError(`--since/--until must not be in the future (today is ${today} UTC)`);
       if (until !== null && until < since) throw new UsageError(`--until ${until} is before --since ${since}`);
     }
-    const minutes = Number(raw.timeout);
-    if (!/^\d+$/.test(String(raw.timeout)) || minutes < 1 || minutes > 1440) throw new UsageError(`--timeout ${String(raw.timeout)}: expected whole minutes from 1 to 1440`);
-    return { accounts, since, until, timeoutMs: minutes * 60_000, leads: raw.leads !== false };
+    const timeout = /^(\d+)(s|m|h)?$/.exec(String(raw.timeout));
+    const timeoutMs = timeout ? Number(timeout[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(timeout[2] ?? 'm') as 's' | 'm' | 'h'] : 0;
+    if (!timeout || timeoutMs < 1000 || timeoutMs > 86_400_000) throw new UsageError(`--timeout ${String(raw.timeout)}: expected a duration such as 45m, 90s or 2h (plain numbers are minutes), at most 24h`);
+    return { accounts, since, until, timeoutMs, leads: raw.leads !== false };
   },
   async run(ctx) {
     const { options } = ctx;

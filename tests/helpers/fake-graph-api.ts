@@ -119,6 +119,8 @@ export interface FakeGraphOptions {
   maxLimit?: number;
   /** Milliseconds added to every answer. */
   latencyMs?: number;
+  /** Answer every field whatever `fields` asks for (as some API versions do for leads): a client must still keep PII out of its archive. */
+  ignoreFields?: boolean;
 }
 
 const HIDDEN = new Set(['ARCHIVED', 'DELETED']);
@@ -316,14 +318,14 @@ export class FakeGraphApi {
       if (o === null) throw { status: 400, code: 100, message: 'Invalid cursors values' };
       offset = o;
     }
-    const fields = params.fields ? params.fields.split(',') : null;
+    const fields = params.fields && !this.options.ignoreFields ? params.fields.split(',') : null;
     const project = (item: Record<string, unknown>): Record<string, unknown> => (fields ? Object.fromEntries(Object.entries(item).filter(([k]) => fields.includes(k) || k === 'id')) : item);
     let data = items.slice(offset, offset + limit).map(project);
     const end = offset + limit;
     const next = new URL(u.toString());
     next.searchParams.set('after', encodeCursor(end));
     next.searchParams.set('access_token', token);
-    const paging: Record<string, unknown> = { cursors: { before: encodeCursor(offset), after: encodeCursor(Math.max(offset, end - 1)) } };
+    const paging: Record<string, unknown> = { cursors: { before: encodeCursor(offset), after: encodeCursor(Math.min(end, items.length)) } };
     if (end < items.length && faultType !== 'drop-next') paging.next = next.toString();
     if (offset > 0) paging.previous = u.toString();
     if (faultType === 'short-page') data = data.slice(0, Math.ceil(data.length / 2));
@@ -438,8 +440,8 @@ function random(seed: number): () => number {
 }
 
 /**
- * An ad account with `campaigns` lead campaigns (every 10th paused, every
- * 25th archived, every 40th deleted) delivering on most of the `days` days
+ * An ad account with `campaigns` lead campaigns (every 4th paused, every
+ * 9th archived, every 11th deleted) delivering on most of the `days` days
  * ending `until`, one ad each, and Lead Ads leads with form answers (PII).
  */
 export function generateAccount(o: { id: string; campaigns: number; days: number; until: string; currency?: string; timezone?: string; seed?: number; name?: string }): FakeAccount {
@@ -451,7 +453,7 @@ export function generateAccount(o: { id: string; campaigns: number; days: number
   const start = new Date(Date.parse(`${o.until}T00:00:00Z`) - (o.days + 10) * 86_400_000).toISOString().slice(0, 10);
   for (let i = 1; i <= o.campaigns; i++) {
     const id = `1202${o.id.slice(-6).padStart(6, '0')}${String(i).padStart(6, '0')}`;
-    const status = i % 40 === 0 ? 'DELETED' : i % 25 === 0 ? 'ARCHIVED' : i % 10 === 0 ? 'PAUSED' : 'ACTIVE';
+    const status = i % 11 === 0 ? 'DELETED' : i % 9 === 0 ? 'ARCHIVED' : i % 4 === 0 ? 'PAUSED' : 'ACTIVE';
     const budgetCents = 2000 + Math.floor(rnd() * 20) * 500;
     campaigns.push({
       id,

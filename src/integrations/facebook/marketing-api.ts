@@ -62,6 +62,7 @@ export async function readAllPages(
   let limit = paging.limit;
   for (let restarts = 0; ; restarts++) {
     const seen = new Map<string, unknown>();
+    const confirmedEnd = new Set<string>();
     let url: string | null = withLimit(firstUrl, limit);
     let pages = 0;
     try {
@@ -78,8 +79,19 @@ export async function readAllPages(
           throw error;
         }
         pages += 1;
-        for (const item of pageData(body, endpoint)) seen.set(keyOf(item), item);
+        const data = pageData(body, endpoint);
+        for (const item of data) seen.set(keyOf(item), item);
         const next = nextUrl(body);
+        // A full page without paging.next is either the exact end or an early end; one more call with its
+        // `after` cursor tells them apart (an empty page without next is the end).
+        const after = (body.paging as { cursors?: { after?: unknown } } | undefined)?.cursors?.after;
+        if (next === null && data.length >= limit && typeof after === 'string' && !confirmedEnd.has(after)) {
+          confirmedEnd.add(after);
+          const confirm: URL = new URL(url as string);
+          confirm.searchParams.set('after', after);
+          url = confirm.toString();
+          continue;
+        }
         url = next === null ? null : withLimit(next, limit);
       }
       return { items: [...seen.values()], limit, pages };
