@@ -15,7 +15,7 @@ import { promoteAccount, readLeadsWatermark, recordAccountRun, type PromotionCou
 import { AccountDeferred, AccountSession, GraphApiError, type ArchivedResponse, type CallStats } from '../integrations/facebook/graph-client.js';
 import { fetchAccount, fetchAds, fetchCampaigns, fetchInsights, fetchLeads, type PagingOptions } from '../integrations/facebook/marketing-api.js';
 import { openBlobStore, type BlobStore } from '../integrations/storage/blob-store.js';
-import { ExitCode, JobError, UsageError } from '../runtime/errors.js';
+import { ExitCode, JobError, UnavailableError, UsageError } from '../runtime/errors.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
 
 export interface FetchFacebookOptions {
@@ -354,7 +354,14 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
   },
   async run(ctx) {
     const { options } = ctx;
-    const store = ctx.dryRun ? null : await openBlobStore(ctx.config.blobUrl);
+    let store: BlobStore | null = null;
+    if (!ctx.dryRun) {
+      try {
+        store = await openBlobStore(ctx.config.blobUrl);
+      } catch (error) {
+        throw new UnavailableError(`cannot open the blob store ${ctx.redact(ctx.config.blobUrl)} for the raw responses (${(error as Error).message}); check BLOB_URL. Nothing was fetched.`, { cause: error });
+      }
+    }
     const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(options.timeoutMs)]);
     const results: AccountResult[] = [];
     let stopAll: { outcome: Outcome; exitCode: number; error: string } | null = null;

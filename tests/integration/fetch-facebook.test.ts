@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -37,10 +39,11 @@ const run = (argv: string[] = [], extra: Record<string, string> = {}) => runAsFu
 const doc = (r: { stdout: string }) => JSON.parse(r.stdout) as {
   ok: boolean;
   exit_code: number;
+  run_id: string | null;
   calls: number;
   retries: number;
   error?: string;
-  problems?: string[];
+  problems: string[];
   accounts: { account: string; outcome: string; error: string | null; warnings: string[]; calls: number; retries: number; throttled: number; usage_peak_pct: number; rows: Record<string, number>; written: { metrics: Record<string, number>; noDeliveryDays: number; leads: Record<string, number>; campaigns: Record<string, number> } | null }[];
 };
 const account = (r: { stdout: string }, id: string) => doc(r).accounts.find((a) => a.account === `act_${id}`)!;
@@ -273,5 +276,308 @@ describe('paging', () => {
     expect(r.code).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(fake.account(A).campaigns.length);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${victim}' AND status = 'DELETED'`)).toBe(1);
+  });
+});
+
+const graphError = (status: number, error: Record<string, unknown>) => ({ type: 'graph-error' as const, status, error });
+const REDUCE = { code: 1, message: "Please reduce the amount of data you're asking for, then retry your request" };
+
+describe('rate limits', () => {
+  test('reads the usage headers of every answer and spaces calls out as usage rises past 50 %', async () => {
+    fake.setUsage(A, { pct: 70 });
+    const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '50', FB_MAX_SPACING_MS: '200' });
+    expect(r.code).toBe(0);
+    const a = account(r, A);
+    expect(a.usage_peak_pct).toBe(70);
+    // 70 % is 4/5 of the way from 50 % to 75 %: 160 ms between the starts of two calls.
+    const times = fake.requests.map((q) => q.at);
+    const gaps = times.slice(1).map((x, i) => x - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(150);
+  });
+
+  test('defers an account whose usage reaches 75 % rather than push on: nothing of it written, the others fetched, exit 75', async () => {
+    fake.setUsage(A, { pct: 60, perCall: 6 });
+    const r = await run([], { FB_PAGE_SIZE: '25' });
+    expect(r.code).toBe(75);
+    expect(account(r, A).outcome).toBe('deferred');
+    expect(account(r, A).error).toMatch(/usage reached \d+ %/);
+    expect(account(r, B).outcome).toBe('succeeded');
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM fb_account_runs WHERE account_id = 'act_${A}' AND outcome = 'deferred'`)).toBe(1);
+  });
+
+  test('a usage header that is not JSON, or none at all, does not stop the run', async () => {
+    fake.setUsage(A, { pct: 0, malformed: true });
+    fake.setUsage(B, { pct: 0, none: true });
+    expect((await run()).code).toBe(0);
+  });
+
+  test.each([
+    ['ad-account burst 17/2446079', { code: 17, error_subcode: 2446079, message: 'User request limit reached', is_transient: false }],
+    ['613/1487742', { code: 613, error_subcode: 1487742, message: 'There have been too many calls from this ad-account.' }],
+    ['613 without subcode', { code: 613, message: 'Calls to this api have exceeded the rate limit.' }],
+    ['BUC 80004/2446079', { code: 80004, error_subcode: 2446079, message: '(#80004) There have been too many calls to this ad-account. Wait a bit and try again.' }],
+  ])('a throttle (%s) whose access returns in 7 minutes defers that account only, honouring the headers sent with the error', async (_name, error) => {
+    const headers = {
+      'x-business-use-case-usage': JSON.stringify({ [A]: [{ type: 'ads_management', call_count: 104, total_cputime: 20, total_time: 21, estimated_time_to_regain_access: 7 }] }),
+      'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: 100, reset_time_duration: 420 }),
+    };
+    fake.addFault({ ...graphError(400, error), headers, path: `^act_${A}/campaigns$` });
+    const r = await run();
+    expect(r.code).toBe(75);
+    expect(account(r, A).outcome).toBe('deferred');
+    expect(account(r, A).error).toMatch(/about 7 min/);
+    expect(account(r, B).outcome).toBe('succeeded');
+  });
+
+  test.each([
+    ['insights BUC 80000', 'insights$', { code: 80000, error_subcode: 2446079, message: 'too many calls (ads_insights)' }],
+    ['leadgen BUC 80005', 'leads$', { code: 80005, message: 'too many leadgen calls' }],
+    ['app throttle 4', 'campaigns$', { code: 4, message: 'Application request limit reached', is_transient: true }],
+  ])('a short throttle (%s) with no wait stated is retried after a backoff and the run succeeds', async (_name, path, error) => {
+    fake.addFault({ ...graphError(400, error), path });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    expect(account(r, A).throttled).toBe(1);
+  });
+
+  test('an app-wide throttle (4/1504022) lasting long defers every account left, without calling them', async () => {
+    fake.setUsage(A, { pct: 10, regainMinutes: 30 });
+    fake.addFault({ ...graphError(400, { code: 4, error_subcode: 1504022, message: 'Too many API requests', is_transient: true }), path: 'insights$' });
+    const r = await run();
+    expect(r.code).toBe(75);
+    expect(doc(r).accounts.map((a) => a.outcome)).toEqual(['deferred', 'deferred']);
+    expect(callsTo(new RegExp(`^act_${B}`))).toHaveLength(0);
+  });
+});
+
+describe('errors', () => {
+  test.each([
+    ['unknown error 1/99 (HTTP 500)', graphError(500, { code: 1, error_subcode: 99, message: 'An unknown error occurred', is_transient: false })],
+    ['service error 2/1504043', graphError(500, { code: 2, error_subcode: 1504043, message: 'Service temporarily unavailable' })],
+    ['is_transient', graphError(400, { code: 12345, message: 'Something transient', is_transient: true })],
+    ['proxy 502 with HTML', { type: 'http' as const, status: 502, body: '<html>Bad Gateway</html>' }],
+    ['503 with an empty body', { type: 'http' as const, status: 503, body: '' }],
+    ['429 from a proxy', { type: 'http' as const, status: 429, body: '' }],
+    ['truncated JSON', { type: 'truncated-json' as const }],
+    ['200 with an empty body', { type: 'empty-200' as const }],
+    ['200 with HTML', { type: 'html-200' as const }],
+    ['data that is not a list', { type: 'data-not-array' as const }],
+    ['socket closed mid-body', { type: 'close-mid-body' as const }],
+  ])('a transient failure (%s) is retried and the run completes', async (_name, fault) => {
+    fake.addFault({ ...fault, path: 'insights$', times: 2 });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    expect(account(r, A).retries).toBe(2);
+    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+  });
+
+  test.each([
+    ['a server that never answers', { type: 'hang' as const }],
+    ['headers and then a stalled body', { type: 'stall-body' as const }],
+    ['a body dripping in slower than the request timeout', { type: 'drip' as const, dripMs: 100 }],
+  ])('%s is cut off by the request timeout and retried', async (_name, fault) => {
+    fake.addFault({ ...fault, path: 'campaigns$' });
+    const started = Date.now();
+    const r = await run(['--account', `act_${A}`], { FB_REQUEST_TIMEOUT_SECONDS: '1' });
+    expect(r.code).toBe(0);
+    expect(account(r, A).retries).toBe(1);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  test('a failure that outlasts the retries fails that account with exit 69, names it, and the other account is still fetched', async () => {
+    fake.addFault({ ...graphError(500, { code: 2, message: 'Service temporarily unavailable', is_transient: true }), path: `^act_${A}/insights$`, times: 100 });
+    const r = await run([], { FB_RETRIES: '2' });
+    expect(r.code).toBe(69);
+    expect(account(r, A)).toMatchObject({ outcome: 'failed', calls: expect.any(Number) });
+    expect(account(r, A).error).toMatch(/kept failing on insights after retries \(code 2: Service temporarily unavailable/);
+    expect(account(r, B).outcome).toBe('succeeded');
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
+    expect(r.stdout + r.stderr).toContain(`act_${A}: failed`);
+  });
+
+  test('a Graph API that cannot be reached at all is exit 69 after retries, with the reason', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const r = await run(['--account', `act_${A}`], { FB_GRAPH_URL: `http://127.0.0.1:${port}`, FB_RETRIES: '1' });
+    expect(r.code).toBe(69);
+    expect(account(r, A).error).toMatch(/ECONNREFUSED/);
+  });
+
+  test('"reduce the amount of data" bisects the date range, and only then halves the page size', async () => {
+    fake.reset({ accounts: accounts(), maxRangeDays: 7 });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+    const ok = callsTo(/insights$/).filter((q) => {
+      const tr = JSON.parse(q.params.time_range!) as { since: string; until: string };
+      return (Date.parse(tr.until) - Date.parse(tr.since)) / 86_400_000 + 1 <= 7;
+    });
+    expect(ok.every((q) => q.params.limit === '500')).toBe(true);
+
+    fake.reset({ accounts: accounts(), maxInsightsLimit: 100 });
+    const small = await run(['--account', `act_${A}`]);
+    expect(small.code).toBe(0);
+    expect(callsTo(/insights$/).at(-1)!.params.limit).toBe('62');
+  });
+
+  test.each([
+    ['190/463 (expired)', 463],
+    ['190/460 (password changed)', 460],
+    ['190 without subcode (invalid)', null],
+  ])('a rejected token (%s) stops every account with exit 78 and says how to renew it, without printing it', async (_name, subcode) => {
+    fake.reset({ accounts: accounts(), validTokens: [], expiredTokens: { 'TEST-TOKEN': subcode } });
+    const r = await run();
+    expect(r.code).toBe(78);
+    expect(account(r, A).error).toMatch(/rejected FB_ACCESS_TOKEN \(code 190.*Renew it: in Business Manager/);
+    expect(account(r, B).error).toMatch(/not attempted: FB_ACCESS_TOKEN was rejected/);
+    expect(callsTo(new RegExp(`^act_${B}`))).toHaveLength(0);
+    expect(r.stdout + r.stderr).not.toContain('TEST-TOKEN');
+  });
+
+  test.each([
+    ['code 200 (no access to the account)', null],
+    ['code 10', graphError(403, { code: 10, message: 'Application does not have permission for this action' })],
+    ['100/3191001', graphError(400, { code: 100, error_subcode: 3191001, message: 'No permission to access insights' })],
+  ])('a permission error (%s) fails that account with exit 78 and a fix, and the other account is fetched', async (_name, fault) => {
+    if (fault === null) fake.account(A).tokens = ['ANOTHER-TOKEN'];
+    else fake.addFault({ ...fault, path: `^act_${A}/insights$` });
+    const r = await run();
+    expect(r.code).toBe(78);
+    expect(account(r, A).error).toMatch(/may not read act_1111111111 .*Business Manager/);
+    expect(account(r, B).outcome).toBe('succeeded');
+  });
+
+  test('an ad account that does not exist fails with the API\'s message', async () => {
+    const r = await run([], { FB_AD_ACCOUNTS: `act_${A},act_3333333333` });
+    expect(r.code).toBe(78);
+    expect(account(r, '3333333333').error).toMatch(/does not exist/);
+  });
+});
+
+describe('units of work', () => {
+  test('a failure late in an account (its leads) writes nothing of it; a re-run completes it', async () => {
+    await run(['--account', `act_${B}`]);
+    const before = await snapshot();
+    fake.addFault({ ...graphError(400, { code: 100, message: 'Unsupported filter' }), path: 'leads$' });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(69);
+    expect(await snapshot()).toBe(before);
+    expect((await run(['--account', `act_${A}`])).code).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
+  });
+
+  test('SIGTERM during an account rolls it back, keeps the accounts already done, and records the run as interrupted', async () => {
+    const abort = new AbortController();
+    fake.addFault({ path: `^act_${B}/insights$`, type: 'hang' });
+    setTimeout(() => abort.abort(), 1500);
+    const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), { abort: abort.signal });
+    expect(r.code).toBe(143);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM job_runs WHERE job = 'fetch-facebook' AND status = 'interrupted'`)).toBe(1);
+    expect((await run()).code).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
+  });
+
+  test('the run deadline (--timeout) defers the account in progress and those not started, exit 75', async () => {
+    fake.addFault({ path: `^act_${A}/campaigns$`, type: 'hang' });
+    const started = Date.now();
+    const r = await run(['--timeout', '1s'], { FB_REQUEST_TIMEOUT_SECONDS: '60' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.code).toBe(75);
+    expect(doc(r).accounts.map((a) => a.outcome)).toEqual(['deferred', 'deferred']);
+    expect(account(r, A).error).toMatch(/run deadline/);
+  });
+
+  test('archives every raw answer under facebook/<date>/<account>/<run>/ with no token in any URL or header', async () => {
+    const r = await run([], { FB_PAGE_SIZE: '25' });
+    expect(r.code).toBe(0);
+    const all = files(blobs);
+    const runId = doc(r).run_id;
+    expect(all.some((f) => f.includes(`facebook/2025-11-16/act_${A}/${runId}/0001-account.json`))).toBe(true);
+    expect(all.filter((f) => f.includes(`/act_${A}/`)).length).toBe(account(r, A).calls);
+    const text = all.map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(text).not.toContain('TEST-TOKEN');
+    const page = JSON.parse(readFileSync(all.find((f) => f.endsWith('-insights.json'))!, 'utf8')) as { url: string; headers: Record<string, string>; body: { paging: { next?: string } } };
+    expect(page.url).toContain('time_range=');
+    expect(page.headers['x-business-use-case-usage']).toBeDefined();
+  });
+
+  test('an archive that cannot be written fails the account with exit 69 and writes nothing of it', async () => {
+    // A file where the facebook/ folder should be: every archive write fails (for root too).
+    writeFileSync(join(blobs, 'facebook'), 'in the way');
+    const before = await snapshot();
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(69);
+    expect(account(r, A).error).toMatch(/cannot archive the raw response to file:.*check BLOB_URL/i);
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('a blob store that cannot be opened stops the run with exit 69 before any call', async () => {
+    const r = await run([], { BLOB_URL: 'file:///dev/null/blobs' });
+    expect(r.code).toBe(69);
+    expect(doc(r).error).toMatch(/cannot open the blob store/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('flags', () => {
+  test('--dry-run fetches and checks everything but writes nothing, not even the archive', async () => {
+    const before = await snapshot();
+    const r = await run(['--dry-run']);
+    expect(r.code).toBe(0);
+    expect(account(r, A).rows.insights).toBeGreaterThan(200);
+    expect(await snapshot()).toBe(before);
+    expect(files(blobs)).toEqual([]);
+  });
+
+  test('--since/--until backfills a long range in chunks of at most 28 days', async () => {
+    const r = await run(['--account', `act_${A}`, '--since', '2025-09-01', '--until', '2025-11-05']);
+    expect(r.code).toBe(0);
+    const ranges = callsTo(/insights$/).map((q) => JSON.parse(q.params.time_range!) as { since: string; until: string });
+    expect(ranges).toEqual([
+      { since: '2025-09-01', until: '2025-09-28' },
+      { since: '2025-09-29', until: '2025-10-26' },
+      { since: '2025-10-27', until: '2025-11-05' },
+    ]);
+  });
+
+  test.each([
+    [['--account', 'act_999'], /act_999 not in FB_AD_ACCOUNTS/],
+    [['--until', '2025-11-01'], /--until needs --since/],
+    [['--since', '2021-01-01'], /keeps insights for 37 months/],
+    [['--since', '2025-11-10', '--until', '2025-11-01'], /before --since/],
+    [['--since', '2025-13-01'], /not a calendar date/],
+    [['--timeout', 'soon'], /--timeout soon: expected a duration/],
+  ])('%j is a usage error (64) that names the problem', async (argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(64);
+    expect(doc(r).error).toMatch(message);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('a missing token or account list is exit 78 before any call', async () => {
+    const r = await runAsFunction(fetchFacebookJob, ['--json'], { DATABASE_URL: t.url, FB_GRAPH_URL: fake.url, FB_AD_ACCOUNTS: 'act_1,bogus' });
+    expect(r.code).toBe(78);
+    expect(doc(r).problems.join('\n')).toMatch(/FB_ACCESS_TOKEN is not set/);
+    expect(doc(r).problems.join('\n')).toMatch(/"bogus" is not act_<digits>/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('as cron runs it', () => {
+  test('bin/fetch-facebook fetches, prints one line per account and exits 0; with a rejected token it exits 78', async () => {
+    const r = await runProcess('fetch-facebook', [], env());
+    expect(r.code).toBe(0);
+    // A process runs on the real clock, so its 28 days are not the fixture's: the rows are checked elsewhere.
+    expect(r.stdout).toMatch(new RegExp(`act_${A}: succeeded \\d{4}-\\d\\d-\\d\\d…\\d{4}-\\d\\d-\\d\\d, \\d+ calls, 12 campaigns`));
+    expect(r.stdout).toContain('2 of 2 ad accounts fetched.');
+    const bad = await runProcess('fetch-facebook', [], env({ FB_ACCESS_TOKEN: 'WRONG-TOKEN-VALUE' }));
+    expect(bad.code).toBe(78);
+    expect(bad.stdout + bad.stderr).not.toContain('WRONG-TOKEN-VALUE');
   });
 });

@@ -116,6 +116,9 @@ export class AccountSession {
   private readonly numericId: string;
   private deferral: AccountDeferred | null = null;
   private seq = 0;
+  /** Spacing between the starts of two calls, from the latest usage headers; enforced here, one call at a time by the limiter. */
+  private spacingMs = 0;
+  private lastStart = 0;
 
   constructor(
     readonly accountId: string,
@@ -133,8 +136,12 @@ export class AccountSession {
     return u.toString();
   }
 
-  /** GETs a Graph API URL (a built one or a paging.next) and returns the parsed JSON object. */
-  async get(url: string, endpoint: string): Promise<Record<string, unknown>> {
+  /**
+   * GETs a Graph API URL (a built one or a paging.next) and returns the
+   * parsed JSON object. `list`: the answer must carry a `data` list (a page);
+   * anything else counts as a malformed, transient answer.
+   */
+  async get(url: string, endpoint: string, options: { list?: boolean } = {}): Promise<Record<string, unknown>> {
     const target = new URL(url);
     // paging.next embeds the token; it is sent as a header instead, and never to another host.
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
@@ -143,7 +150,7 @@ export class AccountSession {
     target.searchParams.delete('access_token');
     for (let throttles = 0; ; throttles++) {
       try {
-        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint)), {
+        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, options.list === true)), {
           retries: this.settings.retries,
           minTimeout: this.settings.retryBaseMs,
           maxTimeout: this.settings.retryMaxMs,
@@ -174,9 +181,16 @@ export class AccountSession {
     }
   }
 
-  private async once(url: string, endpoint: string): Promise<Record<string, unknown>> {
+  private async once(url: string, endpoint: string, list: boolean): Promise<Record<string, unknown>> {
     if (this.deferral) throw this.deferral;
     if (this.signal.aborted) throw this.signal.reason as Error;
+    const wait = this.lastStart + this.spacingMs - Date.now();
+    if (wait > 0) {
+      this.stats.waitedMs += wait;
+      await sleep(wait, undefined, { signal: this.signal }).catch(() => undefined);
+      if (this.signal.aborted) throw this.signal.reason as Error;
+    }
+    this.lastStart = Date.now();
     this.stats.calls += 1;
     const seq = ++this.seq;
     let status = 0;
@@ -221,7 +235,12 @@ export class AccountSession {
       body: body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutLeadPii(body),
     });
     const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
-    if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) return body as Record<string, unknown>;
+    if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) {
+      if (list && !Array.isArray((body as { data?: unknown }).data)) {
+        throw new GraphApiError({ kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false }, endpoint);
+      }
+      return body as Record<string, unknown>;
+    }
     const info = classifyGraphError(status, body);
     throw new GraphApiError({ ...info, regainSeconds: usage.regainSeconds }, endpoint);
   }
@@ -233,8 +252,7 @@ export class AccountSession {
     this.stats.peakUsagePct = Math.max(this.stats.peakUsagePct, usage.maxPct);
     for (const [k, v] of Object.entries(usage.parts)) this.stats.peaks[k] = Math.max(this.stats.peaks[k] ?? 0, v);
     const pace = pacingFor(usage.maxPct, this.settings.pacing);
-    this.limiter.updateSettings({ minTime: pace.spacingMs });
-    if (pace.spacingMs > 0) this.stats.waitedMs += pace.spacingMs;
+    this.spacingMs = pace.spacingMs;
     if (pace.defer && !this.deferral) {
       this.deferral = new AccountDeferred(
         `usage reached ${usage.maxPct} % (limit for this job: ${this.settings.pacing.deferAtPct} %); the account is left for the next run rather than pushed to its limit`,

@@ -69,7 +69,7 @@ export async function readAllPages(
       while (url !== null) {
         let body: Record<string, unknown>;
         try {
-          body = await session.get(url, endpoint);
+          body = await session.get(url, endpoint, { list: true });
         } catch (error) {
           if (error instanceof GraphApiError && error.info.kind === 'reduce-data' && limit > paging.minLimit) {
             limit = Math.max(paging.minLimit, Math.floor(limit / 2));
