@@ -174,12 +174,14 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
     const now = clock.now();
     const windowStart = new Date(`${addDays(window.since, -1)}T00:00:00Z`);
     const after = previous ? new Date(previous.getTime() - LEAD_OVERLAP_MS) : windowStart;
-    // Leads come from ads of lead campaigns that delivered since the watermark (a day's margin); when the
-    // watermark is older than the insights window, delivery is unknown and every lead campaign is asked.
+    // There is no account-level leads edge: leads are read per ad. Only ads of lead campaigns whose insights
+    // count leads on or after the day before the watermark are asked: Instant Form leads are reported on the
+    // day they happen (action_report_time "mixed"), and the hour of overlap covers the insights' refresh lag.
+    // When the watermark is older than the insights window that signal is missing, and every lead campaign is asked.
     const afterDate = addDays(after.toISOString().slice(0, 10), -1);
-    const delivered = new Set(metrics.filter((m) => m.date >= afterDate && (m.impressions !== '0' || m.leads !== '0')).map((m) => m.campaignId));
+    const withLeads = new Set(metrics.filter((m) => m.date >= afterDate && m.leads !== '0').map((m) => m.campaignId));
     const leadCampaigns = new Set(
-      campaigns.filter((c) => c.objective !== null && LEAD_OBJECTIVES.has(c.objective) && (after < windowStart || delivered.has(c.campaignId))).map((c) => c.campaignId),
+      campaigns.filter((c) => c.objective !== null && LEAD_OBJECTIVES.has(c.objective) && (after < windowStart || withLeads.has(c.campaignId))).map((c) => c.campaignId),
     );
     if (leadCampaigns.size > 0) {
       const ads = (await fetchAds(session, paging)).filter((a) => leadCampaigns.has(String((a as { campaign_id?: unknown })?.campaign_id)));
@@ -213,7 +215,8 @@ async function processAccount(
     if (!store) return;
     const key = `facebook/${runDate}/${r.accountId}/${ctx.runId}/${String(r.seq).padStart(4, '0')}-${r.endpoint}.json`;
     try {
-      await store.put(key, ctx.redact(JSON.stringify(r, null, 1)), { contentType: 'application/json' });
+      // The URL, the kept headers and the paging links are already token-free; redact() is the second line of defence.
+      await store.put(key, ctx.redact(JSON.stringify(r)), { contentType: 'application/json' });
     } catch (error) {
       throw new ArchiveError(`cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`);
     }
@@ -248,7 +251,9 @@ async function processAccount(
     stats: session.stats,
   };
   try {
+    const t0 = Date.now();
     const f = await fetchOne(ctx, session, paging);
+    const t1 = Date.now();
     Object.assign(result, { since: f.since, until: f.until, warnings: f.warnings });
     result.rows = { campaigns: f.campaigns.length, insights: f.metrics.length, rejected: f.problems.length, leads: f.leads.length };
     for (const p of f.problems.slice(0, 20)) ctx.logger.warn(`${entry.accountId}: rejected: ${p}`);
@@ -272,6 +277,7 @@ async function processAccount(
         }),
       );
     }
+    ctx.logger.debug(`${entry.accountId}: fetched and checked in ${t1 - t0} ms, written in ${Date.now() - t1} ms`);
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
     if (signal.aborted) {

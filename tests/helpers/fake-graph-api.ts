@@ -124,6 +124,7 @@ export interface FakeGraphOptions {
 }
 
 const HIDDEN = new Set(['ARCHIVED', 'DELETED']);
+const cmp = (a: unknown, b: unknown): number => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 const encodeCursor = (offset: number): string => Buffer.from(JSON.stringify({ offset, snapshot: 'fake' })).toString('base64url');
 function decodeCursor(c: string): number | null {
   try {
@@ -142,6 +143,7 @@ export class FakeGraphApi {
   private usage = new Map<string, UsageSetting>();
   private sockets = new Set<Socket>();
   private accounts = new Map<string, FakeAccount>();
+  private cache: { key: string; rows: Record<string, unknown>[] } | null = null;
 
   constructor(private options: FakeGraphOptions) {
     this.reset(options);
@@ -151,6 +153,7 @@ export class FakeGraphApi {
     this.options = options;
     this.accounts = new Map(options.accounts.map((a) => [a.id, a]));
     this.faults = [];
+    this.cache = null;
     this.usage.clear();
     this.requests.length = 0;
   }
@@ -397,6 +400,9 @@ export class FakeGraphApi {
       const f = (JSON.parse(params.filtering) as { field: string; value: string[] }[]).find((x) => x.field === 'campaign.effective_status');
       statuses = f?.value ?? null;
     }
+    // Every page of one query reads the same sorted rows (the fixture does not change between pages of a test).
+    const key = `${account.id}|${rows.length}|${params.time_range}|${params.filtering}`;
+    if (this.cache?.key === key) return this.page(this.cache.rows, params, u, token, 100_000, faultType);
     const status = new Map(account.campaigns.map((c) => [c.id, c.effective_status]));
     const selected = rows
       .filter((r) => (r.date_start as string) >= range.since && (r.date_start as string) <= range.until)
@@ -404,7 +410,8 @@ export class FakeGraphApi {
         const s = status.get(r.campaign_id as string) ?? 'ACTIVE';
         return statuses ? statuses.includes(s) : !HIDDEN.has(s);
       })
-      .sort((a, b) => String(a.date_start).localeCompare(String(b.date_start)) || String(a.campaign_id).localeCompare(String(b.campaign_id)));
+      .sort((a, b) => cmp(a.date_start, b.date_start) || cmp(a.campaign_id, b.campaign_id));
+    this.cache = { key, rows: selected };
     return this.page(selected, params, u, token, 100_000, faultType);
   }
 
@@ -444,7 +451,7 @@ function random(seed: number): () => number {
  * 9th archived, every 11th deleted) delivering on most of the `days` days
  * ending `until`, one ad each, and Lead Ads leads with form answers (PII).
  */
-export function generateAccount(o: { id: string; campaigns: number; days: number; until: string; currency?: string; timezone?: string; seed?: number; name?: string }): FakeAccount {
+export function generateAccount(o: { id: string; campaigns: number; days: number; until: string; currency?: string; timezone?: string; seed?: number; name?: string; deliveryRate?: number }): FakeAccount {
   const rnd = random(o.seed ?? 42);
   const campaigns: FakeCampaign[] = [];
   const insights: Record<string, unknown>[] = [];
@@ -468,7 +475,7 @@ export function generateAccount(o: { id: string; campaigns: number; days: number
     const adId = `1203${o.id.slice(-6).padStart(6, '0')}${String(i).padStart(6, '0')}`;
     ads.push({ id: adId, campaign_id: id, effective_status: status });
     for (let d = 0; d < o.days; d++) {
-      if (rnd() < 0.08) continue; // no delivery that day: no row
+      if (rnd() >= (o.deliveryRate ?? 0.92)) continue; // no delivery that day: no row
       const date = new Date(Date.parse(`${o.until}T00:00:00Z`) - d * 86_400_000).toISOString().slice(0, 10);
       const impressions = 500 + Math.floor(rnd() * 5000);
       const clicks = Math.floor(impressions * (0.005 + rnd() * 0.03));

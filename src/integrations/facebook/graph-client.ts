@@ -82,6 +82,15 @@ export function stripToken(url: string): string {
   }
 }
 
+/** paging.next and paging.previous embed the access token. */
+function withoutPagingTokens(body: unknown): unknown {
+  const paging = (body as { paging?: Record<string, unknown> } | null)?.paging;
+  if (!paging || typeof paging !== 'object') return body;
+  const clean = { ...paging };
+  for (const k of ['next', 'previous']) if (typeof clean[k] === 'string') clean[k] = stripToken(clean[k] as string);
+  return { ...(body as object), paging: clean };
+}
+
 /** Removes the answers people typed into Lead Ads forms; only the field names stay. */
 export function withoutLeadPii(body: unknown): unknown {
   if (!body || typeof body !== 'object') return body;
@@ -232,7 +241,7 @@ export class AccountSession {
       status,
       headers: kept,
       fetchedAt: new Date().toISOString(),
-      body: body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutLeadPii(body),
+      body: body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutPagingTokens(withoutLeadPii(body)),
     });
     const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
     if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) {

@@ -1,0 +1,104 @@
+// make bench: fetch-facebook against the stand-in Graph API on loopback (no
+// latency), one ad account of 100 and of 1,000 campaigns × 28 days with
+// delivery every day (28,000 insight rows at 1,000). Reports API calls and
+// wall time of bin/fetch-facebook, and, in the same process, the calls of a
+// design that asks insights once per campaign (GET /{campaign}/insights).
+// Prints a Markdown block to paste into bench/RESULTS.md.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { FakeGraphApi, generateAccount } = await import(join(ROOT, 'dist', 'dev', 'fake-graph-api.js'));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-fb-'));
+const host = join(dir, 'run');
+const url = `postgresql://postgres@/bench?host=${encodeURIComponent(host)}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const today = new Date().toISOString().slice(0, 10);
+const say = (s) => console.log(s);
+
+/** bin/fetch-facebook as cron runs it (async: the fake answers from this process). */
+function fetchRun(graphUrl, args) {
+  return new Promise((done) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'fetch-facebook'), '--json', ...args], {
+      env: { PATH: process.env.PATH, DATABASE_URL: url, BLOB_URL: `file://${join(dir, 'blobs')}`, FB_ACCESS_TOKEN: 'BENCH-TOKEN', FB_AD_ACCOUNTS: 'act_1000000001', FB_GRAPH_URL: graphUrl, LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      if (code !== 0) throw new Error(`fetch-facebook exited ${code}: ${err}`);
+      done({ ms: performance.now() - started, doc: JSON.parse(out), rssMb: Number(err.trim().split('\n').at(-1)) / 1024 });
+    });
+  });
+}
+
+/** The design to avoid: list the campaigns, then one insights request (and its pages) per campaign. */
+async function perCampaignCalls(fake, campaigns) {
+  fake.requests.length = 0;
+  const get = async (u) => (await fetch(u, { headers: { authorization: 'Bearer BENCH-TOKEN' } })).json();
+  let next = `${fake.url}/v25.0/act_1000000001/campaigns?limit=500&fields=id&effective_status=${encodeURIComponent(JSON.stringify(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']))}`;
+  const ids = [];
+  while (next) {
+    const page = await get(next);
+    ids.push(...page.data.map((c) => c.id));
+    next = page.paging?.next;
+  }
+  const since = new Date(Date.parse(`${today}T00:00:00Z`) - 27 * 86_400_000).toISOString().slice(0, 10);
+  for (const id of ids) {
+    let u = `${fake.url}/v25.0/${id}/insights?level=campaign&time_increment=1&limit=500&time_range=${encodeURIComponent(JSON.stringify({ since, until: today }))}`;
+    while (u) {
+      const page = await get(u);
+      u = page.paging?.next;
+    }
+  }
+  if (ids.length !== campaigns) throw new Error(`listed ${ids.length} campaigns, expected ${campaigns}`);
+  return fake.requests.length;
+}
+
+execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
+try {
+  execFileSync('psql', ['-X', '-q', '-d', `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`, '-c', 'CREATE DATABASE bench'], { stdio: 'inherit' });
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  say(`### fetch-facebook (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})`);
+  say('');
+  say(`One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`);
+  say('');
+  say('| campaigns | insight rows | calls, insights only (--no-leads) | calls per campaign design | ratio | wall time --no-leads (ms) | calls with leads | wall time with leads (ms) | peak RSS (MB) |');
+  say('|---|---|---|---|---|---|---|---|---|');
+  for (const campaigns of [100, 1000]) {
+    const fake = new FakeGraphApi({ validTokens: ['BENCH-TOKEN'], accounts: [generateAccount({ id: '1000000001', campaigns, days: 28, until: today, timezone: 'UTC', deliveryRate: 1 })] });
+    await fake.start();
+    try {
+      const naive = await perCampaignCalls(fake, campaigns);
+      const noLeads = [];
+      const withLeads = [];
+      let calls = 0;
+      let leadCalls = 0;
+      let rows = 0;
+      let rss = 0;
+      for (let i = 0; i < ROUNDS; i++) {
+        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        const a = await fetchRun(fake.url, ['--no-leads']);
+        noLeads.push(a.ms);
+        calls = a.doc.calls;
+        rows = a.doc.accounts[0].rows.insights;
+        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        const b = await fetchRun(fake.url, []);
+        withLeads.push(b.ms);
+        leadCalls = b.doc.calls;
+        rss = Math.max(rss, a.rssMb, b.rssMb);
+      }
+      say(`| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${rss.toFixed(0)} |`);
+    } finally {
+      await fake.stop();
+    }
+  }
+} finally {
+  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
+  rmSync(dir, { recursive: true, force: true });
+}
