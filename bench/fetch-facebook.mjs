@@ -82,12 +82,12 @@ try {
       let rows = 0;
       let rss = 0;
       for (let i = 0; i < ROUNDS; i++) {
-        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
         const a = await fetchRun(fake.url, ['--no-leads']);
         noLeads.push(a.ms);
         calls = a.doc.calls;
         rows = a.doc.accounts[0].rows.insights;
-        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
         const b = await fetchRun(fake.url, []);
         withLeads.push(b.ms);
         leadCalls = b.doc.calls;

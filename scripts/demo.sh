@@ -18,6 +18,17 @@ bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
 echo
 bin/score-campaigns --date 2025-11-15 --list 2>>"$log"
 echo
+echo "Fetching two ad accounts from a local stand-in of the Meta Marketing API (dist/dev/fake-graph-server.js, generated data):"
+fifo=$(mktemp -u "$root/.state/fake-graph.XXXXXX")
+mkfifo "$fifo"
+node dist/dev/fake-graph-server.js >"$fifo" 2>>"$log" &
+fake_pid=$!
+trap 'kill $fake_pid 2>/dev/null || true; rm -f "$fifo"' EXIT
+read -r graph_url <"$fifo"
+FB_ACCESS_TOKEN=DEMO-TOKEN FB_AD_ACCOUNTS=act_1000000001=demo-agency-eu,act_1000000002 FB_GRAPH_URL="$graph_url" \
+  bin/fetch-facebook 2>>"$log"
+echo "Raw answers (token stripped) are archived under .state/blobs/facebook/."
+echo
 echo "The jobs' JSON logs are in $log."
 echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"
 echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details) FROM campaign_scores WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""
