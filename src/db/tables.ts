@@ -31,6 +31,10 @@ export interface CampaignsTable {
   status: string | null;
   account_id: string | null;
   currency: string | null;
+  lifetime_budget: NullableNumeric;
+  objective: string | null;
+  effective_status: string | null;
+  source_updated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -45,7 +49,32 @@ export interface CampaignMetricsTable {
   total_leads: number | null;
   qualified_leads: number | null;
   source: ColumnType<string, string | undefined, string>;
+  /** Facebook's CTR string (a percentage), as sent. */
+  source_ctr: NullableNumeric;
+  lead_action: string | null;
+  actions: ColumnType<unknown, string | null, string | null>;
+  quality_flags: ColumnType<string[], string[] | undefined, string[]>;
   updated_at: Timestamp;
+}
+
+export interface FbSyncStateTable {
+  account_id: string;
+  stream: string;
+  watermark: ColumnType<Date, Date | string, Date | string>;
+  updated_at: Timestamp;
+}
+
+export interface FbAccountRunsTable {
+  run_id: string;
+  account_id: string;
+  outcome: 'succeeded' | 'failed' | 'deferred';
+  since: ColumnType<string | null, string | null, string | null>;
+  until: ColumnType<string | null, string | null, string | null>;
+  calls: ColumnType<number, number | undefined, number>;
+  counts: Json;
+  warnings: Json;
+  error: string | null;
+  finished_at: Timestamp;
 }
 
 export interface CampaignLeadsTable {
@@ -143,6 +172,8 @@ export interface Database {
   score_history: ScoreHistoryTable;
   scoring_runs: ScoringRunsTable;
   schema_migrations: SchemaMigrationsTable;
+  fb_sync_state: FbSyncStateTable;
+  fb_account_runs: FbAccountRunsTable;
 }
 
 export type Client = Selectable<ClientsTable>;
