@@ -54,6 +54,10 @@ export interface FacebookTuning {
   deferAtPct: number;
   /** FB_MAX_SPACING_MS: spacing between calls just below FB_DEFER_AT_PCT (default 10000). */
   maxSpacingMs: number;
+  /** FB_ASYNC_POLL_MS: first wait between polls of an asynchronous report run, doubling to 30 s (default 5000). */
+  asyncPollMs: number;
+  /** FB_ASYNC_TIMEOUT_SECONDS: a report run not completed by then is submitted once more, then given up (default 1800). */
+  asyncTimeoutMs: number;
 }
 
 /** Settings a job can require to be present. */
@@ -177,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     slowFromPct: fbNumber('FB_SLOW_DOWN_AT_PCT', 50, 1, 100),
     deferAtPct: fbNumber('FB_DEFER_AT_PCT', 75, 1, 100),
     maxSpacingMs: fbNumber('FB_MAX_SPACING_MS', 10000, 0, 600000),
+    asyncPollMs: fbNumber('FB_ASYNC_POLL_MS', 5000, 1, 60000),
+    asyncTimeoutMs: fbNumber('FB_ASYNC_TIMEOUT_SECONDS', 1800, 1, 14400) * 1000,
   };
   if (fb.slowFromPct >= fb.deferAtPct) problems.push(`FB_SLOW_DOWN_AT_PCT (${fb.slowFromPct}) must be below FB_DEFER_AT_PCT (${fb.deferAtPct})`);
 

@@ -134,8 +134,10 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
   const unlisted = new Map<string, string | null>();
   for (const chunk of splitRange(window.since, window.until, CHUNK_DAYS)) {
     ctx.throwIfInterrupted();
-    const got = await fetchInsights(session, chunk, paging);
-    if (got.ranges.length > 1) ctx.logger.info(`${session.accountId}: the API asked for less data; ${chunk.since}…${chunk.until} was read in ${got.ranges.length} ranges with pages of ${got.limit}`);
+    const got = await fetchInsights(session, chunk, paging, { pollMs: ctx.config.fb.asyncPollMs, timeoutMs: ctx.config.fb.asyncTimeoutMs });
+    if (got.ranges.length > 1 || got.reports > 0) {
+      ctx.logger.info(`${session.accountId}: the API asked for less data; ${chunk.since}…${chunk.until} was read in ${got.ranges.length} ranges with pages of ${got.limit}${got.reports ? `, ${got.reports} day(s) through asynchronous report runs` : ''}`);
+    }
     for (const raw of got.rows) {
       const campaignId = String((raw as { campaign_id?: unknown })?.campaign_id ?? '');
       const p = parseInsightRow(raw, chunk, byId.get(campaignId)?.dailyBudget ?? null);

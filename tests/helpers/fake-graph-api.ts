@@ -119,6 +119,16 @@ export interface FakeGraphOptions {
   maxLimit?: number;
   /** Milliseconds added to every answer. */
   latencyMs?: number;
+  /**
+   * Status sequences of asynchronous report runs, one per POST in order (the
+   * last one is reused): each poll answers the next status, the last repeats.
+   * Default: Job Not Started, Job Running (at 100 %), Job Completed.
+   */
+  asyncScripts?: string[][];
+  /** The first poll of every report run answers 100/33 (not found yet), as the API can right after the POST. */
+  asyncFirstPollNotFound?: boolean;
+  /** Answer report_run_id as a JSON number instead of a string. */
+  asyncIdAsNumber?: boolean;
   /** Answer every field whatever `fields` asks for (as some API versions do for leads): a client must still keep PII out of its archive. */
   ignoreFields?: boolean;
 }
@@ -144,6 +154,7 @@ export class FakeGraphApi {
   private sockets = new Set<Socket>();
   private accounts = new Map<string, FakeAccount>();
   private cache: { key: string; rows: Record<string, unknown>[] } | null = null;
+  private reports = new Map<string, { account: FakeAccount; params: Record<string, string>; script: string[]; polls: number; notFoundServed?: boolean }>();
 
   constructor(private options: FakeGraphOptions) {
     this.reset(options);
@@ -154,6 +165,7 @@ export class FakeGraphApi {
     this.accounts = new Map(options.accounts.map((a) => [a.id, a]));
     this.faults = [];
     this.cache = null;
+    this.reports.clear();
     this.usage.clear();
     this.requests.length = 0;
   }
@@ -209,6 +221,11 @@ export class FakeGraphApi {
     const m = /^\/v\d+\.\d+\/(.*)$/.exec(u.pathname);
     const path = m?.[1] ?? u.pathname.slice(1);
     const params = Object.fromEntries(u.searchParams);
+    if (req.method === 'POST') {
+      let form = '';
+      for await (const chunk of req) form += String(chunk);
+      Object.assign(params, Object.fromEntries(new URLSearchParams(form)));
+    }
     const auth = req.headers.authorization;
     const token = params.access_token ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : null);
     this.requests.push({ method: req.method ?? 'GET', path, params, token, at: Date.now() });
@@ -367,7 +384,30 @@ export class FakeGraphApi {
         return this.page(account.ads.filter((a) => (statuses ? statuses.includes(a.effective_status) : !HIDDEN.has(a.effective_status))) as never, params, u, token, cap, faultType);
       }
       if (edge === 'insights' && method === 'GET') return this.insights(account, account.insights, params, u, token, faultType);
+      if (edge === 'insights' && method === 'POST') {
+        const id = String(6044775548000 + this.reports.size + 1);
+        const scripts = this.options.asyncScripts ?? [['Job Not Started', 'Job Running', 'Job Completed']];
+        this.reports.set(id, { account, params, script: scripts[Math.min(this.reports.size, scripts.length - 1)]!, polls: 0 });
+        return { status: 200, body: { report_run_id: this.options.asyncIdAsNumber ? Number(id) : id } };
+      }
       return null;
+    }
+    const report = this.reports.get(parts[0]!);
+    if (report && method === 'GET' && parts[1] === undefined) {
+      if (this.options.asyncFirstPollNotFound && !report.notFoundServed) {
+        report.notFoundServed = true;
+        throw { status: 400, code: 100, subcode: 33, message: `Unsupported get request. Object with ID '${parts[0]}' does not exist` };
+      }
+      const status = report.script[Math.min(report.polls++, report.script.length - 1)]!;
+      const range = JSON.parse(report.params.time_range!) as { since: string; until: string };
+      const failed = status === 'Job Failed' ? { error_code: -3, error_subcode: 1504045, error_message: 'Report Too Large', error_user_title: 'Report Too Large' } : {};
+      const percent = status === 'Job Not Started' || status === 'Job Failed' ? 0 : 100;
+      return { status: 200, body: { id: parts[0], account_id: report.account.id, async_status: status, async_percent_completion: percent, date_start: range.since, date_stop: range.until, ...failed } };
+    }
+    if (report && method === 'GET' && parts[1] === 'insights') {
+      if (report.script[Math.min(report.polls - 1, report.script.length - 1)] !== 'Job Completed') throw { status: 400, code: 100, message: 'Report run is not completed' };
+      const { limit: _l, ...query } = report.params;
+      return this.insights(report.account, report.account.insights, { ...query, limit: params.limit ?? '25', ...(params.after ? { after: params.after } : {}) }, u, token, faultType, false);
     }
     if (parts[1] === 'insights' && account && method === 'GET') {
       return this.insights(account, account.insights.filter((r) => r.campaign_id === parts[0]), params, u, token, faultType);
@@ -385,14 +425,14 @@ export class FakeGraphApi {
     return null;
   }
 
-  private insights(account: FakeAccount, rows: Record<string, unknown>[], params: Record<string, string>, u: URL, token: string, faultType?: FaultType): { status: number; body: unknown } {
+  private insights(account: FakeAccount, rows: Record<string, unknown>[], params: Record<string, string>, u: URL, token: string, faultType?: FaultType, sync = true): { status: number; body: unknown } {
     if (params.level !== 'campaign') throw { status: 400, code: 100, message: 'This fake serves level=campaign only' };
     if (params.time_increment !== '1') throw { status: 400, code: 100, message: 'This fake serves time_increment=1 only' };
     if (!params.time_range) throw { status: 400, code: 100, message: 'time_range is required by this fake' };
     const range = JSON.parse(params.time_range) as { since: string; until: string };
     const days = (Date.parse(range.until) - Date.parse(range.since)) / 86_400_000 + 1;
     const limit = Number(params.limit ?? 25);
-    if ((this.options.maxRangeDays && days > this.options.maxRangeDays) || (this.options.maxInsightsLimit && limit > this.options.maxInsightsLimit)) {
+    if (sync && ((this.options.maxRangeDays && days > this.options.maxRangeDays) || (this.options.maxInsightsLimit && limit > this.options.maxInsightsLimit))) {
       throw { status: 500, code: 1, message: "Please reduce the amount of data you're asking for, then retry your request" };
     }
     let statuses: string[] | null = null;

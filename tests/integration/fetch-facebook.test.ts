@@ -581,3 +581,40 @@ describe('as cron runs it', () => {
     expect(bad.stdout + bad.stderr).not.toContain('WRONG-TOKEN-VALUE');
   });
 });
+
+describe('asynchronous report runs (when even one day at the smallest page is too much)', () => {
+  const days = ['--account', `act_${A}`, '--since', '2025-11-14', '--until', '2025-11-15', '--no-leads'];
+  const rowsOf = (from: string, to: string) => fake.account(A).insights.filter((x) => (x.date_start as string) >= from && (x.date_start as string) <= to).length;
+  const asyncEnv = { FB_ASYNC_POLL_MS: '1', FB_ASYNC_TIMEOUT_SECONDS: '1' };
+
+  test('waits for "Job Completed" (not 100 % while running), repeats a first poll that says 100/33, accepts a numeric report_run_id, and stores every row', async () => {
+    fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncFirstPollNotFound: true, asyncIdAsNumber: true });
+    const r = await run(days, asyncEnv);
+    expect(r.code).toBe(0);
+    expect(account(r, A).rows.insights).toBe(rowsOf('2025-11-14', '2025-11-15'));
+    const posts = fake.requests.filter((q) => q.method === 'POST');
+    expect(posts.map((q) => JSON.parse(q.params.time_range!).since)).toEqual(['2025-11-14', '2025-11-15']);
+    // per report: the 100/33 poll, Not Started, Running at 100 %, Completed
+    expect(callsTo(/^\d+$/).length).toBe(8);
+  });
+
+  test('a report run that fails is submitted once more', async () => {
+    fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncScripts: [['Job Running', 'Job Failed'], ['Job Completed']] });
+    const r = await run(days, asyncEnv);
+    expect(r.code).toBe(0);
+    expect(fake.requests.filter((q) => q.method === 'POST')).toHaveLength(3);
+    expect(account(r, A).rows.insights).toBe(rowsOf('2025-11-14', '2025-11-15'));
+  });
+
+  test.each([
+    ['skipped twice', [['Job Skipped']], /Job Skipped; submitted twice/],
+    ['failing twice', [['Job Failed']], /Job Failed \(-3\/1504045 Report Too Large\); submitted twice/],
+    ['stuck in "Job Not Started"', [['Job Not Started']], /not completed within 1 s \(last status: Job Not Started\); submitted twice/],
+  ])('a report run %s fails the account with exit 69 and writes nothing of it', async (_name, scripts, message) => {
+    fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncScripts: scripts });
+    const r = await run(days, asyncEnv);
+    expect(r.code).toBe(69);
+    expect(account(r, A).error).toMatch(message);
+    expect(await count(`SELECT count(*) AS n FROM campaign_metrics`)).toBe(0);
+  });
+});

@@ -28,7 +28,7 @@ export interface ArchivedResponse {
   seq: number;
   accountId: string;
   endpoint: string;
-  method: 'GET';
+  method: 'GET' | 'POST';
   url: string;
   status: number;
   headers: Record<string, string>;
@@ -132,7 +132,8 @@ export class AccountSession {
   constructor(
     readonly accountId: string,
     private readonly settings: GraphClientSettings,
-    private readonly signal: AbortSignal,
+    /** The run's signal (SIGTERM or the --timeout deadline): every wait and request ends with it. */
+    readonly signal: AbortSignal,
     private readonly archive: (entry: ArchivedResponse) => Promise<void>,
   ) {
     this.numericId = accountId.replace(/^act_/, '');
@@ -150,7 +151,7 @@ export class AccountSession {
    * parsed JSON object. `list`: the answer must carry a `data` list (a page);
    * anything else counts as a malformed, transient answer.
    */
-  async get(url: string, endpoint: string, options: { list?: boolean } = {}): Promise<Record<string, unknown>> {
+  async get(url: string, endpoint: string, options: { list?: boolean; form?: Record<string, string> } = {}): Promise<Record<string, unknown>> {
     const target = new URL(url);
     // paging.next embeds the token; it is sent as a header instead, and never to another host.
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
@@ -159,7 +160,7 @@ export class AccountSession {
     target.searchParams.delete('access_token');
     for (let throttles = 0; ; throttles++) {
       try {
-        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, options.list === true)), {
+        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, options.list === true, options.form)), {
           retries: this.settings.retries,
           minTimeout: this.settings.retryBaseMs,
           maxTimeout: this.settings.retryMaxMs,
@@ -190,7 +191,12 @@ export class AccountSession {
     }
   }
 
-  private async once(url: string, endpoint: string, list: boolean): Promise<Record<string, unknown>> {
+  /** POSTs a form (an asynchronous report run); same retries, pacing and archive as a GET. */
+  async post(url: string, endpoint: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.get(url, endpoint, { form });
+  }
+
+  private async once(url: string, endpoint: string, list: boolean, form?: Record<string, string>): Promise<Record<string, unknown>> {
     if (this.deferral) throw this.deferral;
     if (this.signal.aborted) throw this.signal.reason as Error;
     const wait = this.lastStart + this.spacingMs - Date.now();
@@ -207,6 +213,8 @@ export class AccountSession {
     let headers: Headers | null = null;
     try {
       const res = await fetch(url, {
+        method: form ? 'POST' : 'GET',
+        body: form ? new URLSearchParams(form) : undefined,
         headers: { authorization: `Bearer ${this.settings.token}`, accept: 'application/json' },
         signal: AbortSignal.any([this.signal, AbortSignal.timeout(this.settings.requestTimeoutMs)]),
       });
@@ -217,7 +225,7 @@ export class AccountSession {
       if (this.signal.aborted) throw this.signal.reason as Error;
       const info = networkError(error, this.settings.requestTimeoutMs);
       if (headers) this.observe(headers);
-      await this.archive({ seq, accountId: this.accountId, endpoint, method: 'GET', url: stripToken(url), status, headers: {}, fetchedAt: new Date().toISOString(), body: { network_error: info.message } });
+      await this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers: {}, fetchedAt: new Date().toISOString(), body: { network_error: info.message } });
       throw new GraphApiError(info, endpoint);
     }
     const usage = this.observe(headers);
@@ -236,7 +244,7 @@ export class AccountSession {
       seq,
       accountId: this.accountId,
       endpoint,
-      method: 'GET',
+      method: form ? 'POST' : 'GET',
       url: stripToken(url),
       status,
       headers: kept,

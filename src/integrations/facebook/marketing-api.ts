@@ -1,5 +1,6 @@
 import { rangeDays } from '../../core/facebook/records.js';
 import { addDays } from '../../core/dates.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphApiError, type AccountSession } from './graph-client.js';
 
 /** Every effective status, so paused, archived and deleted campaigns are listed too (the API hides the last two by default). */
@@ -16,6 +17,14 @@ export interface PagingOptions {
   /** Page size asked for; halved (to minLimit) only when the API asks for less data. */
   limit: number;
   minLimit: number;
+}
+
+/** Asynchronous report runs, the last resort when even one day is too much for a synchronous call. */
+export interface AsyncReportOptions {
+  /** First wait between two status polls; doubles up to 30 s. */
+  pollMs: number;
+  /** A report not "Job Completed" by then is submitted once more, then given up. */
+  timeoutMs: number;
 }
 
 export interface AccountInfo {
@@ -120,6 +129,8 @@ export interface InsightsFetch {
   /** The date ranges actually asked for (smaller than the chunks when the API asked for less data). */
   ranges: { since: string; until: string }[];
   limit: number;
+  /** Days read through asynchronous report runs. */
+  reports: number;
 }
 
 /**
@@ -128,18 +139,17 @@ export interface InsightsFetch {
  * data" is answered first by bisecting the date range (down to single
  * days), then by halving the page size.
  */
-export async function fetchInsights(session: AccountSession, range: { since: string; until: string }, paging: PagingOptions): Promise<InsightsFetch> {
-  const out: InsightsFetch = { rows: [], ranges: [], limit: paging.limit };
+export async function fetchInsights(
+  session: AccountSession,
+  range: { since: string; until: string },
+  paging: PagingOptions,
+  asyncReports: AsyncReportOptions,
+): Promise<InsightsFetch> {
+  const out: InsightsFetch = { rows: [], ranges: [], limit: paging.limit, reports: 0 };
   const pending = [range];
   while (pending.length > 0) {
     const r = pending.shift()!;
-    const url = session.url(`${session.accountId}/insights`, {
-      level: 'campaign',
-      time_increment: '1',
-      time_range: JSON.stringify({ since: r.since, until: r.until }),
-      fields: INSIGHT_FIELDS,
-      filtering: JSON.stringify([{ field: 'campaign.effective_status', operator: 'IN', value: ALL_EFFECTIVE_STATUSES }]),
-    });
+    const url = session.url(`${session.accountId}/insights`, insightParams(r));
     const days = rangeDays(r);
     try {
       const got = await readAllPages(session, url, 'insights', { limit: out.limit, minLimit: days > 1 ? out.limit : paging.minLimit }, (row) => {
@@ -150,12 +160,75 @@ export async function fetchInsights(session: AccountSession, range: { since: str
       out.ranges.push(r);
       out.limit = got.limit;
     } catch (error) {
-      if (!(error instanceof GraphApiError) || error.info.kind !== 'reduce-data' || days <= 1) throw error;
+      if (!(error instanceof GraphApiError) || error.info.kind !== 'reduce-data') throw error;
+      if (days <= 1) {
+        out.rows.push(...(await fetchInsightsReport(session, r, out.limit, asyncReports)));
+        out.ranges.push(r);
+        out.reports += 1;
+        continue;
+      }
       const half = Math.floor(days / 2);
       pending.unshift({ since: r.since, until: addDays(r.since, half - 1) }, { since: addDays(r.since, half), until: r.until });
     }
   }
   return out;
+}
+
+function insightParams(r: { since: string; until: string }): Record<string, string> {
+  return {
+    level: 'campaign',
+    time_increment: '1',
+    time_range: JSON.stringify({ since: r.since, until: r.until }),
+    fields: INSIGHT_FIELDS,
+    filtering: JSON.stringify([{ field: 'campaign.effective_status', operator: 'IN', value: ALL_EFFECTIVE_STATUSES }]),
+  };
+}
+
+const reportFailure = (message: string): GraphApiError => new GraphApiError({ kind: 'transient', status: 200, message, appWide: false }, 'insights-report');
+
+/**
+ * One day of insights through an asynchronous report run: POST the same
+ * parameters, poll the run until its status is "Job Completed" (a 100 %
+ * completion while still "Job Running" is not done), then page its rows. A
+ * failed, skipped or timed-out run is submitted once more. Polling right
+ * after the POST can answer 100/33 (not there yet): that poll is repeated.
+ */
+async function fetchInsightsReport(session: AccountSession, r: { since: string; until: string }, limit: number, o: AsyncReportOptions): Promise<unknown[]> {
+  let lastProblem = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const created = await session.post(session.url(`${session.accountId}/insights`), 'insights-report', insightParams(r));
+    const id = created.report_run_id;
+    if ((typeof id !== 'string' && typeof id !== 'number') || !/^\d+$/.test(String(id))) throw reportFailure(`report run answer without a report_run_id: ${JSON.stringify(created).slice(0, 200)}`);
+    const deadline = Date.now() + o.timeoutMs;
+    let wait = o.pollMs;
+    let status = '';
+    while (Date.now() < deadline) {
+      await sleep(wait, undefined, { signal: session.signal }).catch(() => undefined);
+      if (session.signal.aborted) throw session.signal.reason as Error;
+      wait = Math.min(wait * 2, 30_000);
+      let run: Record<string, unknown>;
+      try {
+        run = await session.get(session.url(String(id)), 'insights-report-status');
+      } catch (error) {
+        if (error instanceof GraphApiError && error.info.code === 100 && error.info.subcode === 33) continue;
+        throw error;
+      }
+      status = String(run.async_status);
+      if (status === 'Job Completed') {
+        const got = await readAllPages(session, session.url(`${String(id)}/insights`), 'insights-report-rows', { limit, minLimit: 25 }, (row) => {
+          const x = row as { campaign_id?: unknown; date_start?: unknown };
+          return `${String(x?.campaign_id)}|${String(x?.date_start)}`;
+        });
+        return got.items;
+      }
+      if (status === 'Job Failed' || status === 'Job Skipped') {
+        lastProblem = `report run ${String(id)} for ${r.since}: ${status}${run.error_message ? ` (${String(run.error_code ?? '')}/${String(run.error_subcode ?? '')} ${String(run.error_message)})` : ''}`;
+        break;
+      }
+    }
+    if (status !== 'Job Failed' && status !== 'Job Skipped') lastProblem = `report run ${String(id)} for ${r.since} not completed within ${Math.round(o.timeoutMs / 1000)} s (last status: ${status || 'none'})`;
+  }
+  throw reportFailure(`${lastProblem}; submitted twice`);
 }
 
 export async function fetchAds(session: AccountSession, paging: PagingOptions): Promise<unknown[]> {
