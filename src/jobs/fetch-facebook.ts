@@ -12,7 +12,7 @@ import {
   type MetricRecord,
 } from '../core/facebook/records.js';
 import { promoteAccount, readLeadsWatermark, recordAccountRun, type PromotionCounts } from '../db/repositories/facebook.repository.js';
-import { AccountDeferred, AccountSession, GraphApiError, type ArchivedResponse, type CallStats } from '../integrations/facebook/graph-client.js';
+import { AccountDeferred, AccountSession, emptyCallStats, GraphApiError, type ArchivedResponse, type CallStats } from '../integrations/facebook/graph-client.js';
 import { fetchAccount, fetchAds, fetchCampaigns, fetchInsights, fetchLeads, type PagingOptions } from '../integrations/facebook/marketing-api.js';
 import { openBlobStore, type BlobStore } from '../integrations/storage/blob-store.js';
 import { ExitCode, JobError, UnavailableError, UsageError } from '../runtime/errors.js';
@@ -70,32 +70,42 @@ const TOKEN_HELP =
   'Renew it: in Business Manager, Business settings → Users → System users → Generate new token (permissions ads_read and leads_retrieval), ' +
   'then put it in FB_ACCESS_TOKEN or the file FB_ACCESS_TOKEN_FILE names, and re-run bin/fetch-facebook (README, runbook: rotating the Facebook token).';
 
-function failureOf(error: unknown, account: string): { outcome: Outcome; exitCode: number; message: string; tokenRejected: boolean; appWide: boolean } {
-  if (error instanceof AccountDeferred) return { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, message: error.message, tokenRejected: false, appWide: error.appWide };
+interface Failure {
+  outcome: Outcome;
+  exitCode: number;
+  message: string;
+  stopsOthers?: AccountResult['stopsOthers'];
+}
+
+function failureOf(error: unknown, account: string): Failure {
+  const failed = (exitCode: number, message: string): Failure => ({ outcome: 'failed', exitCode, message });
+  if (error instanceof AccountDeferred) return { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, message: error.message, stopsOthers: error.appWide ? 'app-throttle' : undefined };
   if (error instanceof GraphApiError) {
     const what = describeGraphError(error.info);
     switch (error.info.kind) {
       case 'token':
-        return { outcome: 'failed', exitCode: ExitCode.CONFIG, message: `the Graph API rejected FB_ACCESS_TOKEN (${what}). ${TOKEN_HELP}`, tokenRejected: true, appWide: false };
+        return { ...failed(ExitCode.CONFIG, `the Graph API rejected FB_ACCESS_TOKEN (${what}). ${TOKEN_HELP}`), stopsOthers: 'token' };
       case 'permission':
-        return {
-          outcome: 'failed',
-          exitCode: ExitCode.CONFIG,
-          message: `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (ads_read; leads_retrieval for leads), or remove ${account} from FB_AD_ACCOUNTS`,
-          tokenRejected: false,
-          appWide: false,
-        };
+        return failed(
+          ExitCode.CONFIG,
+          `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (ads_read; leads_retrieval for leads), or remove ${account} from FB_AD_ACCOUNTS`,
+        );
       case 'transient':
-        return { outcome: 'failed', exitCode: ExitCode.UNAVAILABLE, message: `the Graph API kept failing on ${error.path} after retries (${what}); the next run will try again`, tokenRejected: false, appWide: false };
+        return failed(ExitCode.UNAVAILABLE, `the Graph API kept failing on ${error.path} after retries (${what}); the next run will try again`);
       case 'reduce-data':
-        return { outcome: 'failed', exitCode: ExitCode.UNAVAILABLE, message: `the Graph API asked for less data even for one day at the smallest page size (${what}); try a lower FB_PAGE_SIZE`, tokenRejected: false, appWide: false };
+        return failed(ExitCode.UNAVAILABLE, `the Graph API asked for less data even for one day at the smallest page size (${what}); try a lower FB_PAGE_SIZE`);
       default:
-        return { outcome: 'failed', exitCode: ExitCode.UNAVAILABLE, message: `the Graph API refused ${error.path} (${what})`, tokenRejected: false, appWide: false };
+        return failed(ExitCode.UNAVAILABLE, `the Graph API refused ${error.path} (${what})`);
     }
   }
-  if (error instanceof ArchiveError) return { outcome: 'failed', exitCode: ExitCode.UNAVAILABLE, message: error.message, tokenRejected: false, appWide: false };
-  if (error instanceof JobError) return { outcome: 'failed', exitCode: error.exitCode, message: error.message, tokenRejected: false, appWide: false };
-  return { outcome: 'failed', exitCode: ExitCode.SOFTWARE, message: `unexpected error: ${(error as Error)?.message ?? String(error)}`, tokenRejected: false, appWide: false };
+  if (error instanceof ArchiveError) return failed(ExitCode.UNAVAILABLE, error.message);
+  if (error instanceof JobError) return failed(error.exitCode, error.message);
+  return failed(ExitCode.SOFTWARE, `unexpected error: ${(error as Error)?.message ?? String(error)}`);
+}
+
+/** An account's result before anything happened to it. */
+function newResult(account: string, stats: CallStats = emptyCallStats()): AccountResult {
+  return { account, outcome: 'succeeded', since: null, until: null, exitCode: 0, error: null, warnings: [], rows: { campaigns: 0, insights: 0, rejected: 0, leads: 0 }, written: null, stats };
 }
 
 interface Fetched {
@@ -240,18 +250,7 @@ async function processAccount(
     archive,
   );
   const paging: PagingOptions = { limit: config.fb.pageSize, minLimit: 25 };
-  const result: AccountResult = {
-    account: entry.accountId,
-    outcome: 'succeeded',
-    since: null,
-    until: null,
-    exitCode: 0,
-    error: null,
-    warnings: [],
-    rows: { campaigns: 0, insights: 0, rejected: 0, leads: 0 },
-    written: null,
-    stats: session.stats,
-  };
+  const result = newResult(entry.accountId, session.stats);
   try {
     const t0 = Date.now();
     const f = await fetchOne(ctx, session, paging);
@@ -286,8 +285,7 @@ async function processAccount(
       Object.assign(result, { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, error: 'the run deadline (--timeout) passed before this account was finished; nothing of it was written; the next run retries it' });
     } else {
       const f = failureOf(error, entry.accountId);
-      Object.assign(result, { outcome: f.outcome, exitCode: f.exitCode, error: ctx.redact(f.message) });
-      result.stopsOthers = f.tokenRejected ? 'token' : f.appWide ? 'app-throttle' : undefined;
+      Object.assign(result, { outcome: f.outcome, exitCode: f.exitCode, error: ctx.redact(f.message), stopsOthers: f.stopsOthers });
       if (f.exitCode === ExitCode.SOFTWARE) ctx.logger.error(`${entry.accountId}: ${ctx.redact((error as Error)?.stack ?? String(error))}`);
     }
   } finally {
@@ -378,7 +376,7 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       let result: AccountResult;
       if (stopAll || deadline.aborted) {
         const why = stopAll ?? { outcome: 'deferred' as const, exitCode: ExitCode.TEMP_FAIL, error: 'the run deadline (--timeout) passed before this account was started; the next run fetches it' };
-        result = { account: entry.accountId, outcome: why.outcome, since: null, until: null, exitCode: why.exitCode, error: why.error, warnings: [], rows: { campaigns: 0, insights: 0, rejected: 0, leads: 0 }, written: null, stats: { calls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 } };
+        result = { ...newResult(entry.accountId), outcome: why.outcome, exitCode: why.exitCode, error: why.error };
       } else {
         result = await processAccount(ctx, entry, deadline, store);
         if (result.stopsOthers === 'token') stopAll = { outcome: 'failed', exitCode: ExitCode.CONFIG, error: `not attempted: FB_ACCESS_TOKEN was rejected on ${entry.accountId}. ${TOKEN_HELP}` };

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { DEFAULT_PACING } from '../../src/core/facebook/usage.js';
+import { AccountSession } from '../../src/integrations/facebook/graph-client.js';
 import { fetchFacebookJob } from '../../src/jobs/fetch-facebook.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { FakeGraphApi, generateAccount, type FakeAccount } from '../helpers/fake-graph-api.js';
@@ -201,6 +203,20 @@ describe('what is stored', () => {
     expect(r.logs.map((l) => l.message).join('\n')).toContain('impressions "n/a" is not a whole-number string');
   });
 
+  test('a campaign with a malformed budget and a lead without created_time are reported and left out; the rest is stored', async () => {
+    const acct = fake.account(A);
+    acct.campaigns[1]!.daily_budget = '12.50';
+    // Minutes without seconds: a time the fake can filter on, but not the API's format.
+    acct.leads[0]!.created_time = acct.leads[0]!.created_time.replace(/:\d\d\+0000$/, '+0000');
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    const messages = r.logs.map((l) => l.message).join('\n');
+    expect(messages).toContain(`campaign ${acct.campaigns[1]!.id}: daily_budget "12.50" is not a whole number of minor units`);
+    expect(messages).toContain(`lead ${acct.leads[0]!.id}: created_time "${acct.leads[0]!.created_time}" is not a date-time`);
+    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '${acct.leads[0]!.id}'`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${acct.campaigns[2]!.id}' AND daily_budget IS NOT NULL`)).toBe(1);
+  });
+
   test('an insights row for a campaign missing from the listing creates that campaign and says so', async () => {
     fake.account(A).insights.push(row('999000111', '2025-11-14', { campaign_name: 'Ghost' }));
     const r = await run();
@@ -267,6 +283,12 @@ describe('paging', () => {
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '25' });
     expect(r.code).toBe(0);
     expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+  });
+
+  test('a paging link to another host is refused before any request: the token is never sent there', async () => {
+    const session = new AccountSession(`act_${A}`, { baseUrl: fake.url, version: 'v25.0', token: 'TEST-TOKEN', requestTimeoutMs: 1000, retries: 0, retryBaseMs: 1, retryMaxMs: 1, maxThrottleWaitMs: 0, pacing: DEFAULT_PACING }, new AbortController().signal, async () => undefined);
+    await expect(session.get('http://127.0.0.2:1/v25.0/act_1/insights?after=x', 'insights')).rejects.toThrow(/refusing to follow a URL to another host/);
+    await session.close();
   });
 
   test('a cursor invalidated between pages (a campaign deleted meanwhile) restarts the listing and stores the campaign as deleted', async () => {

@@ -69,6 +69,10 @@ export interface CallStats {
   malformedHeaders: number;
 }
 
+export function emptyCallStats(): CallStats {
+  return { calls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 };
+}
+
 const KEPT_HEADERS = [...USAGE_HEADERS, 'content-type', 'x-fb-trace-id', 'x-fb-rev', 'x-fb-request-id'];
 
 /** Strips the token from a URL; the rest (fields, time_range, cursors) is kept for the audit trail. */
@@ -120,7 +124,7 @@ function networkError(error: unknown, timeoutMs: number): GraphErrorInfo {
  * waited out when short and turned into AccountDeferred when long.
  */
 export class AccountSession {
-  readonly stats: CallStats = { calls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 };
+  readonly stats: CallStats = emptyCallStats();
   private readonly limiter = new Bottleneck({ maxConcurrent: 1, minTime: 0 });
   private readonly numericId: string;
   private deferral: AccountDeferred | null = null;
@@ -151,7 +155,16 @@ export class AccountSession {
    * parsed JSON object. `list`: the answer must carry a `data` list (a page);
    * anything else counts as a malformed, transient answer.
    */
-  async get(url: string, endpoint: string, options: { list?: boolean; form?: Record<string, string> } = {}): Promise<Record<string, unknown>> {
+  async get(url: string, endpoint: string, options: { list?: boolean } = {}): Promise<Record<string, unknown>> {
+    return this.request(url, endpoint, options.list === true);
+  }
+
+  /** POSTs a form (an asynchronous report run); same retries, pacing and archive as a GET. */
+  async post(url: string, endpoint: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.request(url, endpoint, false, form);
+  }
+
+  private async request(url: string, endpoint: string, list: boolean, form?: Record<string, string>): Promise<Record<string, unknown>> {
     const target = new URL(url);
     // paging.next embeds the token; it is sent as a header instead, and never to another host.
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
@@ -160,7 +173,7 @@ export class AccountSession {
     target.searchParams.delete('access_token');
     for (let throttles = 0; ; throttles++) {
       try {
-        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, options.list === true, options.form)), {
+        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, list, form)), {
           retries: this.settings.retries,
           minTimeout: this.settings.retryBaseMs,
           maxTimeout: this.settings.retryMaxMs,
@@ -191,11 +204,6 @@ export class AccountSession {
     }
   }
 
-  /** POSTs a form (an asynchronous report run); same retries, pacing and archive as a GET. */
-  async post(url: string, endpoint: string, form: Record<string, string>): Promise<Record<string, unknown>> {
-    return this.get(url, endpoint, { form });
-  }
-
   private async once(url: string, endpoint: string, list: boolean, form?: Record<string, string>): Promise<Record<string, unknown>> {
     if (this.deferral) throw this.deferral;
     if (this.signal.aborted) throw this.signal.reason as Error;
@@ -208,6 +216,8 @@ export class AccountSession {
     this.lastStart = Date.now();
     this.stats.calls += 1;
     const seq = ++this.seq;
+    const record = (headers: Record<string, string>, body: unknown): Promise<void> =>
+      this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers, fetchedAt: new Date().toISOString(), body });
     let status = 0;
     let text = '';
     let headers: Headers | null = null;
@@ -225,7 +235,7 @@ export class AccountSession {
       if (this.signal.aborted) throw this.signal.reason as Error;
       const info = networkError(error, this.settings.requestTimeoutMs);
       if (headers) this.observe(headers);
-      await this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers: {}, fetchedAt: new Date().toISOString(), body: { network_error: info.message } });
+      await record({}, { network_error: info.message });
       throw new GraphApiError(info, endpoint);
     }
     const usage = this.observe(headers);
@@ -240,17 +250,7 @@ export class AccountSession {
       const v = headers.get(h);
       if (v !== null) kept[h] = v;
     }
-    await this.archive({
-      seq,
-      accountId: this.accountId,
-      endpoint,
-      method: form ? 'POST' : 'GET',
-      url: stripToken(url),
-      status,
-      headers: kept,
-      fetchedAt: new Date().toISOString(),
-      body: body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutPagingTokens(withoutLeadPii(body)),
-    });
+    await record(kept, body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutPagingTokens(withoutLeadPii(body)));
     const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
     if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) {
       if (list && !Array.isArray((body as { data?: unknown }).data)) {
