@@ -4,6 +4,7 @@ import { main, type JobDefinition } from './runtime/runner.js';
 const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   'score-campaigns': async () => (await import('./jobs/score-campaigns.js')).scoreCampaignsJob as JobDefinition<never>,
   'fetch-facebook': async () => (await import('./jobs/fetch-facebook.js')).fetchFacebookJob as JobDefinition<never>,
+  'send-alerts': async () => (await import('./jobs/send-alerts.js')).sendAlertsJob as JobDefinition<never>,
   'import-csv': async () => (await import('./jobs/import-csv.js')).importCsvJob as JobDefinition<never>,
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
 };

@@ -31,6 +31,8 @@ export interface AppConfig {
   mailTransport: string;
   alertFrom: string | undefined;
   alertTo: string[];
+  /** Tuning of send-alerts. */
+  alerts: AlertTuning;
   statusHost: string;
   statusPort: number;
   statusToken: string | undefined;
@@ -58,6 +60,23 @@ export interface FacebookTuning {
   asyncPollMs: number;
   /** FB_ASYNC_TIMEOUT_SECONDS: a report run not completed by then is submitted once more, then given up (default 1800). */
   asyncTimeoutMs: number;
+}
+
+export interface AlertTuning {
+  /** ALERT_GAP_DAYS: days up to the scoring date without delivery that make a data gap (1–14, default 2). */
+  gapDays: number;
+  /** ALERT_SEND_RATE: messages per second, at most (default 1, the SES sandbox rate; a production account has its own quota). */
+  sendRate: number;
+  /** ALERT_RETRIES: retries of a throttled or transient send (default 4). */
+  retries: number;
+  /** ALERT_RETRY_BASE_MS: first backoff, doubled per retry with jitter, capped at 30 s (default 1000). */
+  retryBaseMs: number;
+  /** ALERT_REQUEST_TIMEOUT_SECONDS: one SES request, connect to last byte (default 30). */
+  requestTimeoutMs: number;
+  /** ALERT_UNSUBSCRIBE_URL: an https page that unsubscribes (adds one-click List-Unsubscribe); unset = mailto only. */
+  unsubscribeUrl: string | undefined;
+  /** SES_CONFIGURATION_SET: the SES configuration set to send through (bounce and complaint events), optional. */
+  sesConfigurationSet: string | undefined;
 }
 
 /** Settings a job can require to be present. */
@@ -162,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   const fbApiVersion = raw('FB_API_VERSION') ?? 'v25.0';
   if (!/^v\d+\.\d+$/.test(fbApiVersion)) problems.push(`FB_API_VERSION=${fbApiVersion}: expected a version like v25.0`);
 
-  const fbNumber = (name: string, fallback: number, min: number, max: number): number => {
+  const wholeNumber = (name: string, fallback: number, min: number, max: number): number => {
     const text = raw(name);
     if (text === undefined) return fallback;
     const n = Number(text);
@@ -173,16 +192,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     return n;
   };
   const fb: FacebookTuning = {
-    pageSize: fbNumber('FB_PAGE_SIZE', 500, 5, 5000),
-    requestTimeoutMs: fbNumber('FB_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600) * 1000,
-    retries: fbNumber('FB_RETRIES', 4, 0, 10),
-    retryBaseMs: fbNumber('FB_RETRY_BASE_MS', 2000, 1, 60000),
-    maxThrottleWaitMs: fbNumber('FB_MAX_THROTTLE_WAIT_SECONDS', 120, 0, 3600) * 1000,
-    slowFromPct: fbNumber('FB_SLOW_DOWN_AT_PCT', 50, 1, 100),
-    deferAtPct: fbNumber('FB_DEFER_AT_PCT', 75, 1, 100),
-    maxSpacingMs: fbNumber('FB_MAX_SPACING_MS', 10000, 0, 600000),
-    asyncPollMs: fbNumber('FB_ASYNC_POLL_MS', 5000, 1, 60000),
-    asyncTimeoutMs: fbNumber('FB_ASYNC_TIMEOUT_SECONDS', 1800, 1, 14400) * 1000,
+    pageSize: wholeNumber('FB_PAGE_SIZE', 500, 5, 5000),
+    requestTimeoutMs: wholeNumber('FB_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600) * 1000,
+    retries: wholeNumber('FB_RETRIES', 4, 0, 10),
+    retryBaseMs: wholeNumber('FB_RETRY_BASE_MS', 2000, 1, 60000),
+    maxThrottleWaitMs: wholeNumber('FB_MAX_THROTTLE_WAIT_SECONDS', 120, 0, 3600) * 1000,
+    slowFromPct: wholeNumber('FB_SLOW_DOWN_AT_PCT', 50, 1, 100),
+    deferAtPct: wholeNumber('FB_DEFER_AT_PCT', 75, 1, 100),
+    maxSpacingMs: wholeNumber('FB_MAX_SPACING_MS', 10000, 0, 600000),
+    asyncPollMs: wholeNumber('FB_ASYNC_POLL_MS', 5000, 1, 60000),
+    asyncTimeoutMs: wholeNumber('FB_ASYNC_TIMEOUT_SECONDS', 1800, 1, 14400) * 1000,
   };
   if (fb.slowFromPct >= fb.deferAtPct) problems.push(`FB_SLOW_DOWN_AT_PCT (${fb.slowFromPct}) must be below FB_DEFER_AT_PCT (${fb.deferAtPct})`);
 
@@ -192,6 +211,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   if (alertFrom !== undefined && !EMAIL.test(alertFrom.replace(/^.*<(.+)>$/, '$1'))) problems.push(`ALERT_FROM=${alertFrom}: not an email address`);
   const alertTo = (raw('ALERT_TO') ?? '').split(/[,;]/).map((s) => s.trim()).filter(Boolean);
   for (const a of alertTo) if (!EMAIL.test(a)) problems.push(`ALERT_TO: "${a}" is not an email address`);
+
+  const sendRateText = raw('ALERT_SEND_RATE') ?? '1';
+  const sendRate = Number(sendRateText);
+  if (!/^\d+(\.\d+)?$/.test(sendRateText) || sendRate < 0.01 || sendRate > 1000) problems.push(`ALERT_SEND_RATE=${sendRateText}: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)`);
+  const unsubscribeUrl = raw('ALERT_UNSUBSCRIBE_URL');
+  if (unsubscribeUrl !== undefined && !/^https:\/\/\S+$/.test(unsubscribeUrl)) problems.push(`ALERT_UNSUBSCRIBE_URL=${unsubscribeUrl}: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only`);
+  const alerts: AlertTuning = {
+    gapDays: wholeNumber('ALERT_GAP_DAYS', 2, 1, 14),
+    sendRate,
+    retries: wholeNumber('ALERT_RETRIES', 4, 0, 10),
+    retryBaseMs: wholeNumber('ALERT_RETRY_BASE_MS', 1000, 1, 60000),
+    requestTimeoutMs: wholeNumber('ALERT_REQUEST_TIMEOUT_SECONDS', 30, 1, 600) * 1000,
+    unsubscribeUrl,
+    sesConfigurationSet: raw('SES_CONFIGURATION_SET'),
+  };
 
   const statusHost = raw('STATUS_HOST') ?? '127.0.0.1';
   const portText = raw('STATUS_PORT') ?? '8080';
@@ -232,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       mailTransport,
       alertFrom,
       alertTo,
+      alerts: Object.freeze(alerts),
       statusHost,
       statusPort,
       statusToken,

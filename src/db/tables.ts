@@ -160,6 +160,37 @@ export interface SchemaMigrationsTable {
   applied_at: Timestamp;
 }
 
+export type DigestStatus = 'sending' | 'done' | 'abandoned';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'rejected' | 'failed' | 'unconfirmed';
+
+export interface AlertDigestsTable {
+  digest_id: Generated<string>;
+  client_id: string;
+  date: DateText;
+  run_id: string | null;
+  status: ColumnType<DigestStatus, DigestStatus | undefined, DigestStatus>;
+  subject: string;
+  items: Json;
+  counts: Json;
+  html: string;
+  text: string;
+  resend: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface AlertDeliveriesTable {
+  digest_id: string;
+  recipient: string;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  transport: string | null;
+  message_id: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  error: string | null;
+  attempted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Database {
   clients: ClientsTable;
   campaigns: CampaignsTable;
@@ -174,6 +205,8 @@ export interface Database {
   schema_migrations: SchemaMigrationsTable;
   fb_sync_state: FbSyncStateTable;
   fb_account_runs: FbAccountRunsTable;
+  alert_digests: AlertDigestsTable;
+  alert_deliveries: AlertDeliveriesTable;
 }
 
 export type Client = Selectable<ClientsTable>;

@@ -1,0 +1,5 @@
+export * from './diff.js';
+export * from './render.js';
+export * from './select.js';
+export * from './view.js';
+export * from './wording.js';
