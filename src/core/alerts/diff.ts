@@ -94,8 +94,9 @@ function classify(item: AttentionItem, before: SnapshotItem | undefined): ItemCh
   const up = PRIORITY_ORDER[item.priority] - PRIORITY_ORDER[before.priority];
   let change: Change;
   if (up > 0 || (up === 0 && item.rank > before.rank)) change = 'escalated';
-  // A signal the last digest did not carry (a score jump, a new flag) is news even when the campaign improved.
-  else if (newSignals.length > 0) change = 'updated';
+  // A signal the last digest did not carry (a score jump, a new flag, a gap) is news even when the campaign
+  // improved; a different recommendation is not, on its own: the rank already says which way it went.
+  else if (newSignals.some((k) => !k.startsWith('rec:'))) change = 'updated';
   else if (up < 0 || item.rank < before.rank) change = 'improved';
   else change = 'unchanged';
   return { item, change, newSignals, before };

@@ -138,7 +138,7 @@ export function renderDigestText(v: DigestView): string {
     out.push(`${s.title.toUpperCase()} (${s.cards.length + s.more.length + s.hidden}): ${s.intro}`, '');
     for (const c of s.cards) {
       out.push(`* ${c.name} [${c.change.toUpperCase()}]`);
-      out.push(`  ${c.headline}: score ${c.score} (${c.scoreChange})`);
+      out.push(`  ${c.headline} · score ${c.score} (${c.scoreChange})`);
       out.push(`  ${wrap(c.action, '  ')}`);
       for (const r of c.reasons) out.push(`  - ${wrap(r, '    ')}`);
       if (c.dimensions.length > 0) out.push(`  ${wrap(c.dimensions.map((d) => `${d.label} ${d.points.toFixed(2)}/${d.max}`).join(' | '), '  ')}`);
