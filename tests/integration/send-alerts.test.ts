@@ -141,7 +141,7 @@ describe('outbox transport', () => {
     expect(cardsNow).toBeLessThan(cardsBefore);
     expect(mail.text).toContain('STILL OPEN FROM EARLIER DIGESTS');
     // Patient Referral Leads went from pause (14th) to increase budget with a score jump (15th): news, so a card.
-    expect(mail.text).toMatch(/\* Patient Referral Leads \[UPDATED\]\n  Increase budget: score 85\.56 \(\+68\.80 since 14 Nov\)/);
+    expect(mail.text).toMatch(/\* Patient Referral Leads \[UPDATED\]\n  Increase budget · score 85\.56 \(\+68\.80 since 14 Nov\)/);
   });
 
   test('--dry-run reports what would be sent and writes nothing; --preview writes HTML and text and sends nothing', async () => {

@@ -53,7 +53,7 @@ function cardHtml(c: Card, tone: (typeof TONE)[keyof typeof TONE]): string {
     `<tr><td${style(`padding:14px 20px;border-top:1px solid ${RULE};`)}>` +
     `<table ${TABLE} width="100%"><tr>` +
     `<td valign="top"${text(16, INK, 'font-weight:bold;')}>${escapeHtml(c.name)} ${badge}</td>` +
-    `<td valign="top" align="right" width="120"${text(20, INK, 'font-weight:bold;white-space:nowrap;')}>${escapeHtml(c.score)}<br><span${text(12, MUTED, 'font-weight:normal;')}>${escapeHtml(c.scoreChange)}</span></td>` +
+    `<td valign="top" align="right" width="120"${style('white-space:nowrap;')}><span${text(20, INK, 'font-weight:bold;')}>${escapeHtml(c.score)}</span><br><span${text(12, MUTED)}>${escapeHtml(c.scoreChange)}</span></td>` +
     `</tr></table>` +
     `<p${text(15, tone.accent, 'font-weight:bold;margin:6px 0 0 0;')}>${escapeHtml(c.headline)}</p>` +
     `<p${text(14, INK, 'margin:2px 0 4px 0;')}>${escapeHtml(c.action)}</p>` +
