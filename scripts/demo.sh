@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make demo: local database up and migrated, sample data loaded, the day
-# before and the demo date scored (so SCORE_JUMP can show), and the result.
+# before and the demo date scored (so SCORE_JUMP can show), the result, a
+# fetch from a stand-in of the Marketing API, and the alert digests written
+# to the local outbox.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 unset DATABASE_URL PGHOST PGDATABASE PGSERVICE
+scripts/system-packages.sh postgresql
 mkdir -p .state
 log="$root/.state/demo.log"
 : >"$log"
@@ -28,6 +31,15 @@ read -r graph_url <"$fifo"
 FB_ACCESS_TOKEN=DEMO-TOKEN FB_AD_ACCOUNTS=act_1000000001=demo-agency-eu,act_1000000002 FB_GRAPH_URL="$graph_url" \
   bin/fetch-facebook 2>>"$log"
 echo "Raw answers (token stripped) are archived under .state/blobs/facebook/."
+echo
+echo
+echo "Emailing each client a digest of what needs attention (MAIL_TRANSPORT is the local outbox: .eml files, not SES):"
+export ALERT_FROM='Leadsmart Demo <alerts@leadsmart.example>' ALERT_TO=ops@leadsmart.example
+bin/send-alerts 2>>"$log"
+echo "A second run sends nothing new (each digest goes out once):"
+bin/send-alerts 2>>"$log" | sed 's/^/  /'
+bin/send-alerts --resend --preview "$root/.state/digest-preview" >/dev/null 2>>"$log"
+echo "Open the digests: in a mail program, .state/outbox/2025-11-15/*.eml; in a browser, file://$root/.state/digest-preview/acme-2025-11-15.html"
 echo
 echo "The jobs' JSON logs are in $log."
 echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"

@@ -35,6 +35,8 @@ export class FakeSes {
   readonly requests: { to: string[]; at: number; authorized: boolean }[] = [];
   private readonly queue: SesFault[] = [];
   private readonly perRecipient = new Map<string, SesFault>();
+  /** Answers every request this much later (a slow SES). */
+  delayMs = 0;
   /** Called when a request arrives, before it is answered (tests use it to kill the sender mid-request). */
   onRequest: ((to: string[]) => void) | null = null;
   private server: Server | null = null;
@@ -69,6 +71,7 @@ export class FakeSes {
     this.queue.length = 0;
     this.perRecipient.clear();
     this.onRequest = null;
+    this.delayMs = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -86,6 +89,7 @@ export class FakeSes {
     const to = input.Destination?.ToAddresses ?? [];
     this.requests.push({ to, at: Date.now(), authorized });
     this.onRequest?.(to);
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (!authorized) return this.error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     const fault = this.queue.shift() ?? to.map((a) => this.perRecipient.get(a.toLowerCase())).find((f) => f !== undefined);
     if (fault === 'hang') {

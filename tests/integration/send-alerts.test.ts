@@ -322,6 +322,43 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
   });
 });
 
+describe('interrupted runs', () => {
+  const env = () => ({ ...sesEnv(), AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SESV2: ses.url, ALERT_REQUEST_TIMEOUT_SECONDS: '30' });
+
+  test('SIGTERM lets the message in flight finish and be recorded, stops with 143, and the next run sends the rest once', async () => {
+    ses.delayMs = 400;
+    const child = spawnProcess('send-alerts', [], env());
+    await new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(143);
+    expect(ses.messages).toHaveLength(1);
+    const after = await deliveries();
+    expect(after.filter((x) => x.status === 'sent')).toHaveLength(1);
+    expect(after.filter((x) => x.status === 'pending')).toHaveLength(1);
+    const run = await sql<{ status: string }>`SELECT status FROM job_runs WHERE job = 'send-alerts' ORDER BY run_id DESC LIMIT 1`.execute(t.db);
+    expect(run.rows[0]!.status).toBe('interrupted');
+
+    ses.delayMs = 0;
+    ses.onRequest = null;
+    const r = await runProcess('send-alerts', [], env());
+    expect(r.code).toBe(0);
+    expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
+    expect((await deliveries()).every((x) => x.status === 'sent')).toBe(true);
+  });
+
+  test('a second run while one is sending exits 75 and sends nothing', async () => {
+    ses.delayMs = 600;
+    const child = spawnProcess('send-alerts', [], env());
+    await new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
+    const second = await runProcess('send-alerts', [], env());
+    expect(second.code).toBe(75);
+    expect(second.stderr).toContain('another send-alerts run holds the lock');
+    await new Promise((r) => child.on('close', r));
+    expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
+  });
+});
+
 describe('bad input', () => {
   test('a malformed --date exits 64', async () => {
     const r = await send(['--date', '2025-13-01'], sesEnv());
