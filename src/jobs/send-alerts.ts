@@ -50,7 +50,7 @@ interface ClientResult {
   detail: string | null;
   digestId: string | null;
   subject: string | null;
-  items: { high: number; medium: number; opportunities: number; resolved: number; stillOpen: number };
+  items: { high: number; medium: number; opportunities: number; resolved: number; still_open: number };
   recipients: RecipientResult[];
   htmlBytes: number | null;
 }
@@ -71,7 +71,7 @@ const STOP_EXIT: Record<Exclude<Extract<SendOutcome, { status: 'failed' | 'uncon
 };
 
 function emptyItems(): ClientResult['items'] {
-  return { high: 0, medium: 0, opportunities: 0, resolved: 0, stillOpen: 0 };
+  return { high: 0, medium: 0, opportunities: 0, resolved: 0, still_open: 0 };
 }
 
 function messageFor(state: RunState, d: { digestId: string; clientId: string; date: string; subject: string; html: string; text: string }, recipient: string): OutgoingMessage {
@@ -208,7 +208,7 @@ function itemCounts(plan: DigestPlan): ClientResult['items'] {
     medium: fresh.filter((c) => c.item.priority === 'medium').length,
     opportunities: fresh.filter((c) => c.item.priority === 'opportunity').length,
     resolved: plan.resolved.length,
-    stillOpen: plan.changes.length - fresh.length,
+    still_open: plan.changes.length - fresh.length,
   };
 }
 
@@ -351,7 +351,9 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
       const byClient = new Map<string, CampaignAlertInput[]>();
       for (const c of inputs) {
         const key = c.clientId ?? NO_CLIENT;
-        byClient.set(key, [...(byClient.get(key) ?? []), c]);
+        const list = byClient.get(key);
+        if (list) list.push(c);
+        else byClient.set(key, [c]);
       }
       for (const key of baselines.keys()) if (!byClient.has(key)) byClient.set(key, []);
       const gapFrom = addDays(date, -(config.alerts.gapDays - 1));
