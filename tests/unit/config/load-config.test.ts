@@ -41,6 +41,28 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/ALERT_TO: "nobody" is not an email address/);
   });
 
+  test('send-alerts tuning: defaults are the SES sandbox rate, two gap days and mailto-only unsubscribe', () => {
+    const r = loadConfig({}, { stateDir });
+    expect(r.ok && r.config.alerts).toEqual({ gapDays: 2, sendRate: 1, retries: 4, retryBaseMs: 1000, requestTimeoutMs: 30_000, unsubscribeUrl: undefined, sesConfigurationSet: undefined });
+    const tuned = loadConfig({ ALERT_SEND_RATE: '14.5', ALERT_GAP_DAYS: '3', ALERT_UNSUBSCRIBE_URL: 'https://example.com/unsub' }, { stateDir });
+    expect(tuned.ok && [tuned.config.alerts.sendRate, tuned.config.alerts.gapDays, tuned.config.alerts.unsubscribeUrl]).toEqual([14.5, 3, 'https://example.com/unsub']);
+  });
+
+  test('bad send-alerts settings are each named with what is expected', () => {
+    const r = loadConfig({ ALERT_SEND_RATE: '0', ALERT_GAP_DAYS: '30', ALERT_UNSUBSCRIBE_URL: 'http://example.com/u', ALERT_TO: 'ops@x.example;not-an-address', ALERT_FROM: 'Ops <nope>' }, { stateDir });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual(
+      expect.arrayContaining([
+        'ALERT_SEND_RATE=0: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)',
+        'ALERT_GAP_DAYS=30: expected a whole number from 1 to 14 (default 2)',
+        'ALERT_UNSUBSCRIBE_URL=http://example.com/u: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only',
+        'ALERT_TO: "not-an-address" is not an email address',
+        'ALERT_FROM=Ops <nope>: not an email address',
+      ]),
+    );
+  });
+
   test('flags override the environment', () => {
     const r = loadConfig({ LOG_LEVEL: 'debug' }, { stateDir, overrides: { LOG_LEVEL: 'warn' } });
     expect(r.ok && r.config.logLevel).toBe('warn');
