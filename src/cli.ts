@@ -5,12 +5,14 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   'score-campaigns': async () => (await import('./jobs/score-campaigns.js')).scoreCampaignsJob as JobDefinition<never>,
   'fetch-facebook': async () => (await import('./jobs/fetch-facebook.js')).fetchFacebookJob as JobDefinition<never>,
   'send-alerts': async () => (await import('./jobs/send-alerts.js')).sendAlertsJob as JobDefinition<never>,
+  'backup-db': async () => (await import('./jobs/backup-db.js')).backupDbJob as JobDefinition<never>,
   'import-csv': async () => (await import('./jobs/import-csv.js')).importCsvJob as JobDefinition<never>,
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
 };
 
 const [name, ...rest] = process.argv.slice(2);
-const load = name === undefined ? undefined : JOBS[name];
+// `backup-db restore …` is its own definition: it works on --target, not DATABASE_URL.
+const load = name === 'backup-db' && rest[0] === 'restore' ? async () => (await import('./jobs/backup-db.js')).restoreDbJob as JobDefinition<never> : name === undefined ? undefined : JOBS[name];
 if (!load) {
   process.stderr.write(`usage: node dist/cli.js <job> [options]; jobs: ${Object.keys(JOBS).join(', ')}\n`);
   process.exitCode = 64;

@@ -33,6 +33,8 @@ export interface AppConfig {
   alertTo: string[];
   /** Tuning of send-alerts. */
   alerts: AlertTuning;
+  /** Settings of backup-db. */
+  backup: BackupSettings;
   statusHost: string;
   statusPort: number;
   statusToken: string | undefined;
@@ -77,6 +79,21 @@ export interface AlertTuning {
   unsubscribeUrl: string | undefined;
   /** SES_CONFIGURATION_SET: the SES configuration set to send through (bounce and complaint events), optional. */
   sesConfigurationSet: string | undefined;
+}
+
+export interface BackupSettings {
+  /** BACKUP_PREFIX: the name part of backup keys, database/<prefix>_<UTC timestamp>.dump (default leadsmart). */
+  prefix: string;
+  /** BACKUP_KEEP_DAYS: backups older than this are deleted after a good new one (1–3650, default 7). */
+  keepDays: number;
+  /** BACKUP_SSE: S3 server-side encryption, AES256 (default), aws:kms or none. */
+  encryption: 'AES256' | 'aws:kms' | 'none';
+  /** True when BACKUP_SSE was set explicitly (then a store that cannot encrypt is an error, not a note). */
+  encryptionExplicit: boolean;
+  /** BACKUP_KMS_KEY_ID: KMS key id or ARN for aws:kms; unset = the account's default key. */
+  kmsKeyId: string | undefined;
+  /** PG_BINDIR: folder with pg_dump and pg_restore; unset = /usr/lib/postgresql/<version>/bin or PATH. */
+  pgBinDir: string | undefined;
 }
 
 /** Settings a job can require to be present. */
@@ -227,6 +244,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     sesConfigurationSet: raw('SES_CONFIGURATION_SET'),
   };
 
+  const backupPrefix = raw('BACKUP_PREFIX') ?? 'leadsmart';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(backupPrefix)) problems.push(`BACKUP_PREFIX=${backupPrefix}: use letters, digits, ".", "-" and "_" (it becomes part of the object key)`);
+  const sseText = raw('BACKUP_SSE');
+  const sse = sseText ?? 'AES256';
+  if (!['AES256', 'aws:kms', 'none'].includes(sse)) problems.push(`BACKUP_SSE=${sse}: expected AES256, aws:kms (with BACKUP_KMS_KEY_ID, or the account's default key) or none`);
+  const kmsKeyId = raw('BACKUP_KMS_KEY_ID');
+  if (kmsKeyId !== undefined && sse !== 'aws:kms') problems.push(`BACKUP_KMS_KEY_ID is set but BACKUP_SSE=${sse}: set BACKUP_SSE=aws:kms to encrypt with that key`);
+  const backup: BackupSettings = {
+    prefix: backupPrefix,
+    keepDays: wholeNumber('BACKUP_KEEP_DAYS', 7, 1, 3650),
+    encryption: sse as BackupSettings['encryption'],
+    encryptionExplicit: sseText !== undefined,
+    kmsKeyId,
+    pgBinDir: raw('PG_BINDIR'),
+  };
+
   const statusHost = raw('STATUS_HOST') ?? '127.0.0.1';
   const portText = raw('STATUS_PORT') ?? '8080';
   const statusPort = Number(portText);
@@ -267,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       alertFrom,
       alertTo,
       alerts: Object.freeze(alerts),
+      backup: Object.freeze(backup),
       statusHost,
       statusPort,
       statusToken,

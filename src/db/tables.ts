@@ -191,6 +191,21 @@ export interface AlertDeliveriesTable {
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface BackupsTable {
+  key: string;
+  created_at: Timestamp;
+  size: ColumnType<string, string | number, string | number>;
+  sha256: string;
+  server_version: string;
+  encryption: string;
+  run_id: string | null;
+  verified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  verify_method: 'readback' | 'restore' | null;
+  verify_ok: boolean | null;
+  verify_problems: ColumnType<unknown, string | undefined, string>;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Database {
   clients: ClientsTable;
   campaigns: CampaignsTable;
@@ -207,6 +222,7 @@ export interface Database {
   fb_account_runs: FbAccountRunsTable;
   alert_digests: AlertDigestsTable;
   alert_deliveries: AlertDeliveriesTable;
+  backups: BackupsTable;
 }
 
 export type Client = Selectable<ClientsTable>;

@@ -65,6 +65,8 @@ export interface JobDefinition<O> {
   textTo?: 'stdout' | 'stderr';
   /** false for jobs that must run before the schema exists (migrate). Default true. */
   bookkeeping?: boolean;
+  /** A job option (camelCase) naming the database to work on instead of DATABASE_URL (restore's --target). */
+  databaseOption?: string;
   require?: readonly RequiredSetting[];
   addOptions?(command: Command): void;
   /** Checks the job's own flags; throws UsageError (64) or ConfigError (78). Runs before any connection. */
@@ -177,6 +179,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   const overrides: Record<string, string | undefined> = {};
   for (const [flag, name] of Object.entries(COMMON_FLAGS)) if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
+  if (def.databaseOption !== undefined && typeof raw[def.databaseOption] === 'string') overrides.DATABASE_URL = raw[def.databaseOption] as string;
   const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
   const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
   const fallbackFormat = (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';

@@ -20,6 +20,31 @@ export interface PutResult {
   sha256: string;
 }
 
+/** Server-side encryption to ask S3 for. */
+export interface Encryption {
+  mode: 'AES256' | 'aws:kms';
+  /** KMS key id or ARN, for aws:kms; unset = the account's default KMS key. */
+  kmsKeyId?: string | undefined;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** S3 only; the file store keeps blobs on local disk as they are. */
+  encryption?: Encryption;
+  /** S3 multipart part size in bytes (default 8 MiB); parts in flight × this is the memory used. */
+  partSize?: number;
+}
+
+/** What the store says about a stored blob. */
+export interface BlobHead {
+  size: number;
+  metadata: Record<string, string>;
+  /** The server-side encryption the store reports: 'AES256', 'aws:kms', or 'none' (not encrypted, or a file store). */
+  encryption: string;
+  kmsKeyId: string | null;
+}
+
 /**
  * Where raw API responses, CSV archives and backups go (BLOB_URL). Keys are
  * relative, slash-separated paths; a put is atomic: readers never see a
@@ -27,9 +52,17 @@ export interface PutResult {
  */
 export interface BlobStore {
   readonly url: string;
-  put(key: string, body: Readable | Buffer | string, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<PutResult>;
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
+  /** Size, metadata and encryption of a blob; null when there is none. */
+  head(key: string): Promise<BlobHead | null>;
+  /**
+   * Replaces a blob's metadata (S3: a server-side copy onto itself, for
+   * objects up to 5 GiB; returns false when the object is larger or the
+   * store keeps no metadata, as the file store).
+   */
+  replaceMetadata(key: string, metadata: Record<string, string>, encryption?: Encryption): Promise<boolean>;
   list(prefix: string): Promise<BlobInfo[]>;
   delete(key: string): Promise<void>;
 }
@@ -93,6 +126,15 @@ class FileBlobStore implements BlobStore {
     );
   }
 
+  async head(key: string): Promise<BlobHead | null> {
+    const s = await stat(join(this.root, checkKey(key))).catch(() => null);
+    return s === null ? null : { size: s.size, metadata: {}, encryption: 'none', kmsKeyId: null };
+  }
+
+  async replaceMetadata(): Promise<boolean> {
+    return false;
+  }
+
   async list(prefix: string): Promise<BlobInfo[]> {
     const out: BlobInfo[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -130,7 +172,7 @@ class S3BlobStore implements BlobStore {
     return `${this.prefix}${checkKey(key)}`;
   }
 
-  async put(key: string, body: Readable | Buffer | string, options: { contentType?: string; metadata?: Record<string, string> } = {}): Promise<PutResult> {
+  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<PutResult> {
     const { Upload } = await import('@aws-sdk/lib-storage');
     const m = measuring();
     const pass = new PassThrough();
@@ -138,8 +180,17 @@ class S3BlobStore implements BlobStore {
     // Multipart upload from a stream: bounded memory, and S3 only shows the object once it completes.
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.full(key), Body: pass, ContentType: options.contentType, Metadata: options.metadata },
+      params: {
+        Bucket: this.bucket,
+        Key: this.full(key),
+        Body: pass,
+        ContentType: options.contentType,
+        Metadata: options.metadata,
+        ServerSideEncryption: options.encryption?.mode,
+        SSEKMSKeyId: options.encryption?.mode === 'aws:kms' ? options.encryption.kmsKeyId : undefined,
+      },
       queueSize: 2,
+      partSize: options.partSize ?? 8 * 1024 * 1024,
       leavePartsOnError: false,
     });
     try {
@@ -167,6 +218,37 @@ class S3BlobStore implements BlobStore {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
       throw error;
     }
+  }
+
+  async head(key: string): Promise<BlobHead | null> {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return { size: h.ContentLength ?? 0, metadata: h.Metadata ?? {}, encryption: h.ServerSideEncryption ?? 'none', kmsKeyId: h.SSEKMSKeyId ?? null };
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  async replaceMetadata(key: string, metadata: Record<string, string>, encryption?: Encryption): Promise<boolean> {
+    const head = await this.head(key);
+    // A single CopyObject handles up to 5 GiB; beyond that S3 needs a multipart copy.
+    if (head === null || head.size > 5 * 1024 ** 3) return false;
+    const { CopyObjectCommand } = await import('@aws-sdk/client-s3');
+    const full = this.full(key);
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: full,
+        CopySource: `${this.bucket}/${full.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
+        Metadata: metadata,
+        ServerSideEncryption: encryption?.mode,
+        SSEKMSKeyId: encryption?.mode === 'aws:kms' ? encryption.kmsKeyId : undefined,
+      }),
+    );
+    return true;
   }
 
   async list(prefix: string): Promise<BlobInfo[]> {
@@ -202,6 +284,7 @@ export async function openBlobStore(url: string, options: { s3Config?: S3ClientC
   if (!m) throw new BlobKeyError(`BLOB_URL=${url}: expected file:///absolute/path or s3://bucket/prefix`);
   const { S3Client } = await import('@aws-sdk/client-s3');
   const prefix = m[2] ? `${m[2].replace(/\/+$/, '')}/` : '';
-  const client = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...options.s3Config });
+  // Every request is retried by the SDK (exponential backoff with jitter); AWS_MAX_ATTEMPTS overrides.
+  const client = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 5 }), ...options.s3Config });
   return new S3BlobStore(url, client, m[1]!, prefix);
 }
