@@ -94,6 +94,8 @@ export interface BackupSettings {
   kmsKeyId: string | undefined;
   /** PG_BINDIR: folder with pg_dump and pg_restore; unset = /usr/lib/postgresql/<version>/bin or PATH. */
   pgBinDir: string | undefined;
+  /** BACKUP_PART_SIZE_MB: S3 multipart part size (5–512 MiB, default 16): two parts in flight is the upload's memory; 10,000 parts × this is the largest dump. */
+  partSizeMb: number;
 }
 
 /** Settings a job can require to be present. */
@@ -258,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     encryptionExplicit: sseText !== undefined,
     kmsKeyId,
     pgBinDir: raw('PG_BINDIR'),
+    partSizeMb: wholeNumber('BACKUP_PART_SIZE_MB', 16, 5, 512),
   };
 
   const statusHost = raw('STATUS_HOST') ?? '127.0.0.1';

@@ -175,7 +175,7 @@ async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> 
         contentType: 'application/vnd.postgresql.custom-dump',
         metadata: { 'leadsmart-format': 'pg_dump-custom', 'pg-server-version': server.version, 'pg-dump-version': pgDump.version, 'created-at': started.toISOString() },
         encryption,
-        partSize: 16 * MB,
+        partSize: settings.partSizeMb * MB,
       });
       uploaded = true;
     } catch (error) {
@@ -242,7 +242,7 @@ async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> 
   const plan = await applyRetention(ctx, store, manifest);
   const lines = [
     `Backed up ${server.database} (PostgreSQL ${server.version}) to ${store.url} as ${key}: ${(put.size / MB).toFixed(1)} MB, SHA-256 ${put.sha256}, ${Object.keys(tableCounts).length} tables, encryption ${head.encryption}, read back and checked, ${(totalMs / 1000).toFixed(1)} s.`,
-    ...(metadataSet ? [] : [`The object is over 5 GiB or the store keeps no metadata: its SHA-256 and size are in ${MANIFEST_KEY} only.`]),
+    ...(metadataSet || !store.url.startsWith('s3://') ? [] : [`The object is over 5 GiB (one S3 copy cannot rewrite its metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`]),
     ...describeRetention(plan, 'deleted'),
   ];
   return {

@@ -193,11 +193,20 @@ class S3BlobStore implements BlobStore {
       partSize: options.partSize ?? 8 * 1024 * 1024,
       leavePartsOnError: false,
     });
+    const done = upload.done();
+    done.catch(() => undefined);
     try {
-      await Promise.all([feeding, upload.done()]);
+      await Promise.all([feeding, done]);
     } catch (error) {
-      await upload.abort().catch(() => undefined);
-      pass.destroy();
+      // Fail the body so the uploader stops, then let it finish: on failure it aborts the multipart upload
+      // itself once the parts in flight are done. Then abort once more by id, in case it never started one
+      // before failing; an upload already aborted answers NoSuchUpload, which is fine.
+      pass.destroy(error instanceof Error ? error : new Error(String(error)));
+      await done.catch(() => undefined);
+      if (upload.uploadId) {
+        const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.full(key), UploadId: upload.uploadId })).catch(() => undefined);
+      }
       throw error;
     }
     return { key, ...m.result() };
