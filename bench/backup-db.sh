@@ -9,11 +9,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${BENCH_BACKUP_CAMPAIGNS:-300000}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/leadsmart-bench-backup.XXXXXX")
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/leadsmart-bench-pg.XXXXXX")
 s3pid=
-cleanup() { [ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null; "$root/scripts/pg-cluster.sh" stop "$dir/pg" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() { [ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null; "$root/scripts/pg-cluster.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$dir" "$pgdir"; }
 trap cleanup EXIT
-"$root/scripts/pg-cluster.sh" start "$dir/pg" >/dev/null
-export DATABASE_URL="postgresql://postgres@/postgres?host=$dir/pg/run" LOG_LEVEL=warn
+"$root/scripts/pg-cluster.sh" start "$pgdir" >/dev/null
+export DATABASE_URL="postgresql://postgres@/postgres?host=$pgdir/run" LOG_LEVEL=warn
 "$root/bin/migrate" >/dev/null 2>&1
 psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -v n="$n" -f "$root/bench/generate.sql"
 size=$(psql -X -At -d "$DATABASE_URL" -c "SELECT pg_database_size(current_database())")

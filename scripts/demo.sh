@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: local database up and migrated, sample data loaded, the day
 # before and the demo date scored (so SCORE_JUMP can show), the result, a
-# fetch from a stand-in of the Marketing API, and the alert digests written
-# to the local outbox.
+# fetch from a stand-in of the Marketing API, a backup and its restore drill,
+# and the alert digests written to the local outbox.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,6 +32,10 @@ FB_ACCESS_TOKEN=DEMO-TOKEN FB_AD_ACCOUNTS=act_1000000001=demo-agency-eu,act_1000
   bin/fetch-facebook 2>>"$log"
 echo "Raw answers (token stripped) are archived under .state/blobs/facebook/."
 echo
+echo
+echo "Backing up the local database into .state/blobs/database/ (pg_dump -Fc, read back and checked), then a restore drill of it:"
+bin/backup-db 2>>"$log" | head -1
+bin/backup-db --verify 2>>"$log"
 echo
 echo "Emailing each client a digest of what needs attention (MAIL_TRANSPORT is the local outbox: .eml files, not SES):"
 export ALERT_FROM='Leadsmart Demo <alerts@leadsmart.example>' ALERT_TO=ops@leadsmart.example

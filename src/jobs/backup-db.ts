@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   backupKey,
   compareCounts,
@@ -301,7 +301,8 @@ async function withScratchDatabase<T>(ctx: JobContext<BackupDbOptions>, fn: (url
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'leadsmart:backup-db:check' });
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({ connectionString: url, application_name: 'leadsmart:backup-db:check' });
   await client.connect();
   try {
     return await fn(client);
