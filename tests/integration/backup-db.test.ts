@@ -146,6 +146,14 @@ describe('backup to S3 (s3rver)', () => {
     }
   });
 
+  test('BACKUP_SSE=aws:kms asks S3 for KMS encryption with the given key and records it', async () => {
+    const r = await backup([], { BACKUP_SSE: 'aws:kms', BACKUP_KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/backup-key' });
+    expect(r.code).toBe(0);
+    const head = await new S3Client({ ...s3.s3Config, endpoint: proxy.url }).send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251116T090000Z.dump' }));
+    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(['aws:kms', 'arn:aws:kms:us-east-1:111122223333:key/backup-key']);
+    expect((await manifest()).backups[0]!.encryption).toBe('aws:kms');
+  });
+
   test('a requested encryption the store does not apply is fatal (78) and the unencrypted object is deleted', async () => {
     proxy.honourEncryption = false;
     const r = await backup();
