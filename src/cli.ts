@@ -6,6 +6,7 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   'fetch-facebook': async () => (await import('./jobs/fetch-facebook.js')).fetchFacebookJob as JobDefinition<never>,
   'send-alerts': async () => (await import('./jobs/send-alerts.js')).sendAlertsJob as JobDefinition<never>,
   'backup-db': async () => (await import('./jobs/backup-db.js')).backupDbJob as JobDefinition<never>,
+  'status-server': async () => (await import('./jobs/status-server.js')).statusServerJob as JobDefinition<never>,
   'import-csv': async () => (await import('./jobs/import-csv.js')).importCsvJob as JobDefinition<never>,
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
 };

@@ -38,6 +38,8 @@ export interface AppConfig {
   statusHost: string;
   statusPort: number;
   statusToken: string | undefined;
+  /** STATUS_RATE_LIMIT: /api/* requests per minute per client address (default 100). */
+  statusRateLimit: number;
   /** Every secret value in force, for redaction. */
   secrets: string[];
 }
@@ -307,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       statusHost,
       statusPort,
       statusToken,
+      statusRateLimit: wholeNumber('STATUS_RATE_LIMIT', 100, 1, 1_000_000),
       secrets,
     }),
   };

@@ -26,7 +26,10 @@ export interface DatabaseHandle {
  * A pool and its Kysely instance. `connectionString` undefined means "use the
  * standard PG* environment variables", as libpq does.
  */
-export function connectDatabase(connectionString: string | undefined, options: { max?: number; applicationName?: string; workMem?: string } = {}): DatabaseHandle {
+export function connectDatabase(
+  connectionString: string | undefined,
+  options: { max?: number; applicationName?: string; workMem?: string; readOnly?: boolean; statementTimeoutMs?: number } = {},
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 4,
@@ -36,7 +39,13 @@ export function connectDatabase(connectionString: string | undefined, options: {
     // JIT compilation costs ~200 ms per query on PostgreSQL 15 and our aggregate queries finish in less.
     // The scoring aggregate hashes one row per campaign: at 100,000 campaigns the default 4 MB
     // work_mem spills it and its sort to disk (measured 5.2 s instead of 4.0 s).
-    options: `-c jit=off -c work_mem=${options.workMem ?? '128MB'}`,
+    options: [
+      '-c jit=off',
+      `-c work_mem=${options.workMem ?? '128MB'}`,
+      // Belt and braces for the status service: its role cannot write, and its sessions refuse to.
+      ...(options.readOnly ? ['-c default_transaction_read_only=on'] : []),
+      ...(options.statementTimeoutMs ? [`-c statement_timeout=${options.statementTimeoutMs}`] : []),
+    ].join(' '),
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

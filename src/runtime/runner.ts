@@ -67,6 +67,14 @@ export interface JobDefinition<O> {
   bookkeeping?: boolean;
   /** A job option (camelCase) naming the database to work on instead of DATABASE_URL (restore's --target). */
   databaseOption?: string;
+  /** Connect with DATABASE_URL_READONLY, every session read-only (the status service). */
+  readOnlyDatabase?: boolean;
+  /** Connections in the pool (default 4). */
+  poolSize?: number;
+  /** Let statements finish after SIGTERM instead of cancelling them (a service draining its requests). */
+  drainOnSignal?: boolean;
+  /** false: no advisory lock (a read-only service may run as several instances). Default true. */
+  lock?: boolean;
   require?: readonly RequiredSetting[];
   addOptions?(command: Command): void;
   /** Checks the job's own flags; throws UsageError (64) or ConfigError (78). Runs before any connection. */
@@ -216,7 +224,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     signalName = sig;
     logger.warn(`received ${sig}: rolling back the work in progress and stopping`);
     controller.abort(new InterruptedError(sig));
-    cancelActive();
+    if (!def.drainOnSignal) cancelActive();
   };
   const onExternalAbort = (): void => onSignal('SIGTERM');
   if (opts.handleSignals) {
@@ -236,14 +244,21 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
     const options = await def.parseOptions(raw, args, { clock, config });
 
-    const describeDb = config.databaseSource === 'local' ? `local database in ${STATE_DIR}` : redact(config.databaseUrl ?? 'PG* environment variables');
-    handle = connectDatabase(config.databaseUrl, { applicationName });
+    const databaseUrl = def.readOnlyDatabase ? config.databaseUrlReadonly : config.databaseUrl;
+    const describeDb = def.readOnlyDatabase
+      ? redact(databaseUrl ?? 'DATABASE_URL_READONLY')
+      : config.databaseSource === 'local'
+        ? `local database in ${STATE_DIR}`
+        : redact(config.databaseUrl ?? 'PG* environment variables');
+    handle = connectDatabase(databaseUrl, { applicationName, max: def.poolSize, readOnly: def.readOnlyDatabase, statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined });
     const pool = handle.pool;
     lockClient = await withDatabaseRetry(() => pool.connect(), describeDb);
+    // A server restart kills this connection too; say so instead of crashing on an unhandled 'error'.
+    lockClient.on('error', (e: Error) => logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`));
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
 
     const lockKey = `leadsmart:${def.name}`;
-    const locked = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey]);
+    const locked = def.lock === false ? { rows: [{ locked: true }] } : await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey]);
     if (!locked.rows[0]?.locked) {
       throw new JobError(`another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`, ExitCode.TEMP_FAIL);
     }

@@ -1,0 +1,302 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sql, type Kysely } from 'kysely';
+import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
+import { renderStatusPage, type StatusView } from '../core/status/page.js';
+import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, parseRecommendation, RateLimiter } from '../core/status/requests.js';
+import type { Database } from '../db/tables.js';
+import {
+  latestScoredDate,
+  listByRecommendation,
+  listCampaignScores,
+  loadBackupOverview,
+  loadCampaign,
+  loadJobFacts,
+  loadScoringOverview,
+  type CampaignRow,
+} from '../db/repositories/status.repository.js';
+
+/**
+ * The read-only status service: GET and HEAD only, JSON for machines, one
+ * HTML page for people, /api/* behind a bearer token and a per-address
+ * rate limit. Every answer carries security headers; no error answer
+ * carries a stack trace or SQL.
+ */
+
+export interface StatusServerDeps {
+  db: Kysely<Database>;
+  now(): Date;
+  /** STATUS_TOKEN; /api/* answers 401 to everything when it is unset. */
+  token: string | undefined;
+  /** /api/* requests per address per minute. */
+  rateLimitPerMinute: number;
+  log(level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Recommendations /api/recommendations lists, most urgent first. */
+const ACTIONABLE = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET', 'TEST_CHANGES', 'MONITOR_CLOSELY', 'INCREASE_BUDGET'] as const;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+function isDatabaseDown(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'ENOENT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '53300'].includes(e?.code ?? '') ||
+    /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(e?.message ?? '')
+  );
+}
+
+/** A value computed at most once per `ms`, shared by concurrent requests. */
+function memo<T>(ms: number, now: () => number, fn: () => Promise<T>): () => Promise<T> {
+  let at = -Infinity;
+  let value: Promise<T> | null = null;
+  return () => {
+    const t = now();
+    if (value === null || t - at >= ms) {
+      at = t;
+      value = fn();
+      value.catch(() => {
+        value = null;
+      });
+    }
+    return value;
+  };
+}
+
+function tokenMatches(expected: string | undefined, header: string | undefined): boolean {
+  if (!expected || !header?.startsWith('Bearer ')) return false;
+  // Digests have one length, so the comparison takes the same time whatever was sent.
+  const a = createHash('sha256').update(header.slice('Bearer '.length)).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function promLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function campaignJson(r: CampaignRow) {
+  return { campaign_id: r.campaign_id, name: r.campaign_name, client_id: r.client_id, total_score: Number(r.total_score), recommendation: r.recommendation, flags: r.flags, is_new: r.is_new };
+}
+
+export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const limiter = new RateLimiter(deps.rateLimitPerMinute, 60_000);
+  const clock = () => deps.now().getTime();
+
+  const overview = memo(1000, clock, async (): Promise<StatusView> => {
+    const now = deps.now();
+    const [facts, scoring, backup] = await Promise.all([loadJobFacts(deps.db), loadScoringOverview(deps.db, null), loadBackupOverview(deps.db)]);
+    return {
+      now: now.toISOString(),
+      database: 'up',
+      jobs: SCHEDULE.map((schedule) => {
+        const f = facts.get(schedule.job) ?? { job: schedule.job, lastRun: null, lastSuccessAt: null };
+        return {
+          schedule,
+          health: assessJob(schedule, f, now),
+          lastRun: f.lastRun && { startedAt: f.lastRun.startedAt.toISOString(), status: f.lastRun.status, exitCode: f.lastRun.exitCode, durationMs: f.lastRun.durationMs, error: f.lastRun.error },
+          lastSuccessAt: f.lastSuccessAt?.toISOString() ?? null,
+        };
+      }),
+      scoring,
+      backup: {
+        lastBackup: backup.lastBackup && { key: backup.lastBackup.key, createdAt: backup.lastBackup.createdAt.toISOString(), size: backup.lastBackup.size, ageHours: (now.getTime() - backup.lastBackup.createdAt.getTime()) / 3_600_000 },
+        lastDrill: backup.lastDrill && { key: backup.lastDrill.key, at: backup.lastDrill.at.toISOString(), ok: backup.lastDrill.ok, problems: backup.lastDrill.problems },
+      },
+    };
+  });
+  const allFacts = memo(1000, clock, () => loadJobFacts(deps.db));
+
+  async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<{ status: number; type: string; body: string }> {
+    const json = (body: unknown, status = 200) => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` });
+    if (path === '/healthz') return json({ status: 'ok' });
+    if (path === '/readyz') {
+      try {
+        await sql`SELECT 1`.execute(deps.db);
+      } catch (error) {
+        if (isDatabaseDown(error)) return json({ ready: false, problems: ['database: not answering'] }, 503);
+        throw error;
+      }
+      const v = await overview();
+      const problems = readinessProblems(v.jobs.map((j) => j.health));
+      return json({ ready: problems.length === 0, problems }, problems.length === 0 ? 200 : 503);
+    }
+    if (path === '/status') {
+      checkParams(params, []);
+      const v = await overview();
+      return json({
+        now: v.now,
+        jobs: v.jobs.map((j) => ({
+          job: j.schedule.job,
+          schedule: j.schedule.cron,
+          state: j.health.state,
+          stale: j.health.state !== 'ok',
+          last_run_failed: j.health.lastRunFailed,
+          summary: j.health.summary,
+          last_run: j.lastRun,
+          last_success_at: j.lastSuccessAt,
+        })),
+        scoring: v.scoring,
+        backup: v.backup,
+      });
+    }
+    if (path === '/metrics') {
+      checkParams(params, []);
+      const v = await overview();
+      const facts = await allFacts();
+      const lines: string[] = [];
+      const metric = (name: string, help: string, rows: [Record<string, string>, number][]) => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+        for (const [labels, value] of rows) {
+          const l = Object.entries(labels).map(([k, val]) => `${k}="${promLabel(val)}"`).join(',');
+          lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
+        }
+      };
+      const jobs = [...new Set([...SCHEDULE.map((s) => s.job), ...facts.keys()])].sort();
+      metric('leadsmart_job_last_success_timestamp_seconds', 'When the job last finished successfully (Unix time).', jobs.filter((j) => facts.get(j)?.lastSuccessAt).map((j) => [{ job: j }, facts.get(j)!.lastSuccessAt!.getTime() / 1000]));
+      metric('leadsmart_job_last_exit_code', 'Exit code of the job\'s latest finished run.', jobs.filter((j) => facts.get(j)?.lastRun?.exitCode != null).map((j) => [{ job: j }, facts.get(j)!.lastRun!.exitCode!]));
+      metric('leadsmart_job_last_duration_seconds', 'Duration of the job\'s latest finished run.', jobs.filter((j) => facts.get(j)?.lastRun?.durationMs != null).map((j) => [{ job: j }, facts.get(j)!.lastRun!.durationMs! / 1000]));
+      metric('leadsmart_job_stale', '1 when the job\'s last success is older than its interval plus grace.', v.jobs.map((j) => [{ job: j.schedule.job }, j.health.state === 'ok' ? 0 : 1]));
+      if (v.scoring) {
+        metric('leadsmart_campaigns_scored', 'Campaigns scored for the latest scored date.', [[{ date: v.scoring.date }, v.scoring.campaignsScored]]);
+        metric('leadsmart_recommendations', 'Campaigns per recommendation for the latest scored date.', Object.entries(v.scoring.recommendations).map(([r, n]) => [{ date: v.scoring!.date, recommendation: r }, n]));
+      }
+      if (v.backup.lastBackup) metric('leadsmart_backup_last_success_timestamp_seconds', 'When the latest good backup was taken (Unix time).', [[{}, Date.parse(v.backup.lastBackup.createdAt) / 1000]]);
+      if (v.backup.lastDrill) metric('leadsmart_backup_last_drill_ok', '1 when the latest restore drill passed.', [[{}, v.backup.lastDrill.ok ? 1 : 0]]);
+      return { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: `${lines.join('\n')}\n` };
+    }
+    if (path === '/') {
+      checkParams(params, []);
+      let v: StatusView;
+      try {
+        v = await overview();
+      } catch (error) {
+        if (!isDatabaseDown(error)) throw error;
+        v = { now: deps.now().toISOString(), database: 'down', jobs: [], scoring: null, backup: { lastBackup: null, lastDrill: null } };
+      }
+      return { status: v.database === 'down' ? 503 : 200, type: 'text/html; charset=utf-8', body: renderStatusPage(v) };
+    }
+    if (path.startsWith('/api/')) {
+      if (!tokenMatches(deps.token, req.headers.authorization)) throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <STATUS_TOKEN>)', { 'WWW-Authenticate': 'Bearer realm="leadsmart"' });
+      if (path === '/api/campaigns') {
+        checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);
+        const page = parsePage(params, 1);
+        const date = parseDate(params) ?? (await latestScoredDate(deps.db));
+        if (date === null) return json({ date: null, items: [], next_cursor: null });
+        const rows = await listCampaignScores(deps.db, { date, recommendation: parseRecommendation(params), clientId: parseId(params.get('client'), 'client'), limit: page.limit, after: page.after?.[0] ?? null });
+        const more = rows.length > page.limit;
+        const items = rows.slice(0, page.limit);
+        return json({ date, items: items.map(campaignJson), next_cursor: more ? encodeCursor([items[items.length - 1]!.campaign_id]) : null });
+      }
+      if (path === '/api/recommendations') {
+        checkParams(params, ['date', 'type', 'limit', 'cursor']);
+        const page = parsePage(params, 3);
+        const type = parseRecommendation(params, 'type');
+        const date = parseDate(params) ?? (await latestScoredDate(deps.db));
+        if (date === null) return json({ date: null, counts: {}, items: [], next_cursor: null });
+        const types: readonly string[] = type ? [type] : ACTIONABLE;
+        let start = 0;
+        let after: { score: string; campaignId: string } | null = null;
+        if (page.after) {
+          start = types.indexOf(page.after[0]!);
+          if (start < 0 || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!)) throw new BadRequest('cursor: not a cursor this API returned for these parameters');
+          after = { score: page.after[1]!, campaignId: page.after[2]! };
+        }
+        const items: CampaignRow[] = [];
+        let next: string | null = null;
+        for (let i = start; i < types.length && items.length <= page.limit; i++) {
+          const want = page.limit + 1 - items.length;
+          const rows = await listByRecommendation(deps.db, { date, recommendation: types[i]!, limit: want, after: i === start ? after : null });
+          items.push(...rows);
+        }
+        if (items.length > page.limit) {
+          items.length = page.limit;
+          const last = items[items.length - 1]!;
+          next = encodeCursor([last.recommendation, last.total_score, last.campaign_id]);
+        }
+        const overviewForDate = await loadScoringOverview(deps.db, date);
+        return json({ date, counts: overviewForDate?.recommendations ?? {}, items: items.map(campaignJson), next_cursor: next });
+      }
+      const m = /^\/api\/campaigns\/([^/]+)$/.exec(path);
+      if (m) {
+        checkParams(params, []);
+        let id: string;
+        try {
+          id = decodeURIComponent(m[1]!);
+        } catch {
+          throw new BadRequest('campaign id: not a valid URL-encoded id');
+        }
+        parseId(id, 'campaign id');
+        const c = await loadCampaign(deps.db, id);
+        if (c.campaign === null && c.history.length === 0) throw new HttpError(404, `no campaign ${id}`);
+        const details = (c.latest?.recommendation_details ?? null) as { reason?: string; dimensions?: Record<string, { points: number; max: number; reason: string }>; flags?: string[]; inputs?: unknown } | null;
+        return json({
+          campaign: c.campaign,
+          latest: c.latest ? { date: c.latest.date, reason: details?.reason ?? null, dimensions: details?.dimensions ?? null, flags: details?.flags ?? [], inputs: details?.inputs ?? null } : null,
+          history: c.history.map((h) => ({ date: h.date, total_score: Number(h.total_score), recommendation: h.recommendation, flags: h.flags })),
+        });
+      }
+    }
+    throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
+  }
+
+  return (req, res) => {
+    const method = req.method ?? 'GET';
+    const requestId = randomBytes(6).toString('hex');
+    const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), 'X-Request-Id': requestId, ...extra });
+      res.end(method === 'HEAD' ? undefined : body);
+    };
+    const error = (status: number, message: string, extra: Record<string, string> = {}) => send(status, 'application/json; charset=utf-8', `${JSON.stringify({ error: message, request_id: requestId })}\n`, extra);
+    if (method !== 'GET' && method !== 'HEAD') {
+      req.resume();
+      error(405, `method ${method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`, { Allow: 'GET, HEAD' });
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://status.local');
+    } catch {
+      error(400, 'malformed request URL');
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const r = limiter.take(req.socket.remoteAddress ?? 'unknown', clock());
+      if (!r.ok) {
+        error(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, { 'Retry-After': String(r.retryAfterSeconds) });
+        return;
+      }
+    }
+    route(url.pathname, url.searchParams, req).then(
+      (r) => send(r.status, r.type, r.body),
+      (e: unknown) => {
+        if (e instanceof BadRequest) error(400, e.message);
+        else if (e instanceof HttpError) error(e.status, e.message, e.headers);
+        else if (isDatabaseDown(e)) {
+          deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, { request_id: requestId });
+          error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' });
+        } else {
+          deps.log('error', `${method} ${url.pathname} failed: ${(e as Error)?.stack ?? String(e)}`, { request_id: requestId });
+          error(500, 'internal error; the log has the details under this request_id');
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,351 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { chromium } from 'playwright-core';
+import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { loadSample, ROOT, runAsFunction, spawnProcess } from '../helpers/run-job.js';
+
+// status-server as cron/systemd runs it: bin/status-server as a process, connected as a read-only
+// role made by scripts/create-readonly-role.sh. The jobs' history is written into job_runs
+// relative to the real clock (the server reads the system clock).
+const TOKEN = 'test-token-0123456789abcdef';
+const HOUR = 3_600_000;
+
+let t: TestDatabase;
+let role: string;
+let roUrl: string;
+
+function readonlyUrl(db: TestDatabase, user: string): string {
+  return db.url.replace('postgresql://postgres@', `postgresql://${user}@`);
+}
+
+function createRole(url: string, name: string): void {
+  execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], { env: { ...process.env, DATABASE_URL: url }, stdio: 'pipe' });
+}
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+async function startServer(env: Record<string, string>, args: string[] = []): Promise<Running> {
+  const child = spawnProcess('status-server', ['--port', '0', ...args], { STATUS_TOKEN: TOKEN, ...env });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`status-server did not start: ${err}`)), 15_000);
+    const check = () => {
+      const m = /status-server listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stderr!.on('data', check);
+    child.on('exit', (code) => reject(new Error(`status-server exited ${code}: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    stderr: () => err,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
+
+const auth = { Authorization: `Bearer ${TOKEN}` };
+async function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET') {
+  const r = await fetch(`${base}${path}`, { method, headers });
+  const text = await r.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: r.status, headers: r.headers, body: body as Record<string, unknown> & string, text };
+}
+
+async function run(db: TestDatabase, job: string, finishedHoursAgo: number, exitCode = 0, error: string | null = null): Promise<void> {
+  const finished = new Date(Date.now() - finishedHoursAgo * HOUR);
+  const started = new Date(finished.getTime() - 2000);
+  const status = exitCode === 0 ? 'succeeded' : 'failed';
+  await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code, error_summary) VALUES (${job}, 'test', 1, ${started}, ${finished}, ${status}, ${exitCode}, ${error})`.execute(db.db);
+}
+
+let server: Running;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await loadSample(t.url);
+  for (const date of ['2025-11-14', '2025-11-15']) {
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', date], { DATABASE_URL: t.url });
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+  await sql`DELETE FROM job_runs`.execute(t.db);
+  await run(t, 'fetch-facebook', 1);
+  await run(t, 'score-campaigns', 8);
+  await run(t, 'send-alerts', 9);
+  await run(t, 'send-alerts', 2, 69, 'SES did not answer usably (ServiceUnavailable)');
+  role = `ro_${randomBytes(4).toString('hex')}`;
+  createRole(t.url, role);
+  roUrl = readonlyUrl(t, role);
+  server = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '1000']);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await t?.drop();
+});
+
+describe('health and status', () => {
+  test('/healthz answers 200 with security headers and no database involved', async () => {
+    const r = await get(server.url, '/healthz');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'ok' });
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  test('/status says per job: on time, late, failed, never run', async () => {
+    const r = await get(server.url, '/status');
+    expect(r.status).toBe(200);
+    const jobs = Object.fromEntries((r.body.jobs as { job: string; state: string; last_run_failed: boolean; summary: string }[]).map((j) => [j.job, j]));
+    expect(jobs['fetch-facebook']).toMatchObject({ state: 'ok', last_run_failed: false });
+    expect(jobs['score-campaigns']).toMatchObject({ state: 'late', summary: 'late: last success 8 h ago, expected every 6 h' });
+    expect(jobs['send-alerts']).toMatchObject({ state: 'late', last_run_failed: true });
+    expect(jobs['backup-db']).toMatchObject({ state: 'never', summary: 'has never run' });
+    expect(r.body.scoring).toMatchObject({ date: '2025-11-15', campaignsScored: expect.any(Number) });
+  });
+
+  test('/readyz is 503 and says which jobs are stale, then 200 once they are on time', async () => {
+    const r = await get(server.url, '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.body.problems).toEqual(expect.arrayContaining(['backup-db has never run', 'score-campaigns late: last success 8 h ago, expected every 6 h']));
+    await run(t, 'score-campaigns', 0.5);
+    await run(t, 'send-alerts', 0.4);
+    await run(t, 'backup-db', 3);
+    await new Promise((res) => setTimeout(res, 1100)); // the overview is cached for a second
+    const ok = await get(server.url, '/readyz');
+    expect(ok.body).toEqual({ ready: true, problems: [] });
+    expect(ok.status).toBe(200);
+  });
+
+  test('/metrics speaks the Prometheus text format: last success, exit code and duration per job, scores and recommendations', async () => {
+    const r = await get(server.url, '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(r.text).toContain('# TYPE leadsmart_job_last_success_timestamp_seconds gauge');
+    expect(r.text).toMatch(/^leadsmart_job_last_success_timestamp_seconds\{job="fetch-facebook"\} \d+(\.\d+)?$/m);
+    expect(r.text).toMatch(/^leadsmart_job_last_exit_code\{job="send-alerts"\} 0$/m);
+    expect(r.text).toMatch(/^leadsmart_job_last_duration_seconds\{job="fetch-facebook"\} 2$/m);
+    expect(r.text).toMatch(/^leadsmart_campaigns_scored\{date="2025-11-15"\} \d+$/m);
+    expect(r.text).toMatch(/^leadsmart_recommendations\{date="2025-11-15",recommendation="PAUSE_CAMPAIGN"\} \d+$/m);
+  });
+
+  test('HEAD answers like GET without a body; other methods are 405 with Allow', async () => {
+    const head = await get(server.url, '/status', {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const r = await get(server.url, '/api/campaigns', auth, method);
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET, HEAD');
+    }
+  });
+});
+
+describe('the API', () => {
+  test('needs the bearer token: none or a wrong one is 401', async () => {
+    expect((await get(server.url, '/api/campaigns')).status).toBe(401);
+    const wrong = await get(server.url, '/api/campaigns', { Authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await get(server.url, '/api/campaigns', auth)).status).toBe(200);
+  });
+
+  test('/api/campaigns pages through a date with a cursor, and filters by recommendation and client', async () => {
+    const first = await get(server.url, '/api/campaigns?date=2025-11-15&limit=5', auth);
+    expect(first.status).toBe(200);
+    const items = first.body.items as { campaign_id: string }[];
+    expect(items).toHaveLength(5);
+    const seen = items.map((i) => i.campaign_id);
+    let cursor = first.body.next_cursor as string | null;
+    while (cursor) {
+      const next = await get(server.url, `/api/campaigns?date=2025-11-15&limit=5&cursor=${cursor}`, auth);
+      seen.push(...(next.body.items as { campaign_id: string }[]).map((i) => i.campaign_id));
+      cursor = next.body.next_cursor as string | null;
+    }
+    const all = await sql<{ campaign_id: string }>`SELECT campaign_id FROM campaign_scores WHERE date = '2025-11-15' ORDER BY campaign_id`.execute(t.db);
+    expect(seen).toEqual(all.rows.map((r) => r.campaign_id));
+    const paused = await get(server.url, '/api/campaigns?recommendation=PAUSE_CAMPAIGN&client=acme', auth);
+    expect((paused.body.items as { recommendation: string; client_id: string }[]).every((i) => i.recommendation === 'PAUSE_CAMPAIGN' && i.client_id === 'acme')).toBe(true);
+    expect((paused.body.items as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  test('/api/campaigns/{id} has the score history and the latest reasons; an unknown id is 404', async () => {
+    const r = await get(server.url, '/api/campaigns/demo-01-star', auth);
+    expect(r.status).toBe(200);
+    expect((r.body.history as { date: string }[]).map((h) => h.date)).toEqual(['2025-11-15', '2025-11-14']);
+    expect(r.body.latest).toMatchObject({ date: '2025-11-15', dimensions: { cost_efficiency: { reason: expect.any(String) } } });
+    const missing = await get(server.url, '/api/campaigns/nope', auth);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error: 'no campaign nope' });
+  });
+
+  test('/api/recommendations lists the actionable ones most urgent first, with counts, across pages', async () => {
+    const r = await get(server.url, '/api/recommendations?limit=100', auth);
+    expect(r.status).toBe(200);
+    const recs = (r.body.items as { recommendation: string }[]).map((i) => i.recommendation);
+    const order = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET', 'TEST_CHANGES', 'MONITOR_CLOSELY', 'INCREASE_BUDGET'];
+    expect(recs.map((x) => order.indexOf(x))).toEqual([...recs.map((x) => order.indexOf(x))].sort((a, b) => a - b));
+    expect(recs).not.toContain('CONTINUE_OPTIMIZE');
+    expect(r.body.counts).toMatchObject({ PAUSE_CAMPAIGN: expect.any(Number) });
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Awaited<ReturnType<typeof get>> = await get(server.url, `/api/recommendations?limit=3${cursor ? `&cursor=${cursor}` : ''}`, auth);
+      paged.push(...(p.body.items as { campaign_id: string }[]).map((i) => i.campaign_id));
+      cursor = p.body.next_cursor as string | null;
+    } while (cursor);
+    expect(paged).toEqual((r.body.items as { campaign_id: string }[]).map((i) => i.campaign_id));
+  });
+
+  test('bad input is a 400 with a JSON error naming the parameter, never a stack trace or SQL', async () => {
+    const cases: [string, string][] = [
+      ['/api/campaigns?date=2025-13-40', 'date=2025-13-40: expected YYYY-MM-DD'],
+      ['/api/campaigns?limit=0', 'limit=0: expected a whole number from 1 to 500'],
+      ['/api/campaigns?limit=abc', 'limit=abc: expected a whole number from 1 to 500'],
+      ['/api/campaigns?cursor=%27%3B%20DROP', 'cursor: not a cursor this API returned'],
+      ['/api/campaigns?recommendation=PANIC', 'recommendation=PANIC: expected one of'],
+      ['/api/campaigns?sort=name', 'unknown parameter "sort"'],
+      ['/api/recommendations?type=nope', 'type=nope: expected one of'],
+    ];
+    for (const [path, message] of cases) {
+      const r = await get(server.url, path, auth);
+      expect({ path, status: r.status }).toEqual({ path, status: 400 });
+      expect(String(r.body.error)).toContain(message);
+      expect(r.text).not.toMatch(/at \w+ \(|SELECT|node_modules/);
+    }
+  });
+});
+
+describe('read-only and limits', () => {
+  test('the role it connects as cannot write: an INSERT through it fails at the database', async () => {
+    const c = new pg.Client({ connectionString: roUrl });
+    await c.connect();
+    try {
+      await expect(c.query("INSERT INTO clients (client_id) VALUES ('intruder')")).rejects.toThrow(/read-only transaction|permission denied/);
+      await expect(c.query('BEGIN READ WRITE; UPDATE campaigns SET status = NULL; COMMIT')).rejects.toThrow(/permission denied/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('more than the per-address limit of /api/* requests in a minute gets 429 with Retry-After', async () => {
+    const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await get(limited.url, '/api/campaigns?limit=1', auth)).status);
+      expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+      const r = await get(limited.url, '/api/campaigns?limit=1', auth);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await get(limited.url, '/healthz')).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  test('binds 127.0.0.1 by default and stops cleanly on SIGTERM (exit 0)', async () => {
+    const s = await startServer({ DATABASE_URL_READONLY: roUrl });
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await get(s.url, '/healthz');
+    expect(await s.stop('SIGTERM')).toBe(0);
+    expect(s.stderr()).toContain('"message":"stopping: no new connections; letting requests in progress finish"');
+    expect(s.stderr()).toMatch(/"counts":\{"requests":1\}.*"exit_code":0/);
+  });
+
+  test('refuses to start without DATABASE_URL_READONLY and STATUS_TOKEN (78)', async () => {
+    const child = spawnProcess('status-server', [], {});
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(78);
+    expect(err).toContain('DATABASE_URL_READONLY is not set');
+    expect(err).toContain('STATUS_TOKEN is not set');
+  });
+});
+
+describe('the page for people', () => {
+  test('shows every job with its state, the backup and the recommendations, readable in headless Chromium', async () => {
+    const out = join(ROOT, '.state', 'test-output', 'status');
+    mkdirSync(out, { recursive: true });
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+      const res = await page.goto(`${server.url}/`);
+      expect(res?.status()).toBe(200);
+      for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) await expect(page.getByText(job, { exact: true }).isVisible()).resolves.toBe(true);
+      await expect(page.getByText('Scores for 2025-11-15').isVisible()).resolves.toBe(true);
+      await expect(page.getByText('PAUSE_CAMPAIGN').first().isVisible()).resolves.toBe(true);
+      await expect(page.getByText('last restore drill').isVisible()).resolves.toBe(true);
+      const file = join(out, 'status-page.png');
+      await page.screenshot({ path: file, fullPage: true });
+      expect(statSync(file).size).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
+
+describe('a database that goes away', () => {
+  test('keeps serving: /healthz stays 200, /readyz and the API answer 503 while it is down, and recover when it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leadsmart-status-pg-'));
+    const script = join(ROOT, 'scripts', 'pg-cluster.sh');
+    execFileSync(script, ['start', dir, '--fast'], { stdio: 'pipe' });
+    const url = `postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`;
+    let s: Running | null = null;
+    try {
+      execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url }, stdio: 'pipe' });
+      createRole(url, 'status_ro');
+      s = await startServer({ DATABASE_URL_READONLY: url.replace('postgres@', 'status_ro@') }, ['--rate-limit', '1000']);
+      expect((await get(s.url, '/readyz')).body).toMatchObject({ problems: expect.arrayContaining(['fetch-facebook has never run']) });
+      execFileSync(script, ['stop', dir], { stdio: 'pipe' });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await get(s.url, '/healthz')).status).toBe(200);
+      const down = await get(s.url, '/readyz');
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({ ready: false, problems: ['database: not answering'] });
+      const api = await get(s.url, '/api/campaigns', auth);
+      expect(api.status).toBe(503);
+      expect(api.body).toMatchObject({ error: 'database unavailable; try again shortly' });
+      expect((await get(s.url, '/')).status).toBe(503);
+      execFileSync(script, ['start', dir, '--fast'], { stdio: 'pipe' });
+      let back = 0;
+      for (let i = 0; i < 40 && back !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        back = (await get(s.url, '/api/campaigns', auth)).status;
+      }
+      expect(back).toBe(200);
+      expect(s.child.exitCode).toBeNull();
+    } finally {
+      await s?.stop();
+      execFileSync(script, ['stop', dir], { stdio: 'pipe' });
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
