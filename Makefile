@@ -1,5 +1,5 @@
 # A thin veneer over npm scripts and scripts/*.sh (STYLE.md): no logic here.
-.PHONY: help install build db db-stop demo test bench ci clean
+.PHONY: help deps install uninstall build db db-stop demo test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -8,9 +8,15 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-install: node_modules/.package-lock.json ## npm ci from the committed lockfile
+deps: node_modules/.package-lock.json ## npm ci from the committed lockfile
 
-build: install ## bundle the jobs into dist/
+install: build ## install the jobs, env template, systemd units and crontab (PREFIX=/opt/leadsmart, DESTDIR=…)
+	scripts/install.sh install
+
+uninstall: ## remove what make install put in place (keeps the env file and local data)
+	scripts/install.sh uninstall
+
+build: deps ## bundle the jobs into dist/
 	npm run build --silent
 
 db: build ## start (creating if needed) and migrate the local database under .state/pg
@@ -22,7 +28,7 @@ db-stop: ## stop the local database
 demo: build ## load the sample data into the local database, score it, show the result
 	scripts/demo.sh
 
-test: install ## type-check, then every test against a throwaway PostgreSQL
+test: deps ## type-check, then every test against a throwaway PostgreSQL
 	scripts/test.sh
 
 bench: build ## benchmarks; numbers go to bench/RESULTS.md

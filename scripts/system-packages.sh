@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` and `make demo` need when they are
 # missing: postgresql (initdb, pg_ctl for the throwaway and local clusters)
-# and chromium (the digest's browser test). As root, or with passwordless
+# chromium (the browser tests) and systemd (systemd-analyze verify of the units). As root, or with passwordless
 # sudo, it installs them; otherwise it says what to run and exits 69.
-# Usage: system-packages.sh postgresql|chromium ...
+# Usage: system-packages.sh postgresql|chromium|systemd ...
 set -euo pipefail
 missing=()
 for pkg in "$@"; do
   case "$pkg" in
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BINDIR:-}" ] || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
     chromium) [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium) ;;
+    systemd) command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd) ;;
     *) echo "system-packages.sh: unknown package $pkg" >&2; exit 64 ;;
   esac
 done

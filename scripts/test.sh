@@ -6,7 +6,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/system-packages.sh postgresql chromium || { echo "0 passed, 1 failed"; exit 1; }
+scripts/system-packages.sh postgresql chromium systemd || { echo "0 passed, 1 failed"; exit 1; }
 npm run --silent typecheck || { echo "0 passed, 1 failed"; echo "type-check failed" >&2; exit 1; }
 npm run --silent build || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 out=$(mktemp -d)
