@@ -40,6 +40,8 @@ export interface AppConfig {
   statusToken: string | undefined;
   /** STATUS_RATE_LIMIT: /api/* requests per minute per client address (default 100). */
   statusRateLimit: number;
+  /** STATUS_API_CACHE_MS: an /api/* answer is reused for the same URL this long (0–60000 ms, default 1000). */
+  statusApiCacheMs: number;
   /** Every secret value in force, for redaction. */
   secrets: string[];
 }
@@ -310,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       statusPort,
       statusToken,
       statusRateLimit: wholeNumber('STATUS_RATE_LIMIT', 100, 1, 1_000_000),
+      statusApiCacheMs: wholeNumber('STATUS_API_CACHE_MS', 1000, 0, 60_000),
       secrets,
     }),
   };

@@ -51,6 +51,7 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
       now: () => ctx.clock.now(),
       token: ctx.config.statusToken,
       rateLimitPerMinute: ctx.options.rateLimitPerMinute,
+      apiCacheMs: ctx.config.statusApiCacheMs,
       log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
     const server = createServer(handler);

@@ -7,7 +7,7 @@ import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, p
 import type { Database } from '../db/tables.js';
 import {
   latestScoredDate,
-  listByRecommendation,
+  listActionable,
   listCampaignScores,
   loadBackupOverview,
   loadCampaign,
@@ -30,6 +30,8 @@ export interface StatusServerDeps {
   token: string | undefined;
   /** /api/* requests per address per minute. */
   rateLimitPerMinute: number;
+  /** How long an /api/* answer is reused for the same URL, in ms (scores change every 6 h; default 1000; 0 = never). */
+  apiCacheMs?: number;
   log(level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -123,6 +125,32 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     };
   });
   const allFacts = memo(1000, clock, () => loadJobFacts(deps.db));
+  const latestDate = memo(1000, clock, () => latestScoredDate(deps.db));
+  const overviews = new Map<string, () => Promise<Awaited<ReturnType<typeof loadScoringOverview>>>>();
+  const overviewOf = (date: string) => {
+    if (!overviews.has(date)) {
+      if (overviews.size > 100) overviews.clear();
+      overviews.set(date, memo(1000, clock, () => loadScoringOverview(deps.db, date)));
+    }
+    return overviews.get(date)!();
+  };
+
+  // Identical /api/* requests within apiCacheMs share one answer: under load the database sees one
+  // query per URL per second instead of one per request.
+  const apiCache = new Map<string, { at: number; answer: Promise<{ status: number; type: string; body: string }> }>();
+  const cacheMs = deps.apiCacheMs ?? 1000;
+  function cachedApi(key: string, compute: () => Promise<{ status: number; type: string; body: string }>) {
+    const t = clock();
+    const hit = apiCache.get(key);
+    if (cacheMs > 0 && hit && t - hit.at < cacheMs) return hit.answer;
+    if (apiCache.size >= 1000) apiCache.clear();
+    const answer = compute();
+    if (cacheMs > 0) {
+      apiCache.set(key, { at: t, answer });
+      answer.catch(() => apiCache.delete(key));
+    }
+    return answer;
+  }
 
   async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<{ status: number; type: string; body: string }> {
     const json = (body: unknown, status = 200) => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` });
@@ -195,10 +223,18 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     }
     if (path.startsWith('/api/')) {
       if (!tokenMatches(deps.token, req.headers.authorization)) throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <STATUS_TOKEN>)', { 'WWW-Authenticate': 'Bearer realm="leadsmart"' });
+      return cachedApi(`${path}?${params.toString()}`, () => api(path, params));
+    }
+    throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
+  }
+
+  async function api(path: string, params: URLSearchParams): Promise<{ status: number; type: string; body: string }> {
+    const json = (body: unknown, status = 200) => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` });
+    {
       if (path === '/api/campaigns') {
         checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);
         const page = parsePage(params, 1);
-        const date = parseDate(params) ?? (await latestScoredDate(deps.db));
+        const date = parseDate(params) ?? (await latestDate());
         if (date === null) return json({ date: null, items: [], next_cursor: null });
         const rows = await listCampaignScores(deps.db, { date, recommendation: parseRecommendation(params), clientId: parseId(params.get('client'), 'client'), limit: page.limit, after: page.after?.[0] ?? null });
         const more = rows.length > page.limit;
@@ -209,29 +245,22 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         checkParams(params, ['date', 'type', 'limit', 'cursor']);
         const page = parsePage(params, 3);
         const type = parseRecommendation(params, 'type');
-        const date = parseDate(params) ?? (await latestScoredDate(deps.db));
+        const date = parseDate(params) ?? (await latestDate());
         if (date === null) return json({ date: null, counts: {}, items: [], next_cursor: null });
         const types: readonly string[] = type ? [type] : ACTIONABLE;
-        let start = 0;
-        let after: { score: string; campaignId: string } | null = null;
+        let after: { type: string; score: string; campaignId: string } | null = null;
         if (page.after) {
-          start = types.indexOf(page.after[0]!);
-          if (start < 0 || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!)) throw new BadRequest('cursor: not a cursor this API returned for these parameters');
-          after = { score: page.after[1]!, campaignId: page.after[2]! };
+          if (!types.includes(page.after[0]!) || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!)) throw new BadRequest('cursor: not a cursor this API returned for these parameters');
+          after = { type: page.after[0]!, score: page.after[1]!, campaignId: page.after[2]! };
         }
-        const items: CampaignRow[] = [];
+        const items = await listActionable(deps.db, { date, types, limit: page.limit + 1, after });
         let next: string | null = null;
-        for (let i = start; i < types.length && items.length <= page.limit; i++) {
-          const want = page.limit + 1 - items.length;
-          const rows = await listByRecommendation(deps.db, { date, recommendation: types[i]!, limit: want, after: i === start ? after : null });
-          items.push(...rows);
-        }
         if (items.length > page.limit) {
           items.length = page.limit;
           const last = items[items.length - 1]!;
           next = encodeCursor([last.recommendation, last.total_score, last.campaign_id]);
         }
-        const overviewForDate = await loadScoringOverview(deps.db, date);
+        const overviewForDate = await overviewOf(date);
         return json({ date, counts: overviewForDate?.recommendations ?? {}, items: items.map(campaignJson), next_cursor: next });
       }
       const m = /^\/api\/campaigns\/([^/]+)$/.exec(path);
