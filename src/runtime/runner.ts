@@ -258,8 +258,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
 
     const lockKey = `leadsmart:${def.name}`;
-    const locked = def.lock === false ? { rows: [{ locked: true }] } : await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey]);
-    if (!locked.rows[0]?.locked) {
+    const locked = def.lock === false || (await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey])).rows[0]?.locked === true;
+    if (!locked) {
       throw new JobError(`another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`, ExitCode.TEMP_FAIL);
     }
 

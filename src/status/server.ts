@@ -94,6 +94,12 @@ function promLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+type Answer = { status: number; type: string; body: string };
+
+function json(body: unknown, status = 200): Answer {
+  return { status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` };
+}
+
 function campaignJson(r: CampaignRow) {
   return { campaign_id: r.campaign_id, name: r.campaign_name, client_id: r.client_id, total_score: Number(r.total_score), recommendation: r.recommendation, flags: r.flags, is_new: r.is_new };
 }
@@ -137,9 +143,9 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
 
   // Identical /api/* requests within apiCacheMs share one answer: under load the database sees one
   // query per URL per second instead of one per request.
-  const apiCache = new Map<string, { at: number; answer: Promise<{ status: number; type: string; body: string }> }>();
+  const apiCache = new Map<string, { at: number; answer: Promise<Answer> }>();
   const cacheMs = deps.apiCacheMs ?? 1000;
-  function cachedApi(key: string, compute: () => Promise<{ status: number; type: string; body: string }>) {
+  function cachedApi(key: string, compute: () => Promise<Answer>) {
     const t = clock();
     const hit = apiCache.get(key);
     if (cacheMs > 0 && hit && t - hit.at < cacheMs) return hit.answer;
@@ -152,8 +158,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     return answer;
   }
 
-  async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<{ status: number; type: string; body: string }> {
-    const json = (body: unknown, status = 200) => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` });
+  async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<Answer> {
     if (path === '/healthz') return json({ status: 'ok' });
     if (path === '/readyz') {
       try {
@@ -228,8 +233,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
   }
 
-  async function api(path: string, params: URLSearchParams): Promise<{ status: number; type: string; body: string }> {
-    const json = (body: unknown, status = 200) => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` });
+  async function api(path: string, params: URLSearchParams): Promise<Answer> {
     {
       if (path === '/api/campaigns') {
         checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);

@@ -258,6 +258,19 @@ describe('retention', () => {
   });
 });
 
+describe('a damaged manifest', () => {
+  test('stops the backup with exit 65 and says how to recover; nothing is deleted or overwritten', async () => {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251101T020000Z.dump', Body: 'old dump' }));
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/manifest.json', Body: '{"version":1,"backups":[' }));
+    const r = await backup(['--keep-days', '1']);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain('database/manifest.json is not JSON');
+    expect(r.stderr).toContain('move it aside to start a new one');
+    expect(await objectKeys()).toEqual(['database/leadsmart_20251101T020000Z.dump', 'database/manifest.json']);
+    expect((await readObject('database/manifest.json')).toString()).toBe('{"version":1,"backups":[');
+  });
+});
+
 describe('--verify (restore drill)', () => {
   test('restores the latest backup into a scratch cluster and finds every table with its rows', async () => {
     expect((await backup()).code).toBe(0);

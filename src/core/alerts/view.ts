@@ -1,5 +1,5 @@
 import type { Recommendation } from '../scoring/types.js';
-import { isFresh as isFreshChange, type DigestPlan, type ItemChange } from './diff.js';
+import { isFresh, type DigestPlan, type ItemChange } from './diff.js';
 import { formatDay, type Priority } from './select.js';
 import { describeSignal, DIMENSION_LABELS, points, RECOMMENDATION_WORDING, signedPoints } from './wording.js';
 
@@ -99,15 +99,11 @@ const SECTION_TEXT: Record<Priority, { title: string; intro: string }> = {
 
 const PRIORITIES: readonly Priority[] = ['high', 'medium', 'opportunity'];
 
-function isFresh(c: ItemChange): boolean {
-  return isFreshChange(c.change);
-}
-
 /** The campaigns that get a full card (and so need their score details loaded). */
 export function cardCampaignIds(plan: DigestPlan, limits: Limits = LIMITS): string[] {
   return PRIORITIES.flatMap((p) =>
     plan.changes
-      .filter((c) => c.item.priority === p && isFresh(c))
+      .filter((c) => c.item.priority === p && isFresh(c.change))
       .slice(0, limits.cards[p])
       .map((c) => c.item.campaignId),
   );
@@ -188,7 +184,7 @@ function subjectOf(plan: DigestPlan, ctx: DigestContext, opportunities: number):
  * text part (they render this one value, so they carry the same facts).
  */
 export function buildDigestView(plan: DigestPlan, ctx: DigestContext, limits: Limits = LIMITS): DigestView {
-  const fresh = plan.changes.filter(isFresh);
+  const fresh = plan.changes.filter((c) => isFresh(c.change));
   const sections: Section[] = [];
   for (const p of PRIORITIES) {
     const mine = fresh.filter((c) => c.item.priority === p);
@@ -203,7 +199,7 @@ export function buildDigestView(plan: DigestPlan, ctx: DigestContext, limits: Li
       hidden: Math.max(0, rest.length - limits.lines),
     });
   }
-  const open = plan.changes.filter((c) => !isFresh(c) && c.item.priority !== 'opportunity');
+  const open = plan.changes.filter((c) => !isFresh(c.change) && c.item.priority !== 'opportunity');
   const resolvedLines = plan.resolved.map((r) => ({
     campaignId: r.before.campaignId,
     name: r.before.name,

@@ -17,7 +17,8 @@ export interface Page {
 
 const MAX_LIMIT = 500;
 
-function only(params: URLSearchParams, allowed: readonly string[]): void {
+/** Refuses unknown and repeated parameters. */
+export function checkParams(params: URLSearchParams, allowed: readonly string[]): void {
   for (const key of new Set(params.keys())) {
     if (!allowed.includes(key)) throw new BadRequest(`unknown parameter "${key}"; allowed: ${allowed.join(', ')}`);
     if (params.getAll(key).length > 1) throw new BadRequest(`parameter "${key}" given more than once`);
@@ -67,10 +68,6 @@ export function parsePage(params: URLSearchParams, arity: number, defaultLimit =
   }
   if (!Array.isArray(after) || after.length !== arity || !after.every((x) => typeof x === 'string')) throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
   return { limit, after: after as string[] };
-}
-
-export function checkParams(params: URLSearchParams, allowed: readonly string[]): void {
-  only(params, allowed);
 }
 
 /**
