@@ -20,11 +20,11 @@ const today = new Date().toISOString().slice(0, 10);
 const say = (s) => console.log(s);
 
 /** bin/fetch-facebook as cron runs it (async: the fake answers from this process). */
-function fetchRun(graphUrl, args) {
+function fetchRun(graphUrl, args, extraEnv = {}) {
   return new Promise((done) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'fetch-facebook'), '--json', ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: url, BLOB_URL: `file://${join(dir, 'blobs')}`, FB_ACCESS_TOKEN: 'BENCH-TOKEN', FB_AD_ACCOUNTS: 'act_1000000001', FB_GRAPH_URL: graphUrl, LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH, DATABASE_URL: url, BLOB_URL: `file://${join(dir, 'blobs')}`, FB_ACCESS_TOKEN: 'BENCH-TOKEN', FB_AD_ACCOUNTS: 'act_1000000001', FB_GRAPH_URL: graphUrl, LOG_LEVEL: 'warn', ...extraEnv },
     });
     let out = '';
     let err = '';
@@ -68,8 +68,12 @@ try {
   say('');
   say(`One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`);
   say('');
-  say('| campaigns | insight rows | calls, insights only (--no-leads) | calls per campaign design | ratio | wall time --no-leads (ms) | calls with leads | wall time with leads (ms) | peak RSS (MB) |');
-  say('|---|---|---|---|---|---|---|---|---|');
+  say('"requests" are HTTP round trips; "metered" are calls as Meta counts them against the rate limits (every request of a batch is one). "unbatched" is the same job with FB_BATCH_SIZE=1 (one GET per ad), run in the same process as the baseline for the leads.');
+  say('');
+  say('| campaigns | insight rows | requests, insights only (--no-leads) | requests of the per-campaign design | ratio | wall time --no-leads (ms) | with leads: requests / metered | wall time with leads (ms) | unbatched: requests | unbatched wall time (ms) | peak RSS (MB) |');
+  say('|---|---|---|---|---|---|---|---|---|---|---|');
+  const truncate = () => execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+  const latencyRows = [];
   for (const campaigns of [100, 1000]) {
     const fake = new FakeGraphApi({ validTokens: ['BENCH-TOKEN'], accounts: [generateAccount({ id: '1000000001', campaigns, days: 28, until: today, timezone: 'UTC', deliveryRate: 1 })] });
     await fake.start();
@@ -77,27 +81,50 @@ try {
       const naive = await perCampaignCalls(fake, campaigns);
       const noLeads = [];
       const withLeads = [];
+      const unbatched = [];
       let calls = 0;
-      let leadCalls = 0;
+      let leadCalls = '';
+      let unbatchedCalls = 0;
       let rows = 0;
       let rss = 0;
       for (let i = 0; i < ROUNDS; i++) {
-        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        truncate();
         const a = await fetchRun(fake.url, ['--no-leads']);
         noLeads.push(a.ms);
         calls = a.doc.calls;
         rows = a.doc.accounts[0].rows.insights;
-        execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+        truncate();
         const b = await fetchRun(fake.url, []);
         withLeads.push(b.ms);
-        leadCalls = b.doc.calls;
-        rss = Math.max(rss, a.rssMb, b.rssMb);
+        leadCalls = `${b.doc.calls} / ${b.doc.metered_calls}`;
+        truncate();
+        const c = await fetchRun(fake.url, [], { FB_BATCH_SIZE: '1' });
+        unbatched.push(c.ms);
+        unbatchedCalls = c.doc.calls;
+        if (c.doc.accounts[0].rows.leads !== b.doc.accounts[0].rows.leads) throw new Error('batched and unbatched runs stored different leads');
+        rss = Math.max(rss, a.rssMb, b.rssMb, c.rssMb);
       }
-      say(`| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${rss.toFixed(0)} |`);
+      say(`| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${unbatchedCalls} | ${median(unbatched).toFixed(0)} | ${rss.toFixed(0)} |`);
+      if (campaigns === 1000) {
+        // What the round trips cost when each answer takes as long as a real one: 100 ms per request.
+        fake.setLatency(100);
+        truncate();
+        const b = await fetchRun(fake.url, []);
+        truncate();
+        const c = await fetchRun(fake.url, [], { FB_BATCH_SIZE: '1' });
+        latencyRows.push(`| ${campaigns} | ${b.doc.calls} | ${(b.ms / 1000).toFixed(1)} | ${c.doc.calls} | ${(c.ms / 1000).toFixed(1)} | ${(c.ms / b.ms).toFixed(1)}× |`);
+        fake.setLatency(0);
+      }
     } finally {
       await fake.stop();
     }
   }
+  say('');
+  say('With 100 ms added to every answer of the stand-in (one run each, leads included):');
+  say('');
+  say('| campaigns | batched: requests | wall time (s) | unbatched: requests | wall time (s) | unbatched ÷ batched |');
+  say('|---|---|---|---|---|---|');
+  for (const r of latencyRows) say(r);
 } finally {
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
   rmSync(dir, { recursive: true, force: true });

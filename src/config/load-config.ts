@@ -49,6 +49,8 @@ export interface AppConfig {
 export interface FacebookTuning {
   /** FB_PAGE_SIZE: rows asked for per page (5–5000, default 500); halved only when the API asks for less data. */
   pageSize: number;
+  /** FB_BATCH_SIZE: requests per batch POST for per-ad leads (1–50, default 50; 1 = no batching). */
+  batchSize: number;
   /** FB_REQUEST_TIMEOUT_SECONDS: one request, connect to last byte (default 120). */
   requestTimeoutMs: number;
   /** FB_RETRIES: retries of a transient failure per request (default 4). */
@@ -216,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   };
   const fb: FacebookTuning = {
     pageSize: wholeNumber('FB_PAGE_SIZE', 500, 5, 5000),
+    batchSize: wholeNumber('FB_BATCH_SIZE', 50, 1, 50),
     requestTimeoutMs: wholeNumber('FB_REQUEST_TIMEOUT_SECONDS', 120, 1, 3600) * 1000,
     retries: wholeNumber('FB_RETRIES', 4, 0, 10),
     retryBaseMs: wholeNumber('FB_RETRY_BASE_MS', 2000, 1, 60000),

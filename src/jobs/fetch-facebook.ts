@@ -86,6 +86,12 @@ function failureOf(error: unknown, account: string): Failure {
       case 'token':
         return { ...failed(ExitCode.CONFIG, `the Graph API rejected FB_ACCESS_TOKEN (${what}). ${TOKEN_HELP}`), stopsOthers: 'token' };
       case 'permission':
+        if (error.path === 'leads') {
+          return failed(
+            ExitCode.CONFIG,
+            `the token may not read the Lead Ads leads of ${account} (${what}): give the token's system user the leads_retrieval permission and access to the Page's leads (Leads Access Manager), or run with --no-leads`,
+          );
+        }
         return failed(
           ExitCode.CONFIG,
           `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (ads_read; leads_retrieval for leads), or remove ${account} from FB_AD_ACCOUNTS`,
@@ -197,12 +203,13 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
     );
     if (leadCampaigns.size > 0) {
       const ads = (await fetchAds(session, paging)).filter((a) => leadCampaigns.has(String((a as { campaign_id?: unknown })?.campaign_id)));
+      const campaignOfAd = new Map(ads.map((a) => [String((a as { id?: unknown }).id), String((a as { campaign_id?: unknown }).campaign_id)]));
+      ctx.throwIfInterrupted();
+      const byAd = await fetchLeads(session, [...campaignOfAd.keys()], Math.floor(after.getTime() / 1000), Math.ceil(now.getTime() / 1000), paging);
       const seen = new Map<string, LeadRecord>();
-      for (const ad of ads) {
-        ctx.throwIfInterrupted();
-        const adId = String((ad as { id?: unknown }).id);
-        for (const raw of await fetchLeads(session, adId, Math.floor(after.getTime() / 1000), Math.ceil(now.getTime() / 1000), paging)) {
-          const p = parseLead(raw, String((ad as { campaign_id?: unknown }).campaign_id));
+      for (const [adId, raws] of byAd) {
+        for (const raw of raws) {
+          const p = parseLead(raw, campaignOfAd.get(adId)!);
           if (p.ok) seen.set(p.value.leadId, p.value);
           else problems.push(...p.problems);
         }
@@ -223,15 +230,27 @@ async function processAccount(
 ): Promise<AccountResult> {
   const { config } = ctx;
   const runDate = ctx.clock.now().toISOString().slice(0, 10);
+  // Answers are archived while the next request is under way (the write starts after the current turn of
+  // the event loop); every write has finished, or the account has failed, before its transaction starts.
+  const writes: Promise<void>[] = [];
+  let archiveFailure: ArchiveError | null = null;
   const archive = async (r: ArchivedResponse): Promise<void> => {
+    if (archiveFailure) throw archiveFailure;
     if (!store) return;
     const key = `facebook/${runDate}/${r.accountId}/${ctx.runId}/${String(r.seq).padStart(4, '0')}-${r.endpoint}.json`;
-    try {
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
       // The URL, the kept headers and the paging links are already token-free; redact() is the second line of defence.
-      await store.put(key, ctx.redact(JSON.stringify(r)), { contentType: 'application/json' });
-    } catch (error) {
-      throw new ArchiveError(`cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`);
-    }
+      .then(async () => {
+        await store.put(key, ctx.redact(JSON.stringify(r)), { contentType: 'application/json' });
+      })
+      .catch((error: unknown) => {
+        archiveFailure ??= new ArchiveError(`cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`);
+      });
+    writes.push(write);
+  };
+  const archived = async (): Promise<void> => {
+    await Promise.all(writes);
+    if (archiveFailure) throw archiveFailure;
   };
   const session = new AccountSession(
     entry.accountId,
@@ -244,6 +263,7 @@ async function processAccount(
       retryBaseMs: config.fb.retryBaseMs,
       retryMaxMs: 60_000,
       maxThrottleWaitMs: config.fb.maxThrottleWaitMs,
+      batchSize: config.fb.batchSize,
       pacing: { slowFromPct: config.fb.slowFromPct, deferAtPct: config.fb.deferAtPct, maxSpacingMs: config.fb.maxSpacingMs },
     },
     signal,
@@ -254,6 +274,7 @@ async function processAccount(
   try {
     const t0 = Date.now();
     const f = await fetchOne(ctx, session, paging);
+    await archived();
     const t1 = Date.now();
     Object.assign(result, { since: f.since, until: f.until, warnings: f.warnings });
     result.rows = { campaigns: f.campaigns.length, insights: f.metrics.length, rejected: f.problems.length, leads: f.leads.length };
@@ -289,6 +310,7 @@ async function processAccount(
       if (f.exitCode === ExitCode.SOFTWARE) ctx.logger.error(`${entry.accountId}: ${ctx.redact((error as Error)?.stack ?? String(error))}`);
     }
   } finally {
+    await Promise.all(writes);
     await session.close();
   }
   return result;
@@ -296,7 +318,8 @@ async function processAccount(
 
 function summarize(results: AccountResult[], dryRun: boolean): string {
   const lines = results.map((r) => {
-    const head = `${r.account}: ${r.outcome}${r.since ? ` ${r.since}…${r.until}` : ''}, ${r.stats.calls} call${r.stats.calls === 1 ? '' : 's'}`;
+    const metered = r.stats.meteredCalls === r.stats.calls ? '' : ` (${r.stats.meteredCalls} as Meta counts them)`;
+    const head = `${r.account}: ${r.outcome}${r.since ? ` ${r.since}…${r.until}` : ''}, ${r.stats.calls} request${r.stats.calls === 1 ? '' : 's'}${metered}`;
     if (r.outcome !== 'succeeded') return `${head}: ${r.error}`;
     const w = r.written;
     const rows = `${r.rows.campaigns} campaigns, ${r.rows.insights} insight rows, ${r.rows.leads} leads${r.rows.rejected ? `, ${r.rows.rejected} rejected` : ''}`;
@@ -407,6 +430,7 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
         accounts_failed: failures.length,
         accounts_deferred: results.filter((r) => r.outcome === 'deferred').length,
         api_calls: sum((r) => r.stats.calls),
+        api_calls_metered: sum((r) => r.stats.meteredCalls),
         api_retries: sum((r) => r.stats.retries),
         insight_rows: sum((r) => r.rows.insights),
         rows_rejected: sum((r) => r.rows.rejected),
@@ -423,6 +447,7 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
           error: r.error,
           warnings: r.warnings,
           calls: r.stats.calls,
+          metered_calls: r.stats.meteredCalls,
           retries: r.stats.retries,
           throttled: r.stats.throttled,
           waited_ms: r.stats.waitedMs,
@@ -432,6 +457,7 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
           written: r.written,
         })),
         calls: sum((r) => r.stats.calls),
+        metered_calls: sum((r) => r.stats.meteredCalls),
         retries: sum((r) => r.stats.retries),
       },
       text: summarize(results, ctx.dryRun),

@@ -77,7 +77,8 @@ export type FaultType =
   | 'drop-next' // the page without paging.next (an early end)
   | 'repeat-row' // the previous page's last row again at the start
   | 'invalid-cursor' // 400 code 100 "Invalid cursors values"
-  | 'delete-campaign'; // marks campaignId DELETED, then answers normally
+  | 'delete-campaign' // marks campaignId DELETED, then answers normally
+  | 'batch-null'; // inside a batch: the request's entry is null (timed out in the API); hang-like faults do the same there
 
 export interface Fault {
   /** Regular expression matched against the path after the version, e.g. "^act_\\d+/insights$". */
@@ -104,7 +105,12 @@ export interface LoggedRequest {
   params: Record<string, string>;
   token: string | null;
   at: number;
+  /** Set on a request that arrived inside a batch POST: the index of that POST in the log. */
+  inBatch?: number;
 }
+
+/** Requests per batch POST the Graph API accepts. */
+export const MAX_BATCH = 50;
 
 export interface FakeGraphOptions {
   accounts: FakeAccount[];
@@ -172,6 +178,11 @@ export class FakeGraphApi {
 
   addFault(...faults: Fault[]): void {
     for (const f of faults) this.faults.push({ ...f, seen: 0, fired: 0 });
+  }
+
+  /** Milliseconds added to every answer from now on. */
+  setLatency(ms: number): void {
+    this.options = { ...this.options, latencyMs: ms };
   }
 
   setUsage(accountId: string, usage: UsageSetting): void {
@@ -277,6 +288,8 @@ export class FakeGraphApi {
       }
     }
 
+    if (req.method === 'POST' && path.replace(/\/$/, '') === '' && params.batch !== undefined) return this.batch(params, token, u, this.requests.length - 1, send, graphError);
+
     let result: { status: number; body: unknown } | null;
     try {
       result = this.route(req.method ?? 'GET', path, params, token, owner, u, fault?.type);
@@ -307,6 +320,73 @@ export class FakeGraphApi {
       return;
     }
     send(result.status, result.body);
+  }
+
+  /**
+   * POST / with batch=[{method, relative_url}, …] (at most 50): every
+   * request answered on its own as {code, headers, body: "<JSON text>"}, or
+   * null when it "timed out" (a hang-like or batch-null fault on its path).
+   * Each request is logged and counted for usage like a call of its own.
+   */
+  private batch(params: Record<string, string>, token: string, u: URL, at: number, send: (status: number, body: unknown, extra?: Record<string, string>) => void, graphError: (status: number, code: number, message: string) => void): void {
+    let list: unknown;
+    try {
+      list = JSON.parse(params.batch!);
+    } catch {
+      return graphError(400, 100, 'The parameter batch must be a JSON array');
+    }
+    if (!Array.isArray(list) || list.length === 0) return graphError(400, 100, 'The parameter batch must be a non-empty JSON array');
+    if (list.length > MAX_BATCH) return graphError(400, 100, `Too many requests in batch message. Maximum batch size is ${MAX_BATCH}`);
+    const withHeaders = params.include_headers !== 'false';
+    const answers = (list as { method?: string; relative_url?: string }[]).map((item) => {
+      const rel = new URL(`${u.origin}/${String(item.relative_url ?? '').replace(/^\//, '')}`);
+      const m = /^\/v\d+\.\d+\/(.*)$/.exec(rel.pathname);
+      const path = m?.[1] ?? rel.pathname.slice(1);
+      const method = (item.method ?? 'GET').toUpperCase();
+      const sub = Object.fromEntries(rel.searchParams);
+      this.requests.push({ method, path, params: sub, token, at: Date.now(), inBatch: at });
+      const owner = /^act_(\d+)(?:\/|$)/.exec(path)?.[1] ?? this.ownerOf(path.split('/')[0]!);
+      const headers = this.usageHeaders(owner, path.endsWith('/insights') ? 'ads_insights' : path.endsWith('/leads') ? 'leadgen' : 'ads_management');
+      const entry = (code: number, body: unknown): Record<string, unknown> => ({
+        code,
+        ...(withHeaders ? { headers: Object.entries({ 'Content-Type': 'application/json; charset=UTF-8', ...headers }).map(([name, value]) => ({ name, value })) } : {}),
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const error = (code: number, e: Record<string, unknown>): Record<string, unknown> => entry(code, { error: { type: 'OAuthException', fbtrace_id: 'FAKEtrace', ...e } });
+      const fault = this.takeFault(method, path);
+      switch (fault?.type) {
+        case 'graph-error':
+          return error(fault.status ?? 400, fault.error ?? {});
+        case 'http':
+          return entry(fault.status ?? 502, fault.body ?? '');
+        case 'batch-null':
+        case 'hang':
+        case 'stall-body':
+        case 'drip':
+        case 'close-mid-body':
+          return null;
+        case 'empty-200':
+          return entry(200, '');
+        case 'html-200':
+          return entry(200, '<html><body>Sorry, something went wrong.</body></html>');
+        case 'data-not-array':
+          return entry(200, { data: { unexpected: true } });
+        case 'invalid-cursor':
+          return error(400, { code: 100, message: 'Invalid cursors values' });
+        default:
+          break;
+      }
+      try {
+        const result = this.route(method, path, sub, token, owner, rel, fault?.type);
+        if (!result) return error(400, { code: 100, error_subcode: 33, message: `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.` });
+        const text = JSON.stringify(result.body);
+        return entry(result.status, fault?.type === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text);
+      } catch (e) {
+        const err = e as { status?: number; code?: number; message: string; subcode?: number };
+        return error(err.status ?? 400, { code: err.code ?? 100, message: err.message, ...(err.subcode === undefined ? {} : { error_subcode: err.subcode }) });
+      }
+    });
+    send(200, answers);
   }
 
   private ownerOf(id: string): string | null {

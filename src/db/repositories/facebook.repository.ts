@@ -126,9 +126,9 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
   const metrics = await client.query<{ inserted: boolean }>(
     `INSERT INTO campaign_metrics AS t (campaign_id, date, impressions, clicks, spend, total_leads, source, source_ctr, lead_action, actions, quality_flags)
      SELECT r.campaign_id, r.date, r.impressions, r.clicks, r.spend, r.total_leads, 'facebook', r.source_ctr, r.lead_action, r.actions,
-            ARRAY(SELECT json_array_elements_text(r.quality_flags))
+            r.quality_flags
        FROM json_to_recordset($1::json) AS r(campaign_id text, date date, impressions bigint, clicks bigint, spend numeric,
-            total_leads integer, source_ctr numeric, lead_action text, actions jsonb, quality_flags json)
+            total_leads integer, source_ctr numeric, lead_action text, actions jsonb, quality_flags text[])
      ON CONFLICT (campaign_id, date) DO UPDATE SET
        impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, total_leads = EXCLUDED.total_leads,
        source = 'facebook', source_ctr = EXCLUDED.source_ctr, lead_action = EXCLUDED.lead_action, actions = EXCLUDED.actions,

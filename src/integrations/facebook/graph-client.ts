@@ -20,8 +20,19 @@ export interface GraphClientSettings {
   retryMaxMs: number;
   /** A throttle that says access returns within this is waited out (at most twice per call); a longer one defers the account. */
   maxThrottleWaitMs: number;
+  /** Requests per batch POST (1–50); 1 sends every request on its own. */
+  batchSize: number;
   pacing: PacingPolicy;
 }
+
+/** One request of a batch, answered on its own: the page, or why it failed for good. */
+export type BatchAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; error: GraphApiError };
+
+/** The Graph API takes at most this many requests in one batch. */
+export const MAX_BATCH = 50;
+
+/** What an answer must be: any JSON object, a page (`data` list), or a batch answer (a list with one entry per request). */
+type Expect = 'object' | 'page' | 'batch';
 
 /** A response as archived: no token in the URL, only the headers worth keeping. */
 export interface ArchivedResponse {
@@ -32,6 +43,8 @@ export interface ArchivedResponse {
   url: string;
   status: number;
   headers: Record<string, string>;
+  /** A POST's form (a report run's parameters, a batch's requests); never holds the token. */
+  form?: Record<string, unknown>;
   fetchedAt: string;
   body: unknown;
 }
@@ -54,8 +67,10 @@ export class AccountDeferred extends Error {
 
 /** Per-account numbers for the run summary. */
 export interface CallStats {
-  /** HTTP requests sent, retries included. */
+  /** HTTP requests sent, retries included (a batch is one). */
   calls: number;
+  /** Calls as Meta counts them against the rate limits: every request of a batch is one. */
+  meteredCalls: number;
   /** Re-sent after a transient failure. */
   retries: number;
   /** Throttle errors received. */
@@ -70,7 +85,7 @@ export interface CallStats {
 }
 
 export function emptyCallStats(): CallStats {
-  return { calls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 };
+  return { calls: 0, meteredCalls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 };
 }
 
 const KEPT_HEADERS = [...USAGE_HEADERS, 'content-type', 'x-fb-trace-id', 'x-fb-rev', 'x-fb-request-id'];
@@ -93,6 +108,48 @@ function withoutPagingTokens(body: unknown): unknown {
   const clean = { ...paging };
   for (const k of ['next', 'previous']) if (typeof clean[k] === 'string') clean[k] = stripToken(clean[k] as string);
   return { ...(body as object), paging: clean };
+}
+
+/** What is archived of an answer: no tokens in paging URLs, no form answers; a batch answer entry by entry, its bodies parsed. */
+function forArchive(body: unknown): unknown {
+  if (!Array.isArray(body)) return withoutPagingTokens(withoutLeadPii(body));
+  return body.map((entry) => {
+    if (!entry || typeof entry !== 'object') return entry;
+    const e = entry as { code?: unknown; headers?: unknown; body?: unknown };
+    let inner: unknown = e.body;
+    try {
+      inner = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
+    } catch {
+      inner = { unparsed_body: String(e.body).slice(0, 2000) };
+    }
+    const headers = Array.isArray(e.headers)
+      ? Object.fromEntries(e.headers.filter((h: { name?: unknown }) => KEPT_HEADERS.includes(String(h?.name).toLowerCase())).map((h: { name: string; value: unknown }) => [h.name.toLowerCase(), h.value]))
+      : undefined;
+    return { code: e.code, headers, body: withoutPagingTokens(withoutLeadPii(inner)) };
+  });
+}
+
+/** A POST's form as archived: a batch's requests parsed, any token removed. */
+function archivedForm(form: Record<string, string> | undefined): Record<string, unknown> | undefined {
+  if (!form) return undefined;
+  const { access_token: _t, appsecret_proof: _p, ...rest } = form;
+  if (rest.batch === undefined) return rest;
+  let batch: unknown = rest.batch;
+  try {
+    batch = (JSON.parse(rest.batch) as { relative_url?: string }[]).map((r) => ({ ...r, relative_url: stripToken(`http://x/${r.relative_url ?? ''}`).slice('http://x/'.length) }));
+  } catch {
+    // archived as sent
+  }
+  return { ...rest, batch };
+}
+
+/** A header getter over a batch entry's `headers` list ([{name, value}]). */
+function entryHeaders(headers: unknown): (name: string) => string | null {
+  const list = Array.isArray(headers) ? (headers as { name?: unknown; value?: unknown }[]) : [];
+  return (name) => {
+    const h = list.find((x) => typeof x?.name === 'string' && x.name.toLowerCase() === name);
+    return h === undefined ? null : String(h.value);
+  };
 }
 
 /** Removes the answers people typed into Lead Ads forms; only the field names stay. */
@@ -132,6 +189,8 @@ export class AccountSession {
   /** Spacing between the starts of two calls, from the latest usage headers; enforced here, one call at a time by the limiter. */
   private spacingMs = 0;
   private lastStart = 0;
+  /** Calls the last request counted as (a batch of n counts n). */
+  private lastWeight = 1;
 
   constructor(
     readonly accountId: string,
@@ -156,24 +215,141 @@ export class AccountSession {
    * anything else counts as a malformed, transient answer.
    */
   async get(url: string, endpoint: string, options: { list?: boolean } = {}): Promise<Record<string, unknown>> {
-    return this.request(url, endpoint, options.list === true);
+    return (await this.request(this.ownUrl(url, endpoint), endpoint, options.list === true ? 'page' : 'object')) as Record<string, unknown>;
   }
 
   /** POSTs a form (an asynchronous report run); same retries, pacing and archive as a GET. */
   async post(url: string, endpoint: string, form: Record<string, string>): Promise<Record<string, unknown>> {
-    return this.request(url, endpoint, false, form);
+    return (await this.request(this.ownUrl(url, endpoint), endpoint, 'object', form)) as Record<string, unknown>;
   }
 
-  private async request(url: string, endpoint: string, list: boolean, form?: Record<string, string>): Promise<Record<string, unknown>> {
+  /**
+   * GETs many pages (`data` lists) and answers each on its own. With a batch
+   * size above 1 they go out as batch requests (`POST /` with
+   * `batch=[…]`, up to 50 each): one round trip for many requests, though
+   * Meta still counts each as a call, so the pacing spaces a batch as that
+   * many calls. A request of a batch that timed out inside the API (a `null`
+   * entry) or failed transiently is sent again in a later batch with
+   * backoff; a throttled one is waited out or defers the account, as for a
+   * single call. Other failures come back as that request's answer.
+   */
+  async getMany(requests: { url: string; endpoint: string }[]): Promise<BatchAnswer[]> {
+    const size = Math.min(MAX_BATCH, this.settings.batchSize);
+    if (size <= 1 || requests.length === 1) {
+      const answers: BatchAnswer[] = [];
+      for (const r of requests) {
+        try {
+          answers.push({ ok: true, body: await this.get(r.url, r.endpoint, { list: true }) });
+        } catch (error) {
+          if (!(error instanceof GraphApiError)) throw error;
+          answers.push({ ok: false, error });
+        }
+      }
+      return answers;
+    }
+    const targets = requests.map((r) => this.ownUrl(r.url, r.endpoint));
+    const answers: BatchAnswer[] = new Array(requests.length);
+    const attempts = new Array<number>(requests.length).fill(0);
+    let pending = requests.map((_, i) => i);
+    for (let round = 0, throttles = 0; pending.length > 0; round++) {
+      const again: number[] = [];
+      let throttle: GraphApiError | null = null;
+      for (let start = 0; start < pending.length; start += size) {
+        const group = pending.slice(start, start + size);
+        const entries = await this.postBatch(group.map((i) => ({ url: targets[i]!, endpoint: requests[i]!.endpoint })));
+        for (const [k, answer] of entries.entries()) {
+          const i = group[k]!;
+          const kind = answer.ok ? null : answer.error.info.kind;
+          if (kind === 'transient' && attempts[i]! < this.settings.retries) {
+            attempts[i]! += 1;
+            this.stats.retries += 1;
+            again.push(i);
+          } else if (kind === 'throttle' && !answer.ok) {
+            throttle = answer.error;
+            again.push(i);
+          } else {
+            answers[i] = answer;
+          }
+        }
+      }
+      if (again.length === 0) break;
+      if (throttle) await this.waitOutThrottle(throttle, throttles++);
+      else await this.backoff(round);
+      pending = again;
+    }
+    return answers;
+  }
+
+  /** One batch POST; its answer split into one answer per request. */
+  private async postBatch(requests: { url: string; endpoint: string }[]): Promise<BatchAnswer[]> {
+    const base = new URL(this.settings.baseUrl);
+    const batch = requests.map((r) => {
+      const u = new URL(r.url);
+      return { method: 'GET', relative_url: `${u.pathname.slice(base.pathname.replace(/\/$/, '').length + 1)}${u.search}` };
+    });
+    const form = { batch: JSON.stringify(batch), include_headers: 'true' };
+    const endpoint = `batch-${[...new Set(requests.map((r) => r.endpoint))].join('-')}`;
+    const entries = (await this.request(`${this.settings.baseUrl}/${this.settings.version}/`, endpoint, 'batch', form, requests.length)) as unknown[];
+    return entries.map((entry, k) => this.entryAnswer(entry, requests[k]!.endpoint));
+  }
+
+  /** What one entry of a batch answer means: a page, or a classified failure (null = timed out inside the API). */
+  private entryAnswer(entry: unknown, endpoint: string): BatchAnswer {
+    const fail = (info: GraphErrorInfo): BatchAnswer => ({ ok: false, error: new GraphApiError(info, endpoint) });
+    if (entry === null || typeof entry !== 'object') return fail({ kind: 'transient', status: 0, message: 'the request timed out inside the batch (null answer)', appWide: false });
+    const e = entry as { code?: unknown; headers?: unknown; body?: unknown };
+    const status = Number(e.code);
+    const usage = this.observe(entryHeaders(e.headers));
+    let body: unknown;
+    try {
+      body = typeof e.body === 'string' ? JSON.parse(e.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
+    if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) {
+      if (Array.isArray((body as { data?: unknown }).data)) return { ok: true, body: body as Record<string, unknown> };
+      return fail({ kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false });
+    }
+    return fail({ ...classifyGraphError(Number.isFinite(status) ? status : 0, body), regainSeconds: usage.regainSeconds });
+  }
+
+  /** The URL without its token, after checking it points at the Graph API (paging.next embeds the token; it is sent as a header instead, and never to another host). */
+  private ownUrl(url: string, endpoint: string): string {
     const target = new URL(url);
-    // paging.next embeds the token; it is sent as a header instead, and never to another host.
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
       throw new GraphApiError({ kind: 'request', status: 0, message: `refusing to follow a URL to another host (${target.origin})`, appWide: false }, endpoint);
     }
     target.searchParams.delete('access_token');
+    return target.toString();
+  }
+
+  private async backoff(round: number): Promise<void> {
+    const ms = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** round) * (1 + Math.random());
+    await sleep(ms, undefined, { signal: this.signal }).catch(() => undefined);
+    if (this.signal.aborted) throw this.signal.reason as Error;
+  }
+
+  /** A throttle: waits when access returns soon (twice at most), else the account is deferred. */
+  private async waitOutThrottle(error: GraphApiError, throttles: number): Promise<void> {
+    this.stats.throttled += 1;
+    const regainMs = (error.info.regainSeconds ?? 0) * 1000;
+    const waitMs = regainMs > 0 ? regainMs : Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 4 ** (throttles + 1));
+    if (throttles >= 2 || waitMs > this.settings.maxThrottleWaitMs) {
+      throw new AccountDeferred(
+        `rate limited (${describeGraphError(error.info)}); access returns in about ${Math.ceil(waitMs / 60000)} min, so the account is left for the next run`,
+        error.info.appWide,
+        Math.ceil(waitMs / 1000),
+      );
+    }
+    this.stats.waitedMs += waitMs;
+    await sleep(waitMs, undefined, { signal: this.signal }).catch(() => undefined);
+  }
+
+  private async request(url: string, endpoint: string, expect: Expect, form?: Record<string, string>, weight = 1): Promise<unknown> {
     for (let throttles = 0; ; throttles++) {
       try {
-        return await pRetry(() => this.limiter.schedule(() => this.once(target.toString(), endpoint, list, form)), {
+        return await pRetry(() => this.limiter.schedule(() => this.once(url, endpoint, expect, form, weight)), {
           retries: this.settings.retries,
           minTimeout: this.settings.retryBaseMs,
           maxTimeout: this.settings.retryMaxMs,
@@ -188,36 +364,28 @@ export class AccountSession {
       } catch (error) {
         if (this.signal.aborted) throw this.signal.reason as Error;
         if (!(error instanceof GraphApiError) || error.info.kind !== 'throttle') throw error;
-        this.stats.throttled += 1;
-        const regainMs = (error.info.regainSeconds ?? 0) * 1000;
-        const waitMs = regainMs > 0 ? regainMs : Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 4 ** (throttles + 1));
-        if (throttles >= 2 || waitMs > this.settings.maxThrottleWaitMs) {
-          throw new AccountDeferred(
-            `rate limited (${describeGraphError(error.info)}); access returns in about ${Math.ceil(waitMs / 60000)} min, so the account is left for the next run`,
-            error.info.appWide,
-            Math.ceil(waitMs / 1000),
-          );
-        }
-        this.stats.waitedMs += waitMs;
-        await sleep(waitMs, undefined, { signal: this.signal }).catch(() => undefined);
+        await this.waitOutThrottle(error, throttles);
       }
     }
   }
 
-  private async once(url: string, endpoint: string, list: boolean, form?: Record<string, string>): Promise<Record<string, unknown>> {
+  private async once(url: string, endpoint: string, expect: Expect, form: Record<string, string> | undefined, weight: number): Promise<unknown> {
     if (this.deferral) throw this.deferral;
     if (this.signal.aborted) throw this.signal.reason as Error;
-    const wait = this.lastStart + this.spacingMs - Date.now();
+    // The spacing is per call as Meta counts them: after a batch of n, n times as long.
+    const wait = this.lastStart + this.spacingMs * this.lastWeight - Date.now();
     if (wait > 0) {
       this.stats.waitedMs += wait;
       await sleep(wait, undefined, { signal: this.signal }).catch(() => undefined);
       if (this.signal.aborted) throw this.signal.reason as Error;
     }
     this.lastStart = Date.now();
+    this.lastWeight = weight;
     this.stats.calls += 1;
+    this.stats.meteredCalls += weight;
     const seq = ++this.seq;
     const record = (headers: Record<string, string>, body: unknown): Promise<void> =>
-      this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers, fetchedAt: new Date().toISOString(), body });
+      this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers, form: archivedForm(form), fetchedAt: new Date().toISOString(), body });
     let status = 0;
     let text = '';
     let headers: Headers | null = null;
@@ -234,11 +402,11 @@ export class AccountSession {
     } catch (error) {
       if (this.signal.aborted) throw this.signal.reason as Error;
       const info = networkError(error, this.settings.requestTimeoutMs);
-      if (headers) this.observe(headers);
+      if (headers) this.observe((n) => headers!.get(n));
       await record({}, { network_error: info.message });
       throw new GraphApiError(info, endpoint);
     }
-    const usage = this.observe(headers);
+    const usage = this.observe((n) => headers.get(n));
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -250,21 +418,25 @@ export class AccountSession {
       const v = headers.get(h);
       if (v !== null) kept[h] = v;
     }
-    await record(kept, body === undefined ? { unparsed_body: text.slice(0, 2000) } : withoutPagingTokens(withoutLeadPii(body)));
+    await record(kept, body === undefined ? { unparsed_body: text.slice(0, 2000) } : forArchive(body));
     const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
-    if (status >= 200 && status < 300 && isObject && !('error' in (body as object))) {
-      if (list && !Array.isArray((body as { data?: unknown }).data)) {
+    if (status >= 200 && status < 300 && expect === 'batch' && Array.isArray(body)) {
+      if (body.length !== weight) throw new GraphApiError({ kind: 'transient', status, message: `malformed batch answer: ${body.length} entries for ${weight} requests`, appWide: false }, endpoint);
+      return body;
+    }
+    if (status >= 200 && status < 300 && isObject && !('error' in (body as object)) && expect !== 'batch') {
+      if (expect === 'page' && !Array.isArray((body as { data?: unknown }).data)) {
         throw new GraphApiError({ kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false }, endpoint);
       }
-      return body as Record<string, unknown>;
+      return body;
     }
     const info = classifyGraphError(status, body);
     throw new GraphApiError({ ...info, regainSeconds: usage.regainSeconds }, endpoint);
   }
 
   /** Reads the usage headers, keeps the peaks, and sets the spacing of the next call (or the deferral). */
-  private observe(headers: Headers): { regainSeconds: number } {
-    const usage = readUsage((n) => headers.get(n), this.numericId);
+  private observe(header: (name: string) => string | null): { regainSeconds: number } {
+    const usage = readUsage(header, this.numericId);
     this.stats.malformedHeaders += usage.malformed.length;
     this.stats.peakUsagePct = Math.max(this.stats.peakUsagePct, usage.maxPct);
     for (const [k, v] of Object.entries(usage.parts)) this.stats.peaks[k] = Math.max(this.stats.peaks[k] ?? 0, v);

@@ -63,6 +63,18 @@ describe('loadConfig', () => {
     );
   });
 
+  test('Facebook tuning: batches of 50 by default, and a batch size the API would refuse is named with the range', () => {
+    const r = loadConfig({}, { stateDir });
+    expect(r.ok && [r.config.fb.batchSize, r.config.fb.pageSize]).toEqual([50, 500]);
+    const off = loadConfig({ FB_BATCH_SIZE: '1' }, { stateDir });
+    expect(off.ok && off.config.fb.batchSize).toBe(1);
+    const bad = loadConfig({ FB_BATCH_SIZE: '51', FB_PAGE_SIZE: '0' }, { stateDir });
+    expect(!bad.ok && bad.problems).toEqual([
+      'FB_PAGE_SIZE=0: expected a whole number from 5 to 5000 (default 500)',
+      'FB_BATCH_SIZE=51: expected a whole number from 1 to 50 (default 50)',
+    ]);
+  });
+
   test('flags override the environment', () => {
     const r = loadConfig({ LOG_LEVEL: 'debug' }, { stateDir, overrides: { LOG_LEVEL: 'warn' } });
     expect(r.ok && r.config.logLevel).toBe('warn');
