@@ -14,14 +14,23 @@ export function isIsoDate(text: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
+/** Parsed dates, remembered: scoring asks for the same few thousand dates 100,000 times. */
+const dayNumbers = new Map<string, number>();
+
 /** Days since 1970-01-01 of a valid ISO date. */
 export function dayNumber(date: string): number {
+  const known = dayNumbers.get(date);
+  if (known !== undefined) return known;
   const m = ISO_DATE.exec(date);
   if (m) {
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const t = Date.UTC(y, mo - 1, d);
     // Date.UTC rolls 2025-02-30 over to March; a real date survives the round trip.
-    if (mo >= 1 && mo <= 12 && d >= 1 && (d <= 28 || new Date(t).getUTCDate() === d)) return t / DAY_MS;
+    if (mo >= 1 && mo <= 12 && d >= 1 && (d <= 28 || new Date(t).getUTCDate() === d)) {
+      if (dayNumbers.size >= 50_000) dayNumbers.clear();
+      dayNumbers.set(date, t / DAY_MS);
+      return t / DAY_MS;
+    }
   }
   throw new RangeError(`not a calendar date: ${JSON.stringify(date)}`);
 }
@@ -39,10 +48,10 @@ export function daysBetween(a: string, b: string): number {
   return dayNumber(a) - dayNumber(b);
 }
 
-/** The calendar date of an instant in an IANA time zone. */
 /** One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one. */
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
+/** The calendar date of an instant in an IANA time zone. */
 export function dateInZone(instant: Date, timeZone: string): string {
   let format = dayFormats.get(timeZone);
   if (format === undefined) {

@@ -41,6 +41,17 @@ export function parseDecimal(text: string): Rational {
   return { n: sign * BigInt((m[2] ?? '0') + frac), d: 10n ** BigInt(frac.length) };
 }
 
+/** An integer count of millionths ("2929650000" → 2929.65), in its shortest decimal form. */
+export function fromMicros(text: string): Rational {
+  let n = BigInt(text);
+  let d = 1_000_000n;
+  while (d > 1n && n % 10n === 0n) {
+    n /= 10n;
+    d /= 10n;
+  }
+  return { n, d };
+}
+
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text.trim());
 }

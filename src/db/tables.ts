@@ -46,6 +46,8 @@ export interface CampaignMetricsTable {
   clicks: BigCount;
   spend: NullableNumeric;
   ctr: ColumnType<string | null, never, never>;
+  /** spend in integer millionths, generated; NULL when spend has more than six decimals (sql/007). */
+  spend_micros: ColumnType<string | null, never, never>;
   total_leads: number | null;
   qualified_leads: number | null;
   source: ColumnType<string, string | undefined, string>;

@@ -125,18 +125,20 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   },
   async run(ctx) {
     // The data layer loads here, not at the top: --help does not need it.
-    const { findPreviousScoredDate, loadScoringInputs, recordScoringRun, replaceScores } = await import('../db/repositories/scoring.repository.js');
+    const { clearScores, findPreviousScoredDate, loadScoringInputs, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
     const { date, config, list } = ctx.options;
     const started = Date.now();
-    const inputs = await loadScoringInputs(ctx.db, date, config.qualifiedStatuses);
-    const previous = await findPreviousScoredDate(ctx.db, date);
-    const loadedMs = Date.now() - started;
-    ctx.throwIfInterrupted();
+    let loadedMs = 0;
+    const load = async (): Promise<{ inputs: ScoringInput[]; previous: Awaited<ReturnType<typeof findPreviousScoredDate>> }> => {
+      const [inputs, previous] = await Promise.all([loadScoringInputs(ctx.db, date, config.qualifiedStatuses), findPreviousScoredDate(ctx.db, date)]);
+      loadedMs = Date.now() - started;
+      ctx.throwIfInterrupted();
+      return { inputs, previous };
+    };
 
     // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
     const outcomes: ScoreOutcome[] = [];
-    const pending: (ScoringInput | undefined)[] = inputs;
-    function* scoreAll(): Generator<CampaignScore> {
+    function* scoreAll(pending: (ScoringInput | undefined)[]): Generator<CampaignScore> {
       for (let i = 0; i < pending.length; i++) {
         const input = pending[i]!;
         pending[i] = undefined; // let each campaign's facts go once scored
@@ -147,11 +149,14 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     }
     let summary: RunSummary;
     if (ctx.dryRun) {
-      for (const _ of scoreAll());
+      const { inputs, previous } = await load();
+      for (const _ of scoreAll(inputs));
       summary = summarizeRun(date, outcomes, previous, config);
     } else {
       summary = await ctx.transaction(async (trx, client) => {
-        await replaceScores(trx, client, date, scoreAll(), config, ctx.runId);
+        // The old scores are deleted on the transaction's connection while the inputs load on two others.
+        const [, { inputs, previous }] = await Promise.all([clearScores(trx, date, config), load()]);
+        await writeScores(client, scoreAll(inputs), config, ctx.runId);
         const s = summarizeRun(date, outcomes, previous, config);
         if (ctx.runId !== null) await recordScoringRun(trx, ctx.runId, s);
         return s;

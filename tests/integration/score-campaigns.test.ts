@@ -104,6 +104,28 @@ describe('scoring the sample dataset', () => {
     expect(new Set(after.map((r) => r.run_id)).size).toBe(1);
   });
 
+  test('a spend with more than six decimals is summed exactly, in numeric, not dropped from the integer-micros sums', async () => {
+    const day = await sql<{ campaign_id: string; spend: string }>`
+      SELECT campaign_id, spend::text AS spend FROM campaign_metrics
+       WHERE date = ${D}::date AND spend > 0 ORDER BY campaign_id LIMIT 1`.execute(t.db);
+    const { campaign_id: id, spend } = day.rows[0]!;
+    // 123.4567891 has seven decimals: spend_micros is NULL for that row, and the campaign's sums come from numeric.
+    await sql`UPDATE campaign_metrics SET spend = 123.4567891 WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
+    try {
+      expect((await sql<{ n: string }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND spend IS NOT NULL`.execute(t.db)).rows[0]!.n).toBe('1');
+      expect((await score(['--date', D])).code).toBe(0);
+      const expected = await sql<{ total: string; recent: string; max: string }>`
+        SELECT round(sum(spend), 2)::text AS total, round(sum(spend) FILTER (WHERE date >= ${D}::date - 6), 2)::text AS recent, round(max(spend), 2)::text AS max
+          FROM campaign_metrics WHERE campaign_id = ${id} AND date BETWEEN ${D}::date - 29 AND ${D}::date`.execute(t.db);
+      const row = (await storedScores(D)).find((r) => r.campaign_id === id)!;
+      const inputs = (row.recommendation_details as { inputs: { spend: string; max_day_spend: string; recent: { spend: string } } }).inputs;
+      expect([inputs.spend, inputs.recent.spend, inputs.max_day_spend]).toEqual([expected.rows[0]!.total, expected.rows[0]!.recent, expected.rows[0]!.max]);
+    } finally {
+      await sql`UPDATE campaign_metrics SET spend = ${spend}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
+      expect((await score(['--date', D])).code).toBe(0);
+    }
+  });
+
   test('a lead qualified after D does not change the score of D (status as of the end of D)', async () => {
     const before = await storedScores(D);
     const lead = await t.db.selectFrom('campaign_leads').select('lead_id').where('campaign_id', '=', 'demo-28-crm').where('created_at', '>=', new Date('2025-11-10T00:00:00Z')).executeTakeFirstOrThrow();

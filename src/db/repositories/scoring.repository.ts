@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { addDays } from '../../core/dates.js';
-import { parseDecimal, formatHundredths } from '../../core/rational.js';
+import { fromMicros, parseDecimal, formatHundredths, type Rational } from '../../core/rational.js';
 import { DIMENSIONS, scoringPeriods, type CampaignFacts, type CampaignScore, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
 import type { Database } from '../tables.js';
 
@@ -28,6 +28,8 @@ interface MetricsRow {
   impressions: string;
   clicks: string;
   spend_rows: string;
+  /** Rows whose spend has more than six decimals (no spend_micros): their campaign's spend sums are redone in numeric. */
+  inexact_rows: string;
   data_days: string;
   null_spend_rows: string;
   null_impression_rows: string;
@@ -58,22 +60,24 @@ const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
 export async function loadScoringInputs(db: Kysely<Database>, date: string, qualifiedStatuses: readonly string[]): Promise<ScoringInput[]> {
   const p = scoringPeriods(date);
   // The two aggregates are independent: run them side by side on two connections.
+  // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const metricsQuery = sql<MetricsRow>`
     WITH m AS (
       SELECT campaign_id,
-             coalesce(sum(spend), 0) AS spend,
+             coalesce(sum(spend_micros), 0) AS spend,
              coalesce(sum(impressions), 0) AS impressions,
              coalesce(sum(clicks), 0) AS clicks,
              count(spend) AS spend_rows,
+             count(spend) - count(spend_micros) AS inexact_rows,
              count(*) AS data_days,
              count(*) - count(spend) AS null_spend_rows,
              count(*) - count(impressions) AS null_impression_rows,
-             max(spend) AS max_day_spend,
+             max(spend_micros) AS max_day_spend,
              coalesce(sum(total_leads), 0) AS total_leads,
              coalesce(sum(qualified_leads), 0) AS qualified_leads,
-             coalesce(sum(spend) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
+             coalesce(sum(spend_micros) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
              coalesce(sum(qualified_leads) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_qualified,
-             coalesce(sum(spend) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend,
+             coalesce(sum(spend_micros) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend,
              coalesce(sum(qualified_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_qualified
         FROM campaign_metrics
        WHERE date BETWEEN ${p.window.from}::date AND ${p.window.to}::date
@@ -114,18 +118,25 @@ export async function loadScoringInputs(db: Kysely<Database>, date: string, qual
      GROUP BY campaign_id`.execute(db);
   const [metrics, leads] = await Promise.all([metricsQuery, leadsQuery]);
   const byCampaign = new Map(leads.rows.map((r) => [r.campaign_id, r]));
+  const exact = await exactSpend(db, p, metrics.rows.filter((r) => r.inexact_rows !== '0').map((r) => r.campaign_id));
 
   return metrics.rows.map((r) => {
     const lead = byCampaign.get(r.campaign_id);
     const leadLevel = r.lead_level;
     const count = (agg: string, lvl: string | undefined): number => Number(leadLevel ? (lvl ?? '0') : agg);
+    const money = exact.get(r.campaign_id) ?? {
+      spend: fromMicros(r.spend),
+      maxDaySpend: r.max_day_spend === null ? null : fromMicros(r.max_day_spend),
+      recent: fromMicros(r.recent_spend),
+      prior: fromMicros(r.prior_spend),
+    };
     const facts: CampaignFacts = {
       campaignId: r.campaign_id,
       mode: leadLevel ? 'lead-level' : 'aggregate',
       startDate: r.start_date,
       dailyBudget: r.daily_budget === null ? null : parseDecimal(r.daily_budget),
       clientTargetCpql: r.target_cpql === null ? null : parseDecimal(r.target_cpql),
-      spend: parseDecimal(r.spend),
+      spend: money.spend,
       impressions: BigInt(r.impressions),
       clicks: BigInt(r.clicks),
       totalLeads: count(r.total_leads, lead?.total_leads),
@@ -134,13 +145,40 @@ export async function loadScoringInputs(db: Kysely<Database>, date: string, qual
       dataDays: Number(r.data_days),
       nullSpendRows: Number(r.null_spend_rows),
       nullImpressionRows: Number(r.null_impression_rows),
-      maxDaySpend: r.max_day_spend === null ? null : parseDecimal(r.max_day_spend),
-      recent: { spend: parseDecimal(r.recent_spend), qualifiedLeads: count(r.recent_qualified, lead?.recent_qualified) },
-      prior: { spend: parseDecimal(r.prior_spend), qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified) },
+      maxDaySpend: money.maxDaySpend,
+      recent: { spend: money.recent, qualifiedLeads: count(r.recent_qualified, lead?.recent_qualified) },
+      prior: { spend: money.prior, qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified) },
       previousTotal: r.previous_total === null ? null : parseDecimal(r.previous_total),
     };
     return { facts, campaignName: r.campaign_name, clientId: r.client_id };
   });
+}
+
+interface SpendSums {
+  spend: Rational;
+  maxDaySpend: Rational | null;
+  recent: Rational;
+  prior: Rational;
+}
+
+/** The spend sums of campaigns with a spend of more than six decimals in the window, in exact numeric (rare: Facebook and CSVs send cents). */
+async function exactSpend(db: Kysely<Database>, p: ReturnType<typeof scoringPeriods>, campaignIds: string[]): Promise<Map<string, SpendSums>> {
+  if (campaignIds.length === 0) return new Map();
+  const r = await sql<{ campaign_id: string; spend: string; max_day_spend: string | null; recent_spend: string; prior_spend: string }>`
+    SELECT campaign_id,
+           coalesce(sum(spend), 0) AS spend,
+           max(spend) AS max_day_spend,
+           coalesce(sum(spend) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
+           coalesce(sum(spend) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend
+      FROM campaign_metrics
+     WHERE campaign_id = ANY(${campaignIds}::text[]) AND date BETWEEN ${p.window.from}::date AND ${p.window.to}::date
+     GROUP BY campaign_id`.execute(db);
+  return new Map(
+    r.rows.map((x) => [
+      x.campaign_id,
+      { spend: parseDecimal(x.spend), maxDaySpend: x.max_day_spend === null ? null : parseDecimal(x.max_day_spend), recent: parseDecimal(x.recent_spend), prior: parseDecimal(x.prior_spend) },
+    ]),
+  );
 }
 
 /** The latest date before `date` that has scores, and how many campaigns it scored. */
@@ -175,57 +213,68 @@ function copyText(value: string): string {
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
 }
 
-function* scoreLines(scores: Iterable<CampaignScore>, configId: string, runId: string | null): Generator<string> {
-  let batch = '';
+/** Rows are grouped into chunks of ~256 KiB: pg-copy-streams sends each chunk as its own message. */
+const CHUNK = 262_144;
+
+/**
+ * campaign_scores rows as COPY text, computed lazily from `scores`; the
+ * matching score_history rows are collected on the way (small: id, date,
+ * total, recommendation) so that history is written without reading the
+ * fresh scores back.
+ */
+function* scoreLines(scores: Iterable<CampaignScore>, configId: string, runId: string | null, history: string[]): Generator<string> {
+  const run = runId ?? '\\N';
+  const config = copyText(configId);
+  let batch: string[] = [];
+  let size = 0;
   for (const s of scores) {
-    const fields = [
-      s.campaignId,
-      s.date,
-      formatHundredths(s.totalHundredths),
-      ...DIMENSIONS.map((d) => formatHundredths(s.dimensions[d].hundredths)),
-      s.recommendation,
-      JSON.stringify(s.details),
-      s.isNew ? 't' : 'f',
-      `{${s.flags.join(',')}}`,
-      configId,
-    ];
-    batch += `${fields.map(copyText).join('\t')}\t${runId ?? '\\N'}\n`;
-    // pg-copy-streams sends each chunk as its own message: group rows into ~256 KiB.
-    if (batch.length > 262_144) {
-      yield batch;
-      batch = '';
+    const id = copyText(s.campaignId);
+    const total = formatHundredths(s.totalHundredths);
+    // Only the campaign id and the JSON can hold a character COPY must escape; the rest is digits and fixed words.
+    const line = `${id}\t${s.date}\t${total}\t${DIMENSIONS.map((d) => formatHundredths(s.dimensions[d].hundredths)).join('\t')}\t${s.recommendation}\t${copyText(JSON.stringify(s.details))}\t${s.isNew ? 't' : 'f'}\t{${s.flags.join(',')}}\t${config}\t${run}\n`;
+    history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\n`);
+    batch.push(line);
+    size += line.length;
+    if (size > CHUNK) {
+      yield batch.join('');
+      batch = [];
+      size = 0;
     }
   }
-  if (batch) yield batch;
+  if (batch.length > 0) yield batch.join('');
+}
+
+function* chunks(lines: string[]): Generator<string> {
+  for (let i = 0; i < lines.length; i += 4096) yield lines.slice(i, i + 4096).join('');
 }
 
 /**
- * Replaces every score of `date` with `scores` and appends them to
- * score_history, inside the caller's transaction (readers see the old set or
- * the new set). `scores` is consumed once, lazily, while COPY streams: the
- * caller can compute each score as it is written, so Node's scoring and
- * PostgreSQL's writing overlap and no score needs to stay in memory.
+ * The first half of replacing the scores of `date`, in the caller's
+ * transaction: records the configuration and deletes the date's old scores
+ * (readers still see them until the transaction commits). The job runs it
+ * while the inputs load on other connections.
  */
-export async function replaceScores(
-  trx: Transaction<Database>,
-  client: pg.PoolClient,
-  date: string,
-  scores: Iterable<CampaignScore>,
-  config: ScoringConfig,
-  runId: string | null,
-): Promise<void> {
+export async function clearScores(trx: Transaction<Database>, date: string, config: ScoringConfig): Promise<void> {
   await trx
     .insertInto('scoring_configs')
     .values({ config_id: config.id, config: JSON.stringify(config.file) })
     .onConflict((oc) => oc.column('config_id').doNothing())
     .execute();
   await trx.deleteFrom('campaign_scores').where('date', '=', date).execute();
-  const copy = client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(scoreLines(scores, config.id, runId)), copy);
-  await sql`
-    INSERT INTO score_history (run_id, campaign_id, date, total_score, recommendation, config_id, scored_at)
-    SELECT run_id, campaign_id, date, total_score, recommendation, config_id, scored_at
-      FROM campaign_scores WHERE date = ${date}::date`.execute(trx);
+}
+
+/**
+ * The second half: writes `scores` to campaign_scores and score_history in
+ * the same transaction (readers see the old set or the new set). `scores` is
+ * consumed once, lazily, while COPY streams: the caller can compute each
+ * score as it is written, so Node's scoring and PostgreSQL's writing overlap
+ * and no score needs to stay in memory.
+ */
+export async function writeScores(client: pg.PoolClient, scores: Iterable<CampaignScore>, config: ScoringConfig, runId: string | null): Promise<void> {
+  const history: string[] = [];
+  await pipeline(Readable.from(scoreLines(scores, config.id, runId, history)), client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`)));
+  // scored_at takes its default, now(): the transaction's start, as in campaign_scores.
+  await pipeline(Readable.from(chunks(history)), client.query(copyFrom('COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN')));
 }
 
 /** Records a scoring run's counts and run-level warnings (scoring_runs), in the caller's transaction. */

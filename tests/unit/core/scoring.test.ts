@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseDecimal, rational, roundToHundredths } from '../../../src/core/rational.js';
+import { compare, fromMicros, parseDecimal, rational, roundToHundredths } from '../../../src/core/rational.js';
 import { curve, defaultScoringConfig, recommend, resolveScoringConfig, scoreCampaign, summarizeRun } from '../../../src/core/scoring/index.js';
 import { makeFacts } from '../../helpers/facts.js';
 
@@ -168,6 +168,12 @@ describe('rounding', () => {
     expect(roundToHundredths(rational(21875, 1000))).toBe(2188n);
     expect(roundToHundredths(rational(-21875, 1000))).toBe(-2188n);
     expect(roundToHundredths(rational(21874999, 1000000))).toBe(2187n);
+  });
+  test('integer micros read back as the same exact decimal, in shortest form', () => {
+    expect(fromMicros('2929650000')).toEqual({ n: 292965n, d: 100n });
+    expect(fromMicros('153274912')).toEqual({ n: 153274912n, d: 1000000n });
+    expect(fromMicros('0')).toEqual({ n: 0n, d: 1n });
+    expect(compare(fromMicros('75000000'), parseDecimal('75.000000'))).toBe(0);
   });
   test('engagement at CTR 0.0075 lands on 4.50 exactly', () => {
     expect(points(roundToHundredths(curve(rational(75, 10000), config.curves.engagement.breakpoints)))).toBe('4.50');
