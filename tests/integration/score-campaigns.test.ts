@@ -126,6 +126,30 @@ describe('scoring the sample dataset', () => {
     }
   });
 
+  test('a campaign id with a tab, a backslash and a quote is stored intact in campaign_scores and score_history', async () => {
+    const source = (await storedScores(D))[0]!.campaign_id;
+    const odd = 'odd\tid\\with "quote"';
+    await sql`INSERT INTO campaigns (campaign_id, client_id, campaign_name, start_date, daily_budget, platform)
+              SELECT ${odd}, client_id, campaign_name, start_date, daily_budget, platform FROM campaigns WHERE campaign_id = ${source}`.execute(t.db);
+    await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
+              SELECT ${odd}, date, impressions, clicks, spend, total_leads, qualified_leads FROM campaign_metrics WHERE campaign_id = ${source}`.execute(t.db);
+    try {
+      const r = await score(['--date', D]);
+      expect(r.code).toBe(0);
+      const rows = await storedScores(D);
+      const copy = rows.find((x) => x.campaign_id === odd)!;
+      const original = rows.find((x) => x.campaign_id === source)!;
+      expect([copy.total_score, copy.recommendation]).toEqual([original.total_score, original.recommendation]);
+      const history = await sql<{ n: string }>`SELECT count(*) AS n FROM score_history WHERE campaign_id = ${odd} AND run_id = ${copy.run_id}`.execute(t.db);
+      expect(history.rows[0]!.n).toBe('1');
+    } finally {
+      await sql`DELETE FROM campaign_scores WHERE campaign_id = ${odd}`.execute(t.db);
+      await sql`DELETE FROM score_history WHERE campaign_id = ${odd}`.execute(t.db);
+      await sql`DELETE FROM campaign_metrics WHERE campaign_id = ${odd}`.execute(t.db);
+      await sql`DELETE FROM campaigns WHERE campaign_id = ${odd}`.execute(t.db);
+    }
+  });
+
   test('a lead qualified after D does not change the score of D (status as of the end of D)', async () => {
     const before = await storedScores(D);
     const lead = await t.db.selectFrom('campaign_leads').select('lead_id').where('campaign_id', '=', 'demo-28-crm').where('created_at', '>=', new Date('2025-11-10T00:00:00Z')).executeTakeFirstOrThrow();
