@@ -43,14 +43,14 @@ export function parseDecimal(text: string): Rational {
 
 /** An integer count of millionths ("2929650000" → 2929.65), in its shortest decimal form. */
 export function fromMicros(text: string): Rational {
-  let n = BigInt(text);
-  let d = 1_000_000n;
-  while (d > 1n && n % 10n === 0n) {
-    n /= 10n;
-    d /= 10n;
-  }
-  return { n, d };
+  if (text === '0') return { n: 0n, d: 1n };
+  // Trailing zeros are cut on the text: one BigInt instead of a division per digit.
+  let zeros = 0;
+  while (zeros < 6 && zeros < text.length - 1 && text.charCodeAt(text.length - 1 - zeros) === 48) zeros++;
+  return { n: BigInt(text.slice(0, text.length - zeros)), d: POWERS_OF_TEN[6 - zeros]! };
 }
+
+const POWERS_OF_TEN = [1n, 10n, 100n, 1_000n, 10_000n, 100_000n, 1_000_000n];
 
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text.trim());

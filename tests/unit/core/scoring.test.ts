@@ -173,6 +173,8 @@ describe('rounding', () => {
     expect(fromMicros('2929650000')).toEqual({ n: 292965n, d: 100n });
     expect(fromMicros('153274912')).toEqual({ n: 153274912n, d: 1000000n });
     expect(fromMicros('0')).toEqual({ n: 0n, d: 1n });
+    expect(fromMicros('10')).toEqual({ n: 1n, d: 100000n });
+    expect(fromMicros('-2500000')).toEqual({ n: -25n, d: 10n });
     expect(compare(fromMicros('75000000'), parseDecimal('75.000000'))).toBe(0);
   });
   test('engagement at CTR 0.0075 lands on 4.50 exactly', () => {
