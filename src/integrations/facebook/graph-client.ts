@@ -230,7 +230,7 @@ export class AccountSession {
     if (entry === null || typeof entry !== 'object') return fail({ kind: 'transient', status: 0, message: 'the request timed out inside the batch (null answer)', appWide: false });
     const e = entry as { code?: unknown; headers?: unknown; body?: unknown };
     const status = Number(e.code);
-    const usage = this.observe(entryHeaders(e.headers));
+    const usage = this.observe(entryHeaders(e.headers), true);
     let body: unknown;
     try {
       body = typeof e.body === 'string' ? JSON.parse(e.body) : undefined;
@@ -365,14 +365,17 @@ export class AccountSession {
     throw new GraphApiError({ ...info, regainSeconds: usage.regainSeconds }, endpoint);
   }
 
-  /** Reads the usage headers, keeps the peaks, and sets the spacing of the next call (or the deferral). */
-  private observe(header: (name: string) => string | null): { regainSeconds: number } {
+  /**
+   * Reads the usage headers, keeps the peaks, and sets the spacing of the next call (or the deferral).
+   * `raiseOnly`: the headers of one entry of a batch, which can only raise the spacing the batch's other entries set.
+   */
+  private observe(header: (name: string) => string | null, raiseOnly = false): { regainSeconds: number } {
     const usage = readUsage(header, this.numericId);
     this.stats.malformedHeaders += usage.malformed.length;
     this.stats.peakUsagePct = Math.max(this.stats.peakUsagePct, usage.maxPct);
     for (const [k, v] of Object.entries(usage.parts)) this.stats.peaks[k] = Math.max(this.stats.peaks[k] ?? 0, v);
     const pace = pacingFor(usage.maxPct, this.settings.pacing);
-    this.spacingMs = pace.spacingMs;
+    this.spacingMs = raiseOnly ? Math.max(this.spacingMs, pace.spacingMs) : pace.spacingMs;
     if (pace.defer && !this.deferral) {
       this.deferral = new AccountDeferred(
         `usage reached ${usage.maxPct} % (limit for this job: ${this.settings.pacing.deferAtPct} %); the account is left for the next run rather than pushed to its limit`,
