@@ -35,11 +35,23 @@ export function scoringPeriods(date: string): ScoringPeriods {
 
 const money = (r: Rational): string => formatHundredths(roundToHundredths(r));
 const pts = (h: bigint): string => formatHundredths(h);
-const pct = (r: Rational): string => `${toNumber(mul(r, rational(100)), 2).toFixed(2)}%`;
+const HUNDRED = rational(100);
+const pct = (r: Rational): string => `${toNumber(mul(r, HUNDRED), 2).toFixed(2)}%`;
 const num = (r: Rational | null, decimals = 6): number | null => (r === null ? null : toNumber(r, decimals));
 
+/** A dimension's maximum as a number; the configuration's few maxima are converted once, not per campaign. */
+const maxima = new WeakMap<Rational, number>();
+function maxPoints(max: Rational): number {
+  let n = maxima.get(max);
+  if (n === undefined) {
+    n = toNumber(max, 2);
+    maxima.set(max, n);
+  }
+  return n;
+}
+
 function ofMax(h: bigint, max: Rational): string {
-  return `${pts(h)} of ${toNumber(max, 2)} points`;
+  return `${pts(h)} of ${maxPoints(max)} points`;
 }
 
 interface Ratios {
@@ -117,11 +129,11 @@ function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: 
   } else {
     const change = r.trendChange ?? ZERO;
     const h = on('trend', change);
-    const per100 = (e: Rational | null): string => (e === null ? '0' : toNumber(mul(e, rational(100)), 2).toFixed(2));
+    const per100 = (e: Rational | null): string => (e === null ? '0' : toNumber(mul(e, HUNDRED), 2).toFixed(2));
     const sign = compare(change, ZERO) >= 0 ? '+' : '';
     trend = {
       hundredths: h,
-      reason: `Qualified leads per 100 spent went from ${per100(r.priorEfficiency)} (prior 7 days) to ${per100(r.recentEfficiency)} (last 7 days), ${sign}${toNumber(mul(change, rational(100)), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
+      reason: `Qualified leads per 100 spent went from ${per100(r.priorEfficiency)} (prior 7 days) to ${per100(r.recentEfficiency)} (last 7 days), ${sign}${toNumber(mul(change, HUNDRED), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
     };
   }
 
@@ -251,7 +263,7 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
       previous_total: f.previousTotal === null ? null : money(f.previousTotal),
     },
     dimensions: Object.fromEntries(
-      DIMENSIONS.map((d) => [d, { points: Number(pts(dimensions[d].hundredths)), max: toNumber(config.curves[d].max, 2), reason: dimensions[d].reason }]),
+      DIMENSIONS.map((d) => [d, { points: Number(pts(dimensions[d].hundredths)), max: maxPoints(config.curves[d].max), reason: dimensions[d].reason }]),
     ),
     total: Number(pts(totalH)),
     is_new: isNew,
