@@ -104,13 +104,16 @@ describe('scoring the sample dataset', () => {
     expect(new Set(after.map((r) => r.run_id)).size).toBe(1);
   });
 
-  test('a spend with more than six decimals is summed exactly, in numeric, not dropped from the integer-micros sums', async () => {
+  test.each([
+    ['with more than six decimals', '123.4567891'],
+    ['too large for a bigint of millionths', '12000000000000'],
+  ])('a spend %s is stored, and summed exactly in numeric, not dropped from the integer-micros sums', async (_name, odd) => {
     const day = await sql<{ campaign_id: string; spend: string }>`
       SELECT campaign_id, spend::text AS spend FROM campaign_metrics
        WHERE date = ${D}::date AND spend > 0 ORDER BY campaign_id LIMIT 1`.execute(t.db);
     const { campaign_id: id, spend } = day.rows[0]!;
-    // 123.4567891 has seven decimals: spend_micros is NULL for that row, and the campaign's sums come from numeric.
-    await sql`UPDATE campaign_metrics SET spend = 123.4567891 WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
+    // spend_micros is NULL for that row, and the campaign's sums come from numeric.
+    await sql`UPDATE campaign_metrics SET spend = ${odd}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
     try {
       expect((await sql<{ n: string }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND spend IS NOT NULL`.execute(t.db)).rows[0]!.n).toBe('1');
       expect((await score(['--date', D])).code).toBe(0);
