@@ -363,6 +363,17 @@ describe('batch requests (the leads of many ads)', () => {
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
   });
 
+  test('a throttle in one batch holds back the batches not yet sent until the wait is over', async () => {
+    fake.reset({ accounts: many() });
+    fake.addFault({ type: 'graph-error', status: 400, error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' }, path: '/leads$', nth: 2 });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    expect(account(r, A).throttled).toBe(1);
+    // 50 sent, one of them throttled; the other 53 wait with it: then 50 + 4, never 50 + 3 before the wait.
+    expect(batchPosts().map((p) => inBatch(p.i).length)).toEqual([50, 50, 4]);
+    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
+  });
+
   test('a whole batch answered 502 by a proxy is sent again as a whole', async () => {
     fake.addFault({ type: 'http', status: 502, body: '<html>Bad Gateway</html>', path: '^$', method: 'POST' });
     const r = await run(['--account', `act_${A}`]);

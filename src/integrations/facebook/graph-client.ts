@@ -187,6 +187,11 @@ export class AccountSession {
       let throttle: GraphApiError | null = null;
       for (let start = 0; start < pending.length; start += size) {
         const group = pending.slice(start, start + size);
+        if (throttle) {
+          // Throttled: nothing more goes out until the wait is over.
+          again.push(...group);
+          continue;
+        }
         const entries = await this.postBatch(group.map((i) => ({ url: targets[i]!, endpoint: requests[i]!.endpoint })));
         for (const [k, answer] of entries.entries()) {
           const i = group[k]!;
