@@ -6,7 +6,8 @@
  * the benchmark and `make demo` (bundled to dist/dev/fake-graph-api.js).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback.js';
 
 export interface FakeCampaign {
   id: string;
@@ -199,14 +200,13 @@ export class FakeGraphApi {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server, port);
     return this.url;
   }
 
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await closeServer(this.server);
   }
 
   private usageHeaders(accountId: string | null, type: string): Record<string, string> {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { closeServer, listenOnLoopback } from './loopback.js';
 
 /** A local HTTP endpoint that accepts Sentry envelopes and keeps their bodies. */
 export async function startFakeSentry(): Promise<{ dsn: string; envelopes: string[]; stop(): Promise<void> }> {
@@ -15,11 +16,10 @@ export async function startFakeSentry(): Promise<{ dsn: string; envelopes: strin
       res.end('{}');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  const url = new URL(await listenOnLoopback(server));
   return {
-    dsn: `http://0123456789abcdef0123456789abcdef@127.0.0.1:${port}/42`,
+    dsn: `http://0123456789abcdef0123456789abcdef@${url.host}/42`,
     envelopes,
-    stop: () => new Promise((r) => server.close(() => r())),
+    stop: () => closeServer(server),
   };
 }
