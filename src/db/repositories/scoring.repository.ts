@@ -50,6 +50,15 @@ interface LeadRow {
   prior_qualified: string;
 }
 
+/** The four spend figures of a campaign (window total, largest day, recent and prior period), over integer micros or exact numeric spend. */
+function spendSums(column: 'spend' | 'spend_micros', p: ReturnType<typeof scoringPeriods>) {
+  const c = sql.ref(column);
+  return sql`coalesce(sum(${c}), 0) AS spend,
+             max(${c}) AS max_day_spend,
+             coalesce(sum(${c}) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
+             coalesce(sum(${c}) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend`;
+}
+
 const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
 
 /**
@@ -64,7 +73,7 @@ export async function loadScoringInputs(db: Kysely<Database>, date: string, qual
   const metricsQuery = sql<MetricsRow>`
     WITH m AS (
       SELECT campaign_id,
-             coalesce(sum(spend_micros), 0) AS spend,
+             ${spendSums('spend_micros', p)},
              coalesce(sum(impressions), 0) AS impressions,
              coalesce(sum(clicks), 0) AS clicks,
              count(spend) AS spend_rows,
@@ -72,12 +81,9 @@ export async function loadScoringInputs(db: Kysely<Database>, date: string, qual
              count(*) AS data_days,
              count(*) - count(spend) AS null_spend_rows,
              count(*) - count(impressions) AS null_impression_rows,
-             max(spend_micros) AS max_day_spend,
              coalesce(sum(total_leads), 0) AS total_leads,
              coalesce(sum(qualified_leads), 0) AS qualified_leads,
-             coalesce(sum(spend_micros) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
              coalesce(sum(qualified_leads) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_qualified,
-             coalesce(sum(spend_micros) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend,
              coalesce(sum(qualified_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_qualified
         FROM campaign_metrics
        WHERE date BETWEEN ${p.window.from}::date AND ${p.window.to}::date
@@ -165,11 +171,7 @@ interface SpendSums {
 async function exactSpend(db: Kysely<Database>, p: ReturnType<typeof scoringPeriods>, campaignIds: string[]): Promise<Map<string, SpendSums>> {
   if (campaignIds.length === 0) return new Map();
   const r = await sql<{ campaign_id: string; spend: string; max_day_spend: string | null; recent_spend: string; prior_spend: string }>`
-    SELECT campaign_id,
-           coalesce(sum(spend), 0) AS spend,
-           max(spend) AS max_day_spend,
-           coalesce(sum(spend) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
-           coalesce(sum(spend) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend
+    SELECT campaign_id, ${spendSums('spend', p)}
       FROM campaign_metrics
      WHERE campaign_id = ANY(${campaignIds}::text[]) AND date BETWEEN ${p.window.from}::date AND ${p.window.to}::date
      GROUP BY campaign_id`.execute(db);
