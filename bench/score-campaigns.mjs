@@ -26,7 +26,7 @@ execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'i
 try {
   say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
   say('');
-  say('| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total (ms) | of which load (ms) | ratio to the faster baseline | peak RSS (MB) |');
+  say('| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |');
   say('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const db = `bench_${n}`;
@@ -64,9 +64,9 @@ try {
       });
       if (r.status !== 0) throw new Error(`score-campaigns exited ${r.status}: ${r.stderr.slice(-2000)}`);
       const emf = r.stderr.split('\n').find((l) => l.includes('"_aws"'));
-      const finished = r.stderr.split('\n').find((l) => l.includes('"load_ms"'));
+      const finished = r.stderr.split('\n').find((l) => l.includes('"read_wait_ms"'));
       job.push(JSON.parse(emf).DurationMs);
-      load = JSON.parse(finished).load_ms;
+      load = JSON.parse(finished).read_wait_ms;
       rss = Math.max(rss, Number(r.stderr.trim().split('\n').at(-1)) / 1024);
       const s = JSON.parse(r.stdout);
       if (s.campaigns_scored !== n) throw new Error(`scored ${s.campaigns_scored}, expected ${n}`);

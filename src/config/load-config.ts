@@ -20,6 +20,8 @@ export interface AppConfig {
   timezone: string;
   /** SCORING_CONFIG: a scoring configuration JSON file used when --config is not given. */
   scoringConfigPath: string | undefined;
+  /** SCORING_CHUNK_CAMPAIGNS: campaigns per chunk that score-campaigns reads, scores and writes while the next chunks are read. */
+  scoringChunkCampaigns: number;
   fbAccessToken: string | undefined;
   /** Parsed FB_AD_ACCOUNTS: `act_<id>` with an optional client id. */
   fbAdAccounts: { accountId: string; clientId: string | null }[];
@@ -216,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     }
     return n;
   };
+  const scoringChunkCampaigns = wholeNumber('SCORING_CHUNK_CAMPAIGNS', 10_000, 1, 1_000_000);
   const fb: FacebookTuning = {
     pageSize: wholeNumber('FB_PAGE_SIZE', 500, 5, 5000),
     batchSize: wholeNumber('FB_BATCH_SIZE', 50, 1, 50),
@@ -301,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       logFormat: logFormat as AppConfig['logFormat'],
       timezone,
       scoringConfigPath: raw('SCORING_CONFIG'),
+      scoringChunkCampaigns,
       fbAccessToken: raw('FB_ACCESS_TOKEN'),
       fbAdAccounts: fbAccounts,
       fbGraphUrl,

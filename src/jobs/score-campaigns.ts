@@ -12,7 +12,7 @@ import {
   type RunSummary,
   type ScoringConfig,
 } from '../core/scoring/index.js';
-import type { ScoringInput } from '../db/repositories/scoring.repository.js';
+import type { ScoringInput } from '../db/repositories/scoring-inputs.js';
 import { ConfigError, UsageError } from '../runtime/errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 
@@ -125,42 +125,44 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   },
   async run(ctx) {
     // The data layer loads here, not at the top: --help does not need it.
-    const { clearScores, findPreviousScoredDate, loadScoringInputs, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
+    const { openScoringSource } = await import('../db/repositories/scoring-inputs.js');
+    const { clearScores, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
     const { date, config, list } = ctx.options;
     const started = Date.now();
-    let loadedMs = 0;
-    const load = async (): Promise<{ inputs: ScoringInput[]; previous: Awaited<ReturnType<typeof findPreviousScoredDate>> }> => {
-      const [inputs, previous] = await Promise.all([loadScoringInputs(ctx.db, date, config.qualifiedStatuses), findPreviousScoredDate(ctx.db, date)]);
-      loadedMs = Date.now() - started;
-      ctx.throwIfInterrupted();
-      return { inputs, previous };
-    };
-
+    // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
+    const source = await openScoringSource(ctx.pool, date, config.qualifiedStatuses, ctx.config.scoringChunkCampaigns);
     // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
     const outcomes: ScoreOutcome[] = [];
-    function* scoreAll(pending: (ScoringInput | undefined)[]): Generator<CampaignScore> {
-      for (let i = 0; i < pending.length; i++) {
-        const input = pending[i]!;
-        pending[i] = undefined; // let each campaign's facts go once scored
+    function* scoreChunk(inputs: ScoringInput[]): Generator<CampaignScore> {
+      for (const input of inputs) {
         const s = scoreCampaign(input.facts, date, config);
         outcomes.push(outcomeOf(s, input.campaignName, list));
         yield s;
       }
     }
+    async function* scoreAll(): AsyncGenerator<Iterable<CampaignScore>> {
+      for await (const inputs of source.chunks()) {
+        ctx.throwIfInterrupted();
+        yield scoreChunk(inputs);
+      }
+    }
     let summary: RunSummary;
-    if (ctx.dryRun) {
-      const { inputs, previous } = await load();
-      for (const _ of scoreAll(inputs));
-      summary = summarizeRun(date, outcomes, previous, config);
-    } else {
-      summary = await ctx.transaction(async (trx, client) => {
-        // The old scores are deleted on the transaction's connection while the inputs load on two others.
-        const [, { inputs, previous }] = await Promise.all([clearScores(trx, date, config), load()]);
-        await writeScores(client, scoreAll(inputs), config, ctx.runId);
-        const s = summarizeRun(date, outcomes, previous, config);
-        if (ctx.runId !== null) await recordScoringRun(trx, ctx.runId, s);
-        return s;
-      });
+    try {
+      if (ctx.dryRun) {
+        for await (const scores of scoreAll()) for (const _ of scores);
+        summary = summarizeRun(date, outcomes, source.previous, config);
+      } else {
+        summary = await ctx.transaction(async (trx, client) => {
+          // The old scores are deleted on the transaction's connection while the first chunks are read on the other two.
+          await clearScores(trx, date, config);
+          await writeScores(client, scoreAll(), config, ctx.runId);
+          const s = summarizeRun(date, outcomes, source.previous, config);
+          if (ctx.runId !== null) await recordScoringRun(trx, ctx.runId, s);
+          return s;
+        });
+      }
+    } finally {
+      await source.close();
     }
     for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
     const text = formatSummary(summary, ctx.dryRun) + (list && outcomes.length > 0 ? `\n\n${formatTable(outcomes)}` : '');
@@ -168,8 +170,8 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
       date,
       config_id: config.id,
       config_source: ctx.options.configSource,
-      load_ms: loadedMs,
-      score_and_write_ms: Date.now() - started - loadedMs,
+      chunks: source.chunkCount,
+      read_wait_ms: Math.round(source.waitMs),
       total_ms: Date.now() - started,
       warnings: summary.warnings.length,
     });
