@@ -104,6 +104,19 @@ describe('scoring the sample dataset', () => {
     expect(new Set(after.map((r) => r.run_id)).size).toBe(1);
   });
 
+  test('scoring in chunks of 3 campaigns stores the same rows as scoring in one chunk', async () => {
+    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) => rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
+    const one = await score(['--date', D], { SCORING_CHUNK_CAMPAIGNS: '1000000' });
+    expect(one.code).toBe(0);
+    const whole = strip(await storedScores(D));
+    const chunked = await score(['--date', D], { SCORING_CHUNK_CAMPAIGNS: '3' });
+    expect(chunked.code).toBe(0);
+    const finished = (r: typeof one) => r.logs.find((l) => typeof l.chunks === 'number')!;
+    expect(finished(one).chunks).toBe(1);
+    expect(finished(chunked).chunks).toBeGreaterThan(9);
+    expect(strip(await storedScores(D))).toEqual(whole);
+  });
+
   test.each([
     ['with more than six decimals', '123.4567891'],
     ['too large for a bigint of millionths', '12000000000000'],
@@ -290,6 +303,38 @@ describe('concurrency and interruption', () => {
     expect((await score(['--date', D])).code).toBe(0);
     const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
     expect(Number(star.engagement_score)).toBe(0);
+  });
+
+  test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
+    const before = await storedScores(D);
+    // Hold campaign_metrics so the run's chunk queries wait, after its transaction has deleted the old scores.
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE');
+    const child = spawnProcess('score-campaigns', ['--date', D], { ...env(), SCORING_CHUNK_CAMPAIGNS: '5' });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let waiting = 0;
+    try {
+      for (let i = 0; i < 100 && waiting < 2; i++) {
+        const r = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+        waiting = r.rows.length;
+        if (waiting < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      // Both reading connections wait for the lock.
+      expect(waiting).toBe(2);
+      child.kill('SIGTERM');
+      // The lock is still held here: the run can only exit if its waiting statements were cancelled.
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(code).toBe(143);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    expect(stderr).toMatch(/received SIGTERM/);
+    expect(await storedScores(D)).toEqual(before);
+    const run = await t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    expect(run).toMatchObject({ status: 'interrupted', exit_code: 143 });
   });
 
   test('as a process: exit code, JSON logs and one EMF line', async () => {

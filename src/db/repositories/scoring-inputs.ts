@@ -226,7 +226,7 @@ export async function findPreviousScoredDate(db: Kysely<Database>, date: string)
 async function chunkRanges(db: Kysely<Database>, size: number): Promise<Range[]> {
   const cuts = await sql<{ campaign_id: string }>`
     SELECT campaign_id FROM (SELECT campaign_id, row_number() OVER (ORDER BY campaign_id) AS n FROM campaigns) x
-     WHERE n % ${size} = 1 AND n > 1
+     WHERE (n - 1) % ${size} = 0 AND n > 1
      ORDER BY campaign_id`.execute(db);
   const bounds = [null, ...cuts.rows.map((r) => r.campaign_id), null];
   return bounds.slice(0, -1).map((from, i) => ({ from, below: bounds[i + 1]! }));
@@ -263,10 +263,13 @@ export async function openScoringSource(pool: pg.Pool, date: string, qualifiedSt
   try {
     const first = await pool.connect();
     clients.push(first);
+    // A checked-out client whose server goes away emits 'error'; its next query rejects with the cause instead.
+    first.on('error', () => undefined);
     await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snapshot = (await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
     const second = await pool.connect();
     clients.push(second);
+    second.on('error', () => undefined);
     await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     // A snapshot id is hex digits and dashes; SET TRANSACTION takes no parameters.
     if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id from pg_export_snapshot: ${snapshot}`);

@@ -75,6 +75,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('score-campaigns reads 10,000 campaigns per chunk by default; a chunk size of 0 or a word is named with the range', () => {
+    const r = loadConfig({}, { stateDir });
+    expect(r.ok && r.config.scoringChunkCampaigns).toBe(10_000);
+    expect(loadConfig({ SCORING_CHUNK_CAMPAIGNS: '500' }, { stateDir })).toMatchObject({ ok: true, config: { scoringChunkCampaigns: 500 } });
+    for (const text of ['0', 'lots', '2000000']) {
+      const bad = loadConfig({ SCORING_CHUNK_CAMPAIGNS: text }, { stateDir });
+      expect(!bad.ok && bad.problems).toEqual([`SCORING_CHUNK_CAMPAIGNS=${text}: expected a whole number from 1 to 1000000 (default 10000)`]);
+    }
+  });
+
   test('flags override the environment', () => {
     const r = loadConfig({ LOG_LEVEL: 'debug' }, { stateDir, overrides: { LOG_LEVEL: 'warn' } });
     expect(r.ok && r.config.logLevel).toBe('warn');
