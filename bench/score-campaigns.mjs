@@ -26,7 +26,7 @@ execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'i
 try {
   say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
   say('');
-  say('| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |');
+  say('| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total, median (min–max) (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |');
   say('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const db = `bench_${n}`;
@@ -74,10 +74,10 @@ try {
     await client.end();
     const b = Math.min(median(base), median(baseJit));
     const j = median(job);
-    say(`| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} | ${j} | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`);
+    say(`| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} | ${j} (${Math.min(...job)}–${Math.max(...job)}) | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`);
   }
   say('');
-  say('Median of 3 runs each; the job time is its own DurationMs (EMF line): load, score, write, commit. Peak RSS from /usr/bin/time.');
+  say('Median of 3 runs each; the job time is its own DurationMs (EMF line): snapshot, chunked reads, scoring, COPY, commit. "Waited for inputs" is the last run\'s read_wait_ms (scoring idle for lack of a chunk). Peak RSS from /usr/bin/time.');
   say('');
   say('| executable | `--help` median of 15 (ms) |');
   say('|---|---:|');
