@@ -269,36 +269,49 @@ describe('concurrency and interruption', () => {
     }
   });
 
-  test('SIGTERM mid-write rolls back, keeps the previous scores, records the run as interrupted and exits 143', async () => {
-    const before = await storedScores(D);
-    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
-    // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
+  /**
+   * Runs score-campaigns as a process while another session holds `lock`, waits until `waiters`
+   * of its connections wait for that lock, then sends SIGTERM with the lock still held: the run
+   * can only exit if its waiting statements were cancelled.
+   */
+  async function interruptWhileLocked(lock: string, waiters: number, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE score_history IN EXCLUSIVE MODE');
-    const child = spawnProcess('score-campaigns', ['--date', D], env());
+    await blocker.query(`BEGIN; ${lock}`);
+    const child = spawnProcess('score-campaigns', ['--date', D], { ...env(), ...extraEnv });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let blocked = false;
     try {
-      for (let i = 0; i < 100 && !blocked; i++) {
+      let waiting = 0;
+      for (let i = 0; i < 100 && waiting < waiters; i++) {
         // Polled from another connection: inside the blocker's transaction pg_stat_activity is a frozen snapshot.
-        const waiting = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
-        blocked = waiting.rows.length > 0;
-        if (!blocked) await new Promise((r) => setTimeout(r, 100));
+        const r = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+        waiting = r.rows.length;
+        if (waiting < waiters) await new Promise((r) => setTimeout(r, 100));
       }
-      expect(blocked).toBe(true);
+      expect(waiting).toBe(waiters);
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-      expect(code).toBe(143);
+      return { code, stderr };
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
-    expect(stderr).toMatch(/received SIGTERM/);
+  }
+
+  async function lastRun() {
+    return t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+  }
+
+  test('SIGTERM mid-write rolls back, keeps the previous scores, records the run as interrupted and exits 143', async () => {
+    const before = await storedScores(D);
+    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+    // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
+    const r = await interruptWhileLocked('LOCK TABLE score_history IN EXCLUSIVE MODE', 1);
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/received SIGTERM/);
     expect(await storedScores(D)).toEqual(before);
-    const run = await t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
-    expect(run).toMatchObject({ status: 'interrupted', exit_code: 143 });
+    expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
     // A re-run completes the work.
     expect((await score(['--date', D])).code).toBe(0);
     const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
@@ -307,34 +320,12 @@ describe('concurrency and interruption', () => {
 
   test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
     const before = await storedScores(D);
-    // Hold campaign_metrics so the run's chunk queries wait, after its transaction has deleted the old scores.
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE');
-    const child = spawnProcess('score-campaigns', ['--date', D], { ...env(), SCORING_CHUNK_CAMPAIGNS: '5' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let waiting = 0;
-    try {
-      for (let i = 0; i < 100 && waiting < 2; i++) {
-        const r = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
-        waiting = r.rows.length;
-        if (waiting < 2) await new Promise((r) => setTimeout(r, 100));
-      }
-      // Both reading connections wait for the lock.
-      expect(waiting).toBe(2);
-      child.kill('SIGTERM');
-      // The lock is still held here: the run can only exit if its waiting statements were cancelled.
-      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-      expect(code).toBe(143);
-    } finally {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
-    expect(stderr).toMatch(/received SIGTERM/);
+    // Hold campaign_metrics: both reading connections wait in their chunk queries while the run's transaction is open.
+    const r = await interruptWhileLocked('LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE', 2, { SCORING_CHUNK_CAMPAIGNS: '5' });
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/received SIGTERM/);
     expect(await storedScores(D)).toEqual(before);
-    const run = await t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
-    expect(run).toMatchObject({ status: 'interrupted', exit_code: 143 });
+    expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
   });
 
   test('as a process: exit code, JSON logs and one EMF line', async () => {
