@@ -232,12 +232,16 @@ async function chunkRanges(db: Kysely<Database>, size: number): Promise<Range[]>
   return bounds.slice(0, -1).map((from, i) => ({ from, below: bounds[i + 1]! }));
 }
 
+/** A checked-out client whose server goes away emits 'error'; with this listener its next query rejects with the cause instead of the process crashing. */
+const ignoreError = (): void => undefined;
+
 async function endReadOnly(client: pg.PoolClient): Promise<void> {
   try {
     await client.query('ROLLBACK');
+    client.off('error', ignoreError);
     client.release();
   } catch (error) {
-    // A connection that cannot even roll back is not given back to the pool.
+    // A connection that cannot even roll back is not given back to the pool (and keeps the listener: it is discarded).
     client.release(error as Error);
   }
 }
@@ -263,13 +267,12 @@ export async function openScoringSource(pool: pg.Pool, date: string, qualifiedSt
   try {
     const first = await pool.connect();
     clients.push(first);
-    // A checked-out client whose server goes away emits 'error'; its next query rejects with the cause instead.
-    first.on('error', () => undefined);
+    first.on('error', ignoreError);
     await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snapshot = (await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
     const second = await pool.connect();
     clients.push(second);
-    second.on('error', () => undefined);
+    second.on('error', ignoreError);
     await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     // A snapshot id is hex digits and dashes; SET TRANSACTION takes no parameters.
     if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id from pg_export_snapshot: ${snapshot}`);
