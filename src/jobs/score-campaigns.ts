@@ -104,6 +104,8 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     'bin/score-campaigns --config scoring.json --json',
   ],
   writes: true,
+  // The lock's connection, the transaction's, and the two that read the snapshot.
+  poolSize: 4,
   addOptions(cmd) {
     cmd
       .option('--date <YYYY-MM-DD>', 'the date to score (default: yesterday in SCORING_TIMEZONE, UTC unless set)')

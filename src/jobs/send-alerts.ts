@@ -280,7 +280,7 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
   },
   async run(ctx): Promise<JobOutcome> {
     const repo = await import('../db/repositories/alerts.repository.js');
-    const { findPreviousScoredDate } = await import('../db/repositories/scoring.repository.js');
+    const { findPreviousScoredDate } = await import('../db/repositories/scoring-inputs.js');
     const { options, config } = ctx;
     const sending = !ctx.dryRun && options.preview === null;
 

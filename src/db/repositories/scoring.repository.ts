@@ -7,8 +7,6 @@ import { formatHundredths } from '../../core/rational.js';
 import { DIMENSIONS, type CampaignScore, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
 import type { Database } from '../tables.js';
 
-export { findPreviousScoredDate } from './scoring-inputs.js';
-
 const SCORE_COLUMNS = [
   'campaign_id',
   'date',
