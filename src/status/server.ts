@@ -5,6 +5,7 @@ import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js
 import { renderStatusPage, type StatusView } from '../core/status/page.js';
 import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, parseRecommendation, RateLimiter } from '../core/status/requests.js';
 import type { Database } from '../db/tables.js';
+import { isConnectionError } from '../runtime/errors.js';
 import {
   latestScoredDate,
   listActionable,
@@ -56,14 +57,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
-
-function isDatabaseDown(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | null;
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'ENOENT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '53300'].includes(e?.code ?? '') ||
-    /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(e?.message ?? '')
-  );
-}
 
 /** A value computed at most once per `ms`, shared by concurrent requests. */
 function memo<T>(ms: number, now: () => number, fn: () => Promise<T>): () => Promise<T> {
@@ -164,7 +157,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       try {
         await sql`SELECT 1`.execute(deps.db);
       } catch (error) {
-        if (isDatabaseDown(error)) return json({ ready: false, problems: ['database: not answering'] }, 503);
+        if (isConnectionError(error)) return json({ ready: false, problems: ['database: not answering'] }, 503);
         throw error;
       }
       const v = await overview();
@@ -221,7 +214,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       try {
         v = await overview();
       } catch (error) {
-        if (!isDatabaseDown(error)) throw error;
+        if (!isConnectionError(error)) throw error;
         v = { now: deps.now().toISOString(), database: 'down', jobs: [], scoring: null, backup: { lastBackup: null, lastDrill: null } };
       }
       return { status: v.database === 'down' ? 503 : 200, type: 'text/html; charset=utf-8', body: renderStatusPage(v) };
@@ -322,7 +315,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       (e: unknown) => {
         if (e instanceof BadRequest) error(400, e.message);
         else if (e instanceof HttpError) error(e.status, e.message, e.headers);
-        else if (isDatabaseDown(e)) {
+        else if (isConnectionError(e)) {
           deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, { request_id: requestId });
           error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' });
         } else {

@@ -232,13 +232,27 @@ async function chunkRanges(db: Kysely<Database>, size: number): Promise<Range[]>
   return bounds.slice(0, -1).map((from, i) => ({ from, below: bounds[i + 1]! }));
 }
 
-/** A checked-out client whose server goes away emits 'error'; with this listener its next query rejects with the cause instead of the process crashing. */
-const ignoreError = (): void => undefined;
+/**
+ * A checked-out client whose server goes away emits 'error'; without a listener the process
+ * crashes. The listener keeps the first such error: node-pg rejects the client's later queries
+ * with "Client has encountered a connection error and is not queryable", which names no cause.
+ */
+interface Reader {
+  client: pg.PoolClient;
+  lost: unknown;
+  onError: (error: unknown) => void;
+}
 
-async function endReadOnly(client: pg.PoolClient): Promise<void> {
+function watch(client: pg.PoolClient): Reader {
+  const reader: Reader = { client, lost: undefined, onError: (error) => void (reader.lost ??= error) };
+  client.on('error', reader.onError);
+  return reader;
+}
+
+async function endReadOnly({ client, onError }: Reader): Promise<void> {
   try {
     await client.query('ROLLBACK');
-    client.off('error', ignoreError);
+    client.off('error', onError);
     client.release();
   } catch (error) {
     // A connection that cannot even roll back is not given back to the pool (and keeps the listener: it is discarded).
@@ -257,22 +271,27 @@ async function endReadOnly(client: pg.PoolClient): Promise<void> {
  * leading column), read ahead on the two connections in turn.
  */
 export async function openScoringSource(pool: pg.Pool, date: string, qualifiedStatuses: readonly string[], chunkCampaigns: number): Promise<ScoringSource> {
-  const clients: pg.PoolClient[] = [];
+  const watched: Reader[] = [];
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await Promise.all(clients.map(endReadOnly));
+    await Promise.all(watched.map(endReadOnly));
+  };
+  const connect = async (): Promise<pg.PoolClient> => {
+    const client = await pool.connect();
+    watched.push(watch(client));
+    return client;
+  };
+  // A failed read names the reason its connection was lost (57P01 terminated, reset, …) when there is one.
+  const withCause = (error: unknown): never => {
+    throw watched.find((r) => r.lost !== undefined)?.lost ?? error;
   };
   try {
-    const first = await pool.connect();
-    clients.push(first);
-    first.on('error', ignoreError);
+    const first = await connect();
     await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snapshot = (await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
-    const second = await pool.connect();
-    clients.push(second);
-    second.on('error', ignoreError);
+    const second = await connect();
     await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     // A snapshot id is hex digits and dashes; SET TRANSACTION takes no parameters.
     if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id from pg_export_snapshot: ${snapshot}`);
@@ -280,13 +299,13 @@ export async function openScoringSource(pool: pg.Pool, date: string, qualifiedSt
     // No parallel workers: the run already keeps both of a small server's cores busy (two readers, the
     // writer, Node), and a parallel plan of the lead counts builds its hash three times over (measured
     // ~1.4 CPU-seconds more at 100,000 campaigns for the same wall-clock time).
-    await Promise.all(clients.map((c) => c.query('SET LOCAL max_parallel_workers_per_gather = 0')));
+    await Promise.all(watched.map(({ client }) => client.query('SET LOCAL max_parallel_workers_per_gather = 0')));
   } catch (error) {
     await close();
     throw error;
   }
 
-  const readers = clients.map(kyselyOnClient);
+  const readers = watched.map(({ client }) => kyselyOnClient(client));
   const p = scoringPeriods(date);
   try {
     // The lead counts (one query for every chunk) start first on one connection; the ranges and yesterday's count come from the other.
@@ -329,7 +348,7 @@ export async function openScoringSource(pool: pg.Pool, date: string, qualifiedSt
         started = true;
         while (pending.length > 0) {
           const t = performance.now();
-          const inputs = await pending.shift()!;
+          const inputs = await pending.shift()!.catch(withCause);
           waitMs += performance.now() - t;
           readAhead();
           yield inputs;
