@@ -651,8 +651,15 @@ describe('units of work', () => {
   test('SIGTERM during an account rolls it back, keeps the accounts already done, and records the run as interrupted', async () => {
     const abort = new AbortController();
     fake.addFault({ path: `^act_${B}/insights$`, type: 'hang' });
-    setTimeout(() => abort.abort(), 1500);
+    // SIGTERM once B's insights request hangs in the fake (A is done by then), not after a guessed delay.
+    let finished = false;
+    const hanging = (async () => {
+      while (!finished && !fake.requests.some((q) => new RegExp(`^act_${B}/insights$`).test(q.path))) await new Promise((res) => setTimeout(res, 20));
+      abort.abort();
+    })();
     const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), { abort: abort.signal });
+    finished = true;
+    await hanging;
     expect(r.code).toBe(143);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(0);
