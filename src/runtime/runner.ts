@@ -377,6 +377,9 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
 function describeError(error: unknown): string {
   if (error instanceof JobError) return error.message;
+  if (isConnectionError(error)) {
+    return `lost a connection mid-run (${(error as Error).message}); the work in progress was not committed. Check that the service is up (for PostgreSQL, its log says why a connection ended), then re-run.`;
+  }
   if (error instanceof Error) return `unexpected error: ${error.message}`;
   return `unexpected error: ${String(error)}`;
 }

@@ -271,10 +271,15 @@ describe('concurrency and interruption', () => {
 
   /**
    * Runs score-campaigns as a process while another session holds `lock`, waits until `waiters`
-   * of its connections wait for that lock, then sends SIGTERM with the lock still held: the run
-   * can only exit if its waiting statements were cancelled.
+   * of its connections wait for that lock, then does `act` (by default SIGTERM) with the lock
+   * still held: the run can only exit if its waiting statements were cancelled or lost.
    */
-  async function interruptWhileLocked(lock: string, waiters: number, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  async function interruptWhileLocked(
+    lock: string,
+    waiters: number,
+    extraEnv: Record<string, string> = {},
+    act: (child: ReturnType<typeof spawnProcess>) => Promise<unknown> = async (child) => child.kill('SIGTERM'),
+  ): Promise<{ code: number | null; stderr: string }> {
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     await blocker.query(`BEGIN; ${lock}`);
@@ -290,7 +295,7 @@ describe('concurrency and interruption', () => {
         if (waiting < waiters) await new Promise((r) => setTimeout(r, 100));
       }
       expect(waiting).toBe(waiters);
-      child.kill('SIGTERM');
+      await act(child);
       const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
       return { code, stderr };
     } finally {
@@ -326,6 +331,21 @@ describe('concurrency and interruption', () => {
     expect(r.stderr).toMatch(/received SIGTERM/);
     expect(await storedScores(D)).toEqual(before);
     expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
+  });
+
+  test('reading connections lost mid-run (backends terminated): exit 69 naming the cause, previous scores intact, a re-run completes', async () => {
+    const before = await storedScores(D);
+    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+    const terminateWaiters = () =>
+      sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+    const r = await interruptWhileLocked('LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE', 2, { SCORING_CHUNK_CAMPAIGNS: '5' }, terminateWaiters);
+    expect(r.code).toBe(69);
+    expect(r.stderr).toMatch(/lost a connection mid-run \((terminating connection due to administrator command|Connection terminated[^)]*|write EPIPE|read ECONNRESET)\); the work in progress was not committed/);
+    expect(await storedScores(D)).toEqual(before);
+    expect(await lastRun()).toMatchObject({ status: 'failed', exit_code: 69 });
+    expect((await score(['--date', D])).code).toBe(0);
+    const star = (await storedScores(D)).find((x) => x.campaign_id === 'demo-01-star')!;
+    expect(Number(star.engagement_score)).toBe(0);
   });
 
   test('as a process: exit code, JSON logs and one EMF line', async () => {
