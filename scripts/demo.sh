@@ -47,4 +47,4 @@ echo "Open the digests: in a mail program, .state/outbox/2025-11-15/*.eml; in a 
 echo
 echo "The jobs' JSON logs are in $log."
 echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"
-echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details) FROM campaign_scores WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""
+echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details::jsonb) FROM campaign_scores WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""
