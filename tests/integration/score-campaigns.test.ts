@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -78,6 +78,17 @@ describe('scoring the sample dataset', () => {
     for (const dim of Object.values(d.dimensions) as any[]) expect(dim.reason).toMatch(/of \d+ points\.$/);
     const config = await t.db.selectFrom('scoring_configs').selectAll().where('config_id', '=', row!.config_id).executeTakeFirstOrThrow();
     expect((config.config as any).target_cpql).toBe(100);
+  });
+
+  test('the details query that make demo prints runs and shows the scored campaign', async () => {
+    const demo = readFileSync(join(ROOT, 'scripts', 'demo.sh'), 'utf8');
+    const query = /psql -c \\"(SELECT [^"\\]+)\\"/.exec(demo)?.[1];
+    expect(query).toBeDefined();
+    const { rows } = await sql.raw<Record<string, string>>(query!).execute(t.db);
+    expect(rows).toHaveLength(1);
+    const details = JSON.parse(Object.values(rows[0]!)[0]!);
+    expect(details.date).toBe(D);
+    expect(Object.keys(details.dimensions)).toHaveLength(5);
   });
 
   test('a client target CPQL is used for that client\'s campaigns', async () => {
