@@ -63,7 +63,8 @@ async function perCampaignCalls(fake, campaigns) {
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
   execFileSync('psql', ['-X', '-q', '-d', `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`, '-c', 'CREATE DATABASE bench'], { stdio: 'inherit' });
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   say(`### fetch-facebook (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})`);
   say('');
   say(`One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`);

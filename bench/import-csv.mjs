@@ -73,7 +73,8 @@ function importFile(path) {
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
   psql(['-c', 'CREATE DATABASE bench'], `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`);
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   psql(['-c', `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || lpad(g::text, 6, '0') FROM generate_series(0, ${CAMPAIGNS - 1}) g`]);
   const big = join(dir, 'metrics.csv');
   const quarter = join(dir, 'metrics-quarter.csv');

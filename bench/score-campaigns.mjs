@@ -31,7 +31,7 @@ try {
   for (const n of sizes) {
     const db = `bench_${n}`;
     psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
-    // stderr piped: migrate's EMF line would break the table; on failure it is part of the thrown error.
+    // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
     execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
     const g0 = Date.now();
     psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
