@@ -37,8 +37,8 @@ const leads = [];
 const changes = [];
 let leadSeq = 0;
 
-function campaign(id, name, client, budget, start, status = 'ACTIVE') {
-  campaigns.push([id, name, client, budget === null ? '' : money(budget), start ?? '', '', 'facebook', status]);
+function campaign(id, name, client, budget, start, status = 'ACTIVE', currency = 'USD') {
+  campaigns.push([id, name, client, budget === null ? '' : money(budget), start ?? '', '', 'facebook', status, currency]);
 }
 
 /** Daily aggregate metrics; `tweak(date, row)` may change or drop a day. */
@@ -144,11 +144,15 @@ leadLevel(campaigns.at(-1)[0], A.good, FIRST, D, (leadId, d) => {
   if (d >= day(D, -29) && rand() < 0.6) changes.push([leadId, 'qualified', `${D}T10:00:00Z`]);
 });
 
+// A sales campaign: its source carries no lead counts at all (NO_LEAD_DATA), never told to pause for leads.
+campaign(next('sales'), 'Online Store Purchases', 'initech', 200, '2025-08-01');
+aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (_d, r) => ({ ...r, total_leads: null, qualified_leads: null }));
+
 const csv = (header, rows) =>
   [header, ...rows].map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(',')).join('\n') + '\n';
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'clients.csv'), csv(['client_id', 'client_name', 'alert_emails', 'target_cpql', 'timezone'], clients));
-writeFileSync(join(out, 'campaigns.csv'), csv(['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status'], campaigns));
+writeFileSync(join(out, 'campaigns.csv'), csv(['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status', 'currency'], campaigns));
 writeFileSync(join(out, 'metrics.csv'), csv(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], metrics));
 writeFileSync(join(out, 'leads.csv'), csv(['lead_id', 'campaign_id', 'created_at', 'status'], leads));
 writeFileSync(join(out, 'lead-status.csv'), csv(['lead_id', 'status', 'changed_at'], changes));

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
 import { renderStatusPage, type StatusView } from '../core/status/page.js';
 import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, parseRecommendation, RateLimiter } from '../core/status/requests.js';
+import { notJudgedReason } from '../core/scoring/not-judged.js';
 import type { Database } from '../db/tables.js';
 import { isConnectionError } from '../runtime/errors.js';
 import {
@@ -94,7 +95,7 @@ function json(body: unknown, status = 200): Answer {
 }
 
 function campaignJson(r: CampaignRow) {
-  return { campaign_id: r.campaign_id, name: r.campaign_name, client_id: r.client_id, total_score: Number(r.total_score), recommendation: r.recommendation, flags: r.flags, is_new: r.is_new };
+  return { campaign_id: r.campaign_id, name: r.campaign_name, client_id: r.client_id, total_score: Number(r.total_score), recommendation: r.recommendation, not_judged_reason: notJudgedReason(r.flags), flags: r.flags, is_new: r.is_new };
 }
 
 export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessage, res: ServerResponse) => void {

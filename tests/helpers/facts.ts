@@ -19,6 +19,8 @@ export function makeFacts(overrides: Partial<Omit<CampaignFacts, 'spend' | 'dail
     startDate: '2025-09-16',
     dailyBudget: dec(dailyBudget ?? null),
     clientTargetCpql: dec(clientTargetCpql ?? null),
+    currency: 'USD',
+    leadCountRows: 30,
     spend: parseDecimal(spend ?? '3000'),
     impressions: 400000n,
     clicks: 6000n,

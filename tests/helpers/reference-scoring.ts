@@ -31,7 +31,10 @@ const round2 = (x: number): number => Math.sign(x) * Math.round(Math.abs(x) * 10
 const dayMs = 86400000;
 const dateMs = (d: string): number => Date.parse(`${d}T00:00:00Z`);
 
-export function referenceScores(sampleDir: string, D: string, previous?: Map<string, ReferenceScore>): Map<string, ReferenceScore> {
+/** `target_cpql` of the configuration: one number, or per currency code with "*" for the rest (scoring.md section 4). */
+export type ReferenceTarget = number | Record<string, number>;
+
+export function referenceScores(sampleDir: string, D: string, previous?: Map<string, ReferenceScore>, configTarget: ReferenceTarget = 100): Map<string, ReferenceScore> {
   const clients = new Map(read(sampleDir, 'clients.csv').map((c) => [c.client_id!, c]));
   const campaigns = new Map(read(sampleDir, 'campaigns.csv').map((c) => [c.campaign_id!, c]));
   const metrics = read(sampleDir, 'metrics.csv');
@@ -81,21 +84,25 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
       qRecent = sum(recentRows, 'qualified_leads');
       qPrior = sum(priorRows, 'qualified_leads');
     }
+    const currency = c.currency ? c.currency : null;
+    const clientT = num(clients.get(c.client_id ?? '')?.target_cpql);
+    const T: number | null =
+      clientT ?? (typeof configTarget === 'number' ? configTarget : ((currency !== null ? configTarget[currency] : undefined) ?? configTarget['*'] ?? null));
+    const noLeadData = myLeads.length === 0 && rows.every((r) => num(r.total_leads) === null && num(r.qualified_leads) === null);
     const flags: string[] = [];
     if (rows.some((r) => num(r.spend) === null)) flags.push('MISSING_SPEND');
     if (rows.some((r) => num(r.impressions) === null)) flags.push('MISSING_IMPRESSIONS');
-    if (total > 0 && spend / total > 1000) flags.push('HIGH_CPL');
+    if (T !== null && total > 0 && spend / total > 10 * T) flags.push('HIGH_CPL');
     if (impressions > 0 && clicks / impressions > 0.5) flags.push('HIGH_CTR');
     const budget = num(c.daily_budget);
     if (budget !== null && budget > 0 && rows.some((r) => (num(r.spend) ?? 0) > 1.5 * budget)) flags.push('OVERSPEND');
 
     let dims: Record<string, number>;
     let recommendation: string;
-    if (spendRows === 0 || (spend === 0 && impressions === 0)) {
+    if (spendRows === 0 || (spend === 0 && impressions === 0) || noLeadData || T === null) {
       dims = { cost_efficiency: 0, lead_quality: 0, volume: 0, trend: 0, engagement: 0 };
       recommendation = 'INSUFFICIENT_DATA';
     } else {
-      const T = num(clients.get(c.client_id ?? '')?.target_cpql) ?? 100;
       const sR = sum(recentRows, 'spend');
       const sP = sum(priorRows, 'spend');
       let trend: number;
@@ -103,7 +110,7 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
       else if (qPrior / sP === 0) trend = qRecent / sR > 0 ? 20 : 10;
       else trend = curve((qRecent / sR - qPrior / sP) / (qPrior / sP), [[-0.5, 0], [0, 10], [0.5, 20]]);
       dims = {
-        cost_efficiency: q === 0 ? 0 : round2(curve(spend / q, [[0.5 * T, 25], [T, 20], [3.5 * T, 0]])),
+        cost_efficiency: q === 0 ? 0 : round2(curve(spend / q, [[0.5 * T!, 25], [T!, 20], [3.5 * T!, 0]])),
         lead_quality: total === 0 ? 0 : round2(curve(q / total, [[0, 0], [0.1, 5], [0.3, 20], [0.5, 25]])),
         volume: round2(curve(q, [[0, 0], [5, 6], [20, 14], [50, 20]])),
         trend: round2(trend),
@@ -117,6 +124,8 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
     const totalScore = round2(Object.values(dims).reduce((a, b) => a + b, 0));
     const prev = previous?.get(id);
     if (prev && Math.abs(totalScore - prev.total) > 50) flags.push('SCORE_JUMP');
+    if (noLeadData) flags.push('NO_LEAD_DATA');
+    if (T === null) flags.push('NO_TARGET');
     out.set(id, { total: totalScore, dims, recommendation, flags });
   }
   return out;

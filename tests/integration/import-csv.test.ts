@@ -54,18 +54,18 @@ describe('importing the sample dataset', () => {
     const doc = JSON.parse(first.stdout);
     expect(doc.inputs.map((i: { kind: string; inserted: number }) => [i.kind, i.inserted])).toEqual([
       ['clients', 3],
-      ['campaigns', 29],
-      ['metrics', 1321],
+      ['campaigns', 30],
+      ['metrics', 1373],
       ['leads', 778],
       ['lead-status', 408],
     ]);
-    expect([await count('campaign_metrics'), await count('campaign_leads'), await count('lead_status_changes')]).toEqual([1321, 778, 408]);
+    expect([await count('campaign_metrics'), await count('campaign_leads'), await count('lead_status_changes')]).toEqual([1373, 778, 408]);
     const before = await snapshot();
 
     const second = await run(['--json', ...SAMPLE_FILES]);
     expect(second.code).toBe(0);
     const again = JSON.parse(second.stdout);
-    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 + 29 + 1321 + 778 + 408, rejected: 0 });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 + 30 + 1373 + 778 + 408, rejected: 0 });
     expect(await snapshot()).toBe(before);
   });
 

@@ -40,7 +40,7 @@ describe('scoring the sample dataset', () => {
   test('scores exactly the campaigns with metrics in the window', async () => {
     const rows = await storedScores(D);
     expect(rows.map((r) => r.campaign_id).sort()).toEqual([...reference.keys()].sort());
-    expect(rows.length).toBe(29);
+    expect(rows.length).toBe(30);
   });
 
   test('every dimension and total matches an independent implementation of scoring.md within 0.01', async () => {
@@ -66,7 +66,7 @@ describe('scoring the sample dataset', () => {
     expect(new Set(rows.map((r) => r.recommendation))).toEqual(
       new Set(['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE', 'TEST_CHANGES', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 'MONITOR_CLOSELY', 'INSUFFICIENT_DATA']),
     );
-    expect(new Set(rows.flatMap((r) => r.flags))).toEqual(new Set(['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP']));
+    expect(new Set(rows.flatMap((r) => r.flags))).toEqual(new Set(['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP', 'NO_LEAD_DATA']));
   });
 
   test('recommendation_details explain every dimension and carry the configuration identity', async () => {
@@ -98,12 +98,12 @@ describe('scoring the sample dataset', () => {
 
   test('each run appends to score_history and records scoring_runs and job_runs', async () => {
     const history = await t.db.selectFrom('score_history').select(['run_id']).where('date', '=', D).execute();
-    expect(history.length).toBe(29);
+    expect(history.length).toBe(30);
     const run = await t.db.selectFrom('job_runs').selectAll().where('run_id', '=', history[0]!.run_id!).executeTakeFirstOrThrow();
     expect(run).toMatchObject({ job: 'score-campaigns', status: 'succeeded', exit_code: 0 });
-    expect((run.counts as any).campaigns_scored).toBe(29);
+    expect((run.counts as any).campaigns_scored).toBe(30);
     const sr = await t.db.selectFrom('scoring_runs').selectAll().where('run_id', '=', run.run_id).executeTakeFirstOrThrow();
-    expect(sr).toMatchObject({ date: D, campaigns_scored: 29 });
+    expect(sr).toMatchObject({ date: D, campaigns_scored: 30 });
   });
 
   test('re-running the same date with unchanged data gives identical rows', async () => {
@@ -203,7 +203,7 @@ describe('options and output', () => {
   test('--json prints counts per recommendation, flags and warnings', async () => {
     const r = await score(['--date', D, '--json']);
     const s = JSON.parse(r.stdout);
-    expect(Object.values(s.recommendations as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(29);
+    expect(Object.values(s.recommendations as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(30);
     expect(s.flags.SCORE_JUMP).toBe(1);
     expect(Array.isArray(s.warnings)).toBe(true);
     expect(s.run_id).toMatch(/^\d+$/);
@@ -230,6 +230,39 @@ describe('options and output', () => {
     expect(JSON.parse(defaults.stdout).config_id).not.toBe(s.config_id);
     const fromEnv = await score(['--date', '2025-11-01', '--json', '--dry-run'], { SCORING_CONFIG: join(dir, 'strict.json') });
     expect(JSON.parse(fromEnv.stdout)).toMatchObject({ config_id: s.config_id, config_source: join(dir, 'strict.json') });
+  });
+});
+
+describe('campaigns that cannot be judged on leads or on a target', () => {
+  test('the sales campaign, whose rows carry no lead counts, is INSUFFICIENT_DATA with NO_LEAD_DATA and says why', async () => {
+    const [row] = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).where('campaign_id', '=', 'demo-30-sales').execute();
+    expect(row).toMatchObject({ recommendation: 'INSUFFICIENT_DATA', total_score: '0.00' });
+    expect(row!.flags).toEqual(['NO_LEAD_DATA']);
+    expect((row!.recommendation_details as any).reason).toMatch(/carries no lead counts/);
+  });
+
+  test('per-currency targets: campaigns whose currency has none are NO_TARGET, as the independent implementation says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'eur-only.json'), JSON.stringify({ target_cpql: { EUR: 90 } }));
+    const date = '2025-11-10';
+    const r = await score(['--date', date, '--config', join(dir, 'eur-only.json'), '--json']);
+    expect(r.code).toBe(0);
+    const expected = referenceScores(join(ROOT, 'sample'), date, undefined, { EUR: 90 });
+    const rows = await storedScores(date);
+    expect(rows.length).toBe(expected.size);
+    for (const row of rows) {
+      const ref = expected.get(row.campaign_id)!;
+      expect({ id: row.campaign_id, rec: row.recommendation, total: Math.abs(Number(row.total_score) - ref.total) <= 0.01, flags: row.flags.filter((f) => f !== 'SCORE_JUMP').sort() }).toEqual({
+        id: row.campaign_id,
+        rec: ref.recommendation,
+        total: true,
+        flags: ref.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
+      });
+    }
+    // initech sets no target of its own and its campaigns are in USD: not scored; acme's and globex's own targets still apply.
+    const flagged = rows.filter((x) => x.flags.includes('NO_TARGET'));
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(flagged.length).toBeLessThan(rows.length);
   });
 });
 

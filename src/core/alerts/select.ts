@@ -95,7 +95,9 @@ export interface SelectionOptions {
 export const LADDER: readonly Recommendation[] = ['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE', 'TEST_CHANGES', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN'];
 const DESTRUCTIVE: readonly Recommendation[] = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET'];
 const MEDIUM_RECOMMENDATIONS: readonly Recommendation[] = ['TEST_CHANGES', 'MONITOR_CLOSELY'];
-const DATA_QUALITY_FLAGS: readonly Flag[] = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND'];
+const DATA_QUALITY_FLAGS: readonly Flag[] = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'NO_LEAD_DATA', 'NO_TARGET'];
+/** Campaigns that cannot be judged on cost per qualified lead (scoring.md section 2): never a reason to act now. */
+const NOT_JUDGED_FLAGS: readonly Flag[] = ['NO_LEAD_DATA', 'NO_TARGET'];
 const STOPPED_STATUSES = new Set(['paused', 'campaign_paused', 'archived', 'deleted', 'completed', 'ended', 'inactive', 'stopped']);
 
 const PRIORITY_WEIGHT: Record<Priority, number> = { high: 300, medium: 200, opportunity: 100 };
@@ -211,7 +213,8 @@ export function selectAttention(campaigns: readonly CampaignAlertInput[], warnin
         raise('high');
       }
     }
-    if (c.flags.includes('SCORE_JUMP') && c.previous !== null && previousDate !== null) {
+    const notJudged = NOT_JUDGED_FLAGS.some((f) => c.flags.includes(f));
+    if (c.flags.includes('SCORE_JUMP') && c.previous !== null && previousDate !== null && !notJudged) {
       const down = c.totalHundredths < c.previous.totalHundredths;
       if (!(gap && down)) {
         signals.push({ kind: 'score-jump', key: `score-jump@${date}`, from: c.previous.totalHundredths, to: c.totalHundredths, since: previousDate });

@@ -1,3 +1,4 @@
+import { NOT_JUDGED } from '../scoring/not-judged.js';
 import type { Flag, Recommendation } from '../scoring/types.js';
 import { describeRange, formatDay, type Signal } from './select.js';
 
@@ -15,10 +16,12 @@ export const RECOMMENDATION_WORDING: Record<Recommendation, { label: string; act
 export const FLAG_WORDING: Record<Flag, string> = {
   MISSING_SPEND: 'Spend is missing on some days of the last 30: the score may be off until the data is complete.',
   MISSING_IMPRESSIONS: 'Impressions are missing on some days of the last 30: the score may be off until the data is complete.',
-  HIGH_CPL: 'Cost per lead is above 1,000: check the lead tracking before trusting the numbers.',
+  HIGH_CPL: 'Cost per lead is above 10 × the target: check the lead tracking before trusting the numbers.',
   HIGH_CTR: 'Click-through rate is above 50%: likely a tracking error or invalid clicks.',
   OVERSPEND: 'Spent more than 1.5 × the daily budget on at least one day.',
   SCORE_JUMP: 'The score moved by more than 50 points in a day.',
+  NO_LEAD_DATA: NOT_JUDGED.NO_LEAD_DATA!,
+  NO_TARGET: NOT_JUDGED.NO_TARGET!,
 };
 
 export const DIMENSION_LABELS: Record<string, string> = {

@@ -14,8 +14,9 @@
  * - timestamp: ISO 8601; no zone means UTC; a date alone is midnight UTC.
  * - emails: addresses separated by `;`.
  * - timezone: an IANA zone name known to PostgreSQL.
+ * - currency: an ISO 4217 code (three letters), stored in capitals.
  */
-export type ValueType = 'id' | 'text' | 'count' | 'money' | 'date' | 'timestamp' | 'emails' | 'timezone';
+export type ValueType = 'id' | 'text' | 'count' | 'money' | 'date' | 'timestamp' | 'emails' | 'timezone' | 'currency';
 
 export interface ColumnSpec {
   /** The column name of the contract (and of the database table). */
@@ -57,6 +58,7 @@ export const KINDS: readonly KindSpec[] = [
       col('end_date', 'date'),
       col('platform', 'text'),
       col('status', 'text'),
+      col('currency', 'currency'),
     ],
   },
   {

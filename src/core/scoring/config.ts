@@ -12,8 +12,12 @@ export type Dimension = (typeof DIMENSIONS)[number];
  * into the configuration identity and stored with every score.
  */
 export interface ScoringConfigFile {
-  /** Default target cost per qualified lead `T`, in account currency; clients may override. */
-  target_cpql: number;
+  /**
+   * Default target cost per qualified lead `T`, in the campaign's currency; clients may override.
+   * One number for every currency, or per ISO 4217 code with an optional `"*"` for any other
+   * (`{"USD": 100, "IDR": 1500000}`): a campaign whose currency is not listed has no target.
+   */
+  target_cpql: number | Record<string, number>;
   /** Lead statuses that count as qualified, compared case-insensitively. */
   qualified_statuses: string[];
   /**
@@ -29,8 +33,11 @@ export interface ScoringConfigFile {
   thresholds: { increase_budget: number; continue_optimize: number; test_changes: number; reduce_budget: number };
   /** A campaign is new when younger than max_age_days or with fewer than min_data_days metric rows in the window. */
   new_campaign: { max_age_days: number; min_data_days: number };
-  /** Data-quality flag limits. high_cpl in currency, high_ctr a fraction, overspend a multiple of daily budget, score_jump in points. */
-  flags: { high_cpl: number; high_ctr: number; overspend_factor: number; score_jump: number };
+  /**
+   * Data-quality flag limits. high_cpl_multiple a multiple of the target `T` (cost per lead above
+   * 10 × T), high_ctr a fraction, overspend a multiple of daily budget, score_jump in points.
+   */
+  flags: { high_cpl_multiple: number; high_ctr: number; overspend_factor: number; score_jump: number };
   /** Run-level checks: share of campaigns with missing data, and drop in campaigns scored vs the previous scored date (fractions). */
   run_checks: { missing_data_share: number; scored_drop_share: number };
 }
@@ -49,7 +56,7 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
   trend_from_zero_points: 20,
   thresholds: { increase_budget: 80, continue_optimize: 60, test_changes: 40, reduce_budget: 20 },
   new_campaign: { max_age_days: 14, min_data_days: 7 },
-  flags: { high_cpl: 1000, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50 },
+  flags: { high_cpl_multiple: 10, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50 },
   run_checks: { missing_data_share: 0.2, scored_drop_share: 0.3 },
 }) as ScoringConfigFile;
 
@@ -64,14 +71,15 @@ export interface ScoringConfig {
   id: string;
   /** The complete configuration as stored in `scoring_configs`. */
   file: ScoringConfigFile;
-  targetCpql: Rational;
+  /** `T` for every currency (one number), or per currency code with `*` as the fallback. */
+  targetCpql: { any: Rational } | { byCurrency: ReadonlyMap<string, Rational> };
   qualifiedStatuses: string[];
   curves: Record<Dimension, { max: Rational; breakpoints: Breakpoint[] }>;
   trendNeutral: Rational;
   trendFromZero: Rational;
   thresholds: { increaseBudget: Rational; continueOptimize: Rational; testChanges: Rational; reduceBudget: Rational };
   newCampaign: { maxAgeDays: number; minDataDays: number };
-  flags: { highCpl: Rational; highCtr: Rational; overspendFactor: Rational; scoreJump: Rational };
+  flags: { highCplMultiple: Rational; highCtr: Rational; overspendFactor: Rational; scoreJump: Rational };
   runChecks: { missingDataShare: Rational; scoredDropShare: Rational };
 }
 
@@ -84,6 +92,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Deep-merges a user's partial file over the defaults; arrays replace. Records unknown keys as problems. */
 function merge(base: unknown, override: unknown, path: string, problems: string[]): unknown {
   if (override === undefined) return base;
+  // Settings whose value may be a number or an object of their own: taken whole, checked later.
+  if (path === 'target_cpql') return override;
   if (isPlainObject(base)) {
     if (!isPlainObject(override)) {
       problems.push(`${path || 'configuration'}: expected an object`);
@@ -92,7 +102,9 @@ function merge(base: unknown, override: unknown, path: string, problems: string[
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(base)) out[key] = merge(base[key], override[key], path ? `${path}.${key}` : key, problems);
     for (const key of Object.keys(override)) {
-      if (!(key in base)) problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
+      if (`${path}.${key}` === 'flags.high_cpl') {
+        problems.push('flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple of the target T (default 10: a cost per lead above 10 × T)');
+      } else if (!(key in base)) problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
     }
     return out;
   }
@@ -191,7 +203,7 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   const config: ScoringConfig = {
     id: '',
     file,
-    targetCpql: num('target_cpql', file.target_cpql, positive),
+    targetCpql: resolveTarget(file.target_cpql, num, problems),
     qualifiedStatuses: Array.isArray(statuses) ? statuses.map((s) => String(s).trim().toLowerCase()) : [],
     curves,
     trendNeutral,
@@ -202,7 +214,7 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
       minDataDays: wholeDays('new_campaign.min_data_days', file.new_campaign?.min_data_days),
     },
     flags: {
-      highCpl: num('flags.high_cpl', f.high_cpl, positive),
+      highCplMultiple: num('flags.high_cpl_multiple', f.high_cpl_multiple, positive),
       highCtr: num('flags.high_ctr', f.high_ctr, fraction),
       overspendFactor: num('flags.overspend_factor', f.overspend_factor, positive),
       scoreJump: num('flags.score_jump', f.score_jump, nonNegative),
@@ -215,6 +227,38 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   if (problems.length > 0) return { ok: false, problems };
   config.id = `cfg_${createHash('sha256').update(canonicalJson(file)).digest('hex').slice(0, 16)}`;
   return { ok: true, config: Object.freeze(config) };
+}
+
+type NumberCheck = (path: string, v: unknown, check?: (n: number) => string | null) => Rational;
+
+/** `target_cpql` as one number, or an object of ISO 4217 codes (and `*`) to numbers (scoring.md section 4). */
+function resolveTarget(value: unknown, num: NumberCheck, problems: string[]): ScoringConfig['targetCpql'] {
+  const positive = (n: number): string | null => (n > 0 ? null : 'must be greater than 0');
+  if (!isPlainObject(value)) return { any: num('target_cpql', value, positive) };
+  const byCurrency = new Map<string, Rational>();
+  for (const [code, v] of Object.entries(value)) {
+    if (code !== '*' && !/^[A-Z]{3}$/.test(code)) {
+      problems.push(`target_cpql.${code}: not a currency code; use ISO 4217 codes in capitals (USD, EUR, IDR) or "*" for any other currency`);
+      continue;
+    }
+    byCurrency.set(code, num(`target_cpql.${code}`, v, positive));
+  }
+  if (byCurrency.size === 0 && Object.keys(value).length === 0) problems.push('target_cpql: an empty object gives no campaign a target; name currencies ({"USD": 100}) or use one number');
+  return { byCurrency };
+}
+
+/**
+ * The target `T` of a campaign: its client's, else the configuration's for its currency (or `*`);
+ * null when the configuration lists neither (NO_TARGET). An unknown currency counts as not listed.
+ */
+export function targetFor(config: ScoringConfig, currency: string | null, clientTarget: Rational | null): { target: Rational; source: 'client' | 'default' | 'currency' } | null {
+  if (clientTarget !== null) return { target: clientTarget, source: 'client' };
+  const t = config.targetCpql;
+  if ('any' in t) return { target: t.any, source: 'default' };
+  const own = currency === null ? undefined : t.byCurrency.get(currency.toUpperCase());
+  if (own !== undefined) return { target: own, source: 'currency' };
+  const fallback = t.byCurrency.get('*');
+  return fallback === undefined ? null : { target: fallback, source: 'default' };
 }
 
 /** The default configuration of scoring.md. */

@@ -3,3 +3,4 @@ export * from './curve.js';
 export * from './run-checks.js';
 export * from './score-campaign.js';
 export * from './types.js';
+export * from './not-judged.js';

@@ -12,7 +12,7 @@ import {
   ZERO,
   type Rational,
 } from '../rational.js';
-import { DIMENSIONS, type Dimension, type ScoringConfig } from './config.js';
+import { DIMENSIONS, targetFor, type Dimension, type ScoringConfig } from './config.js';
 import { curve } from './curve.js';
 import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Recommendation } from './types.js';
 
@@ -151,12 +151,13 @@ function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: 
   return { cost_efficiency: cost, lead_quality: quality, volume, trend, engagement };
 }
 
-function evaluateFlags(f: CampaignFacts, totalH: bigint | null, config: ScoringConfig): Flag[] {
+function evaluateFlags(f: CampaignFacts, totalH: bigint | null, target: Rational | null, cannotJudge: Flag[], config: ScoringConfig): Flag[] {
   const flags: Flag[] = [];
   const lim = config.flags;
   if (f.nullSpendRows > 0) flags.push('MISSING_SPEND');
   if (f.nullImpressionRows > 0) flags.push('MISSING_IMPRESSIONS');
-  if (f.totalLeads > 0 && compare(div(f.spend, rational(f.totalLeads)), lim.highCpl) > 0) flags.push('HIGH_CPL');
+  // Relative to the campaign's own target, so that 1,000 IDR is not "high" (not evaluated without a T).
+  if (target !== null && f.totalLeads > 0 && compare(div(f.spend, rational(f.totalLeads)), mul(target, lim.highCplMultiple)) > 0) flags.push('HIGH_CPL');
   if (f.impressions > 0n && compare(rational(f.clicks, f.impressions), lim.highCtr) > 0) flags.push('HIGH_CTR');
   if (
     f.dailyBudget !== null &&
@@ -171,6 +172,7 @@ function evaluateFlags(f: CampaignFacts, totalH: bigint | null, config: ScoringC
     const abs = diff.n < 0n ? { n: -diff.n, d: diff.d } : diff;
     if (compare(abs, lim.scoreJump) > 0) flags.push('SCORE_JUMP');
   }
+  flags.push(...cannotJudge);
   return flags;
 }
 
@@ -201,7 +203,8 @@ export function recommend(
 /** Scores one campaign for date D per scoring.md. Pure and deterministic. */
 export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringConfig): CampaignScore {
   const periods = scoringPeriods(date);
-  const target = f.clientTargetCpql ?? config.targetCpql;
+  const resolved = targetFor(config, f.currency, f.clientTargetCpql);
+  const target = resolved?.target ?? null;
   const r = ratios(f);
 
   const ageDays = f.startDate === null ? null : daysBetween(date, f.startDate);
@@ -214,26 +217,33 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
       ? `only ${f.dataDays} day${f.dataDays === 1 ? '' : 's'} of data in the window (new below ${config.newCampaign.minDataDays})`
       : null;
 
-  const insufficient = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
+  const noDelivery = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
+  // scoring.md section 2: campaigns that cannot be judged on cost per qualified lead at all.
+  const cannotJudge: Flag[] = [];
+  if (f.mode === 'aggregate' && f.leadCountRows === 0) cannotJudge.push('NO_LEAD_DATA');
+  if (target === null) cannotJudge.push('NO_TARGET');
   let dimensions: Record<Dimension, DimensionScore>;
   let totalH: bigint;
   let recommendation: Recommendation;
   let reason: string;
-  if (insufficient) {
-    const why =
-      f.spendRows === 0
+  if (noDelivery || cannotJudge.length > 0) {
+    const why = noDelivery
+      ? f.spendRows === 0
         ? 'Insufficient data: no row in the 30-day window reports spend'
-        : 'Insufficient data: no spend and no impressions in the 30-day window';
+        : 'Insufficient data: no spend and no impressions in the 30-day window'
+      : cannotJudge[0] === 'NO_LEAD_DATA'
+        ? 'Insufficient data: its source carries no lead counts (no leads column in any row of the 30-day window), so it is not judged on leads it was never asked to bring'
+        : `Insufficient data: no target cost per qualified lead for its currency (${f.currency ?? 'unknown'}); set target_cpql for ${f.currency ?? 'the campaign'}'s currency, "*", or the client's target`;
     dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<Dimension, DimensionScore>;
     totalH = 0n;
     recommendation = 'INSUFFICIENT_DATA';
     reason = `${why}; nothing to recommend until the campaign delivers.`;
   } else {
-    dimensions = scoreDimensions(f, r, target, config);
+    dimensions = scoreDimensions(f, r, target!, config);
     totalH = DIMENSIONS.reduce((sum, d) => sum + dimensions[d].hundredths, 0n);
     ({ recommendation, reason } = recommend(totalH, isNew, config));
   }
-  const flags = evaluateFlags(f, totalH, config);
+  const flags = evaluateFlags(f, totalH, target, cannotJudge, config);
 
   const details: Record<string, unknown> = {
     date,
@@ -242,8 +252,9 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
     recent_period: periods.recent,
     prior_period: periods.prior,
     mode: f.mode,
-    target_cpql: money(target),
-    target_cpql_source: f.clientTargetCpql === null ? 'default' : 'client',
+    currency: f.currency,
+    target_cpql: target === null ? null : money(target),
+    target_cpql_source: resolved?.source ?? null,
     inputs: {
       spend: money(f.spend),
       impressions: Number(f.impressions),
@@ -254,6 +265,7 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
       qualification_rate: num(r.qualificationRate),
       ctr: num(r.ctr),
       spend_rows: f.spendRows,
+      lead_count_rows: f.leadCountRows,
       data_days: f.dataDays,
       daily_budget: f.dailyBudget === null ? null : money(f.dailyBudget),
       max_day_spend: f.maxDaySpend === null ? null : money(f.maxDaySpend),

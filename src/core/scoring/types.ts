@@ -12,7 +12,7 @@ export const RECOMMENDATIONS = [
 ] as const;
 export type Recommendation = (typeof RECOMMENDATIONS)[number];
 
-export const FLAGS = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP'] as const;
+export const FLAGS = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP', 'NO_LEAD_DATA', 'NO_TARGET'] as const;
 export type Flag = (typeof FLAGS)[number];
 
 /** Spend and qualified leads of one 7-day trend period (Recent or Prior). */
@@ -34,6 +34,10 @@ export interface CampaignFacts {
   dailyBudget: Rational | null;
   /** The client's own target CPQL, or null to use the configuration default. */
   clientTargetCpql: Rational | null;
+  /** campaigns.currency (ISO 4217), or null when unknown. */
+  currency: string | null;
+  /** Rows in the window with total_leads or qualified_leads not NULL (aggregate mode: 0 means the source carries no lead counts). */
+  leadCountRows: number;
   /** Window sums (NULL = 0). */
   spend: Rational;
   impressions: bigint;

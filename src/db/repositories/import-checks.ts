@@ -80,6 +80,8 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
         return sql`(SELECT CASE WHEN e ~ ',' THEN 'not an email address: ' || ${quoted(sql`e`)} || ' (separate addresses with ;)' ELSE 'not an email address: ' || ${quoted(sql`e`)} END
           FROM unnest(string_to_array(${v}, ';')) AS a(raw), LATERAL (SELECT btrim(raw)) AS t(e)
           WHERE e <> '' AND e !~ '^[^@\\s,;]+@[^@\\s,;]+\\.[^@\\s,;]+$' LIMIT 1)`;
+      case 'currency':
+        return sql`CASE WHEN ${v} !~ '^[A-Za-z]{3}$' THEN 'not a currency code: ' || ${quoted(v)} || ' (expected ISO 4217, such as USD, EUR or IDR)' END`;
       case 'timezone':
         return sql`CASE WHEN NOT EXISTS (SELECT 1 FROM pg_temp.import_zones z WHERE z.name = ${v}) THEN 'unknown time zone ' || ${quoted(v)} || ' (expected an IANA name such as Europe/Berlin or America/New_York)' END`;
     }
@@ -107,6 +109,8 @@ export function castValue(c: ColumnSpec, v: Sql): Sql {
       return sql`((${m})[1] || ' ' || coalesce((${m})[2] || ':' || (${m})[3] || ':' || coalesce((${m})[4], '00') || coalesce((${m})[5], ''), '00:00:00') || ' ' ||
         CASE WHEN (${m})[6] IS NULL OR upper((${m})[6]) IN ('Z', 'UTC') THEN '+00' ELSE (${m})[6] END)::timestamptz`;
     }
+    case 'currency':
+      return sql`upper(${v})`;
     case 'emails':
       return sql`ARRAY(SELECT btrim(raw) FROM unnest(string_to_array(${v}, ';')) AS a(raw) WHERE btrim(raw) <> '')`;
   }

@@ -339,7 +339,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         await upsert(trx, input, {
           table: 'campaigns',
           key: ['campaign_id'],
-          values: present(input, ['campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status']),
+          values: present(input, ['campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status', 'currency']),
           touch,
           valueFor: { platform: (v) => sql`coalesce(${v}, 'facebook')` },
         }),

@@ -43,12 +43,14 @@ interface MetricsRow {
   start_date: string | null;
   daily_budget: string | null;
   target_cpql: string | null;
+  currency: string | null;
   previous_total: string | null;
   lead_level: boolean;
   spend: string;
   impressions: string;
   clicks: string;
   spend_rows: string;
+  lead_count_rows: string;
   /** Rows whose spend has more than six decimals (no spend_micros): their campaign's spend sums are redone in numeric. */
   inexact_rows: string;
   data_days: string;
@@ -109,6 +111,7 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
              coalesce(sum(impressions), 0) AS impressions,
              coalesce(sum(clicks), 0) AS clicks,
              count(spend) AS spend_rows,
+             count(*) FILTER (WHERE total_leads IS NOT NULL OR qualified_leads IS NOT NULL) AS lead_count_rows,
              count(spend) - count(spend_micros) AS inexact_rows,
              count(*) AS data_days,
              count(*) - count(spend) AS null_spend_rows,
@@ -122,7 +125,7 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
        GROUP BY campaign_id
     )
     -- Every table is cut to the chunk's range, so that each chunk reads only its own part of each index.
-    SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, cl.target_cpql,
+    SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, c.currency, cl.target_cpql,
            prev.total_score AS previous_total,
            ll.campaign_id IS NOT NULL AS lead_level
       FROM m
@@ -193,6 +196,8 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
     startDate: r.start_date,
     dailyBudget: r.daily_budget === null ? null : parseDecimal(r.daily_budget),
     clientTargetCpql: r.target_cpql === null ? null : parseDecimal(r.target_cpql),
+    currency: r.currency,
+    leadCountRows: Number(r.lead_count_rows),
     spend: money.spend,
     impressions: BigInt(r.impressions),
     clicks: BigInt(r.clicks),

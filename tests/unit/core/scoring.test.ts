@@ -195,7 +195,7 @@ describe('flags', () => {
   test.each([
     ['OVERSPEND at exactly 1.5 × budget', { dailyBudget: '50', maxDaySpend: '75' }],
     ['SCORE_JUMP at exactly 50 points', { previousTotal: '35.88' }],
-    ['HIGH_CPL at exactly 1000 per lead', { spend: '80000', totalLeads: 80 }],
+    ['HIGH_CPL at exactly 10 × T (1000) per lead', { spend: '80000', totalLeads: 80 }],
     ['OVERSPEND without a budget', { dailyBudget: null, maxDaySpend: '5000' }],
   ] as const)('does not raise %s', (_name, over) => {
     expect(scoreCampaign(makeFacts(over as any), D, config).flags).toEqual([]);
@@ -256,5 +256,91 @@ describe('formatting hundredths', () => {
   ])('%s hundredths print as %s', async (h, text) => {
     const { formatHundredths } = await import('../../../src/core/rational.js');
     expect(formatHundredths(h)).toBe(text);
+  });
+});
+
+describe('targets per currency (scoring.md section 4)', () => {
+  const perCurrency = (target: unknown) => {
+    const r = resolveScoringConfig({ target_cpql: target });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    return r.config;
+  };
+  const byCurrency = perCurrency({ USD: 100, IDR: 1500000 });
+
+  test('an IDR campaign is measured against the IDR target, not against 100', () => {
+    // CPQL 1,500,000 IDR = exactly the IDR target: 20 points, as CPQL 100 is for USD.
+    const s = scoreCampaign(makeFacts({ currency: 'IDR', spend: '45000000', qualifiedLeads: 30 }), D, byCurrency);
+    expect(points(s.dimensions.cost_efficiency.hundredths)).toBe('20.00');
+    expect(s.details.target_cpql).toBe('1500000.00');
+    expect(s.details.target_cpql_source).toBe('currency');
+    expect(s.flags).not.toContain('HIGH_CPL');
+  });
+
+  test('a currency the configuration does not list, and no "*", is INSUFFICIENT_DATA with NO_TARGET', () => {
+    const s = scoreCampaign(makeFacts({ currency: 'AUD' }), D, byCurrency);
+    expect(s.recommendation).toBe('INSUFFICIENT_DATA');
+    expect(s.totalHundredths).toBe(0n);
+    expect(s.flags).toEqual(['NO_TARGET']);
+    expect(s.details.target_cpql).toBeNull();
+    expect(String(s.details.reason)).toMatch(/no target cost per qualified lead for its currency \(AUD\)/);
+  });
+
+  test('an unknown currency counts as not listed; "*" covers it', () => {
+    expect(scoreCampaign(makeFacts({ currency: null }), D, byCurrency).flags).toEqual(['NO_TARGET']);
+    const withStar = perCurrency({ USD: 100, '*': 50 });
+    const s = scoreCampaign(makeFacts({ currency: null, spend: '750', qualifiedLeads: 30 }), D, withStar);
+    expect(points(s.dimensions.cost_efficiency.hundredths)).toBe('25.00');
+    expect(s.flags).toEqual([]);
+  });
+
+  test('the client target wins over the per-currency one', () => {
+    const s = scoreCampaign(makeFacts({ currency: 'AUD', clientTargetCpql: '100' }), D, byCurrency);
+    expect(s.recommendation).toBe('INCREASE_BUDGET');
+    expect(s.details.target_cpql_source).toBe('client');
+  });
+
+  test('HIGH_CPL is relative to T: above 10 × T, not above 1,000', () => {
+    // 80 leads; cost per lead 15,000,001 IDR > 10 × 1,500,000; and 14,999,999 is not.
+    expect(scoreCampaign(makeFacts({ currency: 'IDR', spend: '1200000080', totalLeads: 80 }), D, byCurrency).flags).toContain('HIGH_CPL');
+    expect(scoreCampaign(makeFacts({ currency: 'IDR', spend: '1199999920', totalLeads: 80 }), D, byCurrency).flags).not.toContain('HIGH_CPL');
+    // A client target of 20 makes a cost per lead of 201 high.
+    expect(scoreCampaign(makeFacts({ spend: '16080', totalLeads: 80, clientTargetCpql: '20' }), D, config).flags).toContain('HIGH_CPL');
+  });
+
+  test('bad per-currency targets are each reported', () => {
+    const r = resolveScoringConfig({ target_cpql: { usd: 100, IDR: 0, EUR: 'x' }, flags: { high_cpl: 1000 } });
+    expect(r.ok).toBe(false);
+    const problems = (r as { problems: string[] }).problems.join('\n');
+    expect(problems).toMatch(/target_cpql.usd: not a currency code/);
+    expect(problems).toMatch(/target_cpql.IDR: must be greater than 0/);
+    expect(problems).toMatch(/target_cpql.EUR: expected a number/);
+    expect(problems).toMatch(/flags.high_cpl: replaced by flags.high_cpl_multiple/);
+  });
+
+  test('the per-currency configuration has its own identity', () => {
+    expect(byCurrency.id).not.toBe(config.id);
+    expect(perCurrency({ IDR: 1500000, USD: 100 }).id).toBe(byCurrency.id);
+  });
+});
+
+describe('NO_LEAD_DATA (scoring.md section 2)', () => {
+  test('an aggregate campaign whose rows carry no lead counts is not told to pause', () => {
+    const s = scoreCampaign(makeFacts({ leadCountRows: 0, totalLeads: 0, qualifiedLeads: 0, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }), D, config);
+    expect(s.recommendation).toBe('INSUFFICIENT_DATA');
+    expect(s.totalHundredths).toBe(0n);
+    expect(s.flags).toEqual(['NO_LEAD_DATA']);
+    expect(String(s.details.reason)).toMatch(/carries no lead counts/);
+  });
+
+  test('one row with a lead count (even 0) among NULLs is enough to judge it', () => {
+    const s = scoreCampaign(makeFacts({ leadCountRows: 1, totalLeads: 0, qualifiedLeads: 0 }), D, config);
+    expect(s.recommendation).not.toBe('INSUFFICIENT_DATA');
+    expect(s.flags).not.toContain('NO_LEAD_DATA');
+  });
+
+  test('a lead-level campaign is judged on its leads whatever its metrics rows say', () => {
+    const s = scoreCampaign(makeFacts({ mode: 'lead-level', leadCountRows: 0 }), D, config);
+    expect(s.flags).not.toContain('NO_LEAD_DATA');
+    expect(s.recommendation).toBe('INCREASE_BUDGET');
   });
 });
