@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { emptyCounts, KIND_NAMES, kindSpec, matchHeader, type ImportCounts, type KindName } from '../core/csv-import/kinds.js';
+import { CONTRACT_COLUMNS, emptyCounts, KIND_NAMES, kindSpec, matchHeader, normalizeHeaderName, type HeaderMatch, type ImportCounts, type KindName } from '../core/csv-import/kinds.js';
+import { DATE_FORMATS, isDateFormat, parseColumnMap, type DateFormat } from '../core/csv-import/meta-export.js';
 import type { StagedInput } from '../db/repositories/import.repository.js';
 import { MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
 import { lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
@@ -20,6 +21,11 @@ export interface ImportCsvOptions {
   rejects: string | undefined;
   /** File paths; `-` is standard input. */
   inputs: string[];
+  /** `--map`: header names (normalized) → contract columns. */
+  renames: Map<string, string>;
+  dateFormat: DateFormat | null;
+  /** `--client`: the client of campaigns found or created by a metrics file. */
+  client: string | null;
 }
 
 const MAX_LISTED = 20;
@@ -35,6 +41,8 @@ interface PreparedInput {
 interface InputResult {
   name: string;
   kind: KindName;
+  /** What the analyst should know about how the file was read (keys by name, rows summed, no lead column). */
+  notes: string[];
   counts: ImportCounts;
   ignoredColumns: string[];
   sha256: string;
@@ -59,7 +67,8 @@ function openInput(name: string, stdin: Readable): Readable {
   return stdin;
 }
 
-async function prepareInput(name: string, kind: KindName | undefined, stdin: Readable): Promise<PreparedInput> {
+async function prepareInput(name: string, options: ImportCsvOptions, stdin: Readable): Promise<PreparedInput> {
+  const { kind } = options;
   let spooled: SpooledInput;
   try {
     spooled = await spoolInput(() => openInput(name, stdin));
@@ -84,12 +93,20 @@ async function prepareInput(name: string, kind: KindName | undefined, stdin: Rea
     }
     const header = await readHeader(spooled.path);
     if (header === null) throw new DataError(`${label} is empty: expected a header row naming the columns, then one row per record; nothing was imported`);
-    const matched = matchHeader(header.fields, kind);
+    const names = new Set(header.fields.map(normalizeHeaderName));
+    const unknown = [...options.renames.keys()].filter((h) => !names.has(h));
+    if (unknown.length > 0) {
+      throw new UsageError(`${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`, {
+        problems: [`header: ${header.fields.map((f) => f.trim()).join(', ')}`],
+      });
+    }
+    const matched = matchHeader(header.fields, kind, options.renames);
     if (!matched.ok) {
       const Err = matched.failure === 'usage' ? UsageError : DataError;
       throw new Err(`${label}: ${matched.message}; nothing was imported`, { problems: matched.problems });
     }
-    return { name: label, spooled, header, staged: { spec: kindSpec(matched.match.kind), match: matched.match, width: header.fields.length } };
+    const staged = { spec: kindSpec(matched.match.kind), match: matched.match, width: header.fields.length, dateFormat: options.dateFormat, client: options.client };
+    return { name: label, spooled, header, staged };
   } catch (error) {
     await spooled.remove();
     throw error;
@@ -146,22 +163,27 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   step(`staged (${parser})`);
   ctx.throwIfInterrupted();
 
-  await repo.checkStagedRows(trx, staged);
+  const outcome = await repo.checkStagedRows(trx, staged);
   step('checked');
   const report = await repo.reportProblems(trx, MAX_LISTED);
   const blank = await repo.countBlankRows(trx, staged.width);
-  if (report.problems > 0 && ctx.options.rejects) await writeRejects(ctx.options.rejects, input, repo.readRejectedRows(trx, staged.width));
+  // A dry run writes nothing, the rejects file included.
+  if (report.problems > 0 && ctx.options.rejects && !ctx.dryRun) await writeRejects(ctx.options.rejects, input, repo.readRejectedRows(trx, staged.width));
   step('reported');
   ctx.throwIfInterrupted();
   const counts = await repo.writeStagedRows(trx, staged, ctx.clock.now());
   step('written');
   counts.rejected = report.rejectedRows;
   counts.blank = blank;
+  counts.totalsSkipped = outcome.totalsSkipped;
+  counts.summedRows = outcome.summedRows;
+  counts.summedInto = outcome.summedInto;
   counts.rows = counts.inserted + counts.updated + counts.unchanged + counts.rejected;
   await repo.dropStaging(trx);
   return {
     name: input.name,
     kind: staged.spec.name,
+    notes: readingNotes(staged.match),
     counts,
     ignoredColumns: staged.match.ignored,
     sha256: spooled.sha256,
@@ -173,15 +195,35 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   };
 }
 
+/** How a metrics file was read, where it differs from the contract's plain layout: said once per file, in the summary. */
+function readingNotes(m: HeaderMatch): string[] {
+  const notes: string[] = [];
+  if (m.keyedByName) {
+    notes.push('campaigns found by name (the file has no Campaign ID column); for exact keys add it in Ads Manager: Columns → Customize → Campaign ID');
+  }
+  if (m.kind === 'metrics' && !m.columns.has('total_leads') && m.leadResults === undefined) {
+    notes.push(
+      m.unlabelledResults
+        ? 'Results without a Result indicator column are not read as leads (add Result indicator, or --map \'Results=total_leads\' if every result is a lead): campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)'
+        : 'no lead column (Leads, or Results with a lead Result indicator): total_leads left empty, and campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)',
+    );
+  }
+  if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);
+  return notes;
+}
+
 function summaryLine(r: InputResult, dryRun: boolean): string {
   const c = r.counts;
   const parts = [`${r.name}: ${r.kind}, ${c.rows} row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}`];
   if (c.rejected > 0) parts.push(`rejected ${c.rejected}`);
   if (c.blank > 0) parts.push(`skipped ${c.blank} empty`);
+  if (c.totalsSkipped > 0) parts.push('skipped the totals row');
+  if (c.summedRows > 0) parts.push(`summed ${c.summedRows} rows per ad, ad set or placement into ${c.summedInto} campaign-day row${c.summedInto === 1 ? '' : 's'}`);
   if (c.campaignsCreated > 0) parts.push(`created ${c.campaignsCreated} campaign${c.campaignsCreated === 1 ? '' : 's'}`);
   if (c.clientsCreated > 0) parts.push(`created ${c.clientsCreated} client${c.clientsCreated === 1 ? '' : 's'}`);
   if (c.statusChanges > 0) parts.push(`recorded ${c.statusChanges} status change${c.statusChanges === 1 ? '' : 's'}`);
   if (r.ignoredColumns.length > 0) parts.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);
+  parts.push(...r.notes);
   return `${parts.join('; ')}${dryRun ? ' (dry run: nothing written)' : ''}`;
 }
 
@@ -203,6 +245,8 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     'bin/import-csv clients.csv campaigns.csv metrics.csv leads.csv lead-status.csv',
     'bin/import-csv --skip-invalid --rejects rejects.csv leads.csv',
     'bin/import-csv --dry-run --json metrics.csv',
+    'bin/import-csv --client acme "Ads Manager export.csv"   # a Meta export keyed by campaign name, per ad or per day',
+    "bin/import-csv --map 'Spent=spend,Date=date' --date-format DD/MM/YYYY other-export.csv",
   ],
   writes: true,
   textTo: 'stderr',
@@ -211,7 +255,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       .argument('[files...]', 'CSV files, imported in the order given, in one transaction; none or "-" reads standard input')
       .option('--kind <kind>', `${KIND_NAMES.join('|')} (default: inferred from each header)`)
       .option('--skip-invalid', 'write the valid rows and reject the others, instead of writing nothing when a row is invalid')
-      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column');
+      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column')
+      .option('--map <pairs>', "read columns under other names: 'Their column=our_column,…' (any kind, any column)")
+      .option('--date-format <format>', `dates written ${DATE_FORMATS.join(', ')} instead of YYYY-MM-DD`)
+      .option('--client <client_id>', 'metrics: look campaigns up by name within this client, and give the campaigns created to it');
   },
   parseOptions(raw, args) {
     let kind: KindName | undefined;
@@ -224,13 +271,30 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     const rejects = typeof raw.rejects === 'string' ? raw.rejects : undefined;
     if (rejects !== undefined && inputs.length > 1) throw new UsageError(`--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`);
     if (rejects !== undefined && inputs.some((i) => i !== '-' && resolve(i) === resolve(rejects))) throw new UsageError(`--rejects ${rejects} would overwrite the input`);
-    return { kind, skipInvalid: raw.skipInvalid === true, rejects, inputs };
+    let renames = new Map<string, string>();
+    if (raw.map !== undefined) {
+      const parsed = parseColumnMap(String(raw.map), CONTRACT_COLUMNS, normalizeHeaderName);
+      if ('problems' in parsed) throw new UsageError(`--map ${String(raw.map)}: ${parsed.problems.join('; ')}`);
+      renames = parsed.map;
+    }
+    let dateFormat: DateFormat | null = null;
+    if (raw.dateFormat !== undefined) {
+      const f = String(raw.dateFormat).toUpperCase();
+      if (!isDateFormat(f)) throw new UsageError(`--date-format ${String(raw.dateFormat)}: not a format this import reads; use one of ${DATE_FORMATS.join(', ')} (YYYY-MM-DD needs no flag)`);
+      dateFormat = f;
+    }
+    let client: string | null = null;
+    if (raw.client !== undefined) {
+      client = String(raw.client).trim();
+      if (client === '') throw new UsageError('--client: empty; name a client_id');
+    }
+    return { kind, skipInvalid: raw.skipInvalid === true, rejects, inputs, renames, dateFormat, client };
   },
   async run(ctx) {
     const { options } = ctx;
     const prepared: PreparedInput[] = [];
     try {
-      for (const name of options.inputs) prepared.push(await prepareInput(name, options.kind, ctx.stdin));
+      for (const name of options.inputs) prepared.push(await prepareInput(name, options, ctx.stdin));
       const runDate = ctx.clock.now().toISOString().slice(0, 10);
       let results: InputResult[];
       try {
@@ -244,7 +308,7 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
           const written = out.reduce((n, r) => n + r.counts.inserted + r.counts.updated + r.counts.unchanged, 0);
           const badRows = out.reduce((n, r) => n + r.counts.rejected, 0);
           if (problems > 0 && !options.skipInvalid) {
-            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
+            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects && !ctx.dryRun ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
           }
           if (problems > 0 && written === 0) {
             throw new DataError(`every row was invalid (${problems} problem${problems === 1 ? '' : 's'}); nothing was imported`, { problems: listProblems(out) });
@@ -270,7 +334,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
         else throw error;
       }
       const skipped = results.reduce((n, r) => n + r.problemCount, 0);
-      if (skipped > 0) ctx.logger.warn(`skipped ${results.reduce((n, r) => n + r.counts.rejected, 0)} invalid row(s)${options.rejects ? `, written to ${options.rejects}` : ''}`, { problems: listProblems(results) });
+      if (skipped > 0) {
+        const where = options.rejects ? (ctx.dryRun ? `; a real run would write them to ${options.rejects}` : `, written to ${options.rejects}`) : '';
+        ctx.logger.warn(`skipped ${results.reduce((n, r) => n + r.counts.rejected, 0)} invalid row(s)${where}`, { problems: listProblems(results) });
+      }
       const total = results.reduce((acc, r) => {
         for (const k of Object.keys(acc) as (keyof ImportCounts)[]) acc[k] += r.counts[k];
         return acc;
@@ -280,8 +347,8 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
         summary: {
           dry_run: ctx.dryRun,
           ...snake(total),
-          inputs: results.map((r) => ({ input: r.name, kind: r.kind, ...snake(r.counts), ignored_columns: r.ignoredColumns, sha256: r.sha256, bytes: r.bytes, archive_key: r.archiveKey, parser: r.parser, problems: r.problems })),
-          rejects_file: skipped > 0 ? (options.rejects ?? null) : null,
+          inputs: results.map((r) => ({ input: r.name, kind: r.kind, ...snake(r.counts), ignored_columns: r.ignoredColumns, notes: r.notes, sha256: r.sha256, bytes: r.bytes, archive_key: r.archiveKey, parser: r.parser, problems: r.problems })),
+          rejects_file: skipped > 0 && !ctx.dryRun ? (options.rejects ?? null) : null,
         },
         text: results.map((r) => summaryLine(r, ctx.dryRun)).join('\n'),
       };

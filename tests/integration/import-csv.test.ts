@@ -97,7 +97,7 @@ describe('what analysts really send', () => {
     const r = await run(['--json', csv(meta)]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1, ignored_columns: ['Reach', 'Clicks (all)', 'Reporting starts'], parser: 'csv-parse' });
+    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1, ignored_columns: ['Reach', 'Clicks (all)', 'Reporting starts', 'Reporting ends'], parser: 'csv-parse' });
     const rows = await t.db.selectFrom('campaign_metrics').select(['date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']).orderBy('date').execute();
     expect(rows).toEqual([
       { date: '2025-11-14', impressions: '1000', clicks: '20', spend: '150.25', total_leads: 3, qualified_leads: null },
@@ -195,7 +195,7 @@ describe('refusing what is wrong, and writing nothing', () => {
       'line 5: impressions: not a plain number: "1,234" (leave out the thousands separators)',
       'line 5: spend: not a plain number: "$12.50" (leave out currency symbols and codes)',
       'line 5: total_leads: too large: "99999999999"',
-      'line 6: date: not a date: "11/05/2025" (expected YYYY-MM-DD)',
+      'line 6: date: not a date: "11/05/2025" (expected YYYY-MM-DD; day and month cannot be told apart: pass --date-format DD/MM/YYYY or --date-format MM/DD/YYYY)',
       'line 6: spend: not a plain number: "12,50" (write decimals with a point: 12.50)',
       'line 7: spend: must not be negative: -0.5',
     ]);

@@ -1,3 +1,5 @@
+import { isBreakdownColumn, looksLikeMetaExport, missingInMetaWords } from './meta-export.js';
+
 /**
  * The CSV kinds of shared/spec/csv-import.md: their columns, keys and value
  * types, and how a header row is matched to a kind. Pure: no I/O.
@@ -100,16 +102,17 @@ export function normalizeHeaderName(raw: string): string {
 }
 
 /**
- * Meta Ads Manager's daily export headers, normalized, and the metrics
- * column each one feeds. Earlier entries win when a file has both
- * (`Link clicks` over `Clicks (all)`).
+ * Meta Ads Manager's export headers, normalized, and the metrics column each
+ * one feeds. Earlier entries win when a file has both (`Day` over
+ * `Reporting starts`, `Link clicks` over `Clicks (all)`, `Leads` over a lead
+ * `Results`).
  */
 const METRICS_ALIASES: readonly { test: (h: string) => boolean; column: string; label: string }[] = [
   { test: (h) => h === 'day', column: 'date', label: 'Day' },
   { test: (h) => h === 'reporting_starts', column: 'date', label: 'Reporting starts' },
   { test: (h) => h === 'link_clicks', column: 'clicks', label: 'Link clicks' },
   { test: (h) => h === 'clicks_(all)', column: 'clicks', label: 'Clicks (all)' },
-  { test: (h) => /^amount_spent_\([a-z]{3}\)$/.test(h), column: 'spend', label: 'Amount spent (XXX)' },
+  { test: (h) => /^amount_spent(_\([a-z]{3}\))?$/.test(h), column: 'spend', label: 'Amount spent (XXX)' },
   { test: (h) => h === 'leads', column: 'total_leads', label: 'Leads' },
 ];
 
@@ -119,8 +122,20 @@ export interface HeaderMatch {
   columns: Map<string, number>;
   /** Header fields that feed nothing, as written in the file. */
   ignored: string[];
-  /** Index of Meta's `Reporting ends`, checked to equal `Reporting starts` on every row. */
+  /** Index of Meta's `Reporting ends`, checked to equal `Reporting starts` on every row (only when `Reporting starts` is the date). */
   reportingEndsIndex?: number;
+  /** metrics: no campaign_id column, so rows are keyed by campaign_name. */
+  keyedByName?: boolean;
+  /** metrics: the currency code of `Amount spent (XXX)`, in capitals. */
+  currency?: string;
+  /** metrics: `Results` counts leads on the rows whose `Result indicator` (at `indicator`) names a lead action. */
+  leadResults?: { results: number; indicator: number };
+  /** metrics: `Results` without a `Result indicator`: not read as leads (named in the summary). */
+  unlabelledResults?: boolean;
+  /** metrics: columns that break a campaign's day into several rows (ad, ad set, placement), as written. */
+  breakdown?: string[];
+  /** metrics: a Meta export (its rows may start with a totals row). */
+  meta?: boolean;
 }
 
 export type HeaderResult =
@@ -132,30 +147,61 @@ function describeKinds(): string[] {
   return KINDS.map((k) => {
     const req = k.columns.filter((c) => c.required).map((c) => c.name);
     const opt = k.columns.filter((c) => !c.required).map((c) => c.name);
-    return `${k.name}: ${req.join(', ')}${opt.length > 0 ? ` (optional: ${opt.join(', ')})` : ''}`;
+    const either = k.name === 'metrics' ? ' (or campaign_name in place of campaign_id)' : '';
+    return `${k.name}: ${req.join(', ')}${either}${opt.length > 0 ? ` (optional: ${opt.join(', ')})` : ''}`;
   });
 }
 
+/** Every contract column name of every kind: what `--map` may name. */
+export const CONTRACT_COLUMNS: ReadonlySet<string> = new Set(KINDS.flatMap((k) => k.columns.map((c) => c.name)));
+
+interface Mapped {
+  columns: Map<string, number>;
+  ignored: string[];
+  duplicates: string[];
+  extras: Omit<HeaderMatch, 'kind' | 'columns' | 'ignored'>;
+}
+
 /** Maps a header row onto one kind's columns. Pure bookkeeping; the choice of kind is `matchHeader`'s. */
-function mapHeader(fields: readonly string[], kind: KindSpec): { columns: Map<string, number>; ignored: string[]; duplicates: string[]; reportingEndsIndex?: number } {
+function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyMap<string, string>): Mapped {
   const names = new Set(kind.columns.map((c) => c.name));
   const columns = new Map<string, number>();
   const rank = new Map<string, number>();
   const ignored: string[] = [];
   const duplicates: string[] = [];
-  let reportingEndsIndex: number | undefined;
-  fields.forEach((raw, i) => {
+  const extras: Mapped['extras'] = {};
+  const metrics = kind.name === 'metrics';
+  let reportingEnds: number | undefined;
+  let results: number | undefined;
+  let indicator: number | undefined;
+  const breakdown: string[] = [];
+  const normalized = fields.map((raw) => {
     const h = normalizeHeaderName(raw);
+    return renames.get(h) ?? h;
+  });
+  normalized.forEach((h, i) => {
+    const raw = fields[i]!;
     let target: string | undefined;
     let priority = 0;
     if (names.has(h)) target = h;
-    else if (kind.name === 'metrics') {
+    else if (metrics) {
       const a = METRICS_ALIASES.findIndex((x) => x.test(h));
       if (a >= 0) {
         target = METRICS_ALIASES[a]!.column;
         priority = a + 1;
+        const code = /^amount_spent_\(([a-z]{3})\)$/.exec(h);
+        if (code) extras.currency = code[1]!.toUpperCase();
       } else if (h === 'reporting_ends') {
-        reportingEndsIndex = i;
+        reportingEnds = i;
+        return;
+      } else if (h === 'results') {
+        results = i;
+        return;
+      } else if (h === 'result_indicator' || h === 'result_type') {
+        indicator ??= i;
+        return;
+      } else if (isBreakdownColumn(h)) {
+        breakdown.push(raw.trim());
         return;
       }
     }
@@ -177,7 +223,38 @@ function mapHeader(fields: readonly string[], kind: KindSpec): { columns: Map<st
       ignored.push(raw.trim());
     }
   });
-  return { columns, ignored, duplicates, reportingEndsIndex };
+  if (metrics) {
+    // Reporting ends is compared only when Reporting starts is the date: with Day, the report range does not matter.
+    if (reportingEnds !== undefined) {
+      if (columns.get('date') === normalized.indexOf('reporting_starts') && columns.has('date')) extras.reportingEndsIndex = reportingEnds;
+      else ignored.push(fields[reportingEnds]!.trim());
+    }
+    if (results !== undefined) {
+      if (columns.has('total_leads')) ignored.push(fields[results]!.trim());
+      else if (indicator !== undefined) extras.leadResults = { results, indicator };
+      else {
+        extras.unlabelledResults = true;
+        ignored.push(fields[results]!.trim());
+      }
+    }
+    if (indicator !== undefined && extras.leadResults === undefined) ignored.push(fields[indicator]!.trim());
+    if (breakdown.length > 0) extras.breakdown = breakdown;
+    if (!columns.has('campaign_id') && columns.has('campaign_name')) extras.keyedByName = true;
+    if (looksLikeMetaExport(normalized)) extras.meta = true;
+  }
+  return { columns, ignored, duplicates, extras };
+}
+
+function missingColumns(spec: KindSpec, m: Mapped): string[] {
+  return spec.columns.filter((c) => c.required && !m.columns.has(c.name) && !(c.name === 'campaign_id' && m.extras.keyedByName)).map((c) => c.name);
+}
+
+/** The problems of a Meta export that does not make a metrics file, in Meta's words, or null when the header is not Meta's. */
+function metaProblems(fields: readonly string[], renames: ReadonlyMap<string, string>): string[] | null {
+  const m = mapHeader(fields, kindSpec('metrics'), renames);
+  if (!m.extras.meta) return null;
+  const missing = missingColumns(kindSpec('metrics'), m);
+  return missingInMetaWords({ date: missing.includes('date'), campaign: missing.includes('campaign_id') });
 }
 
 /**
@@ -185,35 +262,48 @@ function mapHeader(fields: readonly string[], kind: KindSpec): { columns: Map<st
  * `--kind`, a kind fits when every required column is present; of the kinds
  * that fit, the one that recognizes most of the header wins, and a tie is
  * ambiguous. (Read literally, "fits more than one" would make every
- * campaigns file ambiguous, since it also holds a clients key.)
+ * campaigns file ambiguous, since it also holds a clients key.) `renames`
+ * are the `--map` pairs, normalized: their header name → contract column.
  */
-export function matchHeader(fields: readonly string[], kind?: KindName): HeaderResult {
+export function matchHeader(fields: readonly string[], kind?: KindName, renames: ReadonlyMap<string, string> = new Map()): HeaderResult {
   if (fields.length === 0 || fields.every((f) => f.trim() === '')) {
     return { ok: false, failure: 'data', message: 'the first line is empty: the input needs a header row naming its columns', problems: describeKinds() };
   }
   const candidates = (kind ? [kindSpec(kind)] : KINDS).map((spec) => {
-    const m = mapHeader(fields, spec);
-    const missing = spec.columns.filter((c) => c.required && !m.columns.has(c.name)).map((c) => c.name);
-    return { spec, ...m, missing };
+    const m = mapHeader(fields, spec, renames);
+    return { spec, ...m, missing: missingColumns(spec, m) };
   });
+  const matchOf = (c: (typeof candidates)[number]): HeaderMatch => ({ kind: c.spec.name, columns: c.columns, ignored: c.ignored, ...c.extras });
   if (kind) {
     const c = candidates[0]!;
     const problems = [...c.duplicates];
     if (c.missing.length > 0) {
-      problems.unshift(`missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds().find((d) => d.startsWith(`${kind}:`))!.slice(kind.length + 2)}`);
+      const meta = kind === 'metrics' ? metaProblems(fields, renames) : null;
+      if (meta) problems.unshift(...meta);
+      else problems.unshift(`missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds().find((d) => d.startsWith(`${kind}:`))!.slice(kind.length + 2)}`);
     }
     if (problems.length > 0) return { ok: false, failure: 'data', message: `the header does not fit --kind ${kind}`, problems: [...problems, `header: ${fields.join(', ')}`] };
-    return { ok: true, match: { kind, columns: c.columns, ignored: c.ignored, reportingEndsIndex: c.reportingEndsIndex } };
+    return { ok: true, match: matchOf(c) };
   }
   const fitting = candidates.filter((c) => c.missing.length === 0);
   if (fitting.length === 0) {
     const semicolons = fields.length === 1 && fields[0]!.includes(';');
+    if (semicolons) {
+      return {
+        ok: false,
+        failure: 'usage',
+        message: 'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")',
+        problems: describeKinds(),
+      };
+    }
+    const meta = metaProblems(fields, renames);
+    if (meta) {
+      return { ok: false, failure: 'usage', message: 'this looks like a Meta Ads Manager export, but it lacks what a metrics import needs', problems: [...meta, ...describeKinds().filter((d) => d.startsWith('metrics:'))] };
+    }
     return {
       ok: false,
       failure: 'usage',
-      message: semicolons
-        ? 'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")'
-        : `the header fits no kind (${fields.map((f) => f.trim()).join(', ')}); name the columns as below, or pass --kind to see what is missing`,
+      message: `the header fits no kind (${fields.map((f) => f.trim()).join(', ')}); name the columns as below, or pass --kind to see what is missing, or --map 'Their column=our_column'`,
       problems: describeKinds(),
     };
   }
@@ -229,7 +319,7 @@ export function matchHeader(fields: readonly string[], kind?: KindName): HeaderR
   }
   const c = top[0]!;
   if (c.duplicates.length > 0) return { ok: false, failure: 'data', message: `the ${c.spec.name} header names a column twice`, problems: c.duplicates };
-  return { ok: true, match: { kind: c.spec.name, columns: c.columns, ignored: c.ignored, reportingEndsIndex: c.reportingEndsIndex } };
+  return { ok: true, match: matchOf(c) };
 }
 
 /** The one-line summary of a file's outcome: `inserted N, updated M, unchanged K`. */
@@ -245,6 +335,11 @@ export interface ImportCounts {
   clientsCreated: number;
   /** Lead status changes recorded by a leads import (a new status for an existing lead). */
   statusChanges: number;
+  /** metrics: rows per ad, ad set or placement summed into `summedInto` campaign-day rows. */
+  summedRows: number;
+  summedInto: number;
+  /** metrics: the totals row of a Meta export, skipped. */
+  totalsSkipped: number;
 }
 
-export const emptyCounts = (): ImportCounts => ({ rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, blank: 0, campaignsCreated: 0, clientsCreated: 0, statusChanges: 0 });
+export const emptyCounts = (): ImportCounts => ({ rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, blank: 0, campaignsCreated: 0, clientsCreated: 0, statusChanges: 0, summedRows: 0, summedInto: 0, totalsSkipped: 0 });

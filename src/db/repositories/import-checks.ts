@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ColumnSpec } from '../../core/csv-import/kinds.js';
+import { dateLayout, type DateFormat } from '../../core/csv-import/meta-export.js';
 
 /**
  * The value rules of shared/spec/csv-import.md as SQL over trimmed text
@@ -34,8 +35,33 @@ function quoted(v: Sql, max = 60): Sql {
   return sql`'"' || left(${v}, ${sql.lit(max)}) || CASE WHEN length(${v}) > ${sql.lit(max)} THEN '…"' ELSE '"' END`;
 }
 
-/** `column: reason` when the trimmed cell `v` breaks the column's rule, else NULL. */
-export function checkValue(c: ColumnSpec, v: Sql): Sql {
+/**
+ * A date written in `format` as YYYY-MM-DD text (an ISO date stays as it is), or NULL when the
+ * cell is in neither layout.
+ */
+function reformatDate(v: Sql, format: DateFormat): Sql {
+  const { sep, dayFirst } = dateLayout(format);
+  const s = sep === '.' ? '\\.' : sep;
+  const m = sql`regexp_match(${v}, ${sql.lit(`^([0-9]{1,2})${s}([0-9]{1,2})${s}([0-9]{4})$`)})`;
+  const [day, month] = dayFirst ? [1, 2] : [2, 1];
+  return sql`CASE WHEN ${hasDateShape(v)} THEN ${v} ELSE (${m})[3] || '-' || lpad((${m})[${sql.lit(month)}], 2, '0') || '-' || lpad((${m})[${sql.lit(day)}], 2, '0') END`;
+}
+
+/** For a date that is not YYYY-MM-DD: the `--date-format` it is clearly written in, as advice ('' when none fits). */
+function dateFormatHint(v: Sql): Sql {
+  const slash = sql`regexp_match(${v}, '^([0-9]{1,2})/([0-9]{1,2})/[0-9]{4}$')`;
+  return sql`CASE
+    WHEN ${slash} IS NOT NULL THEN CASE
+      WHEN (${slash})[1]::int > 12 THEN '; it is written DD/MM/YYYY: pass --date-format DD/MM/YYYY'
+      WHEN (${slash})[2]::int > 12 THEN '; it is written MM/DD/YYYY: pass --date-format MM/DD/YYYY'
+      ELSE '; day and month cannot be told apart: pass --date-format DD/MM/YYYY or --date-format MM/DD/YYYY' END
+    WHEN ${v} ~ '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$' THEN '; it is written DD-MM-YYYY: pass --date-format DD-MM-YYYY'
+    WHEN ${v} ~ '^[0-9]{1,2}\\.[0-9]{1,2}\\.[0-9]{4}$' THEN '; it is written DD.MM.YYYY: pass --date-format DD.MM.YYYY'
+    ELSE '' END`;
+}
+
+/** `column: reason` when the trimmed cell `v` breaks the column's rule, else NULL. `dateFormat` is `--date-format`, for date columns. */
+export function checkValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null = null): Sql {
   const label = sql.lit(`${c.name}: `);
   const reason = (() => {
     switch (c.type) {
@@ -64,10 +90,17 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
           WHEN ${v} ~ '^[0-9]+,[0-9]{1,2}$' THEN 'not a plain number: ' || ${quoted(v)} || ' (write decimals with a point: ' || replace(${v}, ',', '.') || ')'
           WHEN ${v} ~ '[0-9]' AND ${v} ~ '^[^0-9.-]|[^0-9.]$' THEN 'not a plain number: ' || ${quoted(v)} || ' (leave out currency symbols and codes)'
           ELSE 'not a number: ' || ${quoted(v)} END`;
-      case 'date':
+      case 'date': {
+        if (dateFormat !== null) {
+          const d = reformatDate(v, dateFormat);
+          return sql`CASE
+            WHEN ${d} IS NULL THEN 'not a date: ' || ${quoted(v)} || ${sql.lit(` (expected ${dateFormat}, as --date-format says, or YYYY-MM-DD)`)}
+            WHEN NOT ${isCalendarDate(d)} THEN 'no such date: ' || ${v} || ${sql.lit(` (read as ${dateFormat})`)} END`;
+        }
         return sql`CASE
-          WHEN NOT ${hasDateShape(v)} THEN 'not a date: ' || ${quoted(v)} || ' (expected YYYY-MM-DD)'
+          WHEN NOT ${hasDateShape(v)} THEN 'not a date: ' || ${quoted(v)} || ' (expected YYYY-MM-DD' || ${dateFormatHint(v)} || ')'
           WHEN NOT ${isCalendarDate(v)} THEN 'no such date: ' || ${v} END`;
+      }
       case 'timestamp': {
         const m = sql`regexp_match(${v}, ${TIMESTAMP_PATTERN})`;
         return sql`CASE
@@ -91,7 +124,7 @@ export function checkValue(c: ColumnSpec, v: Sql): Sql {
 }
 
 /** The typed value of a cell that passed `checkValue`. */
-export function castValue(c: ColumnSpec, v: Sql): Sql {
+export function castValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null = null): Sql {
   switch (c.type) {
     case 'id':
     case 'text':
@@ -102,7 +135,7 @@ export function castValue(c: ColumnSpec, v: Sql): Sql {
     case 'money':
       return sql`${v}::numeric`;
     case 'date':
-      return sql`${v}::date`;
+      return dateFormat === null ? sql`${v}::date` : sql`(${reformatDate(v, dateFormat)})::date`;
     case 'timestamp': {
       const m = sql`regexp_match(${v}, ${TIMESTAMP_PATTERN})`;
       // No zone means UTC, and a date alone is midnight UTC (csv-import.md), whatever the session's TimeZone.

@@ -5,6 +5,7 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { emptyCounts, type ColumnSpec, type HeaderMatch, type ImportCounts, type KindSpec } from '../../core/csv-import/kinds.js';
+import { LEAD_RESULT_PATTERN, type DateFormat } from '../../core/csv-import/meta-export.js';
 import type { Database } from '../tables.js';
 import { castValue, checkValue, trimmedCell } from './import-checks.js';
 
@@ -22,6 +23,17 @@ export interface StagedInput {
   match: HeaderMatch;
   /** Number of fields in the header: the staging table has one text column per field. */
   width: number;
+  /** `--date-format`, for the date columns; null: YYYY-MM-DD. */
+  dateFormat: DateFormat | null;
+  /** `--client`: campaigns found by name are looked for within it, and campaigns created belong to it. */
+  client: string | null;
+}
+
+/** What the checks did besides finding problems: the Meta export's totals row, and rows summed per campaign and day. */
+export interface StagingOutcome {
+  totalsSkipped: number;
+  summedRows: number;
+  summedInto: number;
 }
 
 const cellColumns = (width: number): Sql[] => Array.from({ length: width }, (_, i) => sql.ref(`c${i + 1}`));
@@ -107,9 +119,22 @@ export async function copyRecords(client: pg.PoolClient, records: AsyncIterable<
   return Number(stream.rowCount);
 }
 
-/** The contract columns present in this input, with the staging cell that feeds each. */
-function presentColumns(input: StagedInput): { spec: ColumnSpec; index: number }[] {
-  return input.spec.columns.filter((c) => input.match.columns.has(c.name)).map((c) => ({ spec: c, index: input.match.columns.get(c.name)! }));
+/** The contract columns present in this input, with the trimmed cell (or expression over cells) that feeds each. */
+function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
+  const lead = input.match.leadResults;
+  return input.spec.columns
+    .filter((c) => input.match.columns.has(c.name) || (c.name === 'total_leads' && lead !== undefined))
+    .map((c) => {
+      const index = input.match.columns.get(c.name);
+      if (index !== undefined) return { spec: c, cell: trimmedCell(index) };
+      // Meta's Results count leads only on rows whose Result indicator names a lead action.
+      return { spec: c, cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN ${trimmedCell(lead!.results)} END` };
+    });
+}
+
+/** True when a column is written by this input (a header field, or Results read as leads). */
+function writes(input: StagedInput, name: string): boolean {
+  return input.match.columns.has(name) || (name === 'total_leads' && input.match.leadResults !== undefined);
 }
 
 /** True for a row whose every cell is empty: Excel's `,,,,` lines. Tests the first cell first, which is where a row is rarely empty. */
@@ -122,8 +147,9 @@ function blankRow(width: number): Sql {
  * value, then the rules across rows (duplicate keys, unknown campaigns and
  * leads). Problems land in pg_temp.import_problems as `column: reason`.
  */
-export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<void> {
+export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<StagingOutcome> {
   const cols = presentColumns(input);
+  const totalsLine = await findTotalsRow(trx, input);
   if (cols.some((c) => c.spec.type === 'timezone')) {
     // pg_timezone_names reads the zone files on each call: once per input, not once per row.
     await sql`DROP TABLE IF EXISTS pg_temp.import_zones`.execute(trx);
@@ -138,23 +164,103 @@ export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<voi
   // One pass over the staged rows, fenced by OFFSET 0 so that each level is computed once per row:
   // trimmed cells, then a check per column, then typed values for the cells that passed.
   await sql`CREATE TEMP TABLE pg_temp.import_valid ON COMMIT DROP AS
-    SELECT line, ${sql.join(cols.map((c) => sql`CASE WHEN ${k(c.spec.name)} IS NULL THEN ${castValue(c.spec, v(c.spec.name))} END AS ${sql.ref(c.spec.name)}`))},
+    SELECT line, ${sql.join(cols.map((c) => sql`CASE WHEN ${k(c.spec.name)} IS NULL THEN ${castValue(c.spec, v(c.spec.name), input.dateFormat)} END AS ${sql.ref(c.spec.name)}`))},
            CASE WHEN ${sql.join(problemCells.map((p) => sql`${p} IS NULL`), sql` AND `)} THEN NULL ELSE array_remove(ARRAY[${sql.join(problemCells)}], NULL) END AS problems
     FROM (
-      SELECT t.*, ${sql.join([...cols.map((c) => sql`${checkValue(c.spec, v(c.spec.name))} AS ${k(c.spec.name)}`), ...rules.map((r, i) => sql`${r} AS ${sql.ref(`rule_${i}`)}`)])}
+      SELECT t.*, ${sql.join([...cols.map((c) => sql`${checkValue(c.spec, v(c.spec.name), input.dateFormat)} AS ${k(c.spec.name)}`), ...rules.map((r, i) => sql`${r} AS ${sql.ref(`rule_${i}`)}`)])}
       FROM (
-        SELECT line, ${sql.join([...cols.map((c) => sql`${trimmedCell(c.index)} AS ${v(c.spec.name)}`), ...extraCells.map((e) => sql`${trimmedCell(e.index)} AS ${v(e.name)}`)])}
+        SELECT line, ${sql.join([...cols.map((c) => sql`${c.cell} AS ${v(c.spec.name)}`), ...extraCells.map((e) => sql`${trimmedCell(e.index)} AS ${v(e.name)}`)])}
         FROM pg_temp.import_rows
-        WHERE problem IS NULL AND NOT ${blankRow(input.width)}
+        WHERE problem IS NULL AND NOT ${blankRow(input.width)} AND line <> ${sql.lit(totalsLine ?? -1)}
         OFFSET 0) t
       OFFSET 0) checked`.execute(trx);
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
     SELECT line, problem FROM pg_temp.import_rows WHERE problem IS NOT NULL
     UNION ALL
     SELECT line, unnest(problems) FROM pg_temp.import_valid WHERE problems IS NOT NULL`.execute(trx);
+  if (input.match.keyedByName) await resolveCampaignNames(trx, input);
+  const summing = input.match.breakdown !== undefined;
+  if (summing) await rejectPartialDays(trx);
   await removeRejected(trx);
+  const summed = summing ? await sumPerCampaignDay(trx, input) : { summedRows: 0, summedInto: 0 };
   await checkAcrossRows(trx, input);
   await removeRejected(trx);
+  return { totalsSkipped: totalsLine === null ? 0 : 1, ...summed };
+}
+
+/**
+ * The totals row Ads Manager puts first: the first data row of a Meta export
+ * with neither a campaign id nor a name (the report range in its dates).
+ */
+async function findTotalsRow(trx: Trx, input: StagedInput): Promise<number | null> {
+  if (input.spec.name !== 'metrics' || !input.match.meta) return null;
+  const keys = ['campaign_id', 'campaign_name'].flatMap((n) => (input.match.columns.has(n) ? [trimmedCell(input.match.columns.get(n)!)] : []));
+  const r = await sql<{ line: string; totals: boolean }>`
+    SELECT line, ${sql.join(keys.map((k) => sql`${k} IS NULL`), sql` AND `)} AS totals FROM pg_temp.import_rows
+     WHERE problem IS NULL AND NOT ${blankRow(input.width)} ORDER BY line LIMIT 1`.execute(trx);
+  const first = r.rows[0];
+  return first?.totals ? Number(first.line) : null;
+}
+
+/**
+ * A metrics file without campaign_id: each name is looked up among the
+ * campaigns (within `--client` when given). One campaign: its id. Several:
+ * an invalid row naming them. None: an id derived from the name, stable
+ * across imports: `name-` and the first 16 hex digits of the SHA-256 of the
+ * UTF-8 name (of `client/name` with `--client`).
+ */
+async function resolveCampaignNames(trx: Trx, input: StagedInput): Promise<void> {
+  const client = input.client;
+  await sql`ALTER TABLE pg_temp.import_valid ADD COLUMN campaign_id text`.execute(trx);
+  await sql`INSERT INTO pg_temp.import_problems (line, problem)
+    SELECT line, 'campaign_name: required: the file has no campaign_id column, so each row is found by its campaign name'
+      FROM pg_temp.import_valid WHERE campaign_name IS NULL`.execute(trx);
+  await sql`CREATE TEMP TABLE pg_temp.import_names ON COMMIT DROP AS
+    SELECT n.campaign_name,
+           array_agg(c.campaign_id ORDER BY c.campaign_id) FILTER (WHERE c.campaign_id IS NOT NULL) AS ids
+      FROM (SELECT DISTINCT campaign_name FROM pg_temp.import_valid WHERE campaign_name IS NOT NULL) n
+      LEFT JOIN campaigns c ON c.campaign_name = n.campaign_name ${client === null ? sql`` : sql`AND c.client_id = ${client}`}
+     GROUP BY n.campaign_name`.execute(trx);
+  await sql`UPDATE pg_temp.import_valid v
+       SET campaign_id = CASE WHEN n.ids IS NULL
+                              THEN 'name-' || left(encode(sha256(convert_to(${client === null ? sql`` : sql`${client} || '/' ||`} v.campaign_name, 'UTF8')), 'hex'), 16)
+                              ELSE n.ids[1] END
+      FROM pg_temp.import_names n
+     WHERE n.campaign_name = v.campaign_name AND coalesce(cardinality(n.ids), 0) <= 1`.execute(trx);
+  await sql`INSERT INTO pg_temp.import_problems (line, problem)
+    SELECT v.line, 'campaign_name: "' || left(v.campaign_name, 60) || '" names ' || cardinality(n.ids) || ' campaigns (' ||
+           array_to_string(n.ids[1:5], ', ') || CASE WHEN cardinality(n.ids) > 5 THEN ', …' ELSE '' END ||
+           '): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID)' ||
+           ${client === null ? sql`', or pass --client'` : sql`''`}
+      FROM pg_temp.import_valid v JOIN pg_temp.import_names n USING (campaign_name)
+     WHERE cardinality(n.ids) > 1`.execute(trx);
+  await sql`DROP TABLE pg_temp.import_names`.execute(trx);
+}
+
+/** Rows summed per campaign and day are summed whole or not at all: one invalid row of a day rejects the day's other rows. */
+async function rejectPartialDays(trx: Trx): Promise<void> {
+  await sql`INSERT INTO pg_temp.import_problems (line, problem)
+    SELECT v.line, 'campaign_id: not imported: line ' || bad.line || ' of the same campaign and day is invalid, and a day is summed whole or not at all'
+      FROM pg_temp.import_valid v
+      JOIN (SELECT DISTINCT ON (campaign_id, date) campaign_id, date, line FROM pg_temp.import_valid
+             WHERE campaign_id IS NOT NULL AND date IS NOT NULL AND line IN (SELECT line FROM pg_temp.import_problems)
+             ORDER BY campaign_id, date, line) bad USING (campaign_id, date)
+     WHERE v.line NOT IN (SELECT line FROM pg_temp.import_problems)`.execute(trx);
+}
+
+/** Rows per ad, ad set or placement become one row per campaign and day: counts and money summed exactly (numeric), NULL only when every row is NULL. */
+async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summedRows: number; summedInto: number }> {
+  const sums = ['impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c));
+  const firsts = ['campaign_name', 'client_id'].filter((c) => writes(input, c));
+  const int32 = new Set(['total_leads', 'qualified_leads']);
+  await sql`CREATE TEMP TABLE pg_temp.import_summed ON COMMIT DROP AS
+    SELECT min(line) AS line, campaign_id, date, count(*) AS summed
+           ${sql.join([sql``, ...sums.map((c) => sql`sum(${sql.ref(c)})${int32.has(c) ? sql`::integer` : sql`::${sql.raw(c === 'spend' ? 'numeric' : 'bigint')}`} AS ${sql.ref(c)}`), ...firsts.map((c) => sql`(array_agg(${sql.ref(c)} ORDER BY line))[1] AS ${sql.ref(c)}`)])}
+      FROM pg_temp.import_valid GROUP BY campaign_id, date`.execute(trx);
+  const r = await sql<{ rows: string; days: string }>`SELECT coalesce(sum(summed), 0) AS rows, count(*) AS days FROM pg_temp.import_summed WHERE summed > 1`.execute(trx);
+  await sql`DROP TABLE pg_temp.import_valid`.execute(trx);
+  await sql`ALTER TABLE pg_temp.import_summed RENAME TO import_valid`.execute(trx);
+  return { summedRows: Number(r.rows[0]!.rows), summedInto: Number(r.rows[0]!.days) };
 }
 
 /** Takes rows with a problem out of the set to write (when there are any: a DELETE over a million rows is not free). */
@@ -202,6 +308,15 @@ async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
       SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import campaigns first or add a campaign_name column'
       FROM pg_temp.import_valid v
       WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
+    const currency = input.match.currency;
+    if (currency !== undefined) {
+      // Never mix IDR into a USD history: a campaign keeps the currency it has.
+      await sql`INSERT INTO pg_temp.import_problems (line, problem)
+        SELECT v.line, 'spend: the file is in ' || ${currency} || ' (Amount spent (' || ${currency} || ')) but campaign "' || v.campaign_id || '" is in ' || c.currency ||
+               ': export it in ' || c.currency || ', or correct campaigns.currency if the campaign really changed currency'
+          FROM pg_temp.import_valid v JOIN campaigns c ON c.campaign_id = v.campaign_id
+         WHERE c.currency IS NOT NULL AND c.currency <> ${currency}`.execute(trx);
+    }
   }
   if (input.spec.name === 'leads') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
@@ -304,11 +419,14 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
   return { inserted, updated, unchanged: Number(row.total) - inserted - updated };
 }
 
-/** Clients named by campaigns or metrics rows that do not exist yet, created with default settings. */
+/** Clients named by campaigns or metrics rows (or by `--client`) that do not exist yet, created with default settings. */
 async function createMissingClients(trx: Trx, input: StagedInput): Promise<number> {
-  if (!input.match.columns.has('client_id')) return 0;
+  const named = input.match.columns.has('client_id') ? sql`SELECT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL` : null;
+  const given = input.client === null ? null : sql`SELECT ${input.client}::text`;
+  const sources = [named, given].filter((q) => q !== null);
+  if (sources.length === 0) return 0;
   const r = await sql`INSERT INTO clients (client_id)
-    SELECT DISTINCT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL
+    SELECT DISTINCT client_id FROM (${sql.join(sources, sql` UNION ALL `)}) s(client_id)
     ON CONFLICT (client_id) DO NOTHING`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
 }
@@ -347,22 +465,27 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
       break;
     case 'metrics': {
       counts.clientsCreated = await createMissingClients(trx, input);
+      const currency = input.match.currency ?? null;
       if (input.match.columns.has('campaign_name')) {
-        const hasClient = input.match.columns.has('client_id');
-        const r = await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id)
-          SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.campaign_name, ${hasClient ? sql`v.client_id` : sql`NULL`}
+        const client = input.match.columns.has('client_id') ? sql`coalesce(v.client_id, ${input.client})` : sql`${input.client}::text`;
+        const r = await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id, currency)
+          SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.campaign_name, ${client}, ${currency}::text
           FROM pg_temp.import_valid v
           WHERE v.campaign_name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)
           ORDER BY v.campaign_id, v.line
           ON CONFLICT (campaign_id) DO NOTHING`.execute(trx);
         counts.campaignsCreated = Number(r.numAffectedRows ?? 0);
       }
+      if (currency !== null) {
+        await sql`UPDATE campaigns c SET currency = ${currency}, updated_at = now()
+          WHERE c.currency IS NULL AND c.campaign_id IN (SELECT campaign_id FROM pg_temp.import_valid)`.execute(trx);
+      }
       Object.assign(
         counts,
         await upsert(trx, input, {
           table: 'campaign_metrics',
           key: ['campaign_id', 'date'],
-          values: present(input, ['impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']),
+          values: ['impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c)),
           touch: sql`source = 'import', updated_at = now()`,
           insertExtra: { columns: ['source'], values: [sql`'import'`] },
         }),

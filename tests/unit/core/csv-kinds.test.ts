@@ -32,7 +32,7 @@ describe('kind inference from the header', () => {
     expect(r.failure).toBe('usage');
     expect(r.message).toContain('fits no kind');
     expect(r.problems).toHaveLength(5);
-    expect(r.problems[2]).toMatch(/^metrics: campaign_id, date \(optional: impressions/);
+    expect(r.problems[2]).toMatch(/^metrics: campaign_id, date \(or campaign_name in place of campaign_id\) \(optional: impressions/);
   });
 
   test('a semicolon-separated header is recognised as such and the fix named', () => {
@@ -70,14 +70,16 @@ describe('kind inference from the header', () => {
 describe('Meta Ads Manager daily exports', () => {
   const meta = ['Campaign name', 'Campaign ID', 'Day', 'Impressions', 'Reach', 'Link clicks', 'Clicks (all)', 'Amount spent (EUR)', 'Leads', 'Reporting starts', 'Reporting ends'];
 
-  test('map onto the metrics columns, with the other columns ignored and named', () => {
+  test('map onto the metrics columns, with the other columns ignored and named; with Day, the report range is not compared', () => {
     const r = matchHeader(meta);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.match.kind).toBe('metrics');
     expect(Object.fromEntries(r.match.columns)).toEqual({ campaign_name: 0, campaign_id: 1, date: 2, impressions: 3, clicks: 5, spend: 7, total_leads: 8 });
-    expect(r.match.ignored).toEqual(['Reach', 'Clicks (all)', 'Reporting starts']);
-    expect(r.match.reportingEndsIndex).toBe(10);
+    expect(r.match.ignored).toEqual(['Reach', 'Clicks (all)', 'Reporting starts', 'Reporting ends']);
+    expect(r.match.reportingEndsIndex).toBeUndefined();
+    expect(r.match.currency).toBe('EUR');
+    expect(r.match.keyedByName).toBeUndefined();
   });
 
   test('accept any currency code in "Amount spent (XXX)"', () => {
@@ -94,5 +96,71 @@ describe('Meta Ads Manager daily exports', () => {
     expect(r.match.columns.get('date')).toBe(1);
     expect(r.match.columns.get('clicks')).toBe(3);
     expect(r.match.reportingEndsIndex).toBe(2);
+  });
+});
+
+describe('real Ads Manager exports', () => {
+  const ok = (header: string[], kind?: Parameters<typeof matchHeader>[1], renames?: Map<string, string>) => {
+    const r = matchHeader(header, kind, renames);
+    if (!r.ok) throw new Error(`${r.message}: ${r.problems.join('; ')}`);
+    return r.match;
+  };
+
+  test('without Campaign ID, a metrics file is keyed by Campaign name', () => {
+    const m = ok(['Campaign name', 'Day', 'Amount spent (IDR)']);
+    expect(m).toMatchObject({ kind: 'metrics', keyedByName: true, currency: 'IDR', meta: true });
+  });
+
+  test('"Amount spent" without a currency code is spend, with no currency', () => {
+    const m = ok(['Campaign name', 'Day', 'Amount spent']);
+    expect(m.columns.get('spend')).toBe(2);
+    expect(m.currency).toBeUndefined();
+  });
+
+  test('Results with Result indicator (or Result type) are read as leads; Leads wins over them; Results alone are not leads', () => {
+    expect(ok(['Campaign name', 'Day', 'Results', 'Result indicator']).leadResults).toEqual({ results: 2, indicator: 3 });
+    expect(ok(['Campaign name', 'Day', 'Result type', 'Results']).leadResults).toEqual({ results: 3, indicator: 2 });
+    const both = ok(['Campaign name', 'Day', 'Leads', 'Results', 'Result indicator']);
+    expect(both.leadResults).toBeUndefined();
+    expect(both.columns.get('total_leads')).toBe(2);
+    const bare = ok(['Campaign name', 'Day', 'Results']);
+    expect(bare).toMatchObject({ unlabelledResults: true });
+    expect(bare.ignored).toContain('Results');
+  });
+
+  test('ad, ad set and placement columns are breakdowns, named as written', () => {
+    expect(ok(['Campaign name', 'Ad set name', 'Ad name', 'Placement', 'Day']).breakdown).toEqual(['Ad set name', 'Ad name', 'Placement']);
+    expect(ok(['Campaign ID', 'Day', 'Impressions']).breakdown).toBeUndefined();
+  });
+
+  test('--map renames header fields before matching, for any kind', () => {
+    const m = ok(['Customer', 'Name'], undefined, new Map([['customer', 'client_id'], ['name', 'client_name']]));
+    expect(m.kind).toBe('clients');
+  });
+
+  test('a Meta header without a date or a campaign says which Ads Manager column to add', () => {
+    const r = matchHeader(['Reach', 'Amount spent (USD)']);
+    expect(!r.ok && r.problems.slice(0, 2)).toEqual([
+      expect.stringMatching(/^no campaign column: add Campaign name \(or Campaign ID: Columns → Customize → Campaign ID\)/),
+      expect.stringMatching(/^no date column: export with Breakdown → By time → Day/),
+    ]);
+  });
+
+  test('the lead result pattern matches Meta\'s lead indicators and nothing else', async () => {
+    const { LEAD_RESULT_PATTERN } = await import('../../../src/core/csv-import/meta-export.js');
+    const re = new RegExp(LEAD_RESULT_PATTERN, 'i');
+    for (const s of ['actions:lead', 'actions:onsite_conversion.lead_grouped', 'actions:offsite_conversion.fb_pixel_lead', 'Leads', 'On-Facebook leads', 'Website leads']) expect({ s, lead: re.test(s) }).toEqual({ s, lead: true });
+    for (const s of ['actions:offsite_conversion.fb_pixel_purchase', 'Link clicks', 'Reach', 'Leadership video views']) expect({ s, lead: re.test(s) }).toEqual({ s, lead: false });
+  });
+});
+
+describe('--map parsing', () => {
+  test('pairs, with spaces around names; bad pairs each reported', async () => {
+    const { parseColumnMap } = await import('../../../src/core/csv-import/meta-export.js');
+    const known = new Set(['spend', 'date']);
+    expect(parseColumnMap(' Spent = spend , Date=date', known, normalizeHeaderName)).toEqual({ map: new Map([['spent', 'spend'], ['date', 'date']]) });
+    expect(parseColumnMap('Spent,A=cost,B=spend,b=date', known, normalizeHeaderName)).toEqual({
+      problems: ['"Spent": expected Their column=our_column', '"A=cost": cost is not a column of any kind (known: date, spend)', '"b=date": b is mapped twice'],
+    });
   });
 });
