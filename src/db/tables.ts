@@ -44,6 +44,7 @@ export interface CampaignMetricsTable {
   date: DateText;
   impressions: BigCount;
   clicks: BigCount;
+  all_clicks: BigCount;
   spend: NullableNumeric;
   ctr: ColumnType<string | null, never, never>;
   /** spend in integer millionths, generated; NULL when spend has more than six decimals (sql/007). */

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/load-config.js';
 import { addDays, dateInZone, isIsoDate } from '../core/dates.js';
 import { describeGraphError } from '../core/facebook/errors.js';
 import {
+  LEAD_OBJECTIVES,
   lookbackWindow,
   parseCampaign,
   parseInsightRow,
@@ -36,7 +37,6 @@ const CHUNK_DAYS = 28;
 const RETENTION_MONTHS = 37;
 /** Leads are re-read from an hour before the previous run's watermark: a lead can show up late. */
 const LEAD_OVERLAP_MS = 3_600_000;
-const LEAD_OBJECTIVES = new Set(['OUTCOME_LEADS', 'LEAD_GENERATION']);
 /** More than this share of a run's campaigns with rejected rows is a warning. */
 const INCOMPLETE_WARNING_SHARE = 0.2;
 
@@ -66,8 +66,12 @@ function parseDate(flag: string, value: unknown): string {
   return d;
 }
 
+/** What Meta's lead retrieval guide asks of a token that reads campaigns, insights and leads with their ad ids. */
+export const TOKEN_PERMISSIONS =
+  'ads_read (ads_management where the Business requires it), leads_retrieval, and the Page permissions pages_show_list, pages_read_engagement and pages_manage_ads';
+
 const TOKEN_HELP =
-  'Renew it: in Business Manager, Business settings → Users → System users → Generate new token (permissions ads_read and leads_retrieval), ' +
+  `Renew it: in Business Manager, Business settings → Users → System users → Generate new token (permissions: ${TOKEN_PERMISSIONS}), ` +
   'then put it in FB_ACCESS_TOKEN or the file FB_ACCESS_TOKEN_FILE names, and re-run bin/fetch-facebook (README, runbook: rotating the Facebook token).';
 
 interface Failure {
@@ -89,12 +93,12 @@ function failureOf(error: unknown, account: string): Failure {
         if (error.path === 'leads') {
           return failed(
             ExitCode.CONFIG,
-            `the token may not read the Lead Ads leads of ${account} (${what}): give the token's system user the leads_retrieval permission and access to the Page's leads (Leads Access Manager), or run with --no-leads`,
+            `the token may not read the Lead Ads leads of ${account} (${what}): give the token's system user leads_retrieval, pages_show_list, pages_read_engagement and pages_manage_ads on the Page (and ads_management where required), and access to the Page's leads (Leads Access Manager), or run with --no-leads`,
           );
         }
         return failed(
           ExitCode.CONFIG,
-          `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (ads_read; leads_retrieval for leads), or remove ${account} from FB_AD_ACCOUNTS`,
+          `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (permissions: ${TOKEN_PERMISSIONS}), or remove ${account} from FB_AD_ACCOUNTS`,
         );
       case 'transient':
         return failed(ExitCode.UNAVAILABLE, `the Graph API kept failing on ${error.path} after retries (${what}); the next run will try again`);
@@ -156,7 +160,7 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
     }
     for (const raw of got.rows) {
       const campaignId = String((raw as { campaign_id?: unknown })?.campaign_id ?? '');
-      const p = parseInsightRow(raw, chunk, byId.get(campaignId)?.dailyBudget ?? null);
+      const p = parseInsightRow(raw, chunk, byId.get(campaignId)?.dailyBudget ?? null, byId.get(campaignId)?.objective ?? null);
       if (!p.ok) {
         problems.push(...p.problems);
         rejected.add(`${campaignId}|${String((raw as { date_start?: unknown })?.date_start)}`);

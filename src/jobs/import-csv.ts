@@ -209,6 +209,7 @@ function readingNotes(m: HeaderMatch): string[] {
     );
   }
   if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);
+  if (m.clicksAreAllClicks) notes.push('clicks from Clicks (all), as there is no Link clicks column: add Link clicks to the export for the CTR the API path gives');
   return notes;
 }
 

@@ -141,6 +141,26 @@ export interface FakeGraphOptions {
 }
 
 const HIDDEN = new Set(['ARCHIVED', 'DELETED']);
+/** The values each edge accepts (the official SDKs' Campaign.EffectiveStatus and Ad.EffectiveStatus enums). */
+const CAMPAIGN_STATUSES = new Set(['ACTIVE', 'PAUSED', 'DELETED', 'ARCHIVED', 'IN_PROCESS', 'WITH_ISSUES']);
+const AD_STATUSES = new Set([...CAMPAIGN_STATUSES, 'PENDING_REVIEW', 'DISAPPROVED', 'PREAPPROVED', 'PENDING_BILLING_INFO', 'CAMPAIGN_PAUSED', 'ADSET_PAUSED']);
+
+/** A status list as the real API reads it: a value the edge does not know is refused with 100/1487561, as Meta does. */
+function statusList(raw: string | undefined, accepted: ReadonlySet<string>): string[] | null {
+  if (raw === undefined) return null;
+  const list = JSON.parse(raw) as string[];
+  const bad = list.find((s) => !accepted.has(s));
+  if (bad !== undefined) {
+    throw {
+      status: 400,
+      code: 100,
+      subcode: 1487561,
+      message: 'Invalid parameter',
+      more: { error_user_title: 'Run Status not valid', error_user_msg: `The run status ${bad} is not valid for this object.`, is_transient: false },
+    };
+  }
+  return list;
+}
 const cmp = (a: unknown, b: unknown): number => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 const encodeCursor = (offset: number): string => Buffer.from(JSON.stringify({ offset, snapshot: 'fake' })).toString('base64url');
 function decodeCursor(c: string): number | null {
@@ -294,8 +314,8 @@ export class FakeGraphApi {
     try {
       result = this.route(req.method ?? 'GET', path, params, token, owner, u, fault?.type);
     } catch (e) {
-      const err = e as { status: number; code: number; message: string; subcode?: number };
-      return graphError(err.status ?? 400, err.code ?? 100, err.message, err.subcode);
+      const err = e as { status: number; code: number; message: string; subcode?: number; more?: Record<string, unknown> };
+      return graphError(err.status ?? 400, err.code ?? 100, err.message, err.subcode, err.more);
     }
     if (!result) return graphError(400, 100, `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, 33);
     const text = JSON.stringify(result.body);
@@ -382,8 +402,8 @@ export class FakeGraphApi {
         const text = JSON.stringify(result.body);
         return entry(result.status, fault?.type === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text);
       } catch (e) {
-        const err = e as { status?: number; code?: number; message: string; subcode?: number };
-        return error(err.status ?? 400, { code: err.code ?? 100, message: err.message, ...(err.subcode === undefined ? {} : { error_subcode: err.subcode }) });
+        const err = e as { status?: number; code?: number; message: string; subcode?: number; more?: Record<string, unknown> };
+        return error(err.status ?? 400, { code: err.code ?? 100, message: err.message, ...(err.subcode === undefined ? {} : { error_subcode: err.subcode }), ...err.more });
       }
     });
     send(200, answers);
@@ -455,12 +475,12 @@ export class FakeGraphApi {
         return { status: 200, body: { id: `act_${account.id}`, account_id: account.id, name: account.name, currency: account.currency, timezone_name: account.timezone_name } };
       }
       if (edge === 'campaigns' && method === 'GET') {
-        const statuses = params.effective_status ? (JSON.parse(params.effective_status) as string[]) : null;
+        const statuses = statusList(params.effective_status, CAMPAIGN_STATUSES);
         const items = account.campaigns.filter((c) => (statuses ? statuses.includes(c.effective_status) : !HIDDEN.has(c.effective_status)));
         return this.page(items.map((c) => ({ ...c, account_id: account.id })) as never, params, u, token, cap, faultType);
       }
       if (edge === 'ads' && method === 'GET') {
-        const statuses = params.effective_status ? (JSON.parse(params.effective_status) as string[]) : null;
+        const statuses = statusList(params.effective_status, AD_STATUSES);
         return this.page(account.ads.filter((a) => (statuses ? statuses.includes(a.effective_status) : !HIDDEN.has(a.effective_status))) as never, params, u, token, cap, faultType);
       }
       if (edge === 'insights' && method === 'GET') return this.insights(account, account.insights, params, u, token, faultType);
@@ -518,7 +538,7 @@ export class FakeGraphApi {
     let statuses: string[] | null = null;
     if (params.filtering) {
       const f = (JSON.parse(params.filtering) as { field: string; value: string[] }[]).find((x) => x.field === 'campaign.effective_status');
-      statuses = f?.value ?? null;
+      statuses = f ? statusList(JSON.stringify(f.value), CAMPAIGN_STATUSES) : null;
     }
     // Every page of one query reads the same sorted rows (the fixture does not change between pages of a test).
     const key = `${account.id}|${rows.length}|${params.time_range}|${params.filtering}`;
@@ -608,6 +628,8 @@ export function generateAccount(o: { id: string; campaigns: number; days: number
         date_start: date,
         date_stop: date,
         impressions: String(impressions),
+        // As the API answers: link clicks and all clicks (which include likes, expansions and profile clicks).
+        inline_link_clicks: String(Math.floor(clicks * 0.8)),
         clicks: String(clicks),
         spend: (spendCents / 100).toFixed(2).replace(/\.?0+$/, ''),
         ctr: ((clicks / impressions) * 100).toFixed(6),

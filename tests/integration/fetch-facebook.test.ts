@@ -101,12 +101,12 @@ describe('a normal run', () => {
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 const callsTo = (path: RegExp) => fake.requests.filter((q) => path.test(q.path));
 const row = (campaign: string, date: string, extra: Record<string, unknown> = {}) => ({
-  account_id: A, campaign_id: campaign, campaign_name: 'Custom', date_start: date, date_stop: date, impressions: '1000', clicks: '20', spend: '10.5', ctr: '2.000000', ...extra,
+  account_id: A, campaign_id: campaign, campaign_name: 'Custom', date_start: date, date_stop: date, impressions: '1000', inline_link_clicks: '16', clicks: '20', spend: '10.5', ctr: '2.000000', ...extra,
 });
 const firstCampaign = () => fake.account(A).campaigns[0]!.id;
 const metric = async (campaign: string, date: string) =>
-  (await sql<{ impressions: string; clicks: string; spend: string; total_leads: number; lead_action: string | null; quality_flags: string[] }>`
-    SELECT impressions, clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(t.db)).rows[0];
+  (await sql<{ impressions: string; clicks: string; all_clicks: string | null; spend: string; total_leads: number; lead_action: string | null; quality_flags: string[] }>`
+    SELECT impressions, clicks, all_clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(t.db)).rows[0];
 
 describe('what is stored', () => {
   test('lists paused, archived and deleted campaigns, converts budgets from minor units (none for JPY) and maps accounts to clients', async () => {
@@ -147,7 +147,8 @@ describe('what is stored', () => {
       row(c, '2025-11-12'),
     );
     expect((await run()).code).toBe(0);
-    expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '1000', clicks: '20', spend: '153.274912', total_leads: 17, lead_action: 'lead' });
+    // clicks are link clicks (inline_link_clicks), as an export's "Link clicks"; all clicks beside them.
+    expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '1000', clicks: '16', all_clicks: '20', spend: '153.274912', total_leads: 17, lead_action: 'lead' });
     expect(await metric(c, '2025-11-11')).toMatchObject({ total_leads: 4, lead_action: 'onsite_conversion.lead_grouped' });
     expect(await metric(c, '2025-11-12')).toMatchObject({ total_leads: 0, lead_action: null });
   });
@@ -178,6 +179,20 @@ describe('what is stored', () => {
     expect((await metric(c, '2025-11-14'))!.spend).toBe('99.99');
   });
 
+  test('a sales campaign\'s rows without a lead action store no lead count (NULL), days without delivery too, so scoring does not judge it on leads', async () => {
+    const acct = fake.account(A);
+    const sales = acct.campaigns[1]!;
+    sales.objective = 'OUTCOME_SALES';
+    acct.insights = acct.insights.filter((x) => x.campaign_id !== sales.id || (x.date_start as string) < '2025-11-01');
+    for (const d of ['2025-11-10', '2025-11-11']) acct.insights.push(row(sales.id, d, { actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' }] }));
+    expect((await run(['--account', `act_${A}`])).code).toBe(0);
+    const rows = await t.db.selectFrom('campaign_metrics').select(['date', 'total_leads']).where('campaign_id', '=', sales.id).where('date', '>=', '2025-11-01').orderBy('date').execute();
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.every((x) => x.total_leads === null)).toBe(true);
+    const lead = await t.db.selectFrom('campaign_metrics').select('total_leads').where('campaign_id', '=', acct.campaigns[0]!.id).where('total_leads', 'is not', null).execute();
+    expect(lead.length).toBeGreaterThan(0);
+  });
+
   test('rejects rows with missing or non-numeric values, writes the rest, flags CTR over 50 %, spend over 1.5 × budget and CPL over 1000, and warns when over 20 % of campaigns are incomplete', async () => {
     const acct = fake.account(A);
     const [c1, c2, c3, c4, c5] = acct.campaigns.map((c) => c.id);
@@ -187,7 +202,7 @@ describe('what is stored', () => {
     acct.insights.push(
       row(c1!, '2025-11-13', { spend: undefined }),
       row(c2!, '2025-11-13', { impressions: 'n/a' }),
-      row(c3!, '2025-11-13', { clicks: '600', spend: String(budget * 2) }),
+      row(c3!, '2025-11-13', { inline_link_clicks: '600', clicks: '700', spend: String(budget * 2) }),
       row(c4!, '2025-11-13', { spend: '2500', actions: [{ action_type: 'lead', value: '2' }] }),
       row(c5!, '2025-11-13', { date_start: '2025-11-13', impressions: '-5' }),
     );
@@ -620,6 +635,7 @@ describe('errors', () => {
     ['code 200 (no access to the account)', null],
     ['code 10', graphError(403, { code: 10, message: 'Application does not have permission for this action' })],
     ['100/3191001', graphError(400, { code: 100, error_subcode: 3191001, message: 'No permission to access insights' })],
+    ['(#100) Missing permissions', graphError(400, { code: 100, message: '(#100) Missing permissions', type: 'OAuthException' })],
   ])('a permission error (%s) fails that account with exit 78 and a fix, and the other account is fetched', async (_name, fault) => {
     if (fault === null) fake.account(A).tokens = ['ANOTHER-TOKEN'];
     else fake.addFault({ ...fault, path: `^act_${A}/insights$` });
@@ -627,6 +643,40 @@ describe('errors', () => {
     expect(r.code).toBe(78);
     expect(account(r, A).error).toMatch(/may not read act_1111111111 .*Business Manager/);
     expect(account(r, B).outcome).toBe('succeeded');
+  });
+
+  test('a 190 about a Page permission is a permission problem of that account: exit 78 with the permissions to grant, not "renew the token", and the other account is fetched', async () => {
+    const message =
+      "Any of the pages_read_engagement, pages_manage_metadata, pages_read_user_content, pages_manage_ads, pages_show_list or pages_messaging permission(s) must be granted before impersonating a user's page.";
+    fake.addFault({ ...graphError(400, { code: 190, message, type: 'OAuthException' }), path: 'leads$' });
+    const r = await run([]);
+    expect(r.code).toBe(78);
+    const failed = [A, B].map((id) => account(r, id)).filter((a) => a.outcome === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toMatch(/may not read the Lead Ads leads of act_\d+ \(code 190: .*pages_show_list, pages_read_engagement and pages_manage_ads/);
+    expect(failed[0]!.error).not.toMatch(/Renew it/);
+    expect([A, B].map((id) => account(r, id).outcome).sort()).toEqual(['failed', 'succeeded']);
+  });
+
+  test('an error with is_transient: false is not retried for its code alone', async () => {
+    fake.addFault({ ...graphError(400, { code: 2, message: 'Service temporarily unavailable', is_transient: false }), path: `^act_${A}/insights$` });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(69);
+    expect(account(r, A).retries).toBe(0);
+    expect(account(r, A).error).toMatch(/refused insights \(code 2: Service temporarily unavailable/);
+  });
+
+  test('each edge is sent only the effective statuses it accepts; the fake refuses the others with 100/1487561 as Meta does', async () => {
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    const campaigns = JSON.parse(callsTo(/campaigns$/)[0]!.params.effective_status!) as string[];
+    expect(campaigns.sort()).toEqual(['ACTIVE', 'ARCHIVED', 'DELETED', 'IN_PROCESS', 'PAUSED', 'WITH_ISSUES']);
+    const insights = JSON.parse(callsTo(/insights$/)[0]!.params.filtering!) as { field: string; value: string[] }[];
+    expect(insights.find((f) => f.field === 'campaign.effective_status')!.value.sort()).toEqual(campaigns);
+    // What the old status list got: the whole account failed on the campaign listing.
+    const refused = await fetch(`${fake.url}/v25.0/act_${A}/campaigns?access_token=TEST-TOKEN&effective_status=${encodeURIComponent('["ACTIVE","ADSET_PAUSED"]')}`);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({ code: 100, error_subcode: 1487561, error_user_title: 'Run Status not valid' });
   });
 
   test('an ad account that does not exist fails with the API\'s message', async () => {

@@ -97,7 +97,12 @@ describe('what analysts really send', () => {
     const r = await run(['--json', csv(meta)]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1, ignored_columns: ['Reach', 'Clicks (all)', 'Reporting starts', 'Reporting ends'], parser: 'csv-parse' });
+    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1, ignored_columns: ['Reach', 'Reporting starts', 'Reporting ends'], parser: 'csv-parse' });
+    // Link clicks are the clicks (as on the API path); Clicks (all) is kept beside them.
+    expect(await t.db.selectFrom('campaign_metrics').select(['clicks', 'all_clicks']).orderBy('date').execute()).toEqual([
+      { clicks: '20', all_clicks: '35' },
+      { clicks: '25', all_clicks: '40' },
+    ]);
     const rows = await t.db.selectFrom('campaign_metrics').select(['date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']).orderBy('date').execute();
     expect(rows).toEqual([
       { date: '2025-11-14', impressions: '1000', clicks: '20', spend: '150.25', total_leads: 3, qualified_leads: null },

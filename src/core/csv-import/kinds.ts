@@ -71,6 +71,7 @@ export const KINDS: readonly KindSpec[] = [
       col('date', 'date', true),
       col('impressions', 'count'),
       col('clicks', 'count'),
+      col('all_clicks', 'count'),
       col('spend', 'money'),
       col('total_leads', 'count', false, { int32: true }),
       col('qualified_leads', 'count', false, { int32: true }),
@@ -136,6 +137,8 @@ export interface HeaderMatch {
   breakdown?: string[];
   /** metrics: a Meta export (its rows may start with a totals row). */
   meta?: boolean;
+  /** metrics: no Link clicks column, so clicks come from Clicks (all) (a higher CTR than the API path's link clicks). */
+  clicksAreAllClicks?: boolean;
 }
 
 export type HeaderResult =
@@ -238,6 +241,13 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
       }
     }
     if (indicator !== undefined && extras.leadResults === undefined) ignored.push(fields[indicator]!.trim());
+    // Clicks are link clicks, as the API path stores them; Clicks (all) is kept beside them (or is all there is).
+    const allClicks = normalized.indexOf('clicks_(all)');
+    if (allClicks >= 0 && columns.get('clicks') !== allClicks && !columns.has('all_clicks')) {
+      columns.set('all_clicks', allClicks);
+      ignored.splice(ignored.indexOf(fields[allClicks]!.trim()), 1);
+    }
+    if (allClicks >= 0 && columns.get('clicks') === allClicks) extras.clicksAreAllClicks = true;
     if (breakdown.length > 0) extras.breakdown = breakdown;
     if (!columns.has('campaign_id') && columns.has('campaign_name')) extras.keyedByName = true;
     if (looksLikeMetaExport(normalized)) extras.meta = true;

@@ -12,7 +12,10 @@ export type GraphErrorKind =
   | 'reduce-data'
   /** The access token is invalid or expired: stop every account using it. */
   | 'token'
-  /** The token may not read this account (codes 10, 200–299, 100/3191001) or the account does not exist. */
+  /**
+   * The token may not read this account (codes 10, 200–299, 100/3191001, "(#100) Missing permissions", a 190 about a
+   * Page permission not granted) or the account does not exist.
+   */
   | 'permission'
   /** A paging cursor no longer points anywhere (an item was deleted between pages): restart the listing. */
   | 'invalid-cursor'
@@ -35,6 +38,10 @@ export interface GraphErrorInfo {
 
 const THROTTLE_CODES = new Set([4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014]);
 const REDUCE_DATA = /reduce the amount of data/i;
+/** "(#100) Missing permissions" (code 100, no subcode). */
+const MISSING_PERMISSIONS = /missing permission/i;
+/** A 190 about a Page permission ("…must be granted before impersonating a user's page…"): the token is valid, a permission is missing. */
+const PAGE_PERMISSION = /must be granted|impersonat|page access token|permission/i;
 
 /** What a failed response (or a 200 whose body is not what the Graph API sends) means. */
 export function classifyGraphError(status: number, body: unknown): GraphErrorInfo {
@@ -49,13 +56,18 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
   const message = typeof e.message === 'string' ? e.message : 'no message';
   const base = { status, code, subcode, message, fbtraceId: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined, appWide: false };
   const kind = ((): GraphErrorKind => {
+    if (code === 190 && PAGE_PERMISSION.test(message) && !/session has expired|invalid oauth|validating access token/i.test(message)) return 'permission';
     if (code === 190 || code === 102) return 'token';
     if (code !== undefined && THROTTLE_CODES.has(code)) return 'throttle';
     if (REDUCE_DATA.test(message) || (code === 100 && (subcode === 1487534 || subcode === 1504018)) || (code === 2 && subcode === 1504038)) return 'reduce-data';
     if (code === 10 || (code !== undefined && code >= 200 && code <= 299) || (code === 100 && subcode === 3191001)) return 'permission';
     if (code === 2642 || (code === 100 && /invalid cursors?/i.test(message))) return 'invalid-cursor';
     if (code === 100 && subcode === 33) return 'permission';
-    if (code === 1 || code === 2 || e.is_transient === true || (code === undefined && status >= 500)) return 'transient';
+    if (code === 100 && subcode === undefined && MISSING_PERMISSIONS.test(message)) return 'permission';
+    if (e.is_transient === true) return 'transient';
+    // is_transient: false outweighs a code that is usually temporary (1, 2): only a server failure (5xx) is retried then.
+    if ((code === 1 || code === 2) && e.is_transient !== false) return 'transient';
+    if (status >= 500) return 'transient';
     return 'request';
   })();
   return { ...base, kind, appWide: kind === 'throttle' && (code === 4 || code === 341) };

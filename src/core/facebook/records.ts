@@ -118,12 +118,18 @@ export interface MetricRecord {
   date: string;
   /** Whole numbers and decimals exactly as Facebook sent them. */
   impressions: string;
+  /** Link clicks (inline_link_clicks), as an Ads Manager export's "Link clicks"; "0" when the row does not carry the field. */
   clicks: string;
+  /** All clicks (the API's `clicks`). */
+  allClicks: string;
   spend: string;
   /** Facebook's CTR (a percentage string), kept as sent; campaign_metrics.ctr is computed from clicks/impressions. */
   ctr: string | null;
-  /** Leads of the canonical action type; "0" when the row has no lead action (a delivered day with no leads). */
-  leads: string;
+  /**
+   * Leads of the canonical action type; "0" when the row has no lead action (a delivered day with no leads); null
+   * when the campaign's objective does not bring leads and the row has no lead action (NO_LEAD_DATA in scoring).
+   */
+  leads: string | null;
   /** Which action type `leads` came from; null when there was none. */
   leadAction: string | null;
   actions: unknown[] | null;
@@ -132,13 +138,24 @@ export interface MetricRecord {
 
 const WHOLE = /^\d+$/;
 
+/** Campaign objectives that ask for leads (current and legacy names). */
+export const LEAD_OBJECTIVES: ReadonlySet<string> = new Set(['OUTCOME_LEADS', 'LEAD_GENERATION']);
+
+/**
+ * Whether a campaign's insights rows without a lead action mean "0 leads" (true) or "no lead counts" (false): a
+ * campaign whose objective is known and not a lead objective (sales, traffic, awareness) is not asked for leads.
+ */
+export function bringsLeads(objective: string | null): boolean {
+  return objective === null || LEAD_OBJECTIVES.has(objective);
+}
+
 /**
  * Checks one insights row (level=campaign, time_increment=1): required
  * fields, numeric strings, a date inside the requested range; computes the
  * lead count and the data-quality flags. `dailyBudget` is the campaign's
  * daily budget in currency units, if it has one.
  */
-export function parseInsightRow(raw: unknown, range: { since: string; until: string }, dailyBudget: string | null): Parsed<MetricRecord> {
+export function parseInsightRow(raw: unknown, range: { since: string; until: string }, dailyBudget: string | null, objective: string | null = null): Parsed<MetricRecord> {
   const o = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
   const problems: string[] = [];
   const id = str(o.campaign_id);
@@ -166,11 +183,13 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
     return v.trim();
   };
   const impressions = whole('impressions');
-  const clicks = whole('clicks');
+  const allClicks = whole('clicks');
+  // The insights API leaves a metric out of a row where it has nothing to say: no link clicks that day.
+  const clicks = o.inline_link_clicks === undefined || o.inline_link_clicks === null ? '0' : whole('inline_link_clicks');
   const spend = decimal('spend', true);
   const ctr = decimal('ctr', false);
   let actions: unknown[] | null = null;
-  let leads = '0';
+  let leads: string | null = bringsLeads(objective) ? '0' : null;
   let leadAction: string | null = null;
   if (o.actions !== undefined) {
     if (!Array.isArray(o.actions)) problems.push('actions is not a list');
@@ -196,10 +215,10 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
   const impressionsN = BigInt(impressions);
   if (impressionsN > 0n && compare(rational(BigInt(clicks) * 2n), rational(impressionsN)) > 0) flags.push('CTR_OVER_50');
   if (dailyBudget !== null && compare(spendR, mul(parseDecimal(dailyBudget), rational(3n, 2n))) > 0) flags.push('SPEND_OVER_BUDGET');
-  if (BigInt(leads) > 0n && compare(div(spendR, rational(BigInt(leads))), rational(1000n)) > 0) flags.push('CPL_OVER_1000');
+  if (leads !== null && BigInt(leads) > 0n && compare(div(spendR, rational(BigInt(leads))), rational(1000n)) > 0) flags.push('CPL_OVER_1000');
   return {
     ok: true,
-    value: { campaignId: id!, campaignName: str(o.campaign_name), date: date!, impressions, clicks, spend: spend!, ctr, leads, leadAction, actions, flags },
+    value: { campaignId: id!, campaignName: str(o.campaign_name), date: date!, impressions, clicks, allClicks, spend: spend!, ctr, leads, leadAction, actions, flags },
   };
 }
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { noDeliveryDays, type CampaignRecord, type LeadRecord, type MetricRecord } from '../../core/facebook/records.js';
+import { bringsLeads, noDeliveryDays, type CampaignRecord, type LeadRecord, type MetricRecord } from '../../core/facebook/records.js';
 
 export interface UpsertCounts {
   inserted: number;
@@ -107,6 +107,7 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
   const returned = new Set(data.metrics.map((m) => `${m.campaignId}|${m.date}`));
   const active = new Set([...stored.rows.map((r) => r.campaign_id), ...data.metrics.map((m) => m.campaignId)]);
   const campaignDates = new Map(data.campaigns.map((c) => [c.campaignId, { startDate: c.startDate, endDate: c.endDate }]));
+  const objectives = new Map(data.campaigns.map((c) => [c.campaignId, c.objective]));
   const zeros = noDeliveryDays({ range: data.range, returned, rejected: data.rejected, active, campaigns: campaignDates });
   const metricRows = [
     ...data.metrics.map((m) => ({
@@ -114,6 +115,7 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
       date: m.date,
       impressions: m.impressions,
       clicks: m.clicks,
+      all_clicks: m.allClicks,
       spend: m.spend,
       total_leads: m.leads,
       source_ctr: m.ctr,
@@ -121,21 +123,34 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
       actions: m.actions,
       quality_flags: m.flags,
     })),
-    ...zeros.map((z) => ({ campaign_id: z.campaignId, date: z.date, impressions: '0', clicks: '0', spend: '0', total_leads: '0', source_ctr: null, lead_action: null, actions: null, quality_flags: [] })),
+    ...zeros.map((z) => ({
+      campaign_id: z.campaignId,
+      date: z.date,
+      impressions: '0',
+      clicks: '0',
+      all_clicks: '0',
+      spend: '0',
+      // A campaign not asked for leads has no lead count on a day without delivery either (NO_LEAD_DATA).
+      total_leads: bringsLeads(objectives.get(z.campaignId) ?? null) ? '0' : null,
+      source_ctr: null,
+      lead_action: null,
+      actions: null,
+      quality_flags: [],
+    })),
   ];
   const metrics = await client.query<{ inserted: boolean }>(
-    `INSERT INTO campaign_metrics AS t (campaign_id, date, impressions, clicks, spend, total_leads, source, source_ctr, lead_action, actions, quality_flags)
-     SELECT r.campaign_id, r.date, r.impressions, r.clicks, r.spend, r.total_leads, 'facebook', r.source_ctr, r.lead_action, r.actions,
+    `INSERT INTO campaign_metrics AS t (campaign_id, date, impressions, clicks, all_clicks, spend, total_leads, source, source_ctr, lead_action, actions, quality_flags)
+     SELECT r.campaign_id, r.date, r.impressions, r.clicks, r.all_clicks, r.spend, r.total_leads, 'facebook', r.source_ctr, r.lead_action, r.actions,
             r.quality_flags
-       FROM json_to_recordset($1::json) AS r(campaign_id text, date date, impressions bigint, clicks bigint, spend numeric,
+       FROM json_to_recordset($1::json) AS r(campaign_id text, date date, impressions bigint, clicks bigint, all_clicks bigint, spend numeric,
             total_leads integer, source_ctr numeric, lead_action text, actions jsonb, quality_flags text[])
      ON CONFLICT (campaign_id, date) DO UPDATE SET
-       impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, total_leads = EXCLUDED.total_leads,
-       source = 'facebook', source_ctr = EXCLUDED.source_ctr, lead_action = EXCLUDED.lead_action, actions = EXCLUDED.actions,
-       quality_flags = EXCLUDED.quality_flags, updated_at = now()
-     WHERE (t.impressions, t.clicks, t.spend, t.total_leads, t.source, t.source_ctr, t.lead_action, t.actions, t.quality_flags)
+       impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, all_clicks = EXCLUDED.all_clicks, spend = EXCLUDED.spend,
+       total_leads = EXCLUDED.total_leads, source = 'facebook', source_ctr = EXCLUDED.source_ctr, lead_action = EXCLUDED.lead_action,
+       actions = EXCLUDED.actions, quality_flags = EXCLUDED.quality_flags, updated_at = now()
+     WHERE (t.impressions, t.clicks, t.all_clicks, t.spend, t.total_leads, t.source, t.source_ctr, t.lead_action, t.actions, t.quality_flags)
            IS DISTINCT FROM
-           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.total_leads, 'facebook', EXCLUDED.source_ctr,
+           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.all_clicks, EXCLUDED.spend, EXCLUDED.total_leads, 'facebook', EXCLUDED.source_ctr,
             EXCLUDED.lead_action, EXCLUDED.actions, EXCLUDED.quality_flags)
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(metricRows)],

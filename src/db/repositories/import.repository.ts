@@ -250,7 +250,7 @@ async function rejectPartialDays(trx: Trx): Promise<void> {
 
 /** Rows per ad, ad set or placement become one row per campaign and day: counts and money summed exactly (numeric), NULL only when every row is NULL. */
 async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summedRows: number; summedInto: number }> {
-  const sums = ['impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c));
+  const sums = ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c));
   const firsts = ['campaign_name', 'client_id'].filter((c) => writes(input, c));
   const int32 = new Set(['total_leads', 'qualified_leads']);
   await sql`CREATE TEMP TABLE pg_temp.import_summed ON COMMIT DROP AS
@@ -485,7 +485,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         await upsert(trx, input, {
           table: 'campaign_metrics',
           key: ['campaign_id', 'date'],
-          values: ['impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c)),
+          values: ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c)),
           touch: sql`source = 'import', updated_at = now()`,
           insertExtra: { columns: ['source'], values: [sql`'import'`] },
         }),

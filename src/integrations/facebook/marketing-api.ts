@@ -3,13 +3,20 @@ import { addDays } from '../../core/dates.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphApiError, type AccountSession } from './graph-client.js';
 
-/** Every effective status, so paused, archived and deleted campaigns are listed too (the API hides the last two by default). */
-export const ALL_EFFECTIVE_STATUSES = [
+/**
+ * Every effective status each edge accepts, so paused, archived and deleted objects are listed too (the API hides the
+ * last two by default). Each edge takes only its own values: a campaign listing (or a `campaign.effective_status`
+ * filter) sent an ad-level value such as ADSET_PAUSED is refused with 100/1487561 "Run Status not valid".
+ * (The official SDKs' enums: Campaign.EffectiveStatus and Ad.EffectiveStatus.)
+ */
+export const CAMPAIGN_EFFECTIVE_STATUSES = ['ACTIVE', 'PAUSED', 'DELETED', 'ARCHIVED', 'IN_PROCESS', 'WITH_ISSUES'];
+export const AD_EFFECTIVE_STATUSES = [
   'ACTIVE', 'PAUSED', 'DELETED', 'PENDING_REVIEW', 'DISAPPROVED', 'PREAPPROVED', 'PENDING_BILLING_INFO',
   'CAMPAIGN_PAUSED', 'ARCHIVED', 'ADSET_PAUSED', 'IN_PROCESS', 'WITH_ISSUES',
 ];
 export const CAMPAIGN_FIELDS = 'id,account_id,name,status,effective_status,objective,daily_budget,lifetime_budget,start_time,stop_time,updated_time';
-export const INSIGHT_FIELDS = 'campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,ctr,actions';
+/** `inline_link_clicks` is what campaign_metrics.clicks holds (as an export's "Link clicks"); `clicks` (all clicks) is kept beside it. */
+export const INSIGHT_FIELDS = 'campaign_id,campaign_name,date_start,date_stop,impressions,inline_link_clicks,clicks,spend,ctr,actions';
 /** field_data (what people typed into the form) is never asked for: leads are counted, not read. */
 export const LEAD_FIELDS = 'id,created_time,ad_id,adset_id,campaign_id,form_id,is_organic,platform';
 
@@ -174,7 +181,7 @@ function withLimit(url: string, limit: number): string {
 const idOf = (item: unknown): string => String((item as { id?: unknown })?.id ?? JSON.stringify(item));
 
 export async function fetchCampaigns(session: AccountSession, paging: PagingOptions): Promise<unknown[]> {
-  const url = session.url(`${session.accountId}/campaigns`, { fields: CAMPAIGN_FIELDS, effective_status: JSON.stringify(ALL_EFFECTIVE_STATUSES) });
+  const url = session.url(`${session.accountId}/campaigns`, { fields: CAMPAIGN_FIELDS, effective_status: JSON.stringify(CAMPAIGN_EFFECTIVE_STATUSES) });
   return (await readAllPages(session, url, 'campaigns', paging, idOf)).items;
 }
 
@@ -234,7 +241,7 @@ function insightParams(r: { since: string; until: string }): Record<string, stri
     time_increment: '1',
     time_range: JSON.stringify({ since: r.since, until: r.until }),
     fields: INSIGHT_FIELDS,
-    filtering: JSON.stringify([{ field: 'campaign.effective_status', operator: 'IN', value: ALL_EFFECTIVE_STATUSES }]),
+    filtering: JSON.stringify([{ field: 'campaign.effective_status', operator: 'IN', value: CAMPAIGN_EFFECTIVE_STATUSES }]),
   };
 }
 
@@ -286,7 +293,7 @@ async function fetchInsightsReport(session: AccountSession, r: { since: string; 
 }
 
 export async function fetchAds(session: AccountSession, paging: PagingOptions): Promise<unknown[]> {
-  const url = session.url(`${session.accountId}/ads`, { fields: 'id,campaign_id,effective_status', effective_status: JSON.stringify(ALL_EFFECTIVE_STATUSES) });
+  const url = session.url(`${session.accountId}/ads`, { fields: 'id,campaign_id,effective_status', effective_status: JSON.stringify(AD_EFFECTIVE_STATUSES) });
   return (await readAllPages(session, url, 'ads', paging, idOf)).items;
 }
 

@@ -75,8 +75,9 @@ describe('Meta Ads Manager daily exports', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.match.kind).toBe('metrics');
-    expect(Object.fromEntries(r.match.columns)).toEqual({ campaign_name: 0, campaign_id: 1, date: 2, impressions: 3, clicks: 5, spend: 7, total_leads: 8 });
-    expect(r.match.ignored).toEqual(['Reach', 'Clicks (all)', 'Reporting starts', 'Reporting ends']);
+    // Clicks are Link clicks (as the API path's inline_link_clicks); Clicks (all) is kept beside them.
+    expect(Object.fromEntries(r.match.columns)).toEqual({ campaign_name: 0, campaign_id: 1, date: 2, impressions: 3, clicks: 5, all_clicks: 6, spend: 7, total_leads: 8 });
+    expect(r.match.ignored).toEqual(['Reach', 'Reporting starts', 'Reporting ends']);
     expect(r.match.reportingEndsIndex).toBeUndefined();
     expect(r.match.currency).toBe('EUR');
     expect(r.match.keyedByName).toBeUndefined();
@@ -95,6 +96,7 @@ describe('Meta Ads Manager daily exports', () => {
     if (!r.ok) return;
     expect(r.match.columns.get('date')).toBe(1);
     expect(r.match.columns.get('clicks')).toBe(3);
+    expect(r.match.clicksAreAllClicks).toBe(true);
     expect(r.match.reportingEndsIndex).toBe(2);
   });
 });

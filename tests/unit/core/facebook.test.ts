@@ -64,6 +64,24 @@ describe('classifying Graph API errors by code, not HTTP status', () => {
     [400, { code: 100, message: 'Invalid cursors values' }, 'invalid-cursor', false],
     [400, { code: 100, message: 'Invalid parameter' }, 'request', false],
     [400, { code: 999, is_transient: true }, 'transient', false],
+    // Real bodies: a token without a permission is not a refused request, nor an expired token.
+    [400, { message: '(#100) Missing permissions', type: 'OAuthException', code: 100, fbtrace_id: 'A1b2' }, 'permission', false],
+    [
+      400,
+      {
+        message: "Any of the pages_read_engagement, pages_manage_metadata, pages_read_user_content, pages_manage_ads, pages_show_list or pages_messaging permission(s) must be granted before impersonating a user's page.",
+        type: 'OAuthException',
+        code: 190,
+      },
+      'permission',
+      false,
+    ],
+    [400, { message: 'Error validating access token: Session has expired on Friday, 13-Mar-26 10:00:00 PDT.', code: 190, error_subcode: 463 }, 'token', false],
+    // is_transient: false outweighs the code: not retried for it; a 5xx is still a server failure.
+    [400, { code: 2, is_transient: false, message: 'Service temporarily unavailable' }, 'request', false],
+    [400, { code: 1, is_transient: false, message: 'An unknown error occurred' }, 'request', false],
+    [500, { code: 1, error_subcode: 99, is_transient: false, message: 'An unknown error occurred' }, 'transient', false],
+    [400, { code: 100, error_subcode: 1487561, message: 'Invalid parameter', error_user_title: 'Run Status not valid', is_transient: false }, 'request', false],
   ])('HTTP %d %j is %s', (status, error, kind, appWide) => {
     expect(e(status, error)).toMatchObject({ kind, appWide });
   });
@@ -112,11 +130,37 @@ describe('records', () => {
     expect(parseInsightRow({ ...base, actions: [{ action_type: 'lead', value: '3.5' }] }, { since: '2025-11-01', until: '2025-11-03' }, null).ok).toBe(false);
   });
 
+  test('clicks are link clicks (inline_link_clicks), all clicks kept beside them; a row without link clicks has none', () => {
+    const base = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
+    const range = { since: '2025-11-01', until: '2025-11-01' };
+    const r = parseInsightRow({ ...base, inline_link_clicks: '7' }, range, null);
+    expect(r.ok && [r.value.clicks, r.value.allClicks]).toEqual(['7', '9']);
+    const none = parseInsightRow(base, range, null);
+    expect(none.ok && [none.value.clicks, none.value.allClicks]).toEqual(['0', '9']);
+    expect(parseInsightRow({ ...base, inline_link_clicks: '7.5' }, range, null).ok).toBe(false);
+  });
+
+  test('a campaign not asked for leads (sales, traffic) has no lead count, not 0, on a row without a lead action; a lead campaign has 0', () => {
+    const row = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
+    const range = { since: '2025-11-01', until: '2025-11-01' };
+    const leadsOf = (objective: string | null, extra: Record<string, unknown> = {}) => {
+      const p = parseInsightRow({ ...row, ...extra }, range, null, objective);
+      return p.ok ? p.value.leads : 'rejected';
+    };
+    expect(leadsOf('OUTCOME_SALES')).toBeNull();
+    expect(leadsOf('OUTCOME_TRAFFIC')).toBeNull();
+    expect(leadsOf('OUTCOME_LEADS')).toBe('0');
+    expect(leadsOf('LEAD_GENERATION')).toBe('0');
+    expect(leadsOf(null)).toBe('0');
+    // A sales campaign that did report a lead action is counted all the same.
+    expect(leadsOf('OUTCOME_SALES', { actions: [{ action_type: 'lead', value: '2' }] })).toBe('2');
+  });
+
   test('flags are exact at their thresholds: CTR of exactly 50 % and spend of exactly 1.5 × budget are not flagged', () => {
-    const r = (o: Record<string, string>) => parseInsightRow({ campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '50', spend: '75', ...o }, { since: '2025-11-01', until: '2025-11-01' }, '50');
+    const r = (o: Record<string, string>) => parseInsightRow({ campaign_id: '1', date_start: '2025-11-01', impressions: '100', inline_link_clicks: '50', clicks: '60', spend: '75', ...o }, { since: '2025-11-01', until: '2025-11-01' }, '50');
     const exact = r({});
     expect(exact.ok && exact.value.flags).toEqual([]);
-    const over = r({ clicks: '51', spend: '75.01' });
+    const over = r({ inline_link_clicks: '51', spend: '75.01' });
     expect(over.ok && over.value.flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
   });
 
