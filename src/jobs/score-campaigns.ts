@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dateInZone, addDays, isIsoDate } from '../core/dates.js';
 import { formatHundredths } from '../core/rational.js';
+import { displayWidth, fitToWidth } from '../core/text/columns.js';
 import {
+  notJudgedReason,
   resolveScoringConfig,
   scoreCampaign,
   summarizeRun,
@@ -65,15 +67,26 @@ function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): 
   return { campaignId: s.campaignId, name, totalHundredths: s.totalHundredths, recommendation: s.recommendation, flags: s.flags, weakest };
 }
 
+const NAME_WIDTH = 34;
+
+/**
+ * One line per campaign: its name cut to NAME_WIDTH cells by grapheme and display width (emoji and wide characters
+ * keep the columns straight), then its id in full, so two names that only differ past the cut stay apart.
+ */
 function formatTable(outcomes: readonly ScoreOutcome[]): string {
-  const rows = [...outcomes]
-    .sort((a, b) => (a.totalHundredths === b.totalHundredths ? a.campaignId.localeCompare(b.campaignId) : a.totalHundredths > b.totalHundredths ? -1 : 1))
-    .map((s) => {
-      const name = (s.name ?? s.campaignId).slice(0, 34);
-      const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
-      return `${name.padEnd(34)} ${formatHundredths(s.totalHundredths).padStart(6)}  ${s.recommendation.padEnd(17)} ${s.weakest ?? ''}${flags}`;
-    });
-  return [`${'campaign'.padEnd(34)} ${'score'.padStart(6)}  ${'recommendation'.padEnd(17)} weakest point`, ...rows].join('\n');
+  const sorted = [...outcomes].sort((a, b) =>
+    a.totalHundredths === b.totalHundredths ? a.campaignId.localeCompare(b.campaignId) : a.totalHundredths > b.totalHundredths ? -1 : 1,
+  );
+  const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(s.campaignId)));
+  const line = (name: string, id: string, score: string, rec: string, rest: string): string =>
+    `${fitToWidth(name, NAME_WIDTH)}  ${fitToWidth(id, idWidth)}  ${fitToWidth(score, 6, 'right')}  ${rec.padEnd(17)} ${rest}`.trimEnd();
+  const rows = sorted.map((s) => {
+    const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
+    // A campaign not judged on leads or on a target says why instead of a weakest point.
+    const why = notJudgedReason(s.flags) ?? s.weakest ?? '';
+    return line(s.name ?? '', s.campaignId, formatHundredths(s.totalHundredths), s.recommendation, `${why}${flags}`);
+  });
+  return [line('campaign', 'campaign id', 'score', 'recommendation', 'weakest point'), ...rows].join('\n');
 }
 
 function formatSummary(summary: RunSummary, dryRun: boolean): string {

@@ -384,8 +384,22 @@ function describeError(error: unknown): string {
   return `unexpected error: ${String(error)}`;
 }
 
+/**
+ * Output to a reader that went away (`bin/score-campaigns --list | head -2`) ends quietly: the write fails with EPIPE,
+ * which Node reports as an 'error' event that would otherwise crash the process with exit 1 after job_runs recorded
+ * the run's real outcome. The run's exit code stays what job_runs says.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    // Any other failure to write our own output cannot be reported through it either: keep the run's outcome.
+  });
+}
+
 /** The entry point of every executable in bin/. The only place that ends the process. */
 export function main<O>(def: JobDefinition<O>, argv: string[] = process.argv.slice(2)): void {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   runJob(def, { argv, handleSignals: true })
     .catch((error: unknown) => {
       process.stderr.write(`${def.name}: ${(error as Error)?.stack ?? String(error)}\n`);

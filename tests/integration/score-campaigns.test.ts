@@ -266,6 +266,45 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
   });
 });
 
+describe('--list', () => {
+  test('names are cut by grapheme and display width, the id is shown, and the columns stay straight with emoji and wide characters', async () => {
+    const long = 'Retargeting – Website visitors 30 days – Carousel';
+    await sql`INSERT INTO campaigns (campaign_id, campaign_name) VALUES
+      ('list-a', ${`${long} A`}), ('list-b', ${`${long} B`}), ('list-c', '🚀 Launch 👩‍👩‍👧 family bundle with a long tail'), ('list-d', '秋の広告キャンペーン・リード獲得フォーム')`.execute(t.db);
+    await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
+      SELECT id, '2025-11-15', 1000, 10, 50, 2, 1 FROM unnest(ARRAY['list-a', 'list-b', 'list-c', 'list-d']) AS id`.execute(t.db);
+    const r = await score(['--date', D, '--dry-run', '--list']);
+    expect(r.code).toBe(0);
+    const { displayWidth } = await import('../../src/core/text/columns.js');
+    const lines = r.stdout.split('\n').filter((l) => / list-[abcd] /.test(l));
+    expect(lines).toHaveLength(4);
+    // Two names equal up to the cut print as two different lines, told apart by their ids.
+    expect(new Set(lines.map((l) => l.split('  list-')[0])).size).toBeLessThan(4);
+    expect(new Set(lines).size).toBe(4);
+    for (const l of lines) {
+      expect(l).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/); // no half of an emoji
+      // The id starts at the same screen column on every line: 34 cells of name and two spaces.
+      const at = l.indexOf('list-');
+      expect({ l, column: displayWidth(l.slice(0, at)) }).toEqual({ l, column: 36 });
+    }
+    await sql`DELETE FROM campaign_metrics WHERE campaign_id LIKE 'list-%'`.execute(t.db);
+    await sql`DELETE FROM campaigns WHERE campaign_id LIKE 'list-%'`.execute(t.db);
+  });
+
+  test('output to a reader that has gone away ends quietly: exit 0, and job_runs says the same', async () => {
+    const child = spawnProcess('score-campaigns', ['--date', D, '--list'], env());
+    // The reader goes away before anything is written, as `| head -2` does once it has its lines.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+    const run = await t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    expect(run).toEqual({ status: 'succeeded', exit_code: 0 });
+  });
+});
+
 describe('bad input writes nothing', () => {
   const countScores = async () => Number((await t.db.selectFrom('campaign_scores').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
