@@ -124,6 +124,12 @@ describe('what is stored', () => {
     expect(stored(b0.id).client_id).toBe(`act_${B}`);
     const client = (await sql<{ client_name: string }>`SELECT client_name FROM clients WHERE client_id = ${`act_${B}`}`.execute(t.db)).rows[0]!;
     expect(client.client_name).toBe(`Account ${B}`);
+    // Each campaign carries its ad account's currency: scoring picks its target by it.
+    const currencies = (await sql<{ account_id: string; currency: string }>`SELECT DISTINCT account_id, currency FROM campaigns ORDER BY account_id`.execute(t.db)).rows;
+    expect(currencies).toEqual([
+      { account_id: `act_${A}`, currency: fake.account(A).currency },
+      { account_id: `act_${B}`, currency: 'JPY' },
+    ]);
   });
 
   test('asks account-level insights with level=campaign, time_increment=1 and a 28-day time_range in each account\'s time zone, never per campaign', async () => {

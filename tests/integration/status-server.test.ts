@@ -197,6 +197,16 @@ describe('the API', () => {
     expect((paused.body.items as unknown[]).length).toBeGreaterThan(0);
   });
 
+  test('/api/campaigns says in one line why a campaign is not judged (the sample\'s sales campaign: NO_LEAD_DATA), and null for the others', async () => {
+    const r = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=INSUFFICIENT_DATA', auth);
+    const items = r.body.items as { campaign_id: string; not_judged_reason: string | null; flags: string[] }[];
+    const sales = items.find((i) => i.campaign_id === 'demo-30-sales')!;
+    expect(sales.flags).toContain('NO_LEAD_DATA');
+    expect(sales.not_judged_reason).toMatch(/^Not judged on leads: its data carries no lead counts/);
+    const judged = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=PAUSE_CAMPAIGN', auth);
+    expect((judged.body.items as { not_judged_reason: string | null }[]).every((i) => i.not_judged_reason === null)).toBe(true);
+  });
+
   test('/api/campaigns/{id} has the score history and the latest reasons; an unknown id is 404', async () => {
     const r = await get(server.url, '/api/campaigns/demo-01-star', auth);
     expect(r.status).toBe(200);

@@ -23,6 +23,25 @@ const byId = (s: Selection) => new Map(s.items.map((i) => [i.campaignId, i]));
 describe('selection by priority', () => {
   const items = byId(select());
 
+  test('a campaign not judged on leads (NO_LEAD_DATA) or without a target (NO_TARGET) is never under "Act now", and says why in one line', () => {
+    for (const flag of ['NO_LEAD_DATA', 'NO_TARGET'] as const) {
+      // Its score fell from 70 to 0 since yesterday (SCORE_JUMP): that is the data, not the campaign.
+      const c = campaign('Online-Store-Sales', {
+        recommendation: 'INSUFFICIENT_DATA',
+        totalHundredths: 0,
+        flags: ['SCORE_JUMP', flag],
+        previous: { totalHundredths: 7000, recommendation: 'CONTINUE_OPTIMIZE' },
+      });
+      const item = byId(select([c])).get('Online-Store-Sales')!;
+      expect({ flag, priority: item.priority }).toEqual({ flag, priority: 'medium' });
+      expect(item.signals.map((s) => s.kind)).toEqual(['flag']);
+      const plan = planDigest(DATE, select([c]), null, standing([c]));
+      const view = buildDigestView(plan, { client: { id: 'acme', name: 'Acme' }, date: DATE, previousDate: PREVIOUS, baselineDate: null, details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]) });
+      expect(view.sections.map((x) => x.title)).not.toContain('Act now');
+      expect(JSON.stringify(view)).toMatch(flag === 'NO_LEAD_DATA' ? /Not judged on leads: its data carries no lead counts/ : /no target cost per qualified lead is set for its currency/);
+    }
+  });
+
   test('puts PAUSE_CAMPAIGN and REDUCE_BUDGET in high priority', () => {
     expect(items.get('Spring-Sale-Retargeting')?.priority).toBe('high');
     expect(items.get('Lookalike-Audience-2')?.priority).toBe('high');
