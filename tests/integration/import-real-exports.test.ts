@@ -137,6 +137,12 @@ describe('an ad-level lead export in MYR', () => {
     expect(lines.join('\n')).toMatch(/not imported: line 4 of the same campaign and day is invalid/);
   });
 
+  test('ad rows whose lead counts add up past what a day can hold are invalid rows, not a crash', async () => {
+    const r = await run([csv('Campaign name,Ad name,Day,Amount spent,Leads\nA,x,2025-11-14,1,2147483000\nA,y,2025-11-14,1,1000\n')]);
+    expect(r.code).toBe(65);
+    expect(errorLog(r)!.problems![0]).toMatch(/^line 2: total_leads: the rows of this campaign and day add up to more leads than can be stored/);
+  });
+
   test('without a breakdown column, the same campaign and day twice is still an invalid row naming both lines', async () => {
     const r = await run([csv('Campaign name,Day,Amount spent (MYR)\nA,2025-11-14,1.00\nA,2025-11-14,2.00\n')]);
     expect(r.code).toBe(65);

@@ -253,6 +253,16 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
   const sums = ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c));
   const firsts = ['campaign_name', 'client_id'].filter((c) => writes(input, c));
   const int32 = new Set(['total_leads', 'qualified_leads']);
+  const counted = sums.filter((c) => int32.has(c));
+  if (counted.length > 0) {
+    // Lead counts are 32-bit columns: a day whose rows add up past that is invalid, not a crash.
+    await sql`INSERT INTO pg_temp.import_problems (line, problem)
+      SELECT v.line, 'total_leads: the rows of this campaign and day add up to more leads than can be stored (2,147,483,647)'
+        FROM pg_temp.import_valid v
+        JOIN (SELECT campaign_id, date FROM pg_temp.import_valid GROUP BY campaign_id, date
+               HAVING ${sql.join(counted.map((c) => sql`coalesce(sum(${sql.ref(c)}), 0) > 2147483647`), sql` OR `)}) big USING (campaign_id, date)`.execute(trx);
+    await removeRejected(trx);
+  }
   await sql`CREATE TEMP TABLE pg_temp.import_summed ON COMMIT DROP AS
     SELECT min(line) AS line, campaign_id, date, count(*) AS summed
            ${sql.join([sql``, ...sums.map((c) => sql`sum(${sql.ref(c)})${int32.has(c) ? sql`::integer` : sql`::${sql.raw(c === 'spend' ? 'numeric' : 'bigint')}`} AS ${sql.ref(c)}`), ...firsts.map((c) => sql`(array_agg(${sql.ref(c)} ORDER BY line))[1] AS ${sql.ref(c)}`)])}
