@@ -60,11 +60,23 @@ interface ScoreOutcome {
   flags: Flag[];
   /** The weakest dimension's reason, only kept for --list. */
   weakest: string | null;
+  currency: string | null;
+  targetSource: string | null;
 }
 
 function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): ScoreOutcome {
   const weakest = !keepReason ? null : s.recommendation === 'INSUFFICIENT_DATA' ? String(s.details.reason) : (topReasons(s.details as never, 1)[0] ?? '');
-  return { campaignId: s.campaignId, name, totalHundredths: s.totalHundredths, recommendation: s.recommendation, flags: s.flags, weakest };
+  const d = s.details as { currency?: string | null; target_cpql_source?: string | null };
+  return {
+    campaignId: s.campaignId,
+    name,
+    totalHundredths: s.totalHundredths,
+    recommendation: s.recommendation,
+    flags: s.flags,
+    weakest,
+    currency: d.currency ?? null,
+    targetSource: d.target_cpql_source ?? null,
+  };
 }
 
 const NAME_WIDTH = 34;

@@ -4,7 +4,7 @@ import { FLAGS, RECOMMENDATIONS, type CampaignScore, type Flag, type Recommendat
 
 export interface RunWarning {
   /** Stable code for alerting and tests. */
-  code: 'MISSING_DATA_SHARE' | 'SCORED_COUNT_DROP';
+  code: 'MISSING_DATA_SHARE' | 'SCORED_COUNT_DROP' | 'MIXED_CURRENCIES';
   message: string;
   /** The measured value (a fraction) and the configured limit. */
   value: number;
@@ -22,13 +22,18 @@ export interface RunSummary {
   previousScoredCount: number | null;
 }
 
+/** What a run-level check reads of one score. `currency` and `targetSource` come from its details. */
+export type ScoredForSummary = Pick<CampaignScore, 'recommendation' | 'flags'> & { currency?: string | null; targetSource?: string | null };
+
 /**
  * The two run-level checks of scoring.md section 7, plus counts per
- * recommendation and flag.
+ * recommendation and flag, and one of ours: campaigns in several currencies
+ * measured against one configured target (100 USD and 100 IDR are not the
+ * same cost per lead).
  */
 export function summarizeRun(
   date: string,
-  scores: readonly Pick<CampaignScore, 'recommendation' | 'flags'>[],
+  scores: readonly ScoredForSummary[],
   previous: { date: string; count: number } | null,
   config: ScoringConfig,
 ): RunSummary {
@@ -61,6 +66,18 @@ export function summarizeRun(
       value: drop,
       limit: toNumber(dropLimit, 4),
     });
+  }
+  if ('any' in config.targetCpql) {
+    const currencies = [...new Set(scores.filter((s) => s.targetSource === 'default' && s.currency).map((s) => s.currency!))].sort();
+    if (currencies.length > 1) {
+      const t = toNumber(config.targetCpql.any, 2);
+      warnings.push({
+        code: 'MIXED_CURRENCIES',
+        message: `campaigns in ${currencies.join(', ')} are all measured against the one target_cpql ${t}: give target_cpql per currency ({"${currencies[0]}": …, "${currencies[1]}": …}) or set the clients' targets.`,
+        value: currencies.length,
+        limit: 1,
+      });
+    }
   }
   return {
     date,

@@ -215,6 +215,16 @@ describe('run-level checks', () => {
     expect(summarizeRun(D, scores, null, config).warnings.map((w) => w.code)).toEqual(['MISSING_DATA_SHARE']);
     expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
   });
+  test('warns when campaigns in several currencies are measured against one target, and not when targets are per currency or the clients\' own', () => {
+    const scored = (currency: string, targetSource = 'default') => ({ ...s([]), currency, targetSource });
+    const w = summarizeRun(D, [scored('USD'), scored('IDR'), scored('USD')], null, config).warnings;
+    expect(w.map((x) => x.code)).toEqual(['MIXED_CURRENCIES']);
+    expect(w[0]!.message).toMatch(/^campaigns in IDR, USD are all measured against the one target_cpql 100/);
+    expect(summarizeRun(D, [scored('USD'), scored('IDR', 'client')], null, config).warnings).toEqual([]);
+    const per = resolveScoringConfig({ target_cpql: { USD: 100, IDR: 1500000 } });
+    expect(per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings).toEqual([]);
+  });
+
   test('warns when campaigns scored fall more than 30% below the previous scored date', () => {
     const six = Array.from({ length: 6 }, () => s([]));
     expect(summarizeRun(D, six, { date: '2025-11-14', count: 10 }, config).warnings.map((w) => w.code)).toEqual(['SCORED_COUNT_DROP']);
