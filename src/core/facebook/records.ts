@@ -120,8 +120,8 @@ export interface MetricRecord {
   impressions: string;
   /** Link clicks (inline_link_clicks), as an Ads Manager export's "Link clicks"; "0" when the row does not carry the field. */
   clicks: string;
-  /** All clicks (the API's `clicks`). */
-  allClicks: string;
+  /** All clicks (the API's `clicks`); null when the row leaves it out. */
+  allClicks: string | null;
   spend: string;
   /** Facebook's CTR (a percentage string), kept as sent; campaign_metrics.ctr is computed from clicks/impressions. */
   ctr: string | null;
@@ -183,9 +183,10 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
     return v.trim();
   };
   const impressions = whole('impressions');
-  const allClicks = whole('clicks');
   // The insights API leaves a metric out of a row where it has nothing to say: no link clicks that day.
-  const clicks = o.inline_link_clicks === undefined || o.inline_link_clicks === null ? '0' : whole('inline_link_clicks');
+  const optional = (field: string): string | null => (o[field] === undefined || o[field] === null ? null : whole(field));
+  const allClicks = optional('clicks');
+  const clicks = optional('inline_link_clicks') ?? '0';
   const spend = decimal('spend', true);
   const ctr = decimal('ctr', false);
   let actions: unknown[] | null = null;

@@ -138,6 +138,9 @@ describe('records', () => {
     const none = parseInsightRow(base, range, null);
     expect(none.ok && [none.value.clicks, none.value.allClicks]).toEqual(['0', '9']);
     expect(parseInsightRow({ ...base, inline_link_clicks: '7.5' }, range, null).ok).toBe(false);
+    const { clicks: _all, ...withoutAll } = base;
+    const bare = parseInsightRow({ ...withoutAll, inline_link_clicks: '3' }, range, null);
+    expect(bare.ok && [bare.value.clicks, bare.value.allClicks]).toEqual(['3', null]);
   });
 
   test('a campaign not asked for leads (sales, traffic) has no lead count, not 0, on a row without a lead action; a lead campaign has 0', () => {
