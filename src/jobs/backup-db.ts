@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type pg from 'pg';
+import { parseConninfo } from '../config/libpq-conninfo.js';
 import {
   backupKey,
   compareCounts,
@@ -288,14 +289,17 @@ async function withScratchDatabase<T>(ctx: JobContext<BackupDbOptions>, fn: (url
   const dir = await mkdtemp(join(tmpdir(), 'leadsmart-verify-'));
   const script = join(PROJECT_ROOT, 'scripts', 'pg-cluster.sh');
   try {
-    await run(script, ['start', dir, '--fast'], { env: { ...process.env, ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}) } });
+    // The scratch cluster's scripts get the locale and PATH, never this process's secrets.
+    const { baseToolEnvironment } = await import('../integrations/pg-dump/pg-tools.js');
+    await run(script, ['start', dir, '--fast'], { env: { ...baseToolEnvironment(), ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}) } });
   } catch (error) {
     throw new UnavailableError(`cannot start a scratch PostgreSQL cluster for the restore drill (${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); install the PostgreSQL server binaries, or pass --scratch-url with an empty database`, { cause: error });
   }
   try {
     return await fn(`postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`);
   } finally {
-    await run(script, ['stop', dir]).catch(() => undefined);
+    const { baseToolEnvironment } = await import('../integrations/pg-dump/pg-tools.js');
+    await run(script, ['stop', dir], { env: baseToolEnvironment() }).catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -417,7 +421,13 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
   },
   parseOptions(raw) {
     const target = String(raw.target);
-    if (!/^postgres(ql)?:\/\//.test(target)) throw new UsageError(`--target ${target}: expected postgresql://user:password@host:port/database`);
+    // The value may hold a password: messages never echo it.
+    if (!/^postgres(ql)?:\/\//.test(target)) throw new UsageError('--target: expected a URL, postgresql://user:password@host:port/database (or postgresql://user:password@/database?host=/socket/dir)');
+    try {
+      parseConninfo(target);
+    } catch (error) {
+      throw new UsageError(`--target: not a connection URL libpq reads (${(error as Error).message}); expected postgresql://user:password@host:port/database`);
+    }
     return { from: String(raw.from), target, force: raw.force === true };
   },
   async run(ctx) {

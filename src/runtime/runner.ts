@@ -187,7 +187,12 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   const overrides: Record<string, string | undefined> = {};
   for (const [flag, name] of Object.entries(COMMON_FLAGS)) if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
-  if (def.databaseOption !== undefined && typeof raw[def.databaseOption] === 'string') overrides.DATABASE_URL = raw[def.databaseOption] as string;
+  if (def.databaseOption !== undefined && typeof raw[def.databaseOption] === 'string') {
+    const url = raw[def.databaseOption] as string;
+    // A usage error about the flag, never echoing its value (it may hold a password).
+    if (/^postgres(ql)?:\/\//.test(url)) overrides.DATABASE_URL = url;
+    else parseFailure ??= `--${def.databaseOption}: expected a URL, postgresql://user@host:port/database or postgresql://user@/database?host=/socket/dir, with the password after the user name (the value given is not shown: it may hold a password)`;
+  }
   const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
   const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
   const fallbackFormat = (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';

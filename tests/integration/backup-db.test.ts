@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -368,6 +368,59 @@ describe('pg_dump faults', () => {
     expect(r.stderr).toContain('pg_dump exited with code 1: pg_dump: error: connection to server lost');
     expect(await objectKeys()).toEqual([]);
     expect(proxy.openUploads()).toEqual([]);
+  });
+});
+
+describe('secrets never reach a child\'s command line or environment', () => {
+  /** pg_dump and pg_restore wrappers that write down their arguments and environment, then run the real tool. */
+  function recordingTools(): { dir: string; seen: (tool: string) => { args: string; env: string } } {
+    const dir = mkdtempSync(join(work, 'rec-'));
+    const real = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))[0]!;
+    for (const tool of ['pg_dump', 'pg_restore']) {
+      writeFileSync(
+        join(dir, tool),
+        `#!/bin/sh\nif [ "$1" != "--version" ]; then tr '\\0' ' ' < /proc/$$/cmdline > ${dir}/${tool}.args; env > ${dir}/${tool}.env; fi\nexec /usr/lib/postgresql/${real}/bin/${tool} "$@"\n`,
+      );
+      chmodSync(join(dir, tool), 0o755);
+    }
+    return { dir, seen: (tool) => ({ args: readFileSync(join(dir, `${tool}.args`), 'utf8'), env: readFileSync(join(dir, `${tool}.env`), 'utf8') }) };
+  }
+  const PASSWORD = 'Hunter2-very-secret';
+  const STATUS_TOKEN = 'status-token-that-is-long-enough-1234';
+  /** The socket form with a password: postgresql://user:pw@/db?host=/dir (trust authentication ignores the password). */
+  const withPassword = (url: string): string => url.replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
+
+  test('backup-db and restore give pg_dump and pg_restore the connection through PG* variables only: no password on the command line, no DATABASE_URL or token in the environment', async () => {
+    await clearBucket();
+    const tools = recordingTools();
+    const r = await runProcess('backup-db', ['--json'], { ...env(), DATABASE_URL: withPassword(t.url), STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() });
+    expect(r.code).toBe(0);
+    const dump = tools.seen('pg_dump');
+    expect(dump.args).not.toContain(PASSWORD);
+    expect(dump.args).not.toContain('postgresql://');
+    expect(dump.env).toContain(`PGPASSWORD=${PASSWORD}`);
+    expect(dump.env).toContain(`PGDATABASE=${t.name}`);
+    expect(dump.env).not.toMatch(/DATABASE_URL|STATUS_TOKEN|AWS_SECRET_ACCESS_KEY|BLOB_URL/);
+
+    const target = await createTestDatabase({ migrated: false });
+    try {
+      const restored = await runProcess('backup-db', ['restore', '--from', 'latest', '--target', withPassword(target.url)], { BLOB_URL, STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() });
+      expect(restored.code).toBe(0);
+      const rest = tools.seen('pg_restore');
+      expect(rest.args).not.toContain(PASSWORD);
+      expect(rest.env).toContain(`PGDATABASE=${target.name}`);
+      expect(rest.env).not.toMatch(/STATUS_TOKEN|AWS_SECRET_ACCESS_KEY/);
+      expect(restored.stdout + restored.stderr).not.toContain(PASSWORD);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  test('a --target that is not a URL is refused without echoing it (it may hold a password)', async () => {
+    const r = await restore(['--from', 'latest', '--target', `host=/tmp password=${PASSWORD}`]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--target: expected a URL');
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 });
 

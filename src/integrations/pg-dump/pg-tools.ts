@@ -4,11 +4,12 @@ import { access, readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { conninfoEnv } from '../../config/libpq-conninfo.js';
 
 /**
  * pg_dump and pg_restore as child processes: finding a version that can
- * talk to the server, passing the connection without putting the password
- * on the command line, and collecting stderr for the error message.
+ * talk to the server, passing the connection through the environment only
+ * (never on the command line), and collecting stderr for the error message.
  */
 
 const run = promisify(execFile);
@@ -63,22 +64,29 @@ export async function findPgTool(tool: 'pg_dump' | 'pg_restore', serverMajor: nu
   );
 }
 
+/** What a libpq tool needs of this process's environment besides the connection: locale, time zone, home (~/.pgpass, ~/.postgresql). */
+const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR'];
+
+/** PATH, home, locale and time zone of this process: all a PostgreSQL program needs besides its connection. */
+export function baseToolEnvironment(parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of PASSED_THROUGH) if (parent[name] !== undefined) env[name] = parent[name];
+  return env;
+}
+
 /**
- * libpq arguments for a connection URL, with the password moved into
- * PGPASSWORD (never on a command line). No URL: libpq's PG* variables.
+ * The whole environment of a pg_dump or pg_restore child: the connection as
+ * PG* variables (parsed from `url` in any form libpq accepts; nothing on the
+ * command line), the operator's own PG* settings for what `url` leaves
+ * unset, and the few variables above. Nothing else of this process's
+ * environment (DATABASE_URL, tokens, keys) reaches the child.
  */
-export function connectionFor(url: string | undefined): { args: string[]; env: NodeJS.ProcessEnv } {
-  if (!url) return { args: [], env: {} };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // WHATWG URL refuses libpq's socket form (postgresql://user@/db?host=/dir), which has no password to hide.
-    return { args: [`--dbname=${url}`], env: {} };
-  }
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-  parsed.password = '';
-  return { args: [`--dbname=${parsed.toString()}`], env: password === undefined ? {} : { PGPASSWORD: password } };
+export function childEnvironment(url: string | undefined, parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = baseToolEnvironment(parent);
+  for (const [name, value] of Object.entries(parent)) if (name.startsWith('PG') && value !== undefined) env[name] = value;
+  if (url) Object.assign(env, conninfoEnv(url));
+  env.PGCONNECT_TIMEOUT ??= '15';
+  return env;
 }
 
 export interface RunningTool {
@@ -88,7 +96,7 @@ export interface RunningTool {
 }
 
 function start(path: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ignore' | 'pipe', 'pipe' | 'ignore', 'pipe']): RunningTool {
-  const child = spawn(path, args, { env: { ...process.env, ...env, PGCONNECT_TIMEOUT: process.env.PGCONNECT_TIMEOUT ?? '15' }, stdio });
+  const child = spawn(path, args, { env, stdio });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     // Keep the end: the last lines say what went wrong.
@@ -103,10 +111,8 @@ function start(path: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ig
 
 /** `pg_dump -Fc` of the database at an exported snapshot, to standard output. */
 export function startPgDump(tool: PgTool, url: string | undefined, snapshot: string | null): RunningTool & { stdout: Readable } {
-  const conn = connectionFor(url);
-  const env = conn.env;
-  const args = ['--format=custom', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : []), ...conn.args];
-  const r = start(tool.path, args, env, ['ignore', 'pipe', 'pipe']);
+  const args = ['--format=custom', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
+  const r = start(tool.path, args, childEnvironment(url), ['ignore', 'pipe', 'pipe']);
   return { ...r, stdout: r.child.stdout! };
 }
 
@@ -116,9 +122,19 @@ export function startPgDump(tool: PgTool, url: string | undefined, snapshot: str
  * servers); `clean` drops what the dump creates first.
  */
 export function startPgRestore(tool: PgTool, url: string | undefined, clean: boolean): RunningTool & { stdin: Writable } {
-  const conn = connectionFor(url);
-  const env = conn.env;
-  const args = ['--no-password', '--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', ...(clean ? ['--clean', '--if-exists'] : []), ...conn.args];
+  const env = childEnvironment(url);
+  // pg_restore wants -d: the database name alone (no secret), as a keyword so that a name with "=" is not read as a
+  // connection string; host, user and password stay in the environment.
+  const dbname = env.PGDATABASE ?? env.PGUSER ?? 'postgres';
+  const args = [
+    '--no-password',
+    '--single-transaction',
+    '--exit-on-error',
+    '--no-owner',
+    '--no-privileges',
+    ...(clean ? ['--clean', '--if-exists'] : []),
+    `--dbname=dbname='${dbname.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
+  ];
   const r = start(tool.path, args, env, ['pipe', 'ignore', 'pipe']);
   return { ...r, stdin: r.child.stdin! };
 }
