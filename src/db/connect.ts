@@ -47,8 +47,14 @@ export function connectDatabase(
       ...(options.statementTimeoutMs ? [`-c statement_timeout=${options.statementTimeoutMs}`] : []),
     ].join(' '),
   });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A client that loses its server emits 'error': with no listener that crashes the process (exit 1, no EMF
+  // line, temporary files left behind). The pool listens only while a client is idle; every client gets a listener
+  // of its own for the time it is checked out, and the query in flight (or the next one) reports the loss, which the
+  // runner classifies as a lost connection (exit 69).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

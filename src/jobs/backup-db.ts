@@ -172,7 +172,11 @@ async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> 
     const counting = snapshot.countRows();
     counting.catch(() => undefined);
     try {
-      put = await store.put(key, dump.stdout.pipe(endsWhenToolSucceeds(dump, 'pg_dump')), {
+      const body = dump.stdout.pipe(endsWhenToolSucceeds(dump, 'pg_dump'));
+      // The store reads the body and reports its failure; once the store has failed, nobody reads it, and the
+      // stopped pg_dump's "exited by SIGTERM" must not surface as an unhandled 'error' (exit 1 after job_runs said 69).
+      body.on('error', () => undefined);
+      put = await store.put(key, body, {
         contentType: 'application/vnd.postgresql.custom-dump',
         metadata: { 'leadsmart-format': 'pg_dump-custom', 'pg-server-version': server.version, 'pg-dump-version': pgDump.version, 'created-at': started.toISOString() },
         encryption,
@@ -307,6 +311,8 @@ async function withScratchDatabase<T>(ctx: JobContext<BackupDbOptions>, fn: (url
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const { default: pgModule } = await import('pg');
   const client = new pgModule.Client({ connectionString: url, application_name: 'leadsmart:backup-db:check' });
+  // A lost server is reported by the query in flight, not as an unhandled 'error' that ends the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await fn(client);

@@ -175,6 +175,16 @@ describe('backup to S3 (s3rver)', () => {
     expect((await manifest()).backups.map((b) => b.key)).toEqual(['database/leadsmart_20251115T020000Z.dump']);
   });
 
+  test('as a process, a store that refuses every part (403) exits 69 as job_runs records it, not 1 when the stopped pg_dump ends its output', async () => {
+    proxy.fail('part', 403, 'AccessDenied', 1000);
+    const r = await runProcess('backup-db', [], { ...env(), ...awsEnv() });
+    expect(r.stderr).not.toMatch(/Unhandled|uncaught/i);
+    expect(r.code).toBe(69);
+    const run = await t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'backup-db').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    expect(run).toEqual({ status: 'failed', exit_code: 69 });
+    expect(proxy.openUploads()).toEqual([]);
+  });
+
   test('an unreachable S3 exits 69 with a message naming the store', async () => {
     const r = await runProcess('backup-db', [], { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '2' });
     expect(r.code).toBe(69);
@@ -190,6 +200,23 @@ describe('backup to S3 (s3rver)', () => {
     expect(code).toBe(143);
     await waitFor(() => proxy.openUploads().length === 0);
     expect(proxy.openUploads()).toEqual([]);
+    expect(await objectKeys()).toEqual([]);
+  });
+
+  test('a database connection lost mid-dump exits 69 with the reason and the EMF line, not 1; nothing is kept under the key', async () => {
+    proxy.partDelayMs = 300;
+    const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE application_name LIKE ${`leadsmart:backup-db:${child.pid}%`} OR application_name = 'pg_dump'`.execute(t.db);
+    const code = await closed;
+    expect(stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(code).toBe(69);
+    expect(stderr).toMatch(/"ExitCode":69/);
+    await waitFor(() => proxy.openUploads().length === 0);
     expect(await objectKeys()).toEqual([]);
   });
 

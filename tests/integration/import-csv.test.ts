@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -481,6 +481,35 @@ describe('as a process', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 200_000 });
     expect(await count('campaign_metrics')).toBe(200_000);
+  });
+});
+
+describe('a database connection lost mid-run', () => {
+  test('exits 69 with the reason and the EMF line, not 1 with an unhandled error event, and leaves no spool behind', async () => {
+    expect((await run([csv(CAMPAIGNS)])).code).toBe(0);
+    const lines = ['campaign_id,date,impressions,clicks,spend'];
+    for (let d = 0; d < 200_000; d++) lines.push(`c${(d % 2) + 1},${new Date(Date.UTC(2000, 0, 1) + Math.floor(d / 2) * 86_400_000).toISOString().slice(0, 10)},${d},1,1.5`);
+    const big = csv(`${lines.join('\n')}\n`, 'lost.csv');
+    const spools = mkdtempSync(join(tmpdir(), 'leadsmart-spools-'));
+    const before = await snapshot();
+    const child = spawnProcess('import-csv', [big], { ...env(), LOG_LEVEL: 'debug', TMPDIR: spools });
+    let stderr = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Once its rows are staged (inside its transaction), every connection of the run is terminated, as a server restart does.
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('staged (')) resolve();
+      });
+    });
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`leadsmart:import-csv:${child.pid}%`}`.execute(t.db);
+    const code = await closed;
+    expect(stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(code).toBe(69);
+    expect(stderr).toMatch(/lost a connection mid-run .*the work in progress was not committed/);
+    expect(stderr).toMatch(/"ExitCode":69/);
+    expect(readdirSync(spools)).toEqual([]);
+    expect(await snapshot()).toBe(before);
   });
 });
 

@@ -106,6 +106,9 @@ function start(path: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ig
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stderr: stderr.trim() }));
   });
+  // Callers await `done` where it matters; a tool stopped after its reader failed must not end the process.
+  done.catch(() => undefined);
+  for (const stream of [child.stdin, child.stdout]) stream?.on('error', () => undefined);
   return { child, done };
 }
 
