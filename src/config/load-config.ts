@@ -22,6 +22,8 @@ export interface AppConfig {
   scoringConfigPath: string | undefined;
   /** SCORING_CHUNK_CAMPAIGNS: campaigns per chunk that score-campaigns reads, scores and writes while the next chunks are read. */
   scoringChunkCampaigns: number;
+  /** IMPORT_MAX_INPUT_MB: the most import-csv reads of one input before refusing it (an endless input, /dev/zero, is bad input). */
+  importMaxInputMb: number;
   fbAccessToken: string | undefined;
   /** Parsed FB_AD_ACCOUNTS: `act_<id>` with an optional client id. */
   fbAdAccounts: { accountId: string; clientId: string | null }[];
@@ -219,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     return n;
   };
   const scoringChunkCampaigns = wholeNumber('SCORING_CHUNK_CAMPAIGNS', 10_000, 1, 1_000_000);
+  const importMaxInputMb = wholeNumber('IMPORT_MAX_INPUT_MB', 4096, 1, 1_048_576);
   const fb: FacebookTuning = {
     pageSize: wholeNumber('FB_PAGE_SIZE', 500, 5, 5000),
     batchSize: wholeNumber('FB_BATCH_SIZE', 50, 1, 50),
@@ -305,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       timezone,
       scoringConfigPath: raw('SCORING_CONFIG'),
       scoringChunkCampaigns,
+      importMaxInputMb,
       fbAccessToken: raw('FB_ACCESS_TOKEN'),
       fbAdAccounts: fbAccounts,
       fbGraphUrl,

@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,7 +9,7 @@ import { CONTRACT_COLUMNS, emptyCounts, KIND_NAMES, kindSpec, matchHeader, norma
 import { DATE_FORMATS, isDateFormat, parseColumnMap, type DateFormat } from '../core/csv-import/meta-export.js';
 import type { StagedInput } from '../db/repositories/import.repository.js';
 import { MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
-import { lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
+import { InputTooLargeError, lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/tables.js';
@@ -61,18 +62,37 @@ class DryRunRollback extends Error {
   }
 }
 
+/**
+ * The input's bytes. A FIFO is opened without blocking and read through the event loop: a blocking open() of a
+ * FIFO nobody writes to would hold a thread forever (the run, its lock and even process exit wait on it), where this
+ * waits for a writer and ends at once on a signal.
+ */
 function openInput(name: string, stdin: Readable): Readable {
-  if (name !== '-') return createReadStream(name, { highWaterMark: 1 << 20 });
-  if ((stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: name a CSV file, or pipe one in (cat file.csv | bin/import-csv)');
-  return stdin;
+  if (name === '-') {
+    if ((stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: name a CSV file, or pipe one in (cat file.csv | bin/import-csv)');
+    return stdin;
+  }
+  if (statSync(name).isFIFO()) {
+    const fd = openSync(name, constants.O_RDONLY | constants.O_NONBLOCK);
+    return new Socket({ fd, readable: true, writable: false });
+  }
+  return createReadStream(name, { highWaterMark: 1 << 20 });
 }
 
-async function prepareInput(name: string, options: ImportCsvOptions, stdin: Readable): Promise<PreparedInput> {
+async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Promise<PreparedInput> {
+  const { options } = ctx;
   const { kind } = options;
   let spooled: SpooledInput;
+  const maxBytes = ctx.config.importMaxInputMb * 1024 * 1024;
   try {
-    spooled = await spoolInput(() => openInput(name, stdin));
+    spooled = await spoolInput(() => openInput(name, ctx.stdin), { signal: ctx.signal, maxBytes });
   } catch (error) {
+    if (error instanceof InputTooLargeError) {
+      throw new DataError(
+        `${name === '-' ? 'standard input' : name} is larger than IMPORT_MAX_INPUT_MB (${ctx.config.importMaxInputMb} MiB); nothing was imported. Split the file, or raise IMPORT_MAX_INPUT_MB if it really is one input.`,
+        { cause: error },
+      );
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : 'permission denied';
@@ -295,7 +315,7 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     const { options } = ctx;
     const prepared: PreparedInput[] = [];
     try {
-      for (const name of options.inputs) prepared.push(await prepareInput(name, options, ctx.stdin));
+      for (const name of options.inputs) prepared.push(await prepareInput(ctx, name));
       const runDate = ctx.clock.now().toISOString().slice(0, 10);
       let results: InputResult[];
       try {

@@ -222,8 +222,14 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalName) {
-      // A second signal: the operator means it.
+      // A second signal: the operator means it. process.exit() can wait on a thread stuck in a system call (libuv
+      // joins its thread pool at exit), so the signal is delivered again with its default action: the kernel ends
+      // the process at once, whatever it is waiting for (exit status 128 + the signal, as the shell reports it).
       stderr.write(`${def.name}: second ${sig}, exiting now\n`);
+      if (opts.handleSignals) {
+        process.removeAllListeners(sig);
+        process.kill(process.pid, sig);
+      }
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     signalName = sig;

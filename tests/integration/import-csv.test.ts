@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -481,6 +482,77 @@ describe('as a process', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 200_000 });
     expect(await count('campaign_metrics')).toBe(200_000);
+  });
+});
+
+describe('inputs that never end', () => {
+  const spawnImport = (argv: string[], extra: Record<string, string> = {}) => {
+    const spools = mkdtempSync(join(tmpdir(), 'leadsmart-spools-'));
+    const child = spawnProcess('import-csv', argv, { ...env(), TMPDIR: spools, ...extra });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const started = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (stderr.includes('import-csv started')) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    return { child, spools, closed, started, stderr: () => stderr };
+  };
+  const lastRun = () => t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'import-csv').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+
+  test('a FIFO nobody writes to: SIGTERM ends the run (143, interrupted), and the lock is free for the next import', async () => {
+    const fifo = join(dir, 'nobody-writes');
+    execFileSync('mkfifo', [fifo]);
+    const run1 = spawnImport([fifo]);
+    await run1.started;
+    await new Promise((r) => setTimeout(r, 300));
+    run1.child.kill('SIGTERM');
+    expect(await run1.closed).toEqual({ code: 143, signal: null });
+    expect(await lastRun()).toEqual({ status: 'interrupted', exit_code: 143 });
+    expect(readdirSync(run1.spools)).toEqual([]);
+    expect((await run([csv('client_id\nacme\n')])).code).toBe(0);
+  });
+
+  test('a FIFO with a writer is read to its end, however late the writer comes', async () => {
+    const fifo = join(dir, 'late-writer');
+    execFileSync('mkfifo', [fifo]);
+    const r = spawnImport([fifo]);
+    await r.started;
+    await new Promise((res) => setTimeout(res, 300));
+    writeFileSync(fifo, 'client_id,client_name\nacme,Acme\nglobex,Globex\n');
+    expect(await r.closed).toEqual({ code: 0, signal: null });
+    expect(await count('clients')).toBe(2);
+  });
+
+  test('endless input (/dev/zero) stops at IMPORT_MAX_INPUT_MB: exit 65 naming the setting, and the spool is removed', async () => {
+    const r = spawnImport(['/dev/zero'], { IMPORT_MAX_INPUT_MB: '2' });
+    expect(await r.closed).toEqual({ code: 65, signal: null });
+    expect(r.stderr()).toContain('/dev/zero is larger than IMPORT_MAX_INPUT_MB (2 MiB); nothing was imported');
+    expect(readdirSync(r.spools)).toEqual([]);
+  });
+
+  test('endless input: SIGTERM stops the spooling at once (143) and removes the spool', async () => {
+    const r = spawnImport(['/dev/zero']);
+    await r.started;
+    await new Promise((res) => setTimeout(res, 300));
+    r.child.kill('SIGTERM');
+    expect(await r.closed).toEqual({ code: 143, signal: null });
+    expect(readdirSync(r.spools)).toEqual([]);
+  });
+
+  test('a second SIGTERM ends the process at once, by the signal itself', async () => {
+    const r = spawnImport(['/dev/zero']);
+    await r.started;
+    r.child.kill('SIGTERM');
+    r.child.kill('SIGTERM');
+    const started = Date.now();
+    const end = await r.closed;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(end.signal === 'SIGTERM' || end.code === 143).toBe(true);
   });
 });
 

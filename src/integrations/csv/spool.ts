@@ -33,15 +33,34 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** An input longer than the limit: the spool stops there and is removed. */
+export class InputTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`the input is larger than ${limitBytes} bytes`);
+  }
+}
+
+export interface SpoolOptions {
+  /** Stops the copy (and removes the spool) as soon as it fires: a signal must end a run reading a FIFO or /dev/zero. */
+  signal?: AbortSignal;
+  /** The most bytes read before the input is refused (InputTooLargeError). */
+  maxBytes?: number;
+}
+
+/** Prefix of every spool folder: `leadsmart-import-*` in TMPDIR (swept when a killed run left one behind). */
+export const SPOOL_PREFIX = 'leadsmart-import-';
+
 /**
  * Copies an input stream to a private temporary file, hashing it and noting
  * what decides how it can be loaded. Memory stays at one chunk whatever
  * the size. `open` is called only once the temporary file exists, so that a
  * file that cannot be opened fails the returned promise rather than the
- * process (a stream's 'error' with no listener yet).
+ * process (a stream's 'error' with no listener yet). On any failure, a
+ * signal or an input over `maxBytes`, the temporary file is removed.
  */
-export async function spoolInput(open: () => Readable): Promise<SpooledInput> {
-  const dir = await mkdtemp(join(tmpdir(), 'leadsmart-import-'));
+export async function spoolInput(open: () => Readable, options: SpoolOptions = {}): Promise<SpooledInput> {
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const dir = await mkdtemp(join(tmpdir(), SPOOL_PREFIX));
   const path = join(dir, 'input.csv');
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const hash = createHash('sha256');
@@ -57,10 +76,12 @@ export async function spoolInput(open: () => Readable): Promise<SpooledInput> {
   let carry = Buffer.alloc(0);
   let tail = Buffer.from([LF]);
   try {
+    options.signal?.throwIfAborted();
     await pipeline(
       open(),
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
+          if (size + chunk.length > maxBytes) throw new InputTooLargeError(maxBytes);
           if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4)]);
           hash.update(chunk);
           if (invalidUtf8At < 0) {
@@ -93,9 +114,12 @@ export async function spoolInput(open: () => Readable): Promise<SpooledInput> {
         }
       },
       createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+      options.signal ? { signal: options.signal } : {},
     );
   } catch (error) {
     await remove();
+    // An abort surfaces as AbortError: the caller wants the reason it aborted with (the signal that stopped the run).
+    if (options.signal?.aborted) throw options.signal.reason;
     throw error;
   }
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
