@@ -1,6 +1,7 @@
 import { constants, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +21,8 @@ export interface ImportCsvOptions {
   kind: KindName | undefined;
   skipInvalid: boolean;
   rejects: string | undefined;
+  /** `--force`: an existing regular --rejects file may be overwritten. */
+  force: boolean;
   /** File paths; `-` is standard input. */
   inputs: string[];
   /** `--map`: header names (normalized) → contract columns. */
@@ -133,21 +136,53 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
   }
 }
 
+/**
+ * What may be at `--rejects PATH`: nothing yet, or a regular file the operator said to overwrite (--force). Never a
+ * symbolic link (it would be followed or replaced), a device (as root, renaming over /dev/full replaces the device),
+ * a FIFO or a folder.
+ */
+export async function checkRejectsPath(path: string, force: boolean): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UsageError(`--rejects ${path}: cannot check the path (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a new file in a folder you can write to`, { cause: error });
+  }
+  const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isFile() ? null : 'a device';
+  if (what !== null) throw new UsageError(`--rejects ${path} is ${what}: refusing to write through or replace it; name a new file`);
+  if (!force) throw new UsageError(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
+}
+
+/**
+ * A cell a spreadsheet would run as a formula (OWASP, CSV injection: = + - @, tab, carriage return first) gets a
+ * single quote in front, so the file operators open to correct the rows executes nothing. Re-importing a rejects
+ * file takes the quote off again (`stripFormulaGuard`).
+ */
+export function guardFormula(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+}
+
 async function writeRejects(
   path: string,
+  force: boolean,
   prepared: PreparedInput,
   rows: AsyncIterable<{ fields: string[]; reasons: string }>,
 ): Promise<void> {
-  const temporary = `${path}.partial`;
+  // Written next to the target under a name no one else can have chosen (created exclusively: a planted symlink is
+  // not followed), checked again, then renamed over it.
+  const temporary = `${path}.partial-${randomBytes(6).toString('hex')}`;
   const out = stringify({ header: true, columns: [...prepared.header.fields, 'reason'] });
   async function* records(): AsyncGenerator<string[]> {
-    for await (const r of rows) yield [...r.fields, r.reasons];
+    for await (const r of rows) yield [...r.fields.map(guardFormula), r.reasons];
   }
   try {
-    await pipeline(records(), out, createWriteStream(temporary));
+    await pipeline(records(), out, createWriteStream(temporary, { flags: 'wx', mode: 0o600 }));
+    await checkRejectsPath(path, force);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
+    if (error instanceof UsageError) throw error;
     // Only the file system's errors are the path's fault; a failed query is reported as itself.
     if ((error as NodeJS.ErrnoException).syscall === undefined) throw error;
     throw new UsageError(`--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`, { cause: error });
@@ -188,7 +223,7 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   const report = await repo.reportProblems(trx, MAX_LISTED);
   const blank = await repo.countBlankRows(trx, staged.width);
   // A dry run writes nothing, the rejects file included.
-  if (report.problems > 0 && ctx.options.rejects && !ctx.dryRun) await writeRejects(ctx.options.rejects, input, repo.readRejectedRows(trx, staged.width));
+  if (report.problems > 0 && ctx.options.rejects && !ctx.dryRun) await writeRejects(ctx.options.rejects, ctx.options.force, input, repo.readRejectedRows(trx, staged.width));
   step('reported');
   ctx.throwIfInterrupted();
   const counts = await repo.writeStagedRows(trx, staged, ctx.clock.now());
@@ -276,7 +311,8 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       .argument('[files...]', 'CSV files, imported in the order given, in one transaction; none or "-" reads standard input')
       .option('--kind <kind>', `${KIND_NAMES.join('|')} (default: inferred from each header)`)
       .option('--skip-invalid', 'write the valid rows and reject the others, instead of writing nothing when a row is invalid')
-      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column')
+      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column (a new file, or --force)')
+      .option('--force', 'overwrite an existing --rejects file (never a symbolic link or a device)')
       .option('--map <pairs>', "read columns under other names: 'Their column=our_column,…' (any kind, any column)")
       .option('--date-format <format>', `dates written ${DATE_FORMATS.join(', ')} instead of YYYY-MM-DD`)
       .option('--client <client_id>', 'metrics: look campaigns up by name within this client, and give the campaigns created to it');
@@ -309,11 +345,13 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       client = String(raw.client).trim();
       if (client === '') throw new UsageError('--client: empty; name a client_id');
     }
-    return { kind, skipInvalid: raw.skipInvalid === true, rejects, inputs, renames, dateFormat, client };
+    return { kind, skipInvalid: raw.skipInvalid === true, rejects, force: raw.force === true, inputs, renames, dateFormat, client };
   },
   async run(ctx) {
     const { options } = ctx;
     const prepared: PreparedInput[] = [];
+    // Before any work: a run must not spend an hour to be refused its rejects file.
+    if (options.rejects) await checkRejectsPath(options.rejects, options.force);
     try {
       for (const name of options.inputs) prepared.push(await prepareInput(ctx, name));
       const runDate = ctx.clock.now().toISOString().slice(0, 10);

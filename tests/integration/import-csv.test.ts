@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -337,7 +337,8 @@ describe('--skip-invalid, --rejects and --dry-run', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ inserted: 2, rejected: 2, rows: 4, rejects_file: rejects });
     expect(readFileSync(rejects, 'utf8')).toBe(
       'campaign_id,date,spend,note,reason\n' +
-        'c1,2025-11-02,-1,"a, b",spend: must not be negative: -1\n' +
+        // A cell a spreadsheet would run as a formula (here: starts with "-") is guarded with a quote.
+        "c1,2025-11-02,'-1,\"a, b\",spend: must not be negative: -1\n" +
         'zz,2025-11-03,1,,"campaign_id: unknown campaign_id ""zz"": import campaigns first or add a campaign_name column"\n',
     );
     expect(await count('campaign_metrics')).toBe(2);
@@ -482,6 +483,60 @@ describe('as a process', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 200_000 });
     expect(await count('campaign_metrics')).toBe(200_000);
+  });
+});
+
+describe('--rejects never replaces what is not a file of its own', () => {
+  const bad = () => csv('client_id,target_cpql\nacme,1\nglobex,-1\n');
+
+  test('a device is refused before any work (64), and stays a device', async () => {
+    const r = await run(['--skip-invalid', '--rejects', '/dev/full', bad()]);
+    expect(r.code).toBe(64);
+    expect(errorLog(r)!.message).toBe('--rejects /dev/full is a device: refusing to write through or replace it; name a new file');
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+    expect(await count('clients')).toBe(0);
+  });
+
+  test('a symbolic link is refused, and neither the link nor its target changes', async () => {
+    const target = join(dir, 'precious.txt');
+    writeFileSync(target, 'keep me\n');
+    const link = join(dir, 'link.csv');
+    symlinkSync(target, link);
+    const r = await run(['--skip-invalid', '--force', '--rejects', link, bad()]);
+    expect(r.code).toBe(64);
+    expect(errorLog(r)!.message).toContain('is a symbolic link: refusing to write through or replace it');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+  });
+
+  test('an existing file is overwritten only with --force', async () => {
+    const path = join(dir, 'old-rejects.csv');
+    writeFileSync(path, 'old\n');
+    const refused = await run(['--skip-invalid', '--rejects', path, bad()]);
+    expect(refused.code).toBe(64);
+    expect(errorLog(refused)!.message).toBe(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+    const forced = await run(['--skip-invalid', '--force', '--rejects', path, bad()]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(path, 'utf8')).toContain('globex,');
+    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+  });
+
+  test('formula-like cells are guarded in the rejects file, and re-importing the corrected file takes the guard off', async () => {
+    const rejects = join(dir, 'formulas.csv');
+    const r = await run(['--skip-invalid', '--rejects', rejects, csv('campaign_id,campaign_name,daily_budget\nok,Fine,1\nc1,=HYPERLINK("http://x.example"),abc\nc2,@SUM(A1),-3\n')]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(rejects, 'utf8');
+    expect(text).toContain(`c1,"'=HYPERLINK(""http://x.example"")",abc,`);
+    expect(text).toContain("c2,'@SUM(A1),'-3,");
+    // The analyst corrects the budgets and imports the rejects file as it is.
+    writeFileSync(rejects, text.replace(',abc,', ',10,').replace(",'-3,", ',3,'));
+    expect((await run([rejects])).code).toBe(0);
+    const names = await t.db.selectFrom('campaigns').select(['campaign_id', 'campaign_name']).where('campaign_id', 'in', ['c1', 'c2']).orderBy('campaign_id').execute();
+    expect(names).toEqual([
+      { campaign_id: 'c1', campaign_name: '=HYPERLINK("http://x.example")' },
+      { campaign_id: 'c2', campaign_name: '@SUM(A1)' },
+    ]);
   });
 });
 

@@ -139,6 +139,8 @@ export interface HeaderMatch {
   meta?: boolean;
   /** metrics: no Link clicks column, so clicks come from Clicks (all) (a higher CTR than the API path's link clicks). */
   clicksAreAllClicks?: boolean;
+  /** A rejects file of an earlier run (its last column is `reason`): cells import-csv guarded against formulas get their quote back off. */
+  rejectsFile?: boolean;
 }
 
 export type HeaderResult =
@@ -283,7 +285,8 @@ export function matchHeader(fields: readonly string[], kind?: KindName, renames:
     const m = mapHeader(fields, spec, renames);
     return { spec, ...m, missing: missingColumns(spec, m) };
   });
-  const matchOf = (c: (typeof candidates)[number]): HeaderMatch => ({ kind: c.spec.name, columns: c.columns, ignored: c.ignored, ...c.extras });
+  const rejectsFile = normalizeHeaderName(fields[fields.length - 1] ?? '') === 'reason';
+  const matchOf = (c: (typeof candidates)[number]): HeaderMatch => ({ kind: c.spec.name, columns: c.columns, ignored: c.ignored, ...c.extras, ...(rejectsFile ? { rejectsFile } : {}) });
   if (kind) {
     const c = candidates[0]!;
     const problems = [...c.duplicates];

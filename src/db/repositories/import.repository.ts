@@ -122,6 +122,7 @@ export async function copyRecords(client: pg.PoolClient, records: AsyncIterable<
 /** The contract columns present in this input, with the trimmed cell (or expression over cells) that feeds each. */
 function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
   const lead = input.match.leadResults;
+  const trimmedCell = (index: number): Sql => cellOf(input, index);
   return input.spec.columns
     .filter((c) => input.match.columns.has(c.name) || (c.name === 'total_leads' && lead !== undefined))
     .map((c) => {
@@ -130,6 +131,15 @@ function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
       // Meta's Results count leads only on rows whose Result indicator names a lead action.
       return { spec: c, cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN ${trimmedCell(lead!.results)} END` };
     });
+}
+
+/**
+ * A trimmed cell; in a rejects file of an earlier run, without the quote that guarded a formula-like value
+ * (`'=1+1` → `=1+1`, `'-5` → `-5`), so re-importing corrected rejects reads what the analyst typed.
+ */
+function cellOf(input: StagedInput, index: number): Sql {
+  const c = trimmedCell(index);
+  return input.match.rejectsFile ? sql`CASE WHEN ${c} ~ '^''[-=+@\t\r]' THEN substr(${c}, 2) ELSE ${c} END` : c;
 }
 
 /** True when a column is written by this input (a header field, or Results read as leads). */
