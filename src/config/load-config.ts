@@ -149,7 +149,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
         return direct;
       }
       try {
-        return readFileSync(fileVar, 'utf8').replace(/\r?\n$/, '');
+        // A secret has no surrounding whitespace: the file's trailing newline (and any padding) is not part of it.
+        const value = readFileSync(fileVar, 'utf8').trim();
+        if (value === '') {
+          problems.push(`${name}_FILE=${fileVar}: the file is empty or holds only whitespace; write the ${name} value into it`);
+          return undefined;
+        }
+        return value;
       } catch (error) {
         problems.push(`${name}_FILE=${fileVar}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`);
         return undefined;
@@ -281,7 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   const statusPort = Number(portText);
   if (!/^\d+$/.test(portText) || statusPort > 65535) problems.push(`STATUS_PORT=${portText}: expected a port number 0–65535`);
   const statusToken = raw('STATUS_TOKEN');
-  if (statusToken !== undefined && statusToken.length < 16) problems.push('STATUS_TOKEN: too short; use at least 16 random characters (for example: openssl rand -hex 24)');
+  if (statusToken !== undefined && statusToken.trim().length < 16) problems.push('STATUS_TOKEN: too short; use at least 16 random characters (for example: openssl rand -hex 24)');
+  else if (statusToken !== undefined && /\s/.test(statusToken)) problems.push('STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)');
 
   const present: Record<RequiredSetting, unknown> = {
     FB_ACCESS_TOKEN: raw('FB_ACCESS_TOKEN'),
@@ -291,7 +298,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     STATUS_TOKEN: statusToken,
   };
   for (const name of options.require ?? []) {
-    if (present[name] === undefined) problems.push(`${name} is not set: this job needs it (see the README, Configuration; secrets can be given as ${name}_FILE)`);
+    if (present[name] === undefined) {
+      // Only secrets are read from a *_FILE: suggesting ALERT_FROM_FILE would send the operator to a setting that is ignored.
+      const fromFile = (SECRET_NAMES as readonly string[]).includes(name) ? `; it can also be given as ${name}_FILE, a file holding the value` : '';
+      problems.push(`${name} is not set: this job needs it (see the README, Configuration${fromFile})`);
+    }
   }
 
   if (problems.length > 0) return { ok: false, problems, secrets };

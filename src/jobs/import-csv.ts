@@ -119,9 +119,7 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
     const names = new Set(header.fields.map(normalizeHeaderName));
     const unknown = [...options.renames.keys()].filter((h) => !names.has(h));
     if (unknown.length > 0) {
-      throw new UsageError(`${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`, {
-        problems: [`header: ${header.fields.map((f) => f.trim()).join(', ')}`],
-      });
+      throw new UsageError(`${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`);
     }
     const matched = matchHeader(header.fields, kind, options.renames);
     if (!matched.ok) {

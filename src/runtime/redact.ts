@@ -9,9 +9,14 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^@/\s]+)@/gi;
 const TOKEN_PARAM = /((?:access_token|token|client_secret|appsecret_proof|password|sig)=)[^&\s"']+/gi;
 const BEARER = /(bearer\s+)[a-z0-9._~+/=-]+/gi;
 
+/** Shorter values are not removed by value (see createRedactor). */
+export const MIN_SECRET_LENGTH = 8;
+
 export function createRedactor(secrets: readonly (string | undefined)[]): Redactor {
   // Longest first, so a secret that contains another is removed whole.
-  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
+  // Only values long enough to be secrets: removing a short one ("short", "admin") mangles every message holding that
+  // word ("too [REDACTED]"). Passwords inside URLs are removed by the URL rule below whatever their length.
+  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
   return (text: string): string => {
     let out = text;
     for (const v of values) out = out.split(v).join('[REDACTED]');

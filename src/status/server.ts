@@ -305,7 +305,10 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       return;
     }
     if (url.pathname.startsWith('/api/')) {
-      const r = limiter.take(req.socket.remoteAddress ?? 'unknown', clock());
+      // Requests with the token and without it are counted apart: everyone behind the runbook's ssh tunnel is
+      // 127.0.0.1, and a flood without the token must not lock the token holder out.
+      const withToken = tokenMatches(deps.token, req.headers.authorization);
+      const r = limiter.take(`${req.socket.remoteAddress ?? 'unknown'} ${withToken ? 'token' : 'no-token'}`, clock());
       if (!r.ok) {
         error(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, { 'Retry-After': String(r.retryAfterSeconds) });
         return;

@@ -279,7 +279,7 @@ describe('refusing what is wrong, and writing nothing', () => {
 
   test('refuses a header that is missing required columns of --kind, naming them', async () => {
     const [message, ...problems] = await refused('lead_id,status\nL1,new\n', ['--kind', 'leads']);
-    expect(message).toContain('the header does not fit --kind leads');
+    expect(message).toContain('the header (2 fields) does not fit --kind leads');
     expect(problems[0]).toBe('missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status');
   });
 
@@ -293,8 +293,21 @@ describe('usage errors', () => {
   test('a header that fits no kind exits 64 and lists the kinds', async () => {
     const r = await run([csv('foo,bar\n1,2\n')]);
     expect(r.code).toBe(64);
-    expect(errorLog(r)!.message).toContain('the header fits no kind (foo, bar)');
+    expect(errorLog(r)!.message).toContain('the header (2 fields) fits no kind');
     expect(errorLog(r)!.problems).toHaveLength(5);
+  });
+
+  test('an input whose first line is not a header is named, never echoed (an input may be any file the job can read)', async () => {
+    const secret = join(dir, 'shadow');
+    writeFileSync(secret, 'root:$y$j9T$secret-hash-value:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+    const link = join(dir, 'innocent.csv');
+    symlinkSync(secret, link);
+    const r = await run([link]);
+    expect(r.code).toBe(64);
+    expect(errorLog(r)!.message).toContain(`${link}: the header (1 field) fits no kind`);
+    const everything = r.stdout + r.stderr + JSON.stringify(await t.db.selectFrom('job_runs').selectAll().orderBy('run_id', 'desc').limit(1).execute());
+    expect(everything).not.toContain('secret-hash-value');
+    expect(everything).not.toContain('root:');
   });
 
   test('an unknown --kind, a missing file, and --rejects with several inputs', async () => {

@@ -241,6 +241,9 @@ describe('the API', () => {
       ['/api/campaigns?limit=0', 'limit=0: expected a whole number from 1 to 500'],
       ['/api/campaigns?limit=abc', 'limit=abc: expected a whole number from 1 to 500'],
       ['/api/campaigns?cursor=%27%3B%20DROP', 'cursor: not a cursor this API returned'],
+      // A well-formed cursor that decodes to a NUL byte (PostgreSQL refuses it in text: it answered 500).
+      [`/api/campaigns?cursor=${Buffer.from(JSON.stringify(['a\u0000b'])).toString('base64url')}`, 'cursor: not a cursor this API returned'],
+      [`/api/recommendations?cursor=${Buffer.from(JSON.stringify(['PAUSE_CAMPAIGN', '1', '\u0000'])).toString('base64url')}`, 'cursor: not a cursor this API returned'],
       ['/api/campaigns?recommendation=PANIC', 'recommendation=PANIC: expected one of'],
       ['/api/campaigns?sort=name', 'unknown parameter "sort"'],
       ['/api/recommendations?type=nope', 'type=nope: expected one of'],
@@ -275,6 +278,18 @@ describe('read-only and limits', () => {
       const r = await get(limited.url, '/api/campaigns?limit=1', auth);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await get(limited.url, '/healthz')).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  test('requests without the token are counted apart: a flood of them from the same address does not lock the token holder out', async () => {
+    const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
+    try {
+      const anonymous: number[] = [];
+      for (let i = 0; i < 8; i++) anonymous.push((await get(limited.url, '/api/campaigns?limit=1')).status);
+      expect(anonymous).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      expect((await get(limited.url, '/api/campaigns?limit=1', auth)).status).toBe(200);
     } finally {
       await limited.stop();
     }

@@ -295,7 +295,7 @@ export function matchHeader(fields: readonly string[], kind?: KindName, renames:
       if (meta) problems.unshift(...meta);
       else problems.unshift(`missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds().find((d) => d.startsWith(`${kind}:`))!.slice(kind.length + 2)}`);
     }
-    if (problems.length > 0) return { ok: false, failure: 'data', message: `the header does not fit --kind ${kind}`, problems: [...problems, `header: ${fields.join(', ')}`] };
+    if (problems.length > 0) return { ok: false, failure: 'data', message: `the header (${fields.length} field${fields.length === 1 ? '' : 's'}) does not fit --kind ${kind}`, problems };
     return { ok: true, match: matchOf(c) };
   }
   const fitting = candidates.filter((c) => c.missing.length === 0);
@@ -316,7 +316,8 @@ export function matchHeader(fields: readonly string[], kind?: KindName, renames:
     return {
       ok: false,
       failure: 'usage',
-      message: `the header fits no kind (${fields.map((f) => f.trim()).join(', ')}); name the columns as below, or pass --kind to see what is missing, or --map 'Their column=our_column'`,
+      // The input's own text is never echoed in an error about its header: the "CSV" may be any file the job can read.
+      message: `the header (${fields.length} field${fields.length === 1 ? '' : 's'}) fits no kind; name the columns as below, or pass --kind to see what is missing, or --map 'Their column=our_column'`,
       problems: describeKinds(),
     };
   }

@@ -66,7 +66,9 @@ export function parsePage(params: URLSearchParams, arity: number, defaultLimit =
   } catch {
     throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
   }
-  if (!Array.isArray(after) || after.length !== arity || !after.every((x) => typeof x === 'string')) throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
+  // Only strings this API could have put there: no control characters (a NUL reached PostgreSQL and answered 500).
+  const fits = (x: unknown): boolean => typeof x === 'string' && x.length <= 400 && !/[\u0000-\u001f\u007f]/.test(x);
+  if (!Array.isArray(after) || after.length !== arity || !after.every(fits)) throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
   return { limit, after: after as string[] };
 }
 

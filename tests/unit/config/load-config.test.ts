@@ -1,4 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, localDatabaseUrl } from '../../../src/config/load-config.js';
 
 const stateDir = '/srv/leadsmart/.state';
@@ -93,6 +96,26 @@ describe('loadConfig', () => {
   test('secrets are collected for redaction: tokens whole, database URLs by their password', () => {
     const r = loadConfig({ FB_ACCESS_TOKEN: 'EAAtoken123456', DATABASE_URL: 'postgresql://u:pa55word@h/db' }, { stateDir });
     expect(r.ok && r.config.secrets).toEqual(['pa55word', 'EAAtoken123456']);
+  });
+
+  test('a STATUS_TOKEN_FILE holding only spaces is refused, and a file\'s trailing newline is not part of the token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'blank'), '                        \n');
+    writeFileSync(join(dir, 'token'), 'a3f1c09be2d84e7c9a1b5f60\n');
+    const blank = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'blank') }, { stateDir, require: ['STATUS_TOKEN'] });
+    expect(blank.ok).toBe(false);
+    expect((blank as { problems: string[] }).problems[0]).toBe(`STATUS_TOKEN_FILE=${join(dir, 'blank')}: the file is empty or holds only whitespace; write the STATUS_TOKEN value into it`);
+    const good = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'token') }, { stateDir, require: ['STATUS_TOKEN'] });
+    expect(good.ok && good.config.statusToken).toBe('a3f1c09be2d84e7c9a1b5f60');
+    const spaced = loadConfig({ STATUS_TOKEN: 'a3f1c09be2d8 4e7c9a1b5f60' }, { stateDir });
+    expect((spaced as { problems: string[] }).problems).toEqual(['STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)']);
+  });
+
+  test('a missing setting suggests NAME_FILE only where a file is read (secrets), never ALERT_FROM_FILE', () => {
+    const r = loadConfig({}, { stateDir, require: ['ALERT_FROM', 'STATUS_TOKEN'] });
+    const problems = (r as { problems: string[] }).problems;
+    expect(problems.find((p) => p.startsWith('ALERT_FROM'))).toBe('ALERT_FROM is not set: this job needs it (see the README, Configuration)');
+    expect(problems.find((p) => p.startsWith('STATUS_TOKEN'))).toContain('it can also be given as STATUS_TOKEN_FILE');
   });
 
   test('NAME and NAME_FILE together is a problem', () => {

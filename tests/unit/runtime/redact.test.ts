@@ -7,8 +7,13 @@ test('removes known secret values, URL passwords, access tokens and bearer token
   expect(redact('postgresql://app:s3cr3t@db:5432/leadsmart')).toBe('postgresql://app:[REDACTED]@db:5432/leadsmart');
   expect(redact('GET /v25.0/act_1/insights?fields=spend&access_token=EAAxyz123&limit=500')).toBe('GET /v25.0/act_1/insights?fields=spend&access_token=[REDACTED]&limit=500');
   expect(redact('Authorization: Bearer abc.def-ghi')).toBe('Authorization: Bearer [REDACTED]');
-  // Values shorter than 4 characters are not treated as secrets (they would mangle ordinary text).
+  // Values shorter than 8 characters are not treated as secrets (they would mangle ordinary text).
   expect(redact('abc')).toBe('abc');
+});
+
+test('a short setting is not removed from ordinary words: STATUS_TOKEN=short is reported as "too short", not "too [REDACTED]"', () => {
+  const redact = createRedactor(['short']);
+  expect(redact('STATUS_TOKEN: too short; use at least 16 random characters')).toBe('STATUS_TOKEN: too short; use at least 16 random characters');
 });
 
 test('redacts every string inside nested values', () => {
