@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify';
 import { CONTRACT_COLUMNS, emptyCounts, KIND_NAMES, kindSpec, matchHeader, normalizeHeaderName, type HeaderMatch, type ImportCounts, type KindName } from '../core/csv-import/kinds.js';
 import { DATE_FORMATS, isDateFormat, parseColumnMap, type DateFormat } from '../core/csv-import/meta-export.js';
 import type { StagedInput } from '../db/repositories/import.repository.js';
-import { MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
+import { CsvStructureError, MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
 import { InputTooLargeError, lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
@@ -33,6 +33,8 @@ export interface ImportCsvOptions {
 }
 
 const MAX_LISTED = 20;
+/** Header fields beyond this are not a CSV kind: the staging table would pass PostgreSQL's 1,600 columns. */
+const MAX_HEADER_FIELDS = 1000;
 
 /** One input after its bytes are on local disk and its header is understood. */
 interface PreparedInput {
@@ -114,8 +116,18 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
         `${label} is not UTF-8: line ${line} holds a byte that is not UTF-8 (offset ${spooled.invalidUtf8At}); nothing was imported, so nothing is stored garbled. Save the file as "CSV UTF-8", or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
       );
     }
-    const header = await readHeader(spooled.path);
+    let header: CsvHeader | null;
+    try {
+      header = await readHeader(spooled.path);
+    } catch (error) {
+      if (error instanceof CsvStructureError) throw new DataError(`${label}: ${error.message}; nothing was imported`, { cause: error });
+      throw error;
+    }
     if (header === null) throw new DataError(`${label} is empty: expected a header row naming the columns, then one row per record; nothing was imported`);
+    // Each field becomes a column of the staging table, and PostgreSQL allows 1,600: no kind comes anywhere near.
+    if (header.fields.length > MAX_HEADER_FIELDS) {
+      throw new DataError(`${label}: the header has ${header.fields.length} fields, more than the ${MAX_HEADER_FIELDS} import-csv reads (a kind has at most a dozen columns): this is not one of the CSV kinds; nothing was imported`);
+    }
     const names = new Set(header.fields.map(normalizeHeaderName));
     const unknown = [...options.renames.keys()].filter((h) => !names.has(h));
     if (unknown.length > 0) {

@@ -80,6 +80,15 @@ const PG_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', '
 // now (starting up, shutting down), 53300 too many connections; class 08 is connection exceptions.
 const PG_UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
+// 28000 invalid authorization (no such role, pg_hba refuses), 28P01 wrong password, 3D000 no such database.
+const PG_REFUSED_SQLSTATES = new Set(['28000', '28P01', '3D000']);
+
+/** True for a server that answered but refused these credentials or this database: configuration, not an outage. */
+export function isCredentialsError(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return !!e && typeof e.code === 'string' && PG_REFUSED_SQLSTATES.has(e.code);
+}
+
 /** True for errors meaning the database (or another service) could not be reached or went away. */
 export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; message?: string; syscall?: string } | null;

@@ -9,7 +9,7 @@ import { assertSchemaCurrent } from '../db/migrate.js';
 import type { Database } from '../db/tables.js';
 import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
-import { EXIT_CODE_HELP, ExitCode, InterruptedError, isConnectionError, JobError, UnavailableError, UsageError } from './errors.js';
+import { ConfigError, EXIT_CODE_HELP, ExitCode, InterruptedError, isConnectionError, isCredentialsError, JobError, UnavailableError, UsageError } from './errors.js';
 import type { Logger } from './logger.js';
 import { SQL_DIR, STATE_DIR } from './paths.js';
 import { createRedactor, redactDeep, type Redactor } from './redact.js';
@@ -146,6 +146,12 @@ async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): P
     if (isConnectionError(error)) {
       throw new UnavailableError(
         `cannot reach PostgreSQL (${describeDb}) after 4 attempts: ${(error as Error).message}. Check that the server is running and DATABASE_URL is right${describeDb.startsWith('local') ? '; for the local database run `make db`' : ''}.`,
+        { cause: error },
+      );
+    }
+    if (isCredentialsError(error)) {
+      throw new ConfigError(
+        `PostgreSQL (${describeDb}) refused the connection: ${(error as Error).message}. Check the user, the password and the database name in DATABASE_URL (or its *_FILE), and that the role may log in; nothing was done.`,
         { cause: error },
       );
     }

@@ -283,6 +283,17 @@ describe('refusing what is wrong, and writing nothing', () => {
     expect(problems[0]).toBe('missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status');
   });
 
+  test('a header of 10,000 fields is bad input (65), not a crash on PostgreSQL\'s 1,600-column limit', async () => {
+    const fields = ['campaign_id', 'date', ...Array.from({ length: 9998 }, (_, i) => `c${i}`)];
+    const [message] = await refused(`${fields.join(',')}\nx,2025-01-01${',1'.repeat(9998)}\n`, ['--kind', 'metrics']);
+    expect(message).toMatch(/the header has 10000 fields, more than the 1000 import-csv reads/);
+  });
+
+  test('a file that is one line of 20 MB is bad input (65): its "header" is longer than 1 MiB', async () => {
+    const [message] = await refused('a'.repeat(20 * 1024 * 1024));
+    expect(message).toMatch(/the header row is longer than 1 MiB: this is not a CSV file with a header; nothing was imported/);
+  });
+
   test('an empty input is refused', async () => {
     const [message] = await refused('');
     expect(message).toContain('is empty: expected a header row');

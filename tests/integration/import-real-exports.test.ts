@@ -229,7 +229,7 @@ describe('exports that cannot be imported as they are', () => {
   test('the Kaggle ad dataset (no date at all) is refused with what is missing, also after --map', async () => {
     const r = await run([fixture('kaggle-conversion.csv')]);
     expect(r.code).toBe(64);
-    expect(errorLog(r)!.message).toMatch(/fits no kind .*--map 'Their column=our_column'/);
+    expect(errorLog(r)!.message).toMatch(/fits no kind; .*--map 'Their column=our_column'/);
     const mapped = await run(['--kind', 'metrics', '--map', 'fb_campaign_id=campaign_id,Spent=spend,Total_Conversion=total_leads,Approved_Conversion=qualified_leads', fixture('kaggle-conversion.csv')]);
     expect(mapped.code).toBe(65);
     expect(errorLog(mapped)!.problems![0]).toMatch(/^missing required column date/);

@@ -70,6 +70,19 @@ describe('database problems', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
   });
 
+  test.each([
+    ['a role that does not exist (or a wrong password: SQLSTATE 28000/28P01)', (url: string) => url.replace('postgresql://postgres@', 'postgresql://nobody:hunter2-very-secret@'), /role "nobody" does not exist/],
+    ['a database that does not exist (3D000)', (url: string) => url.replace(/\/t_[0-9a-f]+\?/, '/no_such_db?'), /database "no_such_db" does not exist/],
+  ])('PostgreSQL refusing %s is configuration: exit 78 naming what to check, no stack, never the password', async (_name, mangle, reason) => {
+    const r = await runProcess('score-campaigns', ['--date', '2025-11-15', '--json'], { DATABASE_URL: mangle(t.url) });
+    expect(r.code).toBe(78);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error).toMatch(reason);
+    expect(doc.error).toContain('Check the user, the password and the database name in DATABASE_URL');
+    expect(r.stderr).not.toMatch(/"stack"/);
+    expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
+  });
+
   test('an unmigrated database: exit 78 telling to run bin/migrate', async () => {
     const empty = await createTestDatabase({ migrated: false });
     try {
