@@ -128,6 +128,10 @@ async function applyRetention(ctx: JobContext<BackupDbOptions>, store: BlobStore
   if (doomed.size > 0) await writeManifest(ctx, store, { ...manifest, backups: manifest.backups.filter((b) => !doomed.has(b.key)) });
   for (const key of [...doomed, ...plan.orphans]) await storeCall(ctx, `deleting ${key}`, () => store.delete(key));
   await markBackupsDeleted(ctx.db, [...doomed, ...plan.orphans]);
+  // What a killed run left behind in a folder store (database/*.dump.partial-*), once it is a day old: never a
+  // partial file of a backup running now.
+  const leftovers = await storeCall(ctx, 'removing leftover partial files', () => store.sweepPartials('database/', new Date(Date.now() - 86_400_000)));
+  if (leftovers.length > 0) ctx.logger.info(`removed ${leftovers.length} partial file(s) a killed run left behind: ${leftovers.join(', ')}`);
   return plan;
 }
 

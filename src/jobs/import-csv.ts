@@ -10,7 +10,7 @@ import { CONTRACT_COLUMNS, emptyCounts, KIND_NAMES, kindSpec, matchHeader, norma
 import { DATE_FORMATS, isDateFormat, parseColumnMap, type DateFormat } from '../core/csv-import/meta-export.js';
 import type { StagedInput } from '../db/repositories/import.repository.js';
 import { CsvStructureError, MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
-import { InputTooLargeError, lineOfOffset, spoolInput, type SpooledInput } from '../integrations/csv/spool.js';
+import { InputTooLargeError, lineOfOffset, spoolInput, sweepStaleSpools, type SpooledInput } from '../integrations/csv/spool.js';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/tables.js';
@@ -362,6 +362,11 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     const prepared: PreparedInput[] = [];
     // Before any work: a run must not spend an hour to be refused its rejects file.
     if (options.rejects) await checkRejectsPath(options.rejects, options.force);
+    if (!ctx.dryRun) {
+      // File ages are real time, whatever clock the run was given.
+      const swept = await sweepStaleSpools(new Date(Date.now() - 86_400_000));
+      if (swept > 0) ctx.logger.info(`removed ${swept} temporary input cop${swept === 1 ? 'y' : 'ies'} (leadsmart-import-*) that killed imports left behind`);
+    }
     try {
       for (const name of options.inputs) prepared.push(await prepareInput(ctx, name));
       const runDate = ctx.clock.now().toISOString().slice(0, 10);

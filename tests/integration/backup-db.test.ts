@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -364,6 +364,22 @@ describe('local folder store', () => {
     expect(m.backups).toHaveLength(1);
     const v = await backup(['--verify'], { BLOB_URL: `file://${blobs}` });
     expect(v.code).toBe(0);
+  }, 60_000);
+
+  test('partial files a killed run left in the folder (*.dump.partial-*) are removed once a day old; a fresh one is kept', async () => {
+    const blobs = join(work, 'blobs-leftovers');
+    mkdirSync(join(blobs, 'database'), { recursive: true });
+    const old = join(blobs, 'database', 'leadsmart_20251101T020000Z.dump.partial-0a1b2c3d');
+    const fresh = join(blobs, 'database', 'leadsmart_20251116T020000Z.dump.partial-4e5f6a7b');
+    writeFileSync(old, 'half a dump');
+    writeFileSync(fresh, 'a dump being written');
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    const r = await backup([], { BLOB_URL: `file://${blobs}` });
+    expect(r.code).toBe(0);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(r.stderr).toContain('removed 1 partial file(s) a killed run left behind: database/leadsmart_20251101T020000Z.dump.partial-0a1b2c3d');
   }, 60_000);
 
   test('an explicit BACKUP_SSE with a local folder is a configuration error (78), not a silent plaintext backup', async () => {

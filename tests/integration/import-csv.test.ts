@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -561,6 +561,26 @@ describe('--rejects never replaces what is not a file of its own', () => {
       { campaign_id: 'c1', campaign_name: '=HYPERLINK("http://x.example")' },
       { campaign_id: 'c2', campaign_name: '@SUM(A1)' },
     ]);
+  });
+});
+
+describe('leftovers of killed imports', () => {
+  test('spool folders (leadsmart-import-*) older than a day are removed by the next import; a fresh one and other folders are kept', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'leadsmart-tmp-'));
+    const old = join(tmp, 'leadsmart-import-AbC123');
+    const fresh = join(tmp, 'leadsmart-import-XyZ789');
+    const other = join(tmp, 'leadsmart-import-notes');
+    for (const d of [old, fresh, other]) {
+      mkdirSync(d);
+      writeFileSync(join(d, 'input.csv'), 'client_id\nx\n');
+    }
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    utimesSync(other, twoDaysAgo, twoDaysAgo);
+    const r = await runProcess('import-csv', [csv('client_id\nacme\n')], { ...env(), TMPDIR: tmp });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('removed 1 temporary input copy (leadsmart-import-*) that killed imports left behind');
+    expect(readdirSync(tmp).sort()).toEqual(['leadsmart-import-XyZ789', 'leadsmart-import-notes']);
   });
 });
 

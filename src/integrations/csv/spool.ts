@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -49,6 +49,22 @@ export interface SpoolOptions {
 
 /** Prefix of every spool folder: `leadsmart-import-*` in TMPDIR (swept when a killed run left one behind). */
 export const SPOOL_PREFIX = 'leadsmart-import-';
+
+/**
+ * Removes spool folders (`leadsmart-import-*` in TMPDIR) last changed before `before`: what killed or crashed imports
+ * left behind. A running import's spool is hours younger than the cutoff. Returns how many were removed.
+ */
+export async function sweepStaleSpools(before: Date, dir = tmpdir()): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(SPOOL_PREFIX) || !/^leadsmart-import-[A-Za-z0-9]{6}$/.test(name)) continue;
+    const s = await stat(join(dir, name)).catch(() => null);
+    if (s === null || !s.isDirectory() || s.mtime >= before) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
 
 /**
  * Copies an input stream to a private temporary file, hashing it and noting

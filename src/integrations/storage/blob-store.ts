@@ -65,6 +65,12 @@ export interface BlobStore {
   replaceMetadata(key: string, metadata: Record<string, string>, encryption?: Encryption): Promise<boolean>;
   list(prefix: string): Promise<BlobInfo[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Removes what a killed put left under `prefix` before `before` (the file store's `*.partial-*` files) and returns
+   * their names. S3 keeps nothing partial under a key: a killed multipart upload waits for the bucket's lifecycle
+   * rule (AbortIncompleteMultipartUpload), so there it removes nothing.
+   */
+  sweepPartials(prefix: string, before: Date): Promise<string[]>;
 }
 
 export class BlobKeyError extends Error {}
@@ -157,6 +163,27 @@ class FileBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(join(this.root, checkKey(key)), { force: true });
+  }
+
+  async sweepPartials(prefix: string, before: Date): Promise<string[]> {
+    const removed: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) await walk(path);
+        else if (e.isFile() && /\.partial-[0-9a-f]+$/.test(e.name)) {
+          const name = relative(this.root, path).split(sep).join('/');
+          const s = await stat(path).catch(() => null);
+          if (s !== null && name.startsWith(prefix) && s.mtime < before) {
+            await rm(path, { force: true });
+            removed.push(name);
+          }
+        }
+      }
+    };
+    await walk(this.root);
+    return removed.sort();
   }
 }
 
@@ -275,6 +302,10 @@ class S3BlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+  }
+
+  async sweepPartials(): Promise<string[]> {
+    return [];
   }
 }
 
