@@ -269,6 +269,34 @@ describe('read-only and limits', () => {
     }
   });
 
+  test('the role is read-only by privileges: with read-only turned off for its session it still cannot create temporary tables or large objects, or take a job\'s advisory lock', async () => {
+    const c = new pg.Client({ connectionString: roUrl });
+    await c.connect();
+    try {
+      await c.query('SET default_transaction_read_only = off');
+      await expect(c.query('CREATE TEMP TABLE scratch (i int)')).rejects.toThrow(/permission denied to create temporary tables/);
+      await expect(c.query('SELECT lo_create(0)')).rejects.toThrow(/permission denied for function lo_create/);
+      await expect(c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))")).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
+      await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(/permission denied/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('create-readonly-role.sh with the socket form of DATABASE_URL prints a URL for the role, with its password, that connects', async () => {
+    const name = `ro_${Math.random().toString(36).slice(2, 8)}`;
+    const out = execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], { env: { ...process.env, DATABASE_URL: t.url, READONLY_PASSWORD: 'a-long-generated-password-1234' }, encoding: 'utf8' });
+    const printed = /^DATABASE_URL_READONLY=(.+)$/m.exec(out)?.[1];
+    expect(printed).toBe(t.url.replace('postgresql://postgres@', `postgresql://${name}:a-long-generated-password-1234@`));
+    const c = new pg.Client({ connectionString: printed });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(name);
+    } finally {
+      await c.end();
+    }
+  });
+
   test('more than the per-address limit of /api/* requests in a minute gets 429 with Retry-After', async () => {
     const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
     try {
