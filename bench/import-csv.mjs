@@ -50,6 +50,32 @@ async function writeMetrics(path, rows, quoted) {
   await once(out, 'finish');
 }
 
+/** An Ads Manager export as analysts make it: per ad (4 ads a campaign and day), keyed by campaign name, a totals row first. */
+async function writeMetaAdExport(path, rows) {
+  const out = createWriteStream(path);
+  out.write('Reporting starts,Reporting ends,Campaign name,Ad name,Day,Amount spent (USD),Impressions,Link clicks,Results,Result indicator\n');
+  out.write('2024-11-01,2025-10-31,,,,1,1,1,1,\n');
+  const perDay = 4;
+  const days = Math.ceil(rows / CAMPAIGNS / perDay);
+  let n = 0;
+  let buf = '';
+  for (let c = 0; c < CAMPAIGNS && n < rows; c++) {
+    for (let d = 0; d < days && n < rows; d++) {
+      const date = new Date(Date.UTC(2024, 10, 1) + d * 86_400_000).toISOString().slice(0, 10);
+      for (let a = 0; a < perDay && n < rows; a++, n++) {
+        const imp = 250 + ((c * 7 + d * 13 + a) % 1250);
+        buf += `2024-11-01,2025-10-31,Campaign ${String(c).padStart(6, '0')},Ad ${a},${date},${(imp / 37).toFixed(2)},${imp},${(imp * 3) % 23},${a % 3},${a % 2 ? 'actions:lead' : 'actions:onsite_conversion.lead_grouped'}\n`;
+        if (buf.length > 1 << 20) {
+          if (!out.write(buf)) await once(out, 'drain');
+          buf = '';
+        }
+      }
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
 function timed(fn) {
   const t = process.hrtime.bigint();
   fn();
@@ -110,6 +136,11 @@ try {
   psql(['-c', 'TRUNCATE campaign_metrics']);
   const q = importFile(quoted);
   if (q.doc.inputs[0].parser !== 'csv-parse' || q.doc.inserted !== ROWS) throw new Error('the quoted file did not go through csv-parse');
+  // An ad-level Ads Manager export of the same number of rows, keyed by name: summed into a quarter as many campaign days.
+  const meta = join(dir, 'meta-ads.csv');
+  await writeMetaAdExport(meta, ROWS);
+  const m = importFile(meta);
+  if (m.doc.inputs[0].summed_rows !== ROWS || m.doc.inputs[0].totals_skipped !== 1) throw new Error(`the Meta export was not summed as expected: ${JSON.stringify(m.doc.inputs[0]).slice(0, 300)}`);
 
   const base = median(copy);
   say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
@@ -120,8 +151,9 @@ try {
   say(`| bin/import-csv, fresh (validated, upserted, archived, committed) | ${median(fresh).toFixed(0)} | ${(median(fresh) / base).toFixed(2)}× |`);
   say(`| bin/import-csv, the unchanged file again | ${median(again).toFixed(0)} | ${(median(again) / base).toFixed(2)}× |`);
   say(`| bin/import-csv, fresh, every id and date quoted (csv-parse path), one run | ${q.ms.toFixed(0)} | ${(q.ms / base).toFixed(2)}× |`);
+  say(`| bin/import-csv, an ad-level Ads Manager export of ${ROWS.toLocaleString('en')} rows (${mb(meta)} MB) keyed by campaign name, summed into ${m.doc.inputs[0].summed_into.toLocaleString('en')} campaign days, one run | ${m.ms.toFixed(0)} | ${(m.ms / base).toFixed(2)}× |`);
   say('');
-  say(`Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; through csv-parse ${q.rssMb.toFixed(0)} MB and ${qSmall.rssMb.toFixed(0)} MB.`);
+  say(`Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; through csv-parse ${q.rssMb.toFixed(0)} MB and ${qSmall.rssMb.toFixed(0)} MB; the Ads Manager export ${m.rssMb.toFixed(0)} MB.`);
   say('Times are wall-clock of the whole process (start-up, spooling, COPY, checks, upsert, archive, commit), from the benchmark.');
 } finally {
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });

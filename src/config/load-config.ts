@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTimeZone } from '../core/dates.js';
 
-/** Every setting of shared/spec/operations.md, checked and frozen. */
+/** Every setting of the README's Configuration table, checked and frozen. */
 export interface AppConfig {
   /** PostgreSQL URL; undefined = let libpq-style PG* variables decide. */
   databaseUrl: string | undefined;

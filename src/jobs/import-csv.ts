@@ -304,7 +304,7 @@ function listProblems(results: InputResult[]): string[] {
 
 export const importCsvJob: JobDefinition<ImportCsvOptions> = {
   name: 'import-csv',
-  description: 'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per shared/spec/csv-import.md: all rows or none, upserted on their keys.',
+  description: 'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per docs/csv-import.md: all rows or none, upserted on their keys.',
   examples: [
     'bin/import-csv metrics.csv                       # kind inferred from the header',
     'cat export.csv | bin/import-csv --kind metrics   # a Meta Ads Manager daily export, from standard input',

@@ -121,7 +121,7 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
 
 export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   name: 'score-campaigns',
-  description: 'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (shared/spec/scoring.md).',
+  description: 'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (docs/scoring.md).',
   examples: [
     'bin/score-campaigns                      # score yesterday',
     'bin/score-campaigns --date 2025-11-15    # re-score a day by hand',

@@ -1,4 +1,4 @@
-/** sysexits codes of shared/spec/operations.md. */
+/** sysexits codes (README, "Exit codes"). */
 export const ExitCode = {
   OK: 0,
   SOFTWARE: 1,

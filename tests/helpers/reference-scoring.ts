@@ -1,4 +1,4 @@
-// An independent, deliberately naive implementation of shared/spec/scoring.md
+// An independent, deliberately naive implementation of docs/scoring.md
 // (default configuration) computed straight from the sample CSV files in
 // plain floating point: no SQL, no shared code with src/. Integration tests
 // compare the job's stored scores with it to 0.01 points.

@@ -1,7 +1,7 @@
 import { isBreakdownColumn, looksLikeMetaExport, missingInMetaWords } from './meta-export.js';
 
 /**
- * The CSV kinds of shared/spec/csv-import.md: their columns, keys and value
+ * The CSV kinds of docs/csv-import.md: their columns, keys and value
  * types, and how a header row is matched to a kind. Pure: no I/O.
  */
 

@@ -3,7 +3,7 @@ import type { ColumnSpec } from '../../core/csv-import/kinds.js';
 import { dateLayout, type DateFormat } from '../../core/csv-import/meta-export.js';
 
 /**
- * The value rules of shared/spec/csv-import.md as SQL over trimmed text
+ * The value rules of docs/csv-import.md as SQL over trimmed text
  * cells: one expression per column that yields `column: reason` or NULL,
  * and one that turns a valid cell into its typed value. They run inside
  * PostgreSQL because that is where the rows are: PostgreSQL parses the
