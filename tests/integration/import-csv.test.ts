@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { importCsvJob } from '../../src/jobs/import-csv.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importSnapshot } from '../helpers/snapshot.js';
 import { ROOT, runAsFunction, runProcess, SAMPLE_FILES, spawnProcess, TEST_NOW } from '../helpers/run-job.js';
 
 let t: TestDatabase;
@@ -23,16 +24,7 @@ const csv = (content: string | Buffer, name = `input-${++fileNo}.csv`): string =
 };
 const errorLog = (r: { logs: Record<string, unknown>[] }) => r.logs.find((l) => l.level === 'error') as { message: string; problems?: string[] } | undefined;
 const count = async (table: string): Promise<number> => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
-/** Everything the import can write, to prove a failed run wrote nothing. */
-async function snapshot(): Promise<string> {
-  const r = await sql<{ s: string }>`SELECT concat_ws('|',
-      (SELECT md5(string_agg(c::text, ',' ORDER BY client_id)) FROM clients c),
-      (SELECT md5(string_agg(c::text, ',' ORDER BY campaign_id)) FROM campaigns c),
-      (SELECT md5(string_agg(m::text, ',' ORDER BY campaign_id, date)) FROM campaign_metrics m),
-      (SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM campaign_leads l),
-      (SELECT md5(string_agg(s::text, ',' ORDER BY lead_id, changed_at)) FROM lead_status_changes s)) AS s`.execute(t.db);
-  return r.rows[0]!.s;
-}
+const snapshot = (): Promise<string> => importSnapshot(t.db);
 
 const CAMPAIGNS = 'campaign_id,campaign_name,client_id,daily_budget\nc1,First,acme,100\nc2,Second,acme,50.5\n';
 

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { importCsvJob } from '../../src/jobs/import-csv.js';
 import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importSnapshot } from '../helpers/snapshot.js';
 import { ROOT, runAsFunction } from '../helpers/run-job.js';
 
 // Ads Manager exports as analysts make them (csv-import.md, "Real Ads Manager exports"):
@@ -31,13 +32,7 @@ const metrics = () =>
     .orderBy('c.campaign_name')
     .orderBy('m.date')
     .execute();
-async function snapshot(): Promise<string> {
-  const r = await sql<{ s: string }>`SELECT concat_ws('|',
-      (SELECT md5(string_agg(c::text, ',' ORDER BY client_id)) FROM clients c),
-      (SELECT md5(string_agg(c::text, ',' ORDER BY campaign_id)) FROM campaigns c),
-      (SELECT md5(string_agg(m::text, ',' ORDER BY campaign_id, date)) FROM campaign_metrics m)) AS s`.execute(t.db);
-  return r.rows[0]!.s;
-}
+const snapshot = (): Promise<string> => importSnapshot(t.db);
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -173,10 +168,11 @@ describe('names that are not unique, and --client', () => {
 
 describe('exports that cannot be imported as they are', () => {
   test('a 30-day range export (no Day) is refused row by row, naming the columns compared and the export setting that fixes it', async () => {
+    const before = await snapshot();
     const r = await run([fixture('meta-range-30d.csv')]);
     expect(r.code).toBe(65);
     expect(errorLog(r)!.problems![0]).toBe('line 2: reporting_ends: 2025-11-15 differs from reporting_starts 2025-10-17: not a daily row; export with Breakdown → By time → Day');
-    expect(await snapshot()).toBe(await snapshot());
+    expect(await snapshot()).toBe(before);
     expect(await t.db.selectFrom('campaigns').select('campaign_id').execute()).toEqual([]);
   });
 

@@ -141,19 +141,17 @@ class FileBlobStore implements BlobStore {
     return false;
   }
 
-  async list(prefix: string): Promise<BlobInfo[]> {
-    const out: BlobInfo[] = [];
+  /** Every regular file under the root whose name starts with `prefix`, as a key, with its path and stat. */
+  private async files(prefix: string, keep: (name: string) => boolean): Promise<{ key: string; path: string; mtime: Date; size: number }[]> {
+    const out: { key: string; path: string; mtime: Date; size: number }[] = [];
     const walk = async (dir: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
+      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
         const path = join(dir, e.name);
         if (e.isDirectory()) await walk(path);
-        else if (e.isFile() && !e.name.includes('.partial-')) {
+        else if (e.isFile() && keep(e.name)) {
           const key = relative(this.root, path).split(sep).join('/');
-          if (key.startsWith(prefix)) {
-            const s = await stat(path);
-            out.push({ key, size: s.size, lastModified: s.mtime });
-          }
+          const s = key.startsWith(prefix) ? await stat(path).catch(() => null) : null;
+          if (s !== null) out.push({ key, path, mtime: s.mtime, size: s.size });
         }
       }
     };
@@ -161,29 +159,18 @@ class FileBlobStore implements BlobStore {
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  async list(prefix: string): Promise<BlobInfo[]> {
+    return (await this.files(prefix, (name) => !name.includes('.partial-'))).map((f) => ({ key: f.key, size: f.size, lastModified: f.mtime }));
+  }
+
   async delete(key: string): Promise<void> {
     await rm(join(this.root, checkKey(key)), { force: true });
   }
 
   async sweepPartials(prefix: string, before: Date): Promise<string[]> {
-    const removed: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
-        const path = join(dir, e.name);
-        if (e.isDirectory()) await walk(path);
-        else if (e.isFile() && /\.partial-[0-9a-f]+$/.test(e.name)) {
-          const name = relative(this.root, path).split(sep).join('/');
-          const s = await stat(path).catch(() => null);
-          if (s !== null && name.startsWith(prefix) && s.mtime < before) {
-            await rm(path, { force: true });
-            removed.push(name);
-          }
-        }
-      }
-    };
-    await walk(this.root);
-    return removed.sort();
+    const stale = (await this.files(prefix, (name) => /\.partial-[0-9a-f]+$/.test(name))).filter((f) => f.mtime < before);
+    for (const f of stale) await rm(f.path, { force: true });
+    return stale.map((f) => f.key);
   }
 }
 
