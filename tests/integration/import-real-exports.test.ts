@@ -232,6 +232,39 @@ describe('exports that cannot be imported as they are', () => {
   });
 });
 
+describe('the widely copied Kaggle "Facebook ad campaign" dataset (per ad and audience, M/D/YYYY, rows shifted two columns)', () => {
+  const flags = ['--map', 'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads', '--date-format', 'MM/DD/YYYY'];
+
+  test('as it comes: refused row by row with the flag its dates need; nothing written', async () => {
+    const before = await snapshot();
+    const r = await run([fixture('kaggle-facebook-ad-campaign.csv')]);
+    expect(r.code).toBe(65);
+    const problems = errorLog(r)!.problems!.join('\n');
+    expect(problems).toContain('line 2: date: not a date: "8/17/2017" (expected YYYY-MM-DD; it is written MM/DD/YYYY: pass --date-format MM/DD/YYYY)');
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('with its campaigns, --map and --date-format: the valid rows are summed per campaign and day, the shifted rows rejected with their reasons', async () => {
+    expect((await run([csv('campaign_id,campaign_name\n916,Campaign 916\n936,Campaign 936\n')])).code).toBe(0);
+    const rejects = join(dir, 'kaggle-rejects.csv');
+    const r = await run(['--json', '--skip-invalid', '--rejects', rejects, ...flags, fixture('kaggle-facebook-ad-campaign.csv')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 3, rejected: 2, summed_rows: 5, summed_into: 2 });
+    const rows = await t.db.selectFrom('campaign_metrics').select(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']).orderBy('campaign_id').orderBy('date').execute();
+    expect(rows).toEqual([
+      { campaign_id: '916', date: '2017-08-17', impressions: '25250', clicks: '3', spend: '3.240000010', total_leads: 5, qualified_leads: 1 },
+      { campaign_id: '916', date: '2017-08-30', impressions: '4200', clicks: '1', spend: '1.25', total_leads: 1, qualified_leads: 0 },
+      { campaign_id: '936', date: '2017-08-25', impressions: '15000', clicks: '4', spend: '5.619999886', total_leads: 2, qualified_leads: 2 },
+    ]);
+    const rejected = readFileSync(rejects, 'utf8');
+    // The shifted rows: "45-49" where the campaign id should be, spend where the impressions should be.
+    expect(rejected.trim().split('\n').slice(1)).toEqual([
+      '1120001,8/30/2017,8/30/2017,45-49,M,18,19,19,378000,70,109.2599993,1,0,,,impressions: must be a whole number: 109.2599993',
+      '1120002,8/29/2017,8/29/2017,45-49,M,18,19,22,468000,84,134.1100006,6,1,,,impressions: must be a whole number: 134.1100006',
+    ]);
+  });
+});
+
 describe('--map', () => {
   test('renames the columns of any kind', async () => {
     const r = await run(['--map', 'Customer=client_id, Name = client_name', csv('Customer,Name\nacme,Acme Dental\n')]);

@@ -110,7 +110,7 @@ export function normalizeHeaderName(raw: string): string {
  */
 const METRICS_ALIASES: readonly { test: (h: string) => boolean; column: string; label: string }[] = [
   { test: (h) => h === 'day', column: 'date', label: 'Day' },
-  { test: (h) => h === 'reporting_starts', column: 'date', label: 'Reporting starts' },
+  { test: (h) => h === 'reporting_starts' || h === 'reporting_start', column: 'date', label: 'Reporting starts' },
   { test: (h) => h === 'link_clicks', column: 'clicks', label: 'Link clicks' },
   { test: (h) => h === 'clicks_(all)', column: 'clicks', label: 'Clicks (all)' },
   { test: (h) => /^amount_spent(_\([a-z]{3}\))?$/.test(h), column: 'spend', label: 'Amount spent (XXX)' },
@@ -196,7 +196,7 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
         priority = a + 1;
         const code = /^amount_spent_\(([a-z]{3})\)$/.exec(h);
         if (code) extras.currency = code[1]!.toUpperCase();
-      } else if (h === 'reporting_ends') {
+      } else if (h === 'reporting_ends' || h === 'reporting_end') {
         reportingEnds = i;
         return;
       } else if (h === 'results') {
@@ -231,7 +231,8 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
   if (metrics) {
     // Reporting ends is compared only when Reporting starts is the date: with Day, the report range does not matter.
     if (reportingEnds !== undefined) {
-      if (columns.get('date') === normalized.indexOf('reporting_starts') && columns.has('date')) extras.reportingEndsIndex = reportingEnds;
+      const starts = normalized.findIndex((h) => h === 'reporting_starts' || h === 'reporting_start');
+      if (columns.has('date') && columns.get('date') === starts) extras.reportingEndsIndex = reportingEnds;
       else ignored.push(fields[reportingEnds]!.trim());
     }
     if (results !== undefined) {

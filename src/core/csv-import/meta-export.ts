@@ -37,7 +37,7 @@ export function isBreakdownColumn(normalized: string): boolean {
 }
 
 /** Header names only Meta's exports use: a file with one of them that fits no kind is a Meta export missing a column. */
-const META_MARKERS = /^(reporting_starts|reporting_ends|amount_spent(_\([a-z]{3}\))?|campaign_name|ad_set_name|ad_name|result_indicator|result_type|results|reach|link_clicks|clicks_\(all\)|cost_per_result|campaign_delivery|attribution_setting)$/;
+const META_MARKERS = /^(reporting_starts?|reporting_ends?|amount_spent(_\([a-z]{3}\))?|campaign_name|ad_set_name|ad_name|result_indicator|result_type|results|reach|link_clicks|clicks_\(all\)|cost_per_result|campaign_delivery|attribution_setting)$/;
 
 export function looksLikeMetaExport(normalized: readonly string[]): boolean {
   return normalized.some((h) => META_MARKERS.test(h));
