@@ -1,6 +1,7 @@
 import type { Recommendation } from '../scoring/types.js';
 import { isFresh, type DigestPlan, type ItemChange } from './diff.js';
 import { formatDay, type Priority } from './select.js';
+import { NOT_JUDGED } from '../scoring/not-judged.js';
 import { describeSignal, DIMENSION_LABELS, points, RECOMMENDATION_WORDING, signedPoints } from './wording.js';
 
 /** The part of campaign_scores.recommendation_details a card shows. */
@@ -147,7 +148,10 @@ function card(c: ItemChange, ctx: DigestContext): Card {
   const held = c.item.signals.some((s) => s.kind === 'gap');
   // The gap, a fall, a jump or a flag first: they are why the card is here; then the score's weakest (or, for an opportunity, strongest) points.
   const reasons = c.item.signals.filter((s) => s.kind !== 'recommendation').map(describeSignal);
-  if (details !== undefined && !held) reasons.push(...dimensionReasons(details, c.item.priority === 'opportunity', 2));
+  // A campaign that delivers but cannot be judged on cost per lead (NO_LEAD_DATA, NO_TARGET): its flag says why, and
+  // "not enough delivery" would be wrong; its zero dimensions say nothing more.
+  const notJudged = c.item.recommendation === 'INSUFFICIENT_DATA' && c.item.signals.some((s) => s.kind === 'flag' && NOT_JUDGED[s.flag] !== undefined);
+  if (details !== undefined && !held && !notJudged) reasons.push(...dimensionReasons(details, c.item.priority === 'opportunity', 2));
   return {
     campaignId: c.item.campaignId,
     name: c.item.name,
@@ -155,8 +159,12 @@ function card(c: ItemChange, ctx: DigestContext): Card {
     score: points(c.item.totalHundredths),
     scoreChange: scoreChange(c, ctx.previousDate),
     recommendation: c.item.recommendation,
-    headline: held ? 'Data gap: check before acting' : RECOMMENDATION_WORDING[c.item.recommendation].label,
-    action: held ? 'Check the data, or whether the campaign was stopped on purpose, before acting.' : RECOMMENDATION_WORDING[c.item.recommendation].action,
+    headline: held ? 'Data gap: check before acting' : notJudged ? 'Not scored' : RECOMMENDATION_WORDING[c.item.recommendation].label,
+    action: held
+      ? 'Check the data, or whether the campaign was stopped on purpose, before acting.'
+      : notJudged
+        ? 'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.'
+        : RECOMMENDATION_WORDING[c.item.recommendation].action,
     held,
     reasons: [...new Set(reasons)],
     dimensions: bars(details),

@@ -38,6 +38,8 @@ describe('selection by priority', () => {
       const plan = planDigest(DATE, select([c]), null, standing([c]));
       const view = buildDigestView(plan, { client: { id: 'acme', name: 'Acme' }, date: DATE, previousDate: PREVIOUS, baselineDate: null, details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]) });
       expect(view.sections.map((x) => x.title)).not.toContain('Act now');
+      const card = view.sections.flatMap((x) => x.cards).find((k) => k.campaignId === 'Online-Store-Sales')!;
+      expect(card).toMatchObject({ headline: 'Not scored', action: 'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.' });
       expect(JSON.stringify(view)).toMatch(flag === 'NO_LEAD_DATA' ? /Not judged on leads: its data carries no lead counts/ : /no target cost per qualified lead is set for its currency/);
     }
   });
