@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: local database up and migrated, sample data loaded, the day
+# make demo: local database up and migrated, sample data loaded (and an Ads
+# Manager export as it comes), the day
 # before and the demo date scored (so SCORE_JUMP can show), the result, a
 # fetch from a stand-in of the Marketing API, a backup and its restore drill,
 # and the alert digests written to the local outbox.
@@ -17,6 +18,9 @@ export LOG_FORMAT=json
 echo "Importing the sample dataset (sample/*.csv) with import-csv; a second run would change nothing:"
 bin/import-csv sample/clients.csv sample/campaigns.csv sample/metrics.csv sample/leads.csv sample/lead-status.csv 2>&1 >/dev/null \
   | tee -a "$log" | grep -v '^{' || true
+echo
+echo "Importing an Ads Manager export as analysts download it (sample/ads-manager-export.csv: per ad, no Campaign ID, a totals row first):"
+bin/import-csv --client acme sample/ads-manager-export.csv 2>&1 >/dev/null | tee -a "$log" | grep -v '^{' || true
 bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
 echo
 bin/score-campaigns --date 2025-11-15 --list 2>>"$log"

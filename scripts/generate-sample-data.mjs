@@ -156,4 +156,37 @@ writeFileSync(join(out, 'campaigns.csv'), csv(['campaign_id', 'campaign_name', '
 writeFileSync(join(out, 'metrics.csv'), csv(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], metrics));
 writeFileSync(join(out, 'leads.csv'), csv(['lead_id', 'campaign_id', 'created_at', 'status'], leads));
 writeFileSync(join(out, 'lead-status.csv'), csv(['lead_id', 'status', 'changed_at'], changes));
+// An Ads Manager export as analysts make it (docs/csv-import.md): per ad, no Campaign ID, a totals row first, the
+// report range in every row, Results with a Result indicator. make demo imports it with --client acme.
+const exportRows = [];
+const exportTotals = { spend: 0, impr: 0, link: 0, all: 0, results: 0 };
+for (const [name, indicator, shape] of [
+  ['Spring Promo – Lead Form', 'actions:onsite_conversion.lead_grouped', A.good],
+  ['Retargeting – Website Sales', 'actions:offsite_conversion.fb_pixel_purchase', A.mediocre],
+]) {
+  for (const d of days(FIRST, D)) {
+    for (const ad of ['Video 15s', 'Carousel A']) {
+      const spend = jitter(shape.spend / 2);
+      const impr = Math.round(jitter(shape.impr / 2));
+      const link = Math.round(impr * jitter(shape.ctr, 0.1));
+      const all = link + Math.round(link * 0.4);
+      const results = Math.max(0, Math.round(jitter(shape.leads / 2, 0.3)));
+      exportRows.push([FIRST, D, name, ad, d, money(spend), impr, link, all, results === 0 ? '' : results, results === 0 ? '' : indicator]);
+      exportTotals.spend += Number(money(spend));
+      exportTotals.impr += impr;
+      exportTotals.link += link;
+      exportTotals.all += all;
+      exportTotals.results += results;
+    }
+  }
+}
+writeFileSync(
+  join(out, 'ads-manager-export.csv'),
+  '\ufeff' +
+    csv(
+      ['Reporting starts', 'Reporting ends', 'Campaign name', 'Ad name', 'Day', 'Amount spent (USD)', 'Impressions', 'Link clicks', 'Clicks (all)', 'Results', 'Result indicator'],
+      [[FIRST, D, '', '', '', exportTotals.spend.toFixed(2), exportTotals.impr, exportTotals.link, exportTotals.all, exportTotals.results, ''], ...exportRows],
+    ),
+);
+
 console.log(`sample/: ${clients.length} clients, ${campaigns.length} campaigns, ${metrics.length} metric rows, ${leads.length} leads, ${changes.length} status changes`);

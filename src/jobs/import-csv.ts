@@ -273,6 +273,9 @@ function readingNotes(m: HeaderMatch): string[] {
         : 'no lead column (Leads, or Results with a lead Result indicator): total_leads left empty, and campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)',
     );
   }
+  if (m.kind === 'metrics' && m.meta && !m.columns.has('qualified_leads') && (m.columns.has('total_leads') || m.leadResults !== undefined)) {
+    notes.push('no qualified leads (Ads Manager does not know which leads qualified): cost and lead quality score 0 until they come from the CRM (a qualified_leads column, or leads and lead-status imports)');
+  }
   if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);
   if (m.clicksAreAllClicks) notes.push('clicks from Clicks (all), as there is no Link clicks column: add Link clicks to the export for the CTR the API path gives');
   return notes;

@@ -52,6 +52,7 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     const doc = JSON.parse(r.stdout);
     expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 4, totals_skipped: 1, campaigns_created: 2 });
     expect(doc.inputs[0].notes.join('\n')).toMatch(/campaigns found by name .*Columns → Customize → Campaign ID/);
+    expect(doc.inputs[0].notes.join('\n')).toMatch(/no qualified leads \(Ads Manager does not know which leads qualified\)/);
     expect(await metrics()).toEqual([
       { campaign_name: 'Leads - Promo Akhir Tahun', currency: 'IDR', date: '2025-11-14', impressions: '41022', clicks: '402', spend: '2081500', total_leads: 14 },
       { campaign_name: 'Leads - Promo Akhir Tahun', currency: 'IDR', date: '2025-11-15', impressions: '39870', clicks: '377', spend: '2100000', total_leads: 12 },
@@ -104,6 +105,27 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     expect(r.code).toBe(65);
     expect(errorLog(r)!.problems![0]).toMatch(/^line 2: spend: the file is in USD \(Amount spent \(USD\)\) but campaign "name-[0-9a-f]{16}" is in IDR/);
     expect(await snapshot()).toBe(before);
+  });
+});
+
+describe('the sample Ads Manager export that make demo imports', () => {
+  test('imports with --client: 2 campaigns of acme, per-ad rows summed per day, totals row skipped; a second import changes nothing', async () => {
+    const sample = join(ROOT, 'sample', 'ads-manager-export.csv');
+    const r = await run(['--json', '--client', 'acme', sample]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 104, campaigns_created: 2, clients_created: 1, summed_rows: 208, summed_into: 104, totals_skipped: 1 });
+    const campaigns = await t.db.selectFrom('campaigns').select(['campaign_name', 'client_id', 'currency']).orderBy('campaign_name').execute();
+    expect(campaigns).toEqual([
+      { campaign_name: 'Retargeting – Website Sales', client_id: 'acme', currency: 'USD' },
+      { campaign_name: 'Spring Promo – Lead Form', client_id: 'acme', currency: 'USD' },
+    ]);
+    // Purchases are not leads: the sales campaign has no lead count at all.
+    const leads = await sql<{ campaign_name: string; n: string }>`SELECT c.campaign_name, count(m.total_leads) AS n FROM campaign_metrics m JOIN campaigns c USING (campaign_id) GROUP BY 1 ORDER BY 1`.execute(t.db);
+    expect(leads.rows.map((x) => [x.campaign_name, Number(x.n)])).toEqual([
+      ['Retargeting – Website Sales', 0],
+      ['Spring Promo – Lead Form', 52],
+    ]);
+    expect(JSON.parse((await run(['--json', '--client', 'acme', sample])).stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 104 });
   });
 });
 
