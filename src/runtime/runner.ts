@@ -65,6 +65,11 @@ export interface JobDefinition<O> {
   textTo?: 'stdout' | 'stderr';
   /** false for jobs that must run before the schema exists (migrate). Default true. */
   bookkeeping?: boolean;
+  /**
+   * The name job_runs records for a run with these options, when one executable does two jobs that health checks
+   * must tell apart (backup-db --verify is a restore drill, not a nightly backup). The lock stays `name`'s.
+   */
+  runName?(options: O): string;
   /** A job option (camelCase) naming the database to work on instead of DATABASE_URL (restore's --target). */
   databaseOption?: string;
   /** Connect with DATABASE_URL_READONLY, every session read-only (the status service). */
@@ -283,7 +288,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     if (def.bookkeeping !== false && !dryRun) {
       const row = await lockClient.query<{ run_id: string }>(
         'INSERT INTO job_runs (job, args, host, pid) VALUES ($1, $2, $3, $4) RETURNING run_id',
-        [def.name, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
+        [def.runName?.(options) ?? def.name, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
       );
       runId = row.rows[0]!.run_id;
     }

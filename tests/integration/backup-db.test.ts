@@ -364,6 +364,12 @@ describe('local folder store', () => {
     expect(m.backups).toHaveLength(1);
     const v = await backup(['--verify'], { BLOB_URL: `file://${blobs}` });
     expect(v.code).toBe(0);
+    // The drill is recorded apart: it never stands in for a nightly backup on /status.
+    const runs = await t.db.selectFrom('job_runs').select(['job', 'status']).where('job', 'like', 'backup-db%').orderBy('run_id', 'desc').limit(2).execute();
+    expect(runs).toEqual([
+      { job: 'backup-db-drill', status: 'succeeded' },
+      { job: 'backup-db', status: 'succeeded' },
+    ]);
   }, 60_000);
 
   test('partial files a killed run left in the folder (*.dump.partial-*) are removed once a day old; a fresh one is kept', async () => {

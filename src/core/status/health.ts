@@ -23,6 +23,8 @@ export const SCHEDULE: readonly JobSchedule[] = [
   { job: 'score-campaigns', intervalSeconds: 6 * 3600, graceSeconds: 3600, cron: '30 1,7,13,19 * * *' },
   { job: 'send-alerts', intervalSeconds: 6 * 3600, graceSeconds: 3600, cron: 'after score-campaigns' },
   { job: 'backup-db', intervalSeconds: 24 * 3600, graceSeconds: 2 * 3600, cron: '0 2 * * *' },
+  // The monthly restore drill (bin/backup-db --verify), recorded apart so that it never stands in for a backup.
+  { job: 'backup-db-drill', intervalSeconds: 31 * 24 * 3600, graceSeconds: 2 * 24 * 3600, cron: '30 3 1 * *' },
 ];
 
 export interface JobRunFacts {
