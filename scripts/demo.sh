@@ -12,7 +12,8 @@ scripts/system-packages.sh postgresql
 mkdir -p .state
 log="$root/.state/demo.log"
 : >"$log"
-scripts/local-db.sh start 2>>"$log"
+# Problems starting the database go to the terminal too: make demo must never stop with nothing said.
+scripts/local-db.sh start 2> >(tee -a "$log" >&2)
 # Logs (JSON lines and the CloudWatch EMF line) go to the log file; results to the terminal.
 export LOG_FORMAT=json
 echo "Importing the sample dataset (sample/*.csv) with import-csv; a second run would change nothing:"

@@ -34,9 +34,32 @@ as_pg() {
 }
 
 mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+dir=$(cd "$dir" && pwd -P)
+if [ "$(id -u)" = 0 ]; then
+  chown postgres: "$dir"
+  # A checkout in a private home (root's is mode 0700) cannot be entered by the postgres user. A new cluster then
+  # lives in /var/lib/leadsmart-pg/<hash of the folder>, and the folder becomes a link to it, so that the paths the
+  # project uses (.state/pg/run for the socket) stay the same.
+  if ! runuser -u postgres -- test -x "$dir"; then
+    if [ -n "$(ls -A "$dir")" ]; then
+      cat >&2 <<MSG
+The postgres user cannot enter $dir (a folder above it is private, as root's home is),
+and a cluster is already there. Either let it through, for example:
+  chmod o+x $(dirname "$dir") (and each private folder above it)
+or remove $dir to start a new local database elsewhere.
+MSG
+      exit 78
+    fi
+    alt="/var/lib/leadsmart-pg/$(printf %s "$dir" | sha256sum | cut -c1-16)"
+    mkdir -p "$alt"
+    chown postgres: "$alt"
+    rmdir "$dir"
+    ln -s "$alt" "$dir"
+    echo "note: the postgres user cannot reach $dir (a folder above it is private); the cluster lives in $alt, linked from $dir" >&2
+    dir="$alt"
+  fi
+fi
 data="$dir/data"; run="$dir/run"; log="$dir/server.log"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
 
 case "$cmd" in
   start)

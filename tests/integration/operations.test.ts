@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEDULE } from '../../src/core/status/health.js';
@@ -147,4 +147,29 @@ describe('make install', () => {
       rmSync(dest, { recursive: true, force: true });
     }
   });
+});
+
+describe('the local database in a private home', () => {
+  // As root, PostgreSQL runs as the postgres user, which cannot enter a home of mode 0700 (root's default).
+  (process.getuid?.() === 0 ? test : test.skip)('a checkout under a folder the postgres user cannot enter still gets its cluster, linked from .state/pg, and says where', () => {
+    const home = mkdtempSync(join(tmpdir(), 'leadsmart-privhome-'));
+    chmodSync(home, 0o700);
+    const state = join(home, 'checkout', '.state', 'pg');
+    try {
+      const started = spawnSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state, '--fast'], { encoding: 'utf8' });
+      expect(started.status).toBe(0);
+      expect(started.stderr).toMatch(/^note: the postgres user cannot reach .*\.state\/pg \(a folder above it is private\); the cluster lives in \/var\/lib\/leadsmart-pg\//);
+      expect(lstatSync(state).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(state)).toMatch(/^\/var\/lib\/leadsmart-pg\/[0-9a-f]{16}$/);
+      const one = execFileSync('psql', ['-X', '-tA', '-h', join(state, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1'], { encoding: 'utf8' });
+      expect(one.trim()).toBe('1');
+      // A second start finds the same cluster through the link.
+      execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state], { stdio: 'ignore' });
+    } finally {
+      const target = existsSync(state) ? readlinkSync(state) : null;
+      execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', state], { stdio: 'ignore' });
+      rmSync(home, { recursive: true, force: true });
+      if (target) rmSync(target, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
