@@ -340,60 +340,64 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     exitCode = failure instanceof JobError ? failure.exitCode : isConnectionError(failure) ? ExitCode.UNAVAILABLE : ExitCode.SOFTWARE;
   }
 
-  const durationMs = Date.now() - started;
-  const errorSummary = failure ? redact(describeError(failure)) : null;
-  if (failure) {
-    const problems = failure instanceof JobError ? failure.problems.map(redact) : [];
-    const meta: Record<string, unknown> = { exit_code: exitCode };
-    if (problems.length > 0) meta.problems = problems;
-    if (exitCode === ExitCode.SOFTWARE) meta.stack = redact((failure as Error)?.stack ?? String(failure));
-    logger.error(errorSummary ?? 'failed', meta);
-    if (reporter && (exitCode === ExitCode.SOFTWARE || exitCode === ExitCode.UNAVAILABLE)) {
-      reporter.capture(failure, { job: def.name, run_id: runId, exit_code: exitCode });
+  // Reporting (log, job_runs, output, EMF), then clean-up in `finally`: a failure while reporting must still close
+  // the pool, release the lock connection and take the signal handlers off.
+  try {
+    const durationMs = Date.now() - started;
+    const errorSummary = failure ? redact(describeError(failure)) : null;
+    if (failure) {
+      const problems = failure instanceof JobError ? failure.problems.map(redact) : [];
+      const meta: Record<string, unknown> = { exit_code: exitCode };
+      if (problems.length > 0) meta.problems = problems;
+      if (exitCode === ExitCode.SOFTWARE) meta.stack = redact((failure as Error)?.stack ?? String(failure));
+      logger.error(errorSummary ?? 'failed', meta);
+      if (reporter && (exitCode === ExitCode.SOFTWARE || exitCode === ExitCode.UNAVAILABLE)) {
+        reporter.capture(failure, { job: def.name, run_id: runId, exit_code: exitCode });
+      }
+    } else {
+      logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
     }
-  } else {
-    logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
-  }
 
-  if (runId !== null && lockClient) {
-    const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
-    await lockClient
-      .query('UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1', [
-        runId,
-        status,
-        exitCode,
-        JSON.stringify(counts),
-        outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
-        errorSummary,
-      ])
-      .catch((e: unknown) => logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`));
-  }
+    if (runId !== null && lockClient) {
+      const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
+      await lockClient
+        .query('UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1', [
+          runId,
+          status,
+          exitCode,
+          JSON.stringify(counts),
+          outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
+          errorSummary,
+        ])
+        .catch((e: unknown) => logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`));
+    }
 
-  if (json) {
-    const doc = outcome && !failure ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary } : { ok: false, exit_code: exitCode, run_id: runId, error: errorSummary, problems: failure instanceof JobError ? failure.problems.map(redact) : [] };
-    stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  } else if (outcome && !failure) {
-    (def.textTo === 'stderr' ? stderr : stdout).write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
-  }
+    if (json) {
+      const doc = outcome && !failure ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary } : { ok: false, exit_code: exitCode, run_id: runId, error: errorSummary, problems: failure instanceof JobError ? failure.problems.map(redact) : [] };
+      stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else if (outcome && !failure) {
+      (def.textTo === 'stderr' ? stderr : stdout).write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
+    }
 
-  const metrics: Record<string, number> = {
-    ExitCode: exitCode,
-    DurationMs: durationMs,
-    Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
-    Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
-  };
-  for (const [k, v] of Object.entries(counts)) metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
-  stderr.write(`${emfLine(def.name, Date.now(), metrics)}\n`);
-
-  if (opts.handleSignals) {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    const metrics: Record<string, number> = {
+      ExitCode: exitCode,
+      DurationMs: durationMs,
+      Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
+      Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
+    };
+    for (const [k, v] of Object.entries(counts)) metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
+    stderr.write(`${emfLine(def.name, Date.now(), metrics)}\n`);
+  } finally {
+    if (opts.handleSignals) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    opts.abort?.removeEventListener('abort', onExternalAbort);
+    lockClient?.release();
+    await handle?.close().catch(() => undefined);
+    await reporter?.flush().catch(() => undefined);
+    await flushLogger(logger);
   }
-  opts.abort?.removeEventListener('abort', onExternalAbort);
-  lockClient?.release();
-  await handle?.close().catch(() => undefined);
-  await reporter?.flush().catch(() => undefined);
-  await flushLogger(logger);
   return exitCode;
 }
 

@@ -83,6 +83,23 @@ describe('database problems', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
   });
 
+  test('a failure while reporting (standard output throws) still releases the connections and takes the signal handlers off', async () => {
+    const { runJob } = await import('../../src/runtime/runner.js');
+    const { Writable } = await import('node:stream');
+    const broken = new Writable({ write: (_c, _e, cb) => cb() });
+    broken.write = () => {
+      throw new Error('standard output is gone');
+    };
+    const sigterm = process.listenerCount('SIGTERM');
+    const marker = `reporting-${Date.now()}`;
+    await expect(
+      runJob(scoreCampaignsJob, { argv: ['--date', '2025-11-15', '--json', '--dry-run'], env: { DATABASE_URL: t.url, LOG_LEVEL: 'error', PGAPPNAME: marker }, stdout: broken, stderr: new Writable({ write: (_c, _e, cb) => cb() }), handleSignals: true }),
+    ).rejects.toThrow('standard output is gone');
+    expect(process.listenerCount('SIGTERM')).toBe(sigterm);
+    const left = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE ${`leadsmart:score-campaigns:${process.pid}%`}`.execute(t.db);
+    expect(Number(left.rows[0]!.n)).toBe(0);
+  });
+
   test('an unmigrated database: exit 78 telling to run bin/migrate', async () => {
     const empty = await createTestDatabase({ migrated: false });
     try {
