@@ -632,6 +632,10 @@ describe('errors', () => {
     const r = await run();
     expect(r.code).toBe(78);
     expect(account(r, A).error).toMatch(/rejected FB_ACCESS_TOKEN \(code 190.*Renew it: in Business Manager/);
+    // Every permission Meta's lead retrieval guide lists for reading leads with their ad and campaign ids.
+    for (const permission of ['ads_read', 'ads_management', 'leads_retrieval', 'pages_show_list', 'pages_read_engagement', 'pages_manage_ads']) {
+      expect(account(r, A).error).toContain(permission);
+    }
     expect(account(r, B).error).toMatch(/not attempted: FB_ACCESS_TOKEN was rejected/);
     expect(callsTo(new RegExp(`^act_${B}`))).toHaveLength(0);
     expect(r.stdout + r.stderr).not.toContain('TEST-TOKEN');
