@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../errors.js';
 
 export interface MigrationFile {
   filename: string;

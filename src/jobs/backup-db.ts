@@ -23,7 +23,7 @@ import {
 } from '../core/backups/manifest.js';
 import type { BlobStore, Encryption } from '../integrations/storage/blob-store.js';
 import type { PgTool } from '../integrations/pg-dump/pg-tools.js';
-import { ConfigError, DataError, ExitCode, UnavailableError, UsageError } from '../runtime/errors.js';
+import { ConfigError, DataError, ExitCode, UnavailableError, UsageError } from '../errors.js';
 import { PROJECT_ROOT } from '../runtime/paths.js';
 import type { JobContext, JobDefinition, JobOutcome } from '../runtime/runner.js';
 

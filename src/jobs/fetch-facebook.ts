@@ -16,7 +16,7 @@ import { promoteAccount, readLeadsWatermark, recordAccountRun, type PromotionCou
 import { AccountDeferred, AccountSession, emptyCallStats, GraphApiError, type ArchivedResponse, type CallStats } from '../integrations/facebook/graph-client.js';
 import { fetchAccount, fetchAds, fetchCampaigns, fetchInsights, fetchLeads, type PagingOptions } from '../integrations/facebook/marketing-api.js';
 import { openBlobStore, type BlobStore } from '../integrations/storage/blob-store.js';
-import { ExitCode, JobError, UnavailableError, UsageError } from '../runtime/errors.js';
+import { ExitCode, JobError, UnavailableError, UsageError } from '../errors.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
 
 export interface FetchFacebookOptions {

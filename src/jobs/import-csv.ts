@@ -14,7 +14,7 @@ import { InputTooLargeError, lineOfOffset, spoolInput, sweepStaleSpools, type Sp
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/tables.js';
-import { DataError, NoInputError, UnavailableError, UsageError } from '../runtime/errors.js';
+import { DataError, NoInputError, UnavailableError, UsageError } from '../errors.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
 
 export interface ImportCsvOptions {

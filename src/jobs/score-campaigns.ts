@@ -15,7 +15,7 @@ import {
   type ScoringConfig,
 } from '../core/scoring/index.js';
 import type { ScoringInput } from '../db/repositories/scoring-inputs.js';
-import { ConfigError, UsageError } from '../runtime/errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 
 export interface ScoreCampaignsOptions {

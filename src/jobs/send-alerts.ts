@@ -17,7 +17,7 @@ import type { AlertClient, OpenDigest } from '../db/repositories/alerts.reposito
 import { addressOf, messageIdFor, type OutgoingMessage } from '../integrations/email/compose.js';
 import type { PacedSender, SendOutcome } from '../integrations/email/paced-sender.js';
 import type { MailTransport } from '../integrations/email/transports.js';
-import { ExitCode, UsageError } from '../runtime/errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { JobContext, JobDefinition, JobOutcome } from '../runtime/runner.js';
 
 export interface SendAlertsOptions {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UnavailableError, UsageError } from '../runtime/errors.js';
+import { UnavailableError, UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 
 export interface StatusServerOptions {

@@ -6,7 +6,7 @@ import { renderStatusPage, type StatusView } from '../core/status/page.js';
 import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, parseRecommendation, RateLimiter } from '../core/status/requests.js';
 import { notJudgedReason } from '../core/scoring/not-judged.js';
 import type { Database } from '../db/tables.js';
-import { isConnectionError } from '../runtime/errors.js';
+import { isConnectionError } from '../db/connection-errors.js';
 import {
   latestScoredDate,
   listActionable,

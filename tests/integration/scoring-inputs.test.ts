@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openScoringSource, type ScoringInput } from '../../src/db/repositories/scoring-inputs.js';
-import { isConnectionError } from '../../src/runtime/errors.js';
+import { isConnectionError } from '../../src/db/connection-errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadSample } from '../helpers/run-job.js';
 

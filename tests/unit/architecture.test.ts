@@ -8,7 +8,11 @@ import { join, relative, resolve } from 'node:path';
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-const imports = (file: string): string[] => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
+/** Static imports and re-exports, and dynamic import() with a literal specifier (the lazily loaded modules). */
+const imports = (file: string): string[] => {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!);
+};
 const layer = (file: string): string => relative(SRC, file).split('/')[0]!;
 const target = (file: string, spec: string): string | null => (spec.startsWith('.') ? layer(resolve(file, '..', spec)) : null);
 
@@ -37,4 +41,33 @@ test('only the runner ends the process', () => {
     .filter((f) => /process\.exit(Code)?\b/.test(readFileSync(f, 'utf8')))
     .map((f) => relative(SRC, f));
   expect(offenders).toEqual([]);
+});
+
+/**
+ * Every direction of STYLE.md: core at the bottom; config on core; db and integrations on core and config (db does
+ * not import runtime, jobs or status); runtime on everything below it but not jobs or status; status and jobs on top.
+ * errors.ts is a leaf every layer may use.
+ */
+test.each([
+  ['config', ['core', 'config', 'errors.js']],
+  ['db', ['core', 'config', 'db', 'errors.js']],
+  ['integrations', ['core', 'config', 'integrations', 'errors.js']],
+  ['runtime', ['core', 'config', 'db', 'integrations', 'runtime', 'errors.js']],
+  ['status', ['core', 'config', 'db', 'integrations', 'runtime', 'status', 'errors.js']],
+])('%s imports only from %j (static and dynamic imports)', (from, allowed) => {
+  const offenders = files(join(SRC, from)).flatMap((f) =>
+    imports(f)
+      .filter((s) => s.startsWith('.') && !allowed.includes(target(f, s)!))
+      .map((s) => `${relative(SRC, f)} imports ${s}`),
+  );
+  expect(offenders).toEqual([]);
+});
+
+test('errors.ts, the errors every layer throws, is a leaf: it imports nothing', () => {
+  expect(imports(join(SRC, 'errors.ts'))).toEqual([]);
+});
+
+test('the import scan sees dynamic import() too', () => {
+  // src/cli.ts loads every job lazily: if the scan missed import(), it would see none of them.
+  expect(imports(join(SRC, 'cli.ts')).filter((s) => s.startsWith('./jobs/')).length).toBeGreaterThanOrEqual(6);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { isConnectionError } from '../../../src/runtime/errors.js';
+import { isConnectionError } from '../../src/db/connection-errors.js';
 
 const withCode = (code: string, message = 'x', syscall?: string): Error => Object.assign(new Error(message), { code, syscall });
 
