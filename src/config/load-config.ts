@@ -24,6 +24,8 @@ export interface AppConfig {
   scoringChunkCampaigns: number;
   /** IMPORT_MAX_INPUT_MB: the most import-csv reads of one input before refusing it (an endless input, /dev/zero, is bad input). */
   importMaxInputMb: number;
+  /** Retention applied by score-campaigns: months of score_history, days of job_runs, days of stored digest bodies. */
+  retention: { scoreHistoryMonths: number; jobRunsDays: number; digestBodiesDays: number };
   fbAccessToken: string | undefined;
   /** Parsed FB_AD_ACCOUNTS: `act_<id>` with an optional client id. */
   fbAdAccounts: { accountId: string; clientId: string | null }[];
@@ -228,6 +230,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   };
   const scoringChunkCampaigns = wholeNumber('SCORING_CHUNK_CAMPAIGNS', 10_000, 1, 1_000_000);
   const importMaxInputMb = wholeNumber('IMPORT_MAX_INPUT_MB', 4096, 1, 1_048_576);
+  const retention = {
+    scoreHistoryMonths: wholeNumber('SCORE_HISTORY_KEEP_MONTHS', 25, 1, 1200),
+    jobRunsDays: wholeNumber('JOB_RUNS_KEEP_DAYS', 400, 1, 36_500),
+    digestBodiesDays: wholeNumber('DIGEST_BODIES_KEEP_DAYS', 90, 1, 36_500),
+  };
   const fb: FacebookTuning = {
     pageSize: wholeNumber('FB_PAGE_SIZE', 500, 5, 5000),
     batchSize: wholeNumber('FB_BATCH_SIZE', 50, 1, 50),
@@ -320,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       scoringConfigPath: raw('SCORING_CONFIG'),
       scoringChunkCampaigns,
       importMaxInputMb,
+      retention,
       fbAccessToken: raw('FB_ACCESS_TOKEN'),
       fbAdAccounts: fbAccounts,
       fbGraphUrl,

@@ -153,7 +153,7 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   async run(ctx) {
     // The data layer loads here, not at the top: --help does not need it.
     const { openScoringSource } = await import('../db/repositories/scoring-inputs.js');
-    const { clearScores, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
+    const { applyRetention, clearScores, ensureHistoryPartition, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
     const { date, config, list } = ctx.options;
     const started = Date.now();
     // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
@@ -179,6 +179,7 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
         for await (const scores of scoreAll()) for (const _ of scores);
         summary = summarizeRun(date, outcomes, source.previous, config);
       } else {
+        await ensureHistoryPartition(ctx.db, date);
         summary = await ctx.transaction(async (trx, client) => {
           // The old scores are deleted on the transaction's connection while the first chunks are read on the other two.
           await clearScores(trx, date, config);
@@ -192,6 +193,21 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
       await source.close();
     }
     for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
+    if (!ctx.dryRun) {
+      // Retention, after the scores are committed: old score_history months dropped whole, old job_runs and digest bodies.
+      // The scores are committed by now: retention that cannot take its locks is put off to the next run, not a failure.
+      const kept = await applyRetention(ctx.db, dateInZone(ctx.clock.now(), 'UTC'), date, ctx.config.retention).catch((error: unknown) => {
+        ctx.logger.warn(`retention put off to the next run: ${(error as Error).message}`);
+        return { partitions: [], jobRuns: 0, digestBodies: 0 };
+      });
+      if (kept.partitions.length + kept.jobRuns + kept.digestBodies > 0) {
+        ctx.logger.info(`retention: dropped score_history ${kept.partitions.join(', ') || 'nothing'}; removed ${kept.jobRuns} job_runs row(s); cleared ${kept.digestBodies} digest bod(ies)`, {
+          partitions_dropped: kept.partitions,
+          job_runs_removed: kept.jobRuns,
+          digest_bodies_cleared: kept.digestBodies,
+        });
+      }
+    }
     const text = formatSummary(summary, ctx.dryRun) + (list && outcomes.length > 0 ? `\n\n${formatTable(outcomes)}` : '');
     ctx.logger.info(`${ctx.dryRun ? 'would score' : 'scored'} ${outcomes.length} campaigns for ${date}`, {
       date,

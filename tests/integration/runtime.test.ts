@@ -165,6 +165,33 @@ describe('migrate', () => {
     }
   });
 
+  test('009 converts score_history in place to monthly partitions: every row and id kept, new ids continue, indexes there', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    const dir = mkdtempSync(join(tmpdir(), 'sql-'));
+    for (const f of readdirSync(join(ROOT, 'sql')).filter((f) => f < '009')) cpSync(join(ROOT, 'sql', f), join(dir, f));
+    const client = await db.pool.connect();
+    try {
+      await applyMigrations(client, dir);
+      // A history of three months, as a database before 009 holds it.
+      await client.query(`INSERT INTO score_history (run_id, campaign_id, date, total_score, recommendation, config_id)
+        SELECT g % 7, 'c' || (g % 50), DATE '2025-09-01' + (g % 80), (g % 100)::numeric, 'TEST_CHANGES', 'cfg_x' FROM generate_series(1, 3000) g`);
+      const before = (await client.query<{ d: string; max: string }>(`SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d, max(history_id)::text AS max FROM score_history h`)).rows[0]!;
+      await applyMigrations(client, join(ROOT, 'sql'));
+      const after = (await client.query<{ d: string }>(`SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d FROM score_history h`)).rows[0]!;
+      expect(after.d).toBe(before.d);
+      const parts = await client.query<{ name: string; n: string }>(`SELECT tableoid::regclass::text AS name, count(*)::text AS n FROM score_history GROUP BY 1 ORDER BY 1`);
+      expect(parts.rows.map((r) => r.name)).toEqual(['score_history_2025_09', 'score_history_2025_10', 'score_history_2025_11']);
+      const next = await client.query<{ id: string }>(`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('c1', '2025-11-20', 1, 'TEST_CHANGES', 'cfg_x') RETURNING history_id::text AS id`);
+      expect(BigInt(next.rows[0]!.id)).toBeGreaterThan(BigInt(before.max));
+      const indexes = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'score_history' ORDER BY 1`);
+      expect(indexes.rows.map((r) => r.indexname)).toEqual(['score_history_campaign_date_idx', 'score_history_pkey', 'score_history_run_idx']);
+      expect((await client.query(`SELECT 1 FROM pg_class WHERE relname = 'score_history_unpartitioned'`)).rowCount).toBe(0);
+    } finally {
+      client.release();
+      await db.drop();
+    }
+  });
+
   test('refuses to run when an applied file was edited, and applies nothing', async () => {
     const db = await createTestDatabase({ migrated: false });
     const dir = mkdtempSync(join(tmpdir(), 'sql-'));

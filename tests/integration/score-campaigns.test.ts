@@ -266,6 +266,32 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
   });
 });
 
+describe('score_history by month, and retention', () => {
+  test('a date in a month with no partition yet gets one; months past SCORE_HISTORY_KEEP_MONTHS are dropped whole, with old job_runs and digest bodies', async () => {
+    // An old month, an old finished run and an old digest (the run's clock says 2025-11-16).
+    await sql`CREATE TABLE score_history_2019_01 PARTITION OF score_history FOR VALUES FROM ('2019-01-01') TO ('2019-02-01')`.execute(t.db);
+    await sql`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('old', '2019-01-15', 1, 'TEST_CHANGES', 'cfg_old')`.execute(t.db);
+    await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) VALUES ('fetch-facebook', 'h', 1, '2020-01-01', '2020-01-01', 'succeeded', 0)`.execute(t.db);
+    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text, status, created_at)
+              VALUES ('acme', '2020-01-01', 'old', '[]', '{}', '<p>old</p>', 'old', 'done', '2020-01-01')`.execute(t.db);
+    const first = await score(['--date', D]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/retention: dropped score_history score_history_2019_01; removed 1 job_runs row\(s\); cleared 1 digest/);
+    const r = await score(['--date', '2025-10-31']);
+    expect(r.code).toBe(0);
+    const parts = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(t.db);
+    expect(parts.rows.map((x) => x.name)).toContain('score_history_2025_10');
+    expect(parts.rows.map((x) => x.name)).not.toContain('score_history_2019_01');
+    expect(await t.db.selectFrom('job_runs').select('run_id').where('started_at', '<', new Date('2021-01-01')).execute()).toEqual([]);
+    expect(await t.db.selectFrom('alert_digests').select(['html', 'text', 'items']).where('subject', '=', 'old').execute()).toEqual([{ html: '', text: '', items: [] }]);
+    // A shorter setting drops more; the month just scored is never dropped.
+    const short = await score(['--date', '2025-10-31'], { SCORE_HISTORY_KEEP_MONTHS: '1' });
+    expect(short.code).toBe(0);
+    const left = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(t.db);
+    expect(left.rows.map((x) => x.name)).toEqual(expect.arrayContaining(['score_history_2025_10', 'score_history_2025_11']));
+  });
+});
+
 describe('--list', () => {
   test('names are cut by grapheme and display width, the id is shown, and the columns stay straight with emoji and wide characters', async () => {
     const long = 'Retargeting – Website visitors 30 days – Carousel';

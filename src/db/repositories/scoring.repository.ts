@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -105,6 +105,60 @@ export async function writeScores(client: pg.PoolClient, scores: AsyncIterable<I
   await pipeline(Readable.from(scoreLines(scores, config.id, runId, history)), client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`)));
   // scored_at takes its default, now(): the transaction's start, as in campaign_scores.
   await pipeline(Readable.from(chunks(history)), client.query(copyFrom('COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN')));
+}
+
+/** The first day of the month of `date` (YYYY-MM-DD), moved by `months`. */
+function monthStart(date: string, months = 0): string {
+  const [y, m] = date.split('-').map(Number) as [number, number];
+  const d = new Date(Date.UTC(y, m - 1 + months, 1));
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The month partition of score_history (sql/009) that rows dated `date` go to, created when missing. Run before
+ * the scoring transaction, in a short one of its own: creating a partition locks the parent table.
+ */
+export async function ensureHistoryPartition(db: Kysely<Database>, date: string): Promise<void> {
+  const from = monthStart(date);
+  const name = `score_history_${from.slice(0, 7).replace('-', '_')}`;
+  const exists = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(db);
+  if (exists.rows[0]!.n !== '0') return;
+  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(db);
+}
+
+export interface RetentionResult {
+  /** score_history month partitions dropped. */
+  partitions: string[];
+  jobRuns: number;
+  digestBodies: number;
+}
+
+/**
+ * Retention, applied after a scoring run: score_history months that ended more than `keep.scoreHistoryMonths`
+ * months before `today` (whole partitions dropped: instant), never the month of `keepDate`; finished job_runs
+ * older than `keep.jobRunsDays`; the rendered bodies of digests older than `keep.digestBodiesDays` (what they
+ * reported stays: the next digest's diff reads it).
+ */
+export async function applyRetention(
+  db: Kysely<Database>,
+  today: string,
+  keepDate: string,
+  keep: { scoreHistoryMonths: number; jobRunsDays: number; digestBodiesDays: number },
+): Promise<RetentionResult> {
+  const cutoff = monthStart(today, -keep.scoreHistoryMonths);
+  const parts = await sql<{ name: string }>`
+    SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY 1`.execute(db);
+  const keepMonth = `score_history_${monthStart(keepDate).slice(0, 7).replace('-', '_')}`;
+  const doomed = parts.rows.map((r) => r.name).filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
+  return db.transaction().execute(async (trx) => {
+    // Never queue behind a long reader (pg_dump holds every table while it dumps): give up after 2 s; the next run retries.
+    await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
+    for (const name of doomed) await sql`DROP TABLE ${sql.table(name)}`.execute(trx);
+    const runs = await sql`DELETE FROM job_runs WHERE status <> 'running' AND started_at < ${today}::date - ${keep.jobRunsDays}::int`.execute(trx);
+    const bodies = await sql`UPDATE alert_digests SET html = '', text = '' WHERE created_at < ${today}::date - ${keep.digestBodiesDays}::int AND (html <> '' OR text <> '')`.execute(trx);
+    return { partitions: doomed, jobRuns: Number(runs.numAffectedRows ?? 0), digestBodies: Number(bodies.numAffectedRows ?? 0) };
+  });
 }
 
 /** Records a scoring run's counts and run-level warnings (scoring_runs), in the caller's transaction. */
