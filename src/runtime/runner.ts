@@ -258,6 +258,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   let outcome: JobOutcome | null = null;
   let failure: unknown = null;
+  /** job_runs' and the EMF line's name for this run (JobDefinition.runName); the definition's until options are parsed. */
+  let recordedName = def.name;
   try {
     if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
     if (!loaded.ok) {
@@ -266,6 +268,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     const config = loaded.config;
     reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
     const options = await def.parseOptions(raw, args, { clock, config });
+    recordedName = def.runName?.(options) ?? def.name;
 
     const databaseUrl = def.readOnlyDatabase ? config.databaseUrlReadonly : config.databaseUrl;
     const describeDb = def.readOnlyDatabase
@@ -289,7 +292,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     if (def.bookkeeping !== false && !dryRun) {
       const row = await lockClient.query<{ run_id: string }>(
         'INSERT INTO job_runs (job, args, host, pid) VALUES ($1, $2, $3, $4) RETURNING run_id',
-        [def.runName?.(options) ?? def.name, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
+        [recordedName, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
       );
       runId = row.rows[0]!.run_id;
     }
@@ -387,7 +390,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
     };
     for (const [k, v] of Object.entries(counts)) metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
-    stderr.write(`${emfLine(def.name, Date.now(), metrics)}\n`);
+    // The same name as job_runs: a restore drill's metrics must not count as a nightly backup's either.
+    stderr.write(`${emfLine(recordedName, Date.now(), metrics)}\n`);
   } finally {
     if (opts.handleSignals) {
       process.off('SIGTERM', onSignal);

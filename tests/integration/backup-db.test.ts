@@ -364,6 +364,7 @@ describe('local folder store', () => {
     expect(m.backups).toHaveLength(1);
     const v = await backup(['--verify'], { BLOB_URL: `file://${blobs}` });
     expect(v.code).toBe(0);
+    expect(v.stderr).toContain('"Job":"backup-db-drill"');
     // The drill is recorded apart: it never stands in for a nightly backup on /status.
     const runs = await t.db.selectFrom('job_runs').select(['job', 'status']).where('job', 'like', 'backup-db%').orderBy('run_id', 'desc').limit(2).execute();
     expect(runs).toEqual([

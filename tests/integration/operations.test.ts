@@ -101,7 +101,8 @@ describe('CloudWatch', () => {
       expect(a.Namespace).toBe('Leadsmart');
       expect(['Failed', 'DurationMs', 'ExitCode']).toContain(a.MetricName);
       expect(a.Dimensions.map((d) => d.Name)).toEqual(['Job']);
-      expect(existsSync(join(ROOT, 'bin', a.Dimensions[0]!.Value))).toBe(true);
+      // A job is an executable, or a run name one records (backup-db --verify reports as backup-db-drill).
+      expect(existsSync(join(ROOT, 'bin', a.Dimensions[0]!.Value.replace(/-drill$/, '')))).toBe(true);
     }
   });
 
@@ -111,6 +112,8 @@ describe('CloudWatch', () => {
       expect(mine.some((a) => a.MetricName === 'Failed')).toBe(true);
       expect(mine.find((a) => a.AlarmName.endsWith('did-not-run'))?.TreatMissingData).toBe('breaching');
     }
+    // The monthly restore drill reports as its own job: its failure alarms on its own.
+    expect(alarms.find((a) => a.Dimensions[0]!.Value === 'backup-db-drill')?.MetricName).toBe('Failed');
     expect(alarms.some((a) => a.AlarmName === 'leadsmart-score-campaigns-slow')).toBe(true);
     expect(alarms.filter((a) => a.AlarmName.endsWith('failed-twice')).every((a) => a.EvaluationPeriods === 2 && a.DatapointsToAlarm === 2)).toBe(true);
   });
