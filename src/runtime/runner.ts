@@ -283,14 +283,15 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     lockClient.on('error', (e: Error) => logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`));
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
 
-    const lockKey = `leadsmart:${def.name}`;
-    const locked = def.lock === false || (await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey])).rows[0]?.locked === true;
+    const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
+    const locked = def.lock === false || (await takeJobLock(lockClient, def.name, def.bookkeeping !== false));
     if (!locked) {
       throw new JobError(`another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`, ExitCode.TEMP_FAIL);
     }
 
     if (def.bookkeeping !== false && !dryRun) {
-      const row = await lockClient.query<{ run_id: string }>(
+      // On a connection of its own (autocommit): the lock connection holds the lock's transaction open for the run.
+      const row = await pool.query<{ run_id: string }>(
         'INSERT INTO job_runs (job, args, host, pid) VALUES ($1, $2, $3, $4) RETURNING run_id',
         [recordedName, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
       );
@@ -362,9 +363,9 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
     }
 
-    if (runId !== null && lockClient) {
+    if (runId !== null && handle) {
       const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
-      await lockClient
+      await handle.pool
         .query('UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1', [
           runId,
           status,
@@ -398,12 +399,38 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       process.off('SIGINT', onSignal);
     }
     opts.abort?.removeEventListener('abort', onExternalAbort);
-    lockClient?.release();
+    // Destroyed, not returned to the pool: it may hold the lock's transaction open (and the pool closes next anyway).
+    lockClient?.release(true);
     await handle?.close().catch(() => undefined);
     await reporter?.flush().catch(() => undefined);
     await flushLogger(logger);
   }
   return exitCode;
+}
+
+/**
+ * The job's lock for the run. Jobs with bookkeeping: a row lock on `job_locks` held by a transaction left open on
+ * the lock connection (released when the run ends, or when its connection dies), which the read-only role cannot
+ * take: a row lock needs UPDATE privilege. Jobs that run before the schema exists (migrate, restore into an empty
+ * database): a session advisory lock. False when another run holds it.
+ */
+async function takeJobLock(client: pg.PoolClient, job: string, withTable: boolean): Promise<boolean> {
+  if (!withTable) {
+    const r = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [`leadsmart:${job}`]);
+    return r.rows[0]?.locked === true;
+  }
+  await client.query('INSERT INTO job_locks (job) VALUES ($1) ON CONFLICT (job) DO NOTHING', [job]);
+  await client.query('BEGIN');
+  // A server-wide idle_in_transaction_session_timeout must not end the lock's session while the run works elsewhere.
+  await client.query('SET LOCAL idle_in_transaction_session_timeout = 0');
+  try {
+    await client.query('SELECT 1 FROM job_locks WHERE job = $1 FOR UPDATE NOWAIT', [job]);
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if ((error as { code?: string }).code === '55P03') return false;
+    throw error;
+  }
 }
 
 function describeError(error: unknown): string {

@@ -456,12 +456,14 @@ describe('safety', () => {
   test('a second import while one holds the lock exits 75 and changes nothing', async () => {
     const holder = await t.pool.connect();
     try {
-      await holder.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))");
+      // As a running import holds it: its row of job_locks, locked by an open transaction.
+      await holder.query("INSERT INTO job_locks (job) VALUES ('import-csv') ON CONFLICT DO NOTHING");
+      await holder.query("BEGIN; SELECT 1 FROM job_locks WHERE job = 'import-csv' FOR UPDATE");
       const r = await run([csv('client_id\nacme\n')]);
       expect(r.code).toBe(75);
       expect(await count('clients')).toBe(0);
     } finally {
-      await holder.query("SELECT pg_advisory_unlock(hashtextextended('leadsmart:import-csv', 0))");
+      await holder.query('ROLLBACK');
       holder.release();
     }
   });

@@ -363,11 +363,24 @@ describe('bad input writes nothing', () => {
 });
 
 describe('concurrency and interruption', () => {
+  test('a session holding the advisory lock the jobs used to take (any role could) no longer stops a run', async () => {
+    const squatter = new pg.Client({ connectionString: t.url });
+    await squatter.connect();
+    try {
+      await squatter.query(`SELECT pg_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))`);
+      const r = await score(['--date', D]);
+      expect(r.code).toBe(0);
+    } finally {
+      await squatter.end();
+    }
+  });
+
   test('a second concurrent run exits 75 and changes nothing', async () => {
     const holder = new pg.Client({ connectionString: t.url });
     await holder.connect();
     try {
-      await holder.query(`SELECT pg_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))`);
+      await holder.query("INSERT INTO job_locks (job) VALUES ('score-campaigns') ON CONFLICT DO NOTHING");
+      await holder.query("BEGIN; SELECT 1 FROM job_locks WHERE job = 'score-campaigns' FOR UPDATE");
       const before = await storedScores(D);
       const r = await score(['--date', D]);
       expect(r.code).toBe(75);

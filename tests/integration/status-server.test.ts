@@ -284,6 +284,9 @@ describe('read-only and limits', () => {
       await expect(c.query('SELECT lo_create(0)')).rejects.toThrow(/permission denied for function lo_create/);
       await expect(c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))")).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
       await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(/permission denied/);
+      // And, whatever its grants, it cannot hold a job's lock: a row lock on job_locks needs UPDATE.
+      await expect(c.query("BEGIN; SELECT 1 FROM job_locks FOR UPDATE")).rejects.toThrow(/permission denied for table job_locks/);
+      await c.query('ROLLBACK');
     } finally {
       await c.end();
     }
