@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creates (or updates) the read-only role status-server connects as, and
-# prints its DATABASE_URL_READONLY. Run it as a role that owns the tables
-# (the one bin/migrate and the jobs use), after bin/migrate:
-#   DATABASE_URL=postgresql://leadsmart:…@db/leadsmart scripts/create-readonly-role.sh [role]
+# prints its DATABASE_URL_READONLY. Run it after bin/migrate, as a superuser
+# (postgres: everything below) or as the role that owns the tables (the one
+# bin/migrate and the jobs use: all but the superuser part):
+#   DATABASE_URL=postgresql://postgres@/leadsmart?host=/var/run/postgresql scripts/create-readonly-role.sh [role]
 # The password comes from READONLY_PASSWORD, or is generated and printed once
 # (inside the printed URL). Tables created by later migrations are granted
 # automatically (default privileges).
@@ -17,9 +18,11 @@
 set -euo pipefail
 role=${1:-leadsmart_readonly}
 [[ "$role" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || { echo "role name $role: use lower-case letters, digits and _" >&2; exit 64; }
-url=${DATABASE_URL:?set DATABASE_URL to an owner of the tables (the role bin/migrate uses)}
+url=${DATABASE_URL:?set DATABASE_URL to a superuser (postgres) or the owner of the tables (the role bin/migrate uses)}
 password=${READONLY_PASSWORD:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
 psql -X -q -v ON_ERROR_STOP=1 -v role="$role" -v password="$password" -d "$url" <<'SQL'
+-- The jobs' role: the owner of the tables (bin/migrate's). Grants below are made for it whoever runs this script.
+SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'job_runs' \gset
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', :'role', :'password') \gexec
 SELECT format('ALTER ROLE %I SET default_transaction_read_only = on', :'role') \gexec
@@ -28,9 +31,9 @@ SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'role') \gexec
 SELECT format('REVOKE CREATE ON SCHEMA public FROM %I', :'role') \gexec
 SELECT format('REVOKE CREATE ON SCHEMA public FROM PUBLIC') \gexec
 SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', :'role') \gexec
-SELECT format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO %I', :'role') \gexec
--- TEMP is granted to PUBLIC by default: the jobs' role (this one) keeps it by a grant of its own.
-SELECT format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), current_user) \gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT SELECT ON TABLES TO %I', :'owner', :'role') \gexec
+-- TEMP is granted to PUBLIC by default: the jobs' role keeps it by a grant of its own.
+SELECT format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), :'owner') \gexec
 SELECT format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()) \gexec
 SELECT format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), :'role') \gexec
 SELECT rolsuper AS is_superuser FROM pg_roles WHERE rolname = current_user \gset
@@ -41,8 +44,8 @@ SELECT rolsuper AS is_superuser FROM pg_roles WHERE rolname = current_user \gset
    WHERE p.pronamespace = 'pg_catalog'::regnamespace
      AND (p.proname IN ('lo_create', 'lo_creat', 'lo_from_bytea', 'lo_import', 'lo_put', 'lo_open', 'lowrite', 'lo_unlink', 'lo_truncate', 'lo_truncate64')
           OR p.proname LIKE 'pg\_advisory\_%' OR p.proname LIKE 'pg\_try\_advisory\_%') \gexec
-  SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, u.owner)
-    FROM pg_proc p, (SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'job_runs') u
+  SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'owner')
+    FROM pg_proc p
    WHERE p.pronamespace = 'pg_catalog'::regnamespace
      AND (p.proname LIKE 'pg\_advisory\_%' OR p.proname LIKE 'pg\_try\_advisory\_%') \gexec
 \else
