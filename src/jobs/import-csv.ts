@@ -138,6 +138,9 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
       const Err = matched.failure === 'usage' ? UsageError : DataError;
       throw new Err(`${label}: ${matched.message}; nothing was imported`, { problems: matched.problems });
     }
+    if (options.client !== null && matched.match.kind !== 'metrics') {
+      throw new UsageError(`${label}: --client applies to metrics files (campaigns found by name, campaigns created), and this is a ${matched.match.kind} file; nothing was imported. Give clients in a client_id column instead.`);
+    }
     const staged = { spec: kindSpec(matched.match.kind), match: matched.match, width: header.fields.length, dateFormat: options.dateFormat, client: options.client };
     return { name: label, spooled, header, staged };
   } catch (error) {

@@ -179,6 +179,13 @@ describe('names that are not unique, and --client', () => {
     expect(errorLog(r)!.problems![0]).toBe('line 2: campaign_name: "Brand" names 2 campaigns (a-1, g-1): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID), or pass --client');
   });
 
+  test('--client on a file that is not metrics is a usage error, not silently ignored', async () => {
+    const r = await run(['--client', 'acme', csv('campaign_id,campaign_name\nc9,Nine\n')]);
+    expect(r.code).toBe(64);
+    expect(errorLog(r)!.message).toContain('--client applies to metrics files');
+    expect(await t.db.selectFrom('campaigns').select('campaign_id').where('campaign_id', '=', 'c9').execute()).toEqual([]);
+  });
+
   test('--client looks the name up within that client, and gives new campaigns to it', async () => {
     const r = await run(['--client', 'globex', csv('Campaign name,Day,Amount spent\nBrand,2025-11-14,5\nNew One,2025-11-14,7\n')]);
     expect(r.code).toBe(0);
