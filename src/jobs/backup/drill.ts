@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareCounts, findBackup, MANIFEST_KEY, type VerifyResult } from '../../core/backups/manifest.js';
+import { ExitCode, UnavailableError, UsageError } from '../../errors.js';
+import { PROJECT_ROOT } from '../../runtime/paths.js';
+import type { JobContext, JobOutcome } from '../../runtime/runner.js';
+import { openStore, readManifest, restoreStream, run, withClient, writeManifest, type BackupDbOptions } from './shared.js';
+
+/** The restore drill (--verify): a backup restored into a scratch database and compared table by table. */
+
+/** A throwaway PostgreSQL cluster for the restore drill (scripts/pg-cluster.sh), stopped and removed after. */
+export async function withScratchDatabase<T>(ctx: JobContext<BackupDbOptions>, fn: (url: string) => Promise<T>): Promise<T> {
+  if (ctx.options.scratchUrl !== null) return fn(ctx.options.scratchUrl);
+  const dir = await mkdtemp(join(tmpdir(), 'leadsmart-verify-'));
+  const script = join(PROJECT_ROOT, 'scripts', 'pg-cluster.sh');
+  try {
+    // The scratch cluster's scripts get the locale and PATH, never this process's secrets.
+    const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
+    await run(script, ['start', dir, '--fast'], { env: { ...baseToolEnvironment(), ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}) } });
+  } catch (error) {
+    throw new UnavailableError(`cannot start a scratch PostgreSQL cluster for the restore drill (${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); install the PostgreSQL server binaries, or pass --scratch-url with an empty database`, { cause: error });
+  }
+  try {
+    return await fn(`postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`);
+  } finally {
+    const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
+    await run(script, ['stop', dir], { env: baseToolEnvironment() }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The restore drill: the backup downloaded, its checksum checked, restored
+ * into an empty scratch database, and every table's row count compared
+ * with the counts taken at dump time. The result goes into the manifest
+ * and the backups table (the status service shows it).
+ */
+export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> {
+  const { countRows, isEmptyDatabase, recordVerify } = await import('../../db/repositories/backups.repository.js');
+  const store = await openStore(ctx);
+  const manifest = await readManifest(ctx, store);
+  const entry = findBackup(manifest, ctx.options.verifyFrom);
+  if (entry === null) {
+    throw new UsageError(`--verify ${ctx.options.verifyFrom}: no such backup in ${MANIFEST_KEY} (${manifest.backups.length} recorded${manifest.backups.length > 0 ? `, the latest ${manifest.backups[manifest.backups.length - 1]!.key}` : ''})`);
+  }
+  const t0 = Date.now();
+  const result = await withScratchDatabase(ctx, async (url): Promise<VerifyResult> => {
+    const before = await withClient(url, (c) => isEmptyDatabase(c));
+    if (!before.empty) throw new UsageError(`--scratch-url: the database is not empty (${before.tables.slice(0, 5).join(', ')}${before.tables.length > 5 ? ', …' : ''}); the drill restores into an empty database only`);
+    const restored = await restoreStream(ctx, store, entry, url, false);
+    const problems = restored.ok ? compareCounts(entry.tableCounts, await withClient(url, (c) => countRows(c))) : [restored.problem];
+    return { at: ctx.clock.now().toISOString(), ok: problems.length === 0, method: 'restore', problems };
+  });
+  const ms = Date.now() - t0;
+  if (!ctx.dryRun) {
+    const updated = manifest.backups.map((b) => (b.key === entry.key ? { ...b, verify: result, drills: [...(b.drills ?? []), result].slice(-12) } : b));
+    await writeManifest(ctx, store, { ...manifest, backups: updated });
+    await recordVerify(ctx.db, entry, result);
+  }
+  const tables = Object.keys(entry.tableCounts).length;
+  const summary = { key: entry.key, ok: result.ok, problems: result.problems, tables, ms };
+  if (!result.ok) {
+    const text = `${entry.key} FAILED verification:\n${result.problems.map((p) => `  ${p}`).join('\n')}`;
+    ctx.logger.error(text);
+    return { exitCode: ExitCode.DATA_ERR, counts: { verified: 0, verify_failed: 1 }, summary, text: `${text}\nIt is no longer counted as a good backup; restore --from latest skips it.` };
+  }
+  return {
+    counts: { verified: 1, verify_failed: 0, verify_ms: ms },
+    summary,
+    text: `${entry.key}: checksum matches, restored into a scratch database, row counts of all ${tables} tables match the dump (${(ms / 1000).toFixed(1)} s).`,
+  };
+}
