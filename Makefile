@@ -1,5 +1,5 @@
 # A thin veneer over npm scripts and scripts/*.sh (STYLE.md): no logic here.
-.PHONY: help deps install uninstall build db db-stop demo test bench clean
+.PHONY: help deps install uninstall build db db-stop demo test lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,8 +28,14 @@ db-stop: ## stop the local database
 demo: build ## load the sample data into the local database, score it, show the result
 	scripts/demo.sh
 
-test: deps ## type-check, then every test against a throwaway PostgreSQL
+test: deps ## type-check, format and lint check, then every test against a throwaway PostgreSQL
 	scripts/test.sh
+
+lint: deps ## format and lint check (Biome), as make test runs it
+	npm run --silent lint
+
+format: deps ## rewrite the code in the house format and apply the safe lint fixes
+	npm run --silent format
 
 bench: build ## benchmarks; numbers go to bench/RESULTS.md
 	scripts/bench.sh

@@ -24,7 +24,16 @@ function fetchRun(graphUrl, args, extraEnv = {}) {
   return new Promise((done) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'fetch-facebook'), '--json', ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: url, BLOB_URL: `file://${join(dir, 'blobs')}`, FB_ACCESS_TOKEN: 'BENCH-TOKEN', FB_AD_ACCOUNTS: 'act_1000000001', FB_GRAPH_URL: graphUrl, LOG_LEVEL: 'warn', ...extraEnv },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: url,
+        BLOB_URL: `file://${join(dir, 'blobs')}`,
+        FB_ACCESS_TOKEN: 'BENCH-TOKEN',
+        FB_AD_ACCOUNTS: 'act_1000000001',
+        FB_GRAPH_URL: graphUrl,
+        LOG_LEVEL: 'warn',
+        ...extraEnv,
+      },
     });
     let out = '';
     let err = '';
@@ -32,7 +41,11 @@ function fetchRun(graphUrl, args, extraEnv = {}) {
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
       if (code !== 0) throw new Error(`fetch-facebook exited ${code}: ${err}`);
-      done({ ms: performance.now() - started, doc: JSON.parse(out), rssMb: Number(err.trim().split('\n').at(-1)) / 1024 });
+      done({
+        ms: performance.now() - started,
+        doc: JSON.parse(out),
+        rssMb: Number(err.trim().split('\n').at(-1)) / 1024,
+      });
     });
   });
 }
@@ -62,21 +75,60 @@ async function perCampaignCalls(fake, campaigns) {
 
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
-  execFileSync('psql', ['-X', '-q', '-d', `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`, '-c', 'CREATE DATABASE bench'], { stdio: 'inherit' });
+  execFileSync(
+    'psql',
+    [
+      '-X',
+      '-q',
+      '-d',
+      `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`,
+      '-c',
+      'CREATE DATABASE bench',
+    ],
+    { stdio: 'inherit' },
+  );
   // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  say(`### fetch-facebook (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})`);
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  say(
+    `### fetch-facebook (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})`,
+  );
   say('');
-  say(`One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`);
+  say(
+    `One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`,
+  );
   say('');
-  say('"requests" are HTTP round trips; "metered" are calls as Meta counts them against the rate limits (every request of a batch is one). "unbatched" is the same job with FB_BATCH_SIZE=1 (one GET per ad), run in the same process as the baseline for the leads.');
+  say(
+    '"requests" are HTTP round trips; "metered" are calls as Meta counts them against the rate limits (every request of a batch is one). "unbatched" is the same job with FB_BATCH_SIZE=1 (one GET per ad), run in the same process as the baseline for the leads.',
+  );
   say('');
-  say('| campaigns | insight rows | requests, insights only (--no-leads) | requests of the per-campaign design | ratio | wall time --no-leads (ms) | with leads: requests / metered | wall time with leads (ms) | unbatched: requests | unbatched wall time (ms) | peak RSS (MB) |');
+  say(
+    '| campaigns | insight rows | requests, insights only (--no-leads) | requests of the per-campaign design | ratio | wall time --no-leads (ms) | with leads: requests / metered | wall time with leads (ms) | unbatched: requests | unbatched wall time (ms) | peak RSS (MB) |',
+  );
   say('|---|---|---|---|---|---|---|---|---|---|---|');
-  const truncate = () => execFileSync('psql', ['-X', '-q', '-d', url, '-c', 'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE'], { stdio: 'inherit' });
+  const truncate = () =>
+    execFileSync(
+      'psql',
+      [
+        '-X',
+        '-q',
+        '-d',
+        url,
+        '-c',
+        'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE',
+      ],
+      { stdio: 'inherit' },
+    );
   const latencyRows = [];
   for (const campaigns of [100, 1000]) {
-    const fake = new FakeGraphApi({ validTokens: ['BENCH-TOKEN'], accounts: [generateAccount({ id: '1000000001', campaigns, days: 28, until: today, timezone: 'UTC', deliveryRate: 1 })] });
+    const fake = new FakeGraphApi({
+      validTokens: ['BENCH-TOKEN'],
+      accounts: [
+        generateAccount({ id: '1000000001', campaigns, days: 28, until: today, timezone: 'UTC', deliveryRate: 1 }),
+      ],
+    });
     await fake.start();
     try {
       const naive = await perCampaignCalls(fake, campaigns);
@@ -102,10 +154,13 @@ try {
         const c = await fetchRun(fake.url, [], { FB_BATCH_SIZE: '1' });
         unbatched.push(c.ms);
         unbatchedCalls = c.doc.calls;
-        if (c.doc.accounts[0].rows.leads !== b.doc.accounts[0].rows.leads) throw new Error('batched and unbatched runs stored different leads');
+        if (c.doc.accounts[0].rows.leads !== b.doc.accounts[0].rows.leads)
+          throw new Error('batched and unbatched runs stored different leads');
         rss = Math.max(rss, a.rssMb, b.rssMb, c.rssMb);
       }
-      say(`| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${unbatchedCalls} | ${median(unbatched).toFixed(0)} | ${rss.toFixed(0)} |`);
+      say(
+        `| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${unbatchedCalls} | ${median(unbatched).toFixed(0)} | ${rss.toFixed(0)} |`,
+      );
       if (campaigns === 1000) {
         // What the round trips cost when each answer takes as long as a real one: 100 ms per request.
         fake.setLatency(100);
@@ -113,7 +168,9 @@ try {
         const b = await fetchRun(fake.url, []);
         truncate();
         const c = await fetchRun(fake.url, [], { FB_BATCH_SIZE: '1' });
-        latencyRows.push(`| ${campaigns} | ${b.doc.calls} | ${(b.ms / 1000).toFixed(1)} | ${c.doc.calls} | ${(c.ms / 1000).toFixed(1)} | ${(c.ms / b.ms).toFixed(1)}× |`);
+        latencyRows.push(
+          `| ${campaigns} | ${b.doc.calls} | ${(b.ms / 1000).toFixed(1)} | ${c.doc.calls} | ${(c.ms / 1000).toFixed(1)} | ${(c.ms / b.ms).toFixed(1)}× |`,
+        );
         fake.setLatency(0);
       }
     } finally {

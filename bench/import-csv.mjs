@@ -19,7 +19,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-import-'));
 const host = join(dir, 'run');
 const url = `postgresql://postgres@/bench?host=${encodeURIComponent(host)}`;
-const psql = (args, db = url) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const psql = (args, db = url) =>
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lines = [];
 const say = (s) => {
@@ -53,7 +56,9 @@ async function writeMetrics(path, rows, quoted) {
 /** An Ads Manager export as analysts make it: per ad (4 ads a campaign and day), keyed by campaign name, a totals row first. */
 async function writeMetaAdExport(path, rows) {
   const out = createWriteStream(path);
-  out.write('Reporting starts,Reporting ends,Campaign name,Ad name,Day,Amount spent (USD),Impressions,Link clicks,Results,Result indicator\n');
+  out.write(
+    'Reporting starts,Reporting ends,Campaign name,Ad name,Day,Amount spent (USD),Impressions,Link clicks,Results,Result indicator\n',
+  );
   out.write('2024-11-01,2025-10-31,,,,1,1,1,1,\n');
   const perDay = 4;
   const days = Math.ceil(rows / CAMPAIGNS / perDay);
@@ -86,7 +91,13 @@ function timed(fn) {
 function importFile(path) {
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'import-csv'), '--json', path], {
-    env: { ...process.env, DATABASE_URL: url, BLOB_URL: `file://${join(dir, 'blobs')}`, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      BLOB_URL: `file://${join(dir, 'blobs')}`,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
@@ -100,8 +111,14 @@ execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'i
 try {
   psql(['-c', 'CREATE DATABASE bench'], `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`);
   // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  psql(['-c', `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || lpad(g::text, 6, '0') FROM generate_series(0, ${CAMPAIGNS - 1}) g`]);
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  psql([
+    '-c',
+    `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || lpad(g::text, 6, '0') FROM generate_series(0, ${CAMPAIGNS - 1}) g`,
+  ]);
   const big = join(dir, 'metrics.csv');
   const quarter = join(dir, 'metrics-quarter.csv');
   const quoted = join(dir, 'metrics-quoted.csv');
@@ -118,7 +135,14 @@ try {
   let rss = 0;
   for (let i = 0; i < ROUNDS; i++) {
     psql(['-c', 'TRUNCATE campaign_metrics']);
-    copy.push(timed(() => psql(['-c', `\\copy campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads) FROM '${big}' WITH (FORMAT csv, HEADER true)`])));
+    copy.push(
+      timed(() =>
+        psql([
+          '-c',
+          `\\copy campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads) FROM '${big}' WITH (FORMAT csv, HEADER true)`,
+        ]),
+      ),
+    );
     psql(['-c', 'TRUNCATE campaign_metrics']);
     const f = importFile(big);
     if (f.doc.inserted !== ROWS) throw new Error(`fresh import inserted ${f.doc.inserted}, expected ${ROWS}`);
@@ -127,7 +151,9 @@ try {
     if (a.doc.unchanged !== ROWS) throw new Error(`re-import reported ${a.doc.unchanged} unchanged, expected ${ROWS}`);
     again.push(a.ms);
     rss = Math.max(rss, f.rssMb, a.rssMb);
-    console.error(`round ${i + 1}: \\copy ${copy.at(-1).toFixed(0)} ms, fresh ${f.ms.toFixed(0)} ms, again ${a.ms.toFixed(0)} ms`);
+    console.error(
+      `round ${i + 1}: \\copy ${copy.at(-1).toFixed(0)} ms, fresh ${f.ms.toFixed(0)} ms, again ${a.ms.toFixed(0)} ms`,
+    );
   }
   psql(['-c', 'TRUNCATE campaign_metrics']);
   const small = importFile(quarter);
@@ -135,26 +161,46 @@ try {
   const qSmall = importFile(quotedQuarter);
   psql(['-c', 'TRUNCATE campaign_metrics']);
   const q = importFile(quoted);
-  if (q.doc.inputs[0].parser !== 'csv-parse' || q.doc.inserted !== ROWS) throw new Error('the quoted file did not go through csv-parse');
+  if (q.doc.inputs[0].parser !== 'csv-parse' || q.doc.inserted !== ROWS)
+    throw new Error('the quoted file did not go through csv-parse');
   // An ad-level Ads Manager export of the same number of rows, keyed by name: summed into a quarter as many campaign days.
   const meta = join(dir, 'meta-ads.csv');
   await writeMetaAdExport(meta, ROWS);
   const m = importFile(meta);
-  if (m.doc.inputs[0].summed_rows !== ROWS || m.doc.inputs[0].totals_skipped !== 1) throw new Error(`the Meta export was not summed as expected: ${JSON.stringify(m.doc.inputs[0]).slice(0, 300)}`);
+  if (m.doc.inputs[0].summed_rows !== ROWS || m.doc.inputs[0].totals_skipped !== 1)
+    throw new Error(`the Meta export was not summed as expected: ${JSON.stringify(m.doc.inputs[0]).slice(0, 300)}`);
 
   const base = median(copy);
-  say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   say('');
-  say(`| ${ROWS.toLocaleString('en')} metrics rows (${mb(big)} MB) | median of ${ROUNDS} (ms) | ratio to \`psql \\copy\` |`);
+  say(
+    `| ${ROWS.toLocaleString('en')} metrics rows (${mb(big)} MB) | median of ${ROUNDS} (ms) | ratio to \`psql \\copy\` |`,
+  );
   say('|---|---:|---:|');
-  say(`| baseline: \`psql \\copy\` into campaign_metrics (empty, same indexes and foreign key) | ${base.toFixed(0)} | 1.00× |`);
-  say(`| bin/import-csv, fresh (validated, upserted, archived, committed) | ${median(fresh).toFixed(0)} | ${(median(fresh) / base).toFixed(2)}× |`);
-  say(`| bin/import-csv, the unchanged file again | ${median(again).toFixed(0)} | ${(median(again) / base).toFixed(2)}× |`);
-  say(`| bin/import-csv, fresh, every id and date quoted (csv-parse path), one run | ${q.ms.toFixed(0)} | ${(q.ms / base).toFixed(2)}× |`);
-  say(`| bin/import-csv, an ad-level Ads Manager export of ${ROWS.toLocaleString('en')} rows (${mb(meta)} MB) keyed by campaign name, summed into ${m.doc.inputs[0].summed_into.toLocaleString('en')} campaign days, one run | ${m.ms.toFixed(0)} | ${(m.ms / base).toFixed(2)}× |`);
+  say(
+    `| baseline: \`psql \\copy\` into campaign_metrics (empty, same indexes and foreign key) | ${base.toFixed(0)} | 1.00× |`,
+  );
+  say(
+    `| bin/import-csv, fresh (validated, upserted, archived, committed) | ${median(fresh).toFixed(0)} | ${(median(fresh) / base).toFixed(2)}× |`,
+  );
+  say(
+    `| bin/import-csv, the unchanged file again | ${median(again).toFixed(0)} | ${(median(again) / base).toFixed(2)}× |`,
+  );
+  say(
+    `| bin/import-csv, fresh, every id and date quoted (csv-parse path), one run | ${q.ms.toFixed(0)} | ${(q.ms / base).toFixed(2)}× |`,
+  );
+  say(
+    `| bin/import-csv, an ad-level Ads Manager export of ${ROWS.toLocaleString('en')} rows (${mb(meta)} MB) keyed by campaign name, summed into ${m.doc.inputs[0].summed_into.toLocaleString('en')} campaign days, one run | ${m.ms.toFixed(0)} | ${(m.ms / base).toFixed(2)}× |`,
+  );
   say('');
-  say(`Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; through csv-parse ${q.rssMb.toFixed(0)} MB and ${qSmall.rssMb.toFixed(0)} MB; the Ads Manager export ${m.rssMb.toFixed(0)} MB.`);
-  say('Times are wall-clock of the whole process (start-up, spooling, COPY, checks, upsert, archive, commit), from the benchmark.');
+  say(
+    `Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; through csv-parse ${q.rssMb.toFixed(0)} MB and ${qSmall.rssMb.toFixed(0)} MB; the Ads Manager export ${m.rssMb.toFixed(0)} MB.`,
+  );
+  say(
+    'Times are wall-clock of the whole process (start-up, spooling, COPY, checks, upsert, archive, commit), from the benchmark.',
+  );
 } finally {
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
   rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // same run; and --help start-up time of each executable. Appends nothing by
 // itself: prints a Markdown block to paste into bench/RESULTS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -13,7 +13,10 @@ const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-'));
 const host = join(dir, 'run');
 const url = (db) => `postgresql://postgres@/${db}?host=${encodeURIComponent(host)}`;
-const psql = (db, args) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const psql = (db, args) =>
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lines = [];
 const say = (s) => {
@@ -24,15 +27,22 @@ const say = (s) => {
 // A durable cluster (fsync on), as in production: the job's write cost is part of what is measured.
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
-  say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   say('');
-  say('| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total, median (min–max) (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |');
+  say(
+    '| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total, median (min–max) (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |',
+  );
   say('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const db = `bench_${n}`;
     psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
     // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
-    execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(join(ROOT, 'bin', 'migrate'), [], {
+      env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const g0 = Date.now();
     psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
     console.error(`generated ${n} campaigns in ${Date.now() - g0} ms`);
@@ -58,11 +68,15 @@ try {
       baseJit.push(await baseline());
       await client.query("SET jit = off; SET work_mem = '128MB'");
       base.push(await baseline());
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'score-campaigns'), '--date', '2025-11-15', '--json'], {
-        env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      });
+      const r = spawnSync(
+        '/usr/bin/time',
+        ['-f', '%M', join(ROOT, 'bin', 'score-campaigns'), '--date', '2025-11-15', '--json'],
+        {
+          env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        },
+      );
       if (r.status !== 0) throw new Error(`score-campaigns exited ${r.status}: ${r.stderr.slice(-2000)}`);
       const emf = r.stderr.split('\n').find((l) => l.includes('"_aws"'));
       const finished = r.stderr.split('\n').find((l) => l.includes('"read_wait_ms"'));
@@ -75,10 +89,14 @@ try {
     await client.end();
     const b = Math.min(median(base), median(baseJit));
     const j = median(job);
-    say(`| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} | ${j} (${Math.min(...job)}–${Math.max(...job)}) | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`);
+    say(
+      `| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} | ${j} (${Math.min(...job)}–${Math.max(...job)}) | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`,
+    );
   }
   say('');
-  say('Median of 3 runs each; the job time is its own DurationMs (EMF line): snapshot, chunked reads, scoring, COPY, commit. "Waited for inputs" is the last run\'s read_wait_ms (scoring idle for lack of a chunk). Peak RSS from /usr/bin/time.');
+  say(
+    'Median of 3 runs each; the job time is its own DurationMs (EMF line): snapshot, chunked reads, scoring, COPY, commit. "Waited for inputs" is the last run\'s read_wait_ms (scoring idle for lack of a chunk). Peak RSS from /usr/bin/time.',
+  );
   say('');
   say('| executable | `--help` median of 15 (ms) |');
   say('|---|---:|');

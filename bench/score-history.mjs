@@ -12,7 +12,10 @@ const N = Number(process.env.BENCH_HISTORY_CAMPAIGNS ?? 10_000);
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-history-'));
 const host = join(dir, 'run');
 const url = (db) => `postgresql://postgres@/${db}?host=${encodeURIComponent(host)}`;
-const psql = (db, args) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const psql = (db, args) =>
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function score(db, extra = {}) {
@@ -33,7 +36,10 @@ execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'i
 try {
   const db = 'bench_history';
   psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
+    env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   psql(db, ['-v', `n=${N}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
   score(db); // warm the cache
   const empty = [1, 2, 3].map(() => score(db).ms);
@@ -57,27 +63,42 @@ try {
     'VACUUM ANALYZE score_history',
   ]);
   const loadMs = Date.now() - t0;
-  const rows = execFileSync('psql', ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history'], { encoding: 'utf8' }).trim();
+  const rows = execFileSync('psql', ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history'], {
+    encoding: 'utf8',
+  }).trim();
   score(db); // warm
   const year = [1, 2, 3].map(() => score(db).ms);
 
   // Retention: keep 24 months before today, so that exactly the oldest month (2024-11) goes.
   const today = new Date();
   const keep = (today.getUTCFullYear() - 2024) * 12 + today.getUTCMonth() - 11;
-  const oldest = execFileSync('psql', ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history_2024_11'], { encoding: 'utf8' }).trim();
+  const oldest = execFileSync(
+    'psql',
+    ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history_2024_11'],
+    { encoding: 'utf8' },
+  ).trim();
   const r = score(db, { SCORE_HISTORY_KEEP_MONTHS: String(keep) });
-  if (!r.retention || r.retention.partitions_dropped.length !== 1) throw new Error(`retention did not drop one month: ${JSON.stringify(r.retention)}`);
+  if (r.retention?.partitions_dropped.length !== 1)
+    throw new Error(`retention did not drop one month: ${JSON.stringify(r.retention)}`);
 
   const e = median(empty);
   const y = median(year);
-  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log('');
-  console.log(`| ${N.toLocaleString('en')} campaigns × 30 days | score-campaigns, median of 3 (min–max) (ms) | ratio |`);
+  console.log(
+    `| ${N.toLocaleString('en')} campaigns × 30 days | score-campaigns, median of 3 (min–max) (ms) | ratio |`,
+  );
   console.log('|---|---:|---:|');
   console.log(`| empty score_history | ${e} (${Math.min(...empty)}–${Math.max(...empty)}) | 1.00× |`);
-  console.log(`| one year of score_history (${Number(rows).toLocaleString('en')} rows in 12 monthly partitions; loaded in ${(loadMs / 1000).toFixed(0)} s) | ${y} (${Math.min(...year)}–${Math.max(...year)}) | ${(y / e).toFixed(2)}× |`);
+  console.log(
+    `| one year of score_history (${Number(rows).toLocaleString('en')} rows in 12 monthly partitions; loaded in ${(loadMs / 1000).toFixed(0)} s) | ${y} (${Math.min(...year)}–${Math.max(...year)}) | ${(y / e).toFixed(2)}× |`,
+  );
   console.log('');
-  console.log(`Retention dropping one month (${r.retention.partitions_dropped[0]}, ${Number(oldest).toLocaleString('en')} rows): ${r.retention.retention_ms} ms, in a run of ${r.ms} ms.`);
+  console.log(
+    `Retention dropping one month (${r.retention.partitions_dropped[0]}, ${Number(oldest).toLocaleString('en')} rows): ${r.retention.retention_ms} ms, in a run of ${r.ms} ms.`,
+  );
 } finally {
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
   rmSync(dir, { recursive: true, force: true });

@@ -13,43 +13,72 @@ const ROOT = resolve(import.meta.dirname, '..');
 const n = Number(process.env.BENCH_STATUS_CAMPAIGNS ?? 100000);
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-status-'));
 const url = `postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`;
-const run = (cmd, args, env = {}) => execFileSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cmd, args, env = {}) =>
+  execFileSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const TOKEN = 'bench-token-0123456789abcdef';
 
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 let server;
 try {
   run(join(ROOT, 'bin', 'migrate'), [], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
-  run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
-  for (const date of ['2025-11-14', '2025-11-15']) run(join(ROOT, 'bin', 'score-campaigns'), ['--date', date], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
+  run('psql', [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-d',
+    url,
+    '-v',
+    `n=${n}`,
+    '-f',
+    join(ROOT, 'bench', 'generate.sql'),
+  ]);
+  for (const date of ['2025-11-14', '2025-11-15'])
+    run(join(ROOT, 'bin', 'score-campaigns'), ['--date', date], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
   // Steady state: autovacuum analyzes the new scores within a minute of a scoring run; without
   // statistics the planner reads every row of a recommendation instead of the index's first 100.
   run('psql', ['-X', '-q', '-d', url, '-c', 'VACUUM ANALYZE']);
   for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) {
-    run('psql', ['-X', '-q', '-d', url, '-c', `INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) SELECT '${job}', 'bench', 1, now() - interval '1 hour' * g, now() - interval '1 hour' * g + interval '5 seconds', 'succeeded', 0 FROM generate_series(1, 500) g`]);
+    run('psql', [
+      '-X',
+      '-q',
+      '-d',
+      url,
+      '-c',
+      `INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) SELECT '${job}', 'bench', 1, now() - interval '1 hour' * g, now() - interval '1 hour' * g + interval '5 seconds', 'succeeded', 0 FROM generate_series(1, 500) g`,
+    ]);
   }
   run(join(ROOT, 'scripts', 'create-readonly-role.sh'), ['bench_ro'], { DATABASE_URL: url });
   const start = (cacheMs) => {
     const child = spawn(join(ROOT, 'bin', 'status-server'), ['--port', '0', '--rate-limit', '1000000'], {
-      env: { ...process.env, DATABASE_URL_READONLY: url.replace('postgres@', 'bench_ro@'), STATUS_TOKEN: TOKEN, LOG_LEVEL: 'warn', STATUS_API_CACHE_MS: String(cacheMs) },
+      env: {
+        ...process.env,
+        DATABASE_URL_READONLY: url.replace('postgres@', 'bench_ro@'),
+        STATUS_TOKEN: TOKEN,
+        LOG_LEVEL: 'warn',
+        STATUS_API_CACHE_MS: String(cacheMs),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     return child;
   };
   server = start(1000);
-  const listening = (server) => new Promise((res, rej) => {
-    let err = '';
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) res(m[1]);
+  const listening = (server) =>
+    new Promise((res, rej) => {
+      let err = '';
+      server.stderr.on('data', (d) => {
+        err += d;
+        const m = /listening on (http:\/\/\S+)/.exec(err);
+        if (m) res(m[1]);
+      });
+      server.on('exit', (c) => rej(new Error(`status-server exited ${c}: ${err}`)));
     });
-    server.on('exit', (c) => rej(new Error(`status-server exited ${c}: ${err}`)));
-  });
   let base = await listening(server);
   const rss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024;
   const load = (path, headers = {}, duration = 10) =>
-    new Promise((res, rej) => autocannon({ url: `${base}${path}`, connections: 50, duration, headers }, (e, r) => (e ? rej(e) : res(r))));
+    new Promise((res, rej) =>
+      autocannon({ url: `${base}${path}`, connections: 50, duration, headers }, (e, r) => (e ? rej(e) : res(r))),
+    );
   await load('/healthz', {}, 2); // warm up
   const rows = [];
   for (const [name, path, headers] of [
@@ -58,7 +87,9 @@ try {
     ['/api/recommendations?limit=100', '/api/recommendations?limit=100', { authorization: `Bearer ${TOKEN}` }],
   ]) {
     const r = await load(path, headers);
-    rows.push(`| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`);
+    rows.push(
+      `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
+    );
   }
   const peak = rss();
   // The same without the one-second answer cache: every request goes to the database.
@@ -68,9 +99,13 @@ try {
   base = await listening(server);
   {
     const r = await load('/api/recommendations?limit=100', { authorization: `Bearer ${TOKEN}` });
-    rows.push(`| /api/recommendations?limit=100, STATUS_API_CACHE_MS=0 | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`);
+    rows.push(
+      `| /api/recommendations?limit=100, STATUS_API_CACHE_MS=0 | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
+    );
   }
-  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.version}; ${n} campaigns scored for two dates; 50 connections, 10 s each, autocannon in a second process`);
+  console.log(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.version}; ${n} campaigns scored for two dates; 50 connections, 10 s each, autocannon in a second process`,
+  );
   console.log('');
   console.log('| endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx | errors |');
   console.log('|---|---:|---:|---:|---:|---:|');

@@ -25,7 +25,10 @@ await build({
 
 // The stand-in Graph API (tests/helpers/fake-graph-api.ts) for `make demo` and `make bench`; never loaded by the jobs.
 await build({
-  entryPoints: { 'dev/fake-graph-api': 'tests/helpers/fake-graph-api.ts', 'dev/fake-graph-server': 'scripts/fake-graph-server.ts' },
+  entryPoints: {
+    'dev/fake-graph-api': 'tests/helpers/fake-graph-api.ts',
+    'dev/fake-graph-server': 'scripts/fake-graph-server.ts',
+  },
   outdir: 'dist',
   bundle: true,
   format: 'esm',

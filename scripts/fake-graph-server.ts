@@ -9,8 +9,25 @@ const today = new Date().toISOString().slice(0, 10);
 const fake = new FakeGraphApi({
   validTokens: ['DEMO-TOKEN'],
   accounts: [
-    generateAccount({ id: '1000000001', name: 'Demo Agency EU', campaigns: 14, days: 40, until: today, timezone: 'UTC', seed: 7 }),
-    generateAccount({ id: '1000000002', name: 'Demo Agency JP', campaigns: 6, days: 40, until: today, currency: 'JPY', timezone: 'UTC', seed: 8 }),
+    generateAccount({
+      id: '1000000001',
+      name: 'Demo Agency EU',
+      campaigns: 14,
+      days: 40,
+      until: today,
+      timezone: 'UTC',
+      seed: 7,
+    }),
+    generateAccount({
+      id: '1000000002',
+      name: 'Demo Agency JP',
+      campaigns: 6,
+      days: 40,
+      until: today,
+      currency: 'JPY',
+      timezone: 'UTC',
+      seed: 8,
+    }),
   ],
 });
 const url = await fake.start(Number(process.env.FAKE_GRAPH_PORT ?? 0));

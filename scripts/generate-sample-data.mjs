@@ -10,10 +10,17 @@ const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'sample');
 const D = '2025-11-15';
 const FIRST = '2025-09-25';
 let seed = 20251115;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+};
 const jitter = (v, pct = 0.15) => v * (1 - pct + 2 * pct * rand());
 const day = (d, n) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
-const days = (from, to) => { const r = []; for (let d = from; d <= to; d = day(d, 1)) r.push(d); return r; };
+const days = (from, to) => {
+  const r = [];
+  for (let d = from; d <= to; d = day(d, 1)) r.push(d);
+  return r;
+};
 const money = (v) => v.toFixed(2);
 
 const clients = [
@@ -38,7 +45,17 @@ const changes = [];
 let leadSeq = 0;
 
 function campaign(id, name, client, budget, start, status = 'ACTIVE', currency = 'USD') {
-  campaigns.push([id, name, client, budget === null ? '' : money(budget), start ?? '', '', 'facebook', status, currency]);
+  campaigns.push([
+    id,
+    name,
+    client,
+    budget === null ? '' : money(budget),
+    start ?? '',
+    '',
+    'facebook',
+    status,
+    currency,
+  ]);
 }
 
 /** Daily aggregate metrics; `tweak(date, row)` may change or drop a day. */
@@ -52,10 +69,25 @@ function aggregate(id, shape, from, to, tweak = () => undefined, scale = 1) {
     carry += total * shape.q;
     const qualified = Math.min(total, Math.floor(carry));
     carry -= qualified;
-    const row = { date: d, impressions: impr, clicks, spend: money(spend), total_leads: total, qualified_leads: qualified };
+    const row = {
+      date: d,
+      impressions: impr,
+      clicks,
+      spend: money(spend),
+      total_leads: total,
+      qualified_leads: qualified,
+    };
     const r = tweak(d, row) ?? row;
     if (r === 'skip') continue;
-    metrics.push([id, r.date, r.impressions ?? '', r.clicks ?? '', r.spend ?? '', r.total_leads ?? '', r.qualified_leads ?? '']);
+    metrics.push([
+      id,
+      r.date,
+      r.impressions ?? '',
+      r.clicks ?? '',
+      r.spend ?? '',
+      r.total_leads ?? '',
+      r.qualified_leads ?? '',
+    ]);
   }
 }
 
@@ -88,12 +120,14 @@ const names = {
   terrible: ['Old Creative Evergreen', 'Lookalike 10% Expansion'],
 };
 for (const [kind, list] of Object.entries(names)) {
-  list.forEach((name, i) => campaign(next(kind), name, clientFor(i), 150, '2025-08-01'));
-  list.forEach((_, i) => aggregate(campaigns[campaigns.length - list.length + i][0], A[kind], FIRST, D));
+  for (const [i, name] of list.entries()) campaign(next(kind), name, clientFor(i), 150, '2025-08-01');
+  for (const i of list.keys()) aggregate(campaigns[campaigns.length - list.length + i][0], A[kind], FIRST, D);
 }
 // Improving and declining trend: the same campaign, better or worse in the last week.
 campaign(next('improving'), 'Emergency Dentist Search', 'acme', 150, '2025-08-15');
-aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (d, r) => (d > day(D, -7) ? { ...r, qualified_leads: r.total_leads } : r));
+aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (d, r) =>
+  d > day(D, -7) ? { ...r, qualified_leads: r.total_leads } : r,
+);
 campaign(next('declining'), 'Mortgage Calculator Leads', 'globex', 150, '2025-08-15');
 aggregate(campaigns.at(-1)[0], A.star, FIRST, D, (d, r) => (d > day(D, -7) ? { ...r, qualified_leads: 0 } : r));
 
@@ -109,11 +143,20 @@ aggregate(campaigns.at(-1)[0], A.star, day(D, -3), D);
 campaign(next('nospend'), 'Offline Conversions Sync', 'initech', null, '2025-07-01');
 aggregate(campaigns.at(-1)[0], A.good, day(D, -2), day(D, -2), (_d, r) => ({ ...r, spend: null }));
 campaign(next('paused'), 'Summer Sale (paused)', 'acme', 80, '2025-06-01', 'PAUSED');
-aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (_d, r) => ({ ...r, spend: '0.00', impressions: 0, clicks: 0, total_leads: 0, qualified_leads: 0 }));
+aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (_d, r) => ({
+  ...r,
+  spend: '0.00',
+  impressions: 0,
+  clicks: 0,
+  total_leads: 0,
+  qualified_leads: 0,
+}));
 
 // Data-quality flags.
 campaign(next('gaps'), 'Retargeting Site Visitors', 'globex', 150, '2025-08-01');
-aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (d, r) => (d === day(D, -3) || d === day(D, -4) ? { ...r, spend: null } : d === day(D, -10) ? { ...r, impressions: null } : r));
+aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (d, r) =>
+  d === day(D, -3) || d === day(D, -4) ? { ...r, spend: null } : d === day(D, -10) ? { ...r, impressions: null } : r,
+);
 campaign(next('noimpr'), 'Messenger Leads', 'initech', 150, '2025-08-01');
 aggregate(campaigns.at(-1)[0], A.mediocre, FIRST, D, (d, r) => (d >= day(D, -2) ? { ...r, impressions: null } : r));
 campaign(next('highcpl'), 'Enterprise Demo Requests', 'initech', 900, '2025-08-01');
@@ -149,11 +192,33 @@ campaign(next('sales'), 'Online Store Purchases', 'initech', 200, '2025-08-01');
 aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (_d, r) => ({ ...r, total_leads: null, qualified_leads: null }));
 
 const csv = (header, rows) =>
-  [header, ...rows].map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(',')).join('\n') + '\n';
+  `${[header, ...rows].map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(',')).join('\n')}\n`;
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'clients.csv'), csv(['client_id', 'client_name', 'alert_emails', 'target_cpql', 'timezone'], clients));
-writeFileSync(join(out, 'campaigns.csv'), csv(['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status', 'currency'], campaigns));
-writeFileSync(join(out, 'metrics.csv'), csv(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], metrics));
+writeFileSync(
+  join(out, 'clients.csv'),
+  csv(['client_id', 'client_name', 'alert_emails', 'target_cpql', 'timezone'], clients),
+);
+writeFileSync(
+  join(out, 'campaigns.csv'),
+  csv(
+    [
+      'campaign_id',
+      'campaign_name',
+      'client_id',
+      'daily_budget',
+      'start_date',
+      'end_date',
+      'platform',
+      'status',
+      'currency',
+    ],
+    campaigns,
+  ),
+);
+writeFileSync(
+  join(out, 'metrics.csv'),
+  csv(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], metrics),
+);
 writeFileSync(join(out, 'leads.csv'), csv(['lead_id', 'campaign_id', 'created_at', 'status'], leads));
 writeFileSync(join(out, 'lead-status.csv'), csv(['lead_id', 'status', 'changed_at'], changes));
 // An Ads Manager export as analysts make it (docs/csv-import.md): per ad, no Campaign ID, a totals row first, the
@@ -171,7 +236,19 @@ for (const [name, indicator, shape] of [
       const link = Math.round(impr * jitter(shape.ctr, 0.1));
       const all = link + Math.round(link * 0.4);
       const results = Math.max(0, Math.round(jitter(shape.leads / 2, 0.3)));
-      exportRows.push([FIRST, D, name, ad, d, money(spend), impr, link, all, results === 0 ? '' : results, results === 0 ? '' : indicator]);
+      exportRows.push([
+        FIRST,
+        D,
+        name,
+        ad,
+        d,
+        money(spend),
+        impr,
+        link,
+        all,
+        results === 0 ? '' : results,
+        results === 0 ? '' : indicator,
+      ]);
       exportTotals.spend += Number(money(spend));
       exportTotals.impr += impr;
       exportTotals.link += link;
@@ -184,9 +261,38 @@ writeFileSync(
   join(out, 'ads-manager-export.csv'),
   '\ufeff' +
     csv(
-      ['Reporting starts', 'Reporting ends', 'Campaign name', 'Ad name', 'Day', 'Amount spent (USD)', 'Impressions', 'Link clicks', 'Clicks (all)', 'Results', 'Result indicator'],
-      [[FIRST, D, '', '', '', exportTotals.spend.toFixed(2), exportTotals.impr, exportTotals.link, exportTotals.all, exportTotals.results, ''], ...exportRows],
+      [
+        'Reporting starts',
+        'Reporting ends',
+        'Campaign name',
+        'Ad name',
+        'Day',
+        'Amount spent (USD)',
+        'Impressions',
+        'Link clicks',
+        'Clicks (all)',
+        'Results',
+        'Result indicator',
+      ],
+      [
+        [
+          FIRST,
+          D,
+          '',
+          '',
+          '',
+          exportTotals.spend.toFixed(2),
+          exportTotals.impr,
+          exportTotals.link,
+          exportTotals.all,
+          exportTotals.results,
+          '',
+        ],
+        ...exportRows,
+      ],
     ),
 );
 
-console.log(`sample/: ${clients.length} clients, ${campaigns.length} campaigns, ${metrics.length} metric rows, ${leads.length} leads, ${changes.length} status changes`);
+console.log(
+  `sample/: ${clients.length} clients, ${campaigns.length} campaigns, ${metrics.length} metric rows, ${leads.length} leads, ${changes.length} status changes`,
+);

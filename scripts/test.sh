@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: the Debian packages it needs (PostgreSQL server, Chromium), type-
-# check, build (integration tests run bin/* as processes), then every Jest
+# check, format and lint check (Biome), build (integration tests run bin/* as processes), then every Jest
 # test against the throwaway PostgreSQL that Jest's globalSetup starts and its
 # globalTeardown stops. Ends with a plain "N passed, N failed".
 set -uo pipefail
@@ -8,6 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/system-packages.sh postgresql chromium systemd || { echo "0 passed, 1 failed"; exit 1; }
 npm run --silent typecheck || { echo "0 passed, 1 failed"; echo "type-check failed" >&2; exit 1; }
+npm run --silent lint || { echo "0 passed, 1 failed"; echo "format or lint check failed: make format fixes the formatting; the messages above name each lint rule" >&2; exit 1; }
 npm run --silent build || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

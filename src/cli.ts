@@ -13,7 +13,12 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
 
 const [name, ...rest] = process.argv.slice(2);
 // `backup-db restore …` is its own definition: it works on --target, not DATABASE_URL.
-const load = name === 'backup-db' && rest[0] === 'restore' ? async () => (await import('./jobs/backup-db.js')).restoreDbJob as JobDefinition<never> : name === undefined ? undefined : JOBS[name];
+const load =
+  name === 'backup-db' && rest[0] === 'restore'
+    ? async () => (await import('./jobs/backup-db.js')).restoreDbJob as JobDefinition<never>
+    : name === undefined
+      ? undefined
+      : JOBS[name];
 if (!load) {
   process.stderr.write(`usage: node dist/cli.js <job> [options]; jobs: ${Object.keys(JOBS).join(', ')}\n`);
   process.exitCode = 64;

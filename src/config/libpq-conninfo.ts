@@ -54,7 +54,14 @@ const ENV_OF: Readonly<Record<string, string>> = {
 };
 
 /** Keywords libpq knows that have no environment variable and do not matter to a dump or a restore (TCP keepalives). */
-const IGNORABLE = new Set(['keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'fallback_application_name']);
+const IGNORABLE = new Set([
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'fallback_application_name',
+]);
 
 export class ConninfoError extends Error {}
 
@@ -105,7 +112,14 @@ function parseUri(uri: string): Map<string, string> {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConninfoError(`"${pair.split('=')[0]}": a query parameter needs keyword=value`);
     const key = decode(pair.slice(0, eq), 'keyword');
-    out.set(ALIASES[key] === undefined ? key : ALIASES[key]!, key === 'ssl' ? (decode(pair.slice(eq + 1), key) === 'true' ? 'require' : 'prefer') : decode(pair.slice(eq + 1), key));
+    out.set(
+      ALIASES[key] === undefined ? key : ALIASES[key]!,
+      key === 'ssl'
+        ? decode(pair.slice(eq + 1), key) === 'true'
+          ? 'require'
+          : 'prefer'
+        : decode(pair.slice(eq + 1), key),
+    );
   }
   return out;
 }
@@ -123,7 +137,8 @@ function parseKeywordValue(text: string): Map<string, string> {
     while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++;
     const key = text.slice(start, i);
     skipSpace();
-    if (key === '' || text[i] !== '=') throw new ConninfoError(`expected keyword=value at "${text.slice(start, start + 20).split(/\s/)[0]}"`);
+    if (key === '' || text[i] !== '=')
+      throw new ConninfoError(`expected keyword=value at "${text.slice(start, start + 20).split(/\s/)[0]}"`);
     i++;
     skipSpace();
     let value = '';
@@ -161,7 +176,8 @@ function parseKeywordValue(text: string): Map<string, string> {
 export function parseConninfo(conninfo: string): Map<string, string> {
   const keywords = /^postgres(?:ql)?:\/\//.test(conninfo) ? parseUri(conninfo) : parseKeywordValue(conninfo);
   for (const key of keywords.keys()) {
-    if (ENV_OF[key] === undefined && !IGNORABLE.has(key)) throw new ConninfoError(`"${key}" is not a connection keyword libpq knows`);
+    if (ENV_OF[key] === undefined && !IGNORABLE.has(key))
+      throw new ConninfoError(`"${key}" is not a connection keyword libpq knows`);
   }
   return keywords;
 }

@@ -111,12 +111,28 @@ export interface BackupSettings {
 }
 
 /** Settings a job can require to be present. */
-export type RequiredSetting = 'FB_ACCESS_TOKEN' | 'FB_AD_ACCOUNTS' | 'ALERT_FROM' | 'DATABASE_URL_READONLY' | 'STATUS_TOKEN';
+export type RequiredSetting =
+  | 'FB_ACCESS_TOKEN'
+  | 'FB_AD_ACCOUNTS'
+  | 'ALERT_FROM'
+  | 'DATABASE_URL_READONLY'
+  | 'STATUS_TOKEN';
 
-const SECRET_NAMES = ['DATABASE_URL', 'DATABASE_URL_READONLY', 'SENTRY_DSN', 'FB_ACCESS_TOKEN', 'STATUS_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'PGPASSWORD'] as const;
+const SECRET_NAMES = [
+  'DATABASE_URL',
+  'DATABASE_URL_READONLY',
+  'SENTRY_DSN',
+  'FB_ACCESS_TOKEN',
+  'STATUS_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'PGPASSWORD',
+] as const;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
-export type ConfigLoad = { ok: true; config: Readonly<AppConfig> } | { ok: false; problems: string[]; secrets: string[] };
+export type ConfigLoad =
+  | { ok: true; config: Readonly<AppConfig> }
+  | { ok: false; problems: string[]; secrets: string[] };
 
 export interface LoadConfigOptions {
   /** Values given as flags; they win over the environment. */
@@ -154,12 +170,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
         // A secret has no surrounding whitespace: the file's trailing newline (and any padding) is not part of it.
         const value = readFileSync(fileVar, 'utf8').trim();
         if (value === '') {
-          problems.push(`${name}_FILE=${fileVar}: the file is empty or holds only whitespace; write the ${name} value into it`);
+          problems.push(
+            `${name}_FILE=${fileVar}: the file is empty or holds only whitespace; write the ${name} value into it`,
+          );
           return undefined;
         }
         return value;
       } catch (error) {
-        problems.push(`${name}_FILE=${fileVar}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`);
+        problems.push(
+          `${name}_FILE=${fileVar}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`,
+        );
         return undefined;
       }
     }
@@ -175,7 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   let databaseSource: AppConfig['databaseSource'] = 'DATABASE_URL';
   let databaseUrl: string | undefined = dbUrl;
   if (dbUrl !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(dbUrl)) problems.push('DATABASE_URL: expected postgresql://user:password@host:port/database');
+    if (!/^postgres(ql)?:\/\//.test(dbUrl))
+      problems.push('DATABASE_URL: expected postgresql://user:password@host:port/database');
   } else if (env.PGHOST || env.PGDATABASE || env.PGSERVICE) {
     databaseSource = 'PG*';
   } else {
@@ -183,7 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     databaseUrl = localDatabaseUrl(options.stateDir);
   }
   const dbUrlRo = raw('DATABASE_URL_READONLY');
-  if (dbUrlRo !== undefined && !/^postgres(ql)?:\/\//.test(dbUrlRo)) problems.push('DATABASE_URL_READONLY: expected postgresql://user:password@host:port/database');
+  if (dbUrlRo !== undefined && !/^postgres(ql)?:\/\//.test(dbUrlRo))
+    problems.push('DATABASE_URL_READONLY: expected postgresql://user:password@host:port/database');
 
   const blobUrl = raw('BLOB_URL') ?? `file://${join(options.stateDir, 'blobs')}`;
   if (!/^file:\/\/\/./.test(blobUrl) && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(blobUrl)) {
@@ -196,20 +218,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   }
 
   const logLevel = (raw('LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: expected error, warn, info or debug`);
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel))
+    problems.push(`LOG_LEVEL=${logLevel}: expected error, warn, info or debug`);
   const logFormatDefault = process.stderr.isTTY ? 'pretty' : 'json';
   const logFormat = (raw('LOG_FORMAT') ?? logFormatDefault).toLowerCase();
   if (!['json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT=${logFormat}: expected json or pretty`);
 
   const timezone = raw('SCORING_TIMEZONE') ?? 'UTC';
-  if (!isTimeZone(timezone)) problems.push(`SCORING_TIMEZONE=${timezone}: not an IANA time zone (for example UTC or Europe/Berlin)`);
+  if (!isTimeZone(timezone))
+    problems.push(`SCORING_TIMEZONE=${timezone}: not an IANA time zone (for example UTC or Europe/Berlin)`);
 
   const fbAccounts: AppConfig['fbAdAccounts'] = [];
   const accountsRaw = raw('FB_AD_ACCOUNTS');
   if (accountsRaw !== undefined) {
-    for (const item of accountsRaw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of accountsRaw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^(?:act_)?(\d+)(?:=(\S+))?$/.exec(item);
-      if (!m) problems.push(`FB_AD_ACCOUNTS: "${item}" is not act_<digits> or <digits>, optionally followed by =<client_id>`);
+      if (!m)
+        problems.push(`FB_AD_ACCOUNTS: "${item}" is not act_<digits> or <digits>, optionally followed by =<client_id>`);
       else fbAccounts.push({ accountId: `act_${m[1]}`, clientId: m[2] ?? null });
     }
   }
@@ -248,20 +276,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     asyncPollMs: wholeNumber('FB_ASYNC_POLL_MS', 5000, 1, 60000),
     asyncTimeoutMs: wholeNumber('FB_ASYNC_TIMEOUT_SECONDS', 1800, 1, 14400) * 1000,
   };
-  if (fb.slowFromPct >= fb.deferAtPct) problems.push(`FB_SLOW_DOWN_AT_PCT (${fb.slowFromPct}) must be below FB_DEFER_AT_PCT (${fb.deferAtPct})`);
+  if (fb.slowFromPct >= fb.deferAtPct)
+    problems.push(`FB_SLOW_DOWN_AT_PCT (${fb.slowFromPct}) must be below FB_DEFER_AT_PCT (${fb.deferAtPct})`);
 
   const mailTransport = raw('MAIL_TRANSPORT') ?? `outbox:${join(options.stateDir, 'outbox')}`;
-  if (mailTransport !== 'ses' && !/^outbox:.+/.test(mailTransport)) problems.push(`MAIL_TRANSPORT=${mailTransport}: expected ses or outbox:<directory>`);
+  if (mailTransport !== 'ses' && !/^outbox:.+/.test(mailTransport))
+    problems.push(`MAIL_TRANSPORT=${mailTransport}: expected ses or outbox:<directory>`);
   const alertFrom = raw('ALERT_FROM');
-  if (alertFrom !== undefined && !EMAIL.test(alertFrom.replace(/^.*<(.+)>$/, '$1'))) problems.push(`ALERT_FROM=${alertFrom}: not an email address`);
-  const alertTo = (raw('ALERT_TO') ?? '').split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+  if (alertFrom !== undefined && !EMAIL.test(alertFrom.replace(/^.*<(.+)>$/, '$1')))
+    problems.push(`ALERT_FROM=${alertFrom}: not an email address`);
+  const alertTo = (raw('ALERT_TO') ?? '')
+    .split(/[,;]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const a of alertTo) if (!EMAIL.test(a)) problems.push(`ALERT_TO: "${a}" is not an email address`);
 
   const sendRateText = raw('ALERT_SEND_RATE') ?? '1';
   const sendRate = Number(sendRateText);
-  if (!/^\d+(\.\d+)?$/.test(sendRateText) || sendRate < 0.01 || sendRate > 1000) problems.push(`ALERT_SEND_RATE=${sendRateText}: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)`);
+  if (!/^\d+(\.\d+)?$/.test(sendRateText) || sendRate < 0.01 || sendRate > 1000)
+    problems.push(
+      `ALERT_SEND_RATE=${sendRateText}: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)`,
+    );
   const unsubscribeUrl = raw('ALERT_UNSUBSCRIBE_URL');
-  if (unsubscribeUrl !== undefined && !/^https:\/\/\S+$/.test(unsubscribeUrl)) problems.push(`ALERT_UNSUBSCRIBE_URL=${unsubscribeUrl}: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only`);
+  if (unsubscribeUrl !== undefined && !/^https:\/\/\S+$/.test(unsubscribeUrl))
+    problems.push(
+      `ALERT_UNSUBSCRIBE_URL=${unsubscribeUrl}: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only`,
+    );
   const alerts: AlertTuning = {
     gapDays: wholeNumber('ALERT_GAP_DAYS', 2, 1, 14),
     sendRate,
@@ -273,12 +313,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   };
 
   const backupPrefix = raw('BACKUP_PREFIX') ?? 'leadsmart';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(backupPrefix)) problems.push(`BACKUP_PREFIX=${backupPrefix}: use letters, digits, ".", "-" and "_" (it becomes part of the object key)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(backupPrefix))
+    problems.push(
+      `BACKUP_PREFIX=${backupPrefix}: use letters, digits, ".", "-" and "_" (it becomes part of the object key)`,
+    );
   const sseText = raw('BACKUP_SSE');
   const sse = sseText ?? 'AES256';
-  if (!['AES256', 'aws:kms', 'none'].includes(sse)) problems.push(`BACKUP_SSE=${sse}: expected AES256, aws:kms (with BACKUP_KMS_KEY_ID, or the account's default key) or none`);
+  if (!['AES256', 'aws:kms', 'none'].includes(sse))
+    problems.push(
+      `BACKUP_SSE=${sse}: expected AES256, aws:kms (with BACKUP_KMS_KEY_ID, or the account's default key) or none`,
+    );
   const kmsKeyId = raw('BACKUP_KMS_KEY_ID');
-  if (kmsKeyId !== undefined && sse !== 'aws:kms') problems.push(`BACKUP_KMS_KEY_ID is set but BACKUP_SSE=${sse}: set BACKUP_SSE=aws:kms to encrypt with that key`);
+  if (kmsKeyId !== undefined && sse !== 'aws:kms')
+    problems.push(`BACKUP_KMS_KEY_ID is set but BACKUP_SSE=${sse}: set BACKUP_SSE=aws:kms to encrypt with that key`);
   const backup: BackupSettings = {
     prefix: backupPrefix,
     keepDays: wholeNumber('BACKUP_KEEP_DAYS', 7, 1, 3650),
@@ -292,10 +339,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   const statusHost = raw('STATUS_HOST') ?? '127.0.0.1';
   const portText = raw('STATUS_PORT') ?? '8080';
   const statusPort = Number(portText);
-  if (!/^\d+$/.test(portText) || statusPort > 65535) problems.push(`STATUS_PORT=${portText}: expected a port number 0–65535`);
+  if (!/^\d+$/.test(portText) || statusPort > 65535)
+    problems.push(`STATUS_PORT=${portText}: expected a port number 0–65535`);
   const statusToken = raw('STATUS_TOKEN');
-  if (statusToken !== undefined && statusToken.trim().length < 16) problems.push('STATUS_TOKEN: too short; use at least 16 random characters (for example: openssl rand -hex 24)');
-  else if (statusToken !== undefined && /\s/.test(statusToken)) problems.push('STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)');
+  if (statusToken !== undefined && statusToken.trim().length < 16)
+    problems.push('STATUS_TOKEN: too short; use at least 16 random characters (for example: openssl rand -hex 24)');
+  else if (statusToken !== undefined && /\s/.test(statusToken))
+    problems.push('STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)');
 
   const present: Record<RequiredSetting, unknown> = {
     FB_ACCESS_TOKEN: raw('FB_ACCESS_TOKEN'),
@@ -307,7 +357,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   for (const name of options.require ?? []) {
     if (present[name] === undefined) {
       // Only secrets are read from a *_FILE: suggesting ALERT_FROM_FILE would send the operator to a setting that is ignored.
-      const fromFile = (SECRET_NAMES as readonly string[]).includes(name) ? `; it can also be given as ${name}_FILE, a file holding the value` : '';
+      const fromFile = (SECRET_NAMES as readonly string[]).includes(name)
+        ? `; it can also be given as ${name}_FILE, a file holding the value`
+        : '';
       problems.push(`${name} is not set: this job needs it (see the README, Configuration${fromFile})`);
     }
   }

@@ -127,7 +127,7 @@ export function toNumber(a: Rational, decimals = 6): number {
   if (a.n <= SAFE && a.n >= -SAFE && a.d <= SAFE) {
     const scale = 10 ** decimals;
     const x = Number(a.n) / Number(a.d);
-    return Math.sign(x) * Math.round(Math.abs(x) * scale) / scale;
+    return (Math.sign(x) * Math.round(Math.abs(x) * scale)) / scale;
   }
   const scale = 10n ** BigInt(decimals);
   const scaled = a.n * scale;

@@ -28,7 +28,13 @@ export interface DatabaseHandle {
  */
 export function connectDatabase(
   connectionString: string | undefined,
-  options: { max?: number; applicationName?: string; workMem?: string; readOnly?: boolean; statementTimeoutMs?: number } = {},
+  options: {
+    max?: number;
+    applicationName?: string;
+    workMem?: string;
+    readOnly?: boolean;
+    statementTimeoutMs?: number;
+  } = {},
 ): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,

@@ -5,7 +5,16 @@
 
 // EPIPE and ECONNRESET: the server closed the socket under a query (backend terminated, server
 // restarted); which of the two, or "Connection terminated", depends on who notices first.
-const PG_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EHOSTUNREACH']);
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOENT',
+  'EHOSTUNREACH',
+]);
 // 57P01 admin shutdown (also pg_terminate_backend), 57P02 crash shutdown, 57P03 cannot connect
 // now (starting up, shutting down), 53300 too many connections; class 08 is connection exceptions.
 const PG_UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -28,5 +37,7 @@ export function isConnectionError(error: unknown): boolean {
   if (e.code && PG_CONNECTION_CODES.has(e.code)) return true;
   if (e.code && (e.code.startsWith('08') || PG_UNAVAILABLE_SQLSTATES.has(e.code))) return true;
   // node-pg's own words: pool connect timeout, socket closed, and a query on a client that already lost its connection.
-  return /timeout exceeded when trying to connect|Connection terminated|encountered a connection error and is not queryable/i.test(e.message ?? '');
+  return /timeout exceeded when trying to connect|Connection terminated|encountered a connection error and is not queryable/i.test(
+    e.message ?? '',
+  );
 }

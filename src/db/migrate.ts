@@ -50,7 +50,9 @@ function historyProblems(files: MigrationFile[], applied: Applied[]): string[] {
   for (const a of applied) {
     const f = byName.get(a.filename);
     if (!f) {
-      problems.push(`${a.filename} was applied to this database but is missing from sql/: restore it (applied migrations are never removed)`);
+      problems.push(
+        `${a.filename} was applied to this database but is missing from sql/: restore it (applied migrations are never removed)`,
+      );
     } else if (f.checksum !== a.checksum) {
       problems.push(
         `${a.filename} was edited after it was applied (checksum ${f.checksum.slice(0, 12)}… is not the applied ${a.checksum.slice(0, 12)}…): restore the original and put the change in a new migration file`,
@@ -79,7 +81,10 @@ export async function applyMigrations(
   const applied = (await appliedMigrations(client)) ?? [];
   const problems = historyProblems(files, applied);
   if (problems.length > 0) {
-    throw new ConfigError(`refusing to migrate: ${problems.length} problem${problems.length === 1 ? '' : 's'} with applied migrations`, { problems });
+    throw new ConfigError(
+      `refusing to migrate: ${problems.length} problem${problems.length === 1 ? '' : 's'} with applied migrations`,
+      { problems },
+    );
   }
   const done = new Set(applied.map((a) => a.filename));
   const pending = files.filter((f) => !done.has(f.filename));
@@ -90,11 +95,16 @@ export async function applyMigrations(
     await client.query('BEGIN');
     try {
       await client.query(f.sql);
-      await client.query('INSERT INTO schema_migrations (filename, checksum) VALUES ($1, $2)', [f.filename, f.checksum]);
+      await client.query('INSERT INTO schema_migrations (filename, checksum) VALUES ($1, $2)', [
+        f.filename,
+        f.checksum,
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw new ConfigError(`migration ${f.filename} failed and was rolled back: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError(`migration ${f.filename} failed and was rolled back: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     options.onApplied?.(f.filename, Date.now() - started);
   }
@@ -106,11 +116,14 @@ export async function assertSchemaCurrent(pool: pg.Pool, dir: string): Promise<v
   const files = await readMigrations(dir);
   const applied = await appliedMigrations(pool);
   if (applied === null) {
-    throw new ConfigError('the database has no Leadsmart schema yet: run bin/migrate (or make db for the local database)');
+    throw new ConfigError(
+      'the database has no Leadsmart schema yet: run bin/migrate (or make db for the local database)',
+    );
   }
   const problems = historyProblems(files, applied);
   const done = new Set(applied.map((a) => a.filename));
   const pending = files.filter((f) => !done.has(f.filename)).map((f) => f.filename);
-  if (pending.length > 0) problems.push(`pending migration${pending.length === 1 ? '' : 's'} ${pending.join(', ')}: run bin/migrate`);
+  if (pending.length > 0)
+    problems.push(`pending migration${pending.length === 1 ? '' : 's'} ${pending.join(', ')}: run bin/migrate`);
   if (problems.length > 0) throw new ConfigError('the database schema does not match sql/', { problems });
 }

@@ -104,7 +104,11 @@ export interface JobRunsTable {
   pid: number;
   started_at: Timestamp;
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  status: ColumnType<'running' | 'succeeded' | 'failed' | 'interrupted', 'running' | undefined, 'succeeded' | 'failed' | 'interrupted'>;
+  status: ColumnType<
+    'running' | 'succeeded' | 'failed' | 'interrupted',
+    'running' | undefined,
+    'succeeded' | 'failed' | 'interrupted'
+  >;
   exit_code: number | null;
   counts: Json;
   summary: ColumnType<unknown, string | null | undefined, string | null>;

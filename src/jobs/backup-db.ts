@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 import { runBackup } from './backup/backup.js';
 import { runVerify } from './backup/drill.js';
-import { type BackupDbOptions } from './backup/shared.js';
+import type { BackupDbOptions } from './backup/shared.js';
 
 export type { BackupDbOptions, RestoreDbOptions } from './backup/shared.js';
 export { restoreDbJob } from './backup/restore.js';
@@ -28,21 +28,32 @@ export const backupDbJob: JobDefinition<BackupDbOptions> = {
   writes: true,
   addOptions(cmd) {
     cmd
-      .option('--keep-days <n>', 'delete backups older than this many days after a good new one (default: BACKUP_KEEP_DAYS or 7)')
+      .option(
+        '--keep-days <n>',
+        'delete backups older than this many days after a good new one (default: BACKUP_KEEP_DAYS or 7)',
+      )
       .option('--verify [key]', 'restore drill instead of a backup: the latest good backup, or this key')
-      .option('--scratch-url <url>', 'with --verify: restore into this empty database instead of a throwaway local cluster');
+      .option(
+        '--scratch-url <url>',
+        'with --verify: restore into this empty database instead of a throwaway local cluster',
+      );
   },
   parseOptions(raw, args, { config }) {
-    if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}; to restore use: bin/backup-db restore --from <key|latest> --target <database URL>`);
+    if (args.length > 0)
+      throw new UsageError(
+        `unexpected argument ${args[0]}; to restore use: bin/backup-db restore --from <key|latest> --target <database URL>`,
+      );
     let keepDays = config.backup.keepDays;
     if (raw.keepDays !== undefined) {
       const text = String(raw.keepDays);
       keepDays = Number(text);
-      if (!/^\d+$/.test(text) || keepDays < 1 || keepDays > 3650) throw new UsageError(`--keep-days ${text}: expected whole days from 1 to 3650`);
+      if (!/^\d+$/.test(text) || keepDays < 1 || keepDays > 3650)
+        throw new UsageError(`--keep-days ${text}: expected whole days from 1 to 3650`);
     }
     const verify = raw.verify;
     if (raw.scratchUrl !== undefined && verify === undefined) throw new UsageError('--scratch-url goes with --verify');
-    if (raw.scratchUrl !== undefined && !/^postgres(ql)?:\/\//.test(String(raw.scratchUrl))) throw new UsageError(`--scratch-url ${String(raw.scratchUrl)}: expected postgresql://…`);
+    if (raw.scratchUrl !== undefined && !/^postgres(ql)?:\/\//.test(String(raw.scratchUrl)))
+      throw new UsageError(`--scratch-url ${String(raw.scratchUrl)}: expected postgresql://…`);
     return {
       mode: verify === undefined ? 'backup' : 'verify',
       keepDays,

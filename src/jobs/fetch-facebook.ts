@@ -12,9 +12,28 @@ import {
   type LeadRecord,
   type MetricRecord,
 } from '../core/facebook/records.js';
-import { promoteAccount, readLeadsWatermark, recordAccountRun, type PromotionCounts } from '../db/repositories/facebook.repository.js';
-import { AccountDeferred, AccountSession, emptyCallStats, GraphApiError, type ArchivedResponse, type CallStats } from '../integrations/facebook/graph-client.js';
-import { fetchAccount, fetchAds, fetchCampaigns, fetchInsights, fetchLeads, type PagingOptions } from '../integrations/facebook/marketing-api.js';
+import {
+  promoteAccount,
+  readLeadsWatermark,
+  recordAccountRun,
+  type PromotionCounts,
+} from '../db/repositories/facebook.repository.js';
+import {
+  AccountDeferred,
+  AccountSession,
+  emptyCallStats,
+  GraphApiError,
+  type ArchivedResponse,
+  type CallStats,
+} from '../integrations/facebook/graph-client.js';
+import {
+  fetchAccount,
+  fetchAds,
+  fetchCampaigns,
+  fetchInsights,
+  fetchLeads,
+  type PagingOptions,
+} from '../integrations/facebook/marketing-api.js';
 import { openBlobStore, type BlobStore } from '../integrations/storage/blob-store.js';
 import { ExitCode, JobError, UnavailableError, UsageError } from '../errors.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
@@ -83,12 +102,21 @@ interface Failure {
 
 function failureOf(error: unknown, account: string): Failure {
   const failed = (exitCode: number, message: string): Failure => ({ outcome: 'failed', exitCode, message });
-  if (error instanceof AccountDeferred) return { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, message: error.message, stopsOthers: error.appWide ? 'app-throttle' : undefined };
+  if (error instanceof AccountDeferred)
+    return {
+      outcome: 'deferred',
+      exitCode: ExitCode.TEMP_FAIL,
+      message: error.message,
+      stopsOthers: error.appWide ? 'app-throttle' : undefined,
+    };
   if (error instanceof GraphApiError) {
     const what = describeGraphError(error.info);
     switch (error.info.kind) {
       case 'token':
-        return { ...failed(ExitCode.CONFIG, `the Graph API rejected FB_ACCESS_TOKEN (${what}). ${TOKEN_HELP}`), stopsOthers: 'token' };
+        return {
+          ...failed(ExitCode.CONFIG, `the Graph API rejected FB_ACCESS_TOKEN (${what}). ${TOKEN_HELP}`),
+          stopsOthers: 'token',
+        };
       case 'permission':
         if (error.path === 'leads') {
           return failed(
@@ -101,9 +129,15 @@ function failureOf(error: unknown, account: string): Failure {
           `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (permissions: ${TOKEN_PERMISSIONS}), or remove ${account} from FB_AD_ACCOUNTS`,
         );
       case 'transient':
-        return failed(ExitCode.UNAVAILABLE, `the Graph API kept failing on ${error.path} after retries (${what}); the next run will try again`);
+        return failed(
+          ExitCode.UNAVAILABLE,
+          `the Graph API kept failing on ${error.path} after retries (${what}); the next run will try again`,
+        );
       case 'reduce-data':
-        return failed(ExitCode.UNAVAILABLE, `the Graph API asked for less data even for one day at the smallest page size (${what}); try a lower FB_PAGE_SIZE`);
+        return failed(
+          ExitCode.UNAVAILABLE,
+          `the Graph API asked for less data even for one day at the smallest page size (${what}); try a lower FB_PAGE_SIZE`,
+        );
       default:
         return failed(ExitCode.UNAVAILABLE, `the Graph API refused ${error.path} (${what})`);
     }
@@ -115,7 +149,18 @@ function failureOf(error: unknown, account: string): Failure {
 
 /** An account's result before anything happened to it. */
 function newResult(account: string, stats: CallStats = emptyCallStats()): AccountResult {
-  return { account, outcome: 'succeeded', since: null, until: null, exitCode: 0, error: null, warnings: [], rows: { campaigns: 0, insights: 0, rejected: 0, leads: 0 }, written: null, stats };
+  return {
+    account,
+    outcome: 'succeeded',
+    since: null,
+    until: null,
+    exitCode: 0,
+    error: null,
+    warnings: [],
+    rows: { campaigns: 0, insights: 0, rejected: 0, leads: 0 },
+    written: null,
+    stats,
+  };
 }
 
 interface Fetched {
@@ -133,10 +178,16 @@ interface Fetched {
   problems: string[];
 }
 
-async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountSession, paging: PagingOptions): Promise<Fetched> {
+async function fetchOne(
+  ctx: JobContext<FetchFacebookOptions>,
+  session: AccountSession,
+  paging: PagingOptions,
+): Promise<Fetched> {
   const { options, clock } = ctx;
   const account = await fetchAccount(session);
-  const window = options.since ? { since: options.since, until: options.until ?? dateInZone(clock.now(), account.timeZone) } : lookbackWindow(clock.now(), account.timeZone, LOOKBACK_DAYS);
+  const window = options.since
+    ? { since: options.since, until: options.until ?? dateInZone(clock.now(), account.timeZone) }
+    : lookbackWindow(clock.now(), account.timeZone, LOOKBACK_DAYS);
   const warnings: string[] = [];
   const problems: string[] = [];
 
@@ -154,13 +205,23 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
   const unlisted = new Map<string, string | null>();
   for (const chunk of splitRange(window.since, window.until, CHUNK_DAYS)) {
     ctx.throwIfInterrupted();
-    const got = await fetchInsights(session, chunk, paging, { pollMs: ctx.config.fb.asyncPollMs, timeoutMs: ctx.config.fb.asyncTimeoutMs });
+    const got = await fetchInsights(session, chunk, paging, {
+      pollMs: ctx.config.fb.asyncPollMs,
+      timeoutMs: ctx.config.fb.asyncTimeoutMs,
+    });
     if (got.ranges.length > 1 || got.reports > 0) {
-      ctx.logger.info(`${session.accountId}: the API asked for less data; ${chunk.since}…${chunk.until} was read in ${got.ranges.length} ranges with pages of ${got.limit}${got.reports ? `, ${got.reports} day(s) through asynchronous report runs` : ''}`);
+      ctx.logger.info(
+        `${session.accountId}: the API asked for less data; ${chunk.since}…${chunk.until} was read in ${got.ranges.length} ranges with pages of ${got.limit}${got.reports ? `, ${got.reports} day(s) through asynchronous report runs` : ''}`,
+      );
     }
     for (const raw of got.rows) {
       const campaignId = String((raw as { campaign_id?: unknown })?.campaign_id ?? '');
-      const p = parseInsightRow(raw, chunk, byId.get(campaignId)?.dailyBudget ?? null, byId.get(campaignId)?.objective ?? null);
+      const p = parseInsightRow(
+        raw,
+        chunk,
+        byId.get(campaignId)?.dailyBudget ?? null,
+        byId.get(campaignId)?.objective ?? null,
+      );
       if (!p.ok) {
         problems.push(...p.problems);
         rejected.add(`${campaignId}|${String((raw as { date_start?: unknown })?.date_start)}`);
@@ -173,14 +234,21 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
   }
   const withRows = new Set([...metrics.map((m) => m.campaignId), ...rejectedCampaigns]);
   if (withRows.size > 0 && rejectedCampaigns.size / withRows.size > INCOMPLETE_WARNING_SHARE) {
-    warnings.push(`${rejectedCampaigns.size} of ${withRows.size} campaigns (more than ${INCOMPLETE_WARNING_SHARE * 100} %) have incomplete or invalid insights rows; those rows were not written`);
+    warnings.push(
+      `${rejectedCampaigns.size} of ${withRows.size} campaigns (more than ${INCOMPLETE_WARNING_SHARE * 100} %) have incomplete or invalid insights rows; those rows were not written`,
+    );
   }
-  if (unlisted.size > 0) warnings.push(`${unlisted.size} campaign(s) have insights but were not in the campaign listing; created with the name from insights: ${[...unlisted.keys()].slice(0, 5).join(', ')}`);
+  if (unlisted.size > 0)
+    warnings.push(
+      `${unlisted.size} campaign(s) have insights but were not in the campaign listing; created with the name from insights: ${[...unlisted.keys()].slice(0, 5).join(', ')}`,
+    );
   const flagged = metrics.filter((m) => m.flags.length > 0);
   if (flagged.length > 0) {
     const byFlag = new Map<string, number>();
     for (const m of flagged) for (const f of m.flags) byFlag.set(f, (byFlag.get(f) ?? 0) + 1);
-    warnings.push(`data-quality flags on ${flagged.length} row(s): ${[...byFlag].map(([f, n]) => `${f} ${n}`).join(', ')}`);
+    warnings.push(
+      `data-quality flags on ${flagged.length} row(s): ${[...byFlag].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+    );
   }
 
   let leads: LeadRecord[] = [];
@@ -203,13 +271,30 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
     const afterDate = addDays(after.toISOString().slice(0, 10), -1);
     const withLeads = new Set(metrics.filter((m) => m.date >= afterDate && m.leads !== '0').map((m) => m.campaignId));
     const leadCampaigns = new Set(
-      campaigns.filter((c) => c.objective !== null && LEAD_OBJECTIVES.has(c.objective) && (after < windowStart || withLeads.has(c.campaignId))).map((c) => c.campaignId),
+      campaigns
+        .filter(
+          (c) =>
+            c.objective !== null &&
+            LEAD_OBJECTIVES.has(c.objective) &&
+            (after < windowStart || withLeads.has(c.campaignId)),
+        )
+        .map((c) => c.campaignId),
     );
     if (leadCampaigns.size > 0) {
-      const ads = (await fetchAds(session, paging)).filter((a) => leadCampaigns.has(String((a as { campaign_id?: unknown })?.campaign_id)));
-      const campaignOfAd = new Map(ads.map((a) => [String((a as { id?: unknown }).id), String((a as { campaign_id?: unknown }).campaign_id)]));
+      const ads = (await fetchAds(session, paging)).filter((a) =>
+        leadCampaigns.has(String((a as { campaign_id?: unknown })?.campaign_id)),
+      );
+      const campaignOfAd = new Map(
+        ads.map((a) => [String((a as { id?: unknown }).id), String((a as { campaign_id?: unknown }).campaign_id)]),
+      );
       ctx.throwIfInterrupted();
-      const byAd = await fetchLeads(session, [...campaignOfAd.keys()], Math.floor(after.getTime() / 1000), Math.ceil(now.getTime() / 1000), paging);
+      const byAd = await fetchLeads(
+        session,
+        [...campaignOfAd.keys()],
+        Math.floor(after.getTime() / 1000),
+        Math.ceil(now.getTime() / 1000),
+        paging,
+      );
       const seen = new Map<string, LeadRecord>();
       for (const [adId, raws] of byAd) {
         for (const raw of raws) {
@@ -219,11 +304,24 @@ async function fetchOne(ctx: JobContext<FetchFacebookOptions>, session: AccountS
         }
       }
       leads = [...seen.values()];
-      for (const l of leads) if (!byId.has(l.campaignId) && !unlisted.has(l.campaignId)) unlisted.set(l.campaignId, null);
+      for (const l of leads)
+        if (!byId.has(l.campaignId) && !unlisted.has(l.campaignId)) unlisted.set(l.campaignId, null);
     }
     leadsWatermark = now;
   }
-  return { ...window, accountName: account.name, currency: account.currency, campaigns, unlisted, metrics, rejected, leads, leadsWatermark, warnings, problems };
+  return {
+    ...window,
+    accountName: account.name,
+    currency: account.currency,
+    campaigns,
+    unlisted,
+    metrics,
+    rejected,
+    leads,
+    leadsWatermark,
+    warnings,
+    problems,
+  };
 }
 
 async function processAccount(
@@ -248,7 +346,9 @@ async function processAccount(
         await store.put(key, ctx.redact(JSON.stringify(r)), { contentType: 'application/json' });
       })
       .catch((error: unknown) => {
-        archiveFailure ??= new ArchiveError(`cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`);
+        archiveFailure ??= new ArchiveError(
+          `cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`,
+        );
       });
     writes.push(write);
   };
@@ -268,7 +368,11 @@ async function processAccount(
       retryMaxMs: 60_000,
       maxThrottleWaitMs: config.fb.maxThrottleWaitMs,
       batchSize: config.fb.batchSize,
-      pacing: { slowFromPct: config.fb.slowFromPct, deferAtPct: config.fb.deferAtPct, maxSpacingMs: config.fb.maxSpacingMs },
+      pacing: {
+        slowFromPct: config.fb.slowFromPct,
+        deferAtPct: config.fb.deferAtPct,
+        maxSpacingMs: config.fb.maxSpacingMs,
+      },
     },
     signal,
     archive,
@@ -281,9 +385,15 @@ async function processAccount(
     await archived();
     const t1 = Date.now();
     Object.assign(result, { since: f.since, until: f.until, warnings: f.warnings });
-    result.rows = { campaigns: f.campaigns.length, insights: f.metrics.length, rejected: f.problems.length, leads: f.leads.length };
+    result.rows = {
+      campaigns: f.campaigns.length,
+      insights: f.metrics.length,
+      rejected: f.problems.length,
+      leads: f.leads.length,
+    };
     for (const p of f.problems.slice(0, 20)) ctx.logger.warn(`${entry.accountId}: rejected: ${p}`);
-    if (f.problems.length > 20) ctx.logger.warn(`${entry.accountId}: … and ${f.problems.length - 20} more rejected records`);
+    if (f.problems.length > 20)
+      ctx.logger.warn(`${entry.accountId}: … and ${f.problems.length - 20} more rejected records`);
     for (const w of f.warnings) ctx.logger.warn(`${entry.accountId}: ${w}`);
     if (!ctx.dryRun) {
       ctx.throwIfInterrupted();
@@ -307,11 +417,22 @@ async function processAccount(
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
     if (signal.aborted) {
-      Object.assign(result, { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, error: 'the run deadline (--timeout) passed before this account was finished; nothing of it was written; the next run retries it' });
+      Object.assign(result, {
+        outcome: 'deferred',
+        exitCode: ExitCode.TEMP_FAIL,
+        error:
+          'the run deadline (--timeout) passed before this account was finished; nothing of it was written; the next run retries it',
+      });
     } else {
       const f = failureOf(error, entry.accountId);
-      Object.assign(result, { outcome: f.outcome, exitCode: f.exitCode, error: ctx.redact(f.message), stopsOthers: f.stopsOthers });
-      if (f.exitCode === ExitCode.SOFTWARE) ctx.logger.error(`${entry.accountId}: ${ctx.redact((error as Error)?.stack ?? String(error))}`);
+      Object.assign(result, {
+        outcome: f.outcome,
+        exitCode: f.exitCode,
+        error: ctx.redact(f.message),
+        stopsOthers: f.stopsOthers,
+      });
+      if (f.exitCode === ExitCode.SOFTWARE)
+        ctx.logger.error(`${entry.accountId}: ${ctx.redact((error as Error)?.stack ?? String(error))}`);
     }
   } finally {
     await Promise.all(writes);
@@ -327,12 +448,18 @@ function summarize(results: AccountResult[], dryRun: boolean): string {
     if (r.outcome !== 'succeeded') return `${head}: ${r.error}`;
     const w = r.written;
     const rows = `${r.rows.campaigns} campaigns, ${r.rows.insights} insight rows, ${r.rows.leads} leads${r.rows.rejected ? `, ${r.rows.rejected} rejected` : ''}`;
-    const writes = w ? `; written: metrics ${w.metrics.inserted} new, ${w.metrics.updated} changed, ${w.metrics.unchanged} unchanged, ${w.noDeliveryDays} no-delivery days; leads ${w.leads.inserted} new` : dryRun ? ' (dry run: nothing written)' : '';
+    const writes = w
+      ? `; written: metrics ${w.metrics.inserted} new, ${w.metrics.updated} changed, ${w.metrics.unchanged} unchanged, ${w.noDeliveryDays} no-delivery days; leads ${w.leads.inserted} new`
+      : dryRun
+        ? ' (dry run: nothing written)'
+        : '';
     return `${head}, ${rows}${writes}; peak usage ${r.stats.peakUsagePct} %`;
   });
   const failed = results.filter((r) => r.outcome === 'failed').length;
   const deferred = results.filter((r) => r.outcome === 'deferred').length;
-  lines.push(`${results.length - failed - deferred} of ${results.length} ad account${results.length === 1 ? '' : 's'} fetched${failed ? `, ${failed} failed` : ''}${deferred ? `, ${deferred} deferred to the next run` : ''}.`);
+  lines.push(
+    `${results.length - failed - deferred} of ${results.length} ad account${results.length === 1 ? '' : 's'} fetched${failed ? `, ${failed} failed` : ''}${deferred ? `, ${deferred} deferred to the next run` : ''}.`,
+  );
   return lines.join('\n');
 }
 
@@ -351,38 +478,61 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
   addOptions(cmd) {
     cmd
       .option('--account <ids>', 'only these ad accounts (act_<id>, comma-separated; each must be in FB_AD_ACCOUNTS)')
-      .option('--since <YYYY-MM-DD>', 'backfill from this date (in the account\'s time zone) instead of the 28-day lookback')
+      .option(
+        '--since <YYYY-MM-DD>',
+        "backfill from this date (in the account's time zone) instead of the 28-day lookback",
+      )
       .option('--until <YYYY-MM-DD>', 'backfill up to this date (default: today); needs --since')
-      .option('--timeout <duration>', 'give up on accounts not finished after this long (45m, 90s, 2h); they are deferred to the next run', '60m')
+      .option(
+        '--timeout <duration>',
+        'give up on accounts not finished after this long (45m, 90s, 2h); they are deferred to the next run',
+        '60m',
+      )
       .option('--no-leads', 'skip Lead Ads leads');
   },
   parseOptions(raw, args, { clock, config }) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}; accounts are chosen with --account`);
     let accounts = config.fbAdAccounts;
     if (raw.account !== undefined) {
-      const wanted = String(raw.account).split(',').map((s) => s.trim()).filter(Boolean).map((s) => (s.startsWith('act_') ? s : `act_${s}`));
+      const wanted = String(raw.account)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => (s.startsWith('act_') ? s : `act_${s}`));
       const unknown = wanted.filter((w) => !config.fbAdAccounts.some((a) => a.accountId === w));
       if (unknown.length > 0 || wanted.length === 0) {
-        throw new UsageError(`--account ${String(raw.account)}: ${unknown.join(', ') || 'no account'} not in FB_AD_ACCOUNTS (${config.fbAdAccounts.map((a) => a.accountId).join(', ')}); add it there first`);
+        throw new UsageError(
+          `--account ${String(raw.account)}: ${unknown.join(', ') || 'no account'} not in FB_AD_ACCOUNTS (${config.fbAdAccounts.map((a) => a.accountId).join(', ')}); add it there first`,
+        );
       }
       accounts = config.fbAdAccounts.filter((a) => wanted.includes(a.accountId));
     }
     const today = clock.now().toISOString().slice(0, 10);
     const since = raw.since === undefined ? null : parseDate('--since', raw.since);
     const until = raw.until === undefined ? null : parseDate('--until', raw.until);
-    if (until !== null && since === null) throw new UsageError('--until needs --since (without them the job reads the last 28 days)');
+    if (until !== null && since === null)
+      throw new UsageError('--until needs --since (without them the job reads the last 28 days)');
     if (since !== null) {
       const oldest = new Date(clock.now());
       oldest.setUTCMonth(oldest.getUTCMonth() - RETENTION_MONTHS);
       const oldestDate = addDays(oldest.toISOString().slice(0, 10), 1);
-      if (since < oldestDate) throw new UsageError(`--since ${since}: the Marketing API keeps insights for ${RETENTION_MONTHS} months; the earliest date it serves is ${oldestDate}`);
+      if (since < oldestDate)
+        throw new UsageError(
+          `--since ${since}: the Marketing API keeps insights for ${RETENTION_MONTHS} months; the earliest date it serves is ${oldestDate}`,
+        );
       // An account's time zone can be up to 14 hours ahead of UTC.
-      if (since > addDays(today, 1) || (until !== null && until > addDays(today, 1))) throw new UsageError(`--since/--until must not be in the future (today is ${today} UTC)`);
+      if (since > addDays(today, 1) || (until !== null && until > addDays(today, 1)))
+        throw new UsageError(`--since/--until must not be in the future (today is ${today} UTC)`);
       if (until !== null && until < since) throw new UsageError(`--until ${until} is before --since ${since}`);
     }
     const timeout = /^(\d+)(s|m|h)?$/.exec(String(raw.timeout));
-    const timeoutMs = timeout ? Number(timeout[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(timeout[2] ?? 'm') as 's' | 'm' | 'h'] : 0;
-    if (!timeout || timeoutMs < 1000 || timeoutMs > 86_400_000) throw new UsageError(`--timeout ${String(raw.timeout)}: expected a duration such as 45m, 90s or 2h (plain numbers are minutes), at most 24h`);
+    const timeoutMs = timeout
+      ? Number(timeout[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(timeout[2] ?? 'm') as 's' | 'm' | 'h']
+      : 0;
+    if (!timeout || timeoutMs < 1000 || timeoutMs > 86_400_000)
+      throw new UsageError(
+        `--timeout ${String(raw.timeout)}: expected a duration such as 45m, 90s or 2h (plain numbers are minutes), at most 24h`,
+      );
     return { accounts, since, until, timeoutMs, leads: raw.leads !== false };
   },
   async run(ctx) {
@@ -392,7 +542,10 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       try {
         store = await openBlobStore(ctx.config.blobUrl);
       } catch (error) {
-        throw new UnavailableError(`cannot open the blob store ${ctx.redact(ctx.config.blobUrl)} for the raw responses (${(error as Error).message}); check BLOB_URL. Nothing was fetched.`, { cause: error });
+        throw new UnavailableError(
+          `cannot open the blob store ${ctx.redact(ctx.config.blobUrl)} for the raw responses (${(error as Error).message}); check BLOB_URL. Nothing was fetched.`,
+          { cause: error },
+        );
       }
     }
     const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(options.timeoutMs)]);
@@ -402,19 +555,52 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       ctx.throwIfInterrupted();
       let result: AccountResult;
       if (stopAll || deadline.aborted) {
-        const why = stopAll ?? { outcome: 'deferred' as const, exitCode: ExitCode.TEMP_FAIL, error: 'the run deadline (--timeout) passed before this account was started; the next run fetches it' };
+        const why = stopAll ?? {
+          outcome: 'deferred' as const,
+          exitCode: ExitCode.TEMP_FAIL,
+          error: 'the run deadline (--timeout) passed before this account was started; the next run fetches it',
+        };
         result = { ...newResult(entry.accountId), outcome: why.outcome, exitCode: why.exitCode, error: why.error };
       } else {
         result = await processAccount(ctx, entry, deadline, store);
-        if (result.stopsOthers === 'token') stopAll = { outcome: 'failed', exitCode: ExitCode.CONFIG, error: `not attempted: FB_ACCESS_TOKEN was rejected on ${entry.accountId}. ${TOKEN_HELP}` };
-        else if (result.stopsOthers === 'app-throttle') stopAll = { outcome: 'deferred', exitCode: ExitCode.TEMP_FAIL, error: `not attempted: the app-wide rate limit was hit on ${entry.accountId}; the next run fetches it` };
+        if (result.stopsOthers === 'token')
+          stopAll = {
+            outcome: 'failed',
+            exitCode: ExitCode.CONFIG,
+            error: `not attempted: FB_ACCESS_TOKEN was rejected on ${entry.accountId}. ${TOKEN_HELP}`,
+          };
+        else if (result.stopsOthers === 'app-throttle')
+          stopAll = {
+            outcome: 'deferred',
+            exitCode: ExitCode.TEMP_FAIL,
+            error: `not attempted: the app-wide rate limit was hit on ${entry.accountId}; the next run fetches it`,
+          };
       }
-      if (result.outcome === 'succeeded') ctx.logger.info(`${entry.accountId}: fetched`, { calls: result.stats.calls, rows: result.rows, written: result.written ?? undefined });
-      else ctx.logger[result.outcome === 'failed' ? 'error' : 'warn'](`${entry.accountId}: ${result.outcome}: ${result.error}`, { calls: result.stats.calls });
+      if (result.outcome === 'succeeded')
+        ctx.logger.info(`${entry.accountId}: fetched`, {
+          calls: result.stats.calls,
+          rows: result.rows,
+          written: result.written ?? undefined,
+        });
+      else
+        ctx.logger[result.outcome === 'failed' ? 'error' : 'warn'](
+          `${entry.accountId}: ${result.outcome}: ${result.error}`,
+          { calls: result.stats.calls },
+        );
       if (ctx.runId !== null) {
         const client = await ctx.pool.connect();
         try {
-          await recordAccountRun(client, { runId: ctx.runId, accountId: entry.accountId, outcome: result.outcome, since: result.since, until: result.until, calls: result.stats.calls, counts: { rows: result.rows, written: result.written, stats: result.stats }, warnings: result.warnings, error: result.error });
+          await recordAccountRun(client, {
+            runId: ctx.runId,
+            accountId: entry.accountId,
+            outcome: result.outcome,
+            since: result.since,
+            until: result.until,
+            calls: result.stats.calls,
+            counts: { rows: result.rows, written: result.written, stats: result.stats },
+            warnings: result.warnings,
+            error: result.error,
+          });
         } finally {
           client.release();
         }
@@ -424,8 +610,9 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
 
     const failures = results.filter((r) => r.outcome === 'failed');
     const exitCode =
-      [ExitCode.CONFIG, ExitCode.SOFTWARE, ExitCode.UNAVAILABLE, ExitCode.DATA_ERR].find((c) => failures.some((r) => r.exitCode === c)) ??
-      (results.some((r) => r.outcome === 'deferred') ? ExitCode.TEMP_FAIL : ExitCode.OK);
+      [ExitCode.CONFIG, ExitCode.SOFTWARE, ExitCode.UNAVAILABLE, ExitCode.DATA_ERR].find((c) =>
+        failures.some((r) => r.exitCode === c),
+      ) ?? (results.some((r) => r.outcome === 'deferred') ? ExitCode.TEMP_FAIL : ExitCode.OK);
     const sum = (f: (r: AccountResult) => number): number => results.reduce((a, r) => a + f(r), 0);
     return {
       exitCode,

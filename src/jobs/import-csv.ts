@@ -1,4 +1,4 @@
-import { constants, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, openSync, type Stats, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { lstat, rename, rm } from 'node:fs/promises';
@@ -6,11 +6,33 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { CONTRACT_COLUMNS, emptyCounts, KIND_NAMES, kindSpec, matchHeader, normalizeHeaderName, type HeaderMatch, type ImportCounts, type KindName } from '../core/csv-import/kinds.js';
+import {
+  CONTRACT_COLUMNS,
+  emptyCounts,
+  KIND_NAMES,
+  kindSpec,
+  matchHeader,
+  normalizeHeaderName,
+  type HeaderMatch,
+  type ImportCounts,
+  type KindName,
+} from '../core/csv-import/kinds.js';
 import { DATE_FORMATS, isDateFormat, parseColumnMap, type DateFormat } from '../core/csv-import/meta-export.js';
 import type { StagedInput } from '../db/repositories/import.repository.js';
-import { CsvStructureError, MAX_ROW_BYTES, readHeader, readRecords, type CsvHeader } from '../integrations/csv/records.js';
-import { InputTooLargeError, lineOfOffset, spoolInput, sweepStaleSpools, type SpooledInput } from '../integrations/csv/spool.js';
+import {
+  CsvStructureError,
+  MAX_ROW_BYTES,
+  readHeader,
+  readRecords,
+  type CsvHeader,
+} from '../integrations/csv/records.js';
+import {
+  InputTooLargeError,
+  lineOfOffset,
+  spoolInput,
+  sweepStaleSpools,
+  type SpooledInput,
+} from '../integrations/csv/spool.js';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/tables.js';
@@ -74,7 +96,8 @@ class DryRunRollback extends Error {
  */
 function openInput(name: string, stdin: Readable): Readable {
   if (name === '-') {
-    if ((stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: name a CSV file, or pipe one in (cat file.csv | bin/import-csv)');
+    if ((stdin as { isTTY?: boolean }).isTTY)
+      throw new UsageError('no input: name a CSV file, or pipe one in (cat file.csv | bin/import-csv)');
     return stdin;
   }
   if (statSync(name).isFIFO()) {
@@ -108,7 +131,9 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
   try {
     const label = name === '-' ? 'standard input' : name;
     if (spooled.utf16) {
-      throw new DataError(`${label} is UTF-16 text (Excel's "Unicode Text"), not UTF-8; nothing was imported. Save it as "CSV UTF-8 (Comma delimited)", or convert it: iconv -f UTF-16 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`);
+      throw new DataError(
+        `${label} is UTF-16 text (Excel's "Unicode Text"), not UTF-8; nothing was imported. Save it as "CSV UTF-8 (Comma delimited)", or convert it: iconv -f UTF-16 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
+      );
     }
     if (spooled.invalidUtf8At >= 0) {
       const line = await lineOfOffset(spooled.path, spooled.invalidUtf8At);
@@ -120,18 +145,26 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
     try {
       header = await readHeader(spooled.path);
     } catch (error) {
-      if (error instanceof CsvStructureError) throw new DataError(`${label}: ${error.message}; nothing was imported`, { cause: error });
+      if (error instanceof CsvStructureError)
+        throw new DataError(`${label}: ${error.message}; nothing was imported`, { cause: error });
       throw error;
     }
-    if (header === null) throw new DataError(`${label} is empty: expected a header row naming the columns, then one row per record; nothing was imported`);
+    if (header === null)
+      throw new DataError(
+        `${label} is empty: expected a header row naming the columns, then one row per record; nothing was imported`,
+      );
     // Each field becomes a column of the staging table, and PostgreSQL allows 1,600: no kind comes anywhere near.
     if (header.fields.length > MAX_HEADER_FIELDS) {
-      throw new DataError(`${label}: the header has ${header.fields.length} fields, more than the ${MAX_HEADER_FIELDS} import-csv reads (a kind has at most a dozen columns): this is not one of the CSV kinds; nothing was imported`);
+      throw new DataError(
+        `${label}: the header has ${header.fields.length} fields, more than the ${MAX_HEADER_FIELDS} import-csv reads (a kind has at most a dozen columns): this is not one of the CSV kinds; nothing was imported`,
+      );
     }
     const names = new Set(header.fields.map(normalizeHeaderName));
     const unknown = [...options.renames.keys()].filter((h) => !names.has(h));
     if (unknown.length > 0) {
-      throw new UsageError(`${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`);
+      throw new UsageError(
+        `${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`,
+      );
     }
     const matched = matchHeader(header.fields, kind, options.renames);
     if (!matched.ok) {
@@ -139,9 +172,17 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
       throw new Err(`${label}: ${matched.message}; nothing was imported`, { problems: matched.problems });
     }
     if (options.client !== null && matched.match.kind !== 'metrics') {
-      throw new UsageError(`${label}: --client applies to metrics files (campaigns found by name, campaigns created), and this is a ${matched.match.kind} file; nothing was imported. Give clients in a client_id column instead.`);
+      throw new UsageError(
+        `${label}: --client applies to metrics files (campaigns found by name, campaigns created), and this is a ${matched.match.kind} file; nothing was imported. Give clients in a client_id column instead.`,
+      );
     }
-    const staged = { spec: kindSpec(matched.match.kind), match: matched.match, width: header.fields.length, dateFormat: options.dateFormat, client: options.client };
+    const staged = {
+      spec: kindSpec(matched.match.kind),
+      match: matched.match,
+      width: header.fields.length,
+      dateFormat: options.dateFormat,
+      client: options.client,
+    };
     return { name: label, spooled, header, staged };
   } catch (error) {
     await spooled.remove();
@@ -155,16 +196,31 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
  * a FIFO or a folder.
  */
 export async function checkRejectsPath(path: string, force: boolean): Promise<void> {
-  let st;
+  let st: Stats;
   try {
     st = await lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new UsageError(`--rejects ${path}: cannot check the path (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a new file in a folder you can write to`, { cause: error });
+    throw new UsageError(
+      `--rejects ${path}: cannot check the path (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a new file in a folder you can write to`,
+      { cause: error },
+    );
   }
-  const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isFile() ? null : 'a device';
-  if (what !== null) throw new UsageError(`--rejects ${path} is ${what}: refusing to write through or replace it; name a new file`);
-  if (!force) throw new UsageError(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
+  const what = st.isSymbolicLink()
+    ? 'a symbolic link'
+    : st.isDirectory()
+      ? 'a folder'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isFile()
+            ? null
+            : 'a device';
+  if (what !== null)
+    throw new UsageError(`--rejects ${path} is ${what}: refusing to write through or replace it; name a new file`);
+  if (!force)
+    throw new UsageError(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
 }
 
 /**
@@ -198,11 +254,19 @@ async function writeRejects(
     if (error instanceof UsageError) throw error;
     // Only the file system's errors are the path's fault; a failed query is reported as itself.
     if ((error as NodeJS.ErrnoException).syscall === undefined) throw error;
-    throw new UsageError(`--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`, { cause: error });
+    throw new UsageError(
+      `--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`,
+      { cause: error },
+    );
   }
 }
 
-async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<Database>, client: pg.PoolClient, input: PreparedInput): Promise<InputResult> {
+async function importInput(
+  ctx: JobContext<ImportCsvOptions>,
+  trx: Transaction<Database>,
+  client: pg.PoolClient,
+  input: PreparedInput,
+): Promise<InputResult> {
   const repo = await import('../db/repositories/import.repository.js');
   const { spooled, header, staged } = input;
   let mark = Date.now();
@@ -219,7 +283,12 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   if (spooled.lastQuoteAt < header.end && !spooled.hasCopyEndMarker && spooled.maxLineBytes <= MAX_ROW_BYTES) {
     await repo.savepoint(trx, 'import_copy');
     try {
-      await repo.copyCsvBody(client, spooled.path, { start: header.end, end: spooled.contentEnd, lineEnd: header.lineEnd }, staged.width);
+      await repo.copyCsvBody(
+        client,
+        spooled.path,
+        { start: header.end, end: spooled.contentEnd, lineEnd: header.lineEnd },
+        staged.width,
+      );
       parser = 'copy';
     } catch (error) {
       // Ragged rows, mixed line ends, a blank line or a NUL byte: csv-parse reads the file and says which line.
@@ -236,7 +305,8 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
   const report = await repo.reportProblems(trx, MAX_LISTED);
   const blank = await repo.countBlankRows(trx, staged.width);
   // A dry run writes nothing, the rejects file included.
-  if (report.problems > 0 && ctx.options.rejects && !ctx.dryRun) await writeRejects(ctx.options.rejects, ctx.options.force, input, repo.readRejectedRows(trx, staged.width));
+  if (report.problems > 0 && ctx.options.rejects && !ctx.dryRun)
+    await writeRejects(ctx.options.rejects, ctx.options.force, input, repo.readRejectedRows(trx, staged.width));
   step('reported');
   ctx.throwIfInterrupted();
   const counts = await repo.writeStagedRows(trx, staged, ctx.clock.now());
@@ -267,31 +337,49 @@ async function importInput(ctx: JobContext<ImportCsvOptions>, trx: Transaction<D
 function readingNotes(m: HeaderMatch): string[] {
   const notes: string[] = [];
   if (m.keyedByName) {
-    notes.push('campaigns found by name (the file has no Campaign ID column); for exact keys add it in Ads Manager: Columns → Customize → Campaign ID');
+    notes.push(
+      'campaigns found by name (the file has no Campaign ID column); for exact keys add it in Ads Manager: Columns → Customize → Campaign ID',
+    );
   }
   if (m.kind === 'metrics' && !m.columns.has('total_leads') && m.leadResults === undefined) {
     notes.push(
       m.unlabelledResults
-        ? 'Results without a Result indicator column are not read as leads (add Result indicator, or --map \'Results=total_leads\' if every result is a lead): campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)'
+        ? "Results without a Result indicator column are not read as leads (add Result indicator, or --map 'Results=total_leads' if every result is a lead): campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)"
         : 'no lead column (Leads, or Results with a lead Result indicator): total_leads left empty, and campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)',
     );
   }
-  if (m.kind === 'metrics' && m.meta && !m.columns.has('qualified_leads') && (m.columns.has('total_leads') || m.leadResults !== undefined)) {
-    notes.push('no qualified leads (Ads Manager does not know which leads qualified): cost and lead quality score 0 until they come from the CRM (a qualified_leads column, or leads and lead-status imports)');
+  if (
+    m.kind === 'metrics' &&
+    m.meta &&
+    !m.columns.has('qualified_leads') &&
+    (m.columns.has('total_leads') || m.leadResults !== undefined)
+  ) {
+    notes.push(
+      'no qualified leads (Ads Manager does not know which leads qualified): cost and lead quality score 0 until they come from the CRM (a qualified_leads column, or leads and lead-status imports)',
+    );
   }
   if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);
-  if (m.clicksAreAllClicks) notes.push('clicks from Clicks (all), as there is no Link clicks column: add Link clicks to the export for the CTR the API path gives');
+  if (m.clicksAreAllClicks)
+    notes.push(
+      'clicks from Clicks (all), as there is no Link clicks column: add Link clicks to the export for the CTR the API path gives',
+    );
   return notes;
 }
 
 function summaryLine(r: InputResult, dryRun: boolean): string {
   const c = r.counts;
-  const parts = [`${r.name}: ${r.kind}, ${c.rows} row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}`];
+  const parts = [
+    `${r.name}: ${r.kind}, ${c.rows} row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}`,
+  ];
   if (c.rejected > 0) parts.push(`rejected ${c.rejected}`);
   if (c.blank > 0) parts.push(`skipped ${c.blank} empty`);
   if (c.totalsSkipped > 0) parts.push('skipped the totals row');
-  if (c.summedRows > 0) parts.push(`summed ${c.summedRows} rows per ad, ad set or placement into ${c.summedInto} campaign-day row${c.summedInto === 1 ? '' : 's'}`);
-  if (c.campaignsCreated > 0) parts.push(`created ${c.campaignsCreated} campaign${c.campaignsCreated === 1 ? '' : 's'}`);
+  if (c.summedRows > 0)
+    parts.push(
+      `summed ${c.summedRows} rows per ad, ad set or placement into ${c.summedInto} campaign-day row${c.summedInto === 1 ? '' : 's'}`,
+    );
+  if (c.campaignsCreated > 0)
+    parts.push(`created ${c.campaignsCreated} campaign${c.campaignsCreated === 1 ? '' : 's'}`);
   if (c.clientsCreated > 0) parts.push(`created ${c.clientsCreated} client${c.clientsCreated === 1 ? '' : 's'}`);
   if (c.statusChanges > 0) parts.push(`recorded ${c.statusChanges} status change${c.statusChanges === 1 ? '' : 's'}`);
   if (r.ignoredColumns.length > 0) parts.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);
@@ -304,13 +392,15 @@ function listProblems(results: InputResult[]): string[] {
   const all = results.flatMap((r) => r.problems.map((p) => (several ? `${r.name}: ${p}` : p)));
   const total = results.reduce((n, r) => n + r.problemCount, 0);
   const listed = all.slice(0, MAX_LISTED);
-  if (total > listed.length) listed.push(`… and ${total - listed.length} more problem${total - listed.length === 1 ? '' : 's'}`);
+  if (total > listed.length)
+    listed.push(`… and ${total - listed.length} more problem${total - listed.length === 1 ? '' : 's'}`);
   return listed;
 }
 
 export const importCsvJob: JobDefinition<ImportCsvOptions> = {
   name: 'import-csv',
-  description: 'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per docs/csv-import.md: all rows or none, upserted on their keys.',
+  description:
+    'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per docs/csv-import.md: all rows or none, upserted on their keys.',
   examples: [
     'bin/import-csv metrics.csv                       # kind inferred from the header',
     'cat export.csv | bin/import-csv --kind metrics   # a Meta Ads Manager daily export, from standard input',
@@ -324,26 +414,44 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
   textTo: 'stderr',
   addOptions(cmd) {
     cmd
-      .argument('[files...]', 'CSV files, imported in the order given, in one transaction; none or "-" reads standard input')
+      .argument(
+        '[files...]',
+        'CSV files, imported in the order given, in one transaction; none or "-" reads standard input',
+      )
       .option('--kind <kind>', `${KIND_NAMES.join('|')} (default: inferred from each header)`)
-      .option('--skip-invalid', 'write the valid rows and reject the others, instead of writing nothing when a row is invalid')
-      .option('--rejects <file>', 'write every invalid row there, as in the input plus a reason column (a new file, or --force)')
+      .option(
+        '--skip-invalid',
+        'write the valid rows and reject the others, instead of writing nothing when a row is invalid',
+      )
+      .option(
+        '--rejects <file>',
+        'write every invalid row there, as in the input plus a reason column (a new file, or --force)',
+      )
       .option('--force', 'overwrite an existing --rejects file (never a symbolic link or a device)')
       .option('--map <pairs>', "read columns under other names: 'Their column=our_column,…' (any kind, any column)")
       .option('--date-format <format>', `dates written ${DATE_FORMATS.join(', ')} instead of YYYY-MM-DD`)
-      .option('--client <client_id>', 'metrics: look campaigns up by name within this client, and give the campaigns created to it');
+      .option(
+        '--client <client_id>',
+        'metrics: look campaigns up by name within this client, and give the campaigns created to it',
+      );
   },
   parseOptions(raw, args) {
     let kind: KindName | undefined;
     if (raw.kind !== undefined) {
-      if (!KIND_NAMES.includes(raw.kind as KindName)) throw new UsageError(`--kind ${String(raw.kind)}: not a kind; use one of ${KIND_NAMES.join(', ')}`);
+      if (!KIND_NAMES.includes(raw.kind as KindName))
+        throw new UsageError(`--kind ${String(raw.kind)}: not a kind; use one of ${KIND_NAMES.join(', ')}`);
       kind = raw.kind as KindName;
     }
     const inputs = args.length === 0 ? ['-'] : args;
-    if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('standard input ("-") can be read only once; name it once');
+    if (inputs.filter((i) => i === '-').length > 1)
+      throw new UsageError('standard input ("-") can be read only once; name it once');
     const rejects = typeof raw.rejects === 'string' ? raw.rejects : undefined;
-    if (rejects !== undefined && inputs.length > 1) throw new UsageError(`--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`);
-    if (rejects !== undefined && inputs.some((i) => i !== '-' && resolve(i) === resolve(rejects))) throw new UsageError(`--rejects ${rejects} would overwrite the input`);
+    if (rejects !== undefined && inputs.length > 1)
+      throw new UsageError(
+        `--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`,
+      );
+    if (rejects !== undefined && inputs.some((i) => i !== '-' && resolve(i) === resolve(rejects)))
+      throw new UsageError(`--rejects ${rejects} would overwrite the input`);
     let renames = new Map<string, string>();
     if (raw.map !== undefined) {
       const parsed = parseColumnMap(String(raw.map), CONTRACT_COLUMNS, normalizeHeaderName);
@@ -353,7 +461,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     let dateFormat: DateFormat | null = null;
     if (raw.dateFormat !== undefined) {
       const f = String(raw.dateFormat).toUpperCase();
-      if (!isDateFormat(f)) throw new UsageError(`--date-format ${String(raw.dateFormat)}: not a format this import reads; use one of ${DATE_FORMATS.join(', ')} (YYYY-MM-DD needs no flag)`);
+      if (!isDateFormat(f))
+        throw new UsageError(
+          `--date-format ${String(raw.dateFormat)}: not a format this import reads; use one of ${DATE_FORMATS.join(', ')} (YYYY-MM-DD needs no flag)`,
+        );
       dateFormat = f;
     }
     let client: string | null = null;
@@ -361,7 +472,16 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       client = String(raw.client).trim();
       if (client === '') throw new UsageError('--client: empty; name a client_id');
     }
-    return { kind, skipInvalid: raw.skipInvalid === true, rejects, force: raw.force === true, inputs, renames, dateFormat, client };
+    return {
+      kind,
+      skipInvalid: raw.skipInvalid === true,
+      rejects,
+      force: raw.force === true,
+      inputs,
+      renames,
+      dateFormat,
+      client,
+    };
   },
   async run(ctx) {
     const { options } = ctx;
@@ -371,7 +491,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     if (!ctx.dryRun) {
       // File ages are real time, whatever clock the run was given.
       const swept = await sweepStaleSpools(new Date(Date.now() - 86_400_000));
-      if (swept > 0) ctx.logger.info(`removed ${swept} temporary input cop${swept === 1 ? 'y' : 'ies'} (leadsmart-import-*) that killed imports left behind`);
+      if (swept > 0)
+        ctx.logger.info(
+          `removed ${swept} temporary input cop${swept === 1 ? 'y' : 'ies'} (leadsmart-import-*) that killed imports left behind`,
+        );
     }
     try {
       for (const name of options.inputs) prepared.push(await prepareInput(ctx, name));
@@ -388,10 +511,16 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
           const written = out.reduce((n, r) => n + r.counts.inserted + r.counts.updated + r.counts.unchanged, 0);
           const badRows = out.reduce((n, r) => n + r.counts.rejected, 0);
           if (problems > 0 && !options.skipInvalid) {
-            throw new DataError(`${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects && !ctx.dryRun ? `; every invalid row is in ${options.rejects}` : ''})`, { problems: listProblems(out) });
+            throw new DataError(
+              `${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects && !ctx.dryRun ? `; every invalid row is in ${options.rejects}` : ''})`,
+              { problems: listProblems(out) },
+            );
           }
           if (problems > 0 && written === 0) {
-            throw new DataError(`every row was invalid (${problems} problem${problems === 1 ? '' : 's'}); nothing was imported`, { problems: listProblems(out) });
+            throw new DataError(
+              `every row was invalid (${problems} problem${problems === 1 ? '' : 's'}); nothing was imported`,
+              { problems: listProblems(out) },
+            );
           }
           if (ctx.dryRun) throw new DryRunRollback(out);
           // Archived before COMMIT: every committed import has its raw bytes in the blob store.
@@ -401,9 +530,13 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
             const key = `imports/${runDate}/${input.spooled.sha256}.csv`;
             try {
               store ??= await openBlobStore(ctx.config.blobUrl);
-              if (!(await store.exists(key))) await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
+              if (!(await store.exists(key)))
+                await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
             } catch (error) {
-              throw new UnavailableError(`cannot archive ${input.name} to the blob store (${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; nothing was imported. Check BLOB_URL and access to it, then re-run.`, { cause: error });
+              throw new UnavailableError(
+                `cannot archive ${input.name} to the blob store (${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; nothing was imported. Check BLOB_URL and access to it, then re-run.`,
+                { cause: error },
+              );
             }
             out[i]!.archiveKey = key;
           }
@@ -415,19 +548,44 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       }
       const skipped = results.reduce((n, r) => n + r.problemCount, 0);
       if (skipped > 0) {
-        const where = options.rejects ? (ctx.dryRun ? `; a real run would write them to ${options.rejects}` : `, written to ${options.rejects}`) : '';
-        ctx.logger.warn(`skipped ${results.reduce((n, r) => n + r.counts.rejected, 0)} invalid row(s)${where}`, { problems: listProblems(results) });
+        const where = options.rejects
+          ? ctx.dryRun
+            ? `; a real run would write them to ${options.rejects}`
+            : `, written to ${options.rejects}`
+          : '';
+        ctx.logger.warn(`skipped ${results.reduce((n, r) => n + r.counts.rejected, 0)} invalid row(s)${where}`, {
+          problems: listProblems(results),
+        });
       }
       const total = results.reduce((acc, r) => {
         for (const k of Object.keys(acc) as (keyof ImportCounts)[]) acc[k] += r.counts[k];
         return acc;
       }, emptyCounts());
       return {
-        counts: { rows: total.rows, inserted: total.inserted, updated: total.updated, unchanged: total.unchanged, rejected: total.rejected, campaigns_created: total.campaignsCreated, clients_created: total.clientsCreated },
+        counts: {
+          rows: total.rows,
+          inserted: total.inserted,
+          updated: total.updated,
+          unchanged: total.unchanged,
+          rejected: total.rejected,
+          campaigns_created: total.campaignsCreated,
+          clients_created: total.clientsCreated,
+        },
         summary: {
           dry_run: ctx.dryRun,
           ...snake(total),
-          inputs: results.map((r) => ({ input: r.name, kind: r.kind, ...snake(r.counts), ignored_columns: r.ignoredColumns, notes: r.notes, sha256: r.sha256, bytes: r.bytes, archive_key: r.archiveKey, parser: r.parser, problems: r.problems })),
+          inputs: results.map((r) => ({
+            input: r.name,
+            kind: r.kind,
+            ...snake(r.counts),
+            ignored_columns: r.ignoredColumns,
+            notes: r.notes,
+            sha256: r.sha256,
+            bytes: r.bytes,
+            archive_key: r.archiveKey,
+            parser: r.parser,
+            problems: r.problems,
+          })),
           rejects_file: skipped > 0 && !ctx.dryRun ? (options.rejects ?? null) : null,
         },
         text: results.map((r) => summaryLine(r, ctx.dryRun)).join('\n'),

@@ -4,8 +4,13 @@ import type { JobDefinition } from '../runtime/runner.js';
 
 export const migrateJob: JobDefinition<Record<string, never>> = {
   name: 'migrate',
-  description: 'Apply the SQL migrations in sql/ in order, each in its own transaction. Refuses to run when an applied file was edited.',
-  examples: ['bin/migrate', 'bin/migrate --dry-run', 'DATABASE_URL=postgresql://leadsmart@db/leadsmart bin/migrate --json'],
+  description:
+    'Apply the SQL migrations in sql/ in order, each in its own transaction. Refuses to run when an applied file was edited.',
+  examples: [
+    'bin/migrate',
+    'bin/migrate --dry-run',
+    'DATABASE_URL=postgresql://leadsmart@db/leadsmart bin/migrate --json',
+  ],
   writes: true,
   // job_runs does not exist before the first migration.
   bookkeeping: false,

@@ -38,16 +38,24 @@ async function readScoringConfig(path: string | undefined): Promise<{ config: Sc
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`--config ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path, or leave --config out to use the defaults`);
+    throw new ConfigError(
+      `--config ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path, or leave --config out to use the defaults`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`--config ${path}: not valid JSON (${(error as Error).message}); see README.md, Scoring configuration, for the format`);
+    throw new ConfigError(
+      `--config ${path}: not valid JSON (${(error as Error).message}); see README.md, Scoring configuration, for the format`,
+    );
   }
   const r = resolveScoringConfig(parsed);
-  if (!r.ok) throw new ConfigError(`--config ${path}: ${r.problems.length} invalid setting${r.problems.length === 1 ? '' : 's'}; nothing was scored`, { problems: r.problems });
+  if (!r.ok)
+    throw new ConfigError(
+      `--config ${path}: ${r.problems.length} invalid setting${r.problems.length === 1 ? '' : 's'}; nothing was scored`,
+      { problems: r.problems },
+    );
   return { config: r.config, source: path };
 }
 
@@ -65,7 +73,11 @@ interface ScoreOutcome {
 }
 
 function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): ScoreOutcome {
-  const weakest = !keepReason ? null : s.recommendation === 'INSUFFICIENT_DATA' ? String(s.details.reason) : (topReasons(s.details as never, 1)[0] ?? '');
+  const weakest = !keepReason
+    ? null
+    : s.recommendation === 'INSUFFICIENT_DATA'
+      ? String(s.details.reason)
+      : (topReasons(s.details as never, 1)[0] ?? '');
   const d = s.details as { currency?: string | null; target_cpql_source?: string | null };
   return {
     campaignId: s.campaignId,
@@ -87,7 +99,11 @@ const NAME_WIDTH = 34;
  */
 function formatTable(outcomes: readonly ScoreOutcome[]): string {
   const sorted = [...outcomes].sort((a, b) =>
-    a.totalHundredths === b.totalHundredths ? a.campaignId.localeCompare(b.campaignId) : a.totalHundredths > b.totalHundredths ? -1 : 1,
+    a.totalHundredths === b.totalHundredths
+      ? a.campaignId.localeCompare(b.campaignId)
+      : a.totalHundredths > b.totalHundredths
+        ? -1
+        : 1,
   );
   const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(s.campaignId)));
   const line = (name: string, id: string, score: string, rec: string, rest: string): string =>
@@ -121,7 +137,8 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
 
 export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   name: 'score-campaigns',
-  description: 'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (docs/scoring.md).',
+  description:
+    'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (docs/scoring.md).',
   examples: [
     'bin/score-campaigns                      # score yesterday',
     'bin/score-campaigns --date 2025-11-15    # re-score a day by hand',
@@ -134,7 +151,10 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   addOptions(cmd) {
     cmd
       .option('--date <YYYY-MM-DD>', 'the date to score (default: yesterday in SCORING_TIMEZONE, UTC unless set)')
-      .option('--config <file>', 'scoring configuration JSON overriding the defaults (default: SCORING_CONFIG, else the defaults of scoring.md)')
+      .option(
+        '--config <file>',
+        'scoring configuration JSON overriding the defaults (default: SCORING_CONFIG, else the defaults of scoring.md)',
+      )
       .option('--list', 'also print one line per campaign: score, recommendation and its weakest point');
   },
   async parseOptions(raw, _args, { clock, config }) {
@@ -142,8 +162,12 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     let date = addDays(today, -1);
     if (raw.date !== undefined) {
       const d = String(raw.date);
-      if (!isIsoDate(d)) throw new UsageError(`--date ${d}: not a calendar date; expected YYYY-MM-DD, for example --date ${date}`);
-      if (d > today) throw new UsageError(`--date ${d} is in the future (today is ${today} in ${config.timezone}); scores need the day's data: use ${date} or earlier`);
+      if (!isIsoDate(d))
+        throw new UsageError(`--date ${d}: not a calendar date; expected YYYY-MM-DD, for example --date ${date}`);
+      if (d > today)
+        throw new UsageError(
+          `--date ${d} is in the future (today is ${today} in ${config.timezone}); scores need the day's data: use ${date} or earlier`,
+        );
       date = d;
     }
     const configPath = (raw.config as string | undefined) ?? config.scoringConfigPath;
@@ -153,7 +177,9 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   async run(ctx) {
     // The data layer loads here, not at the top: --help does not need it.
     const { openScoringSource } = await import('../db/repositories/scoring-inputs.js');
-    const { applyRetention, clearScores, ensureHistoryPartition, recordScoringRun, writeScores } = await import('../db/repositories/scoring.repository.js');
+    const { applyRetention, clearScores, ensureHistoryPartition, recordScoringRun, writeScores } = await import(
+      '../db/repositories/scoring.repository.js'
+    );
     const { date, config, list } = ctx.options;
     const started = Date.now();
     // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
@@ -192,25 +218,32 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     } finally {
       await source.close();
     }
-    for (const w of summary.warnings) ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
+    for (const w of summary.warnings)
+      ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
     if (!ctx.dryRun) {
       // Retention, after the scores are committed: old score_history months dropped whole, old job_runs and digest bodies.
       // The scores are committed by now: retention that cannot take its locks is put off to the next run, not a failure.
       const retentionStarted = performance.now();
-      const kept = await applyRetention(ctx.db, dateInZone(ctx.clock.now(), 'UTC'), date, ctx.config.retention).catch((error: unknown) => {
-        ctx.logger.warn(`retention put off to the next run: ${(error as Error).message}`);
-        return { partitions: [], jobRuns: 0, digestBodies: 0 };
-      });
+      const kept = await applyRetention(ctx.db, dateInZone(ctx.clock.now(), 'UTC'), date, ctx.config.retention).catch(
+        (error: unknown) => {
+          ctx.logger.warn(`retention put off to the next run: ${(error as Error).message}`);
+          return { partitions: [], jobRuns: 0, digestBodies: 0 };
+        },
+      );
       if (kept.partitions.length + kept.jobRuns + kept.digestBodies > 0) {
-        ctx.logger.info(`retention: dropped score_history ${kept.partitions.join(', ') || 'nothing'}; removed ${kept.jobRuns} job_runs row(s); cleared ${kept.digestBodies} digest bod(ies)`, {
-          partitions_dropped: kept.partitions,
-          job_runs_removed: kept.jobRuns,
-          digest_bodies_cleared: kept.digestBodies,
-          retention_ms: Math.round(performance.now() - retentionStarted),
-        });
+        ctx.logger.info(
+          `retention: dropped score_history ${kept.partitions.join(', ') || 'nothing'}; removed ${kept.jobRuns} job_runs row(s); cleared ${kept.digestBodies} digest bod(ies)`,
+          {
+            partitions_dropped: kept.partitions,
+            job_runs_removed: kept.jobRuns,
+            digest_bodies_cleared: kept.digestBodies,
+            retention_ms: Math.round(performance.now() - retentionStarted),
+          },
+        );
       }
     }
-    const text = formatSummary(summary, ctx.dryRun) + (list && outcomes.length > 0 ? `\n\n${formatTable(outcomes)}` : '');
+    const text =
+      formatSummary(summary, ctx.dryRun) + (list && outcomes.length > 0 ? `\n\n${formatTable(outcomes)}` : '');
     ctx.logger.info(`${ctx.dryRun ? 'would score' : 'scored'} ${outcomes.length} campaigns for ${date}`, {
       date,
       config_id: config.id,

@@ -35,7 +35,15 @@ export interface SendAlertsOptions {
 const NO_CLIENT = '';
 const NO_CLIENT_FLAG = '-';
 
-type ClientOutcome = 'sent' | 'partly-sent' | 'not-sent' | 'nothing-to-report' | 'no-recipients' | 'would-send' | 'previewed' | 'open-digest';
+type ClientOutcome =
+  | 'sent'
+  | 'partly-sent'
+  | 'not-sent'
+  | 'nothing-to-report'
+  | 'no-recipients'
+  | 'would-send'
+  | 'previewed'
+  | 'open-digest';
 
 interface RecipientResult {
   address: string;
@@ -60,11 +68,22 @@ interface RunState {
   sender: PacedSender | null;
   /** Set when something stops every further send this run. */
   stopped: { exitCode: number; message: string } | null;
-  counts: { sent: number; rejected: number; failed: number; unconfirmed: number; retries: number; resumed: number; abandoned: number };
+  counts: {
+    sent: number;
+    rejected: number;
+    failed: number;
+    unconfirmed: number;
+    retries: number;
+    resumed: number;
+    abandoned: number;
+  };
   problems: { exitCode: number; message: string }[];
 }
 
-const STOP_EXIT: Record<Exclude<Extract<SendOutcome, { status: 'failed' | 'unconfirmed' }>['stop'], 'interrupted'>, number> = {
+const STOP_EXIT: Record<
+  Exclude<Extract<SendOutcome, { status: 'failed' | 'unconfirmed' }>['stop'], 'interrupted'>,
+  number
+> = {
   account: ExitCode.CONFIG,
   quota: ExitCode.TEMP_FAIL,
   unavailable: ExitCode.UNAVAILABLE,
@@ -74,7 +93,11 @@ function emptyItems(): ClientResult['items'] {
   return { high: 0, medium: 0, opportunities: 0, resolved: 0, still_open: 0 };
 }
 
-function messageFor(state: RunState, d: { digestId: string; clientId: string; date: string; subject: string; html: string; text: string }, recipient: string): OutgoingMessage {
+function messageFor(
+  state: RunState,
+  d: { digestId: string; clientId: string; date: string; subject: string; html: string; text: string },
+  recipient: string,
+): OutgoingMessage {
   const { config, clock } = state.ctx;
   const from = config.alertFrom!;
   const unsubscribeSubject = encodeURIComponent(`unsubscribe ${d.clientId || 'no-client'} ${recipient}`);
@@ -89,7 +112,10 @@ function messageFor(state: RunState, d: { digestId: string; clientId: string; da
     date: clock.now(),
     unsubscribe: {
       mailto: `mailto:${addressOf(from)}?subject=${unsubscribeSubject}`,
-      url: url === undefined ? undefined : `${url}${url.includes('?') ? '&' : '?'}client=${encodeURIComponent(d.clientId)}&recipient=${encodeURIComponent(recipient)}`,
+      url:
+        url === undefined
+          ? undefined
+          : `${url}${url.includes('?') ? '&' : '?'}client=${encodeURIComponent(d.clientId)}&recipient=${encodeURIComponent(recipient)}`,
     },
     headers: {
       'X-Leadsmart-Client': d.clientId || 'no-client',
@@ -114,7 +140,12 @@ async function deliver(state: RunState, d: OpenDigestLike, recipient: string): P
   ctx.throwIfInterrupted();
   const sender = state.sender!;
   await markSending(ctx.db, d.digestId, recipient, sender.transport.name);
-  const outcome = await sender.send(messageFor(state, d, recipient), { digestId: d.digestId, date: d.date, clientId: d.clientId, recipient });
+  const outcome = await sender.send(messageFor(state, d, recipient), {
+    digestId: d.digestId,
+    date: d.date,
+    clientId: d.clientId,
+    recipient,
+  });
   if (outcome.status === 'sent') {
     await markDelivery(ctx.db, d.digestId, recipient, 'sent', { messageId: outcome.messageId });
     state.counts.sent += 1;
@@ -129,7 +160,10 @@ async function deliver(state: RunState, d: OpenDigestLike, recipient: string): P
   }
   if (outcome.status === 'unconfirmed') {
     state.counts.unconfirmed += 1;
-    state.stopped = { exitCode: STOP_EXIT[outcome.stop], message: `${error}; not sent again, and sending stopped for this run (use --resend --client ${d.clientId || NO_CLIENT_FLAG} --date ${d.date} if it did not arrive)` };
+    state.stopped = {
+      exitCode: STOP_EXIT[outcome.stop],
+      message: `${error}; not sent again, and sending stopped for this run (use --resend --client ${d.clientId || NO_CLIENT_FLAG} --date ${d.date} if it did not arrive)`,
+    };
     ctx.logger.error(`${labelOf(d.clientId)}: ${recipient}: ${state.stopped.message}`);
     return { address: recipient, status: 'unconfirmed', error };
   }
@@ -161,9 +195,19 @@ async function finishOpenDigest(state: RunState, d: OpenDigest, date: string): P
   const stale = d.date < addDays(date, -1);
   for (const x of d.deliveries) {
     if (x.status === 'sending') {
-      const sent = x.transport === transport.name ? await transport.wasSent({ digestId: d.digestId, date: d.date, clientId: d.clientId, recipient: x.recipient }) : null;
+      const sent =
+        x.transport === transport.name
+          ? await transport.wasSent({
+              digestId: d.digestId,
+              date: d.date,
+              clientId: d.clientId,
+              recipient: x.recipient,
+            })
+          : null;
       if (sent === true) {
-        await markDelivery(ctx.db, d.digestId, x.recipient, 'sent', { messageId: messageIdFor(d.digestId, x.recipient, ctx.config.alertFrom!) });
+        await markDelivery(ctx.db, d.digestId, x.recipient, 'sent', {
+          messageId: messageIdFor(d.digestId, x.recipient, ctx.config.alertFrom!),
+        });
         results.push({ address: x.recipient, status: 'sent' });
         continue;
       }
@@ -187,7 +231,9 @@ async function finishOpenDigest(state: RunState, d: OpenDigest, date: string): P
   if (stale) {
     await abandonDigest(ctx.db, d.digestId);
     state.counts.abandoned += 1;
-    ctx.logger.warn(`${labelOf(d.clientId)}: the unfinished digest ${d.digestId} for ${d.date} is older than a day; abandoned, the digest for ${date} reports what is still open`);
+    ctx.logger.warn(
+      `${labelOf(d.clientId)}: the unfinished digest ${d.digestId} for ${d.date} is older than a day; abandoned, the digest for ${date} reports what is still open`,
+    );
   } else {
     await closeDigestIfFinal(ctx.db, d.digestId);
     state.counts.resumed += 1;
@@ -237,7 +283,14 @@ function summarize(results: readonly ClientResult[], state: RunState, date: stri
   });
   const head = `Alert digests for ${date} (${where}):`;
   const tail = state.stopped ? [`Sending stopped: ${state.stopped.message}`] : [];
-  return [head, ...lines.map((l) => `  ${l}`), ...tail, ...state.problems.filter((p) => p.exitCode === ExitCode.CONFIG && !tail.includes(p.message)).map((p) => `Problem: ${p.message}`)].join('\n');
+  return [
+    head,
+    ...lines.map((l) => `  ${l}`),
+    ...tail,
+    ...state.problems
+      .filter((p) => p.exitCode === ExitCode.CONFIG && !tail.includes(p.message))
+      .map((p) => `Problem: ${p.message}`),
+  ].join('\n');
 }
 
 export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
@@ -255,16 +308,23 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
   addOptions(cmd) {
     cmd
       .option('--date <YYYY-MM-DD>', 'the scoring date to report (default: the latest date with scores)')
-      .option('--client <ids>', `only these clients (client_id, comma-separated; ${NO_CLIENT_FLAG} = campaigns without a client)`)
-      .option('--resend', 'send again even if this date\'s digest already went out (compared with the digest before it)')
-      .option('--preview <dir>', 'write each digest as <client>-<date>.html and .txt into this folder instead of sending (implies --dry-run)');
+      .option(
+        '--client <ids>',
+        `only these clients (client_id, comma-separated; ${NO_CLIENT_FLAG} = campaigns without a client)`,
+      )
+      .option('--resend', "send again even if this date's digest already went out (compared with the digest before it)")
+      .option(
+        '--preview <dir>',
+        'write each digest as <client>-<date>.html and .txt into this folder instead of sending (implies --dry-run)',
+      );
   },
   parseOptions(raw, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}; clients are chosen with --client`);
     let date: string | null = null;
     if (raw.date !== undefined) {
       date = String(raw.date);
-      if (!isIsoDate(date)) throw new UsageError(`--date ${date}: not a calendar date; expected YYYY-MM-DD, for example --date 2025-11-15`);
+      if (!isIsoDate(date))
+        throw new UsageError(`--date ${date}: not a calendar date; expected YYYY-MM-DD, for example --date 2025-11-15`);
     }
     let clients: string[] | null = null;
     if (raw.client !== undefined) {
@@ -273,7 +333,10 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         .map((s) => s.trim())
         .filter(Boolean)
         .map((s) => (s === NO_CLIENT_FLAG ? NO_CLIENT : s));
-      if (clients.length === 0) throw new UsageError(`--client ${String(raw.client)}: name at least one client_id (or ${NO_CLIENT_FLAG} for campaigns without a client)`);
+      if (clients.length === 0)
+        throw new UsageError(
+          `--client ${String(raw.client)}: name at least one client_id (or ${NO_CLIENT_FLAG} for campaigns without a client)`,
+        );
     }
     const preview = raw.preview === undefined ? null : resolve(String(raw.preview));
     return { date, clients, resend: raw.resend === true, preview };
@@ -288,16 +351,28 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
     const date = options.date ?? latest;
     if (date === null) {
       ctx.logger.warn('nothing has been scored yet: run score-campaigns first; no digest sent');
-      return { counts: { clients: 0, digests_sent: 0 }, summary: { date: null, clients: [] }, text: 'Nothing has been scored yet: run bin/score-campaigns first. No digest sent.' };
+      return {
+        counts: { clients: 0, digests_sent: 0 },
+        summary: { date: null, clients: [] },
+        text: 'Nothing has been scored yet: run bin/score-campaigns first. No digest sent.',
+      };
     }
     if ((await repo.countScores(ctx.db, date)) === 0) {
-      throw new UsageError(`--date ${date}: no scores for that date${latest ? ` (the latest scored date is ${latest})` : ''}; run bin/score-campaigns --date ${date} first`);
+      throw new UsageError(
+        `--date ${date}: no scores for that date${latest ? ` (the latest scored date is ${latest})` : ''}; run bin/score-campaigns --date ${date} first`,
+      );
     }
     const previous = await findPreviousScoredDate(ctx.db, date);
     const previousDate = previous?.date ?? null;
 
     let transport: (MailTransport & { destroy?(): void }) | null = null;
-    const state: RunState = { ctx, sender: null, stopped: null, counts: { sent: 0, rejected: 0, failed: 0, unconfirmed: 0, retries: 0, resumed: 0, abandoned: 0 }, problems: [] };
+    const state: RunState = {
+      ctx,
+      sender: null,
+      stopped: null,
+      counts: { sent: 0, rejected: 0, failed: 0, unconfirmed: 0, retries: 0, resumed: 0, abandoned: 0 },
+      problems: [],
+    };
     if (sending) {
       const { openMailTransport } = await import('../integrations/email/transports.js');
       const { PacedSender } = await import('../integrations/email/paced-sender.js');
@@ -308,11 +383,17 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         interrupted: () => ctx.signal.aborted,
         onRetry: (error, attempt, delayMs) => {
           state.counts.retries += 1;
-          ctx.logger.warn(`send attempt ${attempt} failed, retrying in about ${Math.round(delayMs / 1000)} s: ${ctx.redact(error.message)}`);
+          ctx.logger.warn(
+            `send attempt ${attempt} failed, retrying in about ${Math.round(delayMs / 1000)} s: ${ctx.redact(error.message)}`,
+          );
         },
       });
     }
-    const where = sending ? transport!.describe : options.preview !== null ? `preview into ${options.preview}` : 'dry run, nothing sent';
+    const where = sending
+      ? transport!.describe
+      : options.preview !== null
+        ? `preview into ${options.preview}`
+        : 'dry run, nothing sent';
 
     try {
       const [inputs, warnings, clients, baselines] = await Promise.all([
@@ -323,8 +404,13 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
       ]);
       const wanted = (clientId: string): boolean => options.clients === null || options.clients.includes(clientId);
       if (options.clients !== null) {
-        const unknown = options.clients.filter((c) => c !== NO_CLIENT && !clients.has(c) && !inputs.some((i) => i.clientId === c));
-        if (unknown.length > 0) throw new UsageError(`--client ${unknown.join(', ')}: no such client (known: ${[...clients.keys()].sort().join(', ') || 'none'})`);
+        const unknown = options.clients.filter(
+          (c) => c !== NO_CLIENT && !clients.has(c) && !inputs.some((i) => i.clientId === c),
+        );
+        if (unknown.length > 0)
+          throw new UsageError(
+            `--client ${unknown.join(', ')}: no such client (known: ${[...clients.keys()].sort().join(', ') || 'none'})`,
+          );
       }
 
       const results: ClientResult[] = [];
@@ -336,7 +422,10 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           resumedClients.add(open.clientId);
           results.push({
             clientId: open.clientId,
-            name: open.clientId === NO_CLIENT ? 'Campaigns without a client' : (clients.get(open.clientId)?.name ?? open.clientId),
+            name:
+              open.clientId === NO_CLIENT
+                ? 'Campaigns without a client'
+                : (clients.get(open.clientId)?.name ?? open.clientId),
             outcome: 'open-digest',
             detail: `digest ${open.digestId} for ${open.date}, "${open.subject}"`,
             digestId: open.digestId,
@@ -357,21 +446,46 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
       }
       for (const key of baselines.keys()) if (!byClient.has(key)) byClient.set(key, []);
       const gapFrom = addDays(date, -(config.alerts.gapDays - 1));
-      const standing: CurrentStanding = new Map(inputs.map((c) => [c.campaignId, { totalHundredths: c.totalHundredths, recommendation: c.recommendation, stopped: isStoppedCampaign(c, gapFrom) }]));
+      const standing: CurrentStanding = new Map(
+        inputs.map((c) => [
+          c.campaignId,
+          {
+            totalHundredths: c.totalHundredths,
+            recommendation: c.recommendation,
+            stopped: isStoppedCampaign(c, gapFrom),
+          },
+        ]),
+      );
       let nothing = 0;
       let skippedStopped = 0;
 
-      const keys = [...byClient.keys()].filter(wanted).sort((a, b) => (a === NO_CLIENT ? 1 : b === NO_CLIENT ? -1 : a.localeCompare(b)));
+      const keys = [...byClient.keys()]
+        .filter(wanted)
+        .sort((a, b) => (a === NO_CLIENT ? 1 : b === NO_CLIENT ? -1 : a.localeCompare(b)));
       for (const clientId of keys) {
         if (resumedClients.has(clientId)) continue; // the next run compares with what was just finished
         ctx.throwIfInterrupted();
         const client = clients.get(clientId);
         const name = clientId === NO_CLIENT ? 'Campaigns without a client' : (client?.name ?? clientId);
-        const selection = selectAttention(byClient.get(clientId)!, warnings, { date, previousDate, gapDays: config.alerts.gapDays });
+        const selection = selectAttention(byClient.get(clientId)!, warnings, {
+          date,
+          previousDate,
+          gapDays: config.alerts.gapDays,
+        });
         skippedStopped += selection.skippedStopped;
         const baseline = baselines.get(clientId) ?? null;
         const plan = planDigest(date, selection, baseline?.snapshot ?? null, standing);
-        const result: ClientResult = { clientId, name, outcome: 'nothing-to-report', detail: plan.skipReason, digestId: null, subject: null, items: itemCounts(plan), recipients: [], htmlBytes: null };
+        const result: ClientResult = {
+          clientId,
+          name,
+          outcome: 'nothing-to-report',
+          detail: plan.skipReason,
+          digestId: null,
+          subject: null,
+          items: itemCounts(plan),
+          recipients: [],
+          htmlBytes: null,
+        };
         results.push(result);
         if (!plan.send) {
           nothing += 1;
@@ -379,10 +493,19 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           continue;
         }
         const details = await repo.loadScoreDetails(ctx.db, date, cardCampaignIds(plan));
-        const { view, html, text, htmlBytes } = renderDigest(plan, { client: { id: clientId, name }, date, previousDate, baselineDate: baseline?.snapshot.date ?? null, details });
+        const { view, html, text, htmlBytes } = renderDigest(plan, {
+          client: { id: clientId, name },
+          date,
+          previousDate,
+          baselineDate: baseline?.snapshot.date ?? null,
+          details,
+        });
         result.subject = view.subject;
         result.htmlBytes = htmlBytes;
-        if (htmlBytes > MAX_HTML_BYTES) ctx.logger.warn(`${labelOf(clientId)}: the HTML part is ${htmlBytes} bytes even with every campaign on one line; Gmail will clip it`);
+        if (htmlBytes > MAX_HTML_BYTES)
+          ctx.logger.warn(
+            `${labelOf(clientId)}: the HTML part is ${htmlBytes} bytes even with every campaign on one line; Gmail will clip it`,
+          );
 
         const recipients = recipientsOf(client, config.alertTo);
         if (options.preview !== null) {
@@ -390,7 +513,11 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           const base = join(options.preview, fileName(clientId, date));
           await writeFile(`${base}.html`, html);
           await writeFile(`${base}.txt`, text);
-          Object.assign(result, { outcome: 'previewed', detail: `${base}.html and .txt`, recipients: recipients.map((address) => ({ address, status: 'pending' })) });
+          Object.assign(result, {
+            outcome: 'previewed',
+            detail: `${base}.html and .txt`,
+            recipients: recipients.map((address) => ({ address, status: 'pending' })),
+          });
           continue;
         }
         if (recipients.length === 0) {
@@ -401,7 +528,10 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           continue;
         }
         if (!sending) {
-          Object.assign(result, { outcome: 'would-send', recipients: recipients.map((address) => ({ address, status: 'pending' })) });
+          Object.assign(result, {
+            outcome: 'would-send',
+            recipients: recipients.map((address) => ({ address, status: 'pending' })),
+          });
           continue;
         }
         if (state.stopped) {
@@ -410,7 +540,18 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         }
         // The digest and its deliveries are committed before the first message goes out.
         const digestId = await ctx.transaction((trx) =>
-          repo.createDigest(trx, { clientId, date, runId: ctx.runId, subject: view.subject, snapshot: plan.snapshot, counts: result.items, html, text, resend: options.resend, recipients }),
+          repo.createDigest(trx, {
+            clientId,
+            date,
+            runId: ctx.runId,
+            subject: view.subject,
+            snapshot: plan.snapshot,
+            counts: result.items,
+            html,
+            text,
+            resend: options.resend,
+            recipients,
+          }),
         );
         result.digestId = digestId;
         const d = { digestId, clientId, date, subject: view.subject, html, text };
@@ -419,19 +560,33 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         const sent = result.recipients.filter((r) => r.status === 'sent').length;
         result.outcome = sent === recipients.length ? 'sent' : sent > 0 ? 'partly-sent' : 'not-sent';
         if (result.recipients.every((r) => r.status === 'rejected')) {
-          state.problems.push({ exitCode: ExitCode.CONFIG, message: `every recipient of ${labelOf(clientId)} was rejected: fix its alert_emails (or ALERT_TO)` });
+          state.problems.push({
+            exitCode: ExitCode.CONFIG,
+            message: `every recipient of ${labelOf(clientId)} was rejected: fix its alert_emails (or ALERT_TO)`,
+          });
         }
-        ctx.logger.info(`${labelOf(clientId)}: ${result.outcome} "${view.subject}"`, { digest: digestId, recipients: result.recipients.length, sent });
+        ctx.logger.info(`${labelOf(clientId)}: ${result.outcome} "${view.subject}"`, {
+          digest: digestId,
+          recipients: result.recipients.length,
+          sent,
+        });
       }
 
       if (state.stopped) state.problems.push(state.stopped);
       if (state.counts.unconfirmed > 0) {
-        state.problems.push({ exitCode: ExitCode.TEMP_FAIL, message: `${state.counts.unconfirmed} deliver${state.counts.unconfirmed === 1 ? 'y' : 'ies'} could not be confirmed and ${state.counts.unconfirmed === 1 ? 'was' : 'were'} not repeated, to avoid a duplicate: check with the recipients, and --resend if needed (see the log)` });
+        state.problems.push({
+          exitCode: ExitCode.TEMP_FAIL,
+          message: `${state.counts.unconfirmed} deliver${state.counts.unconfirmed === 1 ? 'y' : 'ies'} could not be confirmed and ${state.counts.unconfirmed === 1 ? 'was' : 'were'} not repeated, to avoid a duplicate: check with the recipients, and --resend if needed (see the log)`,
+        });
       }
-      const exitCode = [ExitCode.CONFIG, ExitCode.UNAVAILABLE, ExitCode.TEMP_FAIL].find((c) => state.problems.some((p) => p.exitCode === c)) ?? ExitCode.OK;
+      const exitCode =
+        [ExitCode.CONFIG, ExitCode.UNAVAILABLE, ExitCode.TEMP_FAIL].find((c) =>
+          state.problems.some((p) => p.exitCode === c),
+        ) ?? ExitCode.OK;
       const digests = results.filter((r) => r.digestId !== null && r.outcome !== 'open-digest').length;
       let text = summarize(results, state, date, where);
-      if (sending && transport?.name === 'outbox' && state.counts.sent > 0) text += `\nOpen the messages (.eml) in ${join(config.mailTransport.slice('outbox:'.length), date)} with any mail program.`;
+      if (sending && transport?.name === 'outbox' && state.counts.sent > 0)
+        text += `\nOpen the messages (.eml) in ${join(config.mailTransport.slice('outbox:'.length), date)} with any mail program.`;
       return {
         exitCode,
         counts: {

@@ -17,8 +17,14 @@ export interface StatusServerOptions {
  */
 export const statusServerJob: JobDefinition<StatusServerOptions> = {
   name: 'status-server',
-  description: 'The read-only HTTP status service: /healthz, /readyz, /status, /metrics, /api/* (bearer token) and a status page at /.',
-  examples: ['bin/status-server', 'bin/status-server --port 9090', 'curl -s localhost:8080/status', 'curl -s -H "Authorization: Bearer $STATUS_TOKEN" "localhost:8080/api/recommendations?limit=100"'],
+  description:
+    'The read-only HTTP status service: /healthz, /readyz, /status, /metrics, /api/* (bearer token) and a status page at /.',
+  examples: [
+    'bin/status-server',
+    'bin/status-server --port 9090',
+    'curl -s localhost:8080/status',
+    'curl -s -H "Authorization: Bearer $STATUS_TOKEN" "localhost:8080/api/recommendations?limit=100"',
+  ],
   writes: false,
   bookkeeping: false,
   readOnlyDatabase: true,
@@ -36,11 +42,15 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
   parseOptions(raw, args, { config }) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
     const port = raw.port === undefined ? config.statusPort : Number(raw.port);
-    if (raw.port !== undefined && (!/^\d{1,5}$/.test(String(raw.port)) || port > 65535)) throw new UsageError(`--port ${String(raw.port)}: expected a port number 0–65535`);
+    if (raw.port !== undefined && (!/^\d{1,5}$/.test(String(raw.port)) || port > 65535))
+      throw new UsageError(`--port ${String(raw.port)}: expected a port number 0–65535`);
     let rateLimitPerMinute = config.statusRateLimit;
     if (raw.rateLimit !== undefined) {
       rateLimitPerMinute = Number(raw.rateLimit);
-      if (!/^\d{1,7}$/.test(String(raw.rateLimit)) || rateLimitPerMinute < 1) throw new UsageError(`--rate-limit ${String(raw.rateLimit)}: expected a whole number of requests per minute, at least 1`);
+      if (!/^\d{1,7}$/.test(String(raw.rateLimit)) || rateLimitPerMinute < 1)
+        throw new UsageError(
+          `--rate-limit ${String(raw.rateLimit)}: expected a whole number of requests per minute, at least 1`,
+        );
     }
     return { host: raw.host === undefined ? config.statusHost : String(raw.host), port, rateLimitPerMinute };
   },
@@ -60,7 +70,13 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
     server.headersTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new UnavailableError(`cannot listen on ${ctx.options.host}:${ctx.options.port}: ${e.code}; choose another STATUS_PORT/--port, or stop what uses it`) : e),
+        reject(
+          e.code === 'EADDRINUSE' || e.code === 'EACCES'
+            ? new UnavailableError(
+                `cannot listen on ${ctx.options.host}:${ctx.options.port}: ${e.code}; choose another STATUS_PORT/--port, or stop what uses it`,
+              )
+            : e,
+        ),
       );
       server.listen(ctx.options.port, ctx.options.host, resolve);
     });
@@ -76,8 +92,15 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
     });
     ctx.logger.info('stopping: no new connections; letting requests in progress finish');
     server.closeIdleConnections();
-    await Promise.race([new Promise<void>((r) => server.close(() => r())), new Promise<void>((r) => setTimeout(r, 10_000).unref())]);
+    await Promise.race([
+      new Promise<void>((r) => server.close(() => r())),
+      new Promise<void>((r) => setTimeout(r, 10_000).unref()),
+    ]);
     server.closeAllConnections();
-    return { counts: { requests: served }, summary: { url, requests: served }, text: `status-server stopped after ${served} requests.` };
+    return {
+      counts: { requests: served },
+      summary: { url, requests: served },
+      text: `status-server stopped after ${served} requests.`,
+    };
   },
 };

@@ -16,11 +16,16 @@ export function createRedactor(secrets: readonly (string | undefined)[]): Redact
   // Longest first, so a secret that contains another is removed whole.
   // Only values long enough to be secrets: removing a short one ("short", "admin") mangles every message holding that
   // word ("too [REDACTED]"). Passwords inside URLs are removed by the URL rule below whatever their length.
-  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  const values = [
+    ...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)),
+  ].sort((a, b) => b.length - a.length);
   return (text: string): string => {
     let out = text;
     for (const v of values) out = out.split(v).join('[REDACTED]');
-    return out.replace(URL_PASSWORD, '$1[REDACTED]@').replace(TOKEN_PARAM, '$1[REDACTED]').replace(BEARER, '$1[REDACTED]');
+    return out
+      .replace(URL_PASSWORD, '$1[REDACTED]@')
+      .replace(TOKEN_PARAM, '$1[REDACTED]')
+      .replace(BEARER, '$1[REDACTED]');
   };
 }
 

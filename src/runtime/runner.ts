@@ -10,7 +10,15 @@ import type { Database } from '../db/tables.js';
 import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
 import { isConnectionError, isCredentialsError } from '../db/connection-errors.js';
-import { ConfigError, EXIT_CODE_HELP, ExitCode, InterruptedError, JobError, UnavailableError, UsageError } from '../errors.js';
+import {
+  ConfigError,
+  EXIT_CODE_HELP,
+  ExitCode,
+  InterruptedError,
+  JobError,
+  UnavailableError,
+  UsageError,
+} from '../errors.js';
 import type { Logger } from './logger.js';
 import { SQL_DIR, STATE_DIR } from './paths.js';
 import { createRedactor, redactDeep, type Redactor } from './redact.js';
@@ -84,7 +92,11 @@ export interface JobDefinition<O> {
   require?: readonly RequiredSetting[];
   addOptions?(command: Command): void;
   /** Checks the job's own flags; throws UsageError (64) or ConfigError (78). Runs before any connection. */
-  parseOptions(raw: Record<string, unknown>, args: string[], env: { clock: Clock; config: Readonly<AppConfig> }): O | Promise<O>;
+  parseOptions(
+    raw: Record<string, unknown>,
+    args: string[],
+    env: { clock: Clock; config: Readonly<AppConfig> },
+  ): O | Promise<O>;
   run(ctx: JobContext<O>): Promise<JobOutcome>;
 }
 
@@ -119,7 +131,10 @@ function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string
   const cmd = new Command(def.name)
     .description(def.description)
     .option('--json', 'print a machine-readable JSON summary on standard output')
-    .option('--database-url <url>', 'PostgreSQL connection URL (default: DATABASE_URL, PG* variables, or the local database)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL connection URL (default: DATABASE_URL, PG* variables, or the local database)',
+    )
     .option('--blob-url <url>', 'blob store: file:///path or s3://bucket/prefix (default: BLOB_URL)')
     .option('--log-level <level>', 'error, warn, info or debug (default: LOG_LEVEL or info)')
     .option('--log-format <format>', 'json or pretty (default: json unless standard error is a terminal)');
@@ -135,7 +150,10 @@ function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string
 function asLocalError(error: unknown): Error {
   if (error instanceof Error) return error;
   const e = error as { message?: string; code?: string; syscall?: string } | null;
-  return Object.assign(new Error(e?.message ?? String(error), { cause: error }), { code: e?.code, syscall: e?.syscall });
+  return Object.assign(new Error(e?.message ?? String(error), { cause: error }), {
+    code: e?.code,
+    syscall: e?.syscall,
+  });
 }
 
 async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): Promise<T> {
@@ -187,27 +205,41 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     raw = cmd.opts();
     args = cmd.args;
   } catch (error) {
-    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version')) {
+    if (
+      error instanceof CommanderError &&
+      (error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version')
+    ) {
       return ExitCode.OK;
     }
-    parseFailure = (usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message).replace(/\s*\n\s*/g, ' ');
+    parseFailure = (usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message).replace(
+      /\s*\n\s*/g,
+      ' ',
+    );
   }
   const json = raw.json === true;
   const dryRun = raw.dryRun === true;
   // Loaded only past --help, so that help answers without parsing winston, pg and Kysely.
-  const [{ createLogger, flushLogger }, { connectDatabase, kyselyOnClient }] = await Promise.all([import('./logger.js'), import('../db/connect.js')]);
+  const [{ createLogger, flushLogger }, { connectDatabase, kyselyOnClient }] = await Promise.all([
+    import('./logger.js'),
+    import('../db/connect.js'),
+  ]);
 
   const overrides: Record<string, string | undefined> = {};
-  for (const [flag, name] of Object.entries(COMMON_FLAGS)) if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
+  for (const [flag, name] of Object.entries(COMMON_FLAGS))
+    if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
   if (def.databaseOption !== undefined && typeof raw[def.databaseOption] === 'string') {
     const url = raw[def.databaseOption] as string;
     // A usage error about the flag, never echoing its value (it may hold a password).
     if (/^postgres(ql)?:\/\//.test(url)) overrides.DATABASE_URL = url;
-    else parseFailure ??= `--${def.databaseOption}: expected a URL, postgresql://user@host:port/database or postgresql://user@/database?host=/socket/dir, with the password after the user name (the value given is not shown: it may hold a password)`;
+    else
+      parseFailure ??= `--${def.databaseOption}: expected a URL, postgresql://user@host:port/database or postgresql://user@/database?host=/socket/dir, with the password after the user name (the value given is not shown: it may hold a password)`;
   }
   const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
   const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
-  const fallbackFormat = (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';
+  const fallbackFormat =
+    (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';
   let logger = createLogger({
     job: def.name,
     level: loaded.ok ? loaded.config.logLevel : 'info',
@@ -229,7 +261,10 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   const cancelActive = (): void => {
     lockClient
-      ?.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [applicationName])
+      ?.query(
+        'SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+        [applicationName],
+      )
       .catch(() => undefined);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -263,7 +298,11 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   try {
     if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
     if (!loaded.ok) {
-      throw new JobError(`invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was done`, ExitCode.CONFIG, { problems: loaded.problems });
+      throw new JobError(
+        `invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was done`,
+        ExitCode.CONFIG,
+        { problems: loaded.problems },
+      );
     }
     const config = loaded.config;
     reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
@@ -276,17 +315,27 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       : config.databaseSource === 'local'
         ? `local database in ${STATE_DIR}`
         : redact(config.databaseUrl ?? 'PG* environment variables');
-    handle = connectDatabase(databaseUrl, { applicationName, max: def.poolSize, readOnly: def.readOnlyDatabase, statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined });
+    handle = connectDatabase(databaseUrl, {
+      applicationName,
+      max: def.poolSize,
+      readOnly: def.readOnlyDatabase,
+      statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined,
+    });
     const pool = handle.pool;
     lockClient = await withDatabaseRetry(() => pool.connect(), describeDb);
     // A server restart kills this connection too; say so instead of crashing on an unhandled 'error'.
-    lockClient.on('error', (e: Error) => logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`));
+    lockClient.on('error', (e: Error) =>
+      logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`),
+    );
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
 
     const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
     const locked = def.lock === false || (await takeJobLock(lockClient, def.name, def.bookkeeping !== false));
     if (!locked) {
-      throw new JobError(`another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`, ExitCode.TEMP_FAIL);
+      throw new JobError(
+        `another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`,
+        ExitCode.TEMP_FAIL,
+      );
     }
 
     if (def.bookkeeping !== false && !dryRun) {
@@ -342,7 +391,12 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     counts = outcome.counts;
   } catch (error) {
     failure = controller.signal.aborted ? controller.signal.reason : error;
-    exitCode = failure instanceof JobError ? failure.exitCode : isConnectionError(failure) ? ExitCode.UNAVAILABLE : ExitCode.SOFTWARE;
+    exitCode =
+      failure instanceof JobError
+        ? failure.exitCode
+        : isConnectionError(failure)
+          ? ExitCode.UNAVAILABLE
+          : ExitCode.SOFTWARE;
   }
 
   // Reporting (log, job_runs, output, EMF), then clean-up in `finally`: a failure while reporting must still close
@@ -366,22 +420,38 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     if (runId !== null && handle) {
       const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
       await handle.pool
-        .query('UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1', [
-          runId,
-          status,
-          exitCode,
-          JSON.stringify(counts),
-          outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
-          errorSummary,
-        ])
-        .catch((e: unknown) => logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`));
+        .query(
+          'UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1',
+          [
+            runId,
+            status,
+            exitCode,
+            JSON.stringify(counts),
+            outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
+            errorSummary,
+          ],
+        )
+        .catch((e: unknown) =>
+          logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`),
+        );
     }
 
     if (json) {
-      const doc = outcome && !failure ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary } : { ok: false, exit_code: exitCode, run_id: runId, error: errorSummary, problems: failure instanceof JobError ? failure.problems.map(redact) : [] };
+      const doc =
+        outcome && !failure
+          ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary }
+          : {
+              ok: false,
+              exit_code: exitCode,
+              run_id: runId,
+              error: errorSummary,
+              problems: failure instanceof JobError ? failure.problems.map(redact) : [],
+            };
       stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else if (outcome && !failure) {
-      (def.textTo === 'stderr' ? stderr : stdout).write(outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`);
+      (def.textTo === 'stderr' ? stderr : stdout).write(
+        outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`,
+      );
     }
 
     const metrics: Record<string, number> = {
@@ -390,7 +460,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
       Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
     };
-    for (const [k, v] of Object.entries(counts)) metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
+    for (const [k, v] of Object.entries(counts))
+      metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
     // The same name as job_runs: a restore drill's metrics must not count as a nightly backup's either.
     stderr.write(`${emfLine(recordedName, Date.now(), metrics)}\n`);
   } finally {
@@ -416,7 +487,10 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
  */
 async function takeJobLock(client: pg.PoolClient, job: string, withTable: boolean): Promise<boolean> {
   if (!withTable) {
-    const r = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [`leadsmart:${job}`]);
+    const r = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+      [`leadsmart:${job}`],
+    );
     return r.rows[0]?.locked === true;
   }
   await client.query('INSERT INTO job_locks (job) VALUES ($1) ON CONFLICT (job) DO NOTHING', [job]);
@@ -469,4 +543,3 @@ export function main<O>(def: JobDefinition<O>, argv: string[] = process.argv.sli
       setTimeout(() => process.exit(code), 3000).unref();
     });
 }
-

@@ -12,7 +12,11 @@ const noop: ErrorReporter = { capture: () => undefined, flush: async () => undef
  * Sentry, imported only when a DSN is set: the SDK costs ~450 ms at start-up,
  * which --help and every cron run would pay for nothing otherwise.
  */
-export async function createErrorReporter(dsn: string | undefined, job: string, redact: Redactor): Promise<ErrorReporter> {
+export async function createErrorReporter(
+  dsn: string | undefined,
+  job: string,
+  redact: Redactor,
+): Promise<ErrorReporter> {
   if (!dsn) return noop;
   const Sentry = await import('@sentry/node');
   Sentry.init({

@@ -3,7 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
 import { renderStatusPage, type StatusView } from '../core/status/page.js';
-import { BadRequest, checkParams, encodeCursor, parseDate, parseId, parsePage, parseRecommendation, RateLimiter } from '../core/status/requests.js';
+import {
+  BadRequest,
+  checkParams,
+  encodeCursor,
+  parseDate,
+  parseId,
+  parsePage,
+  parseRecommendation,
+  RateLimiter,
+} from '../core/status/requests.js';
 import { notJudgedReason } from '../core/scoring/not-judged.js';
 import type { Database } from '../db/tables.js';
 import { isConnectionError } from '../db/connection-errors.js';
@@ -56,7 +65,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 /** A value computed at most once per `ms`, shared by concurrent requests. */
@@ -95,7 +105,16 @@ function json(body: unknown, status = 200): Answer {
 }
 
 function campaignJson(r: CampaignRow) {
-  return { campaign_id: r.campaign_id, name: r.campaign_name, client_id: r.client_id, total_score: Number(r.total_score), recommendation: r.recommendation, not_judged_reason: notJudgedReason(r.flags), flags: r.flags, is_new: r.is_new };
+  return {
+    campaign_id: r.campaign_id,
+    name: r.campaign_name,
+    client_id: r.client_id,
+    total_score: Number(r.total_score),
+    recommendation: r.recommendation,
+    not_judged_reason: notJudgedReason(r.flags),
+    flags: r.flags,
+    is_new: r.is_new,
+  };
 }
 
 export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -104,7 +123,11 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
 
   const overview = memo(1000, clock, async (): Promise<StatusView> => {
     const now = deps.now();
-    const [facts, scoring, backup] = await Promise.all([loadJobFacts(deps.db), loadScoringOverview(deps.db, null), loadBackupOverview(deps.db)]);
+    const [facts, scoring, backup] = await Promise.all([
+      loadJobFacts(deps.db),
+      loadScoringOverview(deps.db, null),
+      loadBackupOverview(deps.db),
+    ]);
     return {
       now: now.toISOString(),
       database: 'up',
@@ -113,14 +136,30 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         return {
           schedule,
           health: assessJob(schedule, f, now),
-          lastRun: f.lastRun && { startedAt: f.lastRun.startedAt.toISOString(), status: f.lastRun.status, exitCode: f.lastRun.exitCode, durationMs: f.lastRun.durationMs, error: f.lastRun.error },
+          lastRun: f.lastRun && {
+            startedAt: f.lastRun.startedAt.toISOString(),
+            status: f.lastRun.status,
+            exitCode: f.lastRun.exitCode,
+            durationMs: f.lastRun.durationMs,
+            error: f.lastRun.error,
+          },
           lastSuccessAt: f.lastSuccessAt?.toISOString() ?? null,
         };
       }),
       scoring,
       backup: {
-        lastBackup: backup.lastBackup && { key: backup.lastBackup.key, createdAt: backup.lastBackup.createdAt.toISOString(), size: backup.lastBackup.size, ageHours: (now.getTime() - backup.lastBackup.createdAt.getTime()) / 3_600_000 },
-        lastDrill: backup.lastDrill && { key: backup.lastDrill.key, at: backup.lastDrill.at.toISOString(), ok: backup.lastDrill.ok, problems: backup.lastDrill.problems },
+        lastBackup: backup.lastBackup && {
+          key: backup.lastBackup.key,
+          createdAt: backup.lastBackup.createdAt.toISOString(),
+          size: backup.lastBackup.size,
+          ageHours: (now.getTime() - backup.lastBackup.createdAt.getTime()) / 3_600_000,
+        },
+        lastDrill: backup.lastDrill && {
+          key: backup.lastDrill.key,
+          at: backup.lastDrill.at.toISOString(),
+          ok: backup.lastDrill.ok,
+          problems: backup.lastDrill.problems,
+        },
       },
     };
   });
@@ -130,7 +169,10 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
   const overviewOf = (date: string) => {
     if (!overviews.has(date)) {
       if (overviews.size > 100) overviews.clear();
-      overviews.set(date, memo(1000, clock, () => loadScoringOverview(deps.db, date)));
+      overviews.set(
+        date,
+        memo(1000, clock, () => loadScoringOverview(deps.db, date)),
+      );
     }
     return overviews.get(date)!();
   };
@@ -192,21 +234,59 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       const metric = (name: string, help: string, rows: [Record<string, string>, number][]) => {
         lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
         for (const [labels, value] of rows) {
-          const l = Object.entries(labels).map(([k, val]) => `${k}="${promLabel(val)}"`).join(',');
+          const l = Object.entries(labels)
+            .map(([k, val]) => `${k}="${promLabel(val)}"`)
+            .join(',');
           lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
         }
       };
       const jobs = [...new Set([...SCHEDULE.map((s) => s.job), ...facts.keys()])].sort();
-      metric('leadsmart_job_last_success_timestamp_seconds', 'When the job last finished successfully (Unix time).', jobs.filter((j) => facts.get(j)?.lastSuccessAt).map((j) => [{ job: j }, facts.get(j)!.lastSuccessAt!.getTime() / 1000]));
-      metric('leadsmart_job_last_exit_code', 'Exit code of the job\'s latest finished run.', jobs.filter((j) => facts.get(j)?.lastRun?.exitCode != null).map((j) => [{ job: j }, facts.get(j)!.lastRun!.exitCode!]));
-      metric('leadsmart_job_last_duration_seconds', 'Duration of the job\'s latest finished run.', jobs.filter((j) => facts.get(j)?.lastRun?.durationMs != null).map((j) => [{ job: j }, facts.get(j)!.lastRun!.durationMs! / 1000]));
-      metric('leadsmart_job_stale', '1 when the job\'s last success is older than its interval plus grace.', v.jobs.map((j) => [{ job: j.schedule.job }, j.health.state === 'ok' ? 0 : 1]));
+      metric(
+        'leadsmart_job_last_success_timestamp_seconds',
+        'When the job last finished successfully (Unix time).',
+        jobs
+          .filter((j) => facts.get(j)?.lastSuccessAt)
+          .map((j) => [{ job: j }, facts.get(j)!.lastSuccessAt!.getTime() / 1000]),
+      );
+      metric(
+        'leadsmart_job_last_exit_code',
+        "Exit code of the job's latest finished run.",
+        jobs
+          .filter((j) => facts.get(j)?.lastRun?.exitCode != null)
+          .map((j) => [{ job: j }, facts.get(j)!.lastRun!.exitCode!]),
+      );
+      metric(
+        'leadsmart_job_last_duration_seconds',
+        "Duration of the job's latest finished run.",
+        jobs
+          .filter((j) => facts.get(j)?.lastRun?.durationMs != null)
+          .map((j) => [{ job: j }, facts.get(j)!.lastRun!.durationMs! / 1000]),
+      );
+      metric(
+        'leadsmart_job_stale',
+        "1 when the job's last success is older than its interval plus grace.",
+        v.jobs.map((j) => [{ job: j.schedule.job }, j.health.state === 'ok' ? 0 : 1]),
+      );
       if (v.scoring) {
-        metric('leadsmart_campaigns_scored', 'Campaigns scored for the latest scored date.', [[{ date: v.scoring.date }, v.scoring.campaignsScored]]);
-        metric('leadsmart_recommendations', 'Campaigns per recommendation for the latest scored date.', Object.entries(v.scoring.recommendations).map(([r, n]) => [{ date: v.scoring!.date, recommendation: r }, n]));
+        metric('leadsmart_campaigns_scored', 'Campaigns scored for the latest scored date.', [
+          [{ date: v.scoring.date }, v.scoring.campaignsScored],
+        ]);
+        metric(
+          'leadsmart_recommendations',
+          'Campaigns per recommendation for the latest scored date.',
+          Object.entries(v.scoring.recommendations).map(([r, n]) => [{ date: v.scoring!.date, recommendation: r }, n]),
+        );
       }
-      if (v.backup.lastBackup) metric('leadsmart_backup_last_success_timestamp_seconds', 'When the latest good backup was taken (Unix time).', [[{}, Date.parse(v.backup.lastBackup.createdAt) / 1000]]);
-      if (v.backup.lastDrill) metric('leadsmart_backup_last_drill_ok', '1 when the latest restore drill passed.', [[{}, v.backup.lastDrill.ok ? 1 : 0]]);
+      if (v.backup.lastBackup)
+        metric(
+          'leadsmart_backup_last_success_timestamp_seconds',
+          'When the latest good backup was taken (Unix time).',
+          [[{}, Date.parse(v.backup.lastBackup.createdAt) / 1000]],
+        );
+      if (v.backup.lastDrill)
+        metric('leadsmart_backup_last_drill_ok', '1 when the latest restore drill passed.', [
+          [{}, v.backup.lastDrill.ok ? 1 : 0],
+        ]);
       return { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: `${lines.join('\n')}\n` };
     }
     if (path === '/') {
@@ -216,12 +296,21 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         v = await overview();
       } catch (error) {
         if (!isConnectionError(error)) throw error;
-        v = { now: deps.now().toISOString(), database: 'down', jobs: [], scoring: null, backup: { lastBackup: null, lastDrill: null } };
+        v = {
+          now: deps.now().toISOString(),
+          database: 'down',
+          jobs: [],
+          scoring: null,
+          backup: { lastBackup: null, lastDrill: null },
+        };
       }
       return { status: v.database === 'down' ? 503 : 200, type: 'text/html; charset=utf-8', body: renderStatusPage(v) };
     }
     if (path.startsWith('/api/')) {
-      if (!tokenMatches(deps.token, req.headers.authorization)) throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <STATUS_TOKEN>)', { 'WWW-Authenticate': 'Bearer realm="leadsmart"' });
+      if (!tokenMatches(deps.token, req.headers.authorization))
+        throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <STATUS_TOKEN>)', {
+          'WWW-Authenticate': 'Bearer realm="leadsmart"',
+        });
       return cachedApi(`${path}?${params.toString()}`, () => api(path, params));
     }
     throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
@@ -234,10 +323,20 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         const page = parsePage(params, 1);
         const date = parseDate(params) ?? (await latestDate());
         if (date === null) return json({ date: null, items: [], next_cursor: null });
-        const rows = await listCampaignScores(deps.db, { date, recommendation: parseRecommendation(params), clientId: parseId(params.get('client'), 'client'), limit: page.limit, after: page.after?.[0] ?? null });
+        const rows = await listCampaignScores(deps.db, {
+          date,
+          recommendation: parseRecommendation(params),
+          clientId: parseId(params.get('client'), 'client'),
+          limit: page.limit,
+          after: page.after?.[0] ?? null,
+        });
         const more = rows.length > page.limit;
         const items = rows.slice(0, page.limit);
-        return json({ date, items: items.map(campaignJson), next_cursor: more ? encodeCursor([items[items.length - 1]!.campaign_id]) : null });
+        return json({
+          date,
+          items: items.map(campaignJson),
+          next_cursor: more ? encodeCursor([items[items.length - 1]!.campaign_id]) : null,
+        });
       }
       if (path === '/api/recommendations') {
         checkParams(params, ['date', 'type', 'limit', 'cursor']);
@@ -248,7 +347,8 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         const types: readonly string[] = type ? [type] : ACTIONABLE;
         let after: { type: string; score: string; campaignId: string } | null = null;
         if (page.after) {
-          if (!types.includes(page.after[0]!) || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!)) throw new BadRequest('cursor: not a cursor this API returned for these parameters');
+          if (!types.includes(page.after[0]!) || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!))
+            throw new BadRequest('cursor: not a cursor this API returned for these parameters');
           after = { type: page.after[0]!, score: page.after[1]!, campaignId: page.after[2]! };
         }
         const items = await listActionable(deps.db, { date, types, limit: page.limit + 1, after });
@@ -259,7 +359,12 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           next = encodeCursor([last.recommendation, last.total_score, last.campaign_id]);
         }
         const overviewForDate = await overviewOf(date);
-        return json({ date, counts: overviewForDate?.recommendations ?? {}, items: items.map(campaignJson), next_cursor: next });
+        return json({
+          date,
+          counts: overviewForDate?.recommendations ?? {},
+          items: items.map(campaignJson),
+          next_cursor: next,
+        });
       }
       const m = /^\/api\/campaigns\/([^/]+)$/.exec(path);
       if (m) {
@@ -273,11 +378,29 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         parseId(id, 'campaign id');
         const c = await loadCampaign(deps.db, id);
         if (c.campaign === null && c.history.length === 0) throw new HttpError(404, `no campaign ${id}`);
-        const details = (c.latest?.recommendation_details ?? null) as { reason?: string; dimensions?: Record<string, { points: number; max: number; reason: string }>; flags?: string[]; inputs?: unknown } | null;
+        const details = (c.latest?.recommendation_details ?? null) as {
+          reason?: string;
+          dimensions?: Record<string, { points: number; max: number; reason: string }>;
+          flags?: string[];
+          inputs?: unknown;
+        } | null;
         return json({
           campaign: c.campaign,
-          latest: c.latest ? { date: c.latest.date, reason: details?.reason ?? null, dimensions: details?.dimensions ?? null, flags: details?.flags ?? [], inputs: details?.inputs ?? null } : null,
-          history: c.history.map((h) => ({ date: h.date, total_score: Number(h.total_score), recommendation: h.recommendation, flags: h.flags })),
+          latest: c.latest
+            ? {
+                date: c.latest.date,
+                reason: details?.reason ?? null,
+                dimensions: details?.dimensions ?? null,
+                flags: details?.flags ?? [],
+                inputs: details?.inputs ?? null,
+              }
+            : null,
+          history: c.history.map((h) => ({
+            date: h.date,
+            total_score: Number(h.total_score),
+            recommendation: h.recommendation,
+            flags: h.flags,
+          })),
         });
       }
     }
@@ -288,13 +411,27 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     const method = req.method ?? 'GET';
     const requestId = randomBytes(6).toString('hex');
     const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), 'X-Request-Id': requestId, ...extra });
+      res.writeHead(status, {
+        ...SECURITY_HEADERS,
+        'Content-Type': type,
+        'Content-Length': String(Buffer.byteLength(body)),
+        'X-Request-Id': requestId,
+        ...extra,
+      });
       res.end(method === 'HEAD' ? undefined : body);
     };
-    const error = (status: number, message: string, extra: Record<string, string> = {}) => send(status, 'application/json; charset=utf-8', `${JSON.stringify({ error: message, request_id: requestId })}\n`, extra);
+    const error = (status: number, message: string, extra: Record<string, string> = {}) =>
+      send(
+        status,
+        'application/json; charset=utf-8',
+        `${JSON.stringify({ error: message, request_id: requestId })}\n`,
+        extra,
+      );
     if (method !== 'GET' && method !== 'HEAD') {
       req.resume();
-      error(405, `method ${method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`, { Allow: 'GET, HEAD' });
+      error(405, `method ${method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`, {
+        Allow: 'GET, HEAD',
+      });
       return;
     }
     let url: URL;
@@ -310,7 +447,9 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       const withToken = tokenMatches(deps.token, req.headers.authorization);
       const r = limiter.take(`${req.socket.remoteAddress ?? 'unknown'} ${withToken ? 'token' : 'no-token'}`, clock());
       if (!r.ok) {
-        error(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, { 'Retry-After': String(r.retryAfterSeconds) });
+        error(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, {
+          'Retry-After': String(r.retryAfterSeconds),
+        });
         return;
       }
     }
@@ -320,10 +459,14 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         if (e instanceof BadRequest) error(400, e.message);
         else if (e instanceof HttpError) error(e.status, e.message, e.headers);
         else if (isConnectionError(e)) {
-          deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, { request_id: requestId });
+          deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, {
+            request_id: requestId,
+          });
           error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' });
         } else {
-          deps.log('error', `${method} ${url.pathname} failed: ${(e as Error)?.stack ?? String(e)}`, { request_id: requestId });
+          deps.log('error', `${method} ${url.pathname} failed: ${(e as Error)?.stack ?? String(e)}`, {
+            request_id: requestId,
+          });
           error(500, 'internal error; the log has the details under this request_id');
         }
       },

@@ -40,14 +40,40 @@ export function details(points: [number, number, number, number, number]): Score
 /** One client's campaigns with every kind of digest item. */
 export function scenario(): CampaignAlertInput[] {
   return [
-    campaign('Spring-Sale-Retargeting', { totalHundredths: 1240, recommendation: 'PAUSE_CAMPAIGN', previous: { totalHundredths: 2450, recommendation: 'REDUCE_BUDGET' } }),
-    campaign('Lookalike-Audience-2', { totalHundredths: 3510, recommendation: 'REDUCE_BUDGET', previous: { totalHundredths: 8120, recommendation: 'INCREASE_BUDGET' }, flags: [] }),
-    campaign('Black-Friday-Teaser', { totalHundredths: 2210, recommendation: 'REDUCE_BUDGET', previous: { totalHundredths: 7950, recommendation: 'CONTINUE_OPTIMIZE' }, flags: ['SCORE_JUMP'] }),
-    campaign('Webinar-Signups', { totalHundredths: 1500, recommendation: 'PAUSE_CAMPAIGN', delivery: { deliveredBefore: true, gapRows: 0, gapDeliveringDays: 0 } }),
-    campaign('Video-Views-Q4', { totalHundredths: 4520, recommendation: 'TEST_CHANGES', previous: { totalHundredths: 4600, recommendation: 'TEST_CHANGES' } }),
+    campaign('Spring-Sale-Retargeting', {
+      totalHundredths: 1240,
+      recommendation: 'PAUSE_CAMPAIGN',
+      previous: { totalHundredths: 2450, recommendation: 'REDUCE_BUDGET' },
+    }),
+    campaign('Lookalike-Audience-2', {
+      totalHundredths: 3510,
+      recommendation: 'REDUCE_BUDGET',
+      previous: { totalHundredths: 8120, recommendation: 'INCREASE_BUDGET' },
+      flags: [],
+    }),
+    campaign('Black-Friday-Teaser', {
+      totalHundredths: 2210,
+      recommendation: 'REDUCE_BUDGET',
+      previous: { totalHundredths: 7950, recommendation: 'CONTINUE_OPTIMIZE' },
+      flags: ['SCORE_JUMP'],
+    }),
+    campaign('Webinar-Signups', {
+      totalHundredths: 1500,
+      recommendation: 'PAUSE_CAMPAIGN',
+      delivery: { deliveredBefore: true, gapRows: 0, gapDeliveringDays: 0 },
+    }),
+    campaign('Video-Views-Q4', {
+      totalHundredths: 4520,
+      recommendation: 'TEST_CHANGES',
+      previous: { totalHundredths: 4600, recommendation: 'TEST_CHANGES' },
+    }),
     campaign('Giveaway-Clicks', { totalHundredths: 6150, recommendation: 'CONTINUE_OPTIMIZE', flags: ['HIGH_CTR'] }),
     campaign('New-Clinic-Launch', { totalHundredths: 5200, recommendation: 'MONITOR_CLOSELY', previous: null }),
-    campaign('Brand-Search', { totalHundredths: 9120, recommendation: 'INCREASE_BUDGET', previous: { totalHundredths: 9050, recommendation: 'INCREASE_BUDGET' } }),
+    campaign('Brand-Search', {
+      totalHundredths: 9120,
+      recommendation: 'INCREASE_BUDGET',
+      previous: { totalHundredths: 9050, recommendation: 'INCREASE_BUDGET' },
+    }),
     campaign('Evergreen-Leads', { totalHundredths: 6600, recommendation: 'CONTINUE_OPTIMIZE' }),
     campaign('Old-Promo', { totalHundredths: 900, recommendation: 'PAUSE_CAMPAIGN', status: 'PAUSED' }),
   ];

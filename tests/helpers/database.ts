@@ -11,7 +11,10 @@ export interface TestDatabase extends DatabaseHandle {
 
 function host(): string {
   const h = process.env.LEADSMART_TEST_PGHOST;
-  if (!h) throw new Error('LEADSMART_TEST_PGHOST is not set: run the tests with `make test` (jest globalSetup starts PostgreSQL)');
+  if (!h)
+    throw new Error(
+      'LEADSMART_TEST_PGHOST is not set: run the tests with `make test` (jest globalSetup starts PostgreSQL)',
+    );
   return h;
 }
 
@@ -32,7 +35,11 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 /** A fresh, migrated database cloned from the template; drop it in afterAll. */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(options.migrated === false ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE leadsmart_template`));
+  await admin((c) =>
+    c.query(
+      options.migrated === false ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE leadsmart_template`,
+    ),
+  );
   const url = urlFor(name);
   const handle = connectDatabase(url, { max: 4 });
   return {

@@ -2,17 +2,23 @@ import { parseDecimal, type Rational } from '../../src/core/rational.js';
 import type { CampaignFacts } from '../../src/core/scoring/types.js';
 
 /** A healthy aggregate-mode campaign; tests override what they examine. */
-export function makeFacts(overrides: Partial<Omit<CampaignFacts, 'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql'>> & {
-  spend?: string;
-  dailyBudget?: string | null;
-  maxDaySpend?: string | null;
-  previousTotal?: string | null;
-  clientTargetCpql?: string | null;
-  recentSpend?: string;
-  priorSpend?: string;
-} = {}): CampaignFacts {
-  const dec = (s: string | null | undefined): Rational | null => (s === null || s === undefined ? null : parseDecimal(s));
-  const { spend, dailyBudget, maxDaySpend, previousTotal, clientTargetCpql, recentSpend, priorSpend, ...rest } = overrides;
+export function makeFacts(
+  overrides: Partial<
+    Omit<CampaignFacts, 'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql'>
+  > & {
+    spend?: string;
+    dailyBudget?: string | null;
+    maxDaySpend?: string | null;
+    previousTotal?: string | null;
+    clientTargetCpql?: string | null;
+    recentSpend?: string;
+    priorSpend?: string;
+  } = {},
+): CampaignFacts {
+  const dec = (s: string | null | undefined): Rational | null =>
+    s === null || s === undefined ? null : parseDecimal(s);
+  const { spend, dailyBudget, maxDaySpend, previousTotal, clientTargetCpql, recentSpend, priorSpend, ...rest } =
+    overrides;
   return {
     campaignId: 'c1',
     mode: 'aggregate',

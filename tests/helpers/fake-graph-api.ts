@@ -143,7 +143,15 @@ export interface FakeGraphOptions {
 const HIDDEN = new Set(['ARCHIVED', 'DELETED']);
 /** The values each edge accepts (the official SDKs' Campaign.EffectiveStatus and Ad.EffectiveStatus enums). */
 const CAMPAIGN_STATUSES = new Set(['ACTIVE', 'PAUSED', 'DELETED', 'ARCHIVED', 'IN_PROCESS', 'WITH_ISSUES']);
-const AD_STATUSES = new Set([...CAMPAIGN_STATUSES, 'PENDING_REVIEW', 'DISAPPROVED', 'PREAPPROVED', 'PENDING_BILLING_INFO', 'CAMPAIGN_PAUSED', 'ADSET_PAUSED']);
+const AD_STATUSES = new Set([
+  ...CAMPAIGN_STATUSES,
+  'PENDING_REVIEW',
+  'DISAPPROVED',
+  'PREAPPROVED',
+  'PENDING_BILLING_INFO',
+  'CAMPAIGN_PAUSED',
+  'ADSET_PAUSED',
+]);
 
 /** A status list as the real API reads it: a value the edge does not know is refused with 100/1487561, as Meta does. */
 function statusList(raw: string | undefined, accepted: ReadonlySet<string>): string[] | null {
@@ -156,13 +164,18 @@ function statusList(raw: string | undefined, accepted: ReadonlySet<string>): str
       code: 100,
       subcode: 1487561,
       message: 'Invalid parameter',
-      more: { error_user_title: 'Run Status not valid', error_user_msg: `The run status ${bad} is not valid for this object.`, is_transient: false },
+      more: {
+        error_user_title: 'Run Status not valid',
+        error_user_msg: `The run status ${bad} is not valid for this object.`,
+        is_transient: false,
+      },
     };
   }
   return list;
 }
 const cmp = (a: unknown, b: unknown): number => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
-const encodeCursor = (offset: number): string => Buffer.from(JSON.stringify({ offset, snapshot: 'fake' })).toString('base64url');
+const encodeCursor = (offset: number): string =>
+  Buffer.from(JSON.stringify({ offset, snapshot: 'fake' })).toString('base64url');
 function decodeCursor(c: string): number | null {
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString()) as { offset?: unknown };
@@ -181,7 +194,10 @@ export class FakeGraphApi {
   private sockets = new Set<Socket>();
   private accounts = new Map<string, FakeAccount>();
   private cache: { key: string; rows: Record<string, unknown>[] } | null = null;
-  private reports = new Map<string, { account: FakeAccount; params: Record<string, string>; script: string[]; polls: number; notFoundServed?: boolean }>();
+  private reports = new Map<
+    string,
+    { account: FakeAccount; params: Record<string, string>; script: string[]; polls: number; notFoundServed?: boolean }
+  >();
 
   constructor(private options: FakeGraphOptions) {
     this.reset(options);
@@ -235,13 +251,33 @@ export class FakeGraphApi {
     const pct = u?.pct ?? 1;
     if (u && accountId && u.perCall) u.pct += u.perCall;
     if (u?.malformed) return { 'x-app-usage': '{not json', 'x-ad-account-usage': 'garbage' };
-    const h: Record<string, string> = { 'x-app-usage': JSON.stringify({ call_count: pct, total_time: pct, total_cputime: pct }) };
+    const h: Record<string, string> = {
+      'x-app-usage': JSON.stringify({ call_count: pct, total_time: pct, total_cputime: pct }),
+    };
     if (accountId) {
-      h['x-ad-account-usage'] = JSON.stringify({ acc_id_util_pct: pct, reset_time_duration: (u?.regainMinutes ?? 0) * 60, ads_api_access_tier: 'development_access' });
-      h['x-business-use-case-usage'] = JSON.stringify({
-        [accountId]: [{ type, call_count: pct, total_cputime: pct, total_time: pct, estimated_time_to_regain_access: u?.regainMinutes ?? 0, ads_api_access_tier: 'development_access' }],
+      h['x-ad-account-usage'] = JSON.stringify({
+        acc_id_util_pct: pct,
+        reset_time_duration: (u?.regainMinutes ?? 0) * 60,
+        ads_api_access_tier: 'development_access',
       });
-      if (type === 'ads_insights') h['x-fb-ads-insights-throttle'] = JSON.stringify({ app_id_util_pct: pct, acc_id_util_pct: pct, ads_api_access_tier: 'development_access' });
+      h['x-business-use-case-usage'] = JSON.stringify({
+        [accountId]: [
+          {
+            type,
+            call_count: pct,
+            total_cputime: pct,
+            total_time: pct,
+            estimated_time_to_regain_access: u?.regainMinutes ?? 0,
+            ads_api_access_tier: 'development_access',
+          },
+        ],
+      });
+      if (type === 'ads_insights')
+        h['x-fb-ads-insights-throttle'] = JSON.stringify({
+          app_id_util_pct: pct,
+          acc_id_util_pct: pct,
+          ads_api_access_tier: 'development_access',
+        });
     }
     return h;
   }
@@ -268,23 +304,61 @@ export class FakeGraphApi {
     const usage = this.usageHeaders(owner, type);
     const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json; charset=UTF-8', 'x-fb-trace-id': 'FAKEtrace', ...usage, ...extra });
+      res.writeHead(status, {
+        'content-type': typeof body === 'string' ? 'text/html' : 'application/json; charset=UTF-8',
+        'x-fb-trace-id': 'FAKEtrace',
+        ...usage,
+        ...extra,
+      });
       res.end(text);
     };
-    const graphError = (status: number, code: number, message: string, subcode?: number, more: Record<string, unknown> = {}): void =>
-      send(status, { error: { message, type: 'OAuthException', code, ...(subcode === undefined ? {} : { error_subcode: subcode }), fbtrace_id: 'FAKEtrace', ...more } });
+    const graphError = (
+      status: number,
+      code: number,
+      message: string,
+      subcode?: number,
+      more: Record<string, unknown> = {},
+    ): void =>
+      send(status, {
+        error: {
+          message,
+          type: 'OAuthException',
+          code,
+          ...(subcode === undefined ? {} : { error_subcode: subcode }),
+          fbtrace_id: 'FAKEtrace',
+          ...more,
+        },
+      });
 
     // Tokens first, as the real API does.
-    if (!token) return graphError(400, 2500, 'An active access token must be used to query information about the current user.');
+    if (!token) {
+      graphError(400, 2500, 'An active access token must be used to query information about the current user.');
+      return;
+    }
     const expired = this.options.expiredTokens?.[token];
-    if (expired !== undefined) return graphError(400, 190, 'Error validating access token: Session has expired on Friday, 13-Mar-26 10:00:00 PDT.', expired ?? undefined);
-    if (!(this.options.validTokens ?? ['TEST-TOKEN']).includes(token)) return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    if (expired !== undefined) {
+      graphError(
+        400,
+        190,
+        'Error validating access token: Session has expired on Friday, 13-Mar-26 10:00:00 PDT.',
+        expired ?? undefined,
+      );
+      return;
+    }
+    if (!(this.options.validTokens ?? ['TEST-TOKEN']).includes(token)) {
+      graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
+      return;
+    }
 
     const fault = this.takeFault(req.method ?? 'GET', path);
     if (fault) {
       switch (fault.type) {
         case 'graph-error':
-          return send(fault.status ?? 400, { error: { type: 'OAuthException', fbtrace_id: 'FAKEtrace', ...fault.error } }, fault.headers);
+          return send(
+            fault.status ?? 400,
+            { error: { type: 'OAuthException', fbtrace_id: 'FAKEtrace', ...fault.error } },
+            fault.headers,
+          );
         case 'http':
           res.writeHead(fault.status ?? 502, { 'content-type': 'text/html', ...usage, ...fault.headers });
           return void res.end(fault.body ?? '');
@@ -296,8 +370,10 @@ export class FakeGraphApi {
           return send(200, '<html><body>Sorry, something went wrong.</body></html>');
         case 'data-not-array':
           return send(200, { data: { unexpected: true } });
-        case 'invalid-cursor':
-          return graphError(400, 100, 'Invalid cursors values');
+        case 'invalid-cursor': {
+          graphError(400, 100, 'Invalid cursors values');
+          return;
+        }
         case 'delete-campaign': {
           const c = owner ? this.accounts.get(owner)?.campaigns.find((x) => x.id === fault.campaignId) : undefined;
           if (c) Object.assign(c, { status: 'DELETED', effective_status: 'DELETED' });
@@ -308,16 +384,32 @@ export class FakeGraphApi {
       }
     }
 
-    if (req.method === 'POST' && path.replace(/\/$/, '') === '' && params.batch !== undefined) return this.batch(params, token, u, this.requests.length - 1, send, graphError);
+    if (req.method === 'POST' && path.replace(/\/$/, '') === '' && params.batch !== undefined)
+      return this.batch(params, token, u, this.requests.length - 1, send, graphError);
 
     let result: { status: number; body: unknown } | null;
     try {
       result = this.route(req.method ?? 'GET', path, params, token, owner, u, fault?.type);
     } catch (e) {
-      const err = e as { status: number; code: number; message: string; subcode?: number; more?: Record<string, unknown> };
-      return graphError(err.status ?? 400, err.code ?? 100, err.message, err.subcode, err.more);
+      const err = e as {
+        status: number;
+        code: number;
+        message: string;
+        subcode?: number;
+        more?: Record<string, unknown>;
+      };
+      graphError(err.status ?? 400, err.code ?? 100, err.message, err.subcode, err.more);
+      return;
     }
-    if (!result) return graphError(400, 100, `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, 33);
+    if (!result) {
+      graphError(
+        400,
+        100,
+        `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        33,
+      );
+      return;
+    }
     const text = JSON.stringify(result.body);
     if (fault && ['stall-body', 'drip', 'close-mid-body', 'truncated-json'].includes(fault.type)) {
       res.writeHead(200, { 'content-type': 'application/json', ...usage });
@@ -348,15 +440,29 @@ export class FakeGraphApi {
    * null when it "timed out" (a hang-like or batch-null fault on its path).
    * Each request is logged and counted for usage like a call of its own.
    */
-  private batch(params: Record<string, string>, token: string, u: URL, at: number, send: (status: number, body: unknown, extra?: Record<string, string>) => void, graphError: (status: number, code: number, message: string) => void): void {
+  private batch(
+    params: Record<string, string>,
+    token: string,
+    u: URL,
+    at: number,
+    send: (status: number, body: unknown, extra?: Record<string, string>) => void,
+    graphError: (status: number, code: number, message: string) => void,
+  ): void {
     let list: unknown;
     try {
       list = JSON.parse(params.batch!);
     } catch {
-      return graphError(400, 100, 'The parameter batch must be a JSON array');
+      graphError(400, 100, 'The parameter batch must be a JSON array');
+      return;
     }
-    if (!Array.isArray(list) || list.length === 0) return graphError(400, 100, 'The parameter batch must be a non-empty JSON array');
-    if (list.length > MAX_BATCH) return graphError(400, 100, `Too many requests in batch message. Maximum batch size is ${MAX_BATCH}`);
+    if (!Array.isArray(list) || list.length === 0) {
+      graphError(400, 100, 'The parameter batch must be a non-empty JSON array');
+      return;
+    }
+    if (list.length > MAX_BATCH) {
+      graphError(400, 100, `Too many requests in batch message. Maximum batch size is ${MAX_BATCH}`);
+      return;
+    }
     const withHeaders = params.include_headers !== 'false';
     const answers = (list as { method?: string; relative_url?: string }[]).map((item) => {
       const rel = new URL(`${u.origin}/${String(item.relative_url ?? '').replace(/^\//, '')}`);
@@ -366,13 +472,23 @@ export class FakeGraphApi {
       const sub = Object.fromEntries(rel.searchParams);
       this.requests.push({ method, path, params: sub, token, at: Date.now(), inBatch: at });
       const owner = /^act_(\d+)(?:\/|$)/.exec(path)?.[1] ?? this.ownerOf(path.split('/')[0]!);
-      const headers = this.usageHeaders(owner, path.endsWith('/insights') ? 'ads_insights' : path.endsWith('/leads') ? 'leadgen' : 'ads_management');
+      const headers = this.usageHeaders(
+        owner,
+        path.endsWith('/insights') ? 'ads_insights' : path.endsWith('/leads') ? 'leadgen' : 'ads_management',
+      );
       const entry = (code: number, body: unknown): Record<string, unknown> => ({
         code,
-        ...(withHeaders ? { headers: Object.entries({ 'Content-Type': 'application/json; charset=UTF-8', ...headers }).map(([name, value]) => ({ name, value })) } : {}),
+        ...(withHeaders
+          ? {
+              headers: Object.entries({ 'Content-Type': 'application/json; charset=UTF-8', ...headers }).map(
+                ([name, value]) => ({ name, value }),
+              ),
+            }
+          : {}),
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-      const error = (code: number, e: Record<string, unknown>): Record<string, unknown> => entry(code, { error: { type: 'OAuthException', fbtrace_id: 'FAKEtrace', ...e } });
+      const error = (code: number, e: Record<string, unknown>): Record<string, unknown> =>
+        entry(code, { error: { type: 'OAuthException', fbtrace_id: 'FAKEtrace', ...e } });
       const fault = this.takeFault(method, path);
       switch (fault?.type) {
         case 'graph-error':
@@ -398,12 +514,31 @@ export class FakeGraphApi {
       }
       try {
         const result = this.route(method, path, sub, token, owner, rel, fault?.type);
-        if (!result) return error(400, { code: 100, error_subcode: 33, message: `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.` });
+        if (!result)
+          return error(400, {
+            code: 100,
+            error_subcode: 33,
+            message: `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+          });
         const text = JSON.stringify(result.body);
-        return entry(result.status, fault?.type === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text);
+        return entry(
+          result.status,
+          fault?.type === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text,
+        );
       } catch (e) {
-        const err = e as { status?: number; code?: number; message: string; subcode?: number; more?: Record<string, unknown> };
-        return error(err.status ?? 400, { code: err.code ?? 100, message: err.message, ...(err.subcode === undefined ? {} : { error_subcode: err.subcode }), ...err.more });
+        const err = e as {
+          status?: number;
+          code?: number;
+          message: string;
+          subcode?: number;
+          more?: Record<string, unknown>;
+        };
+        return error(err.status ?? 400, {
+          code: err.code ?? 100,
+          message: err.message,
+          ...(err.subcode === undefined ? {} : { error_subcode: err.subcode }),
+          ...err.more,
+        });
       }
     });
     send(200, answers);
@@ -430,7 +565,14 @@ export class FakeGraphApi {
     return null;
   }
 
-  private page(items: Record<string, unknown>[], params: Record<string, string>, u: URL, token: string, cap: number, faultType?: FaultType): { status: number; body: unknown } {
+  private page(
+    items: Record<string, unknown>[],
+    params: Record<string, string>,
+    u: URL,
+    token: string,
+    cap: number,
+    faultType?: FaultType,
+  ): { status: number; body: unknown } {
     const limit = Math.min(Number(params.limit ?? 25) || 25, cap);
     let offset = 0;
     if (params.after !== undefined) {
@@ -439,19 +581,23 @@ export class FakeGraphApi {
       offset = o;
     }
     const fields = params.fields && !this.options.ignoreFields ? params.fields.split(',') : null;
-    const project = (item: Record<string, unknown>): Record<string, unknown> => (fields ? Object.fromEntries(Object.entries(item).filter(([k]) => fields.includes(k) || k === 'id')) : item);
+    const project = (item: Record<string, unknown>): Record<string, unknown> =>
+      fields ? Object.fromEntries(Object.entries(item).filter(([k]) => fields.includes(k) || k === 'id')) : item;
     let data = items.slice(offset, offset + limit).map(project);
     const end = offset + limit;
     const next = new URL(u.toString());
     next.searchParams.set('after', encodeCursor(end));
     next.searchParams.set('access_token', token);
-    const paging: Record<string, unknown> = { cursors: { before: encodeCursor(offset), after: encodeCursor(Math.min(end, items.length)) } };
+    const paging: Record<string, unknown> = {
+      cursors: { before: encodeCursor(offset), after: encodeCursor(Math.min(end, items.length)) },
+    };
     if (end < items.length && faultType !== 'drop-next') paging.next = next.toString();
     if (offset > 0) paging.previous = u.toString();
     if (faultType === 'short-page') data = data.slice(0, Math.ceil(data.length / 2));
     if (faultType === 'empty-page') data = [];
     if (faultType === 'repeat-row' && offset > 0) data = [project(items[offset - 1]!), ...data];
-    if ((faultType === 'short-page' || faultType === 'empty-page') && end >= items.length) paging.next = next.toString();
+    if ((faultType === 'short-page' || faultType === 'empty-page') && end >= items.length)
+      paging.next = next.toString();
     // A short or empty page still moves on to the rows after it.
     if (faultType === 'short-page' || faultType === 'empty-page') {
       const skipped = items.slice(offset + data.length, end);
@@ -463,31 +609,77 @@ export class FakeGraphApi {
     return { status: 200, body: { data, paging } };
   }
 
-  private route(method: string, path: string, params: Record<string, string>, token: string, owner: string | null, u: URL, faultType?: FaultType): { status: number; body: unknown } | null {
+  private route(
+    method: string,
+    path: string,
+    params: Record<string, string>,
+    token: string,
+    owner: string | null,
+    u: URL,
+    faultType?: FaultType,
+  ): { status: number; body: unknown } | null {
     const parts = path.split('/');
     const account = owner ? this.accounts.get(owner) : undefined;
-    if (account?.tokens && !account.tokens.includes(token)) throw { status: 403, code: 200, message: `(#200) Permissions error: the user has not granted ads_read on act_${account.id}` };
+    if (account?.tokens && !account.tokens.includes(token))
+      throw {
+        status: 403,
+        code: 200,
+        message: `(#200) Permissions error: the user has not granted ads_read on act_${account.id}`,
+      };
     const cap = this.options.maxLimit ?? 500;
     if (parts[0]!.startsWith('act_')) {
       if (!account) return null;
       const edge = parts[1];
       if (edge === undefined && method === 'GET') {
-        return { status: 200, body: { id: `act_${account.id}`, account_id: account.id, name: account.name, currency: account.currency, timezone_name: account.timezone_name } };
+        return {
+          status: 200,
+          body: {
+            id: `act_${account.id}`,
+            account_id: account.id,
+            name: account.name,
+            currency: account.currency,
+            timezone_name: account.timezone_name,
+          },
+        };
       }
       if (edge === 'campaigns' && method === 'GET') {
         const statuses = statusList(params.effective_status, CAMPAIGN_STATUSES);
-        const items = account.campaigns.filter((c) => (statuses ? statuses.includes(c.effective_status) : !HIDDEN.has(c.effective_status)));
-        return this.page(items.map((c) => ({ ...c, account_id: account.id })) as never, params, u, token, cap, faultType);
+        const items = account.campaigns.filter((c) =>
+          statuses ? statuses.includes(c.effective_status) : !HIDDEN.has(c.effective_status),
+        );
+        return this.page(
+          items.map((c) => ({ ...c, account_id: account.id })) as never,
+          params,
+          u,
+          token,
+          cap,
+          faultType,
+        );
       }
       if (edge === 'ads' && method === 'GET') {
         const statuses = statusList(params.effective_status, AD_STATUSES);
-        return this.page(account.ads.filter((a) => (statuses ? statuses.includes(a.effective_status) : !HIDDEN.has(a.effective_status))) as never, params, u, token, cap, faultType);
+        return this.page(
+          account.ads.filter((a) =>
+            statuses ? statuses.includes(a.effective_status) : !HIDDEN.has(a.effective_status),
+          ) as never,
+          params,
+          u,
+          token,
+          cap,
+          faultType,
+        );
       }
-      if (edge === 'insights' && method === 'GET') return this.insights(account, account.insights, params, u, token, faultType);
+      if (edge === 'insights' && method === 'GET')
+        return this.insights(account, account.insights, params, u, token, faultType);
       if (edge === 'insights' && method === 'POST') {
         const id = String(6044775548000 + this.reports.size + 1);
         const scripts = this.options.asyncScripts ?? [['Job Not Started', 'Job Running', 'Job Completed']];
-        this.reports.set(id, { account, params, script: scripts[Math.min(this.reports.size, scripts.length - 1)]!, polls: 0 });
+        this.reports.set(id, {
+          account,
+          params,
+          script: scripts[Math.min(this.reports.size, scripts.length - 1)]!,
+          polls: 0,
+        });
         return { status: 200, body: { report_run_id: this.options.asyncIdAsNumber ? Number(id) : id } };
       }
       return null;
@@ -496,48 +688,117 @@ export class FakeGraphApi {
     if (report && method === 'GET' && parts[1] === undefined) {
       if (this.options.asyncFirstPollNotFound && !report.notFoundServed) {
         report.notFoundServed = true;
-        throw { status: 400, code: 100, subcode: 33, message: `Unsupported get request. Object with ID '${parts[0]}' does not exist` };
+        throw {
+          status: 400,
+          code: 100,
+          subcode: 33,
+          message: `Unsupported get request. Object with ID '${parts[0]}' does not exist`,
+        };
       }
       const status = report.script[Math.min(report.polls++, report.script.length - 1)]!;
       const range = JSON.parse(report.params.time_range!) as { since: string; until: string };
-      const failed = status === 'Job Failed' ? { error_code: -3, error_subcode: 1504045, error_message: 'Report Too Large', error_user_title: 'Report Too Large' } : {};
+      const failed =
+        status === 'Job Failed'
+          ? {
+              error_code: -3,
+              error_subcode: 1504045,
+              error_message: 'Report Too Large',
+              error_user_title: 'Report Too Large',
+            }
+          : {};
       const percent = status === 'Job Not Started' || status === 'Job Failed' ? 0 : 100;
-      return { status: 200, body: { id: parts[0], account_id: report.account.id, async_status: status, async_percent_completion: percent, date_start: range.since, date_stop: range.until, ...failed } };
+      return {
+        status: 200,
+        body: {
+          id: parts[0],
+          account_id: report.account.id,
+          async_status: status,
+          async_percent_completion: percent,
+          date_start: range.since,
+          date_stop: range.until,
+          ...failed,
+        },
+      };
     }
     if (report && method === 'GET' && parts[1] === 'insights') {
-      if (report.script[Math.min(report.polls - 1, report.script.length - 1)] !== 'Job Completed') throw { status: 400, code: 100, message: 'Report run is not completed' };
+      if (report.script[Math.min(report.polls - 1, report.script.length - 1)] !== 'Job Completed')
+        throw { status: 400, code: 100, message: 'Report run is not completed' };
       const { limit: _l, ...query } = report.params;
-      return this.insights(report.account, report.account.insights, { ...query, limit: params.limit ?? '25', ...(params.after ? { after: params.after } : {}) }, u, token, faultType, false);
+      return this.insights(
+        report.account,
+        report.account.insights,
+        { ...query, limit: params.limit ?? '25', ...(params.after ? { after: params.after } : {}) },
+        u,
+        token,
+        faultType,
+        false,
+      );
     }
     if (parts[1] === 'insights' && account && method === 'GET') {
-      return this.insights(account, account.insights.filter((r) => r.campaign_id === parts[0]), params, u, token, faultType);
+      return this.insights(
+        account,
+        account.insights.filter((r) => r.campaign_id === parts[0]),
+        params,
+        u,
+        token,
+        faultType,
+      );
     }
     if (parts[1] === 'leads' && account && method === 'GET') {
       let leads = account.leads.filter((l) => l.ad_id === parts[0] || l.form_id === parts[0]);
-      const filters = params.filtering ? (JSON.parse(params.filtering) as { field: string; operator: string; value: number }[]) : [];
+      const filters = params.filtering
+        ? (JSON.parse(params.filtering) as { field: string; operator: string; value: number }[])
+        : [];
       for (const f of filters) {
         if (f.field !== 'time_created') throw { status: 400, code: 100, message: `Invalid filtering field ${f.field}` };
         const t = (l: FakeLead): number => Date.parse(l.created_time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) / 1000;
-        leads = leads.filter((l) => (f.operator === 'GREATER_THAN' ? t(l) > f.value : f.operator === 'GREATER_THAN_OR_EQUAL' ? t(l) >= f.value : f.operator === 'LESS_THAN' ? t(l) < f.value : true));
+        leads = leads.filter((l) =>
+          f.operator === 'GREATER_THAN'
+            ? t(l) > f.value
+            : f.operator === 'GREATER_THAN_OR_EQUAL'
+              ? t(l) >= f.value
+              : f.operator === 'LESS_THAN'
+                ? t(l) < f.value
+                : true,
+        );
       }
       return this.page(leads as never, params, u, token, cap, faultType);
     }
     return null;
   }
 
-  private insights(account: FakeAccount, rows: Record<string, unknown>[], params: Record<string, string>, u: URL, token: string, faultType?: FaultType, sync = true): { status: number; body: unknown } {
+  private insights(
+    account: FakeAccount,
+    rows: Record<string, unknown>[],
+    params: Record<string, string>,
+    u: URL,
+    token: string,
+    faultType?: FaultType,
+    sync = true,
+  ): { status: number; body: unknown } {
     if (params.level !== 'campaign') throw { status: 400, code: 100, message: 'This fake serves level=campaign only' };
-    if (params.time_increment !== '1') throw { status: 400, code: 100, message: 'This fake serves time_increment=1 only' };
+    if (params.time_increment !== '1')
+      throw { status: 400, code: 100, message: 'This fake serves time_increment=1 only' };
     if (!params.time_range) throw { status: 400, code: 100, message: 'time_range is required by this fake' };
     const range = JSON.parse(params.time_range) as { since: string; until: string };
     const days = (Date.parse(range.until) - Date.parse(range.since)) / 86_400_000 + 1;
     const limit = Number(params.limit ?? 25);
-    if (sync && ((this.options.maxRangeDays && days > this.options.maxRangeDays) || (this.options.maxInsightsLimit && limit > this.options.maxInsightsLimit))) {
-      throw { status: 500, code: 1, message: "Please reduce the amount of data you're asking for, then retry your request" };
+    if (
+      sync &&
+      ((this.options.maxRangeDays && days > this.options.maxRangeDays) ||
+        (this.options.maxInsightsLimit && limit > this.options.maxInsightsLimit))
+    ) {
+      throw {
+        status: 500,
+        code: 1,
+        message: "Please reduce the amount of data you're asking for, then retry your request",
+      };
     }
     let statuses: string[] | null = null;
     if (params.filtering) {
-      const f = (JSON.parse(params.filtering) as { field: string; value: string[] }[]).find((x) => x.field === 'campaign.effective_status');
+      const f = (JSON.parse(params.filtering) as { field: string; value: string[] }[]).find(
+        (x) => x.field === 'campaign.effective_status',
+      );
       statuses = f ? statusList(JSON.stringify(f.value), CAMPAIGN_STATUSES) : null;
     }
     // Every page of one query reads the same sorted rows (the fixture does not change between pages of a test).
@@ -591,7 +852,17 @@ function random(seed: number): () => number {
  * 9th archived, every 11th deleted) delivering on most of the `days` days
  * ending `until`, one ad each, and Lead Ads leads with form answers (PII).
  */
-export function generateAccount(o: { id: string; campaigns: number; days: number; until: string; currency?: string; timezone?: string; seed?: number; name?: string; deliveryRate?: number }): FakeAccount {
+export function generateAccount(o: {
+  id: string;
+  campaigns: number;
+  days: number;
+  until: string;
+  currency?: string;
+  timezone?: string;
+  seed?: number;
+  name?: string;
+  deliveryRate?: number;
+}): FakeAccount {
   const rnd = random(o.seed ?? 42);
   const campaigns: FakeCampaign[] = [];
   const insights: Record<string, unknown>[] = [];
@@ -664,5 +935,14 @@ export function generateAccount(o: { id: string; campaigns: number; days: number
       insights.push(row);
     }
   }
-  return { id: o.id, name: o.name ?? `Account ${o.id}`, currency: o.currency ?? 'EUR', timezone_name: o.timezone ?? 'Europe/Berlin', campaigns, insights, ads, leads };
+  return {
+    id: o.id,
+    name: o.name ?? `Account ${o.id}`,
+    currency: o.currency ?? 'EUR',
+    timezone_name: o.timezone ?? 'Europe/Berlin',
+    campaigns,
+    insights,
+    ads,
+    leads,
+  };
 }

@@ -77,9 +77,16 @@ export class FakeSes {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    if (req.method !== 'POST' || req.url !== '/v2/email/outbound-emails') return this.error(res, 404, 'UnknownOperationException', `no such operation: ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || req.url !== '/v2/email/outbound-emails')
+      return this.error(res, 404, 'UnknownOperationException', `no such operation: ${req.method} ${req.url}`);
     const authorized = /^AWS4-HMAC-SHA256 Credential=\S+/.test(String(req.headers.authorization ?? ''));
-    let input: { FromEmailAddress?: string; Destination?: { ToAddresses?: string[] }; Content?: { Raw?: { Data?: string } }; EmailTags?: { Name: string; Value: string }[]; ConfigurationSetName?: string };
+    let input: {
+      FromEmailAddress?: string;
+      Destination?: { ToAddresses?: string[] };
+      Content?: { Raw?: { Data?: string } };
+      EmailTags?: { Name: string; Value: string }[];
+      ConfigurationSetName?: string;
+    };
     try {
       input = JSON.parse(body);
     } catch {
@@ -89,15 +96,28 @@ export class FakeSes {
     this.requests.push({ to, at: Date.now(), authorized });
     this.onRequest?.(to);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (!authorized) return this.error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    const fault = this.queue.shift() ?? to.map((a) => this.perRecipient.get(a.toLowerCase())).find((f) => f !== undefined);
+    if (!authorized)
+      return this.error(
+        res,
+        403,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+    const fault =
+      this.queue.shift() ?? to.map((a) => this.perRecipient.get(a.toLowerCase())).find((f) => f !== undefined);
     if (fault === 'hang') {
       this.open.add(res);
       res.on('close', () => this.open.delete(res));
       return;
     }
     if (fault !== undefined && fault !== 'garbage') return this.error(res, fault.status, fault.type, fault.message);
-    if (!input.Content?.Raw?.Data || !input.FromEmailAddress || to.length === 0) return this.error(res, 400, 'BadRequestException', 'FromEmailAddress, Destination and Content.Raw.Data are required');
+    if (!input.Content?.Raw?.Data || !input.FromEmailAddress || to.length === 0)
+      return this.error(
+        res,
+        400,
+        'BadRequestException',
+        'FromEmailAddress, Destination and Content.Raw.Data are required',
+      );
     const messageId = `0100019${randomBytes(12).toString('hex')}-000000`;
     this.messages.push({
       messageId,
@@ -118,7 +138,11 @@ export class FakeSes {
   }
 
   private error(res: ServerResponse, status: number, type: string, message: string): void {
-    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws.sesv2/`, 'x-amzn-requestid': randomBytes(8).toString('hex') });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws.sesv2/`,
+      'x-amzn-requestid': randomBytes(8).toString('hex'),
+    });
     res.end(JSON.stringify({ message }));
   }
 }

@@ -18,9 +18,17 @@ export default async function globalSetup() {
   process.env.LEADSMART_TEST_PGHOST = join(dir, 'run');
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir, '--fast'], { stdio: 'inherit' });
   const host = join(dir, 'run');
-  execFileSync('psql', ['-X', '-q', '-h', host, '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE leadsmart_template'], { stdio: 'inherit' });
+  execFileSync(
+    'psql',
+    ['-X', '-q', '-h', host, '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE leadsmart_template'],
+    { stdio: 'inherit' },
+  );
   execFileSync('node', [join(ROOT, 'dist', 'cli.js'), 'migrate', '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'pipe'], // on failure its log is in the thrown error
-    env: { ...process.env, DATABASE_URL: `postgresql://postgres@/leadsmart_template?host=${encodeURIComponent(host)}`, LOG_FORMAT: 'json' },
+    env: {
+      ...process.env,
+      DATABASE_URL: `postgresql://postgres@/leadsmart_template?host=${encodeURIComponent(host)}`,
+      LOG_FORMAT: 'json',
+    },
   });
 }

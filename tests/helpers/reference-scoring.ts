@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 
 type Row = Record<string, string>;
-const read = (dir: string, name: string): Row[] => parse(readFileSync(join(dir, name)), { columns: true, skip_empty_lines: true });
+const read = (dir: string, name: string): Row[] =>
+  parse(readFileSync(join(dir, name)), { columns: true, skip_empty_lines: true });
 
 export interface ReferenceScore {
   total: number;
@@ -27,14 +28,19 @@ const curve = (x: number, pts: [number, number][]): number => {
   }
   return last[1];
 };
-const round2 = (x: number): number => Math.sign(x) * Math.round(Math.abs(x) * 100 + 1e-7) / 100;
+const round2 = (x: number): number => (Math.sign(x) * Math.round(Math.abs(x) * 100 + 1e-7)) / 100;
 const dayMs = 86400000;
 const dateMs = (d: string): number => Date.parse(`${d}T00:00:00Z`);
 
 /** `target_cpql` of the configuration: one number, or per currency code with "*" for the rest (scoring.md section 4). */
 export type ReferenceTarget = number | Record<string, number>;
 
-export function referenceScores(sampleDir: string, D: string, previous?: Map<string, ReferenceScore>, configTarget: ReferenceTarget = 100): Map<string, ReferenceScore> {
+export function referenceScores(
+  sampleDir: string,
+  D: string,
+  previous?: Map<string, ReferenceScore>,
+  configTarget: ReferenceTarget = 100,
+): Map<string, ReferenceScore> {
   const clients = new Map(read(sampleDir, 'clients.csv').map((c) => [c.client_id!, c]));
   const campaigns = new Map(read(sampleDir, 'campaigns.csv').map((c) => [c.campaign_id!, c]));
   const metrics = read(sampleDir, 'metrics.csv');
@@ -57,7 +63,8 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
       statusAtEnd.set(c.lead_id!, c.status!);
     }
   }
-  const qualified = (leadId: string): boolean => ['qualified', 'converted'].includes((statusAtEnd.get(leadId) ?? '').toLowerCase());
+  const qualified = (leadId: string): boolean =>
+    ['qualified', 'converted'].includes((statusAtEnd.get(leadId) ?? '').toLowerCase());
 
   const out = new Map<string, ReferenceScore>();
   for (const [id, c] of campaigns) {
@@ -87,8 +94,12 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
     const currency = c.currency ? c.currency : null;
     const clientT = num(clients.get(c.client_id ?? '')?.target_cpql);
     const T: number | null =
-      clientT ?? (typeof configTarget === 'number' ? configTarget : ((currency !== null ? configTarget[currency] : undefined) ?? configTarget['*'] ?? null));
-    const noLeadData = myLeads.length === 0 && rows.every((r) => num(r.total_leads) === null && num(r.qualified_leads) === null);
+      clientT ??
+      (typeof configTarget === 'number'
+        ? configTarget
+        : ((currency !== null ? configTarget[currency] : undefined) ?? configTarget['*'] ?? null));
+    const noLeadData =
+      myLeads.length === 0 && rows.every((r) => num(r.total_leads) === null && num(r.qualified_leads) === null);
     const flags: string[] = [];
     if (rows.some((r) => num(r.spend) === null)) flags.push('MISSING_SPEND');
     if (rows.some((r) => num(r.impressions) === null)) flags.push('MISSING_IMPRESSIONS');
@@ -108,18 +119,69 @@ export function referenceScores(sampleDir: string, D: string, previous?: Map<str
       let trend: number;
       if (sP === 0 || sR === 0) trend = 10;
       else if (qPrior / sP === 0) trend = qRecent / sR > 0 ? 20 : 10;
-      else trend = curve((qRecent / sR - qPrior / sP) / (qPrior / sP), [[-0.5, 0], [0, 10], [0.5, 20]]);
+      else
+        trend = curve((qRecent / sR - qPrior / sP) / (qPrior / sP), [
+          [-0.5, 0],
+          [0, 10],
+          [0.5, 20],
+        ]);
       dims = {
-        cost_efficiency: q === 0 ? 0 : round2(curve(spend / q, [[0.5 * T!, 25], [T!, 20], [3.5 * T!, 0]])),
-        lead_quality: total === 0 ? 0 : round2(curve(q / total, [[0, 0], [0.1, 5], [0.3, 20], [0.5, 25]])),
-        volume: round2(curve(q, [[0, 0], [5, 6], [20, 14], [50, 20]])),
+        cost_efficiency:
+          q === 0
+            ? 0
+            : round2(
+                curve(spend / q, [
+                  [0.5 * T!, 25],
+                  [T!, 20],
+                  [3.5 * T!, 0],
+                ]),
+              ),
+        lead_quality:
+          total === 0
+            ? 0
+            : round2(
+                curve(q / total, [
+                  [0, 0],
+                  [0.1, 5],
+                  [0.3, 20],
+                  [0.5, 25],
+                ]),
+              ),
+        volume: round2(
+          curve(q, [
+            [0, 0],
+            [5, 6],
+            [20, 14],
+            [50, 20],
+          ]),
+        ),
         trend: round2(trend),
-        engagement: impressions === 0 ? 0 : round2(curve(clicks / impressions, [[0, 0], [0.005, 3], [0.01, 6], [0.02, 10]])),
+        engagement:
+          impressions === 0
+            ? 0
+            : round2(
+                curve(clicks / impressions, [
+                  [0, 0],
+                  [0.005, 3],
+                  [0.01, 6],
+                  [0.02, 10],
+                ]),
+              ),
       };
       const t = Object.values(dims).reduce((a, b) => a + b, 0);
       const isNew = (c.start_date ? (dateMs(D) - dateMs(c.start_date)) / dayMs < 14 : false) || rows.length < 7;
       if (isNew && t >= 20 && t < 80) recommendation = 'MONITOR_CLOSELY';
-      else recommendation = t >= 80 ? 'INCREASE_BUDGET' : t >= 60 ? 'CONTINUE_OPTIMIZE' : t >= 40 ? 'TEST_CHANGES' : t >= 20 ? 'REDUCE_BUDGET' : 'PAUSE_CAMPAIGN';
+      else
+        recommendation =
+          t >= 80
+            ? 'INCREASE_BUDGET'
+            : t >= 60
+              ? 'CONTINUE_OPTIMIZE'
+              : t >= 40
+                ? 'TEST_CHANGES'
+                : t >= 20
+                  ? 'REDUCE_BUDGET'
+                  : 'PAUSE_CAMPAIGN';
     }
     const totalScore = round2(Object.values(dims).reduce((a, b) => a + b, 0));
     const prev = previous?.get(id);

@@ -53,7 +53,12 @@ export async function runAsFunction<O>(
 }
 
 /** Runs bin/<job> as a separate process, as cron does. */
-export function runProcess(job: string, argv: string[], env: Record<string, string | undefined>, options: { input?: string | Buffer } = {}): Promise<JobResult> {
+export function runProcess(
+  job: string,
+  argv: string[],
+  env: Record<string, string | undefined>,
+  options: { input?: string | Buffer } = {},
+): Promise<JobResult> {
   return new Promise((resolveRun) => {
     const child = spawn(resolve(ROOT, 'bin', job), argv, {
       env: { PATH: process.env.PATH, LOG_FORMAT: 'json', HOME: process.env.HOME, ...env },
@@ -64,16 +69,23 @@ export function runProcess(job: string, argv: string[], env: Record<string, stri
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code, signal) => resolveRun({ code: code ?? (signal ? 128 : -1), stdout: out, stderr: err, logs: parseLogs(err) }));
+    child.on('close', (code, signal) =>
+      resolveRun({ code: code ?? (signal ? 128 : -1), stdout: out, stderr: err, logs: parseLogs(err) }),
+    );
   });
 }
 
 export function spawnProcess(job: string, argv: string[], env: Record<string, string | undefined>) {
-  return spawn(resolve(ROOT, 'bin', job), argv, { env: { PATH: process.env.PATH, LOG_FORMAT: 'json', HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(resolve(ROOT, 'bin', job), argv, {
+    env: { PATH: process.env.PATH, LOG_FORMAT: 'json', HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** The sample dataset in dependency order, as make demo imports it. */
-export const SAMPLE_FILES = ['clients', 'campaigns', 'metrics', 'leads', 'lead-status'].map((k) => resolve(ROOT, 'sample', `${k}.csv`));
+export const SAMPLE_FILES = ['clients', 'campaigns', 'metrics', 'leads', 'lead-status'].map((k) =>
+  resolve(ROOT, 'sample', `${k}.csv`),
+);
 
 /** Loads sample/*.csv through import-csv, as make demo does; the raw files are archived in a throwaway folder. */
 export async function loadSample(url: string): Promise<void> {

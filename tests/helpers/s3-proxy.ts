@@ -20,7 +20,12 @@ export class S3Proxy {
   honourEncryption = true;
   /** Delay before forwarding each UploadPart, in ms. */
   partDelayMs = 0;
-  private faults: { match: (method: string, query: URLSearchParams) => boolean; status: number; code: string; times: number }[] = [];
+  private faults: {
+    match: (method: string, query: URLSearchParams) => boolean;
+    status: number;
+    code: string;
+    times: number;
+  }[] = [];
   /** Called when an UploadPart request arrives. */
   onPart: (() => void) | null = null;
   url = '';
@@ -75,7 +80,9 @@ export class S3Proxy {
       fault.times -= 1;
       req.resume();
       res.writeHead(fault.status, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`,
+      );
       return;
     }
     if (method === 'DELETE' && q.has('uploadId')) {
@@ -101,30 +108,34 @@ export class S3Proxy {
     if (method === 'DELETE') this.encrypted.delete(path);
     const target = new URL(this.upstream);
     // agent: false: one connection per request, so s3rver can close when the test ends.
-    const up = request({ host: target.hostname, port: target.port, method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-      const headers = { ...answer.headers };
-      const e = this.encrypted.get(path);
-      if (e && (method === 'HEAD' || method === 'GET' || creates || (method === 'POST' && q.has('uploadId')))) {
-        headers['x-amz-server-side-encryption'] = e.mode;
-        if (e.kmsKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = e.kmsKeyId;
-      }
-      if (method === 'POST' && (q.has('uploads') || q.has('uploadId'))) {
-        const chunks: Buffer[] = [];
-        answer.on('data', (c: Buffer) => chunks.push(c));
-        answer.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const id = q.get('uploadId') ?? /<UploadId>([^<]+)<\/UploadId>/.exec(body.toString())?.[1];
-          if (id && q.has('uploads')) this.uploads.set(id, { key: path, state: 'open' });
-          if (id && q.has('uploadId') && (answer.statusCode ?? 500) < 300) this.uploads.set(id, { key: path, state: 'completed' });
-          delete headers['content-length'];
-          res.writeHead(answer.statusCode ?? 500, headers);
-          res.end(body);
-        });
-        return;
-      }
-      res.writeHead(answer.statusCode ?? 500, headers);
-      answer.pipe(res);
-    });
+    const up = request(
+      { host: target.hostname, port: target.port, method, path: req.url, headers: req.headers, agent: false },
+      (answer) => {
+        const headers = { ...answer.headers };
+        const e = this.encrypted.get(path);
+        if (e && (method === 'HEAD' || method === 'GET' || creates || (method === 'POST' && q.has('uploadId')))) {
+          headers['x-amz-server-side-encryption'] = e.mode;
+          if (e.kmsKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = e.kmsKeyId;
+        }
+        if (method === 'POST' && (q.has('uploads') || q.has('uploadId'))) {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const body = Buffer.concat(chunks);
+            const id = q.get('uploadId') ?? /<UploadId>([^<]+)<\/UploadId>/.exec(body.toString())?.[1];
+            if (id && q.has('uploads')) this.uploads.set(id, { key: path, state: 'open' });
+            if (id && q.has('uploadId') && (answer.statusCode ?? 500) < 300)
+              this.uploads.set(id, { key: path, state: 'completed' });
+            delete headers['content-length'];
+            res.writeHead(answer.statusCode ?? 500, headers);
+            res.end(body);
+          });
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 500, headers);
+        answer.pipe(res);
+      },
+    );
     this.inFlight.add(up);
     up.on('close', () => this.inFlight.delete(up));
     up.on('error', () => res.destroy());

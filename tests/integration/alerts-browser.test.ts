@@ -14,25 +14,52 @@ const OUT = join(ROOT, '.state', 'test-output', 'alerts');
 const cs = scenario();
 const plan = planDigest(
   DATE,
-  selectAttention(cs, [{ code: 'MISSING_DATA_SHARE', message: '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.' }], {
-    date: DATE,
-    previousDate: PREVIOUS,
-    gapDays: 2,
-  }),
+  selectAttention(
+    cs,
+    [
+      {
+        code: 'MISSING_DATA_SHARE',
+        message:
+          '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.',
+      },
+    ],
+    {
+      date: DATE,
+      previousDate: PREVIOUS,
+      gapDays: 2,
+    },
+  ),
   null,
   new Map(),
 );
-const { html, view } = renderDigest(plan, { client: { id: 'acme', name: 'Acme Dental' }, date: DATE, previousDate: PREVIOUS, baselineDate: null, details: SCENARIO_DETAILS });
+const { html, view } = renderDigest(plan, {
+  client: { id: 'acme', name: 'Acme Dental' },
+  date: DATE,
+  previousDate: PREVIOUS,
+  baselineDate: null,
+  details: SCENARIO_DETAILS,
+});
 
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (make test does: scripts/system-packages.sh), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (make test does: scripts/system-packages.sh), or set CHROMIUM_PATH`,
+    );
   mkdirSync(OUT, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // Chromium's own network chatter is refused on these machines; keep it quiet.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -72,7 +99,11 @@ describe.each([
   test('shows the heading, every campaign card, its score, recommendation and change without sideways scrolling', async () => {
     await horizontallyInside(page, view.heading, width);
     for (const section of view.sections) {
-      await horizontallyInside(page, `${section.title} (${section.cards.length + section.more.length + section.hidden})`, width);
+      await horizontallyInside(
+        page,
+        `${section.title} (${section.cards.length + section.more.length + section.hidden})`,
+        width,
+      );
       for (const card of section.cards) {
         await horizontallyInside(page, card.score, width);
         await expect(page.getByText(card.name, { exact: false }).first().isVisible()).resolves.toBe(true);
@@ -105,7 +136,9 @@ describe.each([
       "Math.min(...[...document.querySelectorAll('p, td')].filter((e) => e.textContent.trim().length > 0 && e.offsetParent !== null).map((e) => parseFloat(getComputedStyle(e).fontSize)))",
     );
     expect(smallest).toBeGreaterThanOrEqual(11);
-    const column = await page.evaluate<number>(`document.querySelector('table[width="600"]').getBoundingClientRect().width`);
+    const column = await page.evaluate<number>(
+      `document.querySelector('table[width="600"]').getBoundingClientRect().width`,
+    );
     expect(column).toBeLessThanOrEqual(600);
     expect(column).toBeGreaterThanOrEqual(Math.min(600, width) - 20);
   });

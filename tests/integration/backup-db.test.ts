@@ -1,9 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { parseManifest, serializeManifest, type BackupEntry } from '../../src/core/backups/manifest.js';
 import { backupDbJob, restoreDbJob } from '../../src/jobs/backup-db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -24,9 +40,16 @@ let proxy: S3Proxy;
 let client: S3Client;
 let work: string;
 
-const env = (extra: Record<string, string> = {}) => ({ DATABASE_URL: t.url, BLOB_URL, BACKUP_PART_SIZE_MB: '5', ...extra });
-const backup = (argv: string[] = [], extra: Record<string, string> = {}, now = NOW) => runAsFunction(backupDbJob, ['--json', ...argv], env(extra), { now });
-const restore = (argv: string[], extra: Record<string, string> = {}) => runAsFunction(restoreDbJob, ['restore', ...argv], { BLOB_URL, ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  DATABASE_URL: t.url,
+  BLOB_URL,
+  BACKUP_PART_SIZE_MB: '5',
+  ...extra,
+});
+const backup = (argv: string[] = [], extra: Record<string, string> = {}, now = NOW) =>
+  runAsFunction(backupDbJob, ['--json', ...argv], env(extra), { now });
+const restore = (argv: string[], extra: Record<string, string> = {}) =>
+  runAsFunction(restoreDbJob, ['restore', ...argv], { BLOB_URL, ...extra });
 
 async function objectKeys(): Promise<string[]> {
   const r = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'prod/' }));
@@ -43,7 +66,9 @@ async function manifest() {
 }
 
 async function tableDigest(db: TestDatabase, table: string): Promise<string> {
-  const r = await sql<{ d: string }>`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM ${sql.table(table)} t`.execute(db.db);
+  const r = await sql<{
+    d: string;
+  }>`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM ${sql.table(table)} t`.execute(db.db);
   return r.rows[0]!.d;
 }
 
@@ -57,7 +82,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   work = mkdtempSync(join(tmpdir(), 'leadsmart-backup-'));
   await loadSample(t.url);
-  await sql`CREATE TABLE filler AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 300000) g`.execute(t.db);
+  await sql`CREATE TABLE filler AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 300000) g`.execute(
+    t.db,
+  );
   s3 = await startFakeS3(BUCKET);
   proxy = await new S3Proxy(s3.endpoint).start();
   client = new S3Client({ ...s3.s3Config, endpoint: s3.endpoint });
@@ -95,19 +122,33 @@ describe('backup to S3 (s3rver)', () => {
     expect(await objectKeys()).toEqual([key, 'database/manifest.json']);
     const completed = [...proxy.uploads.values()].filter((u) => u.state === 'completed');
     expect(completed.map((u) => u.key)).toEqual([`/${BUCKET}/prod/${key}`]);
-    expect(proxy.requests.filter((q) => q.method === 'PUT' && q.query.includes('partNumber')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      proxy.requests.filter((q) => q.method === 'PUT' && q.query.includes('partNumber')).length,
+    ).toBeGreaterThanOrEqual(2);
 
     const dump = await readObject(key);
     expect(dump.subarray(0, 5).toString()).toBe('PGDMP');
     const { createHash } = await import('node:crypto');
     const sha = createHash('sha256').update(dump).digest('hex');
     const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `prod/${key}` }));
-    expect(head.Metadata).toMatchObject({ sha256: sha, size: String(dump.length), 'leadsmart-format': 'pg_dump-custom', 'pg-server-version': expect.stringMatching(/^\d+\.\d+/) });
+    expect(head.Metadata).toMatchObject({
+      sha256: sha,
+      size: String(dump.length),
+      'leadsmart-format': 'pg_dump-custom',
+      'pg-server-version': expect.stringMatching(/^\d+\.\d+/),
+    });
     expect(head.Metadata?.['pg-dump-version']).toMatch(/^pg_dump \(PostgreSQL\) \d+/);
 
     const m = await manifest();
     expect(m.backups).toHaveLength(1);
-    expect(m.backups[0]).toMatchObject({ key, size: dump.length, sha256: sha, format: 'custom', encryption: 'AES256', verify: { ok: true, method: 'readback' } });
+    expect(m.backups[0]).toMatchObject({
+      key,
+      size: dump.length,
+      sha256: sha,
+      format: 'custom',
+      encryption: 'AES256',
+      verify: { ok: true, method: 'readback' },
+    });
     expect(m.backups[0]!.tableCounts['public.filler']).toBe(300000);
     expect(m.backups[0]!.tableCounts['public.campaign_metrics']).toBeGreaterThan(1000);
     const row = await sql<{ sha256: string; verify_ok: boolean }>`SELECT sha256, verify_ok FROM backups`.execute(t.db);
@@ -147,10 +188,18 @@ describe('backup to S3 (s3rver)', () => {
   });
 
   test('BACKUP_SSE=aws:kms asks S3 for KMS encryption with the given key and records it', async () => {
-    const r = await backup([], { BACKUP_SSE: 'aws:kms', BACKUP_KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/backup-key' });
+    const r = await backup([], {
+      BACKUP_SSE: 'aws:kms',
+      BACKUP_KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/backup-key',
+    });
     expect(r.code).toBe(0);
-    const head = await new S3Client({ ...s3.s3Config, endpoint: proxy.url }).send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251116T090000Z.dump' }));
-    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(['aws:kms', 'arn:aws:kms:us-east-1:111122223333:key/backup-key']);
+    const head = await new S3Client({ ...s3.s3Config, endpoint: proxy.url }).send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251116T090000Z.dump' }),
+    );
+    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual([
+      'aws:kms',
+      'arn:aws:kms:us-east-1:111122223333:key/backup-key',
+    ]);
     expect((await manifest()).backups[0]!.encryption).toBe('aws:kms');
   });
 
@@ -180,13 +229,25 @@ describe('backup to S3 (s3rver)', () => {
     const r = await runProcess('backup-db', [], { ...env(), ...awsEnv() });
     expect(r.stderr).not.toMatch(/Unhandled|uncaught/i);
     expect(r.code).toBe(69);
-    const run = await t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'backup-db').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    const run = await t.db
+      .selectFrom('job_runs')
+      .select(['status', 'exit_code'])
+      .where('job', '=', 'backup-db')
+      .orderBy('run_id', 'desc')
+      .executeTakeFirstOrThrow();
     expect(run).toEqual({ status: 'failed', exit_code: 69 });
     expect(proxy.openUploads()).toEqual([]);
   });
 
   test('an unreachable S3 exits 69 with a message naming the store', async () => {
-    const r = await runProcess('backup-db', [], { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '2' });
+    const r = await runProcess('backup-db', [], {
+      ...env(),
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '2',
+    });
     expect(r.code).toBe(69);
     expect(r.stderr).toContain('blob store s3://backups/prod: reading database/manifest.json failed after retries');
   });
@@ -211,7 +272,9 @@ describe('backup to S3 (s3rver)', () => {
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
     await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-               WHERE application_name LIKE ${`leadsmart:backup-db:${child.pid}%`} OR application_name = 'pg_dump'`.execute(t.db);
+               WHERE application_name LIKE ${`leadsmart:backup-db:${child.pid}%`} OR application_name = 'pg_dump'`.execute(
+      t.db,
+    );
     const code = await closed;
     expect(stderr).not.toMatch(/Unhandled 'error' event/);
     expect(code).toBe(69);
@@ -241,11 +304,32 @@ describe('retention', () => {
     const entries: BackupEntry[] = [];
     for (const d of days) {
       const at = new Date(Date.parse(NOW) - d * 86_400_000);
-      const key = `database/leadsmart_${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.dump`;
+      const key = `database/leadsmart_${at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z')}.dump`;
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `prod/${key}`, Body: `dump of ${d} days ago` }));
-      entries.push({ key, createdAt: at.toISOString(), size: 10, sha256: 'x'.repeat(64), format: 'custom', serverVersion: '15.18', pgDumpVersion: 'pg_dump (PostgreSQL) 15.18', database: 'x', tableCounts: {}, encryption: 'AES256', verify: { at: at.toISOString(), ok: true, method: 'readback', problems: [] } });
+      entries.push({
+        key,
+        createdAt: at.toISOString(),
+        size: 10,
+        sha256: 'x'.repeat(64),
+        format: 'custom',
+        serverVersion: '15.18',
+        pgDumpVersion: 'pg_dump (PostgreSQL) 15.18',
+        database: 'x',
+        tableCounts: {},
+        encryption: 'AES256',
+        verify: { at: at.toISOString(), ok: true, method: 'readback', problems: [] },
+      });
     }
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/manifest.json', Body: serializeManifest({ version: 1, backups: entries }) }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'prod/database/manifest.json',
+        Body: serializeManifest({ version: 1, backups: entries }),
+      }),
+    );
   }
 
   test('after a good backup, deletes backups older than --keep-days and keeps the rest', async () => {
@@ -262,7 +346,9 @@ describe('retention', () => {
     await seed([2, 9]);
     const r = await backup(['--dry-run'], {}, NOW);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).would_delete).toEqual([expect.stringMatching(/^database\/leadsmart_20251107T090000Z\.dump$/)]);
+    expect(JSON.parse(r.stdout).would_delete).toEqual([
+      expect.stringMatching(/^database\/leadsmart_20251107T090000Z\.dump$/),
+    ]);
     expect((await objectKeys()).filter((k) => k.endsWith('.dump'))).toHaveLength(2);
   });
 
@@ -277,7 +363,9 @@ describe('retention', () => {
 
   test('an orphan dump (uploaded, never recorded) older than the limit is removed too', async () => {
     await seed([1]);
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251101T020000Z.dump', Body: 'orphan' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251101T020000Z.dump', Body: 'orphan' }),
+    );
     // s3rver dates objects with the real clock: the orphan is old only for a "now" a month past it.
     const r = await backup(['--keep-days', '7'], {}, new Date(Date.now() + 30 * 86_400_000).toISOString());
     expect(r.code).toBe(0);
@@ -287,8 +375,12 @@ describe('retention', () => {
 
 describe('a damaged manifest', () => {
   test('stops the backup with exit 65 and says how to recover; nothing is deleted or overwritten', async () => {
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251101T020000Z.dump', Body: 'old dump' }));
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/manifest.json', Body: '{"version":1,"backups":[' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/leadsmart_20251101T020000Z.dump', Body: 'old dump' }),
+    );
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'prod/database/manifest.json', Body: '{"version":1,"backups":[' }),
+    );
     const r = await backup(['--keep-days', '1']);
     expect(r.code).toBe(65);
     expect(r.stderr).toContain('database/manifest.json is not JSON');
@@ -307,7 +399,10 @@ describe('--verify (restore drill)', () => {
     const m = await manifest();
     expect(m.backups[0]!.verify).toMatchObject({ ok: true, method: 'restore' });
     expect(m.backups[0]!.drills).toHaveLength(1);
-    const row = await sql<{ verify_method: string; verify_ok: boolean }>`SELECT verify_method, verify_ok FROM backups`.execute(t.db);
+    const row = await sql<{
+      verify_method: string;
+      verify_ok: boolean;
+    }>`SELECT verify_method, verify_ok FROM backups`.execute(t.db);
     expect(row.rows).toEqual([{ verify_method: 'restore', verify_ok: true }]);
   }, 60_000);
 
@@ -346,7 +441,9 @@ describe('--verify (restore drill)', () => {
       const r = await restore(['--from', key, '--target', target.url]);
       expect(r.code).toBe(65);
       expect(r.stderr).toContain('checksum mismatch');
-      const tables = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`.execute(target.db);
+      const tables = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`.execute(
+        target.db,
+      );
       expect(tables.rows[0]!.n).toBe('0');
     } finally {
       await target.drop();
@@ -366,7 +463,13 @@ describe('local folder store', () => {
     expect(v.code).toBe(0);
     expect(v.stderr).toContain('"Job":"backup-db-drill"');
     // The drill is recorded apart: it never stands in for a nightly backup on /status.
-    const runs = await t.db.selectFrom('job_runs').select(['job', 'status']).where('job', 'like', 'backup-db%').orderBy('run_id', 'desc').limit(2).execute();
+    const runs = await t.db
+      .selectFrom('job_runs')
+      .select(['job', 'status'])
+      .where('job', 'like', 'backup-db%')
+      .orderBy('run_id', 'desc')
+      .limit(2)
+      .execute();
     expect(runs).toEqual([
       { job: 'backup-db-drill', status: 'succeeded' },
       { job: 'backup-db', status: 'succeeded' },
@@ -386,7 +489,9 @@ describe('local folder store', () => {
     expect(r.code).toBe(0);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(fresh)).toBe(true);
-    expect(r.stderr).toContain('removed 1 partial file(s) a killed run left behind: database/leadsmart_20251101T020000Z.dump.partial-0a1b2c3d');
+    expect(r.stderr).toContain(
+      'removed 1 partial file(s) a killed run left behind: database/leadsmart_20251101T020000Z.dump.partial-0a1b2c3d',
+    );
   }, 60_000);
 
   test('an explicit BACKUP_SSE with a local folder is a configuration error (78), not a silent plaintext backup', async () => {
@@ -399,7 +504,10 @@ describe('local folder store', () => {
 describe('pg_dump faults', () => {
   function fakePgDump(script: string): string {
     const dir = mkdtempSync(join(work, 'bin-'));
-    writeFileSync(join(dir, 'pg_dump'), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\n${script}\n`);
+    writeFileSync(
+      join(dir, 'pg_dump'),
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\n${script}\n`,
+    );
     chmodSync(join(dir, 'pg_dump'), 0o755);
     return dir;
   }
@@ -412,7 +520,9 @@ describe('pg_dump faults', () => {
   });
 
   test('pg_dump failing halfway: exit 69 with its stderr, nothing stored', async () => {
-    const dir = fakePgDump('head -c 7000000 /dev/urandom; echo "pg_dump: error: connection to server lost" >&2; exit 1');
+    const dir = fakePgDump(
+      'head -c 7000000 /dev/urandom; echo "pg_dump: error: connection to server lost" >&2; exit 1',
+    );
     const r = await backup([], { PG_BINDIR: dir });
     expect(r.code).toBe(69);
     expect(r.stderr).toContain('pg_dump exited with code 1: pg_dump: error: connection to server lost');
@@ -421,11 +531,13 @@ describe('pg_dump faults', () => {
   });
 });
 
-describe('secrets never reach a child\'s command line or environment', () => {
+describe("secrets never reach a child's command line or environment", () => {
   /** pg_dump and pg_restore wrappers that write down their arguments and environment, then run the real tool. */
   function recordingTools(): { dir: string; seen: (tool: string) => { args: string; env: string } } {
     const dir = mkdtempSync(join(work, 'rec-'));
-    const real = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))[0]!;
+    const real = readdirSync('/usr/lib/postgresql')
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))[0]!;
     for (const tool of ['pg_dump', 'pg_restore']) {
       writeFileSync(
         join(dir, tool),
@@ -433,17 +545,30 @@ describe('secrets never reach a child\'s command line or environment', () => {
       );
       chmodSync(join(dir, tool), 0o755);
     }
-    return { dir, seen: (tool) => ({ args: readFileSync(join(dir, `${tool}.args`), 'utf8'), env: readFileSync(join(dir, `${tool}.env`), 'utf8') }) };
+    return {
+      dir,
+      seen: (tool) => ({
+        args: readFileSync(join(dir, `${tool}.args`), 'utf8'),
+        env: readFileSync(join(dir, `${tool}.env`), 'utf8'),
+      }),
+    };
   }
   const PASSWORD = 'Hunter2-very-secret';
   const STATUS_TOKEN = 'status-token-that-is-long-enough-1234';
   /** The socket form with a password: postgresql://user:pw@/db?host=/dir (trust authentication ignores the password). */
-  const withPassword = (url: string): string => url.replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
+  const withPassword = (url: string): string =>
+    url.replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
 
   test('backup-db and restore give pg_dump and pg_restore the connection through PG* variables only: no password on the command line, no DATABASE_URL or token in the environment', async () => {
     await clearBucket();
     const tools = recordingTools();
-    const r = await runProcess('backup-db', ['--json'], { ...env(), DATABASE_URL: withPassword(t.url), STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() });
+    const r = await runProcess('backup-db', ['--json'], {
+      ...env(),
+      DATABASE_URL: withPassword(t.url),
+      STATUS_TOKEN,
+      PG_BINDIR: tools.dir,
+      ...awsEnv(),
+    });
     expect(r.code).toBe(0);
     const dump = tools.seen('pg_dump');
     expect(dump.args).not.toContain(PASSWORD);
@@ -454,7 +579,11 @@ describe('secrets never reach a child\'s command line or environment', () => {
 
     const target = await createTestDatabase({ migrated: false });
     try {
-      const restored = await runProcess('backup-db', ['restore', '--from', 'latest', '--target', withPassword(target.url)], { BLOB_URL, STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() });
+      const restored = await runProcess(
+        'backup-db',
+        ['restore', '--from', 'latest', '--target', withPassword(target.url)],
+        { BLOB_URL, STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() },
+      );
       expect(restored.code).toBe(0);
       const rest = tools.seen('pg_restore');
       expect(rest.args).not.toContain(PASSWORD);
@@ -485,7 +614,9 @@ describe('bad input', () => {
     expect((await backup()).code).toBe(0);
     const r = await backup(['--verify', 'database/nope.dump']);
     expect(r.code).toBe(64);
-    expect(r.stderr).toContain('no such backup in database/manifest.json (1 recorded, the latest database/leadsmart_20251116T090000Z.dump)');
+    expect(r.stderr).toContain(
+      'no such backup in database/manifest.json (1 recorded, the latest database/leadsmart_20251116T090000Z.dump)',
+    );
   });
 
   test('restore without --from is a usage error', async () => {
@@ -496,7 +627,11 @@ describe('bad input', () => {
 });
 
 function awsEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AWS_')).map(([k, v]) => [k, v ?? '']));
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([k]) => k.startsWith('AWS_'))
+      .map(([k, v]) => [k, v ?? '']),
+  );
 }
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {

@@ -23,7 +23,15 @@ let fake: FakeGraphApi;
 let blobs: string;
 const accounts = (): FakeAccount[] => [
   generateAccount({ id: A, campaigns: 12, days: 35, until: UNTIL, seed: 1 }),
-  generateAccount({ id: B, campaigns: 5, days: 35, until: UNTIL, seed: 2, currency: 'JPY', timezone: 'Pacific/Honolulu' }),
+  generateAccount({
+    id: B,
+    campaigns: 5,
+    days: 35,
+    until: UNTIL,
+    seed: 2,
+    currency: 'JPY',
+    timezone: 'Pacific/Honolulu',
+  }),
 ];
 const env = (extra: Record<string, string> = {}) => ({
   DATABASE_URL: t.url,
@@ -37,17 +45,35 @@ const env = (extra: Record<string, string> = {}) => ({
   FB_REQUEST_TIMEOUT_SECONDS: '2',
   ...extra,
 });
-const run = (argv: string[] = [], extra: Record<string, string> = {}) => runAsFunction(fetchFacebookJob, ['--json', ...argv], env(extra));
-const doc = (r: { stdout: string }) => JSON.parse(r.stdout) as {
-  ok: boolean;
-  exit_code: number;
-  run_id: string | null;
-  calls: number;
-  retries: number;
-  error?: string;
-  problems: string[];
-  accounts: { account: string; outcome: string; error: string | null; warnings: string[]; calls: number; retries: number; throttled: number; usage_peak_pct: number; rows: Record<string, number>; written: { metrics: Record<string, number>; noDeliveryDays: number; leads: Record<string, number>; campaigns: Record<string, number> } | null }[];
-};
+const run = (argv: string[] = [], extra: Record<string, string> = {}) =>
+  runAsFunction(fetchFacebookJob, ['--json', ...argv], env(extra));
+const doc = (r: { stdout: string }) =>
+  JSON.parse(r.stdout) as {
+    ok: boolean;
+    exit_code: number;
+    run_id: string | null;
+    calls: number;
+    retries: number;
+    error?: string;
+    problems: string[];
+    accounts: {
+      account: string;
+      outcome: string;
+      error: string | null;
+      warnings: string[];
+      calls: number;
+      retries: number;
+      throttled: number;
+      usage_peak_pct: number;
+      rows: Record<string, number>;
+      written: {
+        metrics: Record<string, number>;
+        noDeliveryDays: number;
+        leads: Record<string, number>;
+        campaigns: Record<string, number>;
+      } | null;
+    }[];
+  };
 const account = (r: { stdout: string }, id: string) => doc(r).accounts.find((a) => a.account === `act_${id}`)!;
 const count = async (q: string): Promise<number> => Number((await sql.raw<{ n: string }>(q).execute(t.db)).rows[0]!.n);
 async function snapshot(): Promise<string> {
@@ -55,7 +81,9 @@ async function snapshot(): Promise<string> {
       (SELECT md5(string_agg(c::text, ',' ORDER BY campaign_id)) FROM (SELECT campaign_id, client_id, campaign_name, daily_budget, status FROM campaigns) c),
       (SELECT md5(string_agg(m::text, ',' ORDER BY campaign_id, date)) FROM (SELECT campaign_id, date, impressions, clicks, spend, total_leads FROM campaign_metrics) m),
       (SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM (SELECT lead_id, campaign_id, created_at, status FROM campaign_leads) l),
-      (SELECT md5(string_agg(s::text, ',')) FROM (SELECT account_id, watermark FROM fb_sync_state) s)) AS s`.execute(t.db);
+      (SELECT md5(string_agg(s::text, ',')) FROM (SELECT account_id, watermark FROM fb_sync_state) s)) AS s`.execute(
+    t.db,
+  );
   return r.rows[0]!.s;
 }
 
@@ -71,7 +99,9 @@ afterAll(async () => {
 beforeEach(async () => {
   fake.reset({ accounts: accounts() });
   blobs = mkdtempSync(join(tmpdir(), 'leadsmart-fb-blobs-'));
-  await sql`TRUNCATE fb_sync_state, fb_account_runs, lead_status_changes, campaign_leads, campaign_metrics, campaigns, clients CASCADE`.execute(t.db);
+  await sql`TRUNCATE fb_sync_state, fb_account_runs, lead_status_changes, campaign_leads, campaign_metrics, campaigns, clients CASCADE`.execute(
+    t.db,
+  );
 });
 
 describe('a normal run', () => {
@@ -85,7 +115,9 @@ describe('a normal run', () => {
     const expectedRows = a.insights.filter((x) => (x.date_start as string) >= SINCE).length;
     expect(account(r, A).rows.insights).toBe(expectedRows);
     // Leads are read up to the run's start: the fixture's leads later on 2025-11-16 are for the next run.
-    const past = [...fake.account(A).leads, ...fake.account(B).leads].filter((l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW));
+    const past = [...fake.account(A).leads, ...fake.account(B).leads].filter(
+      (l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW),
+    );
     expect(past.length).toBeGreaterThan(10);
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(past.length);
     const before = await snapshot();
@@ -98,23 +130,61 @@ describe('a normal run', () => {
   });
 });
 
-const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const files = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 const callsTo = (path: RegExp) => fake.requests.filter((q) => path.test(q.path));
 const row = (campaign: string, date: string, extra: Record<string, unknown> = {}) => ({
-  account_id: A, campaign_id: campaign, campaign_name: 'Custom', date_start: date, date_stop: date, impressions: '1000', inline_link_clicks: '16', clicks: '20', spend: '10.5', ctr: '2.000000', ...extra,
+  account_id: A,
+  campaign_id: campaign,
+  campaign_name: 'Custom',
+  date_start: date,
+  date_stop: date,
+  impressions: '1000',
+  inline_link_clicks: '16',
+  clicks: '20',
+  spend: '10.5',
+  ctr: '2.000000',
+  ...extra,
 });
 const firstCampaign = () => fake.account(A).campaigns[0]!.id;
 const metric = async (campaign: string, date: string) =>
-  (await sql<{ impressions: string; clicks: string; all_clicks: string | null; spend: string; total_leads: number; lead_action: string | null; quality_flags: string[] }>`
-    SELECT impressions, clicks, all_clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(t.db)).rows[0];
+  (
+    await sql<{
+      impressions: string;
+      clicks: string;
+      all_clicks: string | null;
+      spend: string;
+      total_leads: number;
+      lead_action: string | null;
+      quality_flags: string[];
+    }>`
+    SELECT impressions, clicks, all_clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(
+      t.db,
+    )
+  ).rows[0];
 
 describe('what is stored', () => {
   test('lists paused, archived and deleted campaigns, converts budgets from minor units (none for JPY) and maps accounts to clients', async () => {
     const r = await run();
     expect(r.code).toBe(0);
-    const rows = (await sql<{ campaign_id: string; client_id: string; daily_budget: string; status: string; start_date: string; account_id: string }>`
-      SELECT campaign_id, client_id, daily_budget::text AS daily_budget, status, start_date, account_id FROM campaigns ORDER BY campaign_id`.execute(t.db)).rows;
-    expect(new Set(rows.filter((x) => x.account_id === `act_${A}`).map((x) => x.status))).toEqual(new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']));
+    const rows = (
+      await sql<{
+        campaign_id: string;
+        client_id: string;
+        daily_budget: string;
+        status: string;
+        start_date: string;
+        account_id: string;
+      }>`
+      SELECT campaign_id, client_id, daily_budget::text AS daily_budget, status, start_date, account_id FROM campaigns ORDER BY campaign_id`.execute(
+        t.db,
+      )
+    ).rows;
+    expect(new Set(rows.filter((x) => x.account_id === `act_${A}`).map((x) => x.status))).toEqual(
+      new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']),
+    );
     const a0 = fake.account(A).campaigns[0]!;
     const b0 = fake.account(B).campaigns[0]!;
     const stored = (id: string) => rows.find((x) => x.campaign_id === id)!;
@@ -122,24 +192,41 @@ describe('what is stored', () => {
     expect(stored(b0.id).daily_budget).toBe(b0.daily_budget);
     expect(stored(a0.id).client_id).toBe('acme');
     expect(stored(b0.id).client_id).toBe(`act_${B}`);
-    const client = (await sql<{ client_name: string }>`SELECT client_name FROM clients WHERE client_id = ${`act_${B}`}`.execute(t.db)).rows[0]!;
+    const client = (
+      await sql<{ client_name: string }>`SELECT client_name FROM clients WHERE client_id = ${`act_${B}`}`.execute(t.db)
+    ).rows[0]!;
     expect(client.client_name).toBe(`Account ${B}`);
     // Each campaign carries its ad account's currency: scoring picks its target by it.
-    const currencies = (await sql<{ account_id: string; currency: string }>`SELECT DISTINCT account_id, currency FROM campaigns ORDER BY account_id`.execute(t.db)).rows;
+    const currencies = (
+      await sql<{
+        account_id: string;
+        currency: string;
+      }>`SELECT DISTINCT account_id, currency FROM campaigns ORDER BY account_id`.execute(t.db)
+    ).rows;
     expect(currencies).toEqual([
       { account_id: `act_${A}`, currency: fake.account(A).currency },
       { account_id: `act_${B}`, currency: 'JPY' },
     ]);
   });
 
-  test('asks account-level insights with level=campaign, time_increment=1 and a 28-day time_range in each account\'s time zone, never per campaign', async () => {
+  test("asks account-level insights with level=campaign, time_increment=1 and a 28-day time_range in each account's time zone, never per campaign", async () => {
     await run();
     const insights = callsTo(/insights$/);
     expect(insights.every((q) => q.path.startsWith('act_'))).toBe(true);
-    const ranges = insights.map((q) => [q.path.split('/')[0], q.params.level, q.params.time_increment, q.params.time_range]);
+    const ranges = insights.map((q) => [
+      q.path.split('/')[0],
+      q.params.level,
+      q.params.time_increment,
+      q.params.time_range,
+    ]);
     // 09:00 UTC is 2025-11-16 in Berlin but still 2025-11-15 in Honolulu.
     expect(ranges).toContainEqual([`act_${A}`, 'campaign', '1', JSON.stringify({ since: SINCE, until: UNTIL })]);
-    expect(ranges).toContainEqual([`act_${B}`, 'campaign', '1', JSON.stringify({ since: '2025-10-19', until: '2025-11-15' })]);
+    expect(ranges).toContainEqual([
+      `act_${B}`,
+      'campaign',
+      '1',
+      JSON.stringify({ since: '2025-10-19', until: '2025-11-15' }),
+    ]);
     expect(insights.every((q) => q.params.limit === '500')).toBe(true);
   });
 
@@ -148,14 +235,37 @@ describe('what is stored', () => {
     const acct = fake.account(A);
     acct.insights = acct.insights.filter((x) => x.campaign_id !== c);
     acct.insights.push(
-      row(c, '2025-11-10', { spend: '153.274912', actions: [{ action_type: 'lead', value: '17' }, { action_type: 'onsite_conversion.lead_grouped', value: '17' }, { action_type: 'leadgen_grouped', value: '17' }, { action_type: 'link_click', value: '301' }] }),
-      row(c, '2025-11-11', { actions: [{ action_type: 'onsite_conversion.lead_grouped', value: '4' }, { action_type: 'offsite_conversion.fb_pixel_lead', value: '9' }] }),
+      row(c, '2025-11-10', {
+        spend: '153.274912',
+        actions: [
+          { action_type: 'lead', value: '17' },
+          { action_type: 'onsite_conversion.lead_grouped', value: '17' },
+          { action_type: 'leadgen_grouped', value: '17' },
+          { action_type: 'link_click', value: '301' },
+        ],
+      }),
+      row(c, '2025-11-11', {
+        actions: [
+          { action_type: 'onsite_conversion.lead_grouped', value: '4' },
+          { action_type: 'offsite_conversion.fb_pixel_lead', value: '9' },
+        ],
+      }),
       row(c, '2025-11-12'),
     );
     expect((await run()).code).toBe(0);
     // clicks are link clicks (inline_link_clicks), as an export's "Link clicks"; all clicks beside them.
-    expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '1000', clicks: '16', all_clicks: '20', spend: '153.274912', total_leads: 17, lead_action: 'lead' });
-    expect(await metric(c, '2025-11-11')).toMatchObject({ total_leads: 4, lead_action: 'onsite_conversion.lead_grouped' });
+    expect(await metric(c, '2025-11-10')).toMatchObject({
+      impressions: '1000',
+      clicks: '16',
+      all_clicks: '20',
+      spend: '153.274912',
+      total_leads: 17,
+      lead_action: 'lead',
+    });
+    expect(await metric(c, '2025-11-11')).toMatchObject({
+      total_leads: 4,
+      lead_action: 'onsite_conversion.lead_grouped',
+    });
     expect(await metric(c, '2025-11-12')).toMatchObject({ total_leads: 0, lead_action: null });
   });
 
@@ -167,7 +277,11 @@ describe('what is stored', () => {
     acct.insights.push(row(c, '2025-11-10'), row(c, '2025-11-12'));
     expect((await run()).code).toBe(0);
     expect(await metric(c, '2025-11-11')).toMatchObject({ impressions: '0', clicks: '0', spend: '0', total_leads: 0 });
-    expect(await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${c}' AND date BETWEEN '${SINCE}' AND '${UNTIL}'`)).toBe(28);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${c}' AND date BETWEEN '${SINCE}' AND '${UNTIL}'`,
+      ),
+    ).toBe(28);
     expect(await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${silent}'`)).toBe(0);
     // Facebook restates: the row of 2025-11-10 disappears from the next answer.
     acct.insights = acct.insights.filter((x) => !(x.campaign_id === c && x.date_start === '2025-11-10'));
@@ -175,27 +289,43 @@ describe('what is stored', () => {
     expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '0', spend: '0' });
   });
 
-  test('leaves the CRM\'s qualified_leads alone when it updates a day', async () => {
+  test("leaves the CRM's qualified_leads alone when it updates a day", async () => {
     const c = firstCampaign();
     await run();
     await sql`UPDATE campaign_metrics SET qualified_leads = 3 WHERE campaign_id = ${c}`.execute(t.db);
     fake.account(A).insights.find((x) => x.campaign_id === c && x.date_start === '2025-11-14')!.spend = '99.99';
     expect((await run()).code).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${c}' AND qualified_leads = 3`)).toBeGreaterThan(20);
+    expect(
+      await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${c}' AND qualified_leads = 3`),
+    ).toBeGreaterThan(20);
     expect((await metric(c, '2025-11-14'))!.spend).toBe('99.99');
   });
 
-  test('a sales campaign\'s rows without a lead action store no lead count (NULL), days without delivery too, so scoring does not judge it on leads', async () => {
+  test("a sales campaign's rows without a lead action store no lead count (NULL), days without delivery too, so scoring does not judge it on leads", async () => {
     const acct = fake.account(A);
     const sales = acct.campaigns[1]!;
     sales.objective = 'OUTCOME_SALES';
     acct.insights = acct.insights.filter((x) => x.campaign_id !== sales.id || (x.date_start as string) < '2025-11-01');
-    for (const d of ['2025-11-10', '2025-11-11']) acct.insights.push(row(sales.id, d, { actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' }] }));
+    for (const d of ['2025-11-10', '2025-11-11'])
+      acct.insights.push(
+        row(sales.id, d, { actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' }] }),
+      );
     expect((await run(['--account', `act_${A}`])).code).toBe(0);
-    const rows = await t.db.selectFrom('campaign_metrics').select(['date', 'total_leads']).where('campaign_id', '=', sales.id).where('date', '>=', '2025-11-01').orderBy('date').execute();
+    const rows = await t.db
+      .selectFrom('campaign_metrics')
+      .select(['date', 'total_leads'])
+      .where('campaign_id', '=', sales.id)
+      .where('date', '>=', '2025-11-01')
+      .orderBy('date')
+      .execute();
     expect(rows.length).toBeGreaterThan(2);
     expect(rows.every((x) => x.total_leads === null)).toBe(true);
-    const lead = await t.db.selectFrom('campaign_metrics').select('total_leads').where('campaign_id', '=', acct.campaigns[0]!.id).where('total_leads', 'is not', null).execute();
+    const lead = await t.db
+      .selectFrom('campaign_metrics')
+      .select('total_leads')
+      .where('campaign_id', '=', acct.campaigns[0]!.id)
+      .where('total_leads', 'is not', null)
+      .execute();
     expect(lead.length).toBeGreaterThan(0);
   });
 
@@ -220,7 +350,9 @@ describe('what is stored', () => {
     expect(await metric(c2!, '2025-11-13')).toBeUndefined();
     expect((await metric(c3!, '2025-11-13'))!.quality_flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
     expect((await metric(c4!, '2025-11-13'))!.quality_flags).toEqual(['CPL_OVER_1000']);
-    expect(a.warnings.join('\n')).toMatch(/3 of \d+ campaigns \(more than 20 %\) have incomplete or invalid insights rows/);
+    expect(a.warnings.join('\n')).toMatch(
+      /3 of \d+ campaigns \(more than 20 %\) have incomplete or invalid insights rows/,
+    );
     expect(r.logs.map((l) => l.message).join('\n')).toContain('impressions "n/a" is not a whole-number string');
   });
 
@@ -232,10 +364,18 @@ describe('what is stored', () => {
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     const messages = r.logs.map((l) => l.message).join('\n');
-    expect(messages).toContain(`campaign ${acct.campaigns[1]!.id}: daily_budget "12.50" is not a whole number of minor units`);
-    expect(messages).toContain(`lead ${acct.leads[0]!.id}: created_time "${acct.leads[0]!.created_time}" is not a date-time`);
+    expect(messages).toContain(
+      `campaign ${acct.campaigns[1]!.id}: daily_budget "12.50" is not a whole number of minor units`,
+    );
+    expect(messages).toContain(
+      `lead ${acct.leads[0]!.id}: created_time "${acct.leads[0]!.created_time}" is not a date-time`,
+    );
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '${acct.leads[0]!.id}'`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${acct.campaigns[2]!.id}' AND daily_budget IS NOT NULL`)).toBe(1);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${acct.campaigns[2]!.id}' AND daily_budget IS NOT NULL`,
+      ),
+    ).toBe(1);
   });
 
   test('an insights row for a campaign missing from the listing creates that campaign and says so', async () => {
@@ -243,7 +383,11 @@ describe('what is stored', () => {
     const r = await run();
     expect(r.code).toBe(0);
     expect(account(r, A).warnings.join()).toContain('999000111');
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '999000111' AND campaign_name = 'Ghost' AND account_id = 'act_${A}'`)).toBe(1);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM campaigns WHERE campaign_id = '999000111' AND campaign_name = 'Ghost' AND account_id = 'act_${A}'`,
+      ),
+    ).toBe(1);
   });
 });
 
@@ -272,7 +416,9 @@ describe('leads', () => {
     fake.reset({ accounts: accounts(), ignoreFields: true });
     const r = await run();
     expect(r.code).toBe(0);
-    const archived = files(blobs).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const archived = files(blobs)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     expect(archived).toContain('"field_names"');
     expect(archived).not.toMatch(/example\.test|Person \d|\+15550100/);
     expect(r.stderr + r.stdout).not.toMatch(/example\.test|Person \d/);
@@ -288,8 +434,12 @@ describe('batch requests (the leads of many ads)', () => {
     const lead = new Set(acct.campaigns.filter((c) => c.objective === 'OUTCOME_LEADS').map((c) => c.id));
     return acct.ads.filter((ad) => lead.has(ad.campaign_id)).map((ad) => ad.id);
   };
-  const pastLeads = (): number => fake.account(A).leads.filter((l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW)).length;
-  const batchPosts = () => fake.requests.map((q, i) => ({ ...q, i })).filter((q) => q.method === 'POST' && q.path === '' && q.params.batch !== undefined);
+  const pastLeads = (): number =>
+    fake.account(A).leads.filter((l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW)).length;
+  const batchPosts = () =>
+    fake.requests
+      .map((q, i) => ({ ...q, i }))
+      .filter((q) => q.method === 'POST' && q.path === '' && q.params.batch !== undefined);
   const inBatch = (i: number) => fake.requests.filter((q) => q.inBatch === i);
 
   test('asks the leads of 103 ads in batch requests of at most 50, one round trip each, and stores every lead', async () => {
@@ -318,11 +468,12 @@ describe('batch requests (the leads of many ads)', () => {
     const ads = [...new Set(acct.leads.map((l) => l.ad_id))].slice(0, 2);
     for (const [j, adId] of ads.entries()) {
       const l = acct.leads.find((x) => x.ad_id === adId)!;
-      for (let k = 0; k < 7; k++) acct.leads.push({ ...l, id: `977${j}0${k}`, created_time: `2025-11-15T0${k}:10:00+0000` });
+      for (let k = 0; k < 7; k++)
+        acct.leads.push({ ...l, id: `977${j}0${k}`, created_time: `2025-11-15T0${k}:10:00+0000` });
     }
   };
 
-  test('follows each ad\'s own paging.next in the next batch until every listing ends', async () => {
+  test("follows each ad's own paging.next in the next batch until every listing ends", async () => {
     addLeads();
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '5' });
     expect(r.code).toBe(0);
@@ -335,7 +486,9 @@ describe('batch requests (the leads of many ads)', () => {
     // A later page goes out in a later batch than its ad's first page.
     const firstBatch = Math.max(...firstPages.map((q) => q.inBatch!));
     expect(laterPages.every((q) => q.inBatch! > firstBatch)).toBe(true);
-    const past = fake.account(A).leads.filter((l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW));
+    const past = fake
+      .account(A)
+      .leads.filter((l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW));
     expect(past.some((l) => past.filter((x) => x.ad_id === l.ad_id).length > 5)).toBe(true);
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(past.length);
   });
@@ -352,7 +505,14 @@ describe('batch requests (the leads of many ads)', () => {
   });
 
   test.each([
-    ['an unknown error 1/99', { type: 'graph-error' as const, status: 500, error: { code: 1, error_subcode: 99, message: 'An unknown error occurred' } }],
+    [
+      'an unknown error 1/99',
+      {
+        type: 'graph-error' as const,
+        status: 500,
+        error: { code: 1, error_subcode: 99, message: 'An unknown error occurred' },
+      },
+    ],
     ['truncated JSON', { type: 'truncated-json' as const }],
     ['"data" that is not a list', { type: 'data-not-array' as const }],
   ])('one request of a batch failing transiently (%s) is retried alone', async (_name, fault) => {
@@ -360,33 +520,66 @@ describe('batch requests (the leads of many ads)', () => {
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     expect(account(r, A).retries).toBe(1);
-    expect(batchPosts().map((p) => inBatch(p.i).length).at(-1)).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook' AND campaign_id IN (SELECT campaign_id FROM campaigns WHERE account_id = 'act_${A}')`)).toBe(pastLeads());
+    expect(
+      batchPosts()
+        .map((p) => inBatch(p.i).length)
+        .at(-1),
+    ).toBe(1);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook' AND campaign_id IN (SELECT campaign_id FROM campaigns WHERE account_id = 'act_${A}')`,
+      ),
+    ).toBe(pastLeads());
   });
 
   test('a 403 permission error on one request of a batch fails the account with exit 78 and the fix, and writes nothing of it', async () => {
     await run(['--account', `act_${B}`]);
     const before = await snapshot();
-    fake.addFault({ type: 'graph-error', status: 403, error: { code: 200, message: '(#200) Requires leads_retrieval permission to manage the object' }, path: '/leads$', nth: 3 });
+    fake.addFault({
+      type: 'graph-error',
+      status: 403,
+      error: { code: 200, message: '(#200) Requires leads_retrieval permission to manage the object' },
+      path: '/leads$',
+      nth: 3,
+    });
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(78);
-    expect(account(r, A).error).toMatch(/may not read the Lead Ads leads of act_1111111111 \(code 200: .*leads_retrieval.*--no-leads/);
+    expect(account(r, A).error).toMatch(
+      /may not read the Lead Ads leads of act_1111111111 \(code 200: .*leads_retrieval.*--no-leads/,
+    );
     expect(await snapshot()).toBe(before);
     expect((await run(['--account', `act_${A}`, '--no-leads'])).code).toBe(0);
   });
 
   test('a throttle on requests of a batch (leadgen 80005) is waited out once, then those requests are sent again', async () => {
-    fake.addFault({ type: 'graph-error', status: 400, error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' }, path: '/leads$', nth: 2, times: 2 });
+    fake.addFault({
+      type: 'graph-error',
+      status: 400,
+      error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' },
+      path: '/leads$',
+      nth: 2,
+      times: 2,
+    });
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     expect(account(r, A).throttled).toBe(1);
-    expect(batchPosts().map((p) => inBatch(p.i).length).at(-1)).toBe(2);
+    expect(
+      batchPosts()
+        .map((p) => inBatch(p.i).length)
+        .at(-1),
+    ).toBe(2);
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
   });
 
   test('a throttle in one batch holds back the batches not yet sent until the wait is over', async () => {
     fake.reset({ accounts: many() });
-    fake.addFault({ type: 'graph-error', status: 400, error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' }, path: '/leads$', nth: 2 });
+    fake.addFault({
+      type: 'graph-error',
+      status: 400,
+      error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' },
+      path: '/leads$',
+      nth: 2,
+    });
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     expect(account(r, A).throttled).toBe(1);
@@ -406,7 +599,7 @@ describe('batch requests (the leads of many ads)', () => {
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
   });
 
-  test('the archive keeps a batch\'s requests and answers entry by entry, without tokens or form answers', async () => {
+  test("the archive keeps a batch's requests and answers entry by entry, without tokens or form answers", async () => {
     fake.reset({ accounts: accounts(), ignoreFields: true });
     addLeads();
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '5' });
@@ -415,7 +608,10 @@ describe('batch requests (the leads of many ads)', () => {
     expect(batches.length).toBeGreaterThan(1);
     const text = batches.map((f) => readFileSync(f, 'utf8')).join('\n');
     expect(text).not.toMatch(/TEST-TOKEN|example\.test|Person \d/);
-    const first = JSON.parse(readFileSync(batches[0]!, 'utf8')) as { form: { batch: { relative_url: string }[] }; body: { code: number; body: { data: unknown[] } }[] };
+    const first = JSON.parse(readFileSync(batches[0]!, 'utf8')) as {
+      form: { batch: { relative_url: string }[] };
+      body: { code: number; body: { data: unknown[] } }[];
+    };
     expect(first.form.batch[0]!.relative_url).toMatch(/^v25\.0\/\d+\/leads\?/);
     expect(first.body).toHaveLength(first.form.batch.length);
     expect(first.body.every((e) => e.code === 200 && Array.isArray(e.body.data))).toBe(true);
@@ -439,41 +635,75 @@ describe('paging', () => {
     expect(account(r, A).rows.insights).toBe(expected);
     // One call per page, plus one to confirm the end when the last page is full.
     expect(callsTo(/insights$/).length).toBe(Math.ceil(expected / 25) + (expected % 25 === 0 ? 1 : 0));
-    expect(callsTo(/insights$/).every((q) => q.params.access_token === undefined && q.token === 'TEST-TOKEN')).toBe(true);
+    expect(callsTo(/insights$/).every((q) => q.params.access_token === undefined && q.token === 'TEST-TOKEN')).toBe(
+      true,
+    );
   });
 
   test.each([['short-page'], ['empty-page']] as const)('a %s with paging.next is not the end', async (type) => {
     fake.addFault({ path: 'insights$', type, nth: 1 });
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '25' });
     expect(r.code).toBe(0);
-    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+    expect(account(r, A).rows.insights).toBe(
+      fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
+    );
   });
 
   test('a full page without paging.next is checked with one more call, so an early end loses nothing', async () => {
     fake.addFault({ path: 'insights$', type: 'drop-next', nth: 2 });
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '25' });
     expect(r.code).toBe(0);
-    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+    expect(account(r, A).rows.insights).toBe(
+      fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
+    );
   });
 
   test('a paging link to another host is refused before any request: the token is never sent there', async () => {
-    const session = new AccountSession(`act_${A}`, { baseUrl: fake.url, version: 'v25.0', token: 'TEST-TOKEN', requestTimeoutMs: 1000, retries: 0, retryBaseMs: 1, retryMaxMs: 1, maxThrottleWaitMs: 0, batchSize: 50, pacing: DEFAULT_PACING }, new AbortController().signal, async () => undefined);
-    await expect(session.get('http://127.0.0.2:1/v25.0/act_1/insights?after=x', 'insights')).rejects.toThrow(/refusing to follow a URL to another host/);
+    const session = new AccountSession(
+      `act_${A}`,
+      {
+        baseUrl: fake.url,
+        version: 'v25.0',
+        token: 'TEST-TOKEN',
+        requestTimeoutMs: 1000,
+        retries: 0,
+        retryBaseMs: 1,
+        retryMaxMs: 1,
+        maxThrottleWaitMs: 0,
+        batchSize: 50,
+        pacing: DEFAULT_PACING,
+      },
+      new AbortController().signal,
+      async () => undefined,
+    );
+    await expect(session.get('http://127.0.0.2:1/v25.0/act_1/insights?after=x', 'insights')).rejects.toThrow(
+      /refusing to follow a URL to another host/,
+    );
     await session.close();
   });
 
   test('a cursor invalidated between pages (a campaign deleted meanwhile) restarts the listing and stores the campaign as deleted', async () => {
     const victim = fake.account(A).campaigns[3]!.id;
-    fake.addFault({ path: 'campaigns$', type: 'delete-campaign', campaignId: victim, nth: 2 }, { path: 'campaigns$', type: 'invalid-cursor', nth: 2 });
+    fake.addFault(
+      { path: 'campaigns$', type: 'delete-campaign', campaignId: victim, nth: 2 },
+      { path: 'campaigns$', type: 'invalid-cursor', nth: 2 },
+    );
     const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '5' });
     expect(r.code).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(fake.account(A).campaigns.length);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${victim}' AND status = 'DELETED'`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(
+      fake.account(A).campaigns.length,
+    );
+    expect(
+      await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${victim}' AND status = 'DELETED'`),
+    ).toBe(1);
   });
 });
 
-const graphError = (status: number, error: Record<string, unknown>) => ({ type: 'graph-error' as const, status, error });
-const REDUCE = { code: 1, message: "Please reduce the amount of data you're asking for, then retry your request" };
+const graphError = (status: number, error: Record<string, unknown>) => ({
+  type: 'graph-error' as const,
+  status,
+  error,
+});
 
 describe('rate limits', () => {
   test('reads the usage headers of every answer and spaces calls out as usage rises past 50 %', async () => {
@@ -484,7 +714,9 @@ describe('rate limits', () => {
     expect(a.usage_peak_pct).toBe(70);
     // 70 % is 4/5 of the way from 50 % to 75 %: 160 ms between the starts of two calls, and a batch of
     // n requests counts as n calls, so the request after it waits n × 160 ms.
-    const posts = fake.requests.map((q, i) => ({ at: q.at, i, inBatch: q.inBatch })).filter((q) => q.inBatch === undefined);
+    const posts = fake.requests
+      .map((q, i) => ({ at: q.at, i, inBatch: q.inBatch }))
+      .filter((q) => q.inBatch === undefined);
     const weight = (i: number): number => Math.max(1, fake.requests.filter((q) => q.inBatch === i).length);
     expect(posts.some((q) => weight(q.i) > 1)).toBe(true);
     // Arrival times at the fake jitter by several ms each way on a loaded machine (a CI run saw 149):
@@ -502,7 +734,9 @@ describe('rate limits', () => {
     expect(account(r, A).error).toMatch(/usage reached \d+ %/);
     expect(account(r, B).outcome).toBe('succeeded');
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM fb_account_runs WHERE account_id = 'act_${A}' AND outcome = 'deferred'`)).toBe(1);
+    expect(
+      await count(`SELECT count(*) AS n FROM fb_account_runs WHERE account_id = 'act_${A}' AND outcome = 'deferred'`),
+    ).toBe(1);
   });
 
   test('a usage header that is not JSON, or none at all, does not stop the run', async () => {
@@ -512,37 +746,73 @@ describe('rate limits', () => {
   });
 
   test.each([
-    ['ad-account burst 17/2446079', { code: 17, error_subcode: 2446079, message: 'User request limit reached', is_transient: false }],
-    ['613/1487742', { code: 613, error_subcode: 1487742, message: 'There have been too many calls from this ad-account.' }],
+    [
+      'ad-account burst 17/2446079',
+      { code: 17, error_subcode: 2446079, message: 'User request limit reached', is_transient: false },
+    ],
+    [
+      '613/1487742',
+      { code: 613, error_subcode: 1487742, message: 'There have been too many calls from this ad-account.' },
+    ],
     ['613 without subcode', { code: 613, message: 'Calls to this api have exceeded the rate limit.' }],
-    ['BUC 80004/2446079', { code: 80004, error_subcode: 2446079, message: '(#80004) There have been too many calls to this ad-account. Wait a bit and try again.' }],
-  ])('a throttle (%s) whose access returns in 7 minutes defers that account only, honouring the headers sent with the error', async (_name, error) => {
-    const headers = {
-      'x-business-use-case-usage': JSON.stringify({ [A]: [{ type: 'ads_management', call_count: 104, total_cputime: 20, total_time: 21, estimated_time_to_regain_access: 7 }] }),
-      'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: 100, reset_time_duration: 420 }),
-    };
-    fake.addFault({ ...graphError(400, error), headers, path: `^act_${A}/campaigns$` });
-    const r = await run();
-    expect(r.code).toBe(75);
-    expect(account(r, A).outcome).toBe('deferred');
-    expect(account(r, A).error).toMatch(/about 7 min/);
-    expect(account(r, B).outcome).toBe('succeeded');
-  });
+    [
+      'BUC 80004/2446079',
+      {
+        code: 80004,
+        error_subcode: 2446079,
+        message: '(#80004) There have been too many calls to this ad-account. Wait a bit and try again.',
+      },
+    ],
+  ])(
+    'a throttle (%s) whose access returns in 7 minutes defers that account only, honouring the headers sent with the error',
+    async (_name, error) => {
+      const headers = {
+        'x-business-use-case-usage': JSON.stringify({
+          [A]: [
+            {
+              type: 'ads_management',
+              call_count: 104,
+              total_cputime: 20,
+              total_time: 21,
+              estimated_time_to_regain_access: 7,
+            },
+          ],
+        }),
+        'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: 100, reset_time_duration: 420 }),
+      };
+      fake.addFault({ ...graphError(400, error), headers, path: `^act_${A}/campaigns$` });
+      const r = await run();
+      expect(r.code).toBe(75);
+      expect(account(r, A).outcome).toBe('deferred');
+      expect(account(r, A).error).toMatch(/about 7 min/);
+      expect(account(r, B).outcome).toBe('succeeded');
+    },
+  );
 
   test.each([
-    ['insights BUC 80000', 'insights$', { code: 80000, error_subcode: 2446079, message: 'too many calls (ads_insights)' }],
+    [
+      'insights BUC 80000',
+      'insights$',
+      { code: 80000, error_subcode: 2446079, message: 'too many calls (ads_insights)' },
+    ],
     ['leadgen BUC 80005', 'leads$', { code: 80005, message: 'too many leadgen calls' }],
     ['app throttle 4', 'campaigns$', { code: 4, message: 'Application request limit reached', is_transient: true }],
-  ])('a short throttle (%s) with no wait stated is retried after a backoff and the run succeeds', async (_name, path, error) => {
-    fake.addFault({ ...graphError(400, error), path });
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    expect(account(r, A).throttled).toBe(1);
-  });
+  ])(
+    'a short throttle (%s) with no wait stated is retried after a backoff and the run succeeds',
+    async (_name, path, error) => {
+      fake.addFault({ ...graphError(400, error), path });
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      expect(account(r, A).throttled).toBe(1);
+    },
+  );
 
   test('an app-wide throttle (4/1504022) lasting long defers every account left, without calling them', async () => {
     fake.setUsage(A, { pct: 10, regainMinutes: 30 });
-    fake.addFault({ ...graphError(400, { code: 4, error_subcode: 1504022, message: 'Too many API requests', is_transient: true }), path: 'insights$' });
+    fake.addFault({
+      ...graphError(400, { code: 4, error_subcode: 1504022, message: 'Too many API requests', is_transient: true }),
+      path: 'insights$',
+    });
     const r = await run();
     expect(r.code).toBe(75);
     expect(doc(r).accounts.map((a) => a.outcome)).toEqual(['deferred', 'deferred']);
@@ -552,8 +822,14 @@ describe('rate limits', () => {
 
 describe('errors', () => {
   test.each([
-    ['unknown error 1/99 (HTTP 500)', graphError(500, { code: 1, error_subcode: 99, message: 'An unknown error occurred', is_transient: false })],
-    ['service error 2/1504043', graphError(500, { code: 2, error_subcode: 1504043, message: 'Service temporarily unavailable' })],
+    [
+      'unknown error 1/99 (HTTP 500)',
+      graphError(500, { code: 1, error_subcode: 99, message: 'An unknown error occurred', is_transient: false }),
+    ],
+    [
+      'service error 2/1504043',
+      graphError(500, { code: 2, error_subcode: 1504043, message: 'Service temporarily unavailable' }),
+    ],
     ['is_transient', graphError(400, { code: 12345, message: 'Something transient', is_transient: true })],
     ['proxy 502 with HTML', { type: 'http' as const, status: 502, body: '<html>Bad Gateway</html>' }],
     ['503 with an empty body', { type: 'http' as const, status: 503, body: '' }],
@@ -568,7 +844,9 @@ describe('errors', () => {
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     expect(account(r, A).retries).toBe(2);
-    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+    expect(account(r, A).rows.insights).toBe(
+      fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
+    );
   });
 
   test.each([
@@ -585,11 +863,17 @@ describe('errors', () => {
   });
 
   test('a failure that outlasts the retries fails that account with exit 69, names it, and the other account is still fetched', async () => {
-    fake.addFault({ ...graphError(500, { code: 2, message: 'Service temporarily unavailable', is_transient: true }), path: `^act_${A}/insights$`, times: 100 });
+    fake.addFault({
+      ...graphError(500, { code: 2, message: 'Service temporarily unavailable', is_transient: true }),
+      path: `^act_${A}/insights$`,
+      times: 100,
+    });
     const r = await run([], { FB_RETRIES: '2' });
     expect(r.code).toBe(69);
     expect(account(r, A)).toMatchObject({ outcome: 'failed', calls: expect.any(Number) });
-    expect(account(r, A).error).toMatch(/kept failing on insights after retries \(code 2: Service temporarily unavailable/);
+    expect(account(r, A).error).toMatch(
+      /kept failing on insights after retries \(code 2: Service temporarily unavailable/,
+    );
     expect(account(r, B).outcome).toBe('succeeded');
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
@@ -610,7 +894,9 @@ describe('errors', () => {
     fake.reset({ accounts: accounts(), maxRangeDays: 7 });
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
-    expect(account(r, A).rows.insights).toBe(fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length);
+    expect(account(r, A).rows.insights).toBe(
+      fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
+    );
     const ok = callsTo(/insights$/).filter((q) => {
       const tr = JSON.parse(q.params.time_range!) as { since: string; until: string };
       return (Date.parse(tr.until) - Date.parse(tr.since)) / 86_400_000 + 1 <= 7;
@@ -627,33 +913,52 @@ describe('errors', () => {
     ['190/463 (expired)', 463],
     ['190/460 (password changed)', 460],
     ['190 without subcode (invalid)', null],
-  ])('a rejected token (%s) stops every account with exit 78 and says how to renew it, without printing it', async (_name, subcode) => {
-    fake.reset({ accounts: accounts(), validTokens: [], expiredTokens: { 'TEST-TOKEN': subcode } });
-    const r = await run();
-    expect(r.code).toBe(78);
-    expect(account(r, A).error).toMatch(/rejected FB_ACCESS_TOKEN \(code 190.*Renew it: in Business Manager/);
-    // Every permission Meta's lead retrieval guide lists for reading leads with their ad and campaign ids.
-    for (const permission of ['ads_read', 'ads_management', 'leads_retrieval', 'pages_show_list', 'pages_read_engagement', 'pages_manage_ads']) {
-      expect(account(r, A).error).toContain(permission);
-    }
-    expect(account(r, B).error).toMatch(/not attempted: FB_ACCESS_TOKEN was rejected/);
-    expect(callsTo(new RegExp(`^act_${B}`))).toHaveLength(0);
-    expect(r.stdout + r.stderr).not.toContain('TEST-TOKEN');
-  });
+  ])(
+    'a rejected token (%s) stops every account with exit 78 and says how to renew it, without printing it',
+    async (_name, subcode) => {
+      fake.reset({ accounts: accounts(), validTokens: [], expiredTokens: { 'TEST-TOKEN': subcode } });
+      const r = await run();
+      expect(r.code).toBe(78);
+      expect(account(r, A).error).toMatch(/rejected FB_ACCESS_TOKEN \(code 190.*Renew it: in Business Manager/);
+      // Every permission Meta's lead retrieval guide lists for reading leads with their ad and campaign ids.
+      for (const permission of [
+        'ads_read',
+        'ads_management',
+        'leads_retrieval',
+        'pages_show_list',
+        'pages_read_engagement',
+        'pages_manage_ads',
+      ]) {
+        expect(account(r, A).error).toContain(permission);
+      }
+      expect(account(r, B).error).toMatch(/not attempted: FB_ACCESS_TOKEN was rejected/);
+      expect(callsTo(new RegExp(`^act_${B}`))).toHaveLength(0);
+      expect(r.stdout + r.stderr).not.toContain('TEST-TOKEN');
+    },
+  );
 
   test.each([
     ['code 200 (no access to the account)', null],
     ['code 10', graphError(403, { code: 10, message: 'Application does not have permission for this action' })],
-    ['100/3191001', graphError(400, { code: 100, error_subcode: 3191001, message: 'No permission to access insights' })],
-    ['(#100) Missing permissions', graphError(400, { code: 100, message: '(#100) Missing permissions', type: 'OAuthException' })],
-  ])('a permission error (%s) fails that account with exit 78 and a fix, and the other account is fetched', async (_name, fault) => {
-    if (fault === null) fake.account(A).tokens = ['ANOTHER-TOKEN'];
-    else fake.addFault({ ...fault, path: `^act_${A}/insights$` });
-    const r = await run();
-    expect(r.code).toBe(78);
-    expect(account(r, A).error).toMatch(/may not read act_1111111111 .*Business Manager/);
-    expect(account(r, B).outcome).toBe('succeeded');
-  });
+    [
+      '100/3191001',
+      graphError(400, { code: 100, error_subcode: 3191001, message: 'No permission to access insights' }),
+    ],
+    [
+      '(#100) Missing permissions',
+      graphError(400, { code: 100, message: '(#100) Missing permissions', type: 'OAuthException' }),
+    ],
+  ])(
+    'a permission error (%s) fails that account with exit 78 and a fix, and the other account is fetched',
+    async (_name, fault) => {
+      if (fault === null) fake.account(A).tokens = ['ANOTHER-TOKEN'];
+      else fake.addFault({ ...fault, path: `^act_${A}/insights$` });
+      const r = await run();
+      expect(r.code).toBe(78);
+      expect(account(r, A).error).toMatch(/may not read act_1111111111 .*Business Manager/);
+      expect(account(r, B).outcome).toBe('succeeded');
+    },
+  );
 
   test('a 190 about a Page permission is a permission problem of that account: exit 78 with the permissions to grant, not "renew the token", and the other account is fetched', async () => {
     const message =
@@ -663,13 +968,18 @@ describe('errors', () => {
     expect(r.code).toBe(78);
     const failed = [A, B].map((id) => account(r, id)).filter((a) => a.outcome === 'failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.error).toMatch(/may not read the Lead Ads leads of act_\d+ \(code 190: .*pages_show_list, pages_read_engagement and pages_manage_ads/);
+    expect(failed[0]!.error).toMatch(
+      /may not read the Lead Ads leads of act_\d+ \(code 190: .*pages_show_list, pages_read_engagement and pages_manage_ads/,
+    );
     expect(failed[0]!.error).not.toMatch(/Renew it/);
     expect([A, B].map((id) => account(r, id).outcome).sort()).toEqual(['failed', 'succeeded']);
   });
 
   test('an error with is_transient: false is not retried for its code alone', async () => {
-    fake.addFault({ ...graphError(400, { code: 2, message: 'Service temporarily unavailable', is_transient: false }), path: `^act_${A}/insights$` });
+    fake.addFault({
+      ...graphError(400, { code: 2, message: 'Service temporarily unavailable', is_transient: false }),
+      path: `^act_${A}/insights$`,
+    });
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(69);
     expect(account(r, A).retries).toBe(0);
@@ -684,12 +994,18 @@ describe('errors', () => {
     const insights = JSON.parse(callsTo(/insights$/)[0]!.params.filtering!) as { field: string; value: string[] }[];
     expect(insights.find((f) => f.field === 'campaign.effective_status')!.value.sort()).toEqual(campaigns);
     // What the old status list got: the whole account failed on the campaign listing.
-    const refused = await fetch(`${fake.url}/v25.0/act_${A}/campaigns?access_token=TEST-TOKEN&effective_status=${encodeURIComponent('["ACTIVE","ADSET_PAUSED"]')}`);
+    const refused = await fetch(
+      `${fake.url}/v25.0/act_${A}/campaigns?access_token=TEST-TOKEN&effective_status=${encodeURIComponent('["ACTIVE","ADSET_PAUSED"]')}`,
+    );
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({ code: 100, error_subcode: 1487561, error_user_title: 'Run Status not valid' });
+    expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({
+      code: 100,
+      error_subcode: 1487561,
+      error_user_title: 'Run Status not valid',
+    });
   });
 
-  test('an ad account that does not exist fails with the API\'s message', async () => {
+  test("an ad account that does not exist fails with the API's message", async () => {
     const r = await run([], { FB_AD_ACCOUNTS: `act_${A},act_3333333333` });
     expect(r.code).toBe(78);
     expect(account(r, '3333333333').error).toMatch(/does not exist/);
@@ -714,16 +1030,21 @@ describe('units of work', () => {
     // SIGTERM once B's insights request hangs in the fake (A is done by then), not after a guessed delay.
     let finished = false;
     const hanging = (async () => {
-      while (!finished && !fake.requests.some((q) => new RegExp(`^act_${B}/insights$`).test(q.path))) await new Promise((res) => setTimeout(res, 20));
+      while (!finished && !fake.requests.some((q) => new RegExp(`^act_${B}/insights$`).test(q.path)))
+        await new Promise((res) => setTimeout(res, 20));
       abort.abort();
     })();
-    const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), { abort: abort.signal });
+    const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), {
+      abort: abort.signal,
+    });
     finished = true;
     await hanging;
     expect(r.code).toBe(143);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM job_runs WHERE job = 'fetch-facebook' AND status = 'interrupted'`)).toBe(1);
+    expect(
+      await count(`SELECT count(*) AS n FROM job_runs WHERE job = 'fetch-facebook' AND status = 'interrupted'`),
+    ).toBe(1);
     expect((await run()).code).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
   });
@@ -747,7 +1068,11 @@ describe('units of work', () => {
     expect(all.filter((f) => f.includes(`/act_${A}/`)).length).toBe(account(r, A).calls);
     const text = all.map((f) => readFileSync(f, 'utf8')).join('\n');
     expect(text).not.toContain('TEST-TOKEN');
-    const page = JSON.parse(readFileSync(all.find((f) => f.endsWith('-insights.json'))!, 'utf8')) as { url: string; headers: Record<string, string>; body: { paging: { next?: string } } };
+    const page = JSON.parse(readFileSync(all.find((f) => f.endsWith('-insights.json'))!, 'utf8')) as {
+      url: string;
+      headers: Record<string, string>;
+      body: { paging: { next?: string } };
+    };
     expect(page.url).toContain('time_range=');
     expect(page.headers['x-business-use-case-usage']).toBeDefined();
   });
@@ -783,7 +1108,9 @@ describe('flags', () => {
   test('--since/--until backfills a long range in chunks of at most 28 days', async () => {
     const r = await run(['--account', `act_${A}`, '--since', '2025-09-01', '--until', '2025-11-05']);
     expect(r.code).toBe(0);
-    const ranges = callsTo(/insights$/).map((q) => JSON.parse(q.params.time_range!) as { since: string; until: string });
+    const ranges = callsTo(/insights$/).map(
+      (q) => JSON.parse(q.params.time_range!) as { since: string; until: string },
+    );
     expect(ranges).toEqual([
       { since: '2025-09-01', until: '2025-09-28' },
       { since: '2025-09-29', until: '2025-10-26' },
@@ -806,7 +1133,11 @@ describe('flags', () => {
   });
 
   test('a missing token or account list is exit 78 before any call', async () => {
-    const r = await runAsFunction(fetchFacebookJob, ['--json'], { DATABASE_URL: t.url, FB_GRAPH_URL: fake.url, FB_AD_ACCOUNTS: 'act_1,bogus' });
+    const r = await runAsFunction(fetchFacebookJob, ['--json'], {
+      DATABASE_URL: t.url,
+      FB_GRAPH_URL: fake.url,
+      FB_AD_ACCOUNTS: 'act_1,bogus',
+    });
     expect(r.code).toBe(78);
     expect(doc(r).problems.join('\n')).toMatch(/FB_ACCESS_TOKEN is not set/);
     expect(doc(r).problems.join('\n')).toMatch(/"bogus" is not act_<digits>/);
@@ -819,7 +1150,11 @@ describe('as cron runs it', () => {
     const r = await runProcess('fetch-facebook', [], env());
     expect(r.code).toBe(0);
     // A process runs on the real clock, so its 28 days are not the fixture's: the rows are checked elsewhere.
-    expect(r.stdout).toMatch(new RegExp(`act_${A}: succeeded \\d{4}-\\d\\d-\\d\\d…\\d{4}-\\d\\d-\\d\\d, \\d+ requests?( \\(\\d+ as Meta counts them\\))?, 12 campaigns`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `act_${A}: succeeded \\d{4}-\\d\\d-\\d\\d…\\d{4}-\\d\\d-\\d\\d, \\d+ requests?( \\(\\d+ as Meta counts them\\))?, 12 campaigns`,
+      ),
+    );
     expect(r.stdout).toContain('2 of 2 ad accounts fetched.');
     const bad = await runProcess('fetch-facebook', [], env({ FB_ACCESS_TOKEN: 'WRONG-TOKEN-VALUE' }));
     expect(bad.code).toBe(78);
@@ -829,7 +1164,8 @@ describe('as cron runs it', () => {
 
 describe('asynchronous report runs (when even one day at the smallest page is too much)', () => {
   const days = ['--account', `act_${A}`, '--since', '2025-11-14', '--until', '2025-11-15', '--no-leads'];
-  const rowsOf = (from: string, to: string) => fake.account(A).insights.filter((x) => (x.date_start as string) >= from && (x.date_start as string) <= to).length;
+  const rowsOf = (from: string, to: string) =>
+    fake.account(A).insights.filter((x) => (x.date_start as string) >= from && (x.date_start as string) <= to).length;
   const asyncEnv = { FB_ASYNC_POLL_MS: '1', FB_ASYNC_TIMEOUT_SECONDS: '1' };
 
   test('waits for "Job Completed" (not 100 % while running), repeats a first poll that says 100/33, accepts a numeric report_run_id, and stores every row', async () => {
@@ -844,7 +1180,11 @@ describe('asynchronous report runs (when even one day at the smallest page is to
   });
 
   test('a report run that fails is submitted once more', async () => {
-    fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncScripts: [['Job Running', 'Job Failed'], ['Job Completed']] });
+    fake.reset({
+      accounts: accounts(),
+      maxInsightsLimit: 10,
+      asyncScripts: [['Job Running', 'Job Failed'], ['Job Completed']],
+    });
     const r = await run(days, asyncEnv);
     expect(r.code).toBe(0);
     expect(fake.requests.filter((q) => q.method === 'POST')).toHaveLength(3);
@@ -854,7 +1194,11 @@ describe('asynchronous report runs (when even one day at the smallest page is to
   test.each([
     ['skipped twice', [['Job Skipped']], /Job Skipped; submitted twice/],
     ['failing twice', [['Job Failed']], /Job Failed \(-3\/1504045 Report Too Large\); submitted twice/],
-    ['stuck in "Job Not Started"', [['Job Not Started']], /not completed within 1 s \(last status: Job Not Started\); submitted twice/],
+    [
+      'stuck in "Job Not Started"',
+      [['Job Not Started']],
+      /not completed within 1 s \(last status: Job Not Started\); submitted twice/,
+    ],
   ])('a report run %s fails the account with exit 69 and writes nothing of it', async (_name, scripts, message) => {
     fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncScripts: scripts });
     const r = await run(days, asyncEnv);

@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -14,7 +26,8 @@ let t: TestDatabase;
 let dir: string;
 let blobs: string;
 const env = () => ({ DATABASE_URL: t.url, BLOB_URL: `file://${blobs}` });
-const run = (argv: string[], options: { stdin?: string | Buffer } = {}) => runAsFunction(importCsvJob, argv, env(), options);
+const run = (argv: string[], options: { stdin?: string | Buffer } = {}) =>
+  runAsFunction(importCsvJob, argv, env(), options);
 let fileNo = 0;
 /** Writes a CSV into the test's folder and returns its path. */
 const csv = (content: string | Buffer, name = `input-${++fileNo}.csv`): string => {
@@ -22,8 +35,10 @@ const csv = (content: string | Buffer, name = `input-${++fileNo}.csv`): string =
   writeFileSync(path, content);
   return path;
 };
-const errorLog = (r: { logs: Record<string, unknown>[] }) => r.logs.find((l) => l.level === 'error') as { message: string; problems?: string[] } | undefined;
-const count = async (table: string): Promise<number> => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
+const errorLog = (r: { logs: Record<string, unknown>[] }) =>
+  r.logs.find((l) => l.level === 'error') as { message: string; problems?: string[] } | undefined;
+const count = async (table: string): Promise<number> =>
+  Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
 const snapshot = (): Promise<string> => importSnapshot(t.db);
 
 const CAMPAIGNS = 'campaign_id,campaign_name,client_id,daily_budget\nc1,First,acme,100\nc2,Second,acme,50.5\n';
@@ -52,7 +67,11 @@ describe('importing the sample dataset', () => {
       ['leads', 778],
       ['lead-status', 408],
     ]);
-    expect([await count('campaign_metrics'), await count('campaign_leads'), await count('lead_status_changes')]).toEqual([1373, 778, 408]);
+    expect([
+      await count('campaign_metrics'),
+      await count('campaign_leads'),
+      await count('lead_status_changes'),
+    ]).toEqual([1373, 778, 408]);
     const before = await snapshot();
 
     const second = await run(['--json', ...SAMPLE_FILES]);
@@ -90,34 +109,74 @@ describe('what analysts really send', () => {
     const r = await run(['--json', csv(meta)]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1, ignored_columns: ['Reach', 'Reporting starts', 'Reporting ends'], parser: 'csv-parse' });
+    expect(doc.inputs[0]).toMatchObject({
+      kind: 'metrics',
+      inserted: 2,
+      campaigns_created: 1,
+      ignored_columns: ['Reach', 'Reporting starts', 'Reporting ends'],
+      parser: 'csv-parse',
+    });
     // Link clicks are the clicks (as on the API path); Clicks (all) is kept beside them.
-    expect(await t.db.selectFrom('campaign_metrics').select(['clicks', 'all_clicks']).orderBy('date').execute()).toEqual([
+    expect(
+      await t.db.selectFrom('campaign_metrics').select(['clicks', 'all_clicks']).orderBy('date').execute(),
+    ).toEqual([
       { clicks: '20', all_clicks: '35' },
       { clicks: '25', all_clicks: '40' },
     ]);
-    const rows = await t.db.selectFrom('campaign_metrics').select(['date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']).orderBy('date').execute();
+    const rows = await t.db
+      .selectFrom('campaign_metrics')
+      .select(['date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'])
+      .orderBy('date')
+      .execute();
     expect(rows).toEqual([
       { date: '2025-11-14', impressions: '1000', clicks: '20', spend: '150.25', total_leads: 3, qualified_leads: null },
-      { date: '2025-11-15', impressions: '1200', clicks: '25', spend: '160.75', total_leads: null, qualified_leads: null },
+      {
+        date: '2025-11-15',
+        impressions: '1200',
+        clicks: '25',
+        spend: '160.75',
+        total_leads: null,
+        qualified_leads: null,
+      },
     ]);
-    expect(await t.db.selectFrom('campaigns').select(['campaign_id', 'campaign_name']).execute()).toEqual([{ campaign_id: '120211', campaign_name: 'Spring, big sale' }]);
+    expect(await t.db.selectFrom('campaigns').select(['campaign_id', 'campaign_name']).execute()).toEqual([
+      { campaign_id: '120211', campaign_name: 'Spring, big sale' },
+    ]);
   });
 
   test('a metrics import leaves the columns it does not carry alone (qualified leads from the CRM survive a Meta export)', async () => {
-    expect((await run([csv(CAMPAIGNS), csv('campaign_id,date,spend,qualified_leads\nc1,2025-11-15,10,4\n')])).code).toBe(0);
+    expect(
+      (await run([csv(CAMPAIGNS), csv('campaign_id,date,spend,qualified_leads\nc1,2025-11-15,10,4\n')])).code,
+    ).toBe(0);
     const r = await run(['--json', csv('Campaign ID,Day,Amount spent (USD)\nc1,2025-11-15,12.5\n')]);
     expect(JSON.parse(r.stdout)).toMatchObject({ updated: 1 });
-    expect(await t.db.selectFrom('campaign_metrics').select(['spend', 'qualified_leads']).executeTakeFirst()).toEqual({ spend: '12.5', qualified_leads: 4 });
+    expect(await t.db.selectFrom('campaign_metrics').select(['spend', 'qualified_leads']).executeTakeFirst()).toEqual({
+      spend: '12.5',
+      qualified_leads: 4,
+    });
   });
 
   test('quoted fields with commas and line breaks, trailing empty lines, and a header in other case and spacing', async () => {
-    const r = await run(['--json', csv(' Client_ID , Client Name ,ALERT-EMAILS\nacme,"Acme, Inc.","a@acme.example; b@acme.example"\nglobex,"Globex\nRealty",\n\n\n')]);
+    const r = await run([
+      '--json',
+      csv(
+        ' Client_ID , Client Name ,ALERT-EMAILS\nacme,"Acme, Inc.","a@acme.example; b@acme.example"\nglobex,"Globex\nRealty",\n\n\n',
+      ),
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ inserted: 2, rows: 2 });
-    const rows = await t.db.selectFrom('clients').select(['client_id', 'client_name', 'alert_emails', 'timezone']).orderBy('client_id').execute();
+    const rows = await t.db
+      .selectFrom('clients')
+      .select(['client_id', 'client_name', 'alert_emails', 'timezone'])
+      .orderBy('client_id')
+      .execute();
     expect(rows).toEqual([
-      { client_id: 'acme', client_name: 'Acme, Inc.', alert_emails: ['a@acme.example', 'b@acme.example'], timezone: 'UTC' },
+      {
+        client_id: 'acme',
+        client_name: 'Acme, Inc.',
+        alert_emails: ['a@acme.example', 'b@acme.example'],
+        timezone: 'UTC',
+      },
       { client_id: 'globex', client_name: 'Globex\nRealty', alert_emails: [], timezone: 'UTC' },
     ]);
   });
@@ -125,9 +184,18 @@ describe('what analysts really send', () => {
   test('the same rows give the same result whether PostgreSQL or csv-parse reads them', async () => {
     expect((await run([csv(CAMPAIGNS)])).code).toBe(0);
     const plain = 'campaign_id,date,impressions,clicks,spend\nc1,2025-11-01,100,5,10.5\nc2,2025-11-01,200,7,20\n';
-    const quoted = '"campaign_id","date","impressions","clicks","spend"\nc1,"2025-11-01",100,5,"10.5"\n"c2",2025-11-01,"200",7,20\n';
+    const quoted =
+      '"campaign_id","date","impressions","clicks","spend"\nc1,"2025-11-01",100,5,"10.5"\n"c2",2025-11-01,"200",7,20\n';
     const a = JSON.parse((await run(['--json', '--dry-run', csv(plain)])).stdout).inputs[0];
-    const b = JSON.parse((await run(['--json', '--dry-run', csv(quoted.replace(/^[^\n]*\n/, 'campaign_id,date,impressions,clicks,spend\n'))])).stdout).inputs[0];
+    const b = JSON.parse(
+      (
+        await run([
+          '--json',
+          '--dry-run',
+          csv(quoted.replace(/^[^\n]*\n/, 'campaign_id,date,impressions,clicks,spend\n')),
+        ])
+      ).stdout,
+    ).inputs[0];
     expect([a.parser, b.parser]).toEqual(['copy', 'csv-parse']);
     expect((await run([csv(plain)])).code).toBe(0);
     const viaCopy = await snapshot();
@@ -140,7 +208,10 @@ describe('what analysts really send', () => {
     const r = await run(['--json', csv('client_id,client_name\r\nacme,Acme\r\nglobex,Globex\r\n\r\n\r\n')]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ parser: 'copy', inserted: 2 });
-    expect(await t.db.selectFrom('clients').select('client_name').orderBy('client_id').execute()).toEqual([{ client_name: 'Acme' }, { client_name: 'Globex' }]);
+    expect(await t.db.selectFrom('clients').select('client_name').orderBy('client_id').execute()).toEqual([
+      { client_name: 'Acme' },
+      { client_name: 'Globex' },
+    ]);
   });
 
   test('reads standard input, with or without "-"', async () => {
@@ -201,7 +272,9 @@ describe('refusing what is wrong, and writing nothing', () => {
 
   test('refuses impossible timestamps and unknown leads in a lead-status file', async () => {
     await run([csv('lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,new\n')]);
-    const out = await refused('lead_id,status,changed_at\nL1,qualified,2025-11-01T25:00:00Z\nL1,qualified,2025-11-31\nL1,qualified,yesterday\nL9,qualified,2025-11-02\n');
+    const out = await refused(
+      'lead_id,status,changed_at\nL1,qualified,2025-11-01T25:00:00Z\nL1,qualified,2025-11-31\nL1,qualified,yesterday\nL9,qualified,2025-11-02\n',
+    );
     expect(out.slice(1)).toEqual([
       'line 2: changed_at: no such time of day: 2025-11-01T25:00:00Z',
       'line 3: changed_at: no such date: 2025-11-31',
@@ -232,19 +305,29 @@ describe('refusing what is wrong, and writing nothing', () => {
       'line 2: expected 3 fields as in the header, found 2',
       'line 3: expected 3 fields as in the header, found 4 (a comma inside a value needs the value in double quotes)',
     ]);
-    expect((await refused('campaign_id,date,spend\nc1,2025-11-01,1\nc1,"2025-11-02,1\nc1,2025-11-03,1\n')).slice(1)).toEqual([
+    expect(
+      (await refused('campaign_id,date,spend\nc1,2025-11-01,1\nc1,"2025-11-02,1\nc1,2025-11-03,1\n')).slice(1),
+    ).toEqual([
       'line 3: a double quote opens a field on or after line 3 and is never closed, so the rest of the file cannot be read; close the quote or remove it',
     ]);
-    expect((await refused(`campaign_id,campaign_name\nc1,${'x'.repeat(1024 * 1024 + 10)}\n`)).slice(1)).toEqual(['line 2: field 2: longer than 1 MiB']);
+    expect((await refused(`campaign_id,campaign_name\nc1,${'x'.repeat(1024 * 1024 + 10)}\n`)).slice(1)).toEqual([
+      'line 2: field 2: longer than 1 MiB',
+    ]);
   });
 
   test('refuses bad emails, time zones, targets and date ranges in clients and campaigns', async () => {
-    expect((await refused('client_id,alert_emails,timezone,target_cpql\nacme,"a@x.example, b@x.example",Mars/Olympus,0\n')).slice(1)).toEqual([
+    expect(
+      (
+        await refused('client_id,alert_emails,timezone,target_cpql\nacme,"a@x.example, b@x.example",Mars/Olympus,0\n')
+      ).slice(1),
+    ).toEqual([
       'line 2: alert_emails: not an email address: "a@x.example, b@x.example" (separate addresses with ;)',
       'line 2: target_cpql: must be greater than 0: 0',
       'line 2: timezone: unknown time zone "Mars/Olympus" (expected an IANA name such as Europe/Berlin or America/New_York)',
     ]);
-    expect((await refused('campaign_id,start_date,end_date\nc1,2025-11-10,2025-11-01\n')).slice(1)).toEqual(['line 2: end_date: 2025-11-01 is before start_date 2025-11-10']);
+    expect((await refused('campaign_id,start_date,end_date\nc1,2025-11-10,2025-11-01\n')).slice(1)).toEqual([
+      'line 2: end_date: 2025-11-01 is before start_date 2025-11-10',
+    ]);
   });
 
   test('refuses an id that Excel turned into scientific notation', async () => {
@@ -262,9 +345,15 @@ describe('refusing what is wrong, and writing nothing', () => {
   });
 
   test('refuses text that is not UTF-8, naming the line and how to convert it', async () => {
-    const latin1 = Buffer.concat([Buffer.from('client_id,client_name\nacme,Acme\nzurich,Z'), Buffer.from([0xfc]), Buffer.from('rich AG\n')]);
+    const latin1 = Buffer.concat([
+      Buffer.from('client_id,client_name\nacme,Acme\nzurich,Z'),
+      Buffer.from([0xfc]),
+      Buffer.from('rich AG\n'),
+    ]);
     const [message] = await refused(latin1);
-    expect(message).toMatch(/is not UTF-8: line 3 holds a byte that is not UTF-8 .*nothing was imported.*iconv -f WINDOWS-1252 -t UTF-8/);
+    expect(message).toMatch(
+      /is not UTF-8: line 3 holds a byte that is not UTF-8 .*nothing was imported.*iconv -f WINDOWS-1252 -t UTF-8/,
+    );
     const [utf16] = await refused(Buffer.from('\ufeffclient_id\nacme\n', 'utf16le'));
     expect(utf16).toMatch(/is UTF-16 text .*not UTF-8/);
   });
@@ -272,10 +361,12 @@ describe('refusing what is wrong, and writing nothing', () => {
   test('refuses a header that is missing required columns of --kind, naming them', async () => {
     const [message, ...problems] = await refused('lead_id,status\nL1,new\n', ['--kind', 'leads']);
     expect(message).toContain('the header (2 fields) does not fit --kind leads');
-    expect(problems[0]).toBe('missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status');
+    expect(problems[0]).toBe(
+      'missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status',
+    );
   });
 
-  test('a header of 10,000 fields is bad input (65), not a crash on PostgreSQL\'s 1,600-column limit', async () => {
+  test("a header of 10,000 fields is bad input (65), not a crash on PostgreSQL's 1,600-column limit", async () => {
     const fields = ['campaign_id', 'date', ...Array.from({ length: 9998 }, (_, i) => `c${i}`)];
     const [message] = await refused(`${fields.join(',')}\nx,2025-01-01${',1'.repeat(9998)}\n`, ['--kind', 'metrics']);
     expect(message).toMatch(/the header has 10000 fields, more than the 1000 import-csv reads/);
@@ -283,7 +374,9 @@ describe('refusing what is wrong, and writing nothing', () => {
 
   test('a file that is one line of 20 MB is bad input (65): its "header" is longer than 1 MiB', async () => {
     const [message] = await refused('a'.repeat(20 * 1024 * 1024));
-    expect(message).toMatch(/the header row is longer than 1 MiB: this is not a CSV file with a header; nothing was imported/);
+    expect(message).toMatch(
+      /the header row is longer than 1 MiB: this is not a CSV file with a header; nothing was imported/,
+    );
   });
 
   test('an empty input is refused', async () => {
@@ -308,7 +401,10 @@ describe('usage errors', () => {
     const r = await run([link]);
     expect(r.code).toBe(64);
     expect(errorLog(r)!.message).toContain(`${link}: the header (1 field) fits no kind`);
-    const everything = r.stdout + r.stderr + JSON.stringify(await t.db.selectFrom('job_runs').selectAll().orderBy('run_id', 'desc').limit(1).execute());
+    const everything =
+      r.stdout +
+      r.stderr +
+      JSON.stringify(await t.db.selectFrom('job_runs').selectAll().orderBy('run_id', 'desc').limit(1).execute());
     expect(everything).not.toContain('secret-hash-value');
     expect(everything).not.toContain('root:');
   });
@@ -334,9 +430,16 @@ describe('usage errors', () => {
   });
 
   test('a rejects file that cannot be written exits 64, naming the path, and writes nothing', async () => {
-    const r = await run(['--skip-invalid', '--rejects', join(dir, 'no-such-folder', 'r.csv'), csv('client_id,target_cpql\nacme,1\nglobex,-1\n')]);
+    const r = await run([
+      '--skip-invalid',
+      '--rejects',
+      join(dir, 'no-such-folder', 'r.csv'),
+      csv('client_id,target_cpql\nacme,1\nglobex,-1\n'),
+    ]);
     expect(r.code).toBe(64);
-    expect(errorLog(r)!.message).toMatch(/^--rejects .*no-such-folder\/r\.csv: cannot write the file \(ENOENT\); choose a path in a folder you can write to/);
+    expect(errorLog(r)!.message).toMatch(
+      /^--rejects .*no-such-folder\/r\.csv: cannot write the file \(ENOENT\); choose a path in a folder you can write to/,
+    );
     expect(await count('clients')).toBe(0);
   });
 });
@@ -348,13 +451,21 @@ describe('--skip-invalid, --rejects and --dry-run', () => {
 
   test('--skip-invalid writes the valid rows and puts each rejected row, as it was, with its reasons in the rejects file', async () => {
     const rejects = join(dir, 'rejects.csv');
-    const r = await run(['--json', '--skip-invalid', '--rejects', rejects, csv('campaign_id,date,spend,note\nc1,2025-11-01,1,ok\nc1,2025-11-02,-1,"a, b"\nzz,2025-11-03,1,\nc2,2025-11-04,2,\n')]);
+    const r = await run([
+      '--json',
+      '--skip-invalid',
+      '--rejects',
+      rejects,
+      csv(
+        'campaign_id,date,spend,note\nc1,2025-11-01,1,ok\nc1,2025-11-02,-1,"a, b"\nzz,2025-11-03,1,\nc2,2025-11-04,2,\n',
+      ),
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ inserted: 2, rejected: 2, rows: 4, rejects_file: rejects });
     expect(readFileSync(rejects, 'utf8')).toBe(
       'campaign_id,date,spend,note,reason\n' +
         // A cell a spreadsheet would run as a formula (here: starts with "-") is guarded with a quote.
-        "c1,2025-11-02,'-1,\"a, b\",spend: must not be negative: -1\n" +
+        'c1,2025-11-02,\'-1,"a, b",spend: must not be negative: -1\n' +
         'zz,2025-11-03,1,,"campaign_id: unknown campaign_id ""zz"": import campaigns first or add a campaign_name column"\n',
     );
     expect(await count('campaign_metrics')).toBe(2);
@@ -370,7 +481,9 @@ describe('--skip-invalid, --rejects and --dry-run', () => {
     const rejects = join(dir, 'all.csv');
     const r = await run(['--rejects', rejects, csv('campaign_id,date,spend\nc1,2025-11-01,1\nc1,2025-11-02,x\n')]);
     expect(r.code).toBe(65);
-    expect(readFileSync(rejects, 'utf8')).toBe('campaign_id,date,spend,reason\nc1,2025-11-02,x,"spend: not a number: ""x"""\n');
+    expect(readFileSync(rejects, 'utf8')).toBe(
+      'campaign_id,date,spend,reason\nc1,2025-11-02,x,"spend: not a number: ""x"""\n',
+    );
     expect(await count('campaign_metrics')).toBe(0);
   });
 
@@ -389,17 +502,37 @@ describe('--skip-invalid, --rejects and --dry-run', () => {
 
 describe('lead status history', () => {
   beforeEach(async () => {
-    expect((await run([csv(CAMPAIGNS), csv('lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,new\nL2,c1,2025-11-01T11:00:00+02:00,new\n')])).code).toBe(0);
+    expect(
+      (
+        await run([
+          csv(CAMPAIGNS),
+          csv(
+            'lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,new\nL2,c1,2025-11-01T11:00:00+02:00,new\n',
+          ),
+        ])
+      ).code,
+    ).toBe(0);
   });
 
   test('timestamps without a zone are UTC, and a date alone is midnight UTC', async () => {
-    expect((await run([csv('lead_id,status,changed_at\nL1,contacted,2025-11-02 08:30\nL1,qualified,2025-11-03\n')])).code).toBe(0);
-    const rows = await sql<{ at: string }>`SELECT to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM lead_status_changes ORDER BY changed_at`.execute(t.db);
+    expect(
+      (await run([csv('lead_id,status,changed_at\nL1,contacted,2025-11-02 08:30\nL1,qualified,2025-11-03\n')])).code,
+    ).toBe(0);
+    const rows = await sql<{
+      at: string;
+    }>`SELECT to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM lead_status_changes ORDER BY changed_at`.execute(
+      t.db,
+    );
     expect(rows.rows.map((r) => r.at)).toEqual(['2025-11-02 08:30', '2025-11-03 00:00']);
   });
 
   test('a leads import with a new status appends a change and keeps the initial status; a new creation time is corrected in place; re-importing the original list changes nothing', async () => {
-    const r = await run(['--json', csv('lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,qualified\nL2,c1,2025-11-01T12:00:00Z,new\n')]);
+    const r = await run([
+      '--json',
+      csv(
+        'lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,qualified\nL2,c1,2025-11-01T12:00:00Z,new\n',
+      ),
+    ]);
     expect(JSON.parse(r.stdout)).toMatchObject({ updated: 2, unchanged: 0, status_changes: 1 });
     expect(await t.db.selectFrom('campaign_leads').select(['lead_id', 'status']).orderBy('lead_id').execute()).toEqual([
       { lead_id: 'L1', status: 'new' },
@@ -408,7 +541,10 @@ describe('lead status history', () => {
     const changes = await t.db.selectFrom('lead_status_changes').select(['lead_id', 'status', 'changed_at']).execute();
     expect(changes).toEqual([{ lead_id: 'L1', status: 'qualified', changed_at: new Date(TEST_NOW) }]);
 
-    const original = await run(['--json', csv('lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,new\nL2,c1,2025-11-01T12:00:00Z,new\n')]);
+    const original = await run([
+      '--json',
+      csv('lead_id,campaign_id,created_at,status\nL1,c1,2025-11-01T10:00:00Z,new\nL2,c1,2025-11-01T12:00:00Z,new\n'),
+    ]);
     expect(JSON.parse(original.stdout)).toMatchObject({ updated: 0, unchanged: 2, status_changes: 0 });
     expect(await count('lead_status_changes')).toBe(1);
   });
@@ -419,18 +555,28 @@ describe('lead status history', () => {
     const { scoreCampaignsJob } = await import('../../src/jobs/score-campaigns.js');
     const scores = async () => {
       expect((await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15'], { DATABASE_URL: t.url })).code).toBe(0);
-      return t.db.selectFrom('campaign_scores').select(['campaign_id', 'total_score', 'recommendation', 'lead_quality_score']).where('date', '=', '2025-11-15').orderBy('campaign_id').execute();
+      return t.db
+        .selectFrom('campaign_scores')
+        .select(['campaign_id', 'total_score', 'recommendation', 'lead_quality_score'])
+        .where('date', '=', '2025-11-15')
+        .orderBy('campaign_id')
+        .execute();
     };
     const before = await scores();
     // The CRM now says every lead of the sample is converted: a change as of the import (TEST_NOW, after 2025-11-15).
-    const leads = readFileSync(SAMPLE_FILES[3]!, 'utf8').replace(/,(new|qualified|unqualified|contacted|converted)$/gm, ',converted');
+    const leads = readFileSync(SAMPLE_FILES[3]!, 'utf8').replace(
+      /,(new|qualified|unqualified|contacted|converted)$/gm,
+      ',converted',
+    );
     const r = await run(['--json', csv(leads)]);
     expect(JSON.parse(r.stdout).status_changes).toBeGreaterThan(100);
     expect(await scores()).toEqual(before);
   });
 
   test('a lead-status import appends history and is idempotent', async () => {
-    const file = csv('lead_id,status,changed_at\nL1,contacted,2025-11-02T08:00:00Z\nL1,qualified,2025-11-05T08:00:00Z\n');
+    const file = csv(
+      'lead_id,status,changed_at\nL1,contacted,2025-11-02T08:00:00Z\nL1,qualified,2025-11-05T08:00:00Z\n',
+    );
     expect(JSON.parse((await run(['--json', file])).stdout)).toMatchObject({ inserted: 2 });
     expect(JSON.parse((await run(['--json', file])).stdout)).toMatchObject({ inserted: 0, unchanged: 2 });
     expect(await count('lead_status_changes')).toBe(2);
@@ -439,9 +585,14 @@ describe('lead status history', () => {
 
 describe('safety', () => {
   test('an archive that cannot be written fails the import with 69 and writes nothing', async () => {
-    const r = await runAsFunction(importCsvJob, [csv('client_id\nacme\n')], { DATABASE_URL: t.url, BLOB_URL: `file://${csv('not a folder', 'blocker')}/blobs` });
+    const r = await runAsFunction(importCsvJob, [csv('client_id\nacme\n')], {
+      DATABASE_URL: t.url,
+      BLOB_URL: `file://${csv('not a folder', 'blocker')}/blobs`,
+    });
     expect(r.code).toBe(69);
-    expect(errorLog(r)!.message).toMatch(/^cannot archive .* to the blob store .*nothing was imported\. Check BLOB_URL/);
+    expect(errorLog(r)!.message).toMatch(
+      /^cannot archive .* to the blob store .*nothing was imported\. Check BLOB_URL/,
+    );
     expect(await count('clients')).toBe(0);
   });
 
@@ -449,7 +600,9 @@ describe('safety', () => {
     await sql`CREATE TABLE public.import_rows (keep text)`.execute(t.db);
     await sql`INSERT INTO public.import_rows VALUES ('mine')`.execute(t.db);
     expect((await run([csv('client_id\nacme\n')])).code).toBe(0);
-    expect((await sql<{ keep: string }>`SELECT keep FROM public.import_rows`.execute(t.db)).rows).toEqual([{ keep: 'mine' }]);
+    expect((await sql<{ keep: string }>`SELECT keep FROM public.import_rows`.execute(t.db)).rows).toEqual([
+      { keep: 'mine' },
+    ]);
     await sql`DROP TABLE public.import_rows`.execute(t.db);
   });
 
@@ -479,7 +632,10 @@ describe('as a process', () => {
   test('SIGKILL in the middle of a large import leaves the database as it was, and a re-run imports every row once', async () => {
     expect((await run([csv(CAMPAIGNS)])).code).toBe(0);
     const lines = ['campaign_id,date,impressions,clicks,spend'];
-    for (let d = 0; d < 200_000; d++) lines.push(`c${(d % 2) + 1},${new Date(Date.UTC(2000, 0, 1) + Math.floor(d / 2) * 86_400_000).toISOString().slice(0, 10)},${d},1,1.5`);
+    for (let d = 0; d < 200_000; d++)
+      lines.push(
+        `c${(d % 2) + 1},${new Date(Date.UTC(2000, 0, 1) + Math.floor(d / 2) * 86_400_000).toISOString().slice(0, 10)},${d},1,1.5`,
+      );
     const big = csv(`${lines.join('\n')}\n`, 'big.csv');
     const before = await snapshot();
     const child = spawnProcess('import-csv', [big], { ...env(), LOG_LEVEL: 'debug' });
@@ -510,7 +666,9 @@ describe('--rejects never replaces what is not a file of its own', () => {
   test('a device is refused before any work (64), and stays a device', async () => {
     const r = await run(['--skip-invalid', '--rejects', '/dev/full', bad()]);
     expect(r.code).toBe(64);
-    expect(errorLog(r)!.message).toBe('--rejects /dev/full is a device: refusing to write through or replace it; name a new file');
+    expect(errorLog(r)!.message).toBe(
+      '--rejects /dev/full is a device: refusing to write through or replace it; name a new file',
+    );
     expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
     expect(await count('clients')).toBe(0);
   });
@@ -532,7 +690,9 @@ describe('--rejects never replaces what is not a file of its own', () => {
     writeFileSync(path, 'old\n');
     const refused = await run(['--skip-invalid', '--rejects', path, bad()]);
     expect(refused.code).toBe(64);
-    expect(errorLog(refused)!.message).toBe(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
+    expect(errorLog(refused)!.message).toBe(
+      `--rejects ${path} already exists: pass --force to overwrite it, or name a new file`,
+    );
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     const forced = await run(['--skip-invalid', '--force', '--rejects', path, bad()]);
     expect(forced.code).toBe(0);
@@ -542,7 +702,12 @@ describe('--rejects never replaces what is not a file of its own', () => {
 
   test('formula-like cells are guarded in the rejects file, and re-importing the corrected file takes the guard off', async () => {
     const rejects = join(dir, 'formulas.csv');
-    const r = await run(['--skip-invalid', '--rejects', rejects, csv('campaign_id,campaign_name,daily_budget\nok,Fine,1\nc1,=HYPERLINK("http://x.example"),abc\nc2,@SUM(A1),-3\n')]);
+    const r = await run([
+      '--skip-invalid',
+      '--rejects',
+      rejects,
+      csv('campaign_id,campaign_name,daily_budget\nok,Fine,1\nc1,=HYPERLINK("http://x.example"),abc\nc2,@SUM(A1),-3\n'),
+    ]);
     expect(r.code).toBe(0);
     const text = readFileSync(rejects, 'utf8');
     expect(text).toContain(`c1,"'=HYPERLINK(""http://x.example"")",abc,`);
@@ -550,7 +715,12 @@ describe('--rejects never replaces what is not a file of its own', () => {
     // The analyst corrects the budgets and imports the rejects file as it is.
     writeFileSync(rejects, text.replace(',abc,', ',10,').replace(",'-3,", ',3,'));
     expect((await run([rejects])).code).toBe(0);
-    const names = await t.db.selectFrom('campaigns').select(['campaign_id', 'campaign_name']).where('campaign_id', 'in', ['c1', 'c2']).orderBy('campaign_id').execute();
+    const names = await t.db
+      .selectFrom('campaigns')
+      .select(['campaign_id', 'campaign_name'])
+      .where('campaign_id', 'in', ['c1', 'c2'])
+      .orderBy('campaign_id')
+      .execute();
     expect(names).toEqual([
       { campaign_id: 'c1', campaign_name: '=HYPERLINK("http://x.example")' },
       { campaign_id: 'c2', campaign_name: '@SUM(A1)' },
@@ -584,7 +754,9 @@ describe('inputs that never end', () => {
     const child = spawnProcess('import-csv', argv, { ...env(), TMPDIR: spools, ...extra });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     const started = new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         if (stderr.includes('import-csv started')) {
@@ -595,7 +767,13 @@ describe('inputs that never end', () => {
     });
     return { child, spools, closed, started, stderr: () => stderr };
   };
-  const lastRun = () => t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'import-csv').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+  const lastRun = () =>
+    t.db
+      .selectFrom('job_runs')
+      .select(['status', 'exit_code'])
+      .where('job', '=', 'import-csv')
+      .orderBy('run_id', 'desc')
+      .executeTakeFirstOrThrow();
 
   test('a FIFO nobody writes to: SIGTERM ends the run (143, interrupted), and the lock is free for the next import', async () => {
     const fifo = join(dir, 'nobody-writes');
@@ -653,7 +831,10 @@ describe('a database connection lost mid-run', () => {
   test('exits 69 with the reason and the EMF line, not 1 with an unhandled error event, and leaves no spool behind', async () => {
     expect((await run([csv(CAMPAIGNS)])).code).toBe(0);
     const lines = ['campaign_id,date,impressions,clicks,spend'];
-    for (let d = 0; d < 200_000; d++) lines.push(`c${(d % 2) + 1},${new Date(Date.UTC(2000, 0, 1) + Math.floor(d / 2) * 86_400_000).toISOString().slice(0, 10)},${d},1,1.5`);
+    for (let d = 0; d < 200_000; d++)
+      lines.push(
+        `c${(d % 2) + 1},${new Date(Date.UTC(2000, 0, 1) + Math.floor(d / 2) * 86_400_000).toISOString().slice(0, 10)},${d},1,1.5`,
+      );
     const big = csv(`${lines.join('\n')}\n`, 'lost.csv');
     const spools = mkdtempSync(join(tmpdir(), 'leadsmart-spools-'));
     const before = await snapshot();
@@ -667,7 +848,9 @@ describe('a database connection lost mid-run', () => {
         if (stderr.includes('staged (')) resolve();
       });
     });
-    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`leadsmart:import-csv:${child.pid}%`}`.execute(t.db);
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`leadsmart:import-csv:${child.pid}%`}`.execute(
+      t.db,
+    );
     const code = await closed;
     expect(stderr).not.toMatch(/Unhandled 'error' event/);
     expect(code).toBe(69);

@@ -18,7 +18,8 @@ let t: TestDatabase;
 let dir: string;
 const env = () => ({ DATABASE_URL: t.url, BLOB_URL: `file://${mkdtempSync(join(tmpdir(), 'leadsmart-blobs-'))}` });
 const run = (argv: string[]) => runAsFunction(importCsvJob, argv, env());
-const errorLog = (r: { logs: Record<string, unknown>[] }) => r.logs.find((l) => l.level === 'error') as { message: string; problems?: string[] } | undefined;
+const errorLog = (r: { logs: Record<string, unknown>[] }) =>
+  r.logs.find((l) => l.level === 'error') as { message: string; problems?: string[] } | undefined;
 const csv = (content: string): string => {
   const path = join(dir, `in-${Math.random().toString(36).slice(2)}.csv`);
   writeFileSync(path, content);
@@ -42,7 +43,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'leadsmart-exports-'));
-  await sql`TRUNCATE lead_status_changes, campaign_leads, campaign_metrics, campaign_scores, score_history, campaigns, clients CASCADE`.execute(t.db);
+  await sql`TRUNCATE lead_status_changes, campaign_leads, campaign_metrics, campaign_scores, score_history, campaigns, clients CASCADE`.execute(
+    t.db,
+  );
 });
 
 describe('a daily campaign export in IDR, without Campaign ID, of a week-long report', () => {
@@ -52,28 +55,74 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     const doc = JSON.parse(r.stdout);
     expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 4, totals_skipped: 1, campaigns_created: 2 });
     expect(doc.inputs[0].notes.join('\n')).toMatch(/campaigns found by name .*Columns → Customize → Campaign ID/);
-    expect(doc.inputs[0].notes.join('\n')).toMatch(/no qualified leads \(Ads Manager does not know which leads qualified\)/);
+    expect(doc.inputs[0].notes.join('\n')).toMatch(
+      /no qualified leads \(Ads Manager does not know which leads qualified\)/,
+    );
     expect(await metrics()).toEqual([
-      { campaign_name: 'Leads - Promo Akhir Tahun', currency: 'IDR', date: '2025-11-14', impressions: '41022', clicks: '402', spend: '2081500', total_leads: 14 },
-      { campaign_name: 'Leads - Promo Akhir Tahun', currency: 'IDR', date: '2025-11-15', impressions: '39870', clicks: '377', spend: '2100000', total_leads: 12 },
-      { campaign_name: 'Sales - Katalog, Toko', currency: 'IDR', date: '2025-11-14', impressions: '40120', clicks: '311', spend: '4200000', total_leads: null },
-      { campaign_name: 'Sales - Katalog, Toko', currency: 'IDR', date: '2025-11-15', impressions: '41398', clicks: '295', spend: '2040000', total_leads: null },
+      {
+        campaign_name: 'Leads - Promo Akhir Tahun',
+        currency: 'IDR',
+        date: '2025-11-14',
+        impressions: '41022',
+        clicks: '402',
+        spend: '2081500',
+        total_leads: 14,
+      },
+      {
+        campaign_name: 'Leads - Promo Akhir Tahun',
+        currency: 'IDR',
+        date: '2025-11-15',
+        impressions: '39870',
+        clicks: '377',
+        spend: '2100000',
+        total_leads: 12,
+      },
+      {
+        campaign_name: 'Sales - Katalog, Toko',
+        currency: 'IDR',
+        date: '2025-11-14',
+        impressions: '40120',
+        clicks: '311',
+        spend: '4200000',
+        total_leads: null,
+      },
+      {
+        campaign_name: 'Sales - Katalog, Toko',
+        currency: 'IDR',
+        date: '2025-11-15',
+        impressions: '41398',
+        clicks: '295',
+        spend: '2040000',
+        total_leads: null,
+      },
     ]);
   });
 
   test('re-importing the same export finds the same campaigns again and changes nothing', async () => {
     expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
-    const ids = (await t.db.selectFrom('campaigns').select('campaign_id').orderBy('campaign_id').execute()).map((c) => c.campaign_id);
+    const ids = (await t.db.selectFrom('campaigns').select('campaign_id').orderBy('campaign_id').execute()).map(
+      (c) => c.campaign_id,
+    );
     expect(ids.every((id) => /^name-[0-9a-f]{16}$/.test(id))).toBe(true);
     const again = await run(['--json', fixture('meta-daily-idr.csv')]);
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 4, campaigns_created: 0 });
-    expect((await t.db.selectFrom('campaigns').select('campaign_id').orderBy('campaign_id').execute()).map((c) => c.campaign_id)).toEqual(ids);
+    expect(
+      (await t.db.selectFrom('campaigns').select('campaign_id').orderBy('campaign_id').execute()).map(
+        (c) => c.campaign_id,
+      ),
+    ).toEqual(ids);
   });
 
   test('a name already in the database is that campaign (one fetched from the API keeps its id)', async () => {
-    await sql`INSERT INTO campaigns (campaign_id, campaign_name, currency) VALUES ('120210000000001', 'Leads - Promo Akhir Tahun', 'IDR')`.execute(t.db);
+    await sql`INSERT INTO campaigns (campaign_id, campaign_name, currency) VALUES ('120210000000001', 'Leads - Promo Akhir Tahun', 'IDR')`.execute(
+      t.db,
+    );
     expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
-    const rows = await t.db.selectFrom('campaign_metrics').select(['campaign_id']).where('campaign_id', '=', '120210000000001').execute();
+    const rows = await t.db
+      .selectFrom('campaign_metrics')
+      .select(['campaign_id'])
+      .where('campaign_id', '=', '120210000000001')
+      .execute();
     expect(rows).toHaveLength(2);
   });
 
@@ -82,7 +131,9 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     const config = join(dir, 'targets.json');
     writeFileSync(config, JSON.stringify({ target_cpql: { USD: 100, IDR: 1500000 } }));
     await sql`UPDATE campaign_metrics SET qualified_leads = total_leads`.execute(t.db);
-    const s = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--config', config], { DATABASE_URL: t.url });
+    const s = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--config', config], {
+      DATABASE_URL: t.url,
+    });
     expect(s.code).toBe(0);
     const scores = await t.db
       .selectFrom('campaign_scores as s')
@@ -95,15 +146,23 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     expect(scores[0]!.flags).not.toContain('HIGH_CPL');
     // 4,181,500 IDR for 26 qualified leads: 160,827 per lead, well under the IDR target, so full cost points.
     expect((scores[0]!.recommendation_details as any).dimensions.cost_efficiency.points).toBe(25);
-    expect(scores[1]).toMatchObject({ campaign_name: 'Sales - Katalog, Toko', recommendation: 'INSUFFICIENT_DATA', flags: ['NO_LEAD_DATA'] });
+    expect(scores[1]).toMatchObject({
+      campaign_name: 'Sales - Katalog, Toko',
+      recommendation: 'INSUFFICIENT_DATA',
+      flags: ['NO_LEAD_DATA'],
+    });
   });
 
   test('a file in another currency than a campaign already has is refused for that campaign, naming both currencies', async () => {
     expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
     const before = await snapshot();
-    const r = await run([csv('Campaign name,Day,Amount spent (USD),Impressions\nLeads - Promo Akhir Tahun,2025-11-16,130.00,40000\n')]);
+    const r = await run([
+      csv('Campaign name,Day,Amount spent (USD),Impressions\nLeads - Promo Akhir Tahun,2025-11-16,130.00,40000\n'),
+    ]);
     expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toMatch(/^line 2: spend: the file is in USD \(Amount spent \(USD\)\) but campaign "name-[0-9a-f]{16}" is in IDR/);
+    expect(errorLog(r)!.problems![0]).toMatch(
+      /^line 2: spend: the file is in USD \(Amount spent \(USD\)\) but campaign "name-[0-9a-f]{16}" is in IDR/,
+    );
     expect(await snapshot()).toBe(before);
   });
 });
@@ -113,19 +172,39 @@ describe('the sample Ads Manager export that make demo imports', () => {
     const sample = join(ROOT, 'sample', 'ads-manager-export.csv');
     const r = await run(['--json', '--client', 'acme', sample]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 104, campaigns_created: 2, clients_created: 1, summed_rows: 208, summed_into: 104, totals_skipped: 1 });
-    const campaigns = await t.db.selectFrom('campaigns').select(['campaign_name', 'client_id', 'currency']).orderBy('campaign_name').execute();
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
+      inserted: 104,
+      campaigns_created: 2,
+      clients_created: 1,
+      summed_rows: 208,
+      summed_into: 104,
+      totals_skipped: 1,
+    });
+    const campaigns = await t.db
+      .selectFrom('campaigns')
+      .select(['campaign_name', 'client_id', 'currency'])
+      .orderBy('campaign_name')
+      .execute();
     expect(campaigns).toEqual([
       { campaign_name: 'Retargeting – Website Sales', client_id: 'acme', currency: 'USD' },
       { campaign_name: 'Spring Promo – Lead Form', client_id: 'acme', currency: 'USD' },
     ]);
     // Purchases are not leads: the sales campaign has no lead count at all.
-    const leads = await sql<{ campaign_name: string; n: string }>`SELECT c.campaign_name, count(m.total_leads) AS n FROM campaign_metrics m JOIN campaigns c USING (campaign_id) GROUP BY 1 ORDER BY 1`.execute(t.db);
+    const leads = await sql<{
+      campaign_name: string;
+      n: string;
+    }>`SELECT c.campaign_name, count(m.total_leads) AS n FROM campaign_metrics m JOIN campaigns c USING (campaign_id) GROUP BY 1 ORDER BY 1`.execute(
+      t.db,
+    );
     expect(leads.rows.map((x) => [x.campaign_name, Number(x.n)])).toEqual([
       ['Retargeting – Website Sales', 0],
       ['Spring Promo – Lead Form', 52],
     ]);
-    expect(JSON.parse((await run(['--json', '--client', 'acme', sample])).stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 104 });
+    expect(JSON.parse((await run(['--json', '--client', 'acme', sample])).stdout)).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      unchanged: 104,
+    });
   });
 });
 
@@ -138,8 +217,24 @@ describe('an ad-level lead export in MYR', () => {
     const text = await run(['--dry-run', fixture('meta-ads-myr.csv')]);
     expect(text.stderr).toMatch(/summed 5 rows per ad, ad set or placement into 2 campaign-day rows/);
     expect(await metrics()).toEqual([
-      { campaign_name: 'Borang Prospek Hartanah', currency: 'MYR', date: '2025-11-14', impressions: '3844', clicks: '45', spend: '65.22', total_leads: 5 },
-      { campaign_name: 'Borang Prospek Hartanah', currency: 'MYR', date: '2025-11-15', impressions: '4269', clicks: '50', spend: '72.11', total_leads: 6 },
+      {
+        campaign_name: 'Borang Prospek Hartanah',
+        currency: 'MYR',
+        date: '2025-11-14',
+        impressions: '3844',
+        clicks: '45',
+        spend: '65.22',
+        total_leads: 5,
+      },
+      {
+        campaign_name: 'Borang Prospek Hartanah',
+        currency: 'MYR',
+        date: '2025-11-15',
+        impressions: '4269',
+        clicks: '50',
+        spend: '72.11',
+        total_leads: 6,
+      },
     ]);
   });
 
@@ -155,41 +250,62 @@ describe('an ad-level lead export in MYR', () => {
   });
 
   test('ad rows whose lead counts add up past what a day can hold are invalid rows, not a crash', async () => {
-    const r = await run([csv('Campaign name,Ad name,Day,Amount spent,Leads\nA,x,2025-11-14,1,2147483000\nA,y,2025-11-14,1,1000\n')]);
+    const r = await run([
+      csv('Campaign name,Ad name,Day,Amount spent,Leads\nA,x,2025-11-14,1,2147483000\nA,y,2025-11-14,1,1000\n'),
+    ]);
     expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toMatch(/^line 2: total_leads: the rows of this campaign and day add up to more leads than can be stored/);
+    expect(errorLog(r)!.problems![0]).toMatch(
+      /^line 2: total_leads: the rows of this campaign and day add up to more leads than can be stored/,
+    );
   });
 
   test('without a breakdown column, the same campaign and day twice is still an invalid row naming both lines', async () => {
     const r = await run([csv('Campaign name,Day,Amount spent (MYR)\nA,2025-11-14,1.00\nA,2025-11-14,2.00\n')]);
     expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems).toEqual(['line 3: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)']);
+    expect(errorLog(r)!.problems).toEqual([
+      'line 3: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)',
+    ]);
   });
 });
 
 describe('names that are not unique, and --client', () => {
   beforeEach(async () => {
     await sql`INSERT INTO clients (client_id) VALUES ('acme'), ('globex')`.execute(t.db);
-    await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id) VALUES ('a-1', 'Brand', 'acme'), ('g-1', 'Brand', 'globex')`.execute(t.db);
+    await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id) VALUES ('a-1', 'Brand', 'acme'), ('g-1', 'Brand', 'globex')`.execute(
+      t.db,
+    );
   });
 
   test('a name that matches several campaigns is an invalid row naming them and the fix', async () => {
     const r = await run([csv('Campaign name,Day,Amount spent\nBrand,2025-11-14,5\n')]);
     expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toBe('line 2: campaign_name: "Brand" names 2 campaigns (a-1, g-1): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID), or pass --client');
+    expect(errorLog(r)!.problems![0]).toBe(
+      'line 2: campaign_name: "Brand" names 2 campaigns (a-1, g-1): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID), or pass --client',
+    );
   });
 
   test('--client on a file that is not metrics is a usage error, not silently ignored', async () => {
     const r = await run(['--client', 'acme', csv('campaign_id,campaign_name\nc9,Nine\n')]);
     expect(r.code).toBe(64);
     expect(errorLog(r)!.message).toContain('--client applies to metrics files');
-    expect(await t.db.selectFrom('campaigns').select('campaign_id').where('campaign_id', '=', 'c9').execute()).toEqual([]);
+    expect(await t.db.selectFrom('campaigns').select('campaign_id').where('campaign_id', '=', 'c9').execute()).toEqual(
+      [],
+    );
   });
 
   test('--client looks the name up within that client, and gives new campaigns to it', async () => {
-    const r = await run(['--client', 'globex', csv('Campaign name,Day,Amount spent\nBrand,2025-11-14,5\nNew One,2025-11-14,7\n')]);
+    const r = await run([
+      '--client',
+      'globex',
+      csv('Campaign name,Day,Amount spent\nBrand,2025-11-14,5\nNew One,2025-11-14,7\n'),
+    ]);
     expect(r.code).toBe(0);
-    const rows = await t.db.selectFrom('campaign_metrics as m').innerJoin('campaigns as c', 'c.campaign_id', 'm.campaign_id').select(['c.campaign_id', 'c.client_id', 'm.spend']).orderBy('m.spend').execute();
+    const rows = await t.db
+      .selectFrom('campaign_metrics as m')
+      .innerJoin('campaigns as c', 'c.campaign_id', 'm.campaign_id')
+      .select(['c.campaign_id', 'c.client_id', 'm.spend'])
+      .orderBy('m.spend')
+      .execute();
     expect(rows[0]).toEqual({ campaign_id: 'g-1', client_id: 'globex', spend: '5' });
     expect(rows[1]).toMatchObject({ client_id: 'globex', spend: '7' });
   });
@@ -200,7 +316,9 @@ describe('exports that cannot be imported as they are', () => {
     const before = await snapshot();
     const r = await run([fixture('meta-range-30d.csv')]);
     expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toBe('line 2: reporting_ends: 2025-11-15 differs from reporting_starts 2025-10-17: not a daily row; export with Breakdown → By time → Day');
+    expect(errorLog(r)!.problems![0]).toBe(
+      'line 2: reporting_ends: 2025-11-15 differs from reporting_starts 2025-10-17: not a daily row; export with Breakdown → By time → Day',
+    );
     expect(await snapshot()).toBe(before);
     expect(await t.db.selectFrom('campaigns').select('campaign_id').execute()).toEqual([]);
   });
@@ -208,7 +326,9 @@ describe('exports that cannot be imported as they are', () => {
   test('dates written DD/MM/YYYY are refused with the flag to add, then import with --date-format', async () => {
     const refused = await run([fixture('meta-daily-aud-dmy.csv')]);
     expect(refused.code).toBe(65);
-    expect(errorLog(refused)!.problems![0]).toBe('line 2: date: not a date: "14/11/2025" (expected YYYY-MM-DD; it is written DD/MM/YYYY: pass --date-format DD/MM/YYYY)');
+    expect(errorLog(refused)!.problems![0]).toBe(
+      'line 2: date: not a date: "14/11/2025" (expected YYYY-MM-DD; it is written DD/MM/YYYY: pass --date-format DD/MM/YYYY)',
+    );
     const r = await run(['--date-format', 'DD/MM/YYYY', fixture('meta-daily-aud-dmy.csv')]);
     expect(r.code).toBe(0);
     expect((await metrics()).map((m) => [m.date, m.spend, m.currency])).toEqual([
@@ -229,25 +349,39 @@ describe('exports that cannot be imported as they are', () => {
   });
 
   test('--date-format reads every listed layout, refuses a date not in it, and an unknown format is a usage error', async () => {
-    for (const [format, date] of [['MM/DD/YYYY', '11/25/2025'], ['DD-MM-YYYY', '25-11-2025'], ['DD.MM.YYYY', '25.11.2025']] as const) {
+    for (const [format, date] of [
+      ['MM/DD/YYYY', '11/25/2025'],
+      ['DD-MM-YYYY', '25-11-2025'],
+      ['DD.MM.YYYY', '25.11.2025'],
+    ] as const) {
       const r = await run(['--date-format', format, csv(`campaign_id,campaign_name,date,spend\nc1,C,${date},1\n`)]);
       expect({ format, code: r.code }).toEqual({ format, code: 0 });
     }
-    expect((await t.db.selectFrom('campaign_metrics').select('date').distinct().execute()).map((x) => x.date)).toEqual(['2025-11-25']);
-    const wrong = await run(['--date-format', 'DD/MM/YYYY', csv('campaign_id,campaign_name,date,spend\nc1,C,31/02/2025,1\nc1,C,2025/11/01,1\n')]);
+    expect((await t.db.selectFrom('campaign_metrics').select('date').distinct().execute()).map((x) => x.date)).toEqual([
+      '2025-11-25',
+    ]);
+    const wrong = await run([
+      '--date-format',
+      'DD/MM/YYYY',
+      csv('campaign_id,campaign_name,date,spend\nc1,C,31/02/2025,1\nc1,C,2025/11/01,1\n'),
+    ]);
     expect(errorLog(wrong)!.problems).toEqual([
       'line 2: date: no such date: 31/02/2025 (read as DD/MM/YYYY)',
       'line 3: date: not a date: "2025/11/01" (expected DD/MM/YYYY, as --date-format says, or YYYY-MM-DD)',
     ]);
     const unknown = await run(['--date-format', 'YYYY/MM/DD', csv('campaign_id,date\nc1,2025-11-01\n')]);
     expect(unknown.code).toBe(64);
-    expect(errorLog(unknown)!.message).toMatch(/--date-format YYYY\/MM\/DD: not a format this import reads; use one of DD\/MM\/YYYY, MM\/DD\/YYYY, DD-MM-YYYY, DD.MM.YYYY/);
+    expect(errorLog(unknown)!.message).toMatch(
+      /--date-format YYYY\/MM\/DD: not a format this import reads; use one of DD\/MM\/YYYY, MM\/DD\/YYYY, DD-MM-YYYY, DD.MM.YYYY/,
+    );
   });
 
-  test('a Meta export without a date column says, in Ads Manager\'s words, which column to add', async () => {
+  test("a Meta export without a date column says, in Ads Manager's words, which column to add", async () => {
     const r = await run([csv('Campaign name,Amount spent (EUR),Impressions,Link clicks\nA,1,2,3\n')]);
     expect(r.code).toBe(64);
-    expect(errorLog(r)!.message).toContain('this looks like a Meta Ads Manager export, but it lacks what a metrics import needs');
+    expect(errorLog(r)!.message).toContain(
+      'this looks like a Meta Ads Manager export, but it lacks what a metrics import needs',
+    );
     expect(errorLog(r)!.problems![0]).toMatch(/^no date column: export with Breakdown → By time → Day/);
   });
 
@@ -255,35 +389,84 @@ describe('exports that cannot be imported as they are', () => {
     const r = await run([fixture('kaggle-conversion.csv')]);
     expect(r.code).toBe(64);
     expect(errorLog(r)!.message).toMatch(/fits no kind; .*--map 'Their column=our_column'/);
-    const mapped = await run(['--kind', 'metrics', '--map', 'fb_campaign_id=campaign_id,Spent=spend,Total_Conversion=total_leads,Approved_Conversion=qualified_leads', fixture('kaggle-conversion.csv')]);
+    const mapped = await run([
+      '--kind',
+      'metrics',
+      '--map',
+      'fb_campaign_id=campaign_id,Spent=spend,Total_Conversion=total_leads,Approved_Conversion=qualified_leads',
+      fixture('kaggle-conversion.csv'),
+    ]);
     expect(mapped.code).toBe(65);
     expect(errorLog(mapped)!.problems![0]).toMatch(/^missing required column date/);
   });
 });
 
 describe('the widely copied Kaggle "Facebook ad campaign" dataset (per ad and audience, M/D/YYYY, rows shifted two columns)', () => {
-  const flags = ['--map', 'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads', '--date-format', 'MM/DD/YYYY'];
+  const flags = [
+    '--map',
+    'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads',
+    '--date-format',
+    'MM/DD/YYYY',
+  ];
 
   test('as it comes: refused row by row with the flag its dates need; nothing written', async () => {
     const before = await snapshot();
     const r = await run([fixture('kaggle-facebook-ad-campaign.csv')]);
     expect(r.code).toBe(65);
     const problems = errorLog(r)!.problems!.join('\n');
-    expect(problems).toContain('line 2: date: not a date: "8/17/2017" (expected YYYY-MM-DD; it is written MM/DD/YYYY: pass --date-format MM/DD/YYYY)');
+    expect(problems).toContain(
+      'line 2: date: not a date: "8/17/2017" (expected YYYY-MM-DD; it is written MM/DD/YYYY: pass --date-format MM/DD/YYYY)',
+    );
     expect(await snapshot()).toBe(before);
   });
 
   test('with its campaigns, --map and --date-format: the valid rows are summed per campaign and day, the shifted rows rejected with their reasons', async () => {
     expect((await run([csv('campaign_id,campaign_name\n916,Campaign 916\n936,Campaign 936\n')])).code).toBe(0);
     const rejects = join(dir, 'kaggle-rejects.csv');
-    const r = await run(['--json', '--skip-invalid', '--rejects', rejects, ...flags, fixture('kaggle-facebook-ad-campaign.csv')]);
+    const r = await run([
+      '--json',
+      '--skip-invalid',
+      '--rejects',
+      rejects,
+      ...flags,
+      fixture('kaggle-facebook-ad-campaign.csv'),
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 3, rejected: 2, summed_rows: 5, summed_into: 2 });
-    const rows = await t.db.selectFrom('campaign_metrics').select(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads']).orderBy('campaign_id').orderBy('date').execute();
+    const rows = await t.db
+      .selectFrom('campaign_metrics')
+      .select(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'])
+      .orderBy('campaign_id')
+      .orderBy('date')
+      .execute();
     expect(rows).toEqual([
-      { campaign_id: '916', date: '2017-08-17', impressions: '25250', clicks: '3', spend: '3.240000010', total_leads: 5, qualified_leads: 1 },
-      { campaign_id: '916', date: '2017-08-30', impressions: '4200', clicks: '1', spend: '1.25', total_leads: 1, qualified_leads: 0 },
-      { campaign_id: '936', date: '2017-08-25', impressions: '15000', clicks: '4', spend: '5.619999886', total_leads: 2, qualified_leads: 2 },
+      {
+        campaign_id: '916',
+        date: '2017-08-17',
+        impressions: '25250',
+        clicks: '3',
+        spend: '3.240000010',
+        total_leads: 5,
+        qualified_leads: 1,
+      },
+      {
+        campaign_id: '916',
+        date: '2017-08-30',
+        impressions: '4200',
+        clicks: '1',
+        spend: '1.25',
+        total_leads: 1,
+        qualified_leads: 0,
+      },
+      {
+        campaign_id: '936',
+        date: '2017-08-25',
+        impressions: '15000',
+        clicks: '4',
+        spend: '5.619999886',
+        total_leads: 2,
+        qualified_leads: 2,
+      },
     ]);
     const rejected = readFileSync(rejects, 'utf8');
     // The shifted rows: "45-49" where the campaign id should be, spend where the impressions should be.
@@ -298,13 +481,21 @@ describe('--map', () => {
   test('renames the columns of any kind', async () => {
     const r = await run(['--map', 'Customer=client_id, Name = client_name', csv('Customer,Name\nacme,Acme Dental\n')]);
     expect(r.code).toBe(0);
-    expect(await t.db.selectFrom('clients').select(['client_id', 'client_name']).execute()).toEqual([{ client_id: 'acme', client_name: 'Acme Dental' }]);
+    expect(await t.db.selectFrom('clients').select(['client_id', 'client_name']).execute()).toEqual([
+      { client_id: 'acme', client_name: 'Acme Dental' },
+    ]);
   });
 
-  test('maps an export\'s own names onto metrics', async () => {
-    const r = await run(['--map', 'Campaign=campaign_name,Date=date,Cost=spend,Impr.=impressions', csv('Campaign,Date,Cost,Impr.\nSearch - Brand,2025-11-14,10.5,100\n')]);
+  test("maps an export's own names onto metrics", async () => {
+    const r = await run([
+      '--map',
+      'Campaign=campaign_name,Date=date,Cost=spend,Impr.=impressions',
+      csv('Campaign,Date,Cost,Impr.\nSearch - Brand,2025-11-14,10.5,100\n'),
+    ]);
     expect(r.code).toBe(0);
-    expect((await metrics()).map((m) => [m.campaign_name, m.spend, m.impressions])).toEqual([['Search - Brand', '10.5', '100']]);
+    expect((await metrics()).map((m) => [m.campaign_name, m.spend, m.impressions])).toEqual([
+      ['Search - Brand', '10.5', '100'],
+    ]);
   });
 
   test.each([
@@ -321,11 +512,23 @@ describe('--map', () => {
 describe('--dry-run with --rejects', () => {
   test('writes no rejects file: a dry run writes nothing', async () => {
     const rejects = join(dir, 'rejects.csv');
-    const r = await run(['--json', '--dry-run', '--skip-invalid', '--rejects', rejects, csv('campaign_id,campaign_name,date,spend\nc1,C,2025-11-01,1\nc1,C,2025-11-02,x\n')]);
+    const r = await run([
+      '--json',
+      '--dry-run',
+      '--skip-invalid',
+      '--rejects',
+      rejects,
+      csv('campaign_id,campaign_name,date,spend\nc1,C,2025-11-01,1\nc1,C,2025-11-02,x\n'),
+    ]);
     expect(r.code).toBe(0);
     expect(existsSync(rejects)).toBe(false);
     expect(JSON.parse(r.stdout)).toMatchObject({ dry_run: true, inserted: 1, rejected: 1, rejects_file: null });
-    const refused = await run(['--dry-run', '--rejects', rejects, csv('campaign_id,campaign_name,date,spend\nc1,C,2025-11-02,x\n')]);
+    const refused = await run([
+      '--dry-run',
+      '--rejects',
+      rejects,
+      csv('campaign_id,campaign_name,date,spend\nc1,C,2025-11-02,x\n'),
+    ]);
     expect(refused.code).toBe(65);
     expect(existsSync(rejects)).toBe(false);
     expect(errorLog(refused)!.message).not.toContain(rejects);

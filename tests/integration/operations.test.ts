@@ -1,6 +1,18 @@
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEDULE } from '../../src/core/status/health.js';
@@ -23,7 +35,8 @@ describe('crontab/leadsmart', () => {
     expect(entries.length).toBeGreaterThanOrEqual(4);
     const jobs = new Set<string>();
     for (const e of entries) {
-      for (const field of [e.minute, e.hour, e.dom, e.month, e.dow]) expect({ field, ok: CRON_FIELD.test(field) }).toEqual({ field, ok: true });
+      for (const field of [e.minute, e.hour, e.dom, e.month, e.dow])
+        expect({ field, ok: CRON_FIELD.test(field) }).toEqual({ field, ok: true });
       for (const job of jobsIn(e.command)) jobs.add(job);
       expect(e.command).toMatch(/^\. \/etc\/leadsmart\/env && /);
     }
@@ -35,7 +48,7 @@ describe('crontab/leadsmart', () => {
     expect([...jobs].sort()).toEqual(['backup-db', 'fetch-facebook', 'score-campaigns', 'send-alerts']);
   });
 
-  test('follows operations.md: fetch every 4 h; scoring then alerts every 6 h, never at a fetch\'s start; backup daily at 02:00; a monthly drill', () => {
+  test("follows operations.md: fetch every 4 h; scoring then alerts every 6 h, never at a fetch's start; backup daily at 02:00; a monthly drill", () => {
     const fetch = entries.find((e) => jobsIn(e.command)[0] === 'fetch-facebook')!;
     expect([fetch.minute, fetch.hour]).toEqual(['0', '*/4']);
     const score = entries.find((e) => jobsIn(e.command)[0] === 'score-campaigns')!;
@@ -51,9 +64,11 @@ describe('crontab/leadsmart', () => {
     expect([drill.dom, drill.month]).toEqual(['1', '*']);
   });
 
-  test('the status service\'s schedule (stale detection) matches the crontab', () => {
+  test("the status service's schedule (stale detection) matches the crontab", () => {
     const every = (job: string) => SCHEDULE.find((s) => s.job === job)!.intervalSeconds / 3600;
-    expect([every('fetch-facebook'), every('score-campaigns'), every('send-alerts'), every('backup-db')]).toEqual([4, 6, 6, 24]);
+    expect([every('fetch-facebook'), every('score-campaigns'), every('send-alerts'), every('backup-db')]).toEqual([
+      4, 6, 6, 24,
+    ]);
   });
 });
 
@@ -62,8 +77,11 @@ describe('systemd units', () => {
     const dir = mkdtempSync(join(tmpdir(), 'leadsmart-units-'));
     try {
       const units = readdirSync(join(ROOT, 'systemd'));
-      for (const u of units) writeFileSync(join(dir, u), readFileSync(join(ROOT, 'systemd', u), 'utf8').replaceAll('/opt/leadsmart', ROOT));
-      const out = execFileSync('systemd-analyze', ['verify', ...units.map((u) => join(dir, u))], { stdio: 'pipe' }).toString();
+      for (const u of units)
+        writeFileSync(join(dir, u), readFileSync(join(ROOT, 'systemd', u), 'utf8').replaceAll('/opt/leadsmart', ROOT));
+      const out = execFileSync('systemd-analyze', ['verify', ...units.map((u) => join(dir, u))], {
+        stdio: 'pipe',
+      }).toString();
       expect(out).toBe('');
       expect(units.filter((u) => u.endsWith('.timer')).length).toBeGreaterThanOrEqual(4);
     } finally {
@@ -73,7 +91,15 @@ describe('systemd units', () => {
 
   test('the status service runs as its own user, hardened, restarted on failure', () => {
     const unit = readFileSync(join(ROOT, 'systemd', 'leadsmart-status-server.service'), 'utf8');
-    for (const line of ['User=leadsmart', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'Restart=on-failure', 'CapabilityBoundingSet=', 'PrivateTmp=yes']) expect(unit).toContain(line);
+    for (const line of [
+      'User=leadsmart',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'Restart=on-failure',
+      'CapabilityBoundingSet=',
+      'PrivateTmp=yes',
+    ])
+      expect(unit).toContain(line);
   });
 
   test('every job has a oneshot service; every timer starts an existing service', () => {
@@ -81,7 +107,8 @@ describe('systemd units', () => {
     for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) {
       expect(readFileSync(join(ROOT, 'systemd', `leadsmart-${job}.service`), 'utf8')).toContain('Type=oneshot');
     }
-    for (const timer of units.filter((u) => u.endsWith('.timer'))) expect(units).toContain(timer.replace('.timer', '.service'));
+    for (const timer of units.filter((u) => u.endsWith('.timer')))
+      expect(units).toContain(timer.replace('.timer', '.service'));
   });
 });
 
@@ -115,11 +142,17 @@ describe('CloudWatch', () => {
     // The monthly restore drill reports as its own job: its failure alarms on its own.
     expect(alarms.find((a) => a.Dimensions[0]!.Value === 'backup-db-drill')?.MetricName).toBe('Failed');
     expect(alarms.some((a) => a.AlarmName === 'leadsmart-score-campaigns-slow')).toBe(true);
-    expect(alarms.filter((a) => a.AlarmName.endsWith('failed-twice')).every((a) => a.EvaluationPeriods === 2 && a.DatapointsToAlarm === 2)).toBe(true);
+    expect(
+      alarms
+        .filter((a) => a.AlarmName.endsWith('failed-twice'))
+        .every((a) => a.EvaluationPeriods === 2 && a.DatapointsToAlarm === 2),
+    ).toBe(true);
   });
 
   test('the agent ships every log file the crontab writes', () => {
-    const agent = JSON.parse(readFileSync(join(ROOT, 'ops', 'cloudwatch', 'amazon-cloudwatch-agent.json'), 'utf8')) as { logs: { logs_collected: { files: { collect_list: { file_path: string }[] } } } };
+    const agent = JSON.parse(readFileSync(join(ROOT, 'ops', 'cloudwatch', 'amazon-cloudwatch-agent.json'), 'utf8')) as {
+      logs: { logs_collected: { files: { collect_list: { file_path: string }[] } } };
+    };
     const shipped = agent.logs.logs_collected.files.collect_list.map((f) => f.file_path);
     for (const m of crontab.matchAll(/>>(\/var\/log\/leadsmart\/[a-z-]+\.log)/g)) expect(shipped).toContain(m[1]);
   });
@@ -128,18 +161,39 @@ describe('CloudWatch', () => {
 describe('make install', () => {
   test('installs the jobs, the environment template with every setting, the units and the crontab under a prefix; uninstall removes them', () => {
     const dest = mkdtempSync(join(tmpdir(), 'leadsmart-install-'));
-    const env = { ...process.env, DESTDIR: dest, PREFIX: '/opt/ls', SYSCONFDIR: '/etc/ls', UNITDIR: '/etc/systemd/system', SKIP_NPM: '1' };
+    const env = {
+      ...process.env,
+      DESTDIR: dest,
+      PREFIX: '/opt/ls',
+      SYSCONFDIR: '/etc/ls',
+      UNITDIR: '/etc/systemd/system',
+      SKIP_NPM: '1',
+    };
     try {
       execFileSync('make', ['-s', 'install'], { cwd: ROOT, env, stdio: 'pipe' });
       const prefix = join(dest, 'opt/ls');
-      for (const f of ['bin/score-campaigns', 'bin/status-server', 'dist/cli.js', 'sql/001_schema.sql', 'scripts/pg-cluster.sh', 'scripts/create-readonly-role.sh', 'crontab']) expect(existsSync(join(prefix, f))).toBe(true);
+      for (const f of [
+        'bin/score-campaigns',
+        'bin/status-server',
+        'dist/cli.js',
+        'sql/001_schema.sql',
+        'scripts/pg-cluster.sh',
+        'scripts/create-readonly-role.sh',
+        'crontab',
+      ])
+        expect(existsSync(join(prefix, f))).toBe(true);
       expect(readFileSync(join(prefix, 'crontab'), 'utf8')).toContain('LEADSMART_HOME=/opt/ls');
       const unit = readFileSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'), 'utf8');
       expect(unit).toContain('ExecStart=/opt/ls/bin/status-server');
       expect(unit).toContain('EnvironmentFile=/etc/ls/env');
       const template = readFileSync(join(dest, 'etc/ls/env.example'), 'utf8');
-      const settings = [...readFileSync(join(ROOT, 'src', 'config', 'load-config.ts'), 'utf8').matchAll(/(?:raw|wholeNumber)\('([A-Z_]+)'/g)].map((m) => m[1]!);
-      for (const s of new Set(settings)) expect({ s, listed: new RegExp(`^#?${s}(_FILE)?=`, 'm').test(template) }).toEqual({ s, listed: true });
+      const settings = [
+        ...readFileSync(join(ROOT, 'src', 'config', 'load-config.ts'), 'utf8').matchAll(
+          /(?:raw|wholeNumber)\('([A-Z_]+)'/g,
+        ),
+      ].map((m) => m[1]!);
+      for (const s of new Set(settings))
+        expect({ s, listed: new RegExp(`^#?${s}(_FILE)?=`, 'm').test(template) }).toEqual({ s, listed: true });
       const help = execFileSync(join(prefix, 'bin', 'score-campaigns'), ['--help'], { stdio: 'pipe' }).toString();
       expect(help).toContain('Exit codes:');
       execFileSync('make', ['-s', 'uninstall'], { cwd: ROOT, env, stdio: 'pipe' });
@@ -154,25 +208,37 @@ describe('make install', () => {
 
 describe('the local database in a private home', () => {
   // As root, PostgreSQL runs as the postgres user, which cannot enter a home of mode 0700 (root's default).
-  (process.getuid?.() === 0 ? test : test.skip)('a checkout under a folder the postgres user cannot enter still gets its cluster, linked from .state/pg, and says where', () => {
-    const home = mkdtempSync(join(tmpdir(), 'leadsmart-privhome-'));
-    chmodSync(home, 0o700);
-    const state = join(home, 'checkout', '.state', 'pg');
-    try {
-      const started = spawnSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state, '--fast'], { encoding: 'utf8' });
-      expect(started.status).toBe(0);
-      expect(started.stderr).toMatch(/^note: the postgres user cannot reach .*\.state\/pg \(a folder above it is private\); the cluster lives in \/var\/lib\/leadsmart-pg\//);
-      expect(lstatSync(state).isSymbolicLink()).toBe(true);
-      expect(readlinkSync(state)).toMatch(/^\/var\/lib\/leadsmart-pg\/[0-9a-f]{16}$/);
-      const one = execFileSync('psql', ['-X', '-tA', '-h', join(state, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1'], { encoding: 'utf8' });
-      expect(one.trim()).toBe('1');
-      // A second start finds the same cluster through the link.
-      execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state], { stdio: 'ignore' });
-    } finally {
-      const target = existsSync(state) ? readlinkSync(state) : null;
-      execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', state], { stdio: 'ignore' });
-      rmSync(home, { recursive: true, force: true });
-      if (target) rmSync(target, { recursive: true, force: true });
-    }
-  }, 60_000);
+  (process.getuid?.() === 0 ? test : test.skip)(
+    'a checkout under a folder the postgres user cannot enter still gets its cluster, linked from .state/pg, and says where',
+    () => {
+      const home = mkdtempSync(join(tmpdir(), 'leadsmart-privhome-'));
+      chmodSync(home, 0o700);
+      const state = join(home, 'checkout', '.state', 'pg');
+      try {
+        const started = spawnSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state, '--fast'], {
+          encoding: 'utf8',
+        });
+        expect(started.status).toBe(0);
+        expect(started.stderr).toMatch(
+          /^note: the postgres user cannot reach .*\.state\/pg \(a folder above it is private\); the cluster lives in \/var\/lib\/leadsmart-pg\//,
+        );
+        expect(lstatSync(state).isSymbolicLink()).toBe(true);
+        expect(readlinkSync(state)).toMatch(/^\/var\/lib\/leadsmart-pg\/[0-9a-f]{16}$/);
+        const one = execFileSync(
+          'psql',
+          ['-X', '-tA', '-h', join(state, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1'],
+          { encoding: 'utf8' },
+        );
+        expect(one.trim()).toBe('1');
+        // A second start finds the same cluster through the link.
+        execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', state], { stdio: 'ignore' });
+      } finally {
+        const target = existsSync(state) ? readlinkSync(state) : null;
+        execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', state], { stdio: 'ignore' });
+        rmSync(home, { recursive: true, force: true });
+        if (target) rmSync(target, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

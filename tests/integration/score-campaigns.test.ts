@@ -14,7 +14,8 @@ const D = '2025-11-15';
 const D1 = '2025-11-14';
 let t: TestDatabase;
 const env = () => ({ DATABASE_URL: t.url });
-const score = (argv: string[], extraEnv: Record<string, string> = {}) => runAsFunction(scoreCampaignsJob, argv, { ...env(), ...extraEnv });
+const score = (argv: string[], extraEnv: Record<string, string> = {}) =>
+  runAsFunction(scoreCampaignsJob, argv, { ...env(), ...extraEnv });
 
 async function storedScores(date: string) {
   return t.db.selectFrom('campaign_scores').selectAll().where('date', '=', date).orderBy('campaign_id').execute();
@@ -65,10 +66,17 @@ describe('scoring the sample dataset', () => {
   test('every dimension and total matches an independent implementation of scoring.md within 0.01', async () => {
     for (const row of await storedScores(D)) {
       const ref = reference.get(row.campaign_id)!;
-      expect({ id: row.campaign_id, diff: Math.abs(Number(row.total_score) - ref.total) <= 0.01 }).toEqual({ id: row.campaign_id, diff: true });
+      expect({ id: row.campaign_id, diff: Math.abs(Number(row.total_score) - ref.total) <= 0.01 }).toEqual({
+        id: row.campaign_id,
+        diff: true,
+      });
       for (const dim of ['cost_efficiency', 'lead_quality', 'volume', 'trend', 'engagement'] as const) {
         const stored = Number(row[`${dim}_score`]);
-        expect({ id: row.campaign_id, dim, ok: Math.abs(stored - ref.dims[dim]!) <= 0.01 }).toEqual({ id: row.campaign_id, dim, ok: true });
+        expect({ id: row.campaign_id, dim, ok: Math.abs(stored - ref.dims[dim]!) <= 0.01 }).toEqual({
+          id: row.campaign_id,
+          dim,
+          ok: true,
+        });
       }
     }
   });
@@ -76,26 +84,70 @@ describe('scoring the sample dataset', () => {
   test('recommendations and flags match the independent implementation', async () => {
     for (const row of await storedScores(D)) {
       const ref = reference.get(row.campaign_id)!;
-      expect({ id: row.campaign_id, rec: row.recommendation, flags: [...row.flags].sort() }).toEqual({ id: row.campaign_id, rec: ref.recommendation, flags: [...ref.flags].sort() });
+      expect({ id: row.campaign_id, rec: row.recommendation, flags: [...row.flags].sort() }).toEqual({
+        id: row.campaign_id,
+        rec: ref.recommendation,
+        flags: [...ref.flags].sort(),
+      });
     }
   });
 
   test('the sample covers every recommendation and every flag', async () => {
     const rows = await storedScores(D);
     expect(new Set(rows.map((r) => r.recommendation))).toEqual(
-      new Set(['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE', 'TEST_CHANGES', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 'MONITOR_CLOSELY', 'INSUFFICIENT_DATA']),
+      new Set([
+        'INCREASE_BUDGET',
+        'CONTINUE_OPTIMIZE',
+        'TEST_CHANGES',
+        'REDUCE_BUDGET',
+        'PAUSE_CAMPAIGN',
+        'MONITOR_CLOSELY',
+        'INSUFFICIENT_DATA',
+      ]),
     );
-    expect(new Set(rows.flatMap((r) => r.flags))).toEqual(new Set(['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP', 'NO_LEAD_DATA']));
+    expect(new Set(rows.flatMap((r) => r.flags))).toEqual(
+      new Set([
+        'MISSING_SPEND',
+        'MISSING_IMPRESSIONS',
+        'HIGH_CPL',
+        'HIGH_CTR',
+        'OVERSPEND',
+        'SCORE_JUMP',
+        'NO_LEAD_DATA',
+      ]),
+    );
   });
 
   test('recommendation_details explain every dimension and carry the configuration identity', async () => {
-    const [row] = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).where('campaign_id', '=', 'demo-01-star').execute();
+    const [row] = await t.db
+      .selectFrom('campaign_scores')
+      .selectAll()
+      .where('date', '=', D)
+      .where('campaign_id', '=', 'demo-01-star')
+      .execute();
     const d = row!.recommendation_details as any;
     expect(d.config_id).toBe(row!.config_id);
     expect(d.window).toEqual({ from: '2025-10-17', to: '2025-11-15' });
-    expect(Object.keys(d.inputs)).toEqual(expect.arrayContaining(['spend', 'impressions', 'clicks', 'total_leads', 'qualified_leads', 'cpql', 'qualification_rate', 'ctr', 'recent', 'prior']));
+    expect(Object.keys(d.inputs)).toEqual(
+      expect.arrayContaining([
+        'spend',
+        'impressions',
+        'clicks',
+        'total_leads',
+        'qualified_leads',
+        'cpql',
+        'qualification_rate',
+        'ctr',
+        'recent',
+        'prior',
+      ]),
+    );
     for (const dim of Object.values(d.dimensions) as any[]) expect(dim.reason).toMatch(/of \d+ points\.$/);
-    const config = await t.db.selectFrom('scoring_configs').selectAll().where('config_id', '=', row!.config_id).executeTakeFirstOrThrow();
+    const config = await t.db
+      .selectFrom('scoring_configs')
+      .selectAll()
+      .where('config_id', '=', row!.config_id)
+      .executeTakeFirstOrThrow();
     expect((config.config as any).target_cpql).toBe(100);
   });
 
@@ -110,25 +162,44 @@ describe('scoring the sample dataset', () => {
     expect(Object.keys(details.dimensions)).toHaveLength(5);
   });
 
-  test('a client target CPQL is used for that client\'s campaigns', async () => {
-    const [row] = await t.db.selectFrom('campaign_scores').select('recommendation_details').where('date', '=', D).where('campaign_id', '=', 'demo-02-star').execute();
+  test("a client target CPQL is used for that client's campaigns", async () => {
+    const [row] = await t.db
+      .selectFrom('campaign_scores')
+      .select('recommendation_details')
+      .where('date', '=', D)
+      .where('campaign_id', '=', 'demo-02-star')
+      .execute();
     expect((row!.recommendation_details as any).target_cpql).toBe('250.00');
   });
 
   test('each run appends to score_history and records scoring_runs and job_runs', async () => {
     // Other tests here score D again: every run of D appended one row per campaign.
-    const perRun = await sql<{ run_id: string; n: string }>`SELECT run_id::text, count(*)::text AS n FROM score_history WHERE date = ${D}::date GROUP BY run_id ORDER BY run_id`.execute(t.db);
+    const perRun = await sql<{
+      run_id: string;
+      n: string;
+    }>`SELECT run_id::text, count(*)::text AS n FROM score_history WHERE date = ${D}::date GROUP BY run_id ORDER BY run_id`.execute(
+      t.db,
+    );
     expect(perRun.rows.length).toBeGreaterThan(0);
     expect(perRun.rows.map((x) => x.n)).toEqual(perRun.rows.map(() => '30'));
-    const run = await t.db.selectFrom('job_runs').selectAll().where('run_id', '=', perRun.rows[0]!.run_id).executeTakeFirstOrThrow();
+    const run = await t.db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('run_id', '=', perRun.rows[0]!.run_id)
+      .executeTakeFirstOrThrow();
     expect(run).toMatchObject({ job: 'score-campaigns', status: 'succeeded', exit_code: 0 });
     expect((run.counts as any).campaigns_scored).toBe(30);
-    const sr = await t.db.selectFrom('scoring_runs').selectAll().where('run_id', '=', run.run_id).executeTakeFirstOrThrow();
+    const sr = await t.db
+      .selectFrom('scoring_runs')
+      .selectAll()
+      .where('run_id', '=', run.run_id)
+      .executeTakeFirstOrThrow();
     expect(sr).toMatchObject({ date: D, campaigns_scored: 30 });
   });
 
   test('re-running the same date with unchanged data gives identical rows', async () => {
-    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) => rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
+    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) =>
+      rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
     const before = strip(await storedScores(D));
     expect((await score(['--date', D])).code).toBe(0);
     const after = await storedScores(D);
@@ -137,7 +208,8 @@ describe('scoring the sample dataset', () => {
   });
 
   test('scoring in chunks of 3 campaigns stores the same rows as scoring in one chunk', async () => {
-    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) => rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
+    const strip = (rows: Awaited<ReturnType<typeof storedScores>>) =>
+      rows.map(({ run_id: _r, scored_at: _s, ...rest }) => rest);
     const one = await score(['--date', D], { SCORING_CHUNK_CAMPAIGNS: '1000000' });
     expect(one.code).toBe(0);
     const whole = strip(await storedScores(D));
@@ -152,35 +224,62 @@ describe('scoring the sample dataset', () => {
   test.each([
     ['with more than six decimals', '123.4567891'],
     ['too large for a bigint of millionths', '12000000000000'],
-  ])('a spend %s is stored, and summed exactly in numeric, not dropped from the integer-micros sums', async (_name, odd) => {
-    const day = await sql<{ campaign_id: string; spend: string }>`
+  ])(
+    'a spend %s is stored, and summed exactly in numeric, not dropped from the integer-micros sums',
+    async (_name, odd) => {
+      const day = await sql<{ campaign_id: string; spend: string }>`
       SELECT campaign_id, spend::text AS spend FROM campaign_metrics
        WHERE date = ${D}::date AND spend > 0 ORDER BY campaign_id LIMIT 1`.execute(t.db);
-    const { campaign_id: id, spend } = day.rows[0]!;
-    // spend_micros is NULL for that row, and the campaign's sums come from numeric.
-    await sql`UPDATE campaign_metrics SET spend = ${odd}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
-    try {
-      expect((await sql<{ n: string }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND spend IS NOT NULL`.execute(t.db)).rows[0]!.n).toBe('1');
-      expect((await score(['--date', D])).code).toBe(0);
-      const expected = await sql<{ total: string; recent: string; max: string }>`
+      const { campaign_id: id, spend } = day.rows[0]!;
+      // spend_micros is NULL for that row, and the campaign's sums come from numeric.
+      await sql`UPDATE campaign_metrics SET spend = ${odd}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(
+        t.db,
+      );
+      try {
+        expect(
+          (
+            await sql<{
+              n: string;
+            }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND spend IS NOT NULL`.execute(
+              t.db,
+            )
+          ).rows[0]!.n,
+        ).toBe('1');
+        expect((await score(['--date', D])).code).toBe(0);
+        const expected = await sql<{ total: string; recent: string; max: string }>`
         SELECT round(sum(spend), 2)::text AS total, round(sum(spend) FILTER (WHERE date >= ${D}::date - 6), 2)::text AS recent, round(max(spend), 2)::text AS max
-          FROM campaign_metrics WHERE campaign_id = ${id} AND date BETWEEN ${D}::date - 29 AND ${D}::date`.execute(t.db);
-      const row = (await storedScores(D)).find((r) => r.campaign_id === id)!;
-      const inputs = (row.recommendation_details as { inputs: { spend: string; max_day_spend: string; recent: { spend: string } } }).inputs;
-      expect([inputs.spend, inputs.recent.spend, inputs.max_day_spend]).toEqual([expected.rows[0]!.total, expected.rows[0]!.recent, expected.rows[0]!.max]);
-    } finally {
-      await sql`UPDATE campaign_metrics SET spend = ${spend}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(t.db);
-      expect((await score(['--date', D])).code).toBe(0);
-    }
-  });
+          FROM campaign_metrics WHERE campaign_id = ${id} AND date BETWEEN ${D}::date - 29 AND ${D}::date`.execute(
+          t.db,
+        );
+        const row = (await storedScores(D)).find((r) => r.campaign_id === id)!;
+        const inputs = (
+          row.recommendation_details as { inputs: { spend: string; max_day_spend: string; recent: { spend: string } } }
+        ).inputs;
+        expect([inputs.spend, inputs.recent.spend, inputs.max_day_spend]).toEqual([
+          expected.rows[0]!.total,
+          expected.rows[0]!.recent,
+          expected.rows[0]!.max,
+        ]);
+      } finally {
+        await sql`UPDATE campaign_metrics SET spend = ${spend}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(
+          t.db,
+        );
+        expect((await score(['--date', D])).code).toBe(0);
+      }
+    },
+  );
 
   test('a campaign id with a tab, a backslash and a quote is stored intact in campaign_scores and score_history', async () => {
     const source = (await storedScores(D))[0]!.campaign_id;
     const odd = 'odd\tid\\with "quote"';
     await sql`INSERT INTO campaigns (campaign_id, client_id, campaign_name, start_date, daily_budget, platform)
-              SELECT ${odd}, client_id, campaign_name, start_date, daily_budget, platform FROM campaigns WHERE campaign_id = ${source}`.execute(t.db);
+              SELECT ${odd}, client_id, campaign_name, start_date, daily_budget, platform FROM campaigns WHERE campaign_id = ${source}`.execute(
+      t.db,
+    );
     await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
-              SELECT ${odd}, date, impressions, clicks, spend, total_leads, qualified_leads FROM campaign_metrics WHERE campaign_id = ${source}`.execute(t.db);
+              SELECT ${odd}, date, impressions, clicks, spend, total_leads, qualified_leads FROM campaign_metrics WHERE campaign_id = ${source}`.execute(
+      t.db,
+    );
     try {
       const r = await score(['--date', D]);
       expect(r.code).toBe(0);
@@ -188,7 +287,9 @@ describe('scoring the sample dataset', () => {
       const copy = rows.find((x) => x.campaign_id === odd)!;
       const original = rows.find((x) => x.campaign_id === source)!;
       expect([copy.total_score, copy.recommendation]).toEqual([original.total_score, original.recommendation]);
-      const history = await sql<{ n: string }>`SELECT count(*) AS n FROM score_history WHERE campaign_id = ${odd} AND run_id = ${copy.run_id}`.execute(t.db);
+      const history = await sql<{
+        n: string;
+      }>`SELECT count(*) AS n FROM score_history WHERE campaign_id = ${odd} AND run_id = ${copy.run_id}`.execute(t.db);
       expect(history.rows[0]!.n).toBe('1');
     } finally {
       await sql`DELETE FROM campaign_scores WHERE campaign_id = ${odd}`.execute(t.db);
@@ -200,11 +301,23 @@ describe('scoring the sample dataset', () => {
 
   test('a lead qualified after D does not change the score of D (status as of the end of D)', async () => {
     const before = await storedScores(D);
-    const lead = await t.db.selectFrom('campaign_leads').select('lead_id').where('campaign_id', '=', 'demo-28-crm').where('created_at', '>=', new Date('2025-11-10T00:00:00Z')).executeTakeFirstOrThrow();
-    await t.db.insertInto('lead_status_changes').values({ lead_id: lead.lead_id, status: 'converted', changed_at: '2025-11-16T00:00:00Z' }).execute();
+    const lead = await t.db
+      .selectFrom('campaign_leads')
+      .select('lead_id')
+      .where('campaign_id', '=', 'demo-28-crm')
+      .where('created_at', '>=', new Date('2025-11-10T00:00:00Z'))
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('lead_status_changes')
+      .values({ lead_id: lead.lead_id, status: 'converted', changed_at: '2025-11-16T00:00:00Z' })
+      .execute();
     expect((await score(['--date', D])).code).toBe(0);
     expect((await storedScores(D)).map((r) => r.total_score)).toEqual(before.map((r) => r.total_score));
-    await t.db.deleteFrom('lead_status_changes').where('lead_id', '=', lead.lead_id).where('changed_at', '=', new Date('2025-11-16T00:00:00Z')).execute();
+    await t.db
+      .deleteFrom('lead_status_changes')
+      .where('lead_id', '=', lead.lead_id)
+      .where('changed_at', '=', new Date('2025-11-16T00:00:00Z'))
+      .execute();
   });
 });
 
@@ -215,14 +328,20 @@ describe('options and output', () => {
     expect((await score(['--date', D1])).code).toBe(0);
   });
   test('--dry-run computes and reports but writes nothing, not even job_runs', async () => {
-    const runsBefore = await t.db.selectFrom('job_runs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const runsBefore = await t.db
+      .selectFrom('job_runs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     const r = await score(['--date', '2025-11-10', '--dry-run', '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ ok: true, dry_run: true, date: '2025-11-10' });
     expect(summary.campaigns_scored).toBeGreaterThan(20);
     expect(await storedScores('2025-11-10')).toEqual([]);
-    const runsAfter = await t.db.selectFrom('job_runs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const runsAfter = await t.db
+      .selectFrom('job_runs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(runsAfter.n).toBe(runsBefore.n);
   });
 
@@ -238,8 +357,12 @@ describe('options and output', () => {
   test('the default date is yesterday in SCORING_TIMEZONE', async () => {
     // The fixed clock says 2025-11-16T09:00Z: yesterday is 2025-11-15 in UTC, and 2025-11-16 … minus one in Pacific/Kiritimati (UTC+14) is 2025-11-16.
     expect(JSON.parse((await score(['--json', '--dry-run'])).stdout).date).toBe('2025-11-15');
-    expect(JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Kiritimati' })).stdout).date).toBe('2025-11-15');
-    expect(JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Pago_Pago' })).stdout).date).toBe('2025-11-14');
+    expect(
+      JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Kiritimati' })).stdout).date,
+    ).toBe('2025-11-15');
+    expect(
+      JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Pago_Pago' })).stdout).date,
+    ).toBe('2025-11-14');
   });
 
   test('--config overrides the defaults and its identity is stored with every score', async () => {
@@ -250,12 +373,21 @@ describe('options and output', () => {
     const s = JSON.parse(r.stdout);
     const rows = await storedScores('2025-11-01');
     expect(new Set(rows.map((x) => x.config_id))).toEqual(new Set([s.config_id]));
-    const stored = await t.db.selectFrom('scoring_configs').select('config').where('config_id', '=', s.config_id).executeTakeFirstOrThrow();
+    const stored = await t.db
+      .selectFrom('scoring_configs')
+      .select('config')
+      .where('config_id', '=', s.config_id)
+      .executeTakeFirstOrThrow();
     expect(stored.config).toMatchObject({ target_cpql: 50, qualified_statuses: ['converted'] });
     const defaults = await score(['--date', '2025-11-01', '--json', '--dry-run']);
     expect(JSON.parse(defaults.stdout).config_id).not.toBe(s.config_id);
-    const fromEnv = await score(['--date', '2025-11-01', '--json', '--dry-run'], { SCORING_CONFIG: join(dir, 'strict.json') });
-    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ config_id: s.config_id, config_source: join(dir, 'strict.json') });
+    const fromEnv = await score(['--date', '2025-11-01', '--json', '--dry-run'], {
+      SCORING_CONFIG: join(dir, 'strict.json'),
+    });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({
+      config_id: s.config_id,
+      config_source: join(dir, 'strict.json'),
+    });
   });
 });
 
@@ -265,7 +397,12 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
     expect((await score(['--date', D])).code).toBe(0);
   });
   test('the sales campaign, whose rows carry no lead counts, is INSUFFICIENT_DATA with NO_LEAD_DATA and says why', async () => {
-    const [row] = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).where('campaign_id', '=', 'demo-30-sales').execute();
+    const [row] = await t.db
+      .selectFrom('campaign_scores')
+      .selectAll()
+      .where('date', '=', D)
+      .where('campaign_id', '=', 'demo-30-sales')
+      .execute();
     expect(row).toMatchObject({ recommendation: 'INSUFFICIENT_DATA', total_score: '0.00' });
     expect(row!.flags).toEqual(['NO_LEAD_DATA']);
     expect((row!.recommendation_details as any).reason).toMatch(/carries no lead counts/);
@@ -282,7 +419,12 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
     expect(rows.length).toBe(expected.size);
     for (const row of rows) {
       const ref = expected.get(row.campaign_id)!;
-      expect({ id: row.campaign_id, rec: row.recommendation, total: Math.abs(Number(row.total_score) - ref.total) <= 0.01, flags: row.flags.filter((f) => f !== 'SCORE_JUMP').sort() }).toEqual({
+      expect({
+        id: row.campaign_id,
+        rec: row.recommendation,
+        total: Math.abs(Number(row.total_score) - ref.total) <= 0.01,
+        flags: row.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
+      }).toEqual({
         id: row.campaign_id,
         rec: ref.recommendation,
         total: true,
@@ -299,26 +441,50 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
 describe('score_history by month, and retention', () => {
   test('a date in a month with no partition yet gets one; months past SCORE_HISTORY_KEEP_MONTHS are dropped whole, with old job_runs and digest bodies', async () => {
     // An old month, an old finished run and an old digest (the run's clock says 2025-11-16).
-    await sql`CREATE TABLE score_history_2019_01 PARTITION OF score_history FOR VALUES FROM ('2019-01-01') TO ('2019-02-01')`.execute(t.db);
-    await sql`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('old', '2019-01-15', 1, 'TEST_CHANGES', 'cfg_old')`.execute(t.db);
-    await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) VALUES ('fetch-facebook', 'h', 1, '2020-01-01', '2020-01-01', 'succeeded', 0)`.execute(t.db);
+    await sql`CREATE TABLE score_history_2019_01 PARTITION OF score_history FOR VALUES FROM ('2019-01-01') TO ('2019-02-01')`.execute(
+      t.db,
+    );
+    await sql`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('old', '2019-01-15', 1, 'TEST_CHANGES', 'cfg_old')`.execute(
+      t.db,
+    );
+    await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) VALUES ('fetch-facebook', 'h', 1, '2020-01-01', '2020-01-01', 'succeeded', 0)`.execute(
+      t.db,
+    );
     await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text, status, created_at)
-              VALUES ('acme', '2020-01-01', 'old', '[]', '{}', '<p>old</p>', 'old', 'done', '2020-01-01')`.execute(t.db);
+              VALUES ('acme', '2020-01-01', 'old', '[]', '{}', '<p>old</p>', 'old', 'done', '2020-01-01')`.execute(
+      t.db,
+    );
     const first = await score(['--date', D]);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/retention: dropped score_history score_history_2019_01; removed 1 job_runs row\(s\); cleared 1 digest/);
+    expect(first.stderr).toMatch(
+      /retention: dropped score_history score_history_2019_01; removed 1 job_runs row\(s\); cleared 1 digest/,
+    );
     const r = await score(['--date', '2025-10-31']);
     expect(r.code).toBe(0);
-    const parts = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(t.db);
+    const parts = await sql<{
+      name: string;
+    }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(
+      t.db,
+    );
     expect(parts.rows.map((x) => x.name)).toContain('score_history_2025_10');
     expect(parts.rows.map((x) => x.name)).not.toContain('score_history_2019_01');
-    expect(await t.db.selectFrom('job_runs').select('run_id').where('started_at', '<', new Date('2021-01-01')).execute()).toEqual([]);
-    expect(await t.db.selectFrom('alert_digests').select(['html', 'text', 'items']).where('subject', '=', 'old').execute()).toEqual([{ html: '', text: '', items: [] }]);
+    expect(
+      await t.db.selectFrom('job_runs').select('run_id').where('started_at', '<', new Date('2021-01-01')).execute(),
+    ).toEqual([]);
+    expect(
+      await t.db.selectFrom('alert_digests').select(['html', 'text', 'items']).where('subject', '=', 'old').execute(),
+    ).toEqual([{ html: '', text: '', items: [] }]);
     // A shorter setting drops more; the month just scored is never dropped.
     const short = await score(['--date', '2025-10-31'], { SCORE_HISTORY_KEEP_MONTHS: '1' });
     expect(short.code).toBe(0);
-    const left = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(t.db);
-    expect(left.rows.map((x) => x.name)).toEqual(expect.arrayContaining(['score_history_2025_10', 'score_history_2025_11']));
+    const left = await sql<{
+      name: string;
+    }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(
+      t.db,
+    );
+    expect(left.rows.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['score_history_2025_10', 'score_history_2025_11']),
+    );
   });
 });
 
@@ -326,9 +492,13 @@ describe('--list', () => {
   test('names are cut by grapheme and display width, the id is shown, and the columns stay straight with emoji and wide characters', async () => {
     const long = 'Retargeting – Website visitors 30 days – Carousel';
     await sql`INSERT INTO campaigns (campaign_id, campaign_name) VALUES
-      ('list-a', ${`${long} A`}), ('list-b', ${`${long} B`}), ('list-c', '🚀 Launch 👩‍👩‍👧 family bundle with a long tail'), ('list-d', '秋の広告キャンペーン・リード獲得フォーム')`.execute(t.db);
+      ('list-a', ${`${long} A`}), ('list-b', ${`${long} B`}), ('list-c', '🚀 Launch 👩‍👩‍👧 family bundle with a long tail'), ('list-d', '秋の広告キャンペーン・リード獲得フォーム')`.execute(
+      t.db,
+    );
     await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
-      SELECT id, '2025-11-15', 1000, 10, 50, 2, 1 FROM unnest(ARRAY['list-a', 'list-b', 'list-c', 'list-d']) AS id`.execute(t.db);
+      SELECT id, '2025-11-15', 1000, 10, 50, 2, 1 FROM unnest(ARRAY['list-a', 'list-b', 'list-c', 'list-d']) AS id`.execute(
+      t.db,
+    );
     const r = await score(['--date', D, '--dry-run', '--list']);
     expect(r.code).toBe(0);
     const { displayWidth } = await import('../../src/core/text/columns.js');
@@ -356,20 +526,37 @@ describe('--list', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(code).toBe(0);
-    const run = await t.db.selectFrom('job_runs').select(['status', 'exit_code']).where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    const run = await t.db
+      .selectFrom('job_runs')
+      .select(['status', 'exit_code'])
+      .where('job', '=', 'score-campaigns')
+      .orderBy('run_id', 'desc')
+      .executeTakeFirstOrThrow();
     expect(run).toEqual({ status: 'succeeded', exit_code: 0 });
   });
 });
 
 describe('bad input writes nothing', () => {
-  const countScores = async () => Number((await t.db.selectFrom('campaign_scores').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const countScores = async () =>
+    Number(
+      (
+        await t.db
+          .selectFrom('campaign_scores')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   test.each([
     [['--date', '2025-02-30'], 64, /--date 2025-02-30: not a calendar date/],
     [['--date', '15/11/2025'], 64, /expected YYYY-MM-DD/],
     [['--date', '2025-11-17'], 64, /is in the future \(today is 2025-11-16 in UTC\)/],
     [['--dat', '2025-11-15'], 64, /unknown option '--dat'.*--help/],
-    [['--config', '/nonexistent/scoring.json'], 78, /--config \/nonexistent\/scoring.json: cannot read the file \(ENOENT\)/],
+    [
+      ['--config', '/nonexistent/scoring.json'],
+      78,
+      /--config \/nonexistent\/scoring.json: cannot read the file \(ENOENT\)/,
+    ],
   ])('%j exits %i with a message naming the problem', async (argv, code, message) => {
     const before = await countScores();
     const r = await score(argv as string[]);
@@ -385,7 +572,13 @@ describe('bad input writes nothing', () => {
     const bad = await score(['--config', join(dir, 'bad.json'), '--json']);
     expect(bad.code).toBe(78);
     const doc = JSON.parse(bad.stdout);
-    expect(doc.problems).toEqual(expect.arrayContaining([expect.stringMatching(/target_cpql/), expect.stringMatching(/flags.high_ctr/), expect.stringMatching(/weights: unknown setting/)]));
+    expect(doc.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/target_cpql/),
+        expect.stringMatching(/flags.high_ctr/),
+        expect.stringMatching(/weights: unknown setting/),
+      ]),
+    );
     const broken = await score(['--config', join(dir, 'broken.json')]);
     expect(broken.code).toBe(78);
     expect(broken.logs.find((l) => l.level === 'error')?.message).toMatch(/not valid JSON/);
@@ -442,7 +635,10 @@ describe('concurrency and interruption', () => {
       let waiting = 0;
       for (let i = 0; i < 100 && waiting < waiters; i++) {
         // Polled from another connection: inside the blocker's transaction pg_stat_activity is a frozen snapshot.
-        const r = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+        const r =
+          await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(
+            t.db,
+          );
         waiting = r.rows.length;
         if (waiting < waiters) await new Promise((r) => setTimeout(r, 100));
       }
@@ -457,7 +653,12 @@ describe('concurrency and interruption', () => {
   }
 
   async function lastRun() {
-    return t.db.selectFrom('job_runs').selectAll().where('job', '=', 'score-campaigns').orderBy('run_id', 'desc').executeTakeFirstOrThrow();
+    return t.db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('job', '=', 'score-campaigns')
+      .orderBy('run_id', 'desc')
+      .executeTakeFirstOrThrow();
   }
 
   test('SIGTERM mid-write rolls back, keeps the previous scores, records the run as interrupted and exits 143', async () => {
@@ -478,7 +679,9 @@ describe('concurrency and interruption', () => {
   test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
     const before = await storedScores(D);
     // Hold campaign_metrics: both reading connections wait in their chunk queries while the run's transaction is open.
-    const r = await interruptWhileLocked('LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE', 2, { SCORING_CHUNK_CAMPAIGNS: '5' });
+    const r = await interruptWhileLocked('LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE', 2, {
+      SCORING_CHUNK_CAMPAIGNS: '5',
+    });
     expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/received SIGTERM/);
     expect(await storedScores(D)).toEqual(before);
@@ -489,10 +692,19 @@ describe('concurrency and interruption', () => {
     const before = await storedScores(D);
     await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
     const terminateWaiters = () =>
-      sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
-    const r = await interruptWhileLocked('LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE', 2, { SCORING_CHUNK_CAMPAIGNS: '5' }, terminateWaiters);
+      sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(
+        t.db,
+      );
+    const r = await interruptWhileLocked(
+      'LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE',
+      2,
+      { SCORING_CHUNK_CAMPAIGNS: '5' },
+      terminateWaiters,
+    );
     expect(r.code).toBe(69);
-    expect(r.stderr).toMatch(/lost a connection mid-run \((terminating connection due to administrator command|Connection terminated[^)]*|write EPIPE|read ECONNRESET)\); the work in progress was not committed/);
+    expect(r.stderr).toMatch(
+      /lost a connection mid-run \((terminating connection due to administrator command|Connection terminated[^)]*|write EPIPE|read ECONNRESET)\); the work in progress was not committed/,
+    );
     expect(await storedScores(D)).toEqual(before);
     expect(await lastRun()).toMatchObject({ status: 'failed', exit_code: 69 });
     expect((await score(['--date', D])).code).toBe(0);

@@ -38,10 +38,27 @@ const sesEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 const send = (argv: string[], env: Record<string, string>) => runAsFunction(sendAlertsJob, ['--json', ...argv], env);
-const summaryOf = (stdout: string) => JSON.parse(stdout) as { clients: { client_id: string; outcome: string; subject: string | null; recipients: { address: string; status: string; error?: string }[]; digest_id: string | null }[]; problems: string[] };
-const emlFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml')).sort() : []);
+const summaryOf = (stdout: string) =>
+  JSON.parse(stdout) as {
+    clients: {
+      client_id: string;
+      outcome: string;
+      subject: string | null;
+      recipients: { address: string; status: string; error?: string }[];
+      digest_id: string | null;
+    }[];
+    problems: string[];
+  };
+const emlFiles = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.eml'))
+        .sort()
+    : [];
 
-async function deliveries(): Promise<{ client_id: string; date: string; recipient: string; status: string; error: string | null }[]> {
+async function deliveries(): Promise<
+  { client_id: string; date: string; recipient: string; status: string; error: string | null }[]
+> {
   const r = await sql<{ client_id: string; date: string; recipient: string; status: string; error: string | null }>`
     SELECT d.client_id, d.date, x.recipient, x.status, x.error
     FROM alert_deliveries x JOIN alert_digests d USING (digest_id) ORDER BY d.digest_id, x.recipient`.execute(t.db);
@@ -62,7 +79,13 @@ beforeAll(async () => {
   }
   ses = await new FakeSes().start();
   // The AWS SDK reads its settings from the environment, as in production.
-  Object.assign(process.env, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SESV2: ses.url });
+  Object.assign(process.env, {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'test-secret',
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_SESV2: ses.url,
+  });
 });
 
 afterAll(async () => {
@@ -92,13 +115,17 @@ describe('outbox transport', () => {
     expect(raw.indexOf('Content-Type: text/plain')).toBeGreaterThan(0);
     expect(raw.indexOf('Content-Type: text/plain')).toBeLessThan(raw.indexOf('Content-Type: text/html'));
     const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
-    expect(String(unfolded.match(/^List-Unsubscribe: .*$/m))).toContain('<mailto:alerts@leadsmart.example?subject=unsubscribe%20acme%20marketing%40acme.example>');
+    expect(String(unfolded.match(/^List-Unsubscribe: .*$/m))).toContain(
+      '<mailto:alerts@leadsmart.example?subject=unsubscribe%20acme%20marketing%40acme.example>',
+    );
     expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
     expect(mail.text).toContain('Acme Dental: campaigns for 15 Nov 2025');
     expect(mail.html).toContain('Acme Dental: campaigns for 15 Nov 2025');
     expect(Buffer.byteLength(String(mail.html))).toBeLessThan(100 * 1024);
     // Same facts in both parts: every campaign named in the HTML is in the text.
-    const names = [...String(mail.html).matchAll(/font-size:16px;color:#111827;font-weight:bold;">([^<]+?) <span/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    const names = [
+      ...String(mail.html).matchAll(/font-size:16px;color:#111827;font-weight:bold;">([^<]+?) <span/g),
+    ].map((m) => m[1]!.replace(/&amp;/g, '&'));
     expect(names.length).toBeGreaterThan(2);
     for (const n of names) expect(mail.text).toContain(n);
 
@@ -116,9 +143,19 @@ describe('outbox transport', () => {
 
     const again = await send([], outboxEnv(outbox));
     expect(again.code).toBe(0);
-    expect(summaryOf(again.stdout).clients.map((c) => c.outcome)).toEqual(['nothing-to-report', 'nothing-to-report', 'nothing-to-report']);
+    expect(summaryOf(again.stdout).clients.map((c) => c.outcome)).toEqual([
+      'nothing-to-report',
+      'nothing-to-report',
+      'nothing-to-report',
+    ]);
     expect(emlFiles(outbox)).toHaveLength(4);
-    expect(again.logs.some((l) => String(l.message).includes('nothing to report: nothing new or escalated since the digest already sent for 2025-11-15'))).toBe(true);
+    expect(
+      again.logs.some((l) =>
+        String(l.message).includes(
+          'nothing to report: nothing new or escalated since the digest already sent for 2025-11-15',
+        ),
+      ),
+    ).toBe(true);
 
     const resend = await send(['--resend', '--client', 'acme'], outboxEnv(outbox));
     expect(resend.code).toBe(0);
@@ -135,13 +172,20 @@ describe('outbox transport', () => {
     const mail = await simpleParser(readFileSync(join(outbox, file!), 'utf8'));
     expect(mail.text).toContain('Since the digest for 14 Nov 2025');
     // Campaigns already reported on the 14th and unchanged are one line under "still open", not a card again.
-    const first = await simpleParser(readFileSync(join(outbox, emlFiles(outbox).find((f) => f.startsWith('2025-11-14') && f.includes('marketing'))!), 'utf8'));
+    const first = await simpleParser(
+      readFileSync(
+        join(outbox, emlFiles(outbox).find((f) => f.startsWith('2025-11-14') && f.includes('marketing'))!),
+        'utf8',
+      ),
+    );
     const cardsBefore = (first.text ?? '').split('\n').filter((l) => l.startsWith('* ')).length;
     const cardsNow = (mail.text ?? '').split('\n').filter((l) => l.startsWith('* ')).length;
     expect(cardsNow).toBeLessThan(cardsBefore);
     expect(mail.text).toContain('STILL OPEN FROM EARLIER DIGESTS');
     // Patient Referral Leads went from pause (14th) to increase budget with a score jump (15th): news, so a card.
-    expect(mail.text).toMatch(/\* Patient Referral Leads \[UPDATED\]\n  Increase budget · score 85\.56 \(\+68\.80 since 14 Nov\)/);
+    expect(mail.text).toMatch(
+      /\* Patient Referral Leads \[UPDATED\]\n {2}Increase budget · score 85\.56 \(\+68\.80 since 14 Nov\)/,
+    );
   });
 
   test('--dry-run reports what would be sent and writes nothing; --preview writes HTML and text and sends nothing', async () => {
@@ -155,7 +199,14 @@ describe('outbox transport', () => {
     const preview = join(work, 'preview');
     const p = await runAsFunction(sendAlertsJob, ['--preview', preview], outboxEnv(outbox));
     expect(p.code).toBe(0);
-    expect(readdirSync(preview).sort()).toEqual(['acme-2025-11-15.html', 'acme-2025-11-15.txt', 'globex-2025-11-15.html', 'globex-2025-11-15.txt', 'initech-2025-11-15.html', 'initech-2025-11-15.txt']);
+    expect(readdirSync(preview).sort()).toEqual([
+      'acme-2025-11-15.html',
+      'acme-2025-11-15.txt',
+      'globex-2025-11-15.html',
+      'globex-2025-11-15.txt',
+      'initech-2025-11-15.html',
+      'initech-2025-11-15.txt',
+    ]);
     expect(readFileSync(join(preview, 'globex-2025-11-15.html'), 'utf8')).toContain('<table');
     expect(p.stdout).toContain('written to');
     expect(emlFiles(outbox)).toEqual([]);
@@ -168,7 +219,9 @@ describe('outbox transport', () => {
     expect(r.code).toBe(78);
     const s = summaryOf(r.stdout);
     expect(s.clients.find((c) => c.client_id === 'initech')?.outcome).toBe('no-recipients');
-    expect(s.problems.join(' ')).toContain('client initech has a digest but no recipients: set its alert_emails (bin/import-csv --kind clients, column alert_emails) or ALERT_TO');
+    expect(s.problems.join(' ')).toContain(
+      'client initech has a digest but no recipients: set its alert_emails (bin/import-csv --kind clients, column alert_emails) or ALERT_TO',
+    );
     expect(emlFiles(outbox)).toHaveLength(3);
   });
 
@@ -198,7 +251,9 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     expect(m.tags).toEqual(expect.arrayContaining([{ Name: 'client', Value: 'globex' }]));
     const mail = await simpleParser(m.raw);
     expect(mail.subject).toContain('Globex Realty — 2025-11-15');
-    const ids = await sql<{ message_id: string }>`SELECT message_id FROM alert_deliveries ORDER BY message_id`.execute(t.db);
+    const ids = await sql<{ message_id: string }>`SELECT message_id FROM alert_deliveries ORDER BY message_id`.execute(
+      t.db,
+    );
     expect(ids.rows.map((x) => x.message_id).sort()).toEqual(ses.messages.map((x) => x.messageId).sort());
   });
 
@@ -214,7 +269,12 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
   });
 
   test('a rejected recipient is recorded as rejected, the other recipients still get the digest, the run succeeds', async () => {
-    ses.failFor('ceo@acme.example', { status: 400, type: 'MessageRejected', message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: ceo@acme.example' });
+    ses.failFor('ceo@acme.example', {
+      status: 400,
+      type: 'MessageRejected',
+      message:
+        'Email address is not verified. The following identities failed the check in region EU-WEST-1: ceo@acme.example',
+    });
     const r = await send(['--client', 'acme'], sesEnv());
     expect(r.code).toBe(0);
     const rows = await deliveries();
@@ -234,7 +294,9 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     ses.failFor(OPS, { status: 400, type: 'MessageRejected', message: 'Email address is not verified.' });
     const r = await send(['--client', 'initech'], sesEnv());
     expect(r.code).toBe(78);
-    expect(summaryOf(r.stdout).problems.join(' ')).toContain('every recipient of client initech was rejected: fix its alert_emails (or ALERT_TO)');
+    expect(summaryOf(r.stdout).problems.join(' ')).toContain(
+      'every recipient of client initech was rejected: fix its alert_emails (or ALERT_TO)',
+    );
   });
 
   test('SES failing after every retry exits 69, leaves the rest unsent, and the next run completes without duplicates', async () => {
@@ -254,7 +316,10 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
   });
 
   test('rejected credentials stop every send with exit 78 and a message saying what to check', async () => {
-    ses.failNext({ status: 403, type: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' }, 1);
+    ses.failNext(
+      { status: 403, type: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' },
+      1,
+    );
     const r = await send([], sesEnv());
     expect(r.code).toBe(78);
     expect(ses.requests).toHaveLength(1);
@@ -300,7 +365,14 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
   });
 
   test('killed while SES holds the request: the next run does not send that message again, reports it, and sends the rest', async () => {
-    const env = { ...sesEnv(), AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SESV2: ses.url, ALERT_REQUEST_TIMEOUT_SECONDS: '30' };
+    const env = {
+      ...sesEnv(),
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SESV2: ses.url,
+      ALERT_REQUEST_TIMEOUT_SECONDS: '30',
+    };
     ses.failNext('hang', 1);
     const child = spawnProcess('send-alerts', [], env);
     const arrived = new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
@@ -323,7 +395,14 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
 });
 
 describe('interrupted runs', () => {
-  const env = () => ({ ...sesEnv(), AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SESV2: ses.url, ALERT_REQUEST_TIMEOUT_SECONDS: '30' });
+  const env = () => ({
+    ...sesEnv(),
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'test-secret',
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_SESV2: ses.url,
+    ALERT_REQUEST_TIMEOUT_SECONDS: '30',
+  });
 
   test('SIGTERM lets the message in flight finish and be recorded, stops with 143, and the next run sends the rest once', async () => {
     ses.delayMs = 400;
@@ -336,7 +415,9 @@ describe('interrupted runs', () => {
     const after = await deliveries();
     expect(after.filter((x) => x.status === 'sent')).toHaveLength(1);
     expect(after.filter((x) => x.status === 'pending')).toHaveLength(1);
-    const run = await sql<{ status: string }>`SELECT status FROM job_runs WHERE job = 'send-alerts' ORDER BY run_id DESC LIMIT 1`.execute(t.db);
+    const run = await sql<{
+      status: string;
+    }>`SELECT status FROM job_runs WHERE job = 'send-alerts' ORDER BY run_id DESC LIMIT 1`.execute(t.db);
     expect(run.rows[0]!.status).toBe('interrupted');
 
     ses.delayMs = 0;
@@ -376,16 +457,25 @@ describe('data gaps and stale digests (a database of their own)', () => {
   });
 
   test('a pause that rests on missing days is held back and the digest reports the gap instead', async () => {
-    const rec = await sql<{ recommendation: string }>`SELECT recommendation FROM campaign_scores WHERE campaign_id = 'demo-10-poor' AND date = '2025-11-15'`.execute(g.db);
+    const rec = await sql<{
+      recommendation: string;
+    }>`SELECT recommendation FROM campaign_scores WHERE campaign_id = 'demo-10-poor' AND date = '2025-11-15'`.execute(
+      g.db,
+    );
     expect(['PAUSE_CAMPAIGN', 'REDUCE_BUDGET']).toContain(rec.rows[0]!.recommendation);
     const preview = join(work, 'gap-preview');
-    const r = await runAsFunction(sendAlertsJob, ['--preview', preview, '--client', 'acme'], { ...outboxEnv(join(work, 'gap-outbox')), DATABASE_URL: g.url });
+    const r = await runAsFunction(sendAlertsJob, ['--preview', preview, '--client', 'acme'], {
+      ...outboxEnv(join(work, 'gap-outbox')),
+      DATABASE_URL: g.url,
+    });
     expect(r.code).toBe(0);
     const text = readFileSync(join(preview, 'acme-2025-11-15.txt'), 'utf8');
     const start = text.indexOf('* Broad Audience Test');
     const card = text.slice(start, text.indexOf('\n\n', start)).replace(/\s+/g, ' ');
     expect(card).toContain('Data gap: check before acting');
-    expect(card).toContain('is held back: it rests on a data gap, the campaign delivered before but has no delivery data for 14–15 Nov');
+    expect(card).toContain(
+      'is held back: it rests on a data gap, the campaign delivered before but has no delivery data for 14–15 Nov',
+    );
     expect(card).not.toContain('Pause it:');
     expect(text.indexOf('* Broad Audience Test')).toBeGreaterThan(text.indexOf('LOOK THIS WEEK'));
   });
@@ -393,13 +483,22 @@ describe('data gaps and stale digests (a database of their own)', () => {
   test('an unfinished digest older than a day is abandoned, not sent late, and the new one is composed', async () => {
     const outbox = join(work, 'stale-outbox');
     const env = { ...outboxEnv(outbox), DATABASE_URL: g.url };
-    expect((await runAsFunction(sendAlertsJob, ['--date', '2025-11-14', '--client', 'globex', '--dry-run'], env)).code).toBe(0);
+    expect(
+      (await runAsFunction(sendAlertsJob, ['--date', '2025-11-14', '--client', 'globex', '--dry-run'], env)).code,
+    ).toBe(0);
     // An earlier run composed the digest for the 13th and died before sending it.
-    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text) VALUES ('globex', '2025-11-13', 'old', '{"date":"2025-11-13","items":[],"notices":[]}', '{}', '<p>old</p>', 'old')`.execute(g.db);
-    await sql`INSERT INTO alert_deliveries (digest_id, recipient) SELECT max(digest_id), 'ads@globex.example' FROM alert_digests`.execute(g.db);
+    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text) VALUES ('globex', '2025-11-13', 'old', '{"date":"2025-11-13","items":[],"notices":[]}', '{}', '<p>old</p>', 'old')`.execute(
+      g.db,
+    );
+    await sql`INSERT INTO alert_deliveries (digest_id, recipient) SELECT max(digest_id), 'ads@globex.example' FROM alert_digests`.execute(
+      g.db,
+    );
     const r = await runAsFunction(sendAlertsJob, ['--json', '--client', 'globex'], env);
     expect(r.code).toBe(0);
-    const digests = await sql<{ date: string; status: string }>`SELECT date, status FROM alert_digests ORDER BY digest_id`.execute(g.db);
+    const digests = await sql<{
+      date: string;
+      status: string;
+    }>`SELECT date, status FROM alert_digests ORDER BY digest_id`.execute(g.db);
     expect(digests.rows).toEqual([{ date: '2025-11-13', status: 'abandoned' }]);
     expect(emlFiles(outbox)).toEqual([]);
     // The next run composes the digest for the 15th.
@@ -430,7 +529,11 @@ describe('bad input', () => {
   });
 
   test('missing ALERT_FROM and a bad MAIL_TRANSPORT are reported together with exit 78 before anything is read', async () => {
-    const r = await runProcess('send-alerts', [], { DATABASE_URL: t.url, MAIL_TRANSPORT: 'smtp://x', ALERT_SEND_RATE: 'fast' });
+    const r = await runProcess('send-alerts', [], {
+      DATABASE_URL: t.url,
+      MAIL_TRANSPORT: 'smtp://x',
+      ALERT_SEND_RATE: 'fast',
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('MAIL_TRANSPORT=smtp://x: expected ses or outbox:<directory>');
     expect(r.stderr).toContain('ALERT_FROM is not set');
@@ -440,6 +543,7 @@ describe('bad input', () => {
   test('--help lists the options, the exit codes and an example', async () => {
     const r = await runProcess('send-alerts', ['--help'], {});
     expect(r.code).toBe(0);
-    for (const s of ['--resend', '--preview <dir>', '--client <ids>', '--dry-run', 'Exit codes:', '$ bin/send-alerts']) expect(r.stdout).toContain(s);
+    for (const s of ['--resend', '--preview <dir>', '--client <ids>', '--dry-run', 'Exit codes:', '$ bin/send-alerts'])
+      expect(r.stdout).toContain(s);
   });
 });

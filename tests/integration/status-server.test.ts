@@ -26,7 +26,10 @@ function readonlyUrl(db: TestDatabase, user: string): string {
 }
 
 function createRole(url: string, name: string): void {
-  execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], { env: { ...process.env, DATABASE_URL: url }, stdio: 'pipe' });
+  execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], {
+    env: { ...process.env, DATABASE_URL: url },
+    stdio: 'pipe',
+  });
 }
 
 interface Running {
@@ -78,11 +81,19 @@ async function get(base: string, path: string, headers: Record<string, string> =
   return { status: r.status, headers: r.headers, body: body as Record<string, unknown> & string, text };
 }
 
-async function run(db: TestDatabase, job: string, finishedHoursAgo: number, exitCode = 0, error: string | null = null): Promise<void> {
+async function run(
+  db: TestDatabase,
+  job: string,
+  finishedHoursAgo: number,
+  exitCode = 0,
+  error: string | null = null,
+): Promise<void> {
   const finished = new Date(Date.now() - finishedHoursAgo * HOUR);
   const started = new Date(finished.getTime() - 2000);
   const status = exitCode === 0 ? 'succeeded' : 'failed';
-  await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code, error_summary) VALUES (${job}, 'test', 1, ${started}, ${finished}, ${status}, ${exitCode}, ${error})`.execute(db.db);
+  await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code, error_summary) VALUES (${job}, 'test', 1, ${started}, ${finished}, ${status}, ${exitCode}, ${error})`.execute(
+    db.db,
+  );
 }
 
 let server: Running;
@@ -124,9 +135,17 @@ describe('health and status', () => {
   test('/status says per job: on time, late, failed, never run', async () => {
     const r = await get(server.url, '/status');
     expect(r.status).toBe(200);
-    const jobs = Object.fromEntries((r.body.jobs as { job: string; state: string; last_run_failed: boolean; summary: string }[]).map((j) => [j.job, j]));
+    const jobs = Object.fromEntries(
+      (r.body.jobs as { job: string; state: string; last_run_failed: boolean; summary: string }[]).map((j) => [
+        j.job,
+        j,
+      ]),
+    );
     expect(jobs['fetch-facebook']).toMatchObject({ state: 'ok', last_run_failed: false });
-    expect(jobs['score-campaigns']).toMatchObject({ state: 'late', summary: 'late: last success 8 h ago, expected every 6 h' });
+    expect(jobs['score-campaigns']).toMatchObject({
+      state: 'late',
+      summary: 'late: last success 8 h ago, expected every 6 h',
+    });
     expect(jobs['send-alerts']).toMatchObject({ state: 'late', last_run_failed: true });
     expect(jobs['backup-db']).toMatchObject({ state: 'never', summary: 'has never run' });
     expect(r.body.scoring).toMatchObject({ date: '2025-11-15', campaignsScored: expect.any(Number) });
@@ -134,11 +153,17 @@ describe('health and status', () => {
 
   test('/readyz is 503 and says which jobs are stale, then 200 once they are on time', async () => {
     // The runs this test adds are taken out again at the end: the other tests read the job history as set up.
-    const last = await t.db.selectFrom('job_runs').select((eb) => eb.fn.max('run_id').as('id')).executeTakeFirstOrThrow();
+    const last = await t.db
+      .selectFrom('job_runs')
+      .select((eb) => eb.fn.max('run_id').as('id'))
+      .executeTakeFirstOrThrow();
     try {
       await readyzBecomesReady();
     } finally {
-      await t.db.deleteFrom('job_runs').where('run_id', '>', String(last.id ?? 0)).execute();
+      await t.db
+        .deleteFrom('job_runs')
+        .where('run_id', '>', String(last.id ?? 0))
+        .execute();
       await new Promise((res) => setTimeout(res, 1100)); // past the overview's one-second cache
     }
   });
@@ -146,7 +171,12 @@ describe('health and status', () => {
   async function readyzBecomesReady(): Promise<void> {
     const r = await get(server.url, '/readyz');
     expect(r.status).toBe(503);
-    expect(r.body.problems).toEqual(expect.arrayContaining(['backup-db has never run', 'score-campaigns late: last success 8 h ago, expected every 6 h']));
+    expect(r.body.problems).toEqual(
+      expect.arrayContaining([
+        'backup-db has never run',
+        'score-campaigns late: last success 8 h ago, expected every 6 h',
+      ]),
+    );
     await run(t, 'score-campaigns', 0.5);
     await run(t, 'send-alerts', 0.4);
     // A restore drill is not a backup: the nightly backup is still missing after one.
@@ -209,28 +239,39 @@ describe('the API', () => {
       seen.push(...(next.body.items as { campaign_id: string }[]).map((i) => i.campaign_id));
       cursor = next.body.next_cursor as string | null;
     }
-    const all = await sql<{ campaign_id: string }>`SELECT campaign_id FROM campaign_scores WHERE date = '2025-11-15' ORDER BY campaign_id`.execute(t.db);
+    const all = await sql<{
+      campaign_id: string;
+    }>`SELECT campaign_id FROM campaign_scores WHERE date = '2025-11-15' ORDER BY campaign_id`.execute(t.db);
     expect(seen).toEqual(all.rows.map((r) => r.campaign_id));
     const paused = await get(server.url, '/api/campaigns?recommendation=PAUSE_CAMPAIGN&client=acme', auth);
-    expect((paused.body.items as { recommendation: string; client_id: string }[]).every((i) => i.recommendation === 'PAUSE_CAMPAIGN' && i.client_id === 'acme')).toBe(true);
+    expect(
+      (paused.body.items as { recommendation: string; client_id: string }[]).every(
+        (i) => i.recommendation === 'PAUSE_CAMPAIGN' && i.client_id === 'acme',
+      ),
+    ).toBe(true);
     expect((paused.body.items as unknown[]).length).toBeGreaterThan(0);
   });
 
-  test('/api/campaigns says in one line why a campaign is not judged (the sample\'s sales campaign: NO_LEAD_DATA), and null for the others', async () => {
+  test("/api/campaigns says in one line why a campaign is not judged (the sample's sales campaign: NO_LEAD_DATA), and null for the others", async () => {
     const r = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=INSUFFICIENT_DATA', auth);
     const items = r.body.items as { campaign_id: string; not_judged_reason: string | null; flags: string[] }[];
     const sales = items.find((i) => i.campaign_id === 'demo-30-sales')!;
     expect(sales.flags).toContain('NO_LEAD_DATA');
     expect(sales.not_judged_reason).toMatch(/^Not judged on leads: its data carries no lead counts/);
     const judged = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=PAUSE_CAMPAIGN', auth);
-    expect((judged.body.items as { not_judged_reason: string | null }[]).every((i) => i.not_judged_reason === null)).toBe(true);
+    expect(
+      (judged.body.items as { not_judged_reason: string | null }[]).every((i) => i.not_judged_reason === null),
+    ).toBe(true);
   });
 
   test('/api/campaigns/{id} has the score history and the latest reasons; an unknown id is 404', async () => {
     const r = await get(server.url, '/api/campaigns/demo-01-star', auth);
     expect(r.status).toBe(200);
     expect((r.body.history as { date: string }[]).map((h) => h.date)).toEqual(['2025-11-15', '2025-11-14']);
-    expect(r.body.latest).toMatchObject({ date: '2025-11-15', dimensions: { cost_efficiency: { reason: expect.any(String) } } });
+    expect(r.body.latest).toMatchObject({
+      date: '2025-11-15',
+      dimensions: { cost_efficiency: { reason: expect.any(String) } },
+    });
     const missing = await get(server.url, '/api/campaigns/nope', auth);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: 'no campaign nope' });
@@ -247,7 +288,11 @@ describe('the API', () => {
     const paged: string[] = [];
     let cursor: string | null = null;
     do {
-      const p: Awaited<ReturnType<typeof get>> = await get(server.url, `/api/recommendations?limit=3${cursor ? `&cursor=${cursor}` : ''}`, auth);
+      const p: Awaited<ReturnType<typeof get>> = await get(
+        server.url,
+        `/api/recommendations?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        auth,
+      );
       paged.push(...(p.body.items as { campaign_id: string }[]).map((i) => i.campaign_id));
       cursor = p.body.next_cursor as string | null;
     } while (cursor);
@@ -261,8 +306,14 @@ describe('the API', () => {
       ['/api/campaigns?limit=abc', 'limit=abc: expected a whole number from 1 to 500'],
       ['/api/campaigns?cursor=%27%3B%20DROP', 'cursor: not a cursor this API returned'],
       // A well-formed cursor that decodes to a NUL byte (PostgreSQL refuses it in text: it answered 500).
-      [`/api/campaigns?cursor=${Buffer.from(JSON.stringify(['a\u0000b'])).toString('base64url')}`, 'cursor: not a cursor this API returned'],
-      [`/api/recommendations?cursor=${Buffer.from(JSON.stringify(['PAUSE_CAMPAIGN', '1', '\u0000'])).toString('base64url')}`, 'cursor: not a cursor this API returned'],
+      [
+        `/api/campaigns?cursor=${Buffer.from(JSON.stringify(['a\u0000b'])).toString('base64url')}`,
+        'cursor: not a cursor this API returned',
+      ],
+      [
+        `/api/recommendations?cursor=${Buffer.from(JSON.stringify(['PAUSE_CAMPAIGN', '1', '\u0000'])).toString('base64url')}`,
+        'cursor: not a cursor this API returned',
+      ],
       ['/api/campaigns?recommendation=PANIC', 'recommendation=PANIC: expected one of'],
       ['/api/campaigns?sort=name', 'unknown parameter "sort"'],
       ['/api/recommendations?type=nope', 'type=nope: expected one of'],
@@ -281,24 +332,36 @@ describe('read-only and limits', () => {
     const c = new pg.Client({ connectionString: roUrl });
     await c.connect();
     try {
-      await expect(c.query("INSERT INTO clients (client_id) VALUES ('intruder')")).rejects.toThrow(/read-only transaction|permission denied/);
-      await expect(c.query('BEGIN READ WRITE; UPDATE campaigns SET status = NULL; COMMIT')).rejects.toThrow(/permission denied/);
+      await expect(c.query("INSERT INTO clients (client_id) VALUES ('intruder')")).rejects.toThrow(
+        /read-only transaction|permission denied/,
+      );
+      await expect(c.query('BEGIN READ WRITE; UPDATE campaigns SET status = NULL; COMMIT')).rejects.toThrow(
+        /permission denied/,
+      );
     } finally {
       await c.end();
     }
   });
 
-  test('the role is read-only by privileges: with read-only turned off for its session it still cannot create temporary tables or large objects, or take a job\'s advisory lock', async () => {
+  test("the role is read-only by privileges: with read-only turned off for its session it still cannot create temporary tables or large objects, or take a job's advisory lock", async () => {
     const c = new pg.Client({ connectionString: roUrl });
     await c.connect();
     try {
       await c.query('SET default_transaction_read_only = off');
-      await expect(c.query('CREATE TEMP TABLE scratch (i int)')).rejects.toThrow(/permission denied to create temporary tables/);
+      await expect(c.query('CREATE TEMP TABLE scratch (i int)')).rejects.toThrow(
+        /permission denied to create temporary tables/,
+      );
       await expect(c.query('SELECT lo_create(0)')).rejects.toThrow(/permission denied for function lo_create/);
-      await expect(c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))")).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
-      await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(/permission denied/);
+      await expect(
+        c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))"),
+      ).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
+      await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(
+        /permission denied/,
+      );
       // And, whatever its grants, it cannot hold a job's lock: a row lock on job_locks needs UPDATE.
-      await expect(c.query("BEGIN; SELECT 1 FROM job_locks FOR UPDATE")).rejects.toThrow(/permission denied for table job_locks/);
+      await expect(c.query('BEGIN; SELECT 1 FROM job_locks FOR UPDATE')).rejects.toThrow(
+        /permission denied for table job_locks/,
+      );
       await c.query('ROLLBACK');
     } finally {
       await c.end();
@@ -307,9 +370,14 @@ describe('read-only and limits', () => {
 
   test('create-readonly-role.sh with the socket form of DATABASE_URL prints a URL for the role, with its password, that connects', async () => {
     const name = `ro_${Math.random().toString(36).slice(2, 8)}`;
-    const out = execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], { env: { ...process.env, DATABASE_URL: t.url, READONLY_PASSWORD: 'a-long-generated-password-1234' }, encoding: 'utf8' });
+    const out = execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], {
+      env: { ...process.env, DATABASE_URL: t.url, READONLY_PASSWORD: 'a-long-generated-password-1234' },
+      encoding: 'utf8',
+    });
     const printed = /^DATABASE_URL_READONLY=(.+)$/m.exec(out)?.[1];
-    expect(printed).toBe(t.url.replace('postgresql://postgres@', `postgresql://${name}:a-long-generated-password-1234@`));
+    expect(printed).toBe(
+      t.url.replace('postgresql://postgres@', `postgresql://${name}:a-long-generated-password-1234@`),
+    );
     const c = new pg.Client({ connectionString: printed });
     await c.connect();
     try {
@@ -369,12 +437,22 @@ describe('the page for people', () => {
   test('shows every job with its state, the backup and the recommendations, readable in headless Chromium', async () => {
     const out = join(ROOT, '.state', 'test-output', 'status');
     mkdirSync(out, { recursive: true });
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
       const res = await page.goto(`${server.url}/`);
       expect(res?.status()).toBe(200);
-      for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) await expect(page.getByText(job, { exact: true }).isVisible()).resolves.toBe(true);
+      for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db'])
+        await expect(page.getByText(job, { exact: true }).isVisible()).resolves.toBe(true);
       await expect(page.getByText('Scores for 2025-11-15').isVisible()).resolves.toBe(true);
       await expect(page.getByText('PAUSE_CAMPAIGN').first().isVisible()).resolves.toBe(true);
       await expect(page.getByText('last restore drill').isVisible()).resolves.toBe(true);
@@ -397,8 +475,13 @@ describe('a database that goes away', () => {
     try {
       execFileSync(join(ROOT, 'bin', 'migrate'), [], { env: { ...process.env, DATABASE_URL: url }, stdio: 'pipe' });
       createRole(url, 'status_ro');
-      s = await startServer({ DATABASE_URL_READONLY: url.replace('postgres@', 'status_ro@') }, ['--rate-limit', '1000']);
-      expect((await get(s.url, '/readyz')).body).toMatchObject({ problems: expect.arrayContaining(['fetch-facebook has never run']) });
+      s = await startServer({ DATABASE_URL_READONLY: url.replace('postgres@', 'status_ro@') }, [
+        '--rate-limit',
+        '1000',
+      ]);
+      expect((await get(s.url, '/readyz')).body).toMatchObject({
+        problems: expect.arrayContaining(['fetch-facebook has never run']),
+      });
       execFileSync(script, ['stop', dir], { stdio: 'pipe' });
       await new Promise((r) => setTimeout(r, 1100));
       expect((await get(s.url, '/healthz')).status).toBe(200);

@@ -7,14 +7,20 @@ import { join, relative, resolve } from 'node:path';
 // src/cli.ts import jobs.
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 /** Static imports and re-exports, and dynamic import() with a literal specifier (the lazily loaded modules). */
 const imports = (file: string): string[] => {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!);
+  return [
+    ...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1]!);
 };
 const layer = (file: string): string => relative(SRC, file).split('/')[0]!;
-const target = (file: string, spec: string): string | null => (spec.startsWith('.') ? layer(resolve(file, '..', spec)) : null);
+const target = (file: string, spec: string): string | null =>
+  spec.startsWith('.') ? layer(resolve(file, '..', spec)) : null;
 
 /** Packages core may use: pure computation, no network, disk, clock or environment. */
 const PURE_PACKAGES = new Set(['node:crypto', 'string-width']);
@@ -31,7 +37,11 @@ test('core imports nothing but core and pure modules', () => {
 test('nothing below jobs imports jobs', () => {
   const offenders = files(SRC)
     .filter((f) => !['jobs', 'cli.ts'].includes(layer(f)))
-    .flatMap((f) => imports(f).filter((s) => target(f, s) === 'jobs').map((s) => `${relative(SRC, f)} imports ${s}`));
+    .flatMap((f) =>
+      imports(f)
+        .filter((s) => target(f, s) === 'jobs')
+        .map((s) => `${relative(SRC, f)} imports ${s}`),
+    );
   expect(offenders).toEqual([]);
 });
 

@@ -66,7 +66,10 @@ export interface DigestPlan {
 }
 
 /** Where the campaigns of the last digest stand now, for resolved items. */
-export type CurrentStanding = ReadonlyMap<string, { totalHundredths: number; recommendation: Recommendation; stopped: boolean }>;
+export type CurrentStanding = ReadonlyMap<
+  string,
+  { totalHundredths: number; recommendation: Recommendation; stopped: boolean }
+>;
 
 const ATTENTION: readonly Priority[] = ['high', 'medium'];
 const PRIORITY_ORDER: Record<Priority, number> = { high: 3, medium: 2, opportunity: 1 };
@@ -112,22 +115,36 @@ function classify(item: AttentionItem, before: SnapshotItem | undefined): ItemCh
  * not for resolved items alone, so restated data does not make every run of
  * the day mail again (the next date's digest reports them).
  */
-export function planDigest(date: string, selection: Selection, baseline: DigestSnapshot | null, standing: CurrentStanding): DigestPlan {
+export function planDigest(
+  date: string,
+  selection: Selection,
+  baseline: DigestSnapshot | null,
+  standing: CurrentStanding,
+): DigestPlan {
   const beforeById = new Map((baseline?.items ?? []).map((i) => [i.campaignId, i]));
   const changes = selection.items.map((item) => {
     const before = beforeById.get(item.campaignId);
     // An opportunity that turned into a problem is new as a problem.
-    if (before !== undefined && before.priority === 'opportunity' && item.priority !== 'opportunity') return classify(item, undefined);
+    if (before !== undefined && before.priority === 'opportunity' && item.priority !== 'opportunity')
+      return classify(item, undefined);
     return classify(item, before);
   });
-  const currentAttention = new Set(selection.items.filter((i) => ATTENTION.includes(i.priority)).map((i) => i.campaignId));
+  const currentAttention = new Set(
+    selection.items.filter((i) => ATTENTION.includes(i.priority)).map((i) => i.campaignId),
+  );
   const resolved: ResolvedItem[] = (baseline?.items ?? [])
     .filter((b) => ATTENTION.includes(b.priority) && !currentAttention.has(b.campaignId))
     .map((b) => {
       const now = standing.get(b.campaignId);
-      return { before: b, now: now === undefined ? null : { totalHundredths: now.totalHundredths, recommendation: now.recommendation }, stopped: now?.stopped ?? false };
+      return {
+        before: b,
+        now: now === undefined ? null : { totalHundredths: now.totalHundredths, recommendation: now.recommendation },
+        stopped: now?.stopped ?? false,
+      };
     })
-    .sort((a, b) => a.before.name.localeCompare(b.before.name) || a.before.campaignId.localeCompare(b.before.campaignId));
+    .sort(
+      (a, b) => a.before.name.localeCompare(b.before.name) || a.before.campaignId.localeCompare(b.before.campaignId),
+    );
   const hadNotices = new Set(baseline?.notices ?? []);
   const notices = selection.notices.map((n) => ({ ...n, isNew: !hadNotices.has(n.key) }));
 
@@ -136,9 +153,13 @@ export function planDigest(date: string, selection: Selection, baseline: DigestS
   const newNotices = notices.filter((n) => n.isNew).length;
   const sameDate = baseline !== null && baseline.date === date;
   let skipReason: string | null = null;
-  if (sameDate && fresh.length === 0 && newNotices === 0) skipReason = `nothing new or escalated since the digest already sent for ${date}`;
+  if (sameDate && fresh.length === 0 && newNotices === 0)
+    skipReason = `nothing new or escalated since the digest already sent for ${date}`;
   else if (!sameDate && fresh.length === 0 && newNotices === 0 && resolved.length === 0) {
-    skipReason = baseline === null ? 'nothing needs attention' : `nothing new, escalated or resolved since the digest for ${baseline.date}`;
+    skipReason =
+      baseline === null
+        ? 'nothing needs attention'
+        : `nothing new, escalated or resolved since the digest for ${baseline.date}`;
   }
   changes.sort((a, b) => compareItems(a.item, b.item));
   return {

@@ -1,5 +1,14 @@
 import type { DigestPlan } from './diff.js';
-import { buildDigestView, LIMITS, type Card, type DigestContext, type DigestView, type Limits, type Line, type Section } from './view.js';
+import {
+  buildDigestView,
+  LIMITS,
+  type Card,
+  type DigestContext,
+  type DigestView,
+  type Limits,
+  type Line,
+  type Section,
+} from './view.js';
 
 /**
  * The digest as HTML that survives real mail clients (Outlook's Word
@@ -27,11 +36,15 @@ export function escapeHtml(text: string): string {
 }
 
 const style = (s: string): string => ` style="${s}"`;
-const text = (size: number, color: string, extra = ''): string => style(`font-family:${FONT};font-size:${size}px;color:${color};${extra}`);
+const text = (size: number, color: string, extra = ''): string =>
+  style(`font-family:${FONT};font-size:${size}px;color:${color};${extra}`);
 const TABLE = 'role="presentation" cellpadding="0" cellspacing="0" border="0"';
 
 function bar(percent: number, tone: keyof typeof BAR): string {
-  const fill = percent > 0 ? `<td width="${percent}%" height="8" bgcolor="${BAR[tone]}"${style('font-size:0;line-height:0;')}>&nbsp;</td>` : '';
+  const fill =
+    percent > 0
+      ? `<td width="${percent}%" height="8" bgcolor="${BAR[tone]}"${style('font-size:0;line-height:0;')}>&nbsp;</td>`
+      : '';
   const rest = percent < 100 ? `<td height="8"${style('font-size:0;line-height:0;')}>&nbsp;</td>` : '';
   return `<table ${TABLE} width="100%" bgcolor="${RULE}"><tr>${fill}${rest}</tr></table>`;
 }
@@ -39,7 +52,10 @@ function bar(percent: number, tone: keyof typeof BAR): string {
 function cardHtml(c: Card, tone: (typeof TONE)[keyof typeof TONE]): string {
   const badge = `<span${style(`font-family:${FONT};font-size:11px;font-weight:bold;color:#ffffff;background-color:${BADGE[c.change]};padding:1px 6px;border-radius:3px;`)}>${c.change.toUpperCase()}</span>`;
   const reasons = c.reasons
-    .map((r) => `<tr><td valign="top" width="14"${text(14, MUTED)}>&bull;</td><td${text(14, INK)}>${escapeHtml(r)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td valign="top" width="14"${text(14, MUTED)}>&bull;</td><td${text(14, INK)}>${escapeHtml(r)}</td></tr>`,
+    )
     .join('');
   const dims = c.dimensions
     .map(
@@ -64,7 +80,11 @@ function cardHtml(c: Card, tone: (typeof TONE)[keyof typeof TONE]): string {
 }
 
 function linesHtml(lines: readonly Line[], hidden: number): string {
-  const rows = lines.map((l) => `<tr><td${text(14, INK, 'padding:3px 0;')}><b>${escapeHtml(l.name)}</b>: ${escapeHtml(l.text)}</td></tr>`).join('');
+  const rows = lines
+    .map(
+      (l) => `<tr><td${text(14, INK, 'padding:3px 0;')}><b>${escapeHtml(l.name)}</b>: ${escapeHtml(l.text)}</td></tr>`,
+    )
+    .join('');
   const more = hidden > 0 ? `<tr><td${text(13, MUTED, 'padding:3px 0;')}>… and ${hidden} more.</td></tr>` : '';
   return `<table ${TABLE} width="100%">${rows}${more}</table>`;
 }
@@ -75,7 +95,10 @@ function sectionHtml(s: Section): string {
     `<tr><td bgcolor="${tone.tint}"${style(`background-color:${tone.tint};border-left:4px solid ${tone.accent};padding:12px 16px;`)}>` +
     `<p${text(18, tone.accent, 'font-weight:bold;margin:0;')}>${escapeHtml(s.title)} (${s.cards.length + s.more.length + s.hidden})</p>` +
     `<p${text(13, MUTED, 'margin:2px 0 0 0;')}>${escapeHtml(s.intro)}</p></td></tr>`;
-  const more = s.more.length > 0 || s.hidden > 0 ? `<tr><td${style(`padding:10px 20px;border-top:1px solid ${RULE};`)}>${linesHtml(s.more, s.hidden)}</td></tr>` : '';
+  const more =
+    s.more.length > 0 || s.hidden > 0
+      ? `<tr><td${style(`padding:10px 20px;border-top:1px solid ${RULE};`)}>${linesHtml(s.more, s.hidden)}</td></tr>`
+      : '';
   return head + s.cards.map((c) => cardHtml(c, tone)).join('') + more;
 }
 
@@ -90,7 +113,9 @@ export function renderDigestHtml(v: DigestView): string {
         `<table ${TABLE} width="100%">${v.notices.map((n) => `<tr><td valign="top" width="14"${text(14, TONE.medium.accent)}>!</td><td${text(14, INK, 'padding-bottom:4px;')}>${n.isNew ? '<b>New:</b> ' : ''}${escapeHtml(n.message)}</td></tr>`).join('')}</table>`,
       )
     : '';
-  const open = v.stillOpen.length ? block('Still open from earlier digests', linesHtml(v.stillOpen, v.stillOpenHidden)) : '';
+  const open = v.stillOpen.length
+    ? block('Still open from earlier digests', linesHtml(v.stillOpen, v.stillOpenHidden))
+    : '';
   const resolved = v.resolved.length ? block('Resolved', linesHtml(v.resolved, v.resolvedHidden)) : '';
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
@@ -141,13 +166,16 @@ export function renderDigestText(v: DigestView): string {
       out.push(`  ${c.headline} · score ${c.score} (${c.scoreChange})`);
       out.push(`  ${wrap(c.action, '  ')}`);
       for (const r of c.reasons) out.push(`  - ${wrap(r, '    ')}`);
-      if (c.dimensions.length > 0) out.push(`  ${wrap(c.dimensions.map((d) => `${d.label} ${d.points.toFixed(2)}/${d.max}`).join(' | '), '  ')}`);
+      if (c.dimensions.length > 0)
+        out.push(`  ${wrap(c.dimensions.map((d) => `${d.label} ${d.points.toFixed(2)}/${d.max}`).join(' | '), '  ')}`);
       out.push('');
     }
     if (s.more.length > 0 || s.hidden > 0) out.push(...linesText(s.more, s.hidden), '');
   }
-  if (v.notices.length > 0) out.push('DATA WARNINGS', ...v.notices.map((n) => `- ${wrap(`${n.isNew ? 'New: ' : ''}${n.message}`, '  ')}`), '');
-  if (v.stillOpen.length > 0) out.push('STILL OPEN FROM EARLIER DIGESTS', ...linesText(v.stillOpen, v.stillOpenHidden), '');
+  if (v.notices.length > 0)
+    out.push('DATA WARNINGS', ...v.notices.map((n) => `- ${wrap(`${n.isNew ? 'New: ' : ''}${n.message}`, '  ')}`), '');
+  if (v.stillOpen.length > 0)
+    out.push('STILL OPEN FROM EARLIER DIGESTS', ...linesText(v.stillOpen, v.stillOpenHidden), '');
   if (v.resolved.length > 0) out.push('RESOLVED', ...linesText(v.resolved, v.resolvedHidden), '');
   out.push(
     '-- ',
@@ -185,7 +213,11 @@ export function renderDigest(plan: DigestPlan, ctx: DigestContext, maxHtmlBytes 
     const smallest = Object.values(limits.cards).every((n) => n === 0) && limits.lines === 0;
     if (htmlBytes <= maxHtmlBytes || smallest) return { view, html, text: renderDigestText(view), htmlBytes };
     limits = {
-      cards: { high: Math.floor(limits.cards.high / 2), medium: Math.floor(limits.cards.medium / 2), opportunity: Math.floor(limits.cards.opportunity / 2) },
+      cards: {
+        high: Math.floor(limits.cards.high / 2),
+        medium: Math.floor(limits.cards.medium / 2),
+        opportunity: Math.floor(limits.cards.opportunity / 2),
+      },
       lines: Object.values(limits.cards).some((n) => n > 0) ? limits.lines : Math.max(0, limits.lines - 5),
     };
   }

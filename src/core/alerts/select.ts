@@ -52,7 +52,16 @@ export type Signal =
   | { kind: 'worsened'; key: string; from: Recommendation; to: Recommendation; levels: number; since: string }
   | { kind: 'score-jump'; key: string; from: number; to: number; since: string }
   | { kind: 'flag'; key: string; flag: Flag }
-  | { kind: 'gap'; key: string; scope: 'campaign' | 'account'; held: Recommendation; from: string; to: string; missingDays: number; accountId: string | null };
+  | {
+      kind: 'gap';
+      key: string;
+      scope: 'campaign' | 'account';
+      held: Recommendation;
+      from: string;
+      to: string;
+      missingDays: number;
+      accountId: string | null;
+    };
 
 export interface AttentionItem {
   campaignId: string;
@@ -92,13 +101,36 @@ export interface SelectionOptions {
 }
 
 /** The recommendation ladder, best first; MONITOR_CLOSELY and INSUFFICIENT_DATA are not on it. */
-export const LADDER: readonly Recommendation[] = ['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE', 'TEST_CHANGES', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN'];
+export const LADDER: readonly Recommendation[] = [
+  'INCREASE_BUDGET',
+  'CONTINUE_OPTIMIZE',
+  'TEST_CHANGES',
+  'REDUCE_BUDGET',
+  'PAUSE_CAMPAIGN',
+];
 const DESTRUCTIVE: readonly Recommendation[] = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET'];
 const MEDIUM_RECOMMENDATIONS: readonly Recommendation[] = ['TEST_CHANGES', 'MONITOR_CLOSELY'];
-const DATA_QUALITY_FLAGS: readonly Flag[] = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'NO_LEAD_DATA', 'NO_TARGET'];
+const DATA_QUALITY_FLAGS: readonly Flag[] = [
+  'MISSING_SPEND',
+  'MISSING_IMPRESSIONS',
+  'HIGH_CPL',
+  'HIGH_CTR',
+  'OVERSPEND',
+  'NO_LEAD_DATA',
+  'NO_TARGET',
+];
 /** Campaigns that cannot be judged on cost per qualified lead (scoring.md section 2): never a reason to act now. */
 const NOT_JUDGED_FLAGS: readonly Flag[] = ['NO_LEAD_DATA', 'NO_TARGET'];
-const STOPPED_STATUSES = new Set(['paused', 'campaign_paused', 'archived', 'deleted', 'completed', 'ended', 'inactive', 'stopped']);
+const STOPPED_STATUSES = new Set([
+  'paused',
+  'campaign_paused',
+  'archived',
+  'deleted',
+  'completed',
+  'ended',
+  'inactive',
+  'stopped',
+]);
 
 const PRIORITY_WEIGHT: Record<Priority, number> = { high: 300, medium: 200, opportunity: 100 };
 const SEVERITY: Record<Recommendation, number> = {
@@ -164,7 +196,11 @@ function accountGaps(campaigns: readonly CampaignAlertInput[]): Map<string, numb
  * days, rows missing or zero — is held back and the gap reported instead;
  * so is a fall or a downward jump of its score.
  */
-export function selectAttention(campaigns: readonly CampaignAlertInput[], warnings: readonly RunWarningInput[], options: SelectionOptions): Selection {
+export function selectAttention(
+  campaigns: readonly CampaignAlertInput[],
+  warnings: readonly RunWarningInput[],
+  options: SelectionOptions,
+): Selection {
   const { date, previousDate } = options;
   const window = gapWindow(date, options.gapDays);
   const gappedAccounts = accountGaps(campaigns);
@@ -209,7 +245,14 @@ export function selectAttention(campaigns: readonly CampaignAlertInput[], warnin
     if (c.previous !== null && previousDate !== null && !held) {
       const levels = levelsWorsened(c.previous.recommendation, rec);
       if (levels !== null && levels >= 2) {
-        signals.push({ kind: 'worsened', key: `worsened@${date}`, from: c.previous.recommendation, to: rec, levels, since: previousDate });
+        signals.push({
+          kind: 'worsened',
+          key: `worsened@${date}`,
+          from: c.previous.recommendation,
+          to: rec,
+          levels,
+          since: previousDate,
+        });
         raise('high');
       }
     }
@@ -217,7 +260,13 @@ export function selectAttention(campaigns: readonly CampaignAlertInput[], warnin
     if (c.flags.includes('SCORE_JUMP') && c.previous !== null && previousDate !== null && !notJudged) {
       const down = c.totalHundredths < c.previous.totalHundredths;
       if (!(gap && down)) {
-        signals.push({ kind: 'score-jump', key: `score-jump@${date}`, from: c.previous.totalHundredths, to: c.totalHundredths, since: previousDate });
+        signals.push({
+          kind: 'score-jump',
+          key: `score-jump@${date}`,
+          from: c.previous.totalHundredths,
+          to: c.totalHundredths,
+          since: previousDate,
+        });
         raise('high');
       }
     }
@@ -246,7 +295,11 @@ export function selectAttention(campaigns: readonly CampaignAlertInput[], warnin
   }
   items.sort(compareItems);
 
-  const notices: Notice[] = warnings.map((w) => ({ key: `warning:${w.code}`, kind: 'run-warning', message: w.message }));
+  const notices: Notice[] = warnings.map((w) => ({
+    key: `warning:${w.code}`,
+    kind: 'run-warning',
+    message: w.message,
+  }));
   for (const [accountId, n] of [...gappedAccounts].sort(([a], [b]) => a.localeCompare(b))) {
     if (!campaigns.some((c) => c.accountId === accountId && !isStoppedCampaign(c, window.from))) continue;
     notices.push({
@@ -259,7 +312,12 @@ export function selectAttention(campaigns: readonly CampaignAlertInput[], warnin
 }
 
 export function compareItems(a: AttentionItem, b: AttentionItem): number {
-  return b.rank - a.rank || a.totalHundredths - b.totalHundredths || a.name.localeCompare(b.name) || a.campaignId.localeCompare(b.campaignId);
+  return (
+    b.rank - a.rank ||
+    a.totalHundredths - b.totalHundredths ||
+    a.name.localeCompare(b.name) ||
+    a.campaignId.localeCompare(b.campaignId)
+  );
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -275,5 +333,7 @@ export function describeRange(from: string, to: string): string {
   if (from === to) return formatDay(to, false);
   const [, fm] = from.split('-');
   const [, tm] = to.split('-');
-  return fm === tm ? `${Number(from.slice(8))}–${formatDay(to, false)}` : `${formatDay(from, false)} – ${formatDay(to, false)}`;
+  return fm === tm
+    ? `${Number(from.slice(8))}–${formatDay(to, false)}`
+    : `${formatDay(from, false)} – ${formatDay(to, false)}`;
 }

@@ -94,7 +94,10 @@ export const LIMITS: Limits = { cards: { high: 12, medium: 8, opportunity: 5 }, 
 
 const SECTION_TEXT: Record<Priority, { title: string; intro: string }> = {
   high: { title: 'Act now', intro: 'Campaigns to pause or cut back, sharp drops and score jumps.' },
-  medium: { title: 'Look this week', intro: 'Campaigns to test or watch, and data that needs checking before anyone acts on it.' },
+  medium: {
+    title: 'Look this week',
+    intro: 'Campaigns to test or watch, and data that needs checking before anyone acts on it.',
+  },
   opportunity: { title: 'Opportunities', intro: 'Strong performers that could take more budget.' },
 };
 
@@ -150,8 +153,11 @@ function card(c: ItemChange, ctx: DigestContext): Card {
   const reasons = c.item.signals.filter((s) => s.kind !== 'recommendation').map(describeSignal);
   // A campaign that delivers but cannot be judged on cost per lead (NO_LEAD_DATA, NO_TARGET): its flag says why, and
   // "not enough delivery" would be wrong; its zero dimensions say nothing more.
-  const notJudged = c.item.recommendation === 'INSUFFICIENT_DATA' && c.item.signals.some((s) => s.kind === 'flag' && NOT_JUDGED[s.flag] !== undefined);
-  if (details !== undefined && !held && !notJudged) reasons.push(...dimensionReasons(details, c.item.priority === 'opportunity', 2));
+  const notJudged =
+    c.item.recommendation === 'INSUFFICIENT_DATA' &&
+    c.item.signals.some((s) => s.kind === 'flag' && NOT_JUDGED[s.flag] !== undefined);
+  if (details !== undefined && !held && !notJudged)
+    reasons.push(...dimensionReasons(details, c.item.priority === 'opportunity', 2));
   return {
     campaignId: c.item.campaignId,
     name: c.item.name,
@@ -159,7 +165,11 @@ function card(c: ItemChange, ctx: DigestContext): Card {
     score: points(c.item.totalHundredths),
     scoreChange: scoreChange(c, ctx.previousDate),
     recommendation: c.item.recommendation,
-    headline: held ? 'Data gap: check before acting' : notJudged ? 'Not scored' : RECOMMENDATION_WORDING[c.item.recommendation].label,
+    headline: held
+      ? 'Data gap: check before acting'
+      : notJudged
+        ? 'Not scored'
+        : RECOMMENDATION_WORDING[c.item.recommendation].label,
     action: held
       ? 'Check the data, or whether the campaign was stopped on purpose, before acting.'
       : notJudged
@@ -175,13 +185,18 @@ function line(c: ItemChange, previousDate: string | null): Line {
   const held = c.item.signals.some((s) => s.kind === 'gap');
   const what = held ? 'data gap' : RECOMMENDATION_WORDING[c.item.recommendation].label.toLowerCase();
   const note = c.change === 'improved' ? ', improved' : '';
-  return { campaignId: c.item.campaignId, name: c.item.name, text: `${points(c.item.totalHundredths)} (${scoreChange(c, previousDate)}), ${what}${note}` };
+  return {
+    campaignId: c.item.campaignId,
+    name: c.item.name,
+    text: `${points(c.item.totalHundredths)} (${scoreChange(c, previousDate)}), ${what}${note}`,
+  };
 }
 
 function subjectOf(plan: DigestPlan, ctx: DigestContext, opportunities: number): string {
   const tail = `${ctx.client.name} — ${ctx.date}`;
   const prefix = ctx.baselineDate === ctx.date ? 'Update: ' : '';
-  if (plan.needAttention > 0) return `${prefix}${plural(plan.needAttention, 'campaign')} need${plan.needAttention === 1 ? 's' : ''} attention — ${tail}`;
+  if (plan.needAttention > 0)
+    return `${prefix}${plural(plan.needAttention, 'campaign')} need${plan.needAttention === 1 ? 's' : ''} attention — ${tail}`;
   if (opportunities > 0) return `${prefix}${plural(opportunities, 'campaign')} ready for more budget — ${tail}`;
   if (plan.notices.some((n) => n.isNew)) return `${prefix}Data warning — ${tail}`;
   return `${prefix}${plural(plan.resolved.length, 'issue')} resolved — ${tail}`;
@@ -228,7 +243,12 @@ export function buildDigestView(plan: DigestPlan, ctx: DigestContext, limits: Li
     opportunities > 0 ? `${plural(opportunities, 'opportunity', 'opportunities')}` : null,
     plan.resolved.length > 0 ? `${plan.resolved.length} resolved` : null,
   ].filter((x): x is string => x !== null);
-  const since = ctx.baselineDate === null ? 'First digest' : ctx.baselineDate === ctx.date ? `Since the earlier digest for ${formatDay(ctx.date)}` : `Since the digest for ${formatDay(ctx.baselineDate)}`;
+  const since =
+    ctx.baselineDate === null
+      ? 'First digest'
+      : ctx.baselineDate === ctx.date
+        ? `Since the earlier digest for ${formatDay(ctx.date)}`
+        : `Since the digest for ${formatDay(ctx.baselineDate)}`;
   const summary = `${since}: ${parts.length > 0 ? parts.join(', ') : 'no campaign changes'}${plan.notices.some((n) => n.isNew) ? ', and a data warning' : ''}.`;
 
   return {
@@ -260,4 +280,3 @@ export function parseScoreDetails(json: unknown): ScoreDetails | null {
   }
   return { reason: typeof o.reason === 'string' ? o.reason : '', dimensions };
 }
-

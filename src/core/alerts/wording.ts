@@ -15,7 +15,8 @@ export const RECOMMENDATION_WORDING: Record<Recommendation, { label: string; act
 
 export const FLAG_WORDING: Record<Flag, string> = {
   MISSING_SPEND: 'Spend is missing on some days of the last 30: the score may be off until the data is complete.',
-  MISSING_IMPRESSIONS: 'Impressions are missing on some days of the last 30: the score may be off until the data is complete.',
+  MISSING_IMPRESSIONS:
+    'Impressions are missing on some days of the last 30: the score may be off until the data is complete.',
   HIGH_CPL: 'Cost per lead is above 10 × the target: check the lead tracking before trusting the numbers.',
   HIGH_CTR: 'Click-through rate is above 50%: likely a tracking error or invalid clicks.',
   OVERSPEND: 'Spent more than 1.5 × the daily budget on at least one day.',

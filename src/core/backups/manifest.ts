@@ -63,8 +63,16 @@ export function parseManifest(text: string): Manifest {
   const m = raw as Partial<Manifest>;
   if (m?.version !== 1 || !Array.isArray(m.backups)) throw new Error(`${MANIFEST_KEY} is not a version 1 manifest`);
   for (const b of m.backups) {
-    if (typeof b?.key !== 'string' || typeof b.sha256 !== 'string' || typeof b.size !== 'number' || typeof b.createdAt !== 'string' || typeof b.verify?.ok !== 'boolean') {
-      throw new Error(`${MANIFEST_KEY}: entry ${JSON.stringify(b?.key ?? b)} lacks key, sha256, size, createdAt or verify`);
+    if (
+      typeof b?.key !== 'string' ||
+      typeof b.sha256 !== 'string' ||
+      typeof b.size !== 'number' ||
+      typeof b.createdAt !== 'string' ||
+      typeof b.verify?.ok !== 'boolean'
+    ) {
+      throw new Error(
+        `${MANIFEST_KEY}: entry ${JSON.stringify(b?.key ?? b)} lacks key, sha256, size, createdAt or verify`,
+      );
     }
   }
   return m as Manifest;
@@ -77,7 +85,10 @@ export function serializeManifest(m: Manifest): string {
 
 /** `database/<prefix>_20251116T020000Z.dump` for an instant. */
 export function backupKey(prefix: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `database/${prefix}_${stamp}.dump`;
 }
 
@@ -113,13 +124,19 @@ export interface RetentionPlan {
  * (not in the manifest) older than the limit go too. The caller runs this
  * only after today's backup succeeded and was verified.
  */
-export function planRetention(m: Manifest, objects: readonly { key: string; lastModified: Date }[], now: Date, keepDays: number): RetentionPlan {
+export function planRetention(
+  m: Manifest,
+  objects: readonly { key: string; lastModified: Date }[],
+  now: Date,
+  keepDays: number,
+): RetentionPlan {
   const limit = now.getTime() - keepDays * 86_400_000;
   const newest = latestGood(m);
   const plan: RetentionPlan = { delete: [], orphans: [], kept: [] };
   for (const b of [...m.backups].sort((x, y) => x.createdAt.localeCompare(y.createdAt))) {
     if (Date.parse(b.createdAt) >= limit) continue;
-    if (newest !== null && b.key === newest.key) plan.kept.push({ key: b.key, why: 'the newest good backup is never deleted' });
+    if (newest !== null && b.key === newest.key)
+      plan.kept.push({ key: b.key, why: 'the newest good backup is never deleted' });
     else plan.delete.push(b);
   }
   const known = new Set(m.backups.map((b) => b.key));
@@ -138,6 +155,7 @@ export function compareCounts(expected: Record<string, number>, actual: Record<s
     if (!(table in actual)) problems.push(`${table}: missing after restore (${n} rows at dump time)`);
     else if (actual[table] !== n) problems.push(`${table}: ${actual[table]} rows after restore, ${n} at dump time`);
   }
-  for (const table of Object.keys(actual).sort()) if (!(table in expected)) problems.push(`${table}: in the restore but not in the dump's counts`);
+  for (const table of Object.keys(actual).sort())
+    if (!(table in expected)) problems.push(`${table}: in the restore but not in the dump's counts`);
   return problems;
 }

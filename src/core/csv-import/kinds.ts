@@ -40,13 +40,24 @@ export interface KindSpec {
   columns: ColumnSpec[];
 }
 
-const col = (name: string, type: ValueType, required = false, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type, required, ...extra });
+const col = (name: string, type: ValueType, required = false, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({
+  name,
+  type,
+  required,
+  ...extra,
+});
 
 export const KINDS: readonly KindSpec[] = [
   {
     name: 'clients',
     key: ['client_id'],
-    columns: [col('client_id', 'id', true), col('client_name', 'text'), col('alert_emails', 'emails'), col('target_cpql', 'money', false, { positive: true }), col('timezone', 'timezone')],
+    columns: [
+      col('client_id', 'id', true),
+      col('client_name', 'text'),
+      col('alert_emails', 'emails'),
+      col('target_cpql', 'money', false, { positive: true }),
+      col('timezone', 'timezone'),
+    ],
   },
   {
     name: 'campaigns',
@@ -82,7 +93,12 @@ export const KINDS: readonly KindSpec[] = [
   {
     name: 'leads',
     key: ['lead_id'],
-    columns: [col('lead_id', 'id', true), col('campaign_id', 'id', true), col('created_at', 'timestamp', true), col('status', 'text', true)],
+    columns: [
+      col('lead_id', 'id', true),
+      col('campaign_id', 'id', true),
+      col('created_at', 'timestamp', true),
+      col('status', 'text', true),
+    ],
   },
   {
     name: 'lead-status',
@@ -99,7 +115,10 @@ export function kindSpec(name: KindName): KindSpec {
 
 /** Header names compare case-insensitively, trimmed, with spaces and hyphens read as underscores. */
 export function normalizeHeaderName(raw: string): string {
-  return raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 /**
@@ -219,7 +238,9 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
       columns.set(target, i);
       rank.set(target, priority);
     } else if (held === priority) {
-      duplicates.push(`${target} is fed by two header fields (columns ${columns.get(target)! + 1} and ${i + 1}): keep one`);
+      duplicates.push(
+        `${target} is fed by two header fields (columns ${columns.get(target)! + 1} and ${i + 1}): keep one`,
+      );
     } else if (priority < held) {
       ignored.push(fields[columns.get(target)!]!.trim());
       columns.set(target, i);
@@ -259,7 +280,9 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
 }
 
 function missingColumns(spec: KindSpec, m: Mapped): string[] {
-  return spec.columns.filter((c) => c.required && !m.columns.has(c.name) && !(c.name === 'campaign_id' && m.extras.keyedByName)).map((c) => c.name);
+  return spec.columns
+    .filter((c) => c.required && !m.columns.has(c.name) && !(c.name === 'campaign_id' && m.extras.keyedByName))
+    .map((c) => c.name);
 }
 
 /** The problems of a Meta export that does not make a metrics file, in Meta's words, or null when the header is not Meta's. */
@@ -278,25 +301,51 @@ function metaProblems(fields: readonly string[], renames: ReadonlyMap<string, st
  * campaigns file ambiguous, since it also holds a clients key.) `renames`
  * are the `--map` pairs, normalized: their header name → contract column.
  */
-export function matchHeader(fields: readonly string[], kind?: KindName, renames: ReadonlyMap<string, string> = new Map()): HeaderResult {
+export function matchHeader(
+  fields: readonly string[],
+  kind?: KindName,
+  renames: ReadonlyMap<string, string> = new Map(),
+): HeaderResult {
   if (fields.length === 0 || fields.every((f) => f.trim() === '')) {
-    return { ok: false, failure: 'data', message: 'the first line is empty: the input needs a header row naming its columns', problems: describeKinds() };
+    return {
+      ok: false,
+      failure: 'data',
+      message: 'the first line is empty: the input needs a header row naming its columns',
+      problems: describeKinds(),
+    };
   }
   const candidates = (kind ? [kindSpec(kind)] : KINDS).map((spec) => {
     const m = mapHeader(fields, spec, renames);
     return { spec, ...m, missing: missingColumns(spec, m) };
   });
   const rejectsFile = normalizeHeaderName(fields[fields.length - 1] ?? '') === 'reason';
-  const matchOf = (c: (typeof candidates)[number]): HeaderMatch => ({ kind: c.spec.name, columns: c.columns, ignored: c.ignored, ...c.extras, ...(rejectsFile ? { rejectsFile } : {}) });
+  const matchOf = (c: (typeof candidates)[number]): HeaderMatch => ({
+    kind: c.spec.name,
+    columns: c.columns,
+    ignored: c.ignored,
+    ...c.extras,
+    ...(rejectsFile ? { rejectsFile } : {}),
+  });
   if (kind) {
     const c = candidates[0]!;
     const problems = [...c.duplicates];
     if (c.missing.length > 0) {
       const meta = kind === 'metrics' ? metaProblems(fields, renames) : null;
       if (meta) problems.unshift(...meta);
-      else problems.unshift(`missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds().find((d) => d.startsWith(`${kind}:`))!.slice(kind.length + 2)}`);
+      else
+        problems.unshift(
+          `missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds()
+            .find((d) => d.startsWith(`${kind}:`))!
+            .slice(kind.length + 2)}`,
+        );
     }
-    if (problems.length > 0) return { ok: false, failure: 'data', message: `the header (${fields.length} field${fields.length === 1 ? '' : 's'}) does not fit --kind ${kind}`, problems };
+    if (problems.length > 0)
+      return {
+        ok: false,
+        failure: 'data',
+        message: `the header (${fields.length} field${fields.length === 1 ? '' : 's'}) does not fit --kind ${kind}`,
+        problems,
+      };
     return { ok: true, match: matchOf(c) };
   }
   const fitting = candidates.filter((c) => c.missing.length === 0);
@@ -306,13 +355,19 @@ export function matchHeader(fields: readonly string[], kind?: KindName, renames:
       return {
         ok: false,
         failure: 'usage',
-        message: 'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")',
+        message:
+          'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")',
         problems: describeKinds(),
       };
     }
     const meta = metaProblems(fields, renames);
     if (meta) {
-      return { ok: false, failure: 'usage', message: 'this looks like a Meta Ads Manager export, but it lacks what a metrics import needs', problems: [...meta, ...describeKinds().filter((d) => d.startsWith('metrics:'))] };
+      return {
+        ok: false,
+        failure: 'usage',
+        message: 'this looks like a Meta Ads Manager export, but it lacks what a metrics import needs',
+        problems: [...meta, ...describeKinds().filter((d) => d.startsWith('metrics:'))],
+      };
     }
     return {
       ok: false,
@@ -333,7 +388,13 @@ export function matchHeader(fields: readonly string[], kind?: KindName, renames:
     };
   }
   const c = top[0]!;
-  if (c.duplicates.length > 0) return { ok: false, failure: 'data', message: `the ${c.spec.name} header names a column twice`, problems: c.duplicates };
+  if (c.duplicates.length > 0)
+    return {
+      ok: false,
+      failure: 'data',
+      message: `the ${c.spec.name} header names a column twice`,
+      problems: c.duplicates,
+    };
   return { ok: true, match: matchOf(c) };
 }
 
@@ -357,4 +418,17 @@ export interface ImportCounts {
   totalsSkipped: number;
 }
 
-export const emptyCounts = (): ImportCounts => ({ rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, blank: 0, campaignsCreated: 0, clientsCreated: 0, statusChanges: 0, summedRows: 0, summedInto: 0, totalsSkipped: 0 });
+export const emptyCounts = (): ImportCounts => ({
+  rows: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  rejected: 0,
+  blank: 0,
+  campaignsCreated: 0,
+  clientsCreated: 0,
+  statusChanges: 0,
+  summedRows: 0,
+  summedInto: 0,
+  totalsSkipped: 0,
+});

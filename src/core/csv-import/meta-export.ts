@@ -28,7 +28,7 @@ const BREAKDOWN_COLUMNS = new Set([
   'region',
   'country',
   'dma_region',
-  'time_of_day_(viewer\'s_time_zone)',
+  "time_of_day_(viewer's_time_zone)",
   'time_of_day_(ad_account_time_zone)',
 ]);
 
@@ -37,7 +37,8 @@ export function isBreakdownColumn(normalized: string): boolean {
 }
 
 /** Header names only Meta's exports use: a file with one of them that fits no kind is a Meta export missing a column. */
-const META_MARKERS = /^(reporting_starts?|reporting_ends?|amount_spent(_\([a-z]{3}\))?|campaign_name|ad_set_name|ad_name|result_indicator|result_type|results|reach|link_clicks|clicks_\(all\)|cost_per_result|campaign_delivery|attribution_setting)$/;
+const META_MARKERS =
+  /^(reporting_starts?|reporting_ends?|amount_spent(_\([a-z]{3}\))?|campaign_name|ad_set_name|ad_name|result_indicator|result_type|results|reach|link_clicks|clicks_\(all\)|cost_per_result|campaign_delivery|attribution_setting)$/;
 
 export function looksLikeMetaExport(normalized: readonly string[]): boolean {
   return normalized.some((h) => META_MARKERS.test(h));
@@ -56,10 +57,14 @@ export const LEAD_RESULT_PATTERN = '(^|[^a-z])leads?($|[^a-z])';
 export function missingInMetaWords(missing: { date: boolean; campaign: boolean }): string[] {
   const out: string[] = [];
   if (missing.campaign) {
-    out.push("no campaign column: add Campaign name (or Campaign ID: Columns → Customize → Campaign ID) to the export, or name yours with --map 'Your column=campaign_name'");
+    out.push(
+      "no campaign column: add Campaign name (or Campaign ID: Columns → Customize → Campaign ID) to the export, or name yours with --map 'Your column=campaign_name'",
+    );
   }
   if (missing.date) {
-    out.push("no date column: export with Breakdown → By time → Day (a Day column), or name yours with --map 'Your column=date'; a report over a range without Day cannot be split into days");
+    out.push(
+      "no date column: export with Breakdown → By time → Day (a Day column), or name yours with --map 'Your column=date'; a report over a range without Day cannot be split into days",
+    );
   }
   return out;
 }
@@ -82,7 +87,11 @@ export function dateLayout(f: DateFormat): { sep: '/' | '-' | '.'; dayFirst: boo
  * writes it and a contract column. Returns the pairs (keys normalized) or
  * the problems with the text.
  */
-export function parseColumnMap(text: string, known: ReadonlySet<string>, normalize: (s: string) => string): { map: Map<string, string> } | { problems: string[] } {
+export function parseColumnMap(
+  text: string,
+  known: ReadonlySet<string>,
+  normalize: (s: string) => string,
+): { map: Map<string, string> } | { problems: string[] } {
   const map = new Map<string, string>();
   const problems: string[] = [];
   for (const part of text.split(',')) {
@@ -94,10 +103,12 @@ export function parseColumnMap(text: string, known: ReadonlySet<string>, normali
     }
     const from = normalize(part.slice(0, eq));
     const to = normalize(part.slice(eq + 1));
-    if (!known.has(to)) problems.push(`"${part.trim()}": ${to} is not a column of any kind (known: ${[...known].sort().join(', ')})`);
+    if (!known.has(to))
+      problems.push(`"${part.trim()}": ${to} is not a column of any kind (known: ${[...known].sort().join(', ')})`);
     else if (map.has(from)) problems.push(`"${part.trim()}": ${part.slice(0, eq).trim()} is mapped twice`);
     else map.set(from, to);
   }
-  if (problems.length === 0 && map.size === 0) problems.push('no pairs given: expected --map \'Their column=our_column,…\'');
+  if (problems.length === 0 && map.size === 0)
+    problems.push("no pairs given: expected --map 'Their column=our_column,…'");
   return problems.length > 0 ? { problems } : { map };
 }

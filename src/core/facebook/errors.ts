@@ -36,7 +36,9 @@ export interface GraphErrorInfo {
   regainSeconds?: number;
 }
 
-const THROTTLE_CODES = new Set([4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014]);
+const THROTTLE_CODES = new Set([
+  4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014,
+]);
 const REDUCE_DATA = /reduce the amount of data/i;
 /** "(#100) Missing permissions" (code 100, no subcode). */
 const MISSING_PERMISSIONS = /missing permission/i;
@@ -45,22 +47,52 @@ const PAGE_PERMISSION = /must be granted|impersonat|page access token|permission
 
 /** What a failed response (or a 200 whose body is not what the Graph API sends) means. */
 export function classifyGraphError(status: number, body: unknown): GraphErrorInfo {
-  const error = body && typeof body === 'object' && !Array.isArray(body) ? (body as { error?: unknown }).error : undefined;
+  const error =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as { error?: unknown }).error : undefined;
   if (!error || typeof error !== 'object') {
-    const kind: GraphErrorKind = status >= 500 || status === 429 || status === 200 || status === 0 ? 'transient' : 'request';
-    return { kind, status, message: status === 200 ? 'malformed response body' : `HTTP ${status} without a Graph API error body`, appWide: false };
+    const kind: GraphErrorKind =
+      status >= 500 || status === 429 || status === 200 || status === 0 ? 'transient' : 'request';
+    return {
+      kind,
+      status,
+      message: status === 200 ? 'malformed response body' : `HTTP ${status} without a Graph API error body`,
+      appWide: false,
+    };
   }
   const e = error as Record<string, unknown>;
   const code = typeof e.code === 'number' ? e.code : Number.isFinite(Number(e.code)) ? Number(e.code) : undefined;
-  const subcode = typeof e.error_subcode === 'number' ? e.error_subcode : e.error_subcode === undefined ? undefined : Number(e.error_subcode);
+  const subcode =
+    typeof e.error_subcode === 'number'
+      ? e.error_subcode
+      : e.error_subcode === undefined
+        ? undefined
+        : Number(e.error_subcode);
   const message = typeof e.message === 'string' ? e.message : 'no message';
-  const base = { status, code, subcode, message, fbtraceId: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined, appWide: false };
+  const base = {
+    status,
+    code,
+    subcode,
+    message,
+    fbtraceId: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined,
+    appWide: false,
+  };
   const kind = ((): GraphErrorKind => {
-    if (code === 190 && PAGE_PERMISSION.test(message) && !/session has expired|invalid oauth|validating access token/i.test(message)) return 'permission';
+    if (
+      code === 190 &&
+      PAGE_PERMISSION.test(message) &&
+      !/session has expired|invalid oauth|validating access token/i.test(message)
+    )
+      return 'permission';
     if (code === 190 || code === 102) return 'token';
     if (code !== undefined && THROTTLE_CODES.has(code)) return 'throttle';
-    if (REDUCE_DATA.test(message) || (code === 100 && (subcode === 1487534 || subcode === 1504018)) || (code === 2 && subcode === 1504038)) return 'reduce-data';
-    if (code === 10 || (code !== undefined && code >= 200 && code <= 299) || (code === 100 && subcode === 3191001)) return 'permission';
+    if (
+      REDUCE_DATA.test(message) ||
+      (code === 100 && (subcode === 1487534 || subcode === 1504018)) ||
+      (code === 2 && subcode === 1504038)
+    )
+      return 'reduce-data';
+    if (code === 10 || (code !== undefined && code >= 200 && code <= 299) || (code === 100 && subcode === 3191001))
+      return 'permission';
     if (code === 2642 || (code === 100 && /invalid cursors?/i.test(message))) return 'invalid-cursor';
     if (code === 100 && subcode === 33) return 'permission';
     if (code === 100 && subcode === undefined && MISSING_PERMISSIONS.test(message)) return 'permission';
@@ -75,6 +107,9 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
 
 /** One line for a person: what failed, Facebook's words, the trace id to quote to Meta support. */
 export function describeGraphError(info: GraphErrorInfo): string {
-  const code = info.code === undefined ? `HTTP ${info.status}` : `code ${info.code}${info.subcode === undefined ? '' : `/${info.subcode}`}`;
+  const code =
+    info.code === undefined
+      ? `HTTP ${info.status}`
+      : `code ${info.code}${info.subcode === undefined ? '' : `/${info.subcode}`}`;
   return `${code}: ${info.message}${info.fbtraceId ? ` (fbtrace_id ${info.fbtraceId})` : ''}`;
 }

@@ -14,7 +14,8 @@ const OFFSET_ONE = new Set(['CLP', 'COP', 'CRC', 'HUF', 'ISK', 'IDR', 'JPY', 'KR
 
 /** A budget in the currency's minor unit ("5000") as an exact decimal string in currency units ("50.00"; JPY "5000"). */
 export function minorToUnits(minor: string, currency: string): string {
-  if (!/^\d+$/.test(minor)) throw new RangeError(`budget ${JSON.stringify(minor)} is not a whole number of minor units`);
+  if (!/^\d+$/.test(minor))
+    throw new RangeError(`budget ${JSON.stringify(minor)} is not a whole number of minor units`);
   if (OFFSET_ONE.has(currency.toUpperCase())) return minor.replace(/^0+(?=\d)/, '');
   const padded = minor.padStart(3, '0');
   return `${padded.slice(0, -2).replace(/^0+(?=\d)/, '')}.${padded.slice(-2)}`;
@@ -108,7 +109,12 @@ export function parseCampaign(raw: unknown, currency: string, timeZone: string):
 }
 
 /** Lead action types in order of preference. They overlap (one lead is counted under several): one is used, never their sum. */
-export const LEAD_ACTION_TYPES = ['lead', 'onsite_conversion.lead_grouped', 'leadgen_grouped', 'offsite_conversion.fb_pixel_lead'] as const;
+export const LEAD_ACTION_TYPES = [
+  'lead',
+  'onsite_conversion.lead_grouped',
+  'leadgen_grouped',
+  'offsite_conversion.fb_pixel_lead',
+] as const;
 
 export type QualityFlag = 'CTR_OVER_50' | 'SPEND_OVER_BUDGET' | 'CPL_OVER_1000';
 
@@ -155,19 +161,30 @@ export function bringsLeads(objective: string | null): boolean {
  * lead count and the data-quality flags. `dailyBudget` is the campaign's
  * daily budget in currency units, if it has one.
  */
-export function parseInsightRow(raw: unknown, range: { since: string; until: string }, dailyBudget: string | null, objective: string | null = null): Parsed<MetricRecord> {
+export function parseInsightRow(
+  raw: unknown,
+  range: { since: string; until: string },
+  dailyBudget: string | null,
+  objective: string | null = null,
+): Parsed<MetricRecord> {
   const o = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
   const problems: string[] = [];
   const id = str(o.campaign_id);
-  if (id === null || !/^\d+$/.test(id)) problems.push(`campaign_id ${JSON.stringify(o.campaign_id)} missing or not numeric`);
+  if (id === null || !/^\d+$/.test(id))
+    problems.push(`campaign_id ${JSON.stringify(o.campaign_id)} missing or not numeric`);
   const date = str(o.date_start);
   if (date === null || !isIsoDate(date)) problems.push(`date_start ${JSON.stringify(o.date_start)} is not a date`);
-  else if (date < range.since || date > range.until) problems.push(`date_start ${date} is outside the requested range ${range.since}…${range.until}`);
-  else if (o.date_stop !== undefined && o.date_stop !== date) problems.push(`date_stop ${JSON.stringify(o.date_stop)} differs from date_start ${date} (time_increment=1 expected)`);
+  else if (date < range.since || date > range.until)
+    problems.push(`date_start ${date} is outside the requested range ${range.since}…${range.until}`);
+  else if (o.date_stop !== undefined && o.date_stop !== date)
+    problems.push(
+      `date_stop ${JSON.stringify(o.date_stop)} differs from date_start ${date} (time_increment=1 expected)`,
+    );
   const whole = (field: string): string => {
     const v = o[field];
     if (v === undefined || v === null) problems.push(`${field} missing`);
-    else if (typeof v !== 'string' || !WHOLE.test(v)) problems.push(`${field} ${JSON.stringify(v)} is not a whole-number string`);
+    else if (typeof v !== 'string' || !WHOLE.test(v))
+      problems.push(`${field} ${JSON.stringify(v)} is not a whole-number string`);
     return typeof v === 'string' ? v : '';
   };
   const decimal = (field: string, required: boolean): string | null => {
@@ -184,7 +201,8 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
   };
   const impressions = whole('impressions');
   // The insights API leaves a metric out of a row where it has nothing to say: no link clicks that day.
-  const optional = (field: string): string | null => (o[field] === undefined || o[field] === null ? null : whole(field));
+  const optional = (field: string): string | null =>
+    o[field] === undefined || o[field] === null ? null : whole(field);
   const allClicks = optional('clicks');
   const clicks = optional('inline_link_clicks') ?? '0';
   const spend = decimal('spend', true);
@@ -197,10 +215,13 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
     else {
       actions = o.actions;
       for (const type of LEAD_ACTION_TYPES) {
-        const a = o.actions.find((x) => x && typeof x === 'object' && (x as { action_type?: unknown }).action_type === type) as { value?: unknown } | undefined;
+        const a = o.actions.find(
+          (x) => x && typeof x === 'object' && (x as { action_type?: unknown }).action_type === type,
+        ) as { value?: unknown } | undefined;
         if (!a) continue;
         // Action values are counts, but Facebook sends them as decimal strings ("17" or "17.0").
-        if (typeof a.value !== 'string' || !/^\d+(\.0+)?$/.test(a.value)) problems.push(`actions ${type} value ${JSON.stringify(a.value)} is not a whole-number string`);
+        if (typeof a.value !== 'string' || !/^\d+(\.0+)?$/.test(a.value))
+          problems.push(`actions ${type} value ${JSON.stringify(a.value)} is not a whole-number string`);
         else {
           leads = a.value.replace(/\.0+$/, '');
           leadAction = type;
@@ -214,12 +235,28 @@ export function parseInsightRow(raw: unknown, range: { since: string; until: str
   const flags: QualityFlag[] = [];
   const spendR = parseDecimal(spend!);
   const impressionsN = BigInt(impressions);
-  if (impressionsN > 0n && compare(rational(BigInt(clicks) * 2n), rational(impressionsN)) > 0) flags.push('CTR_OVER_50');
-  if (dailyBudget !== null && compare(spendR, mul(parseDecimal(dailyBudget), rational(3n, 2n))) > 0) flags.push('SPEND_OVER_BUDGET');
-  if (leads !== null && BigInt(leads) > 0n && compare(div(spendR, rational(BigInt(leads))), rational(1000n)) > 0) flags.push('CPL_OVER_1000');
+  if (impressionsN > 0n && compare(rational(BigInt(clicks) * 2n), rational(impressionsN)) > 0)
+    flags.push('CTR_OVER_50');
+  if (dailyBudget !== null && compare(spendR, mul(parseDecimal(dailyBudget), rational(3n, 2n))) > 0)
+    flags.push('SPEND_OVER_BUDGET');
+  if (leads !== null && BigInt(leads) > 0n && compare(div(spendR, rational(BigInt(leads))), rational(1000n)) > 0)
+    flags.push('CPL_OVER_1000');
   return {
     ok: true,
-    value: { campaignId: id!, campaignName: str(o.campaign_name), date: date!, impressions, clicks, allClicks, spend: spend!, ctr, leads, leadAction, actions, flags },
+    value: {
+      campaignId: id!,
+      campaignName: str(o.campaign_name),
+      date: date!,
+      impressions,
+      clicks,
+      allClicks,
+      spend: spend!,
+      ctr,
+      leads,
+      leadAction,
+      actions,
+      flags,
+    },
   };
 }
 
@@ -242,7 +279,10 @@ export function parseLead(raw: unknown, fallbackCampaignId: string | null): Pars
   const campaignId = str(o.campaign_id) ?? fallbackCampaignId;
   if (campaignId === null) problems.push('campaign_id missing');
   if (problems.length > 0) return { ok: false, id, problems: problems.map((p) => `lead ${id ?? '?'}: ${p}`) };
-  return { ok: true, value: { leadId: id!, campaignId: campaignId!, adId: str(o.ad_id), formId: str(o.form_id), createdAt: createdAt! } };
+  return {
+    ok: true,
+    value: { leadId: id!, campaignId: campaignId!, adId: str(o.ad_id), formId: str(o.form_id), createdAt: createdAt! },
+  };
 }
 
 /**

@@ -15,7 +15,12 @@ export interface UsageReading {
   malformed: string[];
 }
 
-export const USAGE_HEADERS = ['x-app-usage', 'x-ad-account-usage', 'x-business-use-case-usage', 'x-fb-ads-insights-throttle'] as const;
+export const USAGE_HEADERS = [
+  'x-app-usage',
+  'x-ad-account-usage',
+  'x-business-use-case-usage',
+  'x-fb-ads-insights-throttle',
+] as const;
 
 const PCT_KEYS = ['call_count', 'total_time', 'total_cputime', 'acc_id_util_pct', 'app_id_util_pct'];
 
@@ -98,7 +103,10 @@ export interface PacingPolicy {
 export const DEFAULT_PACING: PacingPolicy = { slowFromPct: 50, deferAtPct: 75, maxSpacingMs: 10_000 };
 
 /** The spacing between the starts of two calls to one account, and whether to stop calling it. */
-export function pacingFor(maxPct: number, policy: PacingPolicy = DEFAULT_PACING): { spacingMs: number; defer: boolean } {
+export function pacingFor(
+  maxPct: number,
+  policy: PacingPolicy = DEFAULT_PACING,
+): { spacingMs: number; defer: boolean } {
   if (maxPct >= policy.deferAtPct) return { spacingMs: policy.maxSpacingMs, defer: true };
   if (maxPct < policy.slowFromPct) return { spacingMs: 0, defer: false };
   const share = (maxPct - policy.slowFromPct) / (policy.deferAtPct - policy.slowFromPct);

@@ -46,11 +46,49 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
   target_cpql: 100,
   qualified_statuses: ['qualified', 'converted'],
   dimensions: {
-    cost_efficiency: { max: 25, breakpoints: [[0.5, 25], [1, 20], [3.5, 0]] },
-    lead_quality: { max: 25, breakpoints: [[0, 0], [0.1, 5], [0.3, 20], [0.5, 25]] },
-    volume: { max: 20, breakpoints: [[0, 0], [5, 6], [20, 14], [50, 20]] },
-    trend: { max: 20, breakpoints: [[-0.5, 0], [0, 10], [0.5, 20]] },
-    engagement: { max: 10, breakpoints: [[0, 0], [0.005, 3], [0.01, 6], [0.02, 10]] },
+    cost_efficiency: {
+      max: 25,
+      breakpoints: [
+        [0.5, 25],
+        [1, 20],
+        [3.5, 0],
+      ],
+    },
+    lead_quality: {
+      max: 25,
+      breakpoints: [
+        [0, 0],
+        [0.1, 5],
+        [0.3, 20],
+        [0.5, 25],
+      ],
+    },
+    volume: {
+      max: 20,
+      breakpoints: [
+        [0, 0],
+        [5, 6],
+        [20, 14],
+        [50, 20],
+      ],
+    },
+    trend: {
+      max: 20,
+      breakpoints: [
+        [-0.5, 0],
+        [0, 10],
+        [0.5, 20],
+      ],
+    },
+    engagement: {
+      max: 10,
+      breakpoints: [
+        [0, 0],
+        [0.005, 3],
+        [0.01, 6],
+        [0.02, 10],
+      ],
+    },
   },
   trend_neutral_points: 10,
   trend_from_zero_points: 20,
@@ -100,11 +138,15 @@ function merge(base: unknown, override: unknown, path: string, problems: string[
       return base;
     }
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(base)) out[key] = merge(base[key], override[key], path ? `${path}.${key}` : key, problems);
+    for (const key of Object.keys(base))
+      out[key] = merge(base[key], override[key], path ? `${path}.${key}` : key, problems);
     for (const key of Object.keys(override)) {
       if (`${path}.${key}` === 'flags.high_cpl') {
-        problems.push('flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple of the target T (default 10: a cost per lead above 10 × T)');
-      } else if (!(key in base)) problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
+        problems.push(
+          'flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple of the target T (default 10: a cost per lead above 10 × T)',
+        );
+      } else if (!(key in base))
+        problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
     }
     return out;
   }
@@ -166,9 +208,11 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
         }
         const x = num(`${path}.breakpoints[${i}][0]`, bp[0]);
         const y = num(`${path}.breakpoints[${i}][1]`, bp[1], nonNegative);
-        if (compare(y, max) > 0) problems.push(`${path}.breakpoints[${i}]: ${bp[1]} points exceeds the maximum ${spec.max}`);
+        if (compare(y, max) > 0)
+          problems.push(`${path}.breakpoints[${i}]: ${bp[1]} points exceeds the maximum ${spec.max}`);
         const prev = points[points.length - 1];
-        if (prev && compare(x, prev.x) <= 0) problems.push(`${path}.breakpoints: x values must increase strictly (at index ${i})`);
+        if (prev && compare(x, prev.x) <= 0)
+          problems.push(`${path}.breakpoints: x values must increase strictly (at index ${i})`);
         points.push({ x, y });
       });
     }
@@ -176,7 +220,11 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   }
 
   const statuses = file.qualified_statuses;
-  if (!Array.isArray(statuses) || statuses.length === 0 || statuses.some((s) => typeof s !== 'string' || s.trim() === '')) {
+  if (
+    !Array.isArray(statuses) ||
+    statuses.length === 0 ||
+    statuses.some((s) => typeof s !== 'string' || s.trim() === '')
+  ) {
     problems.push('qualified_statuses: expected a non-empty list of status names');
   }
 
@@ -193,7 +241,12 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
     testChanges: num('thresholds.test_changes', t.test_changes, nonNegative),
     reduceBudget: num('thresholds.reduce_budget', t.reduce_budget, nonNegative),
   };
-  const order = [thresholds.reduceBudget, thresholds.testChanges, thresholds.continueOptimize, thresholds.increaseBudget];
+  const order = [
+    thresholds.reduceBudget,
+    thresholds.testChanges,
+    thresholds.continueOptimize,
+    thresholds.increaseBudget,
+  ];
   if (order.some((v, i) => i > 0 && compare(order[i - 1]!, v) > 0)) {
     problems.push('thresholds: must satisfy reduce_budget <= test_changes <= continue_optimize <= increase_budget');
   }
@@ -238,12 +291,17 @@ function resolveTarget(value: unknown, num: NumberCheck, problems: string[]): Sc
   const byCurrency = new Map<string, Rational>();
   for (const [code, v] of Object.entries(value)) {
     if (code !== '*' && !/^[A-Z]{3}$/.test(code)) {
-      problems.push(`target_cpql.${code}: not a currency code; use ISO 4217 codes in capitals (USD, EUR, IDR) or "*" for any other currency`);
+      problems.push(
+        `target_cpql.${code}: not a currency code; use ISO 4217 codes in capitals (USD, EUR, IDR) or "*" for any other currency`,
+      );
       continue;
     }
     byCurrency.set(code, num(`target_cpql.${code}`, v, positive));
   }
-  if (byCurrency.size === 0 && Object.keys(value).length === 0) problems.push('target_cpql: an empty object gives no campaign a target; name currencies ({"USD": 100}) or use one number');
+  if (byCurrency.size === 0 && Object.keys(value).length === 0)
+    problems.push(
+      'target_cpql: an empty object gives no campaign a target; name currencies ({"USD": 100}) or use one number',
+    );
   return { byCurrency };
 }
 
@@ -251,7 +309,11 @@ function resolveTarget(value: unknown, num: NumberCheck, problems: string[]): Sc
  * The target `T` of a campaign: its client's, else the configuration's for its currency (or `*`);
  * null when the configuration lists neither (NO_TARGET). An unknown currency counts as not listed.
  */
-export function targetFor(config: ScoringConfig, currency: string | null, clientTarget: Rational | null): { target: Rational; source: 'client' | 'default' | 'currency' } | null {
+export function targetFor(
+  config: ScoringConfig,
+  currency: string | null,
+  clientTarget: Rational | null,
+): { target: Rational; source: 'client' | 'default' | 'currency' } | null {
   if (clientTarget !== null) return { target: clientTarget, source: 'client' };
   const t = config.targetCpql;
   if ('any' in t) return { target: t.any, source: 'default' };

@@ -23,7 +23,10 @@ export interface RunSummary {
 }
 
 /** What a run-level check reads of one score. `currency` and `targetSource` come from its details. */
-export type ScoredForSummary = Pick<CampaignScore, 'recommendation' | 'flags'> & { currency?: string | null; targetSource?: string | null };
+export type ScoredForSummary = Pick<CampaignScore, 'recommendation' | 'flags'> & {
+  currency?: string | null;
+  targetSource?: string | null;
+};
 
 /**
  * The two run-level checks of scoring.md section 7, plus counts per
@@ -68,7 +71,9 @@ export function summarizeRun(
     });
   }
   if ('any' in config.targetCpql) {
-    const currencies = [...new Set(scores.filter((s) => s.targetSource === 'default' && s.currency).map((s) => s.currency!))].sort();
+    const currencies = [
+      ...new Set(scores.filter((s) => s.targetSource === 'default' && s.currency).map((s) => s.currency!)),
+    ].sort();
     if (currencies.length > 1) {
       const t = toNumber(config.targetCpql.any, 2);
       warnings.push({
@@ -92,7 +97,10 @@ export function summarizeRun(
 }
 
 /** The dimension reasons of a score, weakest first (largest shortfall from its maximum). */
-export function topReasons(details: { dimensions?: Record<string, { points: number; max: number; reason: string }> }, count = 2): string[] {
+export function topReasons(
+  details: { dimensions?: Record<string, { points: number; max: number; reason: string }> },
+  count = 2,
+): string[] {
   const dims = Object.values(details.dimensions ?? {});
   return dims
     .map((d, i) => ({ d, i, shortfall: d.max === 0 ? 0 : (d.max - d.points) / d.max }))

@@ -64,7 +64,8 @@ interface Ratios {
 }
 
 function ratios(f: CampaignFacts): Ratios {
-  const eff = (p: CampaignFacts['recent']): Rational | null => (isZero(p.spend) ? null : div(rational(p.qualifiedLeads), p.spend));
+  const eff = (p: CampaignFacts['recent']): Rational | null =>
+    isZero(p.spend) ? null : div(rational(p.qualifiedLeads), p.spend);
   const recentEfficiency = eff(f.recent);
   const priorEfficiency = eff(f.prior);
   return {
@@ -80,13 +81,21 @@ function ratios(f: CampaignFacts): Ratios {
   };
 }
 
-function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: ScoringConfig): Record<Dimension, DimensionScore> {
+function scoreDimensions(
+  f: CampaignFacts,
+  r: Ratios,
+  target: Rational,
+  config: ScoringConfig,
+): Record<Dimension, DimensionScore> {
   const c = config.curves;
   const on = (dim: Dimension, x: Rational): bigint => roundToHundredths(curve(x, c[dim].breakpoints));
 
   let cost: DimensionScore;
   if (r.cpql === null) {
-    cost = { hundredths: 0n, reason: `No qualified leads in the 30-day window, so there is no cost per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.` };
+    cost = {
+      hundredths: 0n,
+      reason: `No qualified leads in the 30-day window, so there is no cost per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.`,
+    };
   } else {
     const h = on('cost_efficiency', div(r.cpql, target));
     cost = {
@@ -115,8 +124,16 @@ function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: 
   let trend: DimensionScore;
   if (isZero(f.prior.spend) || isZero(f.recent.spend)) {
     const h = roundToHundredths(config.trendNeutral);
-    const which = isZero(f.prior.spend) && isZero(f.recent.spend) ? 'either 7-day period' : isZero(f.prior.spend) ? 'the prior 7 days' : 'the last 7 days';
-    trend = { hundredths: h, reason: `No spend in ${which}, not enough history for a trend: neutral ${ofMax(h, c.trend.max)}.` };
+    const which =
+      isZero(f.prior.spend) && isZero(f.recent.spend)
+        ? 'either 7-day period'
+        : isZero(f.prior.spend)
+          ? 'the prior 7 days'
+          : 'the last 7 days';
+    trend = {
+      hundredths: h,
+      reason: `No spend in ${which}, not enough history for a trend: neutral ${ofMax(h, c.trend.max)}.`,
+    };
   } else if (f.prior.qualifiedLeads === 0) {
     const improved = f.recent.qualifiedLeads > 0;
     const h = roundToHundredths(improved ? config.trendFromZero : config.trendNeutral);
@@ -151,13 +168,24 @@ function scoreDimensions(f: CampaignFacts, r: Ratios, target: Rational, config: 
   return { cost_efficiency: cost, lead_quality: quality, volume, trend, engagement };
 }
 
-function evaluateFlags(f: CampaignFacts, totalH: bigint | null, target: Rational | null, cannotJudge: Flag[], config: ScoringConfig): Flag[] {
+function evaluateFlags(
+  f: CampaignFacts,
+  totalH: bigint | null,
+  target: Rational | null,
+  cannotJudge: Flag[],
+  config: ScoringConfig,
+): Flag[] {
   const flags: Flag[] = [];
   const lim = config.flags;
   if (f.nullSpendRows > 0) flags.push('MISSING_SPEND');
   if (f.nullImpressionRows > 0) flags.push('MISSING_IMPRESSIONS');
   // Relative to the campaign's own target, so that 1,000 IDR is not "high" (not evaluated without a T).
-  if (target !== null && f.totalLeads > 0 && compare(div(f.spend, rational(f.totalLeads)), mul(target, lim.highCplMultiple)) > 0) flags.push('HIGH_CPL');
+  if (
+    target !== null &&
+    f.totalLeads > 0 &&
+    compare(div(f.spend, rational(f.totalLeads)), mul(target, lim.highCplMultiple)) > 0
+  )
+    flags.push('HIGH_CPL');
   if (f.impressions > 0n && compare(rational(f.clicks, f.impressions), lim.highCtr) > 0) flags.push('HIGH_CTR');
   if (
     f.dailyBudget !== null &&
@@ -193,11 +221,30 @@ export function recommend(
       reason: `New campaign with a total of ${shown} (between ${lim(t.reduceBudget)} and ${lim(t.increaseBudget)}): watch it closely before changing the budget.`,
     };
   }
-  if (at(t.increaseBudget)) return { recommendation: 'INCREASE_BUDGET', reason: `Total ${shown} is at least ${lim(t.increaseBudget)}: increase the budget.` };
-  if (at(t.continueOptimize)) return { recommendation: 'CONTINUE_OPTIMIZE', reason: `Total ${shown} is at least ${lim(t.continueOptimize)}: keep it running and keep optimizing.` };
-  if (at(t.testChanges)) return { recommendation: 'TEST_CHANGES', reason: `Total ${shown} is at least ${lim(t.testChanges)}: test changes to creative, audience or bidding.` };
-  if (at(t.reduceBudget)) return { recommendation: 'REDUCE_BUDGET', reason: `Total ${shown} is at least ${lim(t.reduceBudget)} but below ${lim(t.testChanges)}: reduce the budget.` };
-  return { recommendation: 'PAUSE_CAMPAIGN', reason: `Total ${shown} is below ${lim(t.reduceBudget)}: pause the campaign.` };
+  if (at(t.increaseBudget))
+    return {
+      recommendation: 'INCREASE_BUDGET',
+      reason: `Total ${shown} is at least ${lim(t.increaseBudget)}: increase the budget.`,
+    };
+  if (at(t.continueOptimize))
+    return {
+      recommendation: 'CONTINUE_OPTIMIZE',
+      reason: `Total ${shown} is at least ${lim(t.continueOptimize)}: keep it running and keep optimizing.`,
+    };
+  if (at(t.testChanges))
+    return {
+      recommendation: 'TEST_CHANGES',
+      reason: `Total ${shown} is at least ${lim(t.testChanges)}: test changes to creative, audience or bidding.`,
+    };
+  if (at(t.reduceBudget))
+    return {
+      recommendation: 'REDUCE_BUDGET',
+      reason: `Total ${shown} is at least ${lim(t.reduceBudget)} but below ${lim(t.testChanges)}: reduce the budget.`,
+    };
+  return {
+    recommendation: 'PAUSE_CAMPAIGN',
+    reason: `Total ${shown} is below ${lim(t.reduceBudget)}: pause the campaign.`,
+  };
 }
 
 /** Scores one campaign for date D per scoring.md. Pure and deterministic. */
@@ -234,7 +281,10 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
       : cannotJudge[0] === 'NO_LEAD_DATA'
         ? 'Insufficient data: its source carries no lead counts (no leads column in any row of the 30-day window), so it is not judged on leads it was never asked to bring'
         : `Insufficient data: no target cost per qualified lead for its currency (${f.currency ?? 'unknown'}); set target_cpql for ${f.currency ?? 'the campaign'}'s currency, "*", or the client's target`;
-    dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<Dimension, DimensionScore>;
+    dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<
+      Dimension,
+      DimensionScore
+    >;
     totalH = 0n;
     recommendation = 'INSUFFICIENT_DATA';
     reason = `${why}; nothing to recommend until the campaign delivers.`;
@@ -269,13 +319,28 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
       data_days: f.dataDays,
       daily_budget: f.dailyBudget === null ? null : money(f.dailyBudget),
       max_day_spend: f.maxDaySpend === null ? null : money(f.maxDaySpend),
-      recent: { spend: money(f.recent.spend), qualified_leads: f.recent.qualifiedLeads, efficiency: num(r.recentEfficiency) },
-      prior: { spend: money(f.prior.spend), qualified_leads: f.prior.qualifiedLeads, efficiency: num(r.priorEfficiency) },
+      recent: {
+        spend: money(f.recent.spend),
+        qualified_leads: f.recent.qualifiedLeads,
+        efficiency: num(r.recentEfficiency),
+      },
+      prior: {
+        spend: money(f.prior.spend),
+        qualified_leads: f.prior.qualifiedLeads,
+        efficiency: num(r.priorEfficiency),
+      },
       trend_change: num(r.trendChange),
       previous_total: f.previousTotal === null ? null : money(f.previousTotal),
     },
     dimensions: Object.fromEntries(
-      DIMENSIONS.map((d) => [d, { points: Number(pts(dimensions[d].hundredths)), max: maxPoints(config.curves[d].max), reason: dimensions[d].reason }]),
+      DIMENSIONS.map((d) => [
+        d,
+        {
+          points: Number(pts(dimensions[d].hundredths)),
+          max: maxPoints(config.curves[d].max),
+          reason: dimensions[d].reason,
+        },
+      ]),
     ),
     total: Number(pts(totalH)),
     is_new: isNew,

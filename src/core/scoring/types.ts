@@ -12,7 +12,16 @@ export const RECOMMENDATIONS = [
 ] as const;
 export type Recommendation = (typeof RECOMMENDATIONS)[number];
 
-export const FLAGS = ['MISSING_SPEND', 'MISSING_IMPRESSIONS', 'HIGH_CPL', 'HIGH_CTR', 'OVERSPEND', 'SCORE_JUMP', 'NO_LEAD_DATA', 'NO_TARGET'] as const;
+export const FLAGS = [
+  'MISSING_SPEND',
+  'MISSING_IMPRESSIONS',
+  'HIGH_CPL',
+  'HIGH_CTR',
+  'OVERSPEND',
+  'SCORE_JUMP',
+  'NO_LEAD_DATA',
+  'NO_TARGET',
+] as const;
 export type Flag = (typeof FLAGS)[number];
 
 /** Spend and qualified leads of one 7-day trend period (Recent or Prior). */

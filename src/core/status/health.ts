@@ -30,7 +30,16 @@ export const SCHEDULE: readonly JobSchedule[] = [
 export interface JobRunFacts {
   job: string;
   /** The latest run of any outcome, or null. */
-  lastRun: { runId: string; startedAt: Date; finishedAt: Date | null; status: string; exitCode: number | null; durationMs: number | null; counts: Record<string, number>; error: string | null } | null;
+  lastRun: {
+    runId: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    status: string;
+    exitCode: number | null;
+    durationMs: number | null;
+    counts: Record<string, number>;
+    error: string | null;
+  } | null;
   /** When the latest successful run finished, or null. */
   lastSuccessAt: Date | null;
 }
@@ -54,16 +63,27 @@ function duration(seconds: number): string {
 }
 
 export function assessJob(schedule: JobSchedule, facts: JobRunFacts, now: Date): JobHealth {
-  const lastRunFailed = facts.lastRun !== null && facts.lastRun.status !== 'running' && facts.lastRun.exitCode !== 0 && facts.lastRun.exitCode !== 75;
+  const lastRunFailed =
+    facts.lastRun !== null &&
+    facts.lastRun.status !== 'running' &&
+    facts.lastRun.exitCode !== 0 &&
+    facts.lastRun.exitCode !== 75;
   if (facts.lastSuccessAt === null) {
-    return { job: schedule.job, state: 'never', lastRunFailed, ageSeconds: null, summary: facts.lastRun === null ? 'has never run' : 'has never succeeded' };
+    return {
+      job: schedule.job,
+      state: 'never',
+      lastRunFailed,
+      ageSeconds: null,
+      summary: facts.lastRun === null ? 'has never run' : 'has never succeeded',
+    };
   }
   const age = Math.max(0, (now.getTime() - facts.lastSuccessAt.getTime()) / 1000);
   const every = `expected every ${duration(schedule.intervalSeconds)}`;
   let state: JobState = 'ok';
   if (age > 2 * schedule.intervalSeconds + schedule.graceSeconds) state = 'down';
   else if (age > schedule.intervalSeconds + schedule.graceSeconds) state = 'late';
-  const summary = state === 'ok' ? `last success ${duration(age)} ago` : `${state}: last success ${duration(age)} ago, ${every}`;
+  const summary =
+    state === 'ok' ? `last success ${duration(age)} ago` : `${state}: last success ${duration(age)} ago, ${every}`;
   return { job: schedule.job, state, lastRunFailed, ageSeconds: Math.round(age), summary };
 }
 

@@ -9,10 +9,21 @@ export interface StatusView {
   jobs: {
     schedule: JobSchedule;
     health: JobHealth;
-    lastRun: { startedAt: string; status: string; exitCode: number | null; durationMs: number | null; error: string | null } | null;
+    lastRun: {
+      startedAt: string;
+      status: string;
+      exitCode: number | null;
+      durationMs: number | null;
+      error: string | null;
+    } | null;
     lastSuccessAt: string | null;
   }[];
-  scoring: { date: string; campaignsScored: number; recommendations: Record<string, number>; warnings: { code: string; message: string }[] } | null;
+  scoring: {
+    date: string;
+    campaignsScored: number;
+    recommendations: Record<string, number>;
+    warnings: { code: string; message: string }[];
+  } | null;
   backup: {
     lastBackup: { key: string; createdAt: string; size: number; ageHours: number } | null;
     lastDrill: { key: string; at: string; ok: boolean; problems: string[] } | null;
@@ -38,7 +49,10 @@ export function renderStatusPage(v: StatusView): string {
       const last = j.lastRun
         ? `${escapeHtml(j.lastRun.startedAt.replace('T', ' ').slice(0, 16))} UTC · ${escapeHtml(j.lastRun.status)}${j.lastRun.exitCode === null ? '' : ` (exit ${j.lastRun.exitCode})`}${j.lastRun.durationMs === null ? '' : ` · ${(j.lastRun.durationMs / 1000).toFixed(1)} s`}`
         : 'never';
-      const error = j.lastRun?.error && state === 'failed' ? `<div class="err">${escapeHtml(j.lastRun.error.slice(0, 300))}</div>` : '';
+      const error =
+        j.lastRun?.error && state === 'failed'
+          ? `<div class="err">${escapeHtml(j.lastRun.error.slice(0, 300))}</div>`
+          : '';
       return `<tr><td><b>${escapeHtml(j.schedule.job)}</b><div class="muted">${escapeHtml(j.schedule.cron)}</div></td><td>${badge(label, COLOR[state])}</td><td>${escapeHtml(j.health.summary)}</td><td>${last}${error}</td></tr>`;
     })
     .join('');
@@ -55,11 +69,18 @@ export function renderStatusPage(v: StatusView): string {
         .map(([r, n]) => `<tr><td>${escapeHtml(r)}</td><td class="num">${n}</td></tr>`)
         .join('')
     : '';
-  const warnings = v.scoring?.warnings.length ? `<ul class="warn">${v.scoring.warnings.map((w) => `<li>${escapeHtml(w.message)}</li>`).join('')}</ul>` : '';
+  const warnings = v.scoring?.warnings.length
+    ? `<ul class="warn">${v.scoring.warnings.map((w) => `<li>${escapeHtml(w.message)}</li>`).join('')}</ul>`
+    : '';
   const scoring = v.scoring
     ? `<h2>Scores for ${escapeHtml(v.scoring.date)}</h2><p>${v.scoring.campaignsScored} campaigns scored.</p>${warnings}<table><tr><th>recommendation</th><th class="num">campaigns</th></tr>${recs}</table>`
     : '<h2>Scores</h2><p>Nothing scored yet.</p>';
-  const overall = v.database === 'down' ? ['DATABASE DOWN', COLOR.down] : v.jobs.some((j) => j.health.lastRunFailed || j.health.state !== 'ok') ? ['NEEDS ATTENTION', COLOR.late] : ['ALL OK', COLOR.ok];
+  const overall =
+    v.database === 'down'
+      ? ['DATABASE DOWN', COLOR.down]
+      : v.jobs.some((j) => j.health.lastRunFailed || j.health.state !== 'ok')
+        ? ['NEEDS ATTENTION', COLOR.late]
+        : ['ALL OK', COLOR.ok];
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Leadsmart status</title>
 <style>

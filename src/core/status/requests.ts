@@ -35,14 +35,17 @@ export function parseDate(params: URLSearchParams): string | null {
 export function parseRecommendation(params: URLSearchParams, name = 'recommendation'): Recommendation | null {
   const r = params.get(name);
   if (r === null) return null;
-  if (!(RECOMMENDATIONS as readonly string[]).includes(r)) throw new BadRequest(`${name}=${r.slice(0, 40)}: expected one of ${RECOMMENDATIONS.join(', ')}`);
+  if (!(RECOMMENDATIONS as readonly string[]).includes(r))
+    throw new BadRequest(`${name}=${r.slice(0, 40)}: expected one of ${RECOMMENDATIONS.join(', ')}`);
   return r as Recommendation;
 }
 
 /** A client or campaign id: printable, at most 200 characters. */
 export function parseId(value: string | null, name: string): string | null {
   if (value === null) return null;
-  if (value === '' || value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) throw new BadRequest(`${name}: expected a non-empty id of at most 200 printable characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (value === '' || value.length > 200 || /[\u0000-\u001f\u007f]/.test(value))
+    throw new BadRequest(`${name}: expected a non-empty id of at most 200 printable characters`);
   return value;
 }
 
@@ -54,7 +57,8 @@ export function parsePage(params: URLSearchParams, arity: number, defaultLimit =
   const l = params.get('limit');
   let limit = defaultLimit;
   if (l !== null) {
-    if (!/^\d{1,4}$/.test(l) || Number(l) < 1 || Number(l) > MAX_LIMIT) throw new BadRequest(`limit=${l.slice(0, 20)}: expected a whole number from 1 to ${MAX_LIMIT}`);
+    if (!/^\d{1,4}$/.test(l) || Number(l) < 1 || Number(l) > MAX_LIMIT)
+      throw new BadRequest(`limit=${l.slice(0, 20)}: expected a whole number from 1 to ${MAX_LIMIT}`);
     limit = Number(l);
   }
   const c = params.get('cursor');
@@ -67,8 +71,10 @@ export function parsePage(params: URLSearchParams, arity: number, defaultLimit =
     throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
   }
   // Only strings this API could have put there: no control characters (a NUL reached PostgreSQL and answered 500).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   const fits = (x: unknown): boolean => typeof x === 'string' && x.length <= 400 && !/[\u0000-\u001f\u007f]/.test(x);
-  if (!Array.isArray(after) || after.length !== arity || !after.every(fits)) throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
+  if (!Array.isArray(after) || after.length !== arity || !after.every(fits))
+    throw new BadRequest('cursor: not a cursor this API returned; use next_cursor from the previous page');
   return { limit, after: after as string[] };
 }
 

@@ -10,12 +10,19 @@ const hundredths = (numeric: string): number => Number(roundToHundredths(parseDe
 
 /** The latest date with stored scores, or null when nothing was ever scored. */
 export async function findLatestScoredDate(db: Kysely<Database>): Promise<string | null> {
-  const r = await db.selectFrom('campaign_scores').select((eb) => eb.fn.max('date').as('date')).executeTakeFirst();
+  const r = await db
+    .selectFrom('campaign_scores')
+    .select((eb) => eb.fn.max('date').as('date'))
+    .executeTakeFirst();
   return r?.date ?? null;
 }
 
 export async function countScores(db: Kysely<Database>, date: string): Promise<number> {
-  const r = await db.selectFrom('campaign_scores').select((eb) => eb.fn.countAll<string>().as('n')).where('date', '=', date).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('campaign_scores')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('date', '=', date)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -24,14 +31,21 @@ export async function countScores(db: Kysely<Database>, date: string): Promise<n
  * score and the previous scored date's, its status, and its delivery in the
  * gap window (the last `gapDays` days) and the 14 days before it.
  */
-export async function loadAlertInputs(db: Kysely<Database>, date: string, previousDate: string | null, gapDays: number): Promise<CampaignAlertInput[]> {
+export async function loadAlertInputs(
+  db: Kysely<Database>,
+  date: string,
+  previousDate: string | null,
+  gapDays: number,
+): Promise<CampaignAlertInput[]> {
   const gapFrom = addDays(date, -(gapDays - 1));
   const beforeFrom = addDays(gapFrom, -14);
   const delivering = sql`(coalesce(spend, 0) > 0 OR coalesce(impressions, 0) > 0)`;
   const rows = await db
     .selectFrom('campaign_scores as s')
     .leftJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
-    .leftJoin('campaign_scores as p', (j) => j.onRef('p.campaign_id', '=', 's.campaign_id').on('p.date', '=', previousDate ?? '0001-01-01'))
+    .leftJoin('campaign_scores as p', (j) =>
+      j.onRef('p.campaign_id', '=', 's.campaign_id').on('p.date', '=', previousDate ?? '0001-01-01'),
+    )
     .leftJoin(
       (eb) =>
         eb
@@ -80,7 +94,10 @@ export async function loadAlertInputs(db: Kysely<Database>, date: string, previo
     previous:
       r.previous_total === null || r.previous_total === undefined
         ? null
-        : { totalHundredths: hundredths(r.previous_total), recommendation: r.previous_recommendation as Recommendation },
+        : {
+            totalHundredths: hundredths(r.previous_total),
+            recommendation: r.previous_recommendation as Recommendation,
+          },
     delivery: {
       deliveredBefore: r.delivered_before === true,
       gapRows: Number(r.gap_rows ?? 0),
@@ -90,7 +107,11 @@ export async function loadAlertInputs(db: Kysely<Database>, date: string, previo
 }
 
 /** The card fields of recommendation_details for these campaigns on `date`. */
-export async function loadScoreDetails(db: Kysely<Database>, date: string, campaignIds: readonly string[]): Promise<Map<string, ScoreDetails>> {
+export async function loadScoreDetails(
+  db: Kysely<Database>,
+  date: string,
+  campaignIds: readonly string[],
+): Promise<Map<string, ScoreDetails>> {
   const result = new Map<string, ScoreDetails>();
   if (campaignIds.length === 0) return result;
   const rows = await db
@@ -108,9 +129,18 @@ export async function loadScoreDetails(db: Kysely<Database>, date: string, campa
 
 /** The run-level warnings of the latest scoring run for `date`. */
 export async function loadRunWarnings(db: Kysely<Database>, date: string): Promise<RunWarningInput[]> {
-  const r = await db.selectFrom('scoring_runs').select('warnings').where('date', '=', date).orderBy('scored_at', 'desc').orderBy('run_id', 'desc').limit(1).executeTakeFirst();
+  const r = await db
+    .selectFrom('scoring_runs')
+    .select('warnings')
+    .where('date', '=', date)
+    .orderBy('scored_at', 'desc')
+    .orderBy('run_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   const list = Array.isArray(r?.warnings) ? (r.warnings as { code?: unknown; message?: unknown }[]) : [];
-  return list.filter((w) => typeof w.code === 'string' && typeof w.message === 'string').map((w) => ({ code: w.code as string, message: w.message as string }));
+  return list
+    .filter((w) => typeof w.code === 'string' && typeof w.message === 'string')
+    .map((w) => ({ code: w.code as string, message: w.message as string }));
 }
 
 export interface AlertClient {
@@ -121,7 +151,12 @@ export interface AlertClient {
 
 export async function loadClients(db: Kysely<Database>): Promise<Map<string, AlertClient>> {
   const rows = await db.selectFrom('clients').select(['client_id', 'client_name', 'alert_emails']).execute();
-  return new Map(rows.map((r) => [r.client_id, { clientId: r.client_id, name: r.client_name ?? r.client_id, alertEmails: r.alert_emails }]));
+  return new Map(
+    rows.map((r) => [
+      r.client_id,
+      { clientId: r.client_id, name: r.client_name ?? r.client_id, alertEmails: r.alert_emails },
+    ]),
+  );
 }
 
 /**
@@ -129,7 +164,11 @@ export async function loadClients(db: Kysely<Database>): Promise<Map<string, Ale
  * so possibly sent) per client, for dates up to `date` — or before it, for
  * --resend: the baseline each new digest is diffed against.
  */
-export async function loadBaselines(db: Kysely<Database>, date: string, before: boolean): Promise<Map<string, { digestId: string; snapshot: DigestSnapshot }>> {
+export async function loadBaselines(
+  db: Kysely<Database>,
+  date: string,
+  before: boolean,
+): Promise<Map<string, { digestId: string; snapshot: DigestSnapshot }>> {
   const rows = await db
     .selectFrom('alert_digests as d')
     .select(['d.client_id', 'd.digest_id', 'd.items'])
@@ -187,7 +226,9 @@ export async function loadOpenDigests(db: Kysely<Database>): Promise<OpenDigest[
     subject: d.subject,
     html: d.html,
     text: d.text,
-    deliveries: deliveries.filter((x) => x.digest_id === d.digest_id).map((x) => ({ recipient: x.recipient, status: x.status, transport: x.transport, attempts: x.attempts })),
+    deliveries: deliveries
+      .filter((x) => x.digest_id === d.digest_id)
+      .map((x) => ({ recipient: x.recipient, status: x.status, transport: x.transport, attempts: x.attempts })),
   }));
 }
 
@@ -229,10 +270,21 @@ export async function createDigest(trx: Transaction<Database>, d: NewDigest): Pr
 }
 
 /** Marks a delivery handed to the transport; committed before the send, so a crash after it is never taken for "not sent". */
-export async function markSending(db: Kysely<Database>, digestId: string, recipient: string, transport: string): Promise<void> {
+export async function markSending(
+  db: Kysely<Database>,
+  digestId: string,
+  recipient: string,
+  transport: string,
+): Promise<void> {
   await db
     .updateTable('alert_deliveries')
-    .set((eb) => ({ status: 'sending', transport, attempts: eb('attempts', '+', 1), attempted_at: sql`now()`, error: null }))
+    .set((eb) => ({
+      status: 'sending',
+      transport,
+      attempts: eb('attempts', '+', 1),
+      attempted_at: sql`now()`,
+      error: null,
+    }))
     .where('digest_id', '=', digestId)
     .where('recipient', '=', recipient)
     .execute();
@@ -277,5 +329,9 @@ export async function closeDigestIfFinal(db: Kysely<Database>, digestId: string)
 
 /** Gives up on an unfinished digest superseded by a newer date; its pending deliveries stay as they are, for the record. */
 export async function abandonDigest(db: Kysely<Database>, digestId: string): Promise<void> {
-  await db.updateTable('alert_digests').set({ status: 'abandoned', finished_at: sql`now()` }).where('digest_id', '=', digestId).execute();
+  await db
+    .updateTable('alert_digests')
+    .set({ status: 'abandoned', finished_at: sql`now()` })
+    .where('digest_id', '=', digestId)
+    .execute();
 }

@@ -11,7 +11,13 @@ export interface ServerInfo {
 }
 
 export async function readServerInfo(db: Kysely<Database>): Promise<ServerInfo> {
-  const r = await sql<{ v: string; n: string; d: string }>`SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS d`.execute(db);
+  const r = await sql<{
+    v: string;
+    n: string;
+    d: string;
+  }>`SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS d`.execute(
+    db,
+  );
   const row = r.rows[0]!;
   return { version: row.v.split(' ')[0]!, major: Math.floor(Number(row.n) / 10000), database: row.d };
 }
@@ -47,7 +53,9 @@ export async function isEmptyDatabase(client: pg.ClientBase): Promise<{ empty: b
  * (--snapshot), so the row counts taken here are exactly the dump's. It
  * must stay open until pg_dump has started; close() ends it.
  */
-export async function exportSnapshot(pool: pg.Pool): Promise<{ id: string; countRows(): Promise<Record<string, number>>; close(): Promise<void> }> {
+export async function exportSnapshot(
+  pool: pg.Pool,
+): Promise<{ id: string; countRows(): Promise<Record<string, number>>; close(): Promise<void> }> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -101,5 +109,9 @@ export async function recordVerify(db: Kysely<Database>, entry: BackupEntry, res
 
 export async function markBackupsDeleted(db: Kysely<Database>, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
-  await db.updateTable('backups').set({ deleted_at: sql`now()` }).where('key', 'in', [...keys]).execute();
+  await db
+    .updateTable('backups')
+    .set({ deleted_at: sql`now()` })
+    .where('key', 'in', [...keys])
+    .execute();
 }

@@ -1,5 +1,11 @@
 import type pg from 'pg';
-import { bringsLeads, noDeliveryDays, type CampaignRecord, type LeadRecord, type MetricRecord } from '../../core/facebook/records.js';
+import {
+  bringsLeads,
+  noDeliveryDays,
+  type CampaignRecord,
+  type LeadRecord,
+  type MetricRecord,
+} from '../../core/facebook/records.js';
 
 export interface UpsertCounts {
   inserted: number;
@@ -42,7 +48,10 @@ function counted(rows: { inserted: boolean }[], total: number): UpsertCounts {
 
 /** The lead watermark of an account, or null before its first fetch. */
 export async function readLeadsWatermark(client: pg.ClientBase, accountId: string): Promise<Date | null> {
-  const r = await client.query<{ watermark: Date }>("SELECT watermark FROM fb_sync_state WHERE account_id = $1 AND stream = 'leads'", [accountId]);
+  const r = await client.query<{ watermark: Date }>(
+    "SELECT watermark FROM fb_sync_state WHERE account_id = $1 AND stream = 'leads'",
+    [accountId],
+  );
   return r.rows[0]?.watermark ?? null;
 }
 
@@ -54,7 +63,10 @@ export async function readLeadsWatermark(client: pg.ClientBase, accountId: strin
  */
 export async function promoteAccount(client: pg.ClientBase, data: AccountData): Promise<PromotionCounts> {
   const clientId = data.clientId ?? data.accountId;
-  await client.query('INSERT INTO clients (client_id, client_name) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING', [clientId, data.clientId ? null : data.accountName]);
+  await client.query(
+    'INSERT INTO clients (client_id, client_name) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING',
+    [clientId, data.clientId ? null : data.accountName],
+  );
 
   const campaignRows = data.campaigns.map((c) => ({
     campaign_id: c.campaignId,
@@ -95,7 +107,12 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
       `INSERT INTO campaigns (campaign_id, client_id, campaign_name, platform, account_id, currency)
        SELECT r.campaign_id, $2, r.name, 'facebook', $3, $4 FROM json_to_recordset($1::json) AS r(campaign_id text, name text)
        ON CONFLICT (campaign_id) DO NOTHING`,
-      [JSON.stringify(data.unlistedCampaigns.map((c) => ({ campaign_id: c.campaignId, name: c.name }))), clientId, data.accountId, data.currency],
+      [
+        JSON.stringify(data.unlistedCampaigns.map((c) => ({ campaign_id: c.campaignId, name: c.name }))),
+        clientId,
+        data.accountId,
+        data.currency,
+      ],
     );
   }
 
@@ -106,9 +123,17 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
   );
   const returned = new Set(data.metrics.map((m) => `${m.campaignId}|${m.date}`));
   const active = new Set([...stored.rows.map((r) => r.campaign_id), ...data.metrics.map((m) => m.campaignId)]);
-  const campaignDates = new Map(data.campaigns.map((c) => [c.campaignId, { startDate: c.startDate, endDate: c.endDate }]));
+  const campaignDates = new Map(
+    data.campaigns.map((c) => [c.campaignId, { startDate: c.startDate, endDate: c.endDate }]),
+  );
   const objectives = new Map(data.campaigns.map((c) => [c.campaignId, c.objective]));
-  const zeros = noDeliveryDays({ range: data.range, returned, rejected: data.rejected, active, campaigns: campaignDates });
+  const zeros = noDeliveryDays({
+    range: data.range,
+    returned,
+    rejected: data.rejected,
+    active,
+    campaigns: campaignDates,
+  });
   const metricRows = [
     ...data.metrics.map((m) => ({
       campaign_id: m.campaignId,
@@ -189,13 +214,33 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
 /** Records what happened to one account in one run (outside the account's transaction, so failures are recorded too). */
 export async function recordAccountRun(
   client: pg.ClientBase,
-  row: { runId: string; accountId: string; outcome: 'succeeded' | 'failed' | 'deferred'; since: string | null; until: string | null; calls: number; counts: unknown; warnings: string[]; error: string | null },
+  row: {
+    runId: string;
+    accountId: string;
+    outcome: 'succeeded' | 'failed' | 'deferred';
+    since: string | null;
+    until: string | null;
+    calls: number;
+    counts: unknown;
+    warnings: string[];
+    error: string | null;
+  },
 ): Promise<void> {
   await client.query(
     `INSERT INTO fb_account_runs (run_id, account_id, outcome, since, until, calls, counts, warnings, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (run_id, account_id) DO UPDATE SET outcome = EXCLUDED.outcome, calls = EXCLUDED.calls, counts = EXCLUDED.counts,
        warnings = EXCLUDED.warnings, error = EXCLUDED.error, finished_at = now()`,
-    [row.runId, row.accountId, row.outcome, row.since, row.until, row.calls, JSON.stringify(row.counts), JSON.stringify(row.warnings), row.error],
+    [
+      row.runId,
+      row.accountId,
+      row.outcome,
+      row.since,
+      row.until,
+      row.calls,
+      JSON.stringify(row.counts),
+      JSON.stringify(row.warnings),
+      row.error,
+    ],
   );
 }

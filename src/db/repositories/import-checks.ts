@@ -29,7 +29,9 @@ function hasDateShape(v: Sql): Sql {
   return sql`(length(${v}) = 10 AND substr(${v}, 5, 1) = '-' AND substr(${v}, 8, 1) = '-' AND translate(${v}, ${DIGITS}, '') = '--')`;
 }
 
-const TIMESTAMP_PATTERN = sql.lit('^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(\\.[0-9]{1,9})?)?)?\\s*([Zz]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
+const TIMESTAMP_PATTERN = sql.lit(
+  '^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(\\.[0-9]{1,9})?)?)?\\s*([Zz]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?$',
+);
 
 function quoted(v: Sql, max = 60): Sql {
   return sql`'"' || left(${v}, ${sql.lit(max)}) || CASE WHEN length(${v}) > ${sql.lit(max)} THEN '…"' ELSE '"' END`;

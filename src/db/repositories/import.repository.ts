@@ -4,7 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { emptyCounts, type ColumnSpec, type HeaderMatch, type ImportCounts, type KindSpec } from '../../core/csv-import/kinds.js';
+import {
+  emptyCounts,
+  type ColumnSpec,
+  type HeaderMatch,
+  type ImportCounts,
+  type KindSpec,
+} from '../../core/csv-import/kinds.js';
 import { LEAD_RESULT_PATTERN, type DateFormat } from '../../core/csv-import/meta-export.js';
 import type { Database } from '../tables.js';
 import { castValue, checkValue, trimmedCell } from './import-checks.js';
@@ -47,11 +53,15 @@ export async function createStaging(trx: Trx, width: number, firstLine: number):
       fields_json text,
       ${sql.join(cellColumns(width).map((c) => sql`${c} text`))}
     ) ON COMMIT DROP`.execute(trx);
-  await sql`CREATE TEMP TABLE pg_temp.import_problems (line bigint NOT NULL, problem text NOT NULL) ON COMMIT DROP`.execute(trx);
+  await sql`CREATE TEMP TABLE pg_temp.import_problems (line bigint NOT NULL, problem text NOT NULL) ON COMMIT DROP`.execute(
+    trx,
+  );
 }
 
 export async function dropStaging(trx: Trx): Promise<void> {
-  await sql`DROP TABLE IF EXISTS pg_temp.import_problems, pg_temp.import_rows, pg_temp.import_zones, pg_temp.import_valid`.execute(trx);
+  await sql`DROP TABLE IF EXISTS pg_temp.import_problems, pg_temp.import_rows, pg_temp.import_zones, pg_temp.import_valid`.execute(
+    trx,
+  );
 }
 
 export async function savepoint(trx: Trx, name: string): Promise<void> {
@@ -68,22 +78,37 @@ export async function rollbackToSavepoint(trx: Trx, name: string): Promise<void>
  * PostgreSQL's and csv-parse's readings of CSV cannot differ and each line
  * is one row.
  */
-export async function copyCsvBody(client: pg.PoolClient, path: string, range: { start: number; end: number; lineEnd: string }, width: number): Promise<number> {
+export async function copyCsvBody(
+  client: pg.PoolClient,
+  path: string,
+  range: { start: number; end: number; lineEnd: string },
+  width: number,
+): Promise<number> {
   const { start, end } = range;
   if (end <= start) return 0;
-  const stream = client.query(copyFrom(`COPY pg_temp.import_rows (${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN (FORMAT csv)`));
-  await pipeline(createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }), async function* (source: AsyncIterable<Buffer>) {
-    yield* source;
-    // The trailing empty lines were cut off; end the last row the way the others end (COPY wants one style).
-    yield Buffer.from(range.lineEnd);
-  }, stream);
+  const stream = client.query(
+    copyFrom(
+      `COPY pg_temp.import_rows (${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN (FORMAT csv)`,
+    ),
+  );
+  await pipeline(
+    createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }),
+    async function* (source: AsyncIterable<Buffer>) {
+      yield* source;
+      // The trailing empty lines were cut off; end the last row the way the others end (COPY wants one style).
+      yield Buffer.from(range.lineEnd);
+    },
+    stream,
+  );
   return Number(stream.rowCount);
 }
 
 /** COPY text format: backslash, tab, CR and LF escaped; `\N` is NULL. */
 function copyText(value: string | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r')) : value;
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'))
+    : value;
 }
 
 export interface RecordForStaging {
@@ -93,14 +118,23 @@ export interface RecordForStaging {
 }
 
 /** The careful way in: rows parsed by csv-parse in Node, each with its line and any structural problem. */
-export async function copyRecords(client: pg.PoolClient, records: AsyncIterable<RecordForStaging>, width: number): Promise<number> {
-  const stream = client.query(copyFrom(`COPY pg_temp.import_rows (line, problem, fields_json, ${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN`));
+export async function copyRecords(
+  client: pg.PoolClient,
+  records: AsyncIterable<RecordForStaging>,
+  width: number,
+): Promise<number> {
+  const stream = client.query(
+    copyFrom(
+      `COPY pg_temp.import_rows (line, problem, fields_json, ${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN`,
+    ),
+  );
   const empty = Array.from({ length: width }, () => '\\N').join('\t');
   async function* encode(): AsyncGenerator<string> {
     let batch = '';
     for await (const r of records) {
       let problem = r.problem;
-      if (problem === undefined && r.fields.some((f) => f.includes('\0'))) problem = 'contains a NUL byte: this is not a text file';
+      if (problem === undefined && r.fields.some((f) => f.includes('\0')))
+        problem = 'contains a NUL byte: this is not a text file';
       if (problem !== undefined) {
         const fields = JSON.stringify(r.fields.map((f) => f.replaceAll('\0', '')));
         batch += `${r.line}\t${copyText(problem)}\t${copyText(fields)}\t${empty}\n`;
@@ -129,7 +163,10 @@ function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
       const index = input.match.columns.get(c.name);
       if (index !== undefined) return { spec: c, cell: trimmedCell(index) };
       // Meta's Results count leads only on rows whose Result indicator names a lead action.
-      return { spec: c, cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN ${trimmedCell(lead!.results)} END` };
+      return {
+        spec: c,
+        cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN ${trimmedCell(lead!.results)} END`,
+      };
     });
 }
 
@@ -149,7 +186,10 @@ function writes(input: StagedInput, name: string): boolean {
 
 /** True for a row whose every cell is empty: Excel's `,,,,` lines. Tests the first cell first, which is where a row is rarely empty. */
 function blankRow(width: number): Sql {
-  return sql`(${sql.join(cellColumns(width).map((c) => sql`coalesce(btrim(${c}, E' \\t'), '') = ''`), sql` AND `)})`;
+  return sql`(${sql.join(
+    cellColumns(width).map((c) => sql`coalesce(btrim(${c}, E' \\t'), '') = ''`),
+    sql` AND `,
+  )})`;
 }
 
 /**
@@ -165,7 +205,6 @@ export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<Sta
     await sql`DROP TABLE IF EXISTS pg_temp.import_zones`.execute(trx);
     await sql`CREATE TEMP TABLE pg_temp.import_zones ON COMMIT DROP AS SELECT name FROM pg_timezone_names`.execute(trx);
   }
-  const cells = cellColumns(input.width);
   const v = (name: string): Sql => sql.ref(`v_${name}`);
   const k = (name: string): Sql => sql.ref(`k_${name}`);
   const extraCells = rowRuleCells(input);
@@ -175,7 +214,10 @@ export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<Sta
   // trimmed cells, then a check per column, then typed values for the cells that passed.
   await sql`CREATE TEMP TABLE pg_temp.import_valid ON COMMIT DROP AS
     SELECT line, ${sql.join(cols.map((c) => sql`CASE WHEN ${k(c.spec.name)} IS NULL THEN ${castValue(c.spec, v(c.spec.name), input.dateFormat)} END AS ${sql.ref(c.spec.name)}`))},
-           CASE WHEN ${sql.join(problemCells.map((p) => sql`${p} IS NULL`), sql` AND `)} THEN NULL ELSE array_remove(ARRAY[${sql.join(problemCells)}], NULL) END AS problems
+           CASE WHEN ${sql.join(
+             problemCells.map((p) => sql`${p} IS NULL`),
+             sql` AND `,
+           )} THEN NULL ELSE array_remove(ARRAY[${sql.join(problemCells)}], NULL) END AS problems
     FROM (
       SELECT t.*, ${sql.join([...cols.map((c) => sql`${checkValue(c.spec, v(c.spec.name), input.dateFormat)} AS ${k(c.spec.name)}`), ...rules.map((r, i) => sql`${r} AS ${sql.ref(`rule_${i}`)}`)])}
       FROM (
@@ -204,9 +246,14 @@ export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<Sta
  */
 async function findTotalsRow(trx: Trx, input: StagedInput): Promise<number | null> {
   if (input.spec.name !== 'metrics' || !input.match.meta) return null;
-  const keys = ['campaign_id', 'campaign_name'].flatMap((n) => (input.match.columns.has(n) ? [trimmedCell(input.match.columns.get(n)!)] : []));
+  const keys = ['campaign_id', 'campaign_name'].flatMap((n) =>
+    input.match.columns.has(n) ? [trimmedCell(input.match.columns.get(n)!)] : [],
+  );
   const r = await sql<{ line: string; totals: boolean }>`
-    SELECT line, ${sql.join(keys.map((k) => sql`${k} IS NULL`), sql` AND `)} AS totals FROM pg_temp.import_rows
+    SELECT line, ${sql.join(
+      keys.map((k) => sql`${k} IS NULL`),
+      sql` AND `,
+    )} AS totals FROM pg_temp.import_rows
      WHERE problem IS NULL AND NOT ${blankRow(input.width)} ORDER BY line LIMIT 1`.execute(trx);
   const first = r.rows[0];
   return first?.totals ? Number(first.line) : null;
@@ -260,7 +307,9 @@ async function rejectPartialDays(trx: Trx): Promise<void> {
 
 /** Rows per ad, ad set or placement become one row per campaign and day: counts and money summed exactly (numeric), NULL only when every row is NULL. */
 async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summedRows: number; summedInto: number }> {
-  const sums = ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c));
+  const sums = ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) =>
+    writes(input, c),
+  );
   const firsts = ['campaign_name', 'client_id'].filter((c) => writes(input, c));
   const int32 = new Set(['total_leads', 'qualified_leads']);
   const counted = sums.filter((c) => int32.has(c));
@@ -270,14 +319,22 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
       SELECT v.line, 'total_leads: the rows of this campaign and day add up to more leads than can be stored (2,147,483,647)'
         FROM pg_temp.import_valid v
         JOIN (SELECT campaign_id, date FROM pg_temp.import_valid GROUP BY campaign_id, date
-               HAVING ${sql.join(counted.map((c) => sql`coalesce(sum(${sql.ref(c)}), 0) > 2147483647`), sql` OR `)}) big USING (campaign_id, date)`.execute(trx);
+               HAVING ${sql.join(
+                 counted.map((c) => sql`coalesce(sum(${sql.ref(c)}), 0) > 2147483647`),
+                 sql` OR `,
+               )}) big USING (campaign_id, date)`.execute(trx);
     await removeRejected(trx);
   }
   await sql`CREATE TEMP TABLE pg_temp.import_summed ON COMMIT DROP AS
     SELECT min(line) AS line, campaign_id, date, count(*) AS summed
            ${sql.join([sql``, ...sums.map((c) => sql`sum(${sql.ref(c)})${int32.has(c) ? sql`::integer` : sql`::${sql.raw(c === 'spend' ? 'numeric' : 'bigint')}`} AS ${sql.ref(c)}`), ...firsts.map((c) => sql`(array_agg(${sql.ref(c)} ORDER BY line))[1] AS ${sql.ref(c)}`)])}
       FROM pg_temp.import_valid GROUP BY campaign_id, date`.execute(trx);
-  const r = await sql<{ rows: string; days: string }>`SELECT coalesce(sum(summed), 0) AS rows, count(*) AS days FROM pg_temp.import_summed WHERE summed > 1`.execute(trx);
+  const r = await sql<{
+    rows: string;
+    days: string;
+  }>`SELECT coalesce(sum(summed), 0) AS rows, count(*) AS days FROM pg_temp.import_summed WHERE summed > 1`.execute(
+    trx,
+  );
   await sql`DROP TABLE pg_temp.import_valid`.execute(trx);
   await sql`ALTER TABLE pg_temp.import_summed RENAME TO import_valid`.execute(trx);
   return { summedRows: Number(r.rows[0]!.rows), summedInto: Number(r.rows[0]!.days) };
@@ -286,12 +343,17 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
 /** Takes rows with a problem out of the set to write (when there are any: a DELETE over a million rows is not free). */
 async function removeRejected(trx: Trx): Promise<void> {
   const any = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_temp.import_problems) AS any`.execute(trx);
-  if (any.rows[0]?.any) await sql`DELETE FROM pg_temp.import_valid v WHERE EXISTS (SELECT 1 FROM pg_temp.import_problems p WHERE p.line = v.line)`.execute(trx);
+  if (any.rows[0]?.any)
+    await sql`DELETE FROM pg_temp.import_valid v WHERE EXISTS (SELECT 1 FROM pg_temp.import_problems p WHERE p.line = v.line)`.execute(
+      trx,
+    );
 }
 
 /** Cells that only row rules read (Meta's `Reporting ends`). */
 function rowRuleCells(input: StagedInput): { name: string; index: number }[] {
-  return input.spec.name === 'metrics' && input.match.reportingEndsIndex !== undefined ? [{ name: 'reporting_ends', index: input.match.reportingEndsIndex }] : [];
+  return input.spec.name === 'metrics' && input.match.reportingEndsIndex !== undefined
+    ? [{ name: 'reporting_ends', index: input.match.reportingEndsIndex }]
+    : [];
 }
 
 /** Rules between the cells of one row, over the trimmed cells `v`. */
@@ -301,12 +363,16 @@ function rowRules(input: StagedInput, v: (name: string) => Sql): Sql[] {
   if (input.spec.name === 'campaigns' && has('start_date') && has('end_date')) {
     const s = v('start_date');
     const e = v('end_date');
-    rules.push(sql`CASE WHEN ${s} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} < ${s} THEN 'end_date: ' || ${e} || ' is before start_date ' || ${s} END`);
+    rules.push(
+      sql`CASE WHEN ${s} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} < ${s} THEN 'end_date: ' || ${e} || ' is before start_date ' || ${s} END`,
+    );
   }
   if (rowRuleCells(input).length > 0 && has('date')) {
     const s = v('date');
     const e = v('reporting_ends');
-    rules.push(sql`CASE WHEN ${e} IS DISTINCT FROM ${s} THEN 'reporting_ends: ' || coalesce(${e}, 'empty') || ' differs from reporting_starts ' || coalesce(${s}, 'empty') || ': not a daily row; export with Breakdown → By time → Day' END`);
+    rules.push(
+      sql`CASE WHEN ${e} IS DISTINCT FROM ${s} THEN 'reporting_ends: ' || coalesce(${e}, 'empty') || ' differs from reporting_starts ' || coalesce(${s}, 'empty') || ': not a daily row; export with Breakdown → By time → Day' END`,
+    );
   }
   return rules;
 }
@@ -327,7 +393,9 @@ async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import campaigns first or add a campaign_name column'
       FROM pg_temp.import_valid v
-      WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
+      WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(
+      trx,
+    );
     const currency = input.match.currency;
     if (currency !== undefined) {
       // Never mix IDR into a USD history: a campaign keeps the currency it has.
@@ -341,12 +409,16 @@ async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
   if (input.spec.name === 'leads') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import the campaign first (campaigns kind)'
-      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(trx);
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(
+      trx,
+    );
   }
   if (input.spec.name === 'lead-status') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'lead_id: unknown lead_id "' || v.lead_id || '": import the lead first (leads kind)'
-      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id = v.lead_id)`.execute(trx);
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id = v.lead_id)`.execute(
+      trx,
+    );
   }
 }
 
@@ -358,8 +430,14 @@ export interface ProblemReport {
 }
 
 export async function reportProblems(trx: Trx, limit: number): Promise<ProblemReport> {
-  const first = await sql<{ line: string; problem: string }>`SELECT line, problem FROM pg_temp.import_problems ORDER BY line, problem LIMIT ${limit}`.execute(trx);
-  const totals = await sql<{ problems: string; rows: string }>`SELECT count(*) AS problems, count(DISTINCT line) AS rows FROM pg_temp.import_problems`.execute(trx);
+  const first = await sql<{
+    line: string;
+    problem: string;
+  }>`SELECT line, problem FROM pg_temp.import_problems ORDER BY line, problem LIMIT ${limit}`.execute(trx);
+  const totals = await sql<{
+    problems: string;
+    rows: string;
+  }>`SELECT count(*) AS problems, count(DISTINCT line) AS rows FROM pg_temp.import_problems`.execute(trx);
   return {
     first: first.rows.map((r) => `line ${r.line}: ${r.problem}`),
     problems: Number(totals.rows[0]!.problems),
@@ -368,12 +446,18 @@ export async function reportProblems(trx: Trx, limit: number): Promise<ProblemRe
 }
 
 export async function countBlankRows(trx: Trx, width: number): Promise<number> {
-  const r = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_temp.import_rows WHERE problem IS NULL AND ${blankRow(width)}`.execute(trx);
+  const r = await sql<{
+    n: string;
+  }>`SELECT count(*) AS n FROM pg_temp.import_rows WHERE problem IS NULL AND ${blankRow(width)}`.execute(trx);
   return Number(r.rows[0]!.n);
 }
 
 /** Rejected rows in line order, in batches: the original fields and every reason. */
-export async function* readRejectedRows(trx: Trx, width: number, batch = 5000): AsyncGenerator<{ line: number; fields: string[]; reasons: string }> {
+export async function* readRejectedRows(
+  trx: Trx,
+  width: number,
+  batch = 5000,
+): AsyncGenerator<{ line: number; fields: string[]; reasons: string }> {
   let after = 0;
   for (;;) {
     const rows = await sql<Record<string, string | null>>`
@@ -382,7 +466,10 @@ export async function* readRejectedRows(trx: Trx, width: number, batch = 5000): 
       JOIN pg_temp.import_rows r USING (line) ORDER BY r.line`.execute(trx);
     for (const row of rows.rows) {
       const json = row.fields_json;
-      const fields = typeof json === 'string' ? (JSON.parse(json) as string[]) : Array.from({ length: width }, (_, i) => row[`c${i + 1}`] ?? '');
+      const fields =
+        typeof json === 'string'
+          ? (JSON.parse(json) as string[])
+          : Array.from({ length: width }, (_, i) => row[`c${i + 1}`] ?? '');
       yield { line: Number(row.line), fields, reasons: row.reasons ?? '' };
     }
     if (rows.rows.length < batch) return;
@@ -408,14 +495,27 @@ interface UpsertPlan {
  * alone; only columns present in the input are compared and written (a
  * Meta export without qualified_leads keeps the ones the CRM gave).
  */
-async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged'>> {
+async function upsert(
+  trx: Trx,
+  _input: StagedInput,
+  plan: UpsertPlan,
+): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged'>> {
   const ref = (alias: string, c: string): Sql => sql.ref(`${alias}.${c}`);
   const val = (c: string): Sql => (plan.valueFor?.[c] ? plan.valueFor[c]!(ref('s', c)) : ref('s', c));
-  const keyJoin = sql.join(plan.key.map((k) => sql`${ref('t', k)} = ${ref('s', k)}`), sql` AND `);
+  const keyJoin = sql.join(
+    plan.key.map((k) => sql`${ref('t', k)} = ${ref('s', k)}`),
+    sql` AND `,
+  );
   const differs =
-    plan.values.length === 0 ? sql`false` : sql`(${sql.join(plan.values.map((c) => ref('t', c)))}) IS DISTINCT FROM (${sql.join(plan.values.map((c) => val(c)))})`;
+    plan.values.length === 0
+      ? sql`false`
+      : sql`(${sql.join(plan.values.map((c) => ref('t', c)))}) IS DISTINCT FROM (${sql.join(plan.values.map((c) => val(c)))})`;
   const insertCols = [...plan.key, ...plan.values, ...(plan.insertExtra?.columns ?? [])];
-  const insertVals = [...plan.key.map((k) => ref('changed', k)), ...plan.values.map((c) => ref('changed', c)), ...(plan.insertExtra?.values ?? [])];
+  const insertVals = [
+    ...plan.key.map((k) => ref('changed', k)),
+    ...plan.values.map((c) => ref('changed', c)),
+    ...(plan.insertExtra?.values ?? []),
+  ];
   const onConflict =
     plan.values.length === 0
       ? sql`DO NOTHING`
@@ -432,7 +532,9 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
       ON CONFLICT (${sql.join(plan.key.map((k) => sql.ref(k)))}) ${onConflict}
       RETURNING 1)
     SELECT (SELECT count(*) FROM s) AS total, c.inserted, c.updated, (SELECT count(*) FROM written) AS written
-    FROM (SELECT count(*) FILTER (WHERE is_new) AS inserted, count(*) FILTER (WHERE NOT is_new) AS updated FROM changed) c`.execute(trx);
+    FROM (SELECT count(*) FILTER (WHERE is_new) AS inserted, count(*) FILTER (WHERE NOT is_new) AS updated FROM changed) c`.execute(
+    trx,
+  );
   const row = r.rows[0]!;
   const inserted = Number(row.inserted);
   const updated = Number(row.updated);
@@ -441,7 +543,9 @@ async function upsert(trx: Trx, input: StagedInput, plan: UpsertPlan): Promise<P
 
 /** Clients named by campaigns or metrics rows (or by `--client`) that do not exist yet, created with default settings. */
 async function createMissingClients(trx: Trx, input: StagedInput): Promise<number> {
-  const named = input.match.columns.has('client_id') ? sql`SELECT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL` : null;
+  const named = input.match.columns.has('client_id')
+    ? sql`SELECT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL`
+    : null;
   const given = input.client === null ? null : sql`SELECT ${input.client}::text`;
   const sources = [named, given].filter((q) => q !== null);
   if (sources.length === 0) return 0;
@@ -477,7 +581,16 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         await upsert(trx, input, {
           table: 'campaigns',
           key: ['campaign_id'],
-          values: present(input, ['campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status', 'currency']),
+          values: present(input, [
+            'campaign_name',
+            'client_id',
+            'daily_budget',
+            'start_date',
+            'end_date',
+            'platform',
+            'status',
+            'currency',
+          ]),
           touch,
           valueFor: { platform: (v) => sql`coalesce(${v}, 'facebook')` },
         }),
@@ -487,7 +600,9 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
       counts.clientsCreated = await createMissingClients(trx, input);
       const currency = input.match.currency ?? null;
       if (input.match.columns.has('campaign_name')) {
-        const client = input.match.columns.has('client_id') ? sql`coalesce(v.client_id, ${input.client})` : sql`${input.client}::text`;
+        const client = input.match.columns.has('client_id')
+          ? sql`coalesce(v.client_id, ${input.client})`
+          : sql`${input.client}::text`;
         const r = await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id, currency)
           SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.campaign_name, ${client}, ${currency}::text
           FROM pg_temp.import_valid v
@@ -505,7 +620,9 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         await upsert(trx, input, {
           table: 'campaign_metrics',
           key: ['campaign_id', 'date'],
-          values: ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) => writes(input, c)),
+          values: ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) =>
+            writes(input, c),
+          ),
           touch: sql`source = 'import', updated_at = now()`,
           insertExtra: { columns: ['source'], values: [sql`'import'`] },
         }),
@@ -513,7 +630,15 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
       break;
     }
     case 'lead-status':
-      Object.assign(counts, await upsert(trx, input, { table: 'lead_status_changes', key: ['lead_id', 'changed_at'], values: ['status'], touch: sql`recorded_at = now()` }));
+      Object.assign(
+        counts,
+        await upsert(trx, input, {
+          table: 'lead_status_changes',
+          key: ['lead_id', 'changed_at'],
+          values: ['status'],
+          touch: sql`recorded_at = now()`,
+        }),
+      );
       break;
     case 'leads':
       Object.assign(counts, await writeLeads(trx, input, now));
@@ -530,7 +655,11 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
  * equal to the lead's current one, or to its initial one (re-importing the
  * original lead list), changes nothing.
  */
-async function writeLeads(trx: Trx, input: StagedInput, now: Date): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged' | 'statusChanges'>> {
+async function writeLeads(
+  trx: Trx,
+  _input: StagedInput,
+  now: Date,
+): Promise<Pick<ImportCounts, 'inserted' | 'updated' | 'unchanged' | 'statusChanges'>> {
   const r = await sql<{ total: string; inserted: string; updated: string; status_changes: string }>`
     WITH s AS NOT MATERIALIZED (SELECT * FROM pg_temp.import_valid),
     cur AS MATERIALIZED (
@@ -560,5 +689,10 @@ async function writeLeads(trx: Trx, input: StagedInput, now: Date): Promise<Pick
   const row = r.rows[0]!;
   const inserted = Number(row.inserted);
   const updated = Number(row.updated);
-  return { inserted, updated, unchanged: Number(row.total) - inserted - updated, statusChanges: Number(row.status_changes) };
+  return {
+    inserted,
+    updated,
+    unchanged: Number(row.total) - inserted - updated,
+    statusChanges: Number(row.status_changes),
+  };
 }

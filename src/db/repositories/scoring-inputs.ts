@@ -138,7 +138,12 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
 }
 
 /** Lead-level counts of every campaign with leads created in the window, the status as of the end of D (one query for all chunks). */
-async function readLeadCounts(db: Kysely<Database>, date: string, p: Periods, qualifiedStatuses: readonly string[]): Promise<Map<string, LeadRow>> {
+async function readLeadCounts(
+  db: Kysely<Database>,
+  date: string,
+  p: Periods,
+  qualifiedStatuses: readonly string[],
+): Promise<Map<string, LeadRow>> {
   // A lead belongs to the UTC day of created_at; its status is the latest change at or before the end of D.
   const r = await sql<LeadRow>`
     SELECT campaign_id,
@@ -166,9 +171,19 @@ async function readLeadCounts(db: Kysely<Database>, date: string, p: Periods, qu
 }
 
 /** The spend sums of campaigns with a spend of more than six decimals in the window, in exact numeric (rare: Facebook and CSVs send cents). */
-async function readExactSpend(db: Kysely<Database>, p: Periods, campaignIds: string[]): Promise<Map<string, SpendSums>> {
+async function readExactSpend(
+  db: Kysely<Database>,
+  p: Periods,
+  campaignIds: string[],
+): Promise<Map<string, SpendSums>> {
   if (campaignIds.length === 0) return new Map();
-  const r = await sql<{ campaign_id: string; spend: string; max_day_spend: string | null; recent_spend: string; prior_spend: string }>`
+  const r = await sql<{
+    campaign_id: string;
+    spend: string;
+    max_day_spend: string | null;
+    recent_spend: string;
+    prior_spend: string;
+  }>`
     SELECT campaign_id, ${spendSums('spend', p)}
       FROM campaign_metrics
      WHERE campaign_id = ANY(${campaignIds}::text[]) AND date BETWEEN ${p.window.from}::date AND ${p.window.to}::date
@@ -176,7 +191,12 @@ async function readExactSpend(db: Kysely<Database>, p: Periods, campaignIds: str
   return new Map(
     r.rows.map((x) => [
       x.campaign_id,
-      { spend: parseDecimal(x.spend), maxDaySpend: x.max_day_spend === null ? null : parseDecimal(x.max_day_spend), recent: parseDecimal(x.recent_spend), prior: parseDecimal(x.prior_spend) },
+      {
+        spend: parseDecimal(x.spend),
+        maxDaySpend: x.max_day_spend === null ? null : parseDecimal(x.max_day_spend),
+        recent: parseDecimal(x.recent_spend),
+        prior: parseDecimal(x.prior_spend),
+      },
     ]),
   );
 }
@@ -216,10 +236,21 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
 }
 
 /** The latest date before `date` that has scores, and how many campaigns it scored. */
-export async function findPreviousScoredDate(db: Kysely<Database>, date: string): Promise<{ date: string; count: number } | null> {
-  const latest = await db.selectFrom('campaign_scores').select((eb) => eb.fn.max('date').as('date')).where('date', '<', date).executeTakeFirst();
+export async function findPreviousScoredDate(
+  db: Kysely<Database>,
+  date: string,
+): Promise<{ date: string; count: number } | null> {
+  const latest = await db
+    .selectFrom('campaign_scores')
+    .select((eb) => eb.fn.max('date').as('date'))
+    .where('date', '<', date)
+    .executeTakeFirst();
   if (!latest?.date) return null;
-  const n = await db.selectFrom('campaign_scores').select((eb) => eb.fn.countAll<string>().as('n')).where('date', '=', latest.date).executeTakeFirstOrThrow();
+  const n = await db
+    .selectFrom('campaign_scores')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('date', '=', latest.date)
+    .executeTakeFirstOrThrow();
   return { date: latest.date, count: Number(n.n) };
 }
 
@@ -249,7 +280,13 @@ interface Reader {
 }
 
 function watch(client: pg.PoolClient): Reader {
-  const reader: Reader = { client, lost: undefined, onError: (error) => void (reader.lost ??= error) };
+  const reader: Reader = {
+    client,
+    lost: undefined,
+    onError: (error) => {
+      reader.lost ??= error;
+    },
+  };
   client.on('error', reader.onError);
   return reader;
 }
@@ -275,7 +312,12 @@ async function endReadOnly({ client, onError }: Reader): Promise<void> {
  * aggregate query restricted to a range of campaign ids (the primary key's
  * leading column), read ahead on the two connections in turn.
  */
-export async function openScoringSource(pool: pg.Pool, date: string, qualifiedStatuses: readonly string[], chunkCampaigns: number): Promise<ScoringSource> {
+export async function openScoringSource(
+  pool: pg.Pool,
+  date: string,
+  qualifiedStatuses: readonly string[],
+  chunkCampaigns: number,
+): Promise<ScoringSource> {
   const watched: Reader[] = [];
   let closed = false;
   const close = async (): Promise<void> => {
@@ -316,13 +358,20 @@ export async function openScoringSource(pool: pg.Pool, date: string, qualifiedSt
     // The lead counts (one query for every chunk) start first on one connection; the ranges and yesterday's count come from the other.
     const leads = readLeadCounts(readers[0]!, date, p, qualifiedStatuses);
     leads.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
-    const [ranges, previous] = await Promise.all([chunkRanges(readers[1]!, chunkCampaigns), findPreviousScoredDate(readers[1]!, date)]);
+    const [ranges, previous] = await Promise.all([
+      chunkRanges(readers[1]!, chunkCampaigns),
+      findPreviousScoredDate(readers[1]!, date),
+    ]);
 
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
       const db = readers[(i + 1) % readers.length]!;
       const rows = await readMetrics(db, date, p, ranges[i]!);
-      const exact = await readExactSpend(db, p, rows.filter((r) => r.inexact_rows !== '0').map((r) => r.campaign_id));
+      const exact = await readExactSpend(
+        db,
+        p,
+        rows.filter((r) => r.inexact_rows !== '0').map((r) => r.campaign_id),
+      );
       const byCampaign = await leads;
       return rows.map((r) => toInput(r, byCampaign.get(r.campaign_id), exact.get(r.campaign_id)));
     };

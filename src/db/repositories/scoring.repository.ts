@@ -28,7 +28,9 @@ const SCORE_COLUMNS = [
  * time: JSON is full of quotes that CSV would have to double.
  */
 function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : value;
 }
 
 /**
@@ -49,7 +51,12 @@ const CHUNK = 262_144;
  * total, recommendation) so that history is written without reading the
  * fresh scores back.
  */
-async function* scoreLines(batches: AsyncIterable<Iterable<CampaignScore>>, configId: string, runId: string | null, history: string[]): AsyncGenerator<string> {
+async function* scoreLines(
+  batches: AsyncIterable<Iterable<CampaignScore>>,
+  configId: string,
+  runId: string | null,
+  history: string[],
+): AsyncGenerator<string> {
   const run = runId ?? '\\N';
   const config = copyText(configId);
   let batch: string[] = [];
@@ -100,11 +107,24 @@ export async function clearScores(trx: Transaction<Database>, date: string, conf
  * PostgreSQL's reading, Node's scoring and PostgreSQL's writing overlap and
  * no score needs to stay in memory.
  */
-export async function writeScores(client: pg.PoolClient, scores: AsyncIterable<Iterable<CampaignScore>>, config: ScoringConfig, runId: string | null): Promise<void> {
+export async function writeScores(
+  client: pg.PoolClient,
+  scores: AsyncIterable<Iterable<CampaignScore>>,
+  config: ScoringConfig,
+  runId: string | null,
+): Promise<void> {
   const history: string[] = [];
-  await pipeline(Readable.from(scoreLines(scores, config.id, runId, history)), client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`)));
+  await pipeline(
+    Readable.from(scoreLines(scores, config.id, runId, history)),
+    client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`)),
+  );
   // scored_at takes its default, now(): the transaction's start, as in campaign_scores.
-  await pipeline(Readable.from(chunks(history)), client.query(copyFrom('COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN')));
+  await pipeline(
+    Readable.from(chunks(history)),
+    client.query(
+      copyFrom('COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN'),
+    ),
+  );
 }
 
 /** The first day of the month of `date` (YYYY-MM-DD), moved by `months`. */
@@ -121,9 +141,13 @@ function monthStart(date: string, months = 0): string {
 export async function ensureHistoryPartition(db: Kysely<Database>, date: string): Promise<void> {
   const from = monthStart(date);
   const name = `score_history_${from.slice(0, 7).replace('-', '_')}`;
-  const exists = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(db);
+  const exists = await sql<{
+    n: string;
+  }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(db);
   if (exists.rows[0]!.n !== '0') return;
-  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(db);
+  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(
+    db,
+  );
 }
 
 export interface RetentionResult {
@@ -148,16 +172,30 @@ export async function applyRetention(
   const cutoff = monthStart(today, -keep.scoreHistoryMonths);
   const parts = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY 1`.execute(db);
+     WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY 1`.execute(
+    db,
+  );
   const keepMonth = `score_history_${monthStart(keepDate).slice(0, 7).replace('-', '_')}`;
-  const doomed = parts.rows.map((r) => r.name).filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
+  const doomed = parts.rows
+    .map((r) => r.name)
+    .filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
   return db.transaction().execute(async (trx) => {
     // Never queue behind a long reader (pg_dump holds every table while it dumps): give up after 2 s; the next run retries.
     await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
     for (const name of doomed) await sql`DROP TABLE ${sql.table(name)}`.execute(trx);
-    const runs = await sql`DELETE FROM job_runs WHERE status <> 'running' AND started_at < ${today}::date - ${keep.jobRunsDays}::int`.execute(trx);
-    const bodies = await sql`UPDATE alert_digests SET html = '', text = '' WHERE created_at < ${today}::date - ${keep.digestBodiesDays}::int AND (html <> '' OR text <> '')`.execute(trx);
-    return { partitions: doomed, jobRuns: Number(runs.numAffectedRows ?? 0), digestBodies: Number(bodies.numAffectedRows ?? 0) };
+    const runs =
+      await sql`DELETE FROM job_runs WHERE status <> 'running' AND started_at < ${today}::date - ${keep.jobRunsDays}::int`.execute(
+        trx,
+      );
+    const bodies =
+      await sql`UPDATE alert_digests SET html = '', text = '' WHERE created_at < ${today}::date - ${keep.digestBodiesDays}::int AND (html <> '' OR text <> '')`.execute(
+        trx,
+      );
+    return {
+      partitions: doomed,
+      jobRuns: Number(runs.numAffectedRows ?? 0),
+      digestBodies: Number(bodies.numAffectedRows ?? 0),
+    };
   });
 }
 

@@ -38,10 +38,17 @@ export async function readHeader(path: string): Promise<CsvHeader | null> {
       };
     });
     parser.on('error', (e: CsvError) =>
-      reject(new CsvStructureError(head.length === HEAD_BYTES ? 'the header row is longer than 1 MiB: this is not a CSV file with a header' : `the header row cannot be read: ${e.message}`)),
+      reject(
+        new CsvStructureError(
+          head.length === HEAD_BYTES
+            ? 'the header row is longer than 1 MiB: this is not a CSV file with a header'
+            : `the header row cannot be read: ${e.message}`,
+        ),
+      ),
     );
     parser.on('end', () => {
-      if (header && header.end >= HEAD_BYTES) reject(new CsvStructureError('the header row is longer than 1 MiB: this is not a CSV file with a header'));
+      if (header && header.end >= HEAD_BYTES)
+        reject(new CsvStructureError('the header row is longer than 1 MiB: this is not a CSV file with a header'));
       else resolve(header);
     });
     parser.end(head);
@@ -80,7 +87,9 @@ function oversized(fields: readonly string[]): string | null {
  */
 export async function* readRecords(path: string, width: number): AsyncGenerator<CsvRecord> {
   // Lines are counted here, not taken from csv-parse's info.lines, which counts a CRLF inside quotes as two lines.
-  const parser = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse({ ...OPTIONS, info: true, max_record_size: MAX_RECORD_BYTES }));
+  const parser = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+    parse({ ...OPTIONS, info: true, max_record_size: MAX_RECORD_BYTES }),
+  );
   let records = 0;
   let newlines = 0;
   let empty = 0;
@@ -98,7 +107,11 @@ export async function* readRecords(path: string, width: number): AsyncGenerator<
       } else if (fields.length < width) {
         yield { line, fields, problem: `expected ${width} fields as in the header, found ${fields.length}` };
       } else if (fields.length > width && fields.slice(width).some((f) => f.trim() !== '')) {
-        yield { line, fields, problem: `expected ${width} fields as in the header, found ${fields.length} (a comma inside a value needs the value in double quotes)` };
+        yield {
+          line,
+          fields,
+          problem: `expected ${width} fields as in the header, found ${fields.length} (a comma inside a value needs the value in double quotes)`,
+        };
       } else {
         yield { line, fields: fields.length > width ? fields.slice(0, width) : fields };
       }

@@ -141,7 +141,18 @@ export async function spoolInput(open: () => Readable, options: SpoolOptions = {
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
   maxLineBytes = Math.max(maxLineBytes, size - lineStart);
   const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  return { path, size, sha256: hash.digest('hex'), invalidUtf8At, utf16, lastQuoteAt, contentEnd, maxLineBytes, hasCopyEndMarker, remove };
+  return {
+    path,
+    size,
+    sha256: hash.digest('hex'),
+    invalidUtf8At,
+    utf16,
+    lastQuoteAt,
+    contentEnd,
+    maxLineBytes,
+    hasCopyEndMarker,
+    remove,
+  };
 }
 
 /** How many bytes at the end of `buf` start a UTF-8 sequence that the next chunk completes. */

@@ -45,7 +45,10 @@ export function messageIdFor(digestId: string, recipient: string, from: string):
 export async function composeMessage(m: OutgoingMessage): Promise<Buffer> {
   // RFC 2369 / RFC 8058: each target in angle brackets; the https one first, with the one-click marker.
   const headers: Record<string, string> = { ...m.headers };
-  headers['List-Unsubscribe'] = [m.unsubscribe.url, m.unsubscribe.mailto].filter((u): u is string => u !== undefined).map((u) => `<${u}>`).join(', ');
+  headers['List-Unsubscribe'] = [m.unsubscribe.url, m.unsubscribe.mailto]
+    .filter((u): u is string => u !== undefined)
+    .map((u) => `<${u}>`)
+    .join(', ');
   if (m.unsubscribe.url) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
   const composer = new MailComposer({
     from: m.from,

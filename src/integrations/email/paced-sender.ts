@@ -26,7 +26,10 @@ export class PacedSender {
   constructor(
     readonly transport: MailTransport,
     private readonly tuning: AlertTuning,
-    private readonly hooks: { onRetry?(error: MailSendError, attempt: number, delayHintMs: number): void; interrupted?(): boolean } = {},
+    private readonly hooks: {
+      onRetry?(error: MailSendError, attempt: number, delayHintMs: number): void;
+      interrupted?(): boolean;
+    } = {},
   ) {
     this.limiter = new Bottleneck({ maxConcurrent: 1, minTime: Math.ceil(1000 / tuning.sendRate) });
   }
@@ -42,7 +45,11 @@ export class PacedSender {
             return await this.limiter.schedule(() => this.transport.send(message, key));
           } catch (error) {
             // p-retry only accepts Error instances of this realm; every transport failure becomes a MailSendError.
-            throw error instanceof MailSendError ? error : new MailSendError(`${this.transport.name}: ${(error as Error)?.message ?? String(error)}`, 'retry', { cause: error });
+            throw error instanceof MailSendError
+              ? error
+              : new MailSendError(`${this.transport.name}: ${(error as Error)?.message ?? String(error)}`, 'retry', {
+                  cause: error,
+                });
           }
         },
         {
@@ -53,23 +60,45 @@ export class PacedSender {
           randomize: true,
           // No signal here on purpose: aborting p-retry would not stop a request in flight, and a message
           // that may have gone out must not be recorded as not sent. A signal stops the retrying instead.
-          shouldRetry: ({ error }) => error instanceof MailSendError && error.kind === 'retry' && !(this.hooks.interrupted?.() ?? false),
+          shouldRetry: ({ error }) =>
+            error instanceof MailSendError && error.kind === 'retry' && !(this.hooks.interrupted?.() ?? false),
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            if (retriesLeft > 0 && error instanceof MailSendError && error.kind === 'retry' && !(this.hooks.interrupted?.() ?? false)) {
+            if (
+              retriesLeft > 0 &&
+              error instanceof MailSendError &&
+              error.kind === 'retry' &&
+              !(this.hooks.interrupted?.() ?? false)
+            ) {
               this.retries += 1;
-              this.hooks.onRetry?.(error, attemptNumber, Math.min(30_000, this.tuning.retryBaseMs * 2 ** (attemptNumber - 1)));
+              this.hooks.onRetry?.(
+                error,
+                attemptNumber,
+                Math.min(30_000, this.tuning.retryBaseMs * 2 ** (attemptNumber - 1)),
+              );
             }
           },
         },
       );
       return { status: 'sent', messageId, attempts };
     } catch (error) {
-      const e = error instanceof MailSendError ? error : new MailSendError((error as Error)?.message ?? String(error), 'retry', { cause: error });
+      const e =
+        error instanceof MailSendError
+          ? error
+          : new MailSendError((error as Error)?.message ?? String(error), 'retry', { cause: error });
       if (e.kind === 'rejected') return { status: 'rejected', error: e.message, attempts };
       if (e.kind === 'unknown') return { status: 'unconfirmed', error: e.message, attempts, stop: 'unavailable' };
       const interrupted = e.kind === 'retry' && (this.hooks.interrupted?.() ?? false);
-      const stop = interrupted ? 'interrupted' : e.kind === 'account' ? 'account' : e.kind === 'quota' ? 'quota' : 'unavailable';
-      const error_ = stop === 'unavailable' ? `${e.message}; still failing after ${attempts} attempt${attempts === 1 ? '' : 's'}` : e.message;
+      const stop = interrupted
+        ? 'interrupted'
+        : e.kind === 'account'
+          ? 'account'
+          : e.kind === 'quota'
+            ? 'quota'
+            : 'unavailable';
+      const error_ =
+        stop === 'unavailable'
+          ? `${e.message}; still failing after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+          : e.message;
       return { status: 'failed', error: error_, attempts, stop };
     }
   }

@@ -68,7 +68,11 @@ export class OutboxTransport implements MailTransport {
   }
 
   pathFor(key: DeliveryKey): string {
-    return join(this.dir, key.date, `${safeName(key.clientId || 'no-client')}-digest${key.digestId}-${safeName(key.recipient)}.eml`);
+    return join(
+      this.dir,
+      key.date,
+      `${safeName(key.clientId || 'no-client')}-digest${key.digestId}-${safeName(key.recipient)}.eml`,
+    );
   }
 
   async send(message: OutgoingMessage, key: DeliveryKey): Promise<{ messageId: string }> {
@@ -82,7 +86,11 @@ export class OutboxTransport implements MailTransport {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const fatal = code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EPERM';
-      throw new MailSendError(`cannot write ${path}: ${(error as Error).message}${fatal ? '; check MAIL_TRANSPORT and the folder permissions' : ''}`, fatal ? 'account' : 'retry', { cause: error });
+      throw new MailSendError(
+        `cannot write ${path}: ${(error as Error).message}${fatal ? '; check MAIL_TRANSPORT and the folder permissions' : ''}`,
+        fatal ? 'account' : 'retry',
+        { cause: error },
+      );
     }
     return { messageId: message.messageId };
   }
@@ -111,7 +119,12 @@ const ACCOUNT_ERRORS = new Set([
   'ExpiredTokenException',
   'CredentialsProviderError',
 ]);
-const THROTTLE_ERRORS = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException']);
+const THROTTLE_ERRORS = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'LimitExceededException',
+]);
 const REJECTED_ERRORS = new Set(['MessageRejected', 'BadRequestException', 'InvalidParameterValue']);
 /** Failures that happen before a request reaches the server: nothing can have been accepted. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -123,7 +136,11 @@ export function classifySesError(error: unknown): MailSendError {
   const status = e?.$metadata?.httpStatusCode;
   const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
   if (/daily message quota/i.test(e?.message ?? '')) {
-    return new MailSendError(`SES: the daily sending quota is used up (${detail}); the rest goes out on the next run, or ask AWS for a higher quota`, 'quota', { cause: error });
+    return new MailSendError(
+      `SES: the daily sending quota is used up (${detail}); the rest goes out on the next run, or ask AWS for a higher quota`,
+      'quota',
+      { cause: error },
+    );
   }
   if (ACCOUNT_ERRORS.has(name) || status === 401 || status === 403) {
     return new MailSendError(
@@ -132,16 +149,28 @@ export function classifySesError(error: unknown): MailSendError {
       { cause: error },
     );
   }
-  if (THROTTLE_ERRORS.has(name) || status === 429) return new MailSendError(`SES throttled the send (${detail})`, 'retry', { cause: error });
-  if (REJECTED_ERRORS.has(name)) return new MailSendError(`SES rejected the message (${detail})`, 'rejected', { cause: error });
-  if (status !== undefined && status >= 500) return new MailSendError(`SES answered with a server error (${detail})`, 'retry', { cause: error });
+  if (THROTTLE_ERRORS.has(name) || status === 429)
+    return new MailSendError(`SES throttled the send (${detail})`, 'retry', { cause: error });
+  if (REJECTED_ERRORS.has(name))
+    return new MailSendError(`SES rejected the message (${detail})`, 'rejected', { cause: error });
+  if (status !== undefined && status >= 500)
+    return new MailSendError(`SES answered with a server error (${detail})`, 'retry', { cause: error });
   const code = (e as { code?: string })?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
   if ((code !== undefined && NOT_CONNECTED.has(code)) || /did not establish a connection/.test(e?.message ?? '')) {
-    return new MailSendError(`cannot reach SES (${detail}); check the network and AWS_REGION / AWS_ENDPOINT_URL_SESV2`, 'retry', { cause: error });
+    return new MailSendError(
+      `cannot reach SES (${detail}); check the network and AWS_REGION / AWS_ENDPOINT_URL_SESV2`,
+      'retry',
+      { cause: error },
+    );
   }
-  if (status !== undefined && status >= 400) return new MailSendError(`SES refused the request (${detail})`, 'rejected', { cause: error });
+  if (status !== undefined && status >= 400)
+    return new MailSendError(`SES refused the request (${detail})`, 'rejected', { cause: error });
   // A timeout after connecting, a reset, a garbled 200: SES may have accepted the message.
-  return new MailSendError(`SES gave no usable answer (${detail}); the message may or may not have been accepted`, 'unknown', { cause: error });
+  return new MailSendError(
+    `SES gave no usable answer (${detail}); the message may or may not have been accepted`,
+    'unknown',
+    { cause: error },
+  );
 }
 
 /** Tag values SES accepts: letters, digits, _ and -. */
@@ -169,7 +198,11 @@ export class SesTransport implements MailTransport {
     const client = new SESv2Client({
       maxAttempts: 1,
       // Without throwOnRequestTimeout the handler only warns when requestTimeout passes.
-      requestHandler: { requestTimeout: tuning.requestTimeoutMs, throwOnRequestTimeout: true, connectionTimeout: Math.min(tuning.requestTimeoutMs, 10_000) },
+      requestHandler: {
+        requestTimeout: tuning.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+        connectionTimeout: Math.min(tuning.requestTimeoutMs, 10_000),
+      },
     });
     return new SesTransport(client, SendEmailCommand, tuning.sesConfigurationSet);
   }
@@ -193,7 +226,11 @@ export class SesTransport implements MailTransport {
           ],
         }),
       );
-      if (!out.MessageId) throw new MailSendError('SES answered without a MessageId; the message may or may not have been accepted', 'unknown');
+      if (!out.MessageId)
+        throw new MailSendError(
+          'SES answered without a MessageId; the message may or may not have been accepted',
+          'unknown',
+        );
       return { messageId: out.MessageId };
     } catch (error) {
       if (error instanceof MailSendError) throw error;
@@ -211,7 +248,10 @@ export class SesTransport implements MailTransport {
 }
 
 /** The transport MAIL_TRANSPORT names. */
-export async function openMailTransport(setting: string, tuning: AlertTuning): Promise<MailTransport & { destroy?(): void }> {
+export async function openMailTransport(
+  setting: string,
+  tuning: AlertTuning,
+): Promise<MailTransport & { destroy?(): void }> {
   if (setting === 'ses') return SesTransport.create(tuning);
   return new OutboxTransport(setting.slice('outbox:'.length));
 }

@@ -40,7 +40,11 @@ export function forArchive(body: unknown): unknown {
       inner = { unparsed_body: String(e.body).slice(0, 2000) };
     }
     const headers = Array.isArray(e.headers)
-      ? Object.fromEntries(e.headers.filter((h: { name?: unknown }) => KEPT_HEADERS.includes(String(h?.name).toLowerCase())).map((h: { name: string; value: unknown }) => [h.name.toLowerCase(), h.value]))
+      ? Object.fromEntries(
+          e.headers
+            .filter((h: { name?: unknown }) => KEPT_HEADERS.includes(String(h?.name).toLowerCase()))
+            .map((h: { name: string; value: unknown }) => [h.name.toLowerCase(), h.value]),
+        )
       : undefined;
     return { code: e.code, headers, body: withoutPagingTokens(withoutLeadPii(inner)) };
   });
@@ -53,7 +57,10 @@ export function archivedForm(form: Record<string, string> | undefined): Record<s
   if (rest.batch === undefined) return rest;
   let batch: unknown = rest.batch;
   try {
-    batch = (JSON.parse(rest.batch) as { relative_url?: string }[]).map((r) => ({ ...r, relative_url: stripToken(`http://x/${r.relative_url ?? ''}`).slice('http://x/'.length) }));
+    batch = (JSON.parse(rest.batch) as { relative_url?: string }[]).map((r) => ({
+      ...r,
+      relative_url: stripToken(`http://x/${r.relative_url ?? ''}`).slice('http://x/'.length),
+    }));
   } catch {
     // archived as sent
   }
@@ -70,7 +77,9 @@ export function withoutLeadPii(body: unknown): unknown {
     data: o.data.map((item) => {
       if (!item || typeof item !== 'object') return item;
       const { field_data: fieldData, custom_disclaimer_responses: _c, ...rest } = item as Record<string, unknown>;
-      return Array.isArray(fieldData) ? { ...rest, field_names: fieldData.map((f) => (f as { name?: unknown })?.name ?? null) } : rest;
+      return Array.isArray(fieldData)
+        ? { ...rest, field_names: fieldData.map((f) => (f as { name?: unknown })?.name ?? null) }
+        : rest;
     }),
   };
 }

@@ -52,7 +52,10 @@ export interface ArchivedResponse {
 
 /** A Graph API call failed for good; `info.kind` says what it means for the account. */
 export class GraphApiError extends Error {
-  constructor(readonly info: GraphErrorInfo, readonly path: string) {
+  constructor(
+    readonly info: GraphErrorInfo,
+    readonly path: string,
+  ) {
     super(`${path}: ${describeGraphError(info)}`);
     this.name = 'GraphApiError';
   }
@@ -60,7 +63,11 @@ export class GraphApiError extends Error {
 
 /** The account must not be called again this run (usage too high or a long throttle); the next run retries it. */
 export class AccountDeferred extends Error {
-  constructor(message: string, readonly appWide: boolean, readonly regainSeconds: number) {
+  constructor(
+    message: string,
+    readonly appWide: boolean,
+    readonly regainSeconds: number,
+  ) {
     super(message);
     this.name = 'AccountDeferred';
   }
@@ -86,7 +93,16 @@ export interface CallStats {
 }
 
 export function emptyCallStats(): CallStats {
-  return { calls: 0, meteredCalls: 0, retries: 0, throttled: 0, waitedMs: 0, peakUsagePct: 0, peaks: {}, malformedHeaders: 0 };
+  return {
+    calls: 0,
+    meteredCalls: 0,
+    retries: 0,
+    throttled: 0,
+    waitedMs: 0,
+    peakUsagePct: 0,
+    peaks: {},
+    malformedHeaders: 0,
+  };
 }
 
 /** A header getter over a batch entry's `headers` list ([{name, value}]). */
@@ -100,8 +116,13 @@ function entryHeaders(headers: unknown): (name: string) => string | null {
 
 function networkError(error: unknown, timeoutMs: number): GraphErrorInfo {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const timedOut = e?.name === 'TimeoutError' || e?.cause?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.cause?.code === 'UND_ERR_BODY_TIMEOUT';
-  const detail = timedOut ? `no complete answer within ${timeoutMs} ms` : (e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error));
+  const timedOut =
+    e?.name === 'TimeoutError' ||
+    e?.cause?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.cause?.code === 'UND_ERR_BODY_TIMEOUT';
+  const detail = timedOut
+    ? `no complete answer within ${timeoutMs} ms`
+    : (e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error));
   return { kind: 'transient', status: 0, message: `network: ${detail}`, appWide: false };
 }
 
@@ -146,7 +167,11 @@ export class AccountSession {
    * anything else counts as a malformed, transient answer.
    */
   async get(url: string, endpoint: string, options: { list?: boolean } = {}): Promise<Record<string, unknown>> {
-    return (await this.request(this.ownUrl(url, endpoint), endpoint, options.list === true ? 'page' : 'object')) as Record<string, unknown>;
+    return (await this.request(
+      this.ownUrl(url, endpoint),
+      endpoint,
+      options.list === true ? 'page' : 'object',
+    )) as Record<string, unknown>;
   }
 
   /** POSTs a form (an asynchronous report run); same retries, pacing and archive as a GET. */
@@ -221,18 +246,33 @@ export class AccountSession {
     const base = new URL(this.settings.baseUrl);
     const batch = requests.map((r) => {
       const u = new URL(r.url);
-      return { method: 'GET', relative_url: `${u.pathname.slice(base.pathname.replace(/\/$/, '').length + 1)}${u.search}` };
+      return {
+        method: 'GET',
+        relative_url: `${u.pathname.slice(base.pathname.replace(/\/$/, '').length + 1)}${u.search}`,
+      };
     });
     const form = { batch: JSON.stringify(batch), include_headers: 'true' };
     const endpoint = `batch-${[...new Set(requests.map((r) => r.endpoint))].join('-')}`;
-    const entries = (await this.request(`${this.settings.baseUrl}/${this.settings.version}/`, endpoint, 'batch', form, requests.length)) as unknown[];
+    const entries = (await this.request(
+      `${this.settings.baseUrl}/${this.settings.version}/`,
+      endpoint,
+      'batch',
+      form,
+      requests.length,
+    )) as unknown[];
     return entries.map((entry, k) => this.entryAnswer(entry, requests[k]!.endpoint));
   }
 
   /** What one entry of a batch answer means: a page, or a classified failure (null = timed out inside the API). */
   private entryAnswer(entry: unknown, endpoint: string): BatchAnswer {
     const fail = (info: GraphErrorInfo): BatchAnswer => ({ ok: false, error: new GraphApiError(info, endpoint) });
-    if (entry === null || typeof entry !== 'object') return fail({ kind: 'transient', status: 0, message: 'the request timed out inside the batch (null answer)', appWide: false });
+    if (entry === null || typeof entry !== 'object')
+      return fail({
+        kind: 'transient',
+        status: 0,
+        message: 'the request timed out inside the batch (null answer)',
+        appWide: false,
+      });
     const e = entry as { code?: unknown; headers?: unknown; body?: unknown };
     const status = Number(e.code);
     const usage = this.observe(entryHeaders(e.headers), true);
@@ -247,14 +287,25 @@ export class AccountSession {
       if (Array.isArray((body as { data?: unknown }).data)) return { ok: true, body: body as Record<string, unknown> };
       return fail({ kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false });
     }
-    return fail({ ...classifyGraphError(Number.isFinite(status) ? status : 0, body), regainSeconds: usage.regainSeconds });
+    return fail({
+      ...classifyGraphError(Number.isFinite(status) ? status : 0, body),
+      regainSeconds: usage.regainSeconds,
+    });
   }
 
   /** The URL without its token, after checking it points at the Graph API (paging.next embeds the token; it is sent as a header instead, and never to another host). */
   private ownUrl(url: string, endpoint: string): string {
     const target = new URL(url);
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
-      throw new GraphApiError({ kind: 'request', status: 0, message: `refusing to follow a URL to another host (${target.origin})`, appWide: false }, endpoint);
+      throw new GraphApiError(
+        {
+          kind: 'request',
+          status: 0,
+          message: `refusing to follow a URL to another host (${target.origin})`,
+          appWide: false,
+        },
+        endpoint,
+      );
     }
     target.searchParams.delete('access_token');
     return target.toString();
@@ -270,7 +321,8 @@ export class AccountSession {
   private async waitOutThrottle(error: GraphApiError, throttles: number): Promise<void> {
     this.stats.throttled += 1;
     const regainMs = (error.info.regainSeconds ?? 0) * 1000;
-    const waitMs = regainMs > 0 ? regainMs : Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 4 ** (throttles + 1));
+    const waitMs =
+      regainMs > 0 ? regainMs : Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 4 ** (throttles + 1));
     if (throttles >= 2 || waitMs > this.settings.maxThrottleWaitMs) {
       throw new AccountDeferred(
         `rate limited (${describeGraphError(error.info)}); access returns in about ${Math.ceil(waitMs / 60000)} min, so the account is left for the next run`,
@@ -282,7 +334,13 @@ export class AccountSession {
     await sleep(waitMs, undefined, { signal: this.signal }).catch(() => undefined);
   }
 
-  private async request(url: string, endpoint: string, expect: Expect, form?: Record<string, string>, weight = 1): Promise<unknown> {
+  private async request(
+    url: string,
+    endpoint: string,
+    expect: Expect,
+    form?: Record<string, string>,
+    weight = 1,
+  ): Promise<unknown> {
     for (let throttles = 0; ; throttles++) {
       try {
         return await pRetry(() => this.limiter.schedule(() => this.once(url, endpoint, expect, form, weight)), {
@@ -292,9 +350,11 @@ export class AccountSession {
           factor: 2,
           randomize: true,
           signal: this.signal,
-          shouldRetry: ({ error }) => error instanceof GraphApiError && error.info.kind === 'transient' && !this.signal.aborted,
+          shouldRetry: ({ error }) =>
+            error instanceof GraphApiError && error.info.kind === 'transient' && !this.signal.aborted,
           onFailedAttempt: ({ error, retriesLeft }) => {
-            if (error instanceof GraphApiError && error.info.kind === 'transient' && retriesLeft > 0) this.stats.retries += 1;
+            if (error instanceof GraphApiError && error.info.kind === 'transient' && retriesLeft > 0)
+              this.stats.retries += 1;
           },
         });
       } catch (error) {
@@ -305,7 +365,13 @@ export class AccountSession {
     }
   }
 
-  private async once(url: string, endpoint: string, expect: Expect, form: Record<string, string> | undefined, weight: number): Promise<unknown> {
+  private async once(
+    url: string,
+    endpoint: string,
+    expect: Expect,
+    form: Record<string, string> | undefined,
+    weight: number,
+  ): Promise<unknown> {
     if (this.deferral) throw this.deferral;
     if (this.signal.aborted) throw this.signal.reason as Error;
     // The spacing is per call as Meta counts them: after a batch of n, n times as long.
@@ -321,7 +387,18 @@ export class AccountSession {
     this.stats.meteredCalls += weight;
     const seq = ++this.seq;
     const record = (headers: Record<string, string>, body: unknown): Promise<void> =>
-      this.archive({ seq, accountId: this.accountId, endpoint, method: form ? 'POST' : 'GET', url: stripToken(url), status, headers, form: archivedForm(form), fetchedAt: new Date().toISOString(), body });
+      this.archive({
+        seq,
+        accountId: this.accountId,
+        endpoint,
+        method: form ? 'POST' : 'GET',
+        url: stripToken(url),
+        status,
+        headers,
+        form: archivedForm(form),
+        fetchedAt: new Date().toISOString(),
+        body,
+      });
     let status = 0;
     let text = '';
     let headers: Headers | null = null;
@@ -357,12 +434,24 @@ export class AccountSession {
     await record(kept, body === undefined ? { unparsed_body: text.slice(0, 2000) } : forArchive(body));
     const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
     if (status >= 200 && status < 300 && expect === 'batch' && Array.isArray(body)) {
-      if (body.length !== weight) throw new GraphApiError({ kind: 'transient', status, message: `malformed batch answer: ${body.length} entries for ${weight} requests`, appWide: false }, endpoint);
+      if (body.length !== weight)
+        throw new GraphApiError(
+          {
+            kind: 'transient',
+            status,
+            message: `malformed batch answer: ${body.length} entries for ${weight} requests`,
+            appWide: false,
+          },
+          endpoint,
+        );
       return body;
     }
     if (status >= 200 && status < 300 && isObject && !('error' in (body as object)) && expect !== 'batch') {
       if (expect === 'page' && !Array.isArray((body as { data?: unknown }).data)) {
-        throw new GraphApiError({ kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false }, endpoint);
+        throw new GraphApiError(
+          { kind: 'transient', status, message: 'malformed page: "data" is not a list', appWide: false },
+          endpoint,
+        );
       }
       return body;
     }

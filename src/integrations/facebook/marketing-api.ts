@@ -11,12 +11,24 @@ import { GraphApiError, type AccountSession } from './graph-client.js';
  */
 export const CAMPAIGN_EFFECTIVE_STATUSES = ['ACTIVE', 'PAUSED', 'DELETED', 'ARCHIVED', 'IN_PROCESS', 'WITH_ISSUES'];
 export const AD_EFFECTIVE_STATUSES = [
-  'ACTIVE', 'PAUSED', 'DELETED', 'PENDING_REVIEW', 'DISAPPROVED', 'PREAPPROVED', 'PENDING_BILLING_INFO',
-  'CAMPAIGN_PAUSED', 'ARCHIVED', 'ADSET_PAUSED', 'IN_PROCESS', 'WITH_ISSUES',
+  'ACTIVE',
+  'PAUSED',
+  'DELETED',
+  'PENDING_REVIEW',
+  'DISAPPROVED',
+  'PREAPPROVED',
+  'PENDING_BILLING_INFO',
+  'CAMPAIGN_PAUSED',
+  'ARCHIVED',
+  'ADSET_PAUSED',
+  'IN_PROCESS',
+  'WITH_ISSUES',
 ];
-export const CAMPAIGN_FIELDS = 'id,account_id,name,status,effective_status,objective,daily_budget,lifetime_budget,start_time,stop_time,updated_time';
+export const CAMPAIGN_FIELDS =
+  'id,account_id,name,status,effective_status,objective,daily_budget,lifetime_budget,start_time,stop_time,updated_time';
 /** `inline_link_clicks` is what campaign_metrics.clicks holds (as an export's "Link clicks"); `clicks` (all clicks) is kept beside it. */
-export const INSIGHT_FIELDS = 'campaign_id,campaign_name,date_start,date_stop,impressions,inline_link_clicks,clicks,spend,ctr,actions';
+export const INSIGHT_FIELDS =
+  'campaign_id,campaign_name,date_start,date_stop,impressions,inline_link_clicks,clicks,spend,ctr,actions';
 /** field_data (what people typed into the form) is never asked for: leads are counted, not read. */
 export const LEAD_FIELDS = 'id,created_time,ad_id,adset_id,campaign_id,form_id,is_organic,platform';
 
@@ -41,17 +53,27 @@ export interface AccountInfo {
 }
 
 export async function fetchAccount(session: AccountSession): Promise<AccountInfo> {
-  const body = await session.get(session.url(session.accountId, { fields: 'id,account_id,name,currency,timezone_name' }), 'account');
+  const body = await session.get(
+    session.url(session.accountId, { fields: 'id,account_id,name,currency,timezone_name' }),
+    'account',
+  );
   const currency = typeof body.currency === 'string' ? body.currency : null;
   const timeZone = typeof body.timezone_name === 'string' ? body.timezone_name : null;
   if (!currency || !timeZone) {
-    throw new GraphApiError({ kind: 'transient', status: 200, message: 'ad account answer lacks currency or timezone_name', appWide: false }, 'account');
+    throw new GraphApiError(
+      { kind: 'transient', status: 200, message: 'ad account answer lacks currency or timezone_name', appWide: false },
+      'account',
+    );
   }
   return { currency, timeZone, name: typeof body.name === 'string' ? body.name : null };
 }
 
 function pageData(body: Record<string, unknown>, endpoint: string): unknown[] {
-  if (!Array.isArray(body.data)) throw new GraphApiError({ kind: 'transient', status: 200, message: '"data" is not a list', appWide: false }, endpoint);
+  if (!Array.isArray(body.data))
+    throw new GraphApiError(
+      { kind: 'transient', status: 200, message: '"data" is not a list', appWide: false },
+      endpoint,
+    );
   return body.data;
 }
 
@@ -181,7 +203,10 @@ function withLimit(url: string, limit: number): string {
 const idOf = (item: unknown): string => String((item as { id?: unknown })?.id ?? JSON.stringify(item));
 
 export async function fetchCampaigns(session: AccountSession, paging: PagingOptions): Promise<unknown[]> {
-  const url = session.url(`${session.accountId}/campaigns`, { fields: CAMPAIGN_FIELDS, effective_status: JSON.stringify(CAMPAIGN_EFFECTIVE_STATUSES) });
+  const url = session.url(`${session.accountId}/campaigns`, {
+    fields: CAMPAIGN_FIELDS,
+    effective_status: JSON.stringify(CAMPAIGN_EFFECTIVE_STATUSES),
+  });
   return (await readAllPages(session, url, 'campaigns', paging, idOf)).items;
 }
 
@@ -213,10 +238,16 @@ export async function fetchInsights(
     const url = session.url(`${session.accountId}/insights`, insightParams(r));
     const days = rangeDays(r);
     try {
-      const got = await readAllPages(session, url, 'insights', { limit: out.limit, minLimit: days > 1 ? out.limit : paging.minLimit }, (row) => {
-        const o = row as { campaign_id?: unknown; date_start?: unknown };
-        return `${String(o?.campaign_id)}|${String(o?.date_start)}`;
-      });
+      const got = await readAllPages(
+        session,
+        url,
+        'insights',
+        { limit: out.limit, minLimit: days > 1 ? out.limit : paging.minLimit },
+        (row) => {
+          const o = row as { campaign_id?: unknown; date_start?: unknown };
+          return `${String(o?.campaign_id)}|${String(o?.date_start)}`;
+        },
+      );
       out.rows.push(...got.items);
       out.ranges.push(r);
       out.limit = got.limit;
@@ -229,7 +260,10 @@ export async function fetchInsights(
         continue;
       }
       const half = Math.floor(days / 2);
-      pending.unshift({ since: r.since, until: addDays(r.since, half - 1) }, { since: addDays(r.since, half), until: r.until });
+      pending.unshift(
+        { since: r.since, until: addDays(r.since, half - 1) },
+        { since: addDays(r.since, half), until: r.until },
+      );
     }
   }
   return out;
@@ -241,11 +275,14 @@ function insightParams(r: { since: string; until: string }): Record<string, stri
     time_increment: '1',
     time_range: JSON.stringify({ since: r.since, until: r.until }),
     fields: INSIGHT_FIELDS,
-    filtering: JSON.stringify([{ field: 'campaign.effective_status', operator: 'IN', value: CAMPAIGN_EFFECTIVE_STATUSES }]),
+    filtering: JSON.stringify([
+      { field: 'campaign.effective_status', operator: 'IN', value: CAMPAIGN_EFFECTIVE_STATUSES },
+    ]),
   };
 }
 
-const reportFailure = (message: string): GraphApiError => new GraphApiError({ kind: 'transient', status: 200, message, appWide: false }, 'insights-report');
+const reportFailure = (message: string): GraphApiError =>
+  new GraphApiError({ kind: 'transient', status: 200, message, appWide: false }, 'insights-report');
 
 /**
  * One day of insights through an asynchronous report run: POST the same
@@ -254,12 +291,22 @@ const reportFailure = (message: string): GraphApiError => new GraphApiError({ ki
  * failed, skipped or timed-out run is submitted once more. Polling right
  * after the POST can answer 100/33 (not there yet): that poll is repeated.
  */
-async function fetchInsightsReport(session: AccountSession, r: { since: string; until: string }, limit: number, o: AsyncReportOptions): Promise<unknown[]> {
+async function fetchInsightsReport(
+  session: AccountSession,
+  r: { since: string; until: string },
+  limit: number,
+  o: AsyncReportOptions,
+): Promise<unknown[]> {
   let lastProblem = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const created = await session.post(session.url(`${session.accountId}/insights`), 'insights-report', insightParams(r));
+    const created = await session.post(
+      session.url(`${session.accountId}/insights`),
+      'insights-report',
+      insightParams(r),
+    );
     const id = created.report_run_id;
-    if ((typeof id !== 'string' && typeof id !== 'number') || !/^\d+$/.test(String(id))) throw reportFailure(`report run answer without a report_run_id: ${JSON.stringify(created).slice(0, 200)}`);
+    if ((typeof id !== 'string' && typeof id !== 'number') || !/^\d+$/.test(String(id)))
+      throw reportFailure(`report run answer without a report_run_id: ${JSON.stringify(created).slice(0, 200)}`);
     const deadline = Date.now() + o.timeoutMs;
     let wait = o.pollMs;
     let status = '';
@@ -276,10 +323,16 @@ async function fetchInsightsReport(session: AccountSession, r: { since: string; 
       }
       status = String(run.async_status);
       if (status === 'Job Completed') {
-        const got = await readAllPages(session, session.url(`${String(id)}/insights`), 'insights-report-rows', { limit, minLimit: 25 }, (row) => {
-          const x = row as { campaign_id?: unknown; date_start?: unknown };
-          return `${String(x?.campaign_id)}|${String(x?.date_start)}`;
-        });
+        const got = await readAllPages(
+          session,
+          session.url(`${String(id)}/insights`),
+          'insights-report-rows',
+          { limit, minLimit: 25 },
+          (row) => {
+            const x = row as { campaign_id?: unknown; date_start?: unknown };
+            return `${String(x?.campaign_id)}|${String(x?.date_start)}`;
+          },
+        );
         return got.items;
       }
       if (status === 'Job Failed' || status === 'Job Skipped') {
@@ -287,18 +340,28 @@ async function fetchInsightsReport(session: AccountSession, r: { since: string; 
         break;
       }
     }
-    if (status !== 'Job Failed' && status !== 'Job Skipped') lastProblem = `report run ${String(id)} for ${r.since} not completed within ${Math.round(o.timeoutMs / 1000)} s (last status: ${status || 'none'})`;
+    if (status !== 'Job Failed' && status !== 'Job Skipped')
+      lastProblem = `report run ${String(id)} for ${r.since} not completed within ${Math.round(o.timeoutMs / 1000)} s (last status: ${status || 'none'})`;
   }
   throw reportFailure(`${lastProblem}; submitted twice`);
 }
 
 export async function fetchAds(session: AccountSession, paging: PagingOptions): Promise<unknown[]> {
-  const url = session.url(`${session.accountId}/ads`, { fields: 'id,campaign_id,effective_status', effective_status: JSON.stringify(AD_EFFECTIVE_STATUSES) });
+  const url = session.url(`${session.accountId}/ads`, {
+    fields: 'id,campaign_id,effective_status',
+    effective_status: JSON.stringify(AD_EFFECTIVE_STATUSES),
+  });
   return (await readAllPages(session, url, 'ads', paging, idOf)).items;
 }
 
 /** A listing of the leads of one ad created in (after, before), unix seconds; the caller's window overlaps the previous run's. */
-export function leadsPager(session: AccountSession, adId: string, after: number, before: number, paging: PagingOptions): Pager {
+export function leadsPager(
+  session: AccountSession,
+  adId: string,
+  after: number,
+  before: number,
+  paging: PagingOptions,
+): Pager {
   const url = session.url(`${adId}/leads`, {
     fields: LEAD_FIELDS,
     filtering: JSON.stringify([
@@ -313,7 +376,13 @@ export function leadsPager(session: AccountSession, adId: string, after: number,
  * The leads of many ads (there is no account-level leads edge), their first
  * pages and every further page asked for in batches. Returns them per ad id.
  */
-export async function fetchLeads(session: AccountSession, adIds: string[], after: number, before: number, paging: PagingOptions): Promise<Map<string, unknown[]>> {
+export async function fetchLeads(
+  session: AccountSession,
+  adIds: string[],
+  after: number,
+  before: number,
+  paging: PagingOptions,
+): Promise<Map<string, unknown[]>> {
   const pagers = adIds.map((id) => leadsPager(session, id, after, before, paging));
   await readAllPagesBatched(session, pagers);
   return new Map(adIds.map((id, i) => [id, pagers[i]!.items]));

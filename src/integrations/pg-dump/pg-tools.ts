@@ -41,14 +41,28 @@ async function versionOf(path: string): Promise<PgTool | null> {
  * /usr/lib/postgresql/<N>/bin (the same major first, then the nearest newer),
  * else PATH. A tool older than the server cannot read it: never chosen.
  */
-export async function findPgTool(tool: 'pg_dump' | 'pg_restore', serverMajor: number, binDir?: string): Promise<PgTool> {
+export async function findPgTool(
+  tool: 'pg_dump' | 'pg_restore',
+  serverMajor: number,
+  binDir?: string,
+): Promise<PgTool> {
   const candidates: string[] = [];
   if (binDir) candidates.push(join(binDir, tool));
   else {
-    const versions = (await readdir('/usr/lib/postgresql').catch(() => [] as string[])).filter((v) => /^\d+$/.test(v)).map(Number);
-    const ordered = [...versions.filter((v) => v === serverMajor), ...versions.filter((v) => v > serverMajor).sort((a, b) => a - b)];
+    const versions = (await readdir('/usr/lib/postgresql').catch(() => [] as string[]))
+      .filter((v) => /^\d+$/.test(v))
+      .map(Number);
+    const ordered = [
+      ...versions.filter((v) => v === serverMajor),
+      ...versions.filter((v) => v > serverMajor).sort((a, b) => a - b),
+    ];
     candidates.push(...ordered.map((v) => `/usr/lib/postgresql/${v}/bin/${tool}`));
-    candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, tool)));
+    candidates.push(
+      ...(process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, tool)),
+    );
   }
   const found: PgTool[] = [];
   for (const c of candidates) {
@@ -83,7 +97,8 @@ export function baseToolEnvironment(parent: NodeJS.ProcessEnv = process.env): No
  */
 export function childEnvironment(url: string | undefined, parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env = baseToolEnvironment(parent);
-  for (const [name, value] of Object.entries(parent)) if (name.startsWith('PG') && value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(parent))
+    if (name.startsWith('PG') && value !== undefined) env[name] = value;
   if (url) Object.assign(env, conninfoEnv(url));
   env.PGCONNECT_TIMEOUT ??= '15';
   return env;
@@ -95,17 +110,24 @@ export interface RunningTool {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-function start(path: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ignore' | 'pipe', 'pipe' | 'ignore', 'pipe']): RunningTool {
+function start(
+  path: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdio: ['ignore' | 'pipe', 'pipe' | 'ignore', 'pipe'],
+): RunningTool {
   const child = spawn(path, args, { env, stdio });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     // Keep the end: the last lines say what went wrong.
     stderr = (stderr + d.toString()).slice(-8000);
   });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr: stderr.trim() }));
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stderr: stderr.trim() }));
+    },
+  );
   // Callers await `done` where it matters; a tool stopped after its reader failed must not end the process.
   done.catch(() => undefined);
   for (const stream of [child.stdin, child.stdout]) stream?.on('error', () => undefined);
@@ -113,7 +135,11 @@ function start(path: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ig
 }
 
 /** `pg_dump -Fc` of the database at an exported snapshot, to standard output. */
-export function startPgDump(tool: PgTool, url: string | undefined, snapshot: string | null): RunningTool & { stdout: Readable } {
+export function startPgDump(
+  tool: PgTool,
+  url: string | undefined,
+  snapshot: string | null,
+): RunningTool & { stdout: Readable } {
   const args = ['--format=custom', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
   const r = start(tool.path, args, childEnvironment(url), ['ignore', 'pipe', 'pipe']);
   return { ...r, stdout: r.child.stdout! };
@@ -124,7 +150,11 @@ export function startPgDump(tool: PgTool, url: string | undefined, snapshot: str
  * nothing), without owners or grants of the source (roles differ between
  * servers); `clean` drops what the dump creates first.
  */
-export function startPgRestore(tool: PgTool, url: string | undefined, clean: boolean): RunningTool & { stdin: Writable } {
+export function startPgRestore(
+  tool: PgTool,
+  url: string | undefined,
+  clean: boolean,
+): RunningTool & { stdin: Writable } {
   const env = childEnvironment(url);
   // pg_restore wants -d: the database name alone (no secret), as a keyword so that a name with "=" is not read as a
   // connection string; host, user and password stay in the environment.
@@ -148,7 +178,10 @@ export function startPgRestore(tool: PgTool, url: string | undefined, clean: boo
  * (pg_restore in one transaction) therefore never sees the end of a
  * corrupted dump: the stream fails instead and the reader rolls back.
  */
-export function verifiedPassThrough(expected: string, onMismatch?: () => void): Transform & { sha256(): string | null; bytes(): number } {
+export function verifiedPassThrough(
+  expected: string,
+  onMismatch?: () => void,
+): Transform & { sha256(): string | null; bytes(): number } {
   const hash = createHash('sha256');
   let held: Buffer | null = null;
   let digest: string | null = null;
@@ -166,7 +199,11 @@ export function verifiedPassThrough(expected: string, onMismatch?: () => void): 
       if (digest !== expected) {
         // Stop the reader before its input ends: a closed pipe must not look like a complete dump.
         onMismatch?.();
-        cb(new Error(`checksum mismatch: the stored dump has SHA-256 ${digest}, the manifest says ${expected} (${bytes} bytes read): the object is corrupted or not the one recorded`));
+        cb(
+          new Error(
+            `checksum mismatch: the stored dump has SHA-256 ${digest}, the manifest says ${expected} (${bytes} bytes read): the object is corrupted or not the one recorded`,
+          ),
+        );
         return;
       }
       cb(null, held ?? undefined);
@@ -187,7 +224,14 @@ export function endsWhenToolSucceeds(tool: RunningTool, name: string): Transform
     },
     flush(cb) {
       tool.done.then(
-        ({ code, signal, stderr }) => cb(code === 0 ? null : new PgToolError(`${name} ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr}` : ''}`)),
+        ({ code, signal, stderr }) =>
+          cb(
+            code === 0
+              ? null
+              : new PgToolError(
+                  `${name} ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr}` : ''}`,
+                ),
+          ),
         (error: Error) => cb(new PgToolError(`${name} could not run: ${error.message}`)),
       );
     },

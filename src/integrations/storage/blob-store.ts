@@ -76,8 +76,16 @@ export interface BlobStore {
 export class BlobKeyError extends Error {}
 
 function checkKey(key: string): string {
-  if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '' || p === '.' || p === '..') || key.includes('\\') || key.includes('\0')) {
-    throw new BlobKeyError(`invalid blob key ${JSON.stringify(key)}: use relative slash-separated names without empty, "." or ".." parts`);
+  if (
+    key === '' ||
+    key.startsWith('/') ||
+    key.split('/').some((p) => p === '' || p === '.' || p === '..') ||
+    key.includes('\\') ||
+    key.includes('\0')
+  ) {
+    throw new BlobKeyError(
+      `invalid blob key ${JSON.stringify(key)}: use relative slash-separated names without empty, "." or ".." parts`,
+    );
   }
   return key;
 }
@@ -96,7 +104,8 @@ function measuring(): { stream: Transform; result: () => { size: number; sha256:
   return { stream, result: () => ({ size, sha256: hash.digest('hex') }) };
 }
 
-const toStream = (body: Readable | Buffer | string): Readable => (body instanceof Readable ? body : Readable.from([Buffer.from(body)]));
+const toStream = (body: Readable | Buffer | string): Readable =>
+  body instanceof Readable ? body : Readable.from([Buffer.from(body)]);
 
 class FileBlobStore implements BlobStore {
   constructor(
@@ -142,7 +151,10 @@ class FileBlobStore implements BlobStore {
   }
 
   /** Every regular file under the root whose name starts with `prefix`, as a key, with its path and stat. */
-  private async files(prefix: string, keep: (name: string) => boolean): Promise<{ key: string; path: string; mtime: Date; size: number }[]> {
+  private async files(
+    prefix: string,
+    keep: (name: string) => boolean,
+  ): Promise<{ key: string; path: string; mtime: Date; size: number }[]> {
     const out: { key: string; path: string; mtime: Date; size: number }[] = [];
     const walk = async (dir: string): Promise<void> => {
       for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -160,7 +172,11 @@ class FileBlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<BlobInfo[]> {
-    return (await this.files(prefix, (name) => !name.includes('.partial-'))).map((f) => ({ key: f.key, size: f.size, lastModified: f.mtime }));
+    return (await this.files(prefix, (name) => !name.includes('.partial-'))).map((f) => ({
+      key: f.key,
+      size: f.size,
+      lastModified: f.mtime,
+    }));
   }
 
   async delete(key: string): Promise<void> {
@@ -168,7 +184,9 @@ class FileBlobStore implements BlobStore {
   }
 
   async sweepPartials(prefix: string, before: Date): Promise<string[]> {
-    const stale = (await this.files(prefix, (name) => /\.partial-[0-9a-f]+$/.test(name))).filter((f) => f.mtime < before);
+    const stale = (await this.files(prefix, (name) => /\.partial-[0-9a-f]+$/.test(name))).filter(
+      (f) => f.mtime < before,
+    );
     for (const f of stale) await rm(f.path, { force: true });
     return stale.map((f) => f.key);
   }
@@ -219,7 +237,11 @@ class S3BlobStore implements BlobStore {
       await done.catch(() => undefined);
       if (upload.uploadId) {
         const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.full(key), UploadId: upload.uploadId })).catch(() => undefined);
+        await this.client
+          .send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.full(key), UploadId: upload.uploadId }),
+          )
+          .catch(() => undefined);
       }
       throw error;
     }
@@ -247,7 +269,12 @@ class S3BlobStore implements BlobStore {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
       const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
-      return { size: h.ContentLength ?? 0, metadata: h.Metadata ?? {}, encryption: h.ServerSideEncryption ?? 'none', kmsKeyId: h.SSEKMSKeyId ?? null };
+      return {
+        size: h.ContentLength ?? 0,
+        metadata: h.Metadata ?? {},
+        encryption: h.ServerSideEncryption ?? 'none',
+        kmsKeyId: h.SSEKMSKeyId ?? null,
+      };
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
       throw error;
@@ -279,8 +306,15 @@ class S3BlobStore implements BlobStore {
     const out: BlobInfo[] = [];
     let token: string | undefined;
     do {
-      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}${prefix}`, ContinuationToken: token }));
-      for (const o of res.Contents ?? []) out.push({ key: (o.Key ?? '').slice(this.prefix.length), size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+      const res = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}${prefix}`, ContinuationToken: token }),
+      );
+      for (const o of res.Contents ?? [])
+        out.push({
+          key: (o.Key ?? '').slice(this.prefix.length),
+          size: o.Size ?? 0,
+          lastModified: o.LastModified ?? new Date(0),
+        });
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => a.key.localeCompare(b.key));
@@ -312,6 +346,10 @@ export async function openBlobStore(url: string, options: { s3Config?: S3ClientC
   const { S3Client } = await import('@aws-sdk/client-s3');
   const prefix = m[2] ? `${m[2].replace(/\/+$/, '')}/` : '';
   // Every request is retried by the SDK (exponential backoff with jitter); AWS_MAX_ATTEMPTS overrides.
-  const client = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 5 }), ...options.s3Config });
+  const client = new S3Client({
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 5 }),
+    ...options.s3Config,
+  });
   return new S3BlobStore(url, client, m[1]!, prefix);
 }

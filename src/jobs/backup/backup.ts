@@ -1,8 +1,26 @@
-import { backupKey, MANIFEST_KEY, planRetention, type BackupEntry, type Manifest, type RetentionPlan } from '../../core/backups/manifest.js';
+import {
+  backupKey,
+  MANIFEST_KEY,
+  planRetention,
+  type BackupEntry,
+  type Manifest,
+  type RetentionPlan,
+} from '../../core/backups/manifest.js';
 import type { BlobStore } from '../../integrations/storage/blob-store.js';
 import { ConfigError, UnavailableError } from '../../errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/runner.js';
-import { describeS3, encryptionFor, MB, openStore, pgToolFor, readManifest, sha256Of, storeCall, writeManifest, type BackupDbOptions } from './shared.js';
+import {
+  describeS3,
+  encryptionFor,
+  MB,
+  openStore,
+  pgToolFor,
+  readManifest,
+  sha256Of,
+  storeCall,
+  writeManifest,
+  type BackupDbOptions,
+} from './shared.js';
 
 /** The nightly backup: dump, check, record, retention. */
 
@@ -14,20 +32,28 @@ export function describeRetention(plan: RetentionPlan, verb: string): string[] {
   ];
 }
 
-export async function applyRetention(ctx: JobContext<BackupDbOptions>, store: BlobStore, manifest: Manifest): Promise<RetentionPlan> {
+export async function applyRetention(
+  ctx: JobContext<BackupDbOptions>,
+  store: BlobStore,
+  manifest: Manifest,
+): Promise<RetentionPlan> {
   const objects = await storeCall(ctx, 'listing database/', () => store.list('database/'));
   const plan = planRetention(manifest, objects, ctx.clock.now(), ctx.options.keepDays);
   if (ctx.dryRun) return plan;
   const { markBackupsDeleted } = await import('../../db/repositories/backups.repository.js');
   // The manifest forgets a backup before its object goes: a crash in between leaves an orphan (removed next time), never an entry without its object.
   const doomed = new Set(plan.delete.map((b) => b.key));
-  if (doomed.size > 0) await writeManifest(ctx, store, { ...manifest, backups: manifest.backups.filter((b) => !doomed.has(b.key)) });
+  if (doomed.size > 0)
+    await writeManifest(ctx, store, { ...manifest, backups: manifest.backups.filter((b) => !doomed.has(b.key)) });
   for (const key of [...doomed, ...plan.orphans]) await storeCall(ctx, `deleting ${key}`, () => store.delete(key));
   await markBackupsDeleted(ctx.db, [...doomed, ...plan.orphans]);
   // What a killed run left behind in a folder store (database/*.dump.partial-*), once it is a day old: never a
   // partial file of a backup running now.
-  const leftovers = await storeCall(ctx, 'removing leftover partial files', () => store.sweepPartials('database/', new Date(Date.now() - 86_400_000)));
-  if (leftovers.length > 0) ctx.logger.info(`removed ${leftovers.length} partial file(s) a killed run left behind: ${leftovers.join(', ')}`);
+  const leftovers = await storeCall(ctx, 'removing leftover partial files', () =>
+    store.sweepPartials('database/', new Date(Date.now() - 86_400_000)),
+  );
+  if (leftovers.length > 0)
+    ctx.logger.info(`removed ${leftovers.length} partial file(s) a killed run left behind: ${leftovers.join(', ')}`);
   return plan;
 }
 
@@ -44,7 +70,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const settings = ctx.config.backup;
   const store = await openStore(ctx);
   if (!store.url.startsWith('s3://') && settings.encryptionExplicit && settings.encryption !== 'none') {
-    throw new ConfigError(`BACKUP_SSE=${settings.encryption} cannot be applied: BLOB_URL is a local folder (${store.url}), not S3. Use an s3:// BLOB_URL, or set BACKUP_SSE=none for a local store.`);
+    throw new ConfigError(
+      `BACKUP_SSE=${settings.encryption} cannot be applied: BLOB_URL is a local folder (${store.url}), not S3. Use an s3:// BLOB_URL, or set BACKUP_SSE=none for a local store.`,
+    );
   }
   const manifest = await readManifest(ctx, store);
   const server = await readServerInfo(ctx.db);
@@ -52,8 +80,15 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
 
   if (ctx.dryRun) {
     const plan = await applyRetention(ctx, store, manifest);
-    const lines = [`Would dump ${server.database} (PostgreSQL ${server.version}) with ${pgDump.version} into ${store.url} as ${backupKey(settings.prefix, ctx.clock.now())}.`, ...describeRetention(plan, 'would delete')];
-    return { counts: { backups_deleted: 0 }, summary: { dry_run: true, would_delete: [...plan.delete.map((b) => b.key), ...plan.orphans], kept: plan.kept }, text: lines.join('\n') };
+    const lines = [
+      `Would dump ${server.database} (PostgreSQL ${server.version}) with ${pgDump.version} into ${store.url} as ${backupKey(settings.prefix, ctx.clock.now())}.`,
+      ...describeRetention(plan, 'would delete'),
+    ];
+    return {
+      counts: { backups_deleted: 0 },
+      summary: { dry_run: true, would_delete: [...plan.delete.map((b) => b.key), ...plan.orphans], kept: plan.kept },
+      text: lines.join('\n'),
+    };
   }
 
   const started = ctx.clock.now();
@@ -78,7 +113,12 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
       body.on('error', () => undefined);
       put = await store.put(key, body, {
         contentType: 'application/vnd.postgresql.custom-dump',
-        metadata: { 'leadsmart-format': 'pg_dump-custom', 'pg-server-version': server.version, 'pg-dump-version': pgDump.version, 'created-at': started.toISOString() },
+        metadata: {
+          'leadsmart-format': 'pg_dump-custom',
+          'pg-server-version': server.version,
+          'pg-dump-version': pgDump.version,
+          'created-at': started.toISOString(),
+        },
         encryption,
         partSize: settings.partSizeMb * MB,
       });
@@ -87,8 +127,12 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
       dump.child.kill('SIGTERM');
       ctx.throwIfInterrupted();
       const { PgToolError } = await import('../../integrations/pg-dump/pg-tools.js');
-      if (error instanceof PgToolError) throw new UnavailableError(`${error.message}; nothing was stored and no backup was removed`, { cause: error });
-      throw new UnavailableError(`uploading ${key} to ${ctx.redact(store.url)} failed after retries (${ctx.redact(describeS3(error))}); the upload was aborted, nothing partial is kept, no backup was removed`, { cause: error });
+      if (error instanceof PgToolError)
+        throw new UnavailableError(`${error.message}; nothing was stored and no backup was removed`, { cause: error });
+      throw new UnavailableError(
+        `uploading ${key} to ${ctx.redact(store.url)} failed after retries (${ctx.redact(describeS3(error))}); the upload was aborted, nothing partial is kept, no backup was removed`,
+        { cause: error },
+      );
     } finally {
       ctx.signal.removeEventListener('abort', stop);
     }
@@ -107,7 +151,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const head = await storeCall(ctx, `checking ${key}`, () => store.head(key));
   if (head === null || head.size !== put.size) {
     await discard(`the store reports ${head === null ? 'no object' : `${head.size} bytes`}, ${put.size} were sent`);
-    throw new UnavailableError(`${key}: the stored object does not match what was uploaded (${head === null ? 'missing' : `${head.size} of ${put.size} bytes`}); no backup was removed; run again`);
+    throw new UnavailableError(
+      `${key}: the stored object does not match what was uploaded (${head === null ? 'missing' : `${head.size} of ${put.size} bytes`}); no backup was removed; run again`,
+    );
   }
   if (encryption !== undefined && head.encryption !== encryption.mode) {
     await discard(`encryption ${encryption.mode} was asked for, the store reports ${head.encryption}`);
@@ -119,7 +165,12 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
     store.replaceMetadata(key, { ...head.metadata, sha256: put.sha256, size: String(put.size) }, encryption),
   );
   const readback = await storeCall(ctx, `reading ${key} back`, () => sha256Of(store, key));
-  const problems = readback.sha256 === put.sha256 && readback.size === put.size ? [] : [`read back ${readback.size} bytes with SHA-256 ${readback.sha256}; ${put.size} bytes with ${put.sha256} were uploaded`];
+  const problems =
+    readback.sha256 === put.sha256 && readback.size === put.size
+      ? []
+      : [
+          `read back ${readback.size} bytes with SHA-256 ${readback.sha256}; ${put.size} bytes with ${put.sha256} were uploaded`,
+        ];
   if (problems.length > 0) {
     await discard(problems[0]!);
     throw new UnavailableError(`${key}: ${problems[0]}; the object was deleted and no backup was removed; run again`);
@@ -142,17 +193,43 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   manifest.backups.push(entry);
   await writeManifest(ctx, store, manifest);
   await recordBackup(ctx.db, entry, ctx.runId);
-  ctx.logger.info(`stored ${key}`, { bytes: put.size, sha256: put.sha256, dump_ms: dumpMs, total_ms: totalMs, tables: Object.keys(tableCounts).length });
+  ctx.logger.info(`stored ${key}`, {
+    bytes: put.size,
+    sha256: put.sha256,
+    dump_ms: dumpMs,
+    total_ms: totalMs,
+    tables: Object.keys(tableCounts).length,
+  });
 
   const plan = await applyRetention(ctx, store, manifest);
   const lines = [
     `Backed up ${server.database} (PostgreSQL ${server.version}) to ${store.url} as ${key}: ${(put.size / MB).toFixed(1)} MB, SHA-256 ${put.sha256}, ${Object.keys(tableCounts).length} tables, encryption ${head.encryption}, read back and checked, ${(totalMs / 1000).toFixed(1)} s.`,
-    ...(metadataSet || !store.url.startsWith('s3://') ? [] : [`The object is over 5 GiB (one S3 copy cannot rewrite its metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`]),
+    ...(metadataSet || !store.url.startsWith('s3://')
+      ? []
+      : [
+          `The object is over 5 GiB (one S3 copy cannot rewrite its metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`,
+        ]),
     ...describeRetention(plan, 'deleted'),
   ];
   return {
-    counts: { backup_bytes: put.size, backups_deleted: plan.delete.length + plan.orphans.length, tables: Object.keys(tableCounts).length, dump_ms: dumpMs },
-    summary: { key, size: put.size, sha256: put.sha256, server_version: server.version, pg_dump: pgDump.version, encryption: head.encryption, table_counts: tableCounts, deleted: [...plan.delete.map((b) => b.key), ...plan.orphans], kept: plan.kept, ms: totalMs },
+    counts: {
+      backup_bytes: put.size,
+      backups_deleted: plan.delete.length + plan.orphans.length,
+      tables: Object.keys(tableCounts).length,
+      dump_ms: dumpMs,
+    },
+    summary: {
+      key,
+      size: put.size,
+      sha256: put.sha256,
+      server_version: server.version,
+      pg_dump: pgDump.version,
+      encryption: head.encryption,
+      table_counts: tableCounts,
+      deleted: [...plan.delete.map((b) => b.key), ...plan.orphans],
+      kept: plan.kept,
+      ms: totalMs,
+    },
     text: lines.join('\n'),
   };
 }

@@ -5,21 +5,40 @@ import { compareCounts, findBackup, MANIFEST_KEY, type VerifyResult } from '../.
 import { ExitCode, UnavailableError, UsageError } from '../../errors.js';
 import { PROJECT_ROOT } from '../../runtime/paths.js';
 import type { JobContext, JobOutcome } from '../../runtime/runner.js';
-import { openStore, readManifest, restoreStream, run, withClient, writeManifest, type BackupDbOptions } from './shared.js';
+import {
+  openStore,
+  readManifest,
+  restoreStream,
+  run,
+  withClient,
+  writeManifest,
+  type BackupDbOptions,
+} from './shared.js';
 
 /** The restore drill (--verify): a backup restored into a scratch database and compared table by table. */
 
 /** A throwaway PostgreSQL cluster for the restore drill (scripts/pg-cluster.sh), stopped and removed after. */
-export async function withScratchDatabase<T>(ctx: JobContext<BackupDbOptions>, fn: (url: string) => Promise<T>): Promise<T> {
+export async function withScratchDatabase<T>(
+  ctx: JobContext<BackupDbOptions>,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
   if (ctx.options.scratchUrl !== null) return fn(ctx.options.scratchUrl);
   const dir = await mkdtemp(join(tmpdir(), 'leadsmart-verify-'));
   const script = join(PROJECT_ROOT, 'scripts', 'pg-cluster.sh');
   try {
     // The scratch cluster's scripts get the locale and PATH, never this process's secrets.
     const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
-    await run(script, ['start', dir, '--fast'], { env: { ...baseToolEnvironment(), ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}) } });
+    await run(script, ['start', dir, '--fast'], {
+      env: {
+        ...baseToolEnvironment(),
+        ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}),
+      },
+    });
   } catch (error) {
-    throw new UnavailableError(`cannot start a scratch PostgreSQL cluster for the restore drill (${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); install the PostgreSQL server binaries, or pass --scratch-url with an empty database`, { cause: error });
+    throw new UnavailableError(
+      `cannot start a scratch PostgreSQL cluster for the restore drill (${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); install the PostgreSQL server binaries, or pass --scratch-url with an empty database`,
+      { cause: error },
+    );
   }
   try {
     return await fn(`postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`);
@@ -42,19 +61,28 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const manifest = await readManifest(ctx, store);
   const entry = findBackup(manifest, ctx.options.verifyFrom);
   if (entry === null) {
-    throw new UsageError(`--verify ${ctx.options.verifyFrom}: no such backup in ${MANIFEST_KEY} (${manifest.backups.length} recorded${manifest.backups.length > 0 ? `, the latest ${manifest.backups[manifest.backups.length - 1]!.key}` : ''})`);
+    throw new UsageError(
+      `--verify ${ctx.options.verifyFrom}: no such backup in ${MANIFEST_KEY} (${manifest.backups.length} recorded${manifest.backups.length > 0 ? `, the latest ${manifest.backups[manifest.backups.length - 1]!.key}` : ''})`,
+    );
   }
   const t0 = Date.now();
   const result = await withScratchDatabase(ctx, async (url): Promise<VerifyResult> => {
     const before = await withClient(url, (c) => isEmptyDatabase(c));
-    if (!before.empty) throw new UsageError(`--scratch-url: the database is not empty (${before.tables.slice(0, 5).join(', ')}${before.tables.length > 5 ? ', …' : ''}); the drill restores into an empty database only`);
+    if (!before.empty)
+      throw new UsageError(
+        `--scratch-url: the database is not empty (${before.tables.slice(0, 5).join(', ')}${before.tables.length > 5 ? ', …' : ''}); the drill restores into an empty database only`,
+      );
     const restored = await restoreStream(ctx, store, entry, url, false);
-    const problems = restored.ok ? compareCounts(entry.tableCounts, await withClient(url, (c) => countRows(c))) : [restored.problem];
+    const problems = restored.ok
+      ? compareCounts(entry.tableCounts, await withClient(url, (c) => countRows(c)))
+      : [restored.problem];
     return { at: ctx.clock.now().toISOString(), ok: problems.length === 0, method: 'restore', problems };
   });
   const ms = Date.now() - t0;
   if (!ctx.dryRun) {
-    const updated = manifest.backups.map((b) => (b.key === entry.key ? { ...b, verify: result, drills: [...(b.drills ?? []), result].slice(-12) } : b));
+    const updated = manifest.backups.map((b) =>
+      b.key === entry.key ? { ...b, verify: result, drills: [...(b.drills ?? []), result].slice(-12) } : b,
+    );
     await writeManifest(ctx, store, { ...manifest, backups: updated });
     await recordVerify(ctx.db, entry, result);
   }
@@ -63,7 +91,12 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   if (!result.ok) {
     const text = `${entry.key} FAILED verification:\n${result.problems.map((p) => `  ${p}`).join('\n')}`;
     ctx.logger.error(text);
-    return { exitCode: ExitCode.DATA_ERR, counts: { verified: 0, verify_failed: 1 }, summary, text: `${text}\nIt is no longer counted as a good backup; restore --from latest skips it.` };
+    return {
+      exitCode: ExitCode.DATA_ERR,
+      counts: { verified: 0, verify_failed: 1 },
+      summary,
+      text: `${text}\nIt is no longer counted as a good backup; restore --from latest skips it.`,
+    };
   }
   return {
     counts: { verified: 1, verify_failed: 0, verify_ms: ms },

@@ -3,12 +3,18 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type pg from 'pg';
-import { emptyManifest, MANIFEST_KEY, parseManifest, serializeManifest, type BackupEntry, type Manifest } from '../../core/backups/manifest.js';
+import {
+  emptyManifest,
+  MANIFEST_KEY,
+  parseManifest,
+  serializeManifest,
+  type BackupEntry,
+  type Manifest,
+} from '../../core/backups/manifest.js';
 import type { BlobStore, Encryption } from '../../integrations/storage/blob-store.js';
 import type { PgTool } from '../../integrations/pg-dump/pg-tools.js';
 import { ConfigError, DataError, UnavailableError } from '../../errors.js';
 import type { JobContext } from '../../runtime/runner.js';
-
 
 /** What backup, drill and restore share: the store, the manifest, pg_dump/pg_restore, a checking connection. */
 
@@ -42,7 +48,10 @@ export async function storeCall<T>(ctx: JobContext<unknown>, what: string, fn: (
   } catch (error) {
     if (error instanceof UnavailableError || error instanceof ConfigError || error instanceof DataError) throw error;
     ctx.throwIfInterrupted();
-    throw new UnavailableError(`blob store ${ctx.redact(ctx.config.blobUrl)}: ${what} failed after retries (${ctx.redact(describeS3(error))}); no backup was removed. Check BLOB_URL, the network and the credentials, then run again.`, { cause: error });
+    throw new UnavailableError(
+      `blob store ${ctx.redact(ctx.config.blobUrl)}: ${what} failed after retries (${ctx.redact(describeS3(error))}); no backup was removed. Check BLOB_URL, the network and the credentials, then run again.`,
+      { cause: error },
+    );
   }
 }
 
@@ -61,7 +70,10 @@ export async function readManifest(ctx: JobContext<unknown>, store: BlobStore): 
   try {
     return parseManifest(text);
   } catch (error) {
-    throw new DataError(`${(error as Error).message}; nothing was changed. Restore the manifest from the bucket's versions, or move it aside to start a new one (the backups themselves stay where they are).`, { cause: error });
+    throw new DataError(
+      `${(error as Error).message}; nothing was changed. Restore the manifest from the bucket's versions, or move it aside to start a new one (the backups themselves stay where they are).`,
+      { cause: error },
+    );
   }
 }
 
@@ -72,7 +84,12 @@ export function encryptionFor(ctx: JobContext<unknown>, store: BlobStore): Encry
 }
 
 export async function writeManifest(ctx: JobContext<unknown>, store: BlobStore, m: Manifest): Promise<void> {
-  await storeCall(ctx, `writing ${MANIFEST_KEY}`, () => store.put(MANIFEST_KEY, serializeManifest(m), { contentType: 'application/json', encryption: encryptionFor(ctx, store) }));
+  await storeCall(ctx, `writing ${MANIFEST_KEY}`, () =>
+    store.put(MANIFEST_KEY, serializeManifest(m), {
+      contentType: 'application/json',
+      encryption: encryptionFor(ctx, store),
+    }),
+  );
 }
 
 export async function sha256Of(store: BlobStore, key: string): Promise<{ sha256: string; size: number }> {
@@ -85,7 +102,11 @@ export async function sha256Of(store: BlobStore, key: string): Promise<{ sha256:
   return { sha256: hash.digest('hex'), size };
 }
 
-export async function pgToolFor(ctx: JobContext<unknown>, tool: 'pg_dump' | 'pg_restore', major: number): Promise<PgTool> {
+export async function pgToolFor(
+  ctx: JobContext<unknown>,
+  tool: 'pg_dump' | 'pg_restore',
+  major: number,
+): Promise<PgTool> {
   const { findPgTool, PgToolError } = await import('../../integrations/pg-dump/pg-tools.js');
   try {
     return await findPgTool(tool, major, ctx.config.backup.pgBinDir);
@@ -100,7 +121,13 @@ export async function pgToolFor(ctx: JobContext<unknown>, tool: 'pg_dump' | 'pg_
  * SHA-256 on the way: on a mismatch pg_restore is stopped before the end
  * of its input, so nothing of a corrupted dump is committed.
  */
-export async function restoreStream(ctx: JobContext<unknown>, store: BlobStore, entry: BackupEntry, targetUrl: string | undefined, clean: boolean): Promise<{ ok: true } | { ok: false; problem: string }> {
+export async function restoreStream(
+  ctx: JobContext<unknown>,
+  store: BlobStore,
+  entry: BackupEntry,
+  targetUrl: string | undefined,
+  clean: boolean,
+): Promise<{ ok: true } | { ok: false; problem: string }> {
   const { startPgRestore, verifiedPassThrough } = await import('../../integrations/pg-dump/pg-tools.js');
   const major = Number(entry.serverVersion.split('.')[0]) || 0;
   const tool = await pgToolFor(ctx, 'pg_restore', major);
@@ -116,9 +143,18 @@ export async function restoreStream(ctx: JobContext<unknown>, store: BlobStore, 
     );
     const [feedError, result] = await Promise.all([feeding, restore.done]);
     ctx.throwIfInterrupted();
-    if (check.sha256() !== null && check.sha256() !== entry.sha256) return { ok: false, problem: `checksum mismatch: ${entry.key} has SHA-256 ${check.sha256()}, the manifest records ${entry.sha256}; the object is corrupted (nothing was restored)` };
-    if (result.code !== 0) return { ok: false, problem: `pg_restore ${result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`}: ${result.stderr || feedError?.message || 'no message'} (nothing was restored: one transaction)` };
-    if (feedError !== null) return { ok: false, problem: `reading ${entry.key} failed: ${ctx.redact(feedError.message)}` };
+    if (check.sha256() !== null && check.sha256() !== entry.sha256)
+      return {
+        ok: false,
+        problem: `checksum mismatch: ${entry.key} has SHA-256 ${check.sha256()}, the manifest records ${entry.sha256}; the object is corrupted (nothing was restored)`,
+      };
+    if (result.code !== 0)
+      return {
+        ok: false,
+        problem: `pg_restore ${result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`}: ${result.stderr || feedError?.message || 'no message'} (nothing was restored: one transaction)`,
+      };
+    if (feedError !== null)
+      return { ok: false, problem: `reading ${entry.key} failed: ${ctx.redact(feedError.message)}` };
     return { ok: true };
   } finally {
     ctx.signal.removeEventListener('abort', stop);

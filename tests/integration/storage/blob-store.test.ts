@@ -12,7 +12,11 @@ import { startFakeS3 } from '../../helpers/fake-s3.js';
 /** 12 MiB in 64 KiB chunks: more than two 5 MiB multipart parts on S3. */
 function bigStream(): { stream: Readable; sha256: string; size: number } {
   const chunks = Array.from({ length: 192 }, (_, i) => Buffer.alloc(65536, i));
-  return { stream: Readable.from(chunks), sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex'), size: 192 * 65536 };
+  return {
+    stream: Readable.from(chunks),
+    sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex'),
+    size: 192 * 65536,
+  };
 }
 
 function failingStream(): Readable {

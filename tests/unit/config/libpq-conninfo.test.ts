@@ -4,17 +4,50 @@ import { childEnvironment } from '../../../src/integrations/pg-dump/pg-tools.js'
 
 describe('libpq connection strings become PG* variables', () => {
   test.each([
-    ['postgresql://app:s3cr%40t@db.example:5433/leads', { PGUSER: 'app', PGPASSWORD: 's3cr@t', PGHOST: 'db.example', PGPORT: '5433', PGDATABASE: 'leads' }],
+    [
+      'postgresql://app:s3cr%40t@db.example:5433/leads',
+      { PGUSER: 'app', PGPASSWORD: 's3cr@t', PGHOST: 'db.example', PGPORT: '5433', PGDATABASE: 'leads' },
+    ],
     // The socket form the URL parser used to pass through whole, password included.
-    ['postgresql://app:pw@/leads?host=/run/dir', { PGUSER: 'app', PGPASSWORD: 'pw', PGHOST: '/run/dir', PGDATABASE: 'leads' }],
-    ['postgresql://app:pw@%2Fvar%2Frun%2Fpostgresql/leads', { PGUSER: 'app', PGPASSWORD: 'pw', PGHOST: '/var/run/postgresql', PGDATABASE: 'leads' }],
-    ['postgres:///leads?host=/run/dir&user=app&password=pw&port=5433&sslmode=disable&application_name=backup', {
-      PGDATABASE: 'leads', PGHOST: '/run/dir', PGUSER: 'app', PGPASSWORD: 'pw', PGPORT: '5433', PGSSLMODE: 'disable', PGAPPNAME: 'backup',
-    }],
-    ['postgresql://app@h1:5433,h2,[::1]:5434/leads?target_session_attrs=read-write', { PGUSER: 'app', PGHOST: 'h1,h2,::1', PGPORT: '5433,,5434', PGDATABASE: 'leads', PGTARGETSESSIONATTRS: 'read-write' }],
+    [
+      'postgresql://app:pw@/leads?host=/run/dir',
+      { PGUSER: 'app', PGPASSWORD: 'pw', PGHOST: '/run/dir', PGDATABASE: 'leads' },
+    ],
+    [
+      'postgresql://app:pw@%2Fvar%2Frun%2Fpostgresql/leads',
+      { PGUSER: 'app', PGPASSWORD: 'pw', PGHOST: '/var/run/postgresql', PGDATABASE: 'leads' },
+    ],
+    [
+      'postgres:///leads?host=/run/dir&user=app&password=pw&port=5433&sslmode=disable&application_name=backup',
+      {
+        PGDATABASE: 'leads',
+        PGHOST: '/run/dir',
+        PGUSER: 'app',
+        PGPASSWORD: 'pw',
+        PGPORT: '5433',
+        PGSSLMODE: 'disable',
+        PGAPPNAME: 'backup',
+      },
+    ],
+    [
+      'postgresql://app@h1:5433,h2,[::1]:5434/leads?target_session_attrs=read-write',
+      {
+        PGUSER: 'app',
+        PGHOST: 'h1,h2,::1',
+        PGPORT: '5433,,5434',
+        PGDATABASE: 'leads',
+        PGTARGETSESSIONATTRS: 'read-write',
+      },
+    ],
     ['postgresql://', {}],
-    ["host=/run/dir dbname=leads user=app password='it\\'s a secret'", { PGHOST: '/run/dir', PGDATABASE: 'leads', PGUSER: 'app', PGPASSWORD: "it's a secret" }],
-    ['host = localhost port=5432 dbname = leads keepalives=1', { PGHOST: 'localhost', PGPORT: '5432', PGDATABASE: 'leads' }],
+    [
+      "host=/run/dir dbname=leads user=app password='it\\'s a secret'",
+      { PGHOST: '/run/dir', PGDATABASE: 'leads', PGUSER: 'app', PGPASSWORD: "it's a secret" },
+    ],
+    [
+      'host = localhost port=5432 dbname = leads keepalives=1',
+      { PGHOST: 'localhost', PGPORT: '5432', PGDATABASE: 'leads' },
+    ],
   ])('%s', (conninfo, env) => {
     expect(conninfoEnv(conninfo)).toEqual(env);
   });
@@ -56,7 +89,10 @@ describe('what a pg_dump or pg_restore child receives', () => {
     });
   });
 
-  test('without a URL, libpq reads the operator\'s PG* variables', () => {
-    expect(childEnvironment(undefined, { ...parent, PGHOST: '/run/x', PGCONNECT_TIMEOUT: '5' })).toMatchObject({ PGHOST: '/run/x', PGCONNECT_TIMEOUT: '5' });
+  test("without a URL, libpq reads the operator's PG* variables", () => {
+    expect(childEnvironment(undefined, { ...parent, PGHOST: '/run/x', PGCONNECT_TIMEOUT: '5' })).toMatchObject({
+      PGHOST: '/run/x',
+      PGCONNECT_TIMEOUT: '5',
+    });
   });
 });

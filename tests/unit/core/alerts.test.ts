@@ -16,8 +16,15 @@ import {
 import { campaign, DATE, details, PREVIOUS, scenario, SCENARIO_DETAILS } from '../../helpers/alert-fixtures.js';
 
 const GOLDEN = resolve(import.meta.dirname, '..', '..', 'fixtures', 'alerts');
-const select = (cs = scenario(), warnings: { code: string; message: string }[] = []): Selection => selectAttention(cs, warnings, { date: DATE, previousDate: PREVIOUS, gapDays: 2 });
-const standing = (cs = scenario()): CurrentStanding => new Map(cs.map((c) => [c.campaignId, { totalHundredths: c.totalHundredths, recommendation: c.recommendation, stopped: c.status === 'PAUSED' }]));
+const select = (cs = scenario(), warnings: { code: string; message: string }[] = []): Selection =>
+  selectAttention(cs, warnings, { date: DATE, previousDate: PREVIOUS, gapDays: 2 });
+const standing = (cs = scenario()): CurrentStanding =>
+  new Map(
+    cs.map((c) => [
+      c.campaignId,
+      { totalHundredths: c.totalHundredths, recommendation: c.recommendation, stopped: c.status === 'PAUSED' },
+    ]),
+  );
 const byId = (s: Selection) => new Map(s.items.map((i) => [i.campaignId, i]));
 
 describe('selection by priority', () => {
@@ -36,11 +43,25 @@ describe('selection by priority', () => {
       expect({ flag, priority: item.priority }).toEqual({ flag, priority: 'medium' });
       expect(item.signals.map((s) => s.kind)).toEqual(['flag']);
       const plan = planDigest(DATE, select([c]), null, standing([c]));
-      const view = buildDigestView(plan, { client: { id: 'acme', name: 'Acme' }, date: DATE, previousDate: PREVIOUS, baselineDate: null, details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]) });
+      const view = buildDigestView(plan, {
+        client: { id: 'acme', name: 'Acme' },
+        date: DATE,
+        previousDate: PREVIOUS,
+        baselineDate: null,
+        details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]),
+      });
       expect(view.sections.map((x) => x.title)).not.toContain('Act now');
       const card = view.sections.flatMap((x) => x.cards).find((k) => k.campaignId === 'Online-Store-Sales')!;
-      expect(card).toMatchObject({ headline: 'Not scored', action: 'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.' });
-      expect(JSON.stringify(view)).toMatch(flag === 'NO_LEAD_DATA' ? /Not judged on leads: its data carries no lead counts/ : /no target cost per qualified lead is set for its currency/);
+      expect(card).toMatchObject({
+        headline: 'Not scored',
+        action:
+          'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.',
+      });
+      expect(JSON.stringify(view)).toMatch(
+        flag === 'NO_LEAD_DATA'
+          ? /Not judged on leads: its data carries no lead counts/
+          : /no target cost per qualified lead is set for its currency/,
+      );
     }
   });
 
@@ -59,13 +80,25 @@ describe('selection by priority', () => {
   });
 
   test('a worsening of two levels alone makes a campaign high priority', () => {
-    const s = select([campaign('c', { recommendation: 'TEST_CHANGES', previous: { totalHundredths: 8500, recommendation: 'INCREASE_BUDGET' } })]);
+    const s = select([
+      campaign('c', {
+        recommendation: 'TEST_CHANGES',
+        previous: { totalHundredths: 8500, recommendation: 'INCREASE_BUDGET' },
+      }),
+    ]);
     expect(s.items[0]).toMatchObject({ priority: 'high' });
     expect(s.items[0]!.signals.map((x) => x.key)).toEqual(['rec:TEST_CHANGES', `worsened@${DATE}`]);
   });
 
   test('a SCORE_JUMP is high priority even on a good recommendation', () => {
-    const s = select([campaign('c', { totalHundredths: 8556, recommendation: 'INCREASE_BUDGET', flags: ['SCORE_JUMP'], previous: { totalHundredths: 1676, recommendation: 'PAUSE_CAMPAIGN' } })]);
+    const s = select([
+      campaign('c', {
+        totalHundredths: 8556,
+        recommendation: 'INCREASE_BUDGET',
+        flags: ['SCORE_JUMP'],
+        previous: { totalHundredths: 1676, recommendation: 'PAUSE_CAMPAIGN' },
+      }),
+    ]);
     expect(s.items[0]).toMatchObject({ priority: 'high' });
     expect(s.items[0]!.signals.map((x) => x.kind)).toEqual(['score-jump']);
   });
@@ -84,8 +117,21 @@ describe('selection by priority', () => {
   });
 
   test('orders items most urgent first', () => {
-    expect(select().items.map((i) => i.priority)).toEqual(['high', 'high', 'high', 'medium', 'medium', 'medium', 'medium', 'opportunity']);
-    expect(select().items.slice(0, 3).map((i) => i.campaignId)).toEqual(['Spring-Sale-Retargeting', 'Black-Friday-Teaser', 'Lookalike-Audience-2']);
+    expect(select().items.map((i) => i.priority)).toEqual([
+      'high',
+      'high',
+      'high',
+      'medium',
+      'medium',
+      'medium',
+      'medium',
+      'opportunity',
+    ]);
+    expect(
+      select()
+        .items.slice(0, 3)
+        .map((i) => i.campaignId),
+    ).toEqual(['Spring-Sale-Retargeting', 'Black-Friday-Teaser', 'Lookalike-Audience-2']);
   });
 });
 
@@ -93,14 +139,33 @@ describe('data gaps', () => {
   test('holds back a pause that rests on two days without delivery data and reports the gap instead', () => {
     const webinar = byId(select()).get('Webinar-Signups')!;
     expect(webinar.priority).toBe('medium');
-    expect(webinar.signals).toEqual([expect.objectContaining({ kind: 'gap', scope: 'campaign', held: 'PAUSE_CAMPAIGN', missingDays: 2, from: '2025-11-14', to: DATE })]);
+    expect(webinar.signals).toEqual([
+      expect.objectContaining({
+        kind: 'gap',
+        scope: 'campaign',
+        held: 'PAUSE_CAMPAIGN',
+        missingDays: 2,
+        from: '2025-11-14',
+        to: DATE,
+      }),
+    ]);
     expect(webinar.signals.some((s) => s.kind === 'recommendation')).toBe(false);
   });
 
   test('zero spend and zero impressions count as a gap too, but not for a campaign that never delivered', () => {
-    const zero = select([campaign('z', { recommendation: 'REDUCE_BUDGET', delivery: { deliveredBefore: true, gapRows: 2, gapDeliveringDays: 0 } })]);
+    const zero = select([
+      campaign('z', {
+        recommendation: 'REDUCE_BUDGET',
+        delivery: { deliveredBefore: true, gapRows: 2, gapDeliveringDays: 0 },
+      }),
+    ]);
     expect(zero.items[0]!.signals[0]).toMatchObject({ kind: 'gap', missingDays: 0 });
-    const never = select([campaign('n', { recommendation: 'PAUSE_CAMPAIGN', delivery: { deliveredBefore: false, gapRows: 0, gapDeliveringDays: 0 } })]);
+    const never = select([
+      campaign('n', {
+        recommendation: 'PAUSE_CAMPAIGN',
+        delivery: { deliveredBefore: false, gapRows: 0, gapDeliveringDays: 0 },
+      }),
+    ]);
     expect(never.items[0]!.signals[0]).toMatchObject({ kind: 'recommendation', recommendation: 'PAUSE_CAMPAIGN' });
   });
 
@@ -127,14 +192,24 @@ describe('data gaps', () => {
       campaign('b2', { accountId: 'act_2' }),
     ]);
     expect(s.notices.map((n) => n.key)).toEqual(['account-gap:act_1']);
-    expect(s.notices[0]!.message).toContain('Ad account act_1: none of its 2 delivering campaigns has spend or impressions for 14–15 Nov');
+    expect(s.notices[0]!.message).toContain(
+      'Ad account act_1: none of its 2 delivering campaigns has spend or impressions for 14–15 Nov',
+    );
     expect(byId(s).get('a1')!.signals[0]).toMatchObject({ kind: 'gap', scope: 'account' });
     expect(byId(s).get('b1')!.signals[0]).toMatchObject({ kind: 'gap', scope: 'campaign' });
   });
 
   test('the run-level warnings of score-campaigns become notices', () => {
-    const s = select(scenario(), [{ code: 'MISSING_DATA_SHARE', message: '30 of 100 scored campaigns have missing spend.' }]);
-    expect(s.notices).toEqual([{ key: 'warning:MISSING_DATA_SHARE', kind: 'run-warning', message: '30 of 100 scored campaigns have missing spend.' }]);
+    const s = select(scenario(), [
+      { code: 'MISSING_DATA_SHARE', message: '30 of 100 scored campaigns have missing spend.' },
+    ]);
+    expect(s.notices).toEqual([
+      {
+        key: 'warning:MISSING_DATA_SHARE',
+        kind: 'run-warning',
+        message: '30 of 100 scored campaigns have missing spend.',
+      },
+    ]);
   });
 });
 
@@ -157,12 +232,16 @@ describe('the diff with the last digest', () => {
 
   test('tells new, escalated, improved and resolved items apart', () => {
     const yesterday = scenario().map((c) => {
-      if (c.campaignId === 'Spring-Sale-Retargeting') return { ...c, recommendation: 'REDUCE_BUDGET' as const, totalHundredths: 2450 };
+      if (c.campaignId === 'Spring-Sale-Retargeting')
+        return { ...c, recommendation: 'REDUCE_BUDGET' as const, totalHundredths: 2450 };
       if (c.campaignId === 'Video-Views-Q4') return { ...c, recommendation: 'PAUSE_CAMPAIGN' as const };
       return c;
     });
     yesterday.push(campaign('Fixed-Campaign', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 1500 }));
-    const baseline: DigestSnapshot = { ...planDigest(PREVIOUS, select(yesterday), null, standing(yesterday)).snapshot, date: PREVIOUS };
+    const baseline: DigestSnapshot = {
+      ...planDigest(PREVIOUS, select(yesterday), null, standing(yesterday)).snapshot,
+      date: PREVIOUS,
+    };
     const today = scenario().filter((c) => c.campaignId !== 'Giveaway-Clicks');
     today.push(campaign('Fixed-Campaign', { recommendation: 'CONTINUE_OPTIMIZE', totalHundredths: 6800 }));
     today.push(campaign('Brand-New', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 500, previous: null }));
@@ -180,15 +259,33 @@ describe('the diff with the last digest', () => {
   });
 
   test('a new score jump is news even when the campaign improved', () => {
-    const before: DigestSnapshot = { ...planDigest(PREVIOUS, select([campaign('p', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 1676 })]), null, new Map()).snapshot, date: PREVIOUS };
-    const now = select([campaign('p', { totalHundredths: 8556, recommendation: 'INCREASE_BUDGET', flags: ['SCORE_JUMP'], previous: { totalHundredths: 1676, recommendation: 'PAUSE_CAMPAIGN' } })]);
+    const before: DigestSnapshot = {
+      ...planDigest(
+        PREVIOUS,
+        select([campaign('p', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 1676 })]),
+        null,
+        new Map(),
+      ).snapshot,
+      date: PREVIOUS,
+    };
+    const now = select([
+      campaign('p', {
+        totalHundredths: 8556,
+        recommendation: 'INCREASE_BUDGET',
+        flags: ['SCORE_JUMP'],
+        previous: { totalHundredths: 1676, recommendation: 'PAUSE_CAMPAIGN' },
+      }),
+    ]);
     const plan = planDigest(DATE, now, before, new Map());
     expect(plan.changes.map((c) => c.change)).toEqual(['updated']);
     expect(plan.send).toBe(true);
   });
 
   test('an opportunity that turns into a problem is new as a problem', () => {
-    const before: DigestSnapshot = { ...planDigest(PREVIOUS, select([campaign('o', { recommendation: 'INCREASE_BUDGET' })]), null, new Map()).snapshot, date: PREVIOUS };
+    const before: DigestSnapshot = {
+      ...planDigest(PREVIOUS, select([campaign('o', { recommendation: 'INCREASE_BUDGET' })]), null, new Map()).snapshot,
+      date: PREVIOUS,
+    };
     const plan = planDigest(DATE, select([campaign('o', { recommendation: 'TEST_CHANGES' })]), before, new Map());
     expect(plan.changes[0]).toMatchObject({ change: 'new', item: { priority: 'medium' } });
   });
@@ -206,21 +303,53 @@ describe('the diff with the last digest', () => {
 
   test('a new run-level warning alone is worth a digest', () => {
     const baseline: DigestSnapshot = { ...first.snapshot, date: PREVIOUS };
-    const plan = planDigest(DATE, select(scenario(), [{ code: 'SCORED_COUNT_DROP', message: 'Fewer campaigns scored.' }]), baseline, standing());
+    const plan = planDigest(
+      DATE,
+      select(scenario(), [{ code: 'SCORED_COUNT_DROP', message: 'Fewer campaigns scored.' }]),
+      baseline,
+      standing(),
+    );
     expect(plan.send).toBe(true);
     expect(plan.notices).toEqual([expect.objectContaining({ key: 'warning:SCORED_COUNT_DROP', isNew: true })]);
   });
 });
 
 describe('the digest view', () => {
-  const ctx = { client: { id: 'acme', name: 'Acme Dental' }, date: DATE, previousDate: PREVIOUS, baselineDate: null, details: SCENARIO_DETAILS };
-  const plan = planDigest(DATE, select(scenario(), [{ code: 'MISSING_DATA_SHARE', message: '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.' }]), null, standing());
+  const ctx = {
+    client: { id: 'acme', name: 'Acme Dental' },
+    date: DATE,
+    previousDate: PREVIOUS,
+    baselineDate: null,
+    details: SCENARIO_DETAILS,
+  };
+  const plan = planDigest(
+    DATE,
+    select(scenario(), [
+      {
+        code: 'MISSING_DATA_SHARE',
+        message:
+          '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.',
+      },
+    ]),
+    null,
+    standing(),
+  );
 
   test('the subject says how many campaigns need attention, for whom and for which date', () => {
     expect(buildDigestView(plan, ctx).subject).toBe('7 campaigns need attention — Acme Dental — 2025-11-15');
-    const one = planDigest(DATE, select([campaign('x', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 1000 })]), null, new Map());
+    const one = planDigest(
+      DATE,
+      select([campaign('x', { recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 1000 })]),
+      null,
+      new Map(),
+    );
     expect(buildDigestView(one, ctx).subject).toBe('1 campaign needs attention — Acme Dental — 2025-11-15');
-    const opp = planDigest(DATE, select([campaign('y', { recommendation: 'INCREASE_BUDGET', totalHundredths: 9000 })]), null, new Map());
+    const opp = planDigest(
+      DATE,
+      select([campaign('y', { recommendation: 'INCREASE_BUDGET', totalHundredths: 9000 })]),
+      null,
+      new Map(),
+    );
     expect(buildDigestView(opp, ctx).subject).toBe('1 campaign ready for more budget — Acme Dental — 2025-11-15');
     expect(buildDigestView(plan, { ...ctx, baselineDate: DATE }).subject).toMatch(/^Update: 7 campaigns/);
   });
@@ -228,7 +357,12 @@ describe('the digest view', () => {
   test('a card carries name, score and change, the recommendation, the reasons and the five dimensions', () => {
     const v = buildDigestView(plan, ctx);
     const card = v.sections[0]!.cards.find((c) => c.campaignId === 'Lookalike-Audience-2')!;
-    expect(card).toMatchObject({ name: 'Lookalike Audience 2', score: '35.10', scoreChange: '−46.10 since 14 Nov', headline: 'Reduce budget' });
+    expect(card).toMatchObject({
+      name: 'Lookalike Audience 2',
+      score: '35.10',
+      scoreChange: '−46.10 since 14 Nov',
+      headline: 'Reduce budget',
+    });
     expect(card.reasons[0]).toBe('Dropped 3 levels since 14 Nov: from Increase budget to Reduce budget.');
     expect(card.reasons).toContain('Cost per qualified lead scored 6.20 of 25 points.');
     expect(card.dimensions.map((d) => [d.label, d.percent, d.tone])).toEqual([
@@ -243,7 +377,9 @@ describe('the digest view', () => {
   test('a held-back recommendation is headed as a data gap, not as "pause"', () => {
     const card = buildDigestView(plan, ctx).sections[1]!.cards.find((c) => c.campaignId === 'Webinar-Signups')!;
     expect(card.headline).toBe('Data gap: check before acting');
-    expect(card.reasons[0]).toContain('"Pause campaign" is held back: it rests on a data gap, the campaign delivered before but has no delivery data for 14–15 Nov.');
+    expect(card.reasons[0]).toContain(
+      '"Pause campaign" is held back: it rests on a data gap, the campaign delivered before but has no delivery data for 14–15 Nov.',
+    );
   });
 
   test('only the cards shown need their details loaded', () => {
@@ -275,7 +411,18 @@ describe('the digest view', () => {
   });
 
   test('escapes campaign names in the HTML', () => {
-    const evil = planDigest(DATE, select([campaign('e', { name: '<script>alert(1)</script> & Co', recommendation: 'PAUSE_CAMPAIGN', totalHundredths: 100 })]), null, new Map());
+    const evil = planDigest(
+      DATE,
+      select([
+        campaign('e', {
+          name: '<script>alert(1)</script> & Co',
+          recommendation: 'PAUSE_CAMPAIGN',
+          totalHundredths: 100,
+        }),
+      ]),
+      null,
+      new Map(),
+    );
     const { html } = renderDigest(evil, { ...ctx, details: new Map() });
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co');
@@ -283,7 +430,11 @@ describe('the digest view', () => {
 
   test('a client with a thousand problem campaigns still gets a digest under 100 KB, the rest as one-line entries', () => {
     const many = Array.from({ length: 1000 }, (_, i) =>
-      campaign(`campaign-${String(i).padStart(4, '0')}-with-a-long-descriptive-name-for-the-audience`, { recommendation: i % 3 === 0 ? 'PAUSE_CAMPAIGN' : i % 3 === 1 ? 'TEST_CHANGES' : 'INCREASE_BUDGET', totalHundredths: 1000 + i, flags: ['MISSING_SPEND', 'HIGH_CPL'] }),
+      campaign(`campaign-${String(i).padStart(4, '0')}-with-a-long-descriptive-name-for-the-audience`, {
+        recommendation: i % 3 === 0 ? 'PAUSE_CAMPAIGN' : i % 3 === 1 ? 'TEST_CHANGES' : 'INCREASE_BUDGET',
+        totalHundredths: 1000 + i,
+        flags: ['MISSING_SPEND', 'HIGH_CPL'],
+      }),
     );
     const bigPlan = planDigest(DATE, select(many), null, new Map());
     const bigDetails = new Map(many.map((c) => [c.campaignId, details([1, 2, 3, 4, 5])]));

@@ -31,11 +31,14 @@ function entry(daysAgo: number, ok = true): BackupEntry {
   };
 }
 const manifest = (...backups: BackupEntry[]): Manifest => ({ version: 1, backups });
-const days = (p: { delete: BackupEntry[] }) => p.delete.map((b) => Math.round((NOW.getTime() - Date.parse(b.createdAt)) / DAY));
+const days = (p: { delete: BackupEntry[] }) =>
+  p.delete.map((b) => Math.round((NOW.getTime() - Date.parse(b.createdAt)) / DAY));
 
 describe('backup keys', () => {
   test('names a backup database/<prefix>_<UTC timestamp>.dump', () => {
-    expect(backupKey('leadsmart', new Date('2025-11-16T02:00:07.123Z'))).toBe('database/leadsmart_20251116T020007Z.dump');
+    expect(backupKey('leadsmart', new Date('2025-11-16T02:00:07.123Z'))).toBe(
+      'database/leadsmart_20251116T020007Z.dump',
+    );
   });
 
   test('finds a backup by key, with or without the folder, or the latest good one', () => {
@@ -92,16 +95,20 @@ describe('the manifest', () => {
   test('a damaged manifest is refused with what is wrong, never treated as empty', () => {
     expect(() => parseManifest('{"version":1,"backups":[{"key":"x"}]')).toThrow('is not JSON');
     expect(() => parseManifest('{"version":2,"backups":[]}')).toThrow('is not a version 1 manifest');
-    expect(() => parseManifest('{"version":1,"backups":[{"key":"database/x.dump"}]}')).toThrow('entry "database/x.dump" lacks key, sha256, size, createdAt or verify');
+    expect(() => parseManifest('{"version":1,"backups":[{"key":"database/x.dump"}]}')).toThrow(
+      'entry "database/x.dump" lacks key, sha256, size, createdAt or verify',
+    );
   });
 });
 
 describe('row counts after a restore', () => {
   test('lists every table whose count differs, is missing, or is new', () => {
-    expect(compareCounts({ 'public.a': 3, 'public.b': 5, 'public.c': 1 }, { 'public.a': 3, 'public.b': 4, 'public.d': 0 })).toEqual([
+    expect(
+      compareCounts({ 'public.a': 3, 'public.b': 5, 'public.c': 1 }, { 'public.a': 3, 'public.b': 4, 'public.d': 0 }),
+    ).toEqual([
       'public.b: 4 rows after restore, 5 at dump time',
       'public.c: missing after restore (1 rows at dump time)',
-      'public.d: in the restore but not in the dump\'s counts',
+      "public.d: in the restore but not in the dump's counts",
     ]);
     expect(compareCounts({ 'public.a': 3 }, { 'public.a': 3 })).toEqual([]);
   });

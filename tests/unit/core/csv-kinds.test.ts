@@ -9,7 +9,10 @@ const kindOf = (header: string[]): string => {
 describe('kind inference from the header', () => {
   test.each([
     [['client_id', 'client_name', 'alert_emails', 'target_cpql', 'timezone'], 'clients'],
-    [['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status'], 'campaigns'],
+    [
+      ['campaign_id', 'campaign_name', 'client_id', 'daily_budget', 'start_date', 'end_date', 'platform', 'status'],
+      'campaigns',
+    ],
     [['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'], 'metrics'],
     [['lead_id', 'campaign_id', 'created_at', 'status'], 'leads'],
     [['lead_id', 'status', 'changed_at'], 'lead-status'],
@@ -32,7 +35,9 @@ describe('kind inference from the header', () => {
     expect(r.failure).toBe('usage');
     expect(r.message).toContain('fits no kind');
     expect(r.problems).toHaveLength(5);
-    expect(r.problems[2]).toMatch(/^metrics: campaign_id, date \(or campaign_name in place of campaign_id\) \(optional: impressions/);
+    expect(r.problems[2]).toMatch(
+      /^metrics: campaign_id, date \(or campaign_name in place of campaign_id\) \(optional: impressions/,
+    );
   });
 
   test('a semicolon-separated header is recognised as such and the fix named', () => {
@@ -58,7 +63,9 @@ describe('kind inference from the header', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.failure).toBe('data');
-    expect(r.problems[0]).toBe('missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status');
+    expect(r.problems[0]).toBe(
+      'missing required columns campaign_id, created_at; a leads file needs lead_id, campaign_id, created_at, status',
+    );
   });
 
   test('a column given twice is refused, naming both positions', () => {
@@ -68,7 +75,19 @@ describe('kind inference from the header', () => {
 });
 
 describe('Meta Ads Manager daily exports', () => {
-  const meta = ['Campaign name', 'Campaign ID', 'Day', 'Impressions', 'Reach', 'Link clicks', 'Clicks (all)', 'Amount spent (EUR)', 'Leads', 'Reporting starts', 'Reporting ends'];
+  const meta = [
+    'Campaign name',
+    'Campaign ID',
+    'Day',
+    'Impressions',
+    'Reach',
+    'Link clicks',
+    'Clicks (all)',
+    'Amount spent (EUR)',
+    'Leads',
+    'Reporting starts',
+    'Reporting ends',
+  ];
 
   test('map onto the metrics columns, with the other columns ignored and named; with Day, the report range is not compared', () => {
     const r = matchHeader(meta);
@@ -76,7 +95,16 @@ describe('Meta Ads Manager daily exports', () => {
     if (!r.ok) return;
     expect(r.match.kind).toBe('metrics');
     // Clicks are Link clicks (as the API path's inline_link_clicks); Clicks (all) is kept beside them.
-    expect(Object.fromEntries(r.match.columns)).toEqual({ campaign_name: 0, campaign_id: 1, date: 2, impressions: 3, clicks: 5, all_clicks: 6, spend: 7, total_leads: 8 });
+    expect(Object.fromEntries(r.match.columns)).toEqual({
+      campaign_name: 0,
+      campaign_id: 1,
+      date: 2,
+      impressions: 3,
+      clicks: 5,
+      all_clicks: 6,
+      spend: 7,
+      total_leads: 8,
+    });
     expect(r.match.ignored).toEqual(['Reach', 'Reporting starts', 'Reporting ends']);
     expect(r.match.reportingEndsIndex).toBeUndefined();
     expect(r.match.currency).toBe('EUR');
@@ -120,7 +148,10 @@ describe('real Ads Manager exports', () => {
   });
 
   test('Results with Result indicator (or Result type) are read as leads; Leads wins over them; Results alone are not leads', () => {
-    expect(ok(['Campaign name', 'Day', 'Results', 'Result indicator']).leadResults).toEqual({ results: 2, indicator: 3 });
+    expect(ok(['Campaign name', 'Day', 'Results', 'Result indicator']).leadResults).toEqual({
+      results: 2,
+      indicator: 3,
+    });
     expect(ok(['Campaign name', 'Day', 'Result type', 'Results']).leadResults).toEqual({ results: 3, indicator: 2 });
     const both = ok(['Campaign name', 'Day', 'Leads', 'Results', 'Result indicator']);
     expect(both.leadResults).toBeUndefined();
@@ -131,28 +162,50 @@ describe('real Ads Manager exports', () => {
   });
 
   test('ad, ad set and placement columns are breakdowns, named as written', () => {
-    expect(ok(['Campaign name', 'Ad set name', 'Ad name', 'Placement', 'Day']).breakdown).toEqual(['Ad set name', 'Ad name', 'Placement']);
+    expect(ok(['Campaign name', 'Ad set name', 'Ad name', 'Placement', 'Day']).breakdown).toEqual([
+      'Ad set name',
+      'Ad name',
+      'Placement',
+    ]);
     expect(ok(['Campaign ID', 'Day', 'Impressions']).breakdown).toBeUndefined();
   });
 
   test('--map renames header fields before matching, for any kind', () => {
-    const m = ok(['Customer', 'Name'], undefined, new Map([['customer', 'client_id'], ['name', 'client_name']]));
+    const m = ok(
+      ['Customer', 'Name'],
+      undefined,
+      new Map([
+        ['customer', 'client_id'],
+        ['name', 'client_name'],
+      ]),
+    );
     expect(m.kind).toBe('clients');
   });
 
   test('a Meta header without a date or a campaign says which Ads Manager column to add', () => {
     const r = matchHeader(['Reach', 'Amount spent (USD)']);
     expect(!r.ok && r.problems.slice(0, 2)).toEqual([
-      expect.stringMatching(/^no campaign column: add Campaign name \(or Campaign ID: Columns → Customize → Campaign ID\)/),
+      expect.stringMatching(
+        /^no campaign column: add Campaign name \(or Campaign ID: Columns → Customize → Campaign ID\)/,
+      ),
       expect.stringMatching(/^no date column: export with Breakdown → By time → Day/),
     ]);
   });
 
-  test('the lead result pattern matches Meta\'s lead indicators and nothing else', async () => {
+  test("the lead result pattern matches Meta's lead indicators and nothing else", async () => {
     const { LEAD_RESULT_PATTERN } = await import('../../../src/core/csv-import/meta-export.js');
     const re = new RegExp(LEAD_RESULT_PATTERN, 'i');
-    for (const s of ['actions:lead', 'actions:onsite_conversion.lead_grouped', 'actions:offsite_conversion.fb_pixel_lead', 'Leads', 'On-Facebook leads', 'Website leads']) expect({ s, lead: re.test(s) }).toEqual({ s, lead: true });
-    for (const s of ['actions:offsite_conversion.fb_pixel_purchase', 'Link clicks', 'Reach', 'Leadership video views']) expect({ s, lead: re.test(s) }).toEqual({ s, lead: false });
+    for (const s of [
+      'actions:lead',
+      'actions:onsite_conversion.lead_grouped',
+      'actions:offsite_conversion.fb_pixel_lead',
+      'Leads',
+      'On-Facebook leads',
+      'Website leads',
+    ])
+      expect({ s, lead: re.test(s) }).toEqual({ s, lead: true });
+    for (const s of ['actions:offsite_conversion.fb_pixel_purchase', 'Link clicks', 'Reach', 'Leadership video views'])
+      expect({ s, lead: re.test(s) }).toEqual({ s, lead: false });
   });
 });
 
@@ -160,9 +213,18 @@ describe('--map parsing', () => {
   test('pairs, with spaces around names; bad pairs each reported', async () => {
     const { parseColumnMap } = await import('../../../src/core/csv-import/meta-export.js');
     const known = new Set(['spend', 'date']);
-    expect(parseColumnMap(' Spent = spend , Date=date', known, normalizeHeaderName)).toEqual({ map: new Map([['spent', 'spend'], ['date', 'date']]) });
+    expect(parseColumnMap(' Spent = spend , Date=date', known, normalizeHeaderName)).toEqual({
+      map: new Map([
+        ['spent', 'spend'],
+        ['date', 'date'],
+      ]),
+    });
     expect(parseColumnMap('Spent,A=cost,B=spend,b=date', known, normalizeHeaderName)).toEqual({
-      problems: ['"Spent": expected Their column=our_column', '"A=cost": cost is not a column of any kind (known: date, spend)', '"b=date": b is mapped twice'],
+      problems: [
+        '"Spent": expected Their column=our_column',
+        '"A=cost": cost is not a column of any kind (known: date, spend)',
+        '"b=date": b is mapped twice',
+      ],
     });
   });
 });

@@ -2,10 +2,13 @@ import { describe, expect, test } from '@jest/globals';
 import { addDays, dateInZone, dayNumber, daysBetween, isIsoDate } from '../../../src/core/dates.js';
 
 describe('calendar dates', () => {
-  test.each(['2025-02-30', '2025-13-01', '2025-11-31', '2023-02-29', '25-11-15', '2025-11-15T00:00:00Z', ''])('rejects %j', (d) => {
-    expect(isIsoDate(d)).toBe(false);
-    expect(() => dayNumber(d)).toThrow(/not a calendar date/);
-  });
+  test.each(['2025-02-30', '2025-13-01', '2025-11-31', '2023-02-29', '25-11-15', '2025-11-15T00:00:00Z', ''])(
+    'rejects %j',
+    (d) => {
+      expect(isIsoDate(d)).toBe(false);
+      expect(() => dayNumber(d)).toThrow(/not a calendar date/);
+    },
+  );
   test.each(['2025-11-15', '2024-02-29', '2000-02-29', '1999-12-31'])('accepts %s', (d) => {
     expect(isIsoDate(d)).toBe(true);
   });

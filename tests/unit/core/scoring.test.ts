@@ -1,6 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { compare, fromMicros, parseDecimal, rational, roundToHundredths } from '../../../src/core/rational.js';
-import { curve, defaultScoringConfig, recommend, resolveScoringConfig, scoreCampaign, summarizeRun } from '../../../src/core/scoring/index.js';
+import {
+  curve,
+  defaultScoringConfig,
+  recommend,
+  resolveScoringConfig,
+  scoreCampaign,
+  summarizeRun,
+} from '../../../src/core/scoring/index.js';
 import { makeFacts } from '../../helpers/facts.js';
 
 // Reference date of the spec's examples: D = 2025-11-15; the window is 2025-10-17 … 2025-11-15.
@@ -61,7 +68,14 @@ describe('worked example 2: recommendation thresholds', () => {
 
   test('a campaign totalling 4.00 is paused', () => {
     const s = scoreCampaign(
-      makeFacts({ qualifiedLeads: 2, totalLeads: 100, clicks: 1000n, impressions: 1000000n, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 2 } }),
+      makeFacts({
+        qualifiedLeads: 2,
+        totalLeads: 100,
+        clicks: 1000n,
+        impressions: 1000000n,
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 2 },
+      }),
       D,
       config,
     );
@@ -87,7 +101,14 @@ describe('worked example 2: recommendation thresholds', () => {
   test('a new campaign at 80 or more still gets INCREASE_BUDGET, below 20 still PAUSE_CAMPAIGN', () => {
     expect(scoreCampaign(makeFacts({ startDate: '2025-11-10' }), D, config).recommendation).toBe('INCREASE_BUDGET');
     const low = scoreCampaign(
-      makeFacts({ startDate: '2025-11-10', qualifiedLeads: 0, totalLeads: 0, clicks: 0n, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }),
+      makeFacts({
+        startDate: '2025-11-10',
+        qualifiedLeads: 0,
+        totalLeads: 0,
+        clicks: 0n,
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+      }),
       D,
       config,
     );
@@ -104,7 +125,15 @@ describe('worked example 2: recommendation thresholds', () => {
 describe('worked example 3: only row has NULL spend', () => {
   test('scores 0 with INSUFFICIENT_DATA and flags MISSING_SPEND', () => {
     const s = scoreCampaign(
-      makeFacts({ spend: '0', spendRows: 0, dataDays: 1, nullSpendRows: 1, impressions: 1000n, clicks: 10n, maxDaySpend: null }),
+      makeFacts({
+        spend: '0',
+        spendRows: 0,
+        dataDays: 1,
+        nullSpendRows: 1,
+        impressions: 1000n,
+        clicks: 10n,
+        maxDaySpend: null,
+      }),
       D,
       config,
     );
@@ -140,10 +169,23 @@ describe('worked example 4: the full aggregate-mode campaign', () => {
   test('details carry every input and a reason per dimension', () => {
     const d = s.details as any;
     expect(d.window).toEqual({ from: '2025-10-17', to: '2025-11-15' });
-    expect(d.inputs).toMatchObject({ spend: '3000.00', impressions: 400000, clicks: 6000, total_leads: 80, qualified_leads: 30, cpql: 100, qualification_rate: 0.375, ctr: 0.015 });
+    expect(d.inputs).toMatchObject({
+      spend: '3000.00',
+      impressions: 400000,
+      clicks: 6000,
+      total_leads: 80,
+      qualified_leads: 30,
+      cpql: 100,
+      qualification_rate: 0.375,
+      ctr: 0.015,
+    });
     expect(d.inputs.recent).toEqual({ spend: '700.00', qualified_leads: 9, efficiency: 0.012857 });
     expect(d.inputs.trend_change).toBe(0.5);
-    expect(d.dimensions.lead_quality).toEqual({ points: 21.88, max: 25, reason: '30 of 80 leads qualified (37.50%): 21.88 of 25 points.' });
+    expect(d.dimensions.lead_quality).toEqual({
+      points: 21.88,
+      max: 25,
+      reason: '30 of 80 leads qualified (37.50%): 21.88 of 25 points.',
+    });
     expect(d.config_id).toBe(config.id);
     for (const dim of Object.values(d.dimensions) as any[]) expect(dim.reason.length).toBeGreaterThan(10);
   });
@@ -154,10 +196,31 @@ describe('trend', () => {
     ['no prior spend', { priorSpend: '0' }, '10.00'],
     ['no recent spend', { recentSpend: '0' }, '10.00'],
     ['prior efficiency 0 and recent above 0', { prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }, '20.00'],
-    ['prior efficiency 0 and recent 0', { prior: { spend: parseDecimal('700'), qualifiedLeads: 0 }, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 } }, '10.00'],
+    [
+      'prior efficiency 0 and recent 0',
+      {
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+      },
+      '10.00',
+    ],
     ['efficiency halved', { recent: { spend: parseDecimal('700'), qualifiedLeads: 3 } }, '0.00'],
-    ['efficiency down a quarter', { prior: { spend: parseDecimal('700'), qualifiedLeads: 8 } , recent: { spend: parseDecimal('700'), qualifiedLeads: 6 } }, '5.00'],
-    ['efficiency up a fifth', { prior: { spend: parseDecimal('700'), qualifiedLeads: 10 }, recent: { spend: parseDecimal('700'), qualifiedLeads: 12 } }, '14.00'],
+    [
+      'efficiency down a quarter',
+      {
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 8 },
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 6 },
+      },
+      '5.00',
+    ],
+    [
+      'efficiency up a fifth',
+      {
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 10 },
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 12 },
+      },
+      '14.00',
+    ],
   ])('%s gives %s points', (_name, over, expected) => {
     expect(points(scoreCampaign(makeFacts(over as any), D, config).dimensions.trend.hundredths)).toBe(expected);
   });
@@ -215,19 +278,23 @@ describe('run-level checks', () => {
     expect(summarizeRun(D, scores, null, config).warnings.map((w) => w.code)).toEqual(['MISSING_DATA_SHARE']);
     expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
   });
-  test('warns when campaigns in several currencies are measured against one target, and not when targets are per currency or the clients\' own', () => {
+  test("warns when campaigns in several currencies are measured against one target, and not when targets are per currency or the clients' own", () => {
     const scored = (currency: string, targetSource = 'default') => ({ ...s([]), currency, targetSource });
     const w = summarizeRun(D, [scored('USD'), scored('IDR'), scored('USD')], null, config).warnings;
     expect(w.map((x) => x.code)).toEqual(['MIXED_CURRENCIES']);
     expect(w[0]!.message).toMatch(/^campaigns in IDR, USD are all measured against the one target_cpql 100/);
     expect(summarizeRun(D, [scored('USD'), scored('IDR', 'client')], null, config).warnings).toEqual([]);
     const per = resolveScoringConfig({ target_cpql: { USD: 100, IDR: 1500000 } });
-    expect(per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings).toEqual([]);
+    expect(
+      per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings,
+    ).toEqual([]);
   });
 
   test('warns when campaigns scored fall more than 30% below the previous scored date', () => {
     const six = Array.from({ length: 6 }, () => s([]));
-    expect(summarizeRun(D, six, { date: '2025-11-14', count: 10 }, config).warnings.map((w) => w.code)).toEqual(['SCORED_COUNT_DROP']);
+    expect(summarizeRun(D, six, { date: '2025-11-14', count: 10 }, config).warnings.map((w) => w.code)).toEqual([
+      'SCORED_COUNT_DROP',
+    ]);
     expect(summarizeRun(D, [...six, s([])], { date: '2025-11-14', count: 10 }, config).warnings).toEqual([]);
   });
 });
@@ -240,7 +307,19 @@ describe('configuration', () => {
     expect(resolveScoringConfig({}).ok && (resolveScoringConfig({}) as any).config.id).toBe(config.id);
   });
   test('reports every problem at once', () => {
-    const r = resolveScoringConfig({ target_cpql: -1, thresholds: { increase_budget: 'x' }, colour: 'red', dimensions: { volume: { breakpoints: [[5, 1], [1, 2]] } } });
+    const r = resolveScoringConfig({
+      target_cpql: -1,
+      thresholds: { increase_budget: 'x' },
+      colour: 'red',
+      dimensions: {
+        volume: {
+          breakpoints: [
+            [5, 1],
+            [1, 2],
+          ],
+        },
+      },
+    });
     expect(r.ok).toBe(false);
     const problems = (r as { problems: string[] }).problems.join('\n');
     expect(problems).toMatch(/target_cpql: must be greater than 0/);
@@ -311,10 +390,16 @@ describe('targets per currency (scoring.md section 4)', () => {
 
   test('HIGH_CPL is relative to T: above 10 × T, not above 1,000', () => {
     // 80 leads; cost per lead 15,000,001 IDR > 10 × 1,500,000; and 14,999,999 is not.
-    expect(scoreCampaign(makeFacts({ currency: 'IDR', spend: '1200000080', totalLeads: 80 }), D, byCurrency).flags).toContain('HIGH_CPL');
-    expect(scoreCampaign(makeFacts({ currency: 'IDR', spend: '1199999920', totalLeads: 80 }), D, byCurrency).flags).not.toContain('HIGH_CPL');
+    expect(
+      scoreCampaign(makeFacts({ currency: 'IDR', spend: '1200000080', totalLeads: 80 }), D, byCurrency).flags,
+    ).toContain('HIGH_CPL');
+    expect(
+      scoreCampaign(makeFacts({ currency: 'IDR', spend: '1199999920', totalLeads: 80 }), D, byCurrency).flags,
+    ).not.toContain('HIGH_CPL');
     // A client target of 20 makes a cost per lead of 201 high.
-    expect(scoreCampaign(makeFacts({ spend: '16080', totalLeads: 80, clientTargetCpql: '20' }), D, config).flags).toContain('HIGH_CPL');
+    expect(
+      scoreCampaign(makeFacts({ spend: '16080', totalLeads: 80, clientTargetCpql: '20' }), D, config).flags,
+    ).toContain('HIGH_CPL');
   });
 
   test('bad per-currency targets are each reported', () => {
@@ -335,7 +420,17 @@ describe('targets per currency (scoring.md section 4)', () => {
 
 describe('NO_LEAD_DATA (scoring.md section 2)', () => {
   test('an aggregate campaign whose rows carry no lead counts is not told to pause', () => {
-    const s = scoreCampaign(makeFacts({ leadCountRows: 0, totalLeads: 0, qualifiedLeads: 0, recent: { spend: parseDecimal('700'), qualifiedLeads: 0 }, prior: { spend: parseDecimal('700'), qualifiedLeads: 0 } }), D, config);
+    const s = scoreCampaign(
+      makeFacts({
+        leadCountRows: 0,
+        totalLeads: 0,
+        qualifiedLeads: 0,
+        recent: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+        prior: { spend: parseDecimal('700'), qualifiedLeads: 0 },
+      }),
+      D,
+      config,
+    );
     expect(s.recommendation).toBe('INSUFFICIENT_DATA');
     expect(s.totalHundredths).toBe(0n);
     expect(s.flags).toEqual(['NO_LEAD_DATA']);

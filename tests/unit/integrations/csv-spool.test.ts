@@ -36,7 +36,9 @@ describe('spooling an input', () => {
   });
 
   test('a file that cannot be opened rejects the promise instead of crashing the process', async () => {
-    await expect(spoolInput(() => createReadStream('/nonexistent/input.csv'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(spoolInput(() => createReadStream('/nonexistent/input.csv'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   test('accepts UTF-8 split across chunks, and finds the first byte that is not UTF-8', async () => {

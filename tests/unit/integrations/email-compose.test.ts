@@ -1,6 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { simpleParser } from 'mailparser';
-import { addressOf, composeMessage, messageIdFor, type OutgoingMessage } from '../../../src/integrations/email/compose.js';
+import {
+  addressOf,
+  composeMessage,
+  messageIdFor,
+  type OutgoingMessage,
+} from '../../../src/integrations/email/compose.js';
 
 const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
   from: 'Leadsmart Alerts <alerts@leadsmart.example>',
@@ -23,7 +28,9 @@ describe('composeMessage', () => {
     expect(mail.text).toBe('Acme Dental: campaigns for 15 Nov 2025\n— Größe, 50 %\n');
     expect(mail.html).toContain('Größe');
     expect(raw).toMatch(/Content-Type: multipart\/alternative/);
-    expect(raw.indexOf('Content-Type: text/plain; charset=utf-8')).toBeLessThan(raw.indexOf('Content-Type: text/html; charset=utf-8'));
+    expect(raw.indexOf('Content-Type: text/plain; charset=utf-8')).toBeLessThan(
+      raw.indexOf('Content-Type: text/html; charset=utf-8'),
+    );
     expect(mail.messageId).toBe(message().messageId);
     expect(mail.headers.get('x-leadsmart-client')).toBe('acme');
   });
@@ -33,15 +40,32 @@ describe('composeMessage', () => {
     const plain = unfold(await composeMessage(message()));
     expect(plain).toMatch(/^List-Unsubscribe: <mailto:alerts@leadsmart\.example\?subject=unsubscribe%20acme>\r?$/m);
     expect(plain).not.toContain('List-Unsubscribe-Post');
-    const oneClick = unfold(await composeMessage(message({ unsubscribe: { mailto: 'mailto:alerts@leadsmart.example', url: 'https://leadsmart.example/unsubscribe?client=acme' } })));
-    expect(oneClick).toMatch(/^List-Unsubscribe: <https:\/\/leadsmart\.example\/unsubscribe\?client=acme>, <mailto:alerts@leadsmart\.example>\r?$/m);
+    const oneClick = unfold(
+      await composeMessage(
+        message({
+          unsubscribe: {
+            mailto: 'mailto:alerts@leadsmart.example',
+            url: 'https://leadsmart.example/unsubscribe?client=acme',
+          },
+        }),
+      ),
+    );
+    expect(oneClick).toMatch(
+      /^List-Unsubscribe: <https:\/\/leadsmart\.example\/unsubscribe\?client=acme>, <mailto:alerts@leadsmart\.example>\r?$/m,
+    );
     expect(oneClick).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
   });
 
   test('the Message-ID is the same for the same digest and recipient, and differs per recipient', () => {
-    expect(messageIdFor('7', 'A@x.example', 'alerts@leadsmart.example')).toBe(messageIdFor('7', 'a@x.example', 'Ops <alerts@leadsmart.example>'));
-    expect(messageIdFor('7', 'a@x.example', 'alerts@leadsmart.example')).not.toBe(messageIdFor('7', 'b@x.example', 'alerts@leadsmart.example'));
-    expect(messageIdFor('7', 'a@x.example', 'alerts@leadsmart.example')).toMatch(/^<digest-7\.[0-9a-f]{16}@leadsmart\.example>$/);
+    expect(messageIdFor('7', 'A@x.example', 'alerts@leadsmart.example')).toBe(
+      messageIdFor('7', 'a@x.example', 'Ops <alerts@leadsmart.example>'),
+    );
+    expect(messageIdFor('7', 'a@x.example', 'alerts@leadsmart.example')).not.toBe(
+      messageIdFor('7', 'b@x.example', 'alerts@leadsmart.example'),
+    );
+    expect(messageIdFor('7', 'a@x.example', 'alerts@leadsmart.example')).toMatch(
+      /^<digest-7\.[0-9a-f]{16}@leadsmart\.example>$/,
+    );
     expect(addressOf('Leadsmart <alerts@leadsmart.example>')).toBe('alerts@leadsmart.example');
   });
 });
