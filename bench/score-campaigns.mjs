@@ -3,33 +3,20 @@
 // same run; and --help start-up time of each executable. Appends nothing by
 // itself: prints a Markdown block to paste into bench/RESULTS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
+import { machine, median, ROOT, startCluster } from './cluster.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
-const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-'));
-const host = join(dir, 'run');
-const url = (db) => `postgresql://postgres@/${db}?host=${encodeURIComponent(host)}`;
-const psql = (db, args) =>
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { url, psql, createMigrated, stop } = startCluster('leadsmart-bench-');
 const lines = [];
 const say = (s) => {
   console.log(s);
   lines.push(s);
 };
 
-// A durable cluster (fsync on), as in production: the job's write cost is part of what is measured.
-execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
-  say(
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
-  );
+  say(machine());
   say('');
   say(
     '| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total, median (min–max) (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |',
@@ -37,12 +24,7 @@ try {
   say('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const db = `bench_${n}`;
-    psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
-    // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
-    execFileSync(join(ROOT, 'bin', 'migrate'), [], {
-      env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    createMigrated(db);
     const g0 = Date.now();
     psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
     console.error(`generated ${n} campaigns in ${Date.now() - g0} ms`);
@@ -110,6 +92,5 @@ try {
     say(`| bin/${job} | ${median(ts).toFixed(0)} |`);
   }
 } finally {
-  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
-  rmSync(dir, { recursive: true, force: true });
+  stop();
 }

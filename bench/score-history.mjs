@@ -2,21 +2,12 @@
 // one year of it (10,000 campaigns × 365 days × 4 runs = 14.6 M rows in monthly partitions), in the same run on a
 // durable throwaway cluster; then the time retention takes to drop one month. Prints a Markdown block for
 // bench/RESULTS.md. Target (issue 17): within 1.2× with a year of history; one month dropped in under a second.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { machine, median, ROOT, startCluster } from './cluster.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_HISTORY_CAMPAIGNS ?? 10_000);
-const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-history-'));
-const host = join(dir, 'run');
-const url = (db) => `postgresql://postgres@/${db}?host=${encodeURIComponent(host)}`;
-const psql = (db, args) =>
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(db), ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { url, psql, value, createMigrated, stop } = startCluster('leadsmart-bench-history-');
 
 function score(db, extra = {}) {
   const r = spawnSync(join(ROOT, 'bin', 'score-campaigns'), ['--date', '2025-11-15', '--json'], {
@@ -32,14 +23,9 @@ function score(db, extra = {}) {
   };
 }
 
-execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
   const db = 'bench_history';
-  psql('postgres', ['-c', `CREATE DATABASE ${db}`]);
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
-    env: { ...process.env, DATABASE_URL: url(db), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  createMigrated(db);
   psql(db, ['-v', `n=${N}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
   score(db); // warm the cache
   const empty = [1, 2, 3].map(() => score(db).ms);
@@ -63,29 +49,21 @@ try {
     'VACUUM ANALYZE score_history',
   ]);
   const loadMs = Date.now() - t0;
-  const rows = execFileSync('psql', ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history'], {
-    encoding: 'utf8',
-  }).trim();
+  const rows = value(db, 'SELECT count(*) FROM score_history');
   score(db); // warm
   const year = [1, 2, 3].map(() => score(db).ms);
 
   // Retention: keep 24 months before today, so that exactly the oldest month (2024-11) goes.
   const today = new Date();
   const keep = (today.getUTCFullYear() - 2024) * 12 + today.getUTCMonth() - 11;
-  const oldest = execFileSync(
-    'psql',
-    ['-X', '-tA', '-d', url(db), '-c', 'SELECT count(*) FROM score_history_2024_11'],
-    { encoding: 'utf8' },
-  ).trim();
+  const oldest = value(db, 'SELECT count(*) FROM score_history_2024_11');
   const r = score(db, { SCORE_HISTORY_KEEP_MONTHS: String(keep) });
   if (r.retention?.partitions_dropped.length !== 1)
     throw new Error(`retention did not drop one month: ${JSON.stringify(r.retention)}`);
 
   const e = median(empty);
   const y = median(year);
-  console.log(
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
-  );
+  console.log(machine());
   console.log('');
   console.log(
     `| ${N.toLocaleString('en')} campaigns × 30 days | score-campaigns, median of 3 (min–max) (ms) | ratio |`,
@@ -100,6 +78,5 @@ try {
     `Retention dropping one month (${r.retention.partitions_dropped[0]}, ${Number(oldest).toLocaleString('en')} rows): ${r.retention.retention_ms} ms, in a run of ${r.ms} ms.`,
   );
 } finally {
-  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
-  rmSync(dir, { recursive: true, force: true });
+  stop();
 }
