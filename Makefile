@@ -1,14 +1,20 @@
 # A thin veneer over npm scripts and scripts/*.sh (STYLE.md): no logic here.
-.PHONY: help deps install uninstall build db db-stop demo test lint format bench clean
+.PHONY: help runtime deps install uninstall build db db-stop demo test lint format bench clean
+
+# The project's Node.js (scripts/runtime.sh) comes first wherever it is installed; the machine's node otherwise.
+export PATH := $(CURDIR)/runtime/node_modules/.bin:$(PATH)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-node_modules/.package-lock.json: package-lock.json
+runtime: ## Node.js 26 under runtime/ when the machine's node is older (pinned, checksummed; docs/runtime.md)
+	@scripts/runtime.sh
+
+node_modules/.package-lock.json: package-lock.json | runtime
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.package-lock.json ## npm ci from the committed lockfile
+deps: runtime node_modules/.package-lock.json ## the runtime, then npm ci from the committed lockfile
 
 install: build ## install the jobs, env template, systemd units and crontab (PREFIX=/opt/leadsmart, DESTDIR=…)
 	scripts/install.sh install

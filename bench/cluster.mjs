@@ -10,7 +10,9 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const machine = () =>
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  `Machine: ${cpus().length} ` +
+  `× ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} ` +
+  `GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 /** Starts a cluster in a new temporary folder; `stop()` stops it and removes the folder. */
 export function startCluster(prefix) {

@@ -54,7 +54,8 @@ function fetchRun(graphUrl, args, extraEnv = {}) {
 async function perCampaignCalls(fake, campaigns) {
   fake.requests.length = 0;
   const get = async (u) => (await fetch(u, { headers: { authorization: 'Bearer BENCH-TOKEN' } })).json();
-  let next = `${fake.url}/v25.0/act_1000000001/campaigns?limit=500&fields=id&effective_status=${encodeURIComponent(JSON.stringify(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']))}`;
+  const statuses = encodeURIComponent(JSON.stringify(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']));
+  let next = `${fake.url}/v25.0/act_1000000001/campaigns?limit=500&fields=id&effective_status=${statuses}`;
   const ids = [];
   while (next) {
     const page = await get(next);
@@ -63,7 +64,8 @@ async function perCampaignCalls(fake, campaigns) {
   }
   const since = new Date(Date.parse(`${today}T00:00:00Z`) - 27 * 86_400_000).toISOString().slice(0, 10);
   for (const id of ids) {
-    let u = `${fake.url}/v25.0/${id}/insights?level=campaign&time_increment=1&limit=500&time_range=${encodeURIComponent(JSON.stringify({ since, until: today }))}`;
+    const range = encodeURIComponent(JSON.stringify({ since, until: today }));
+    let u = `${fake.url}/v25.0/${id}/insights?level=campaign&time_increment=1&limit=500&time_range=${range}`;
     while (u) {
       const page = await get(u);
       u = page.paging?.next;
@@ -87,25 +89,38 @@ try {
     ],
     { stdio: 'inherit' },
   );
-  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
+  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a
+  // failure's stderr is in the thrown error.
   execFileSync(join(ROOT, 'bin', 'migrate'), [], {
     env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   say(
-    `### fetch-facebook (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})`,
+    `### fetch-facebook ` +
+      `(${new Date().toISOString().slice(0, 10)}, ${cpus().length} ` +
+      `× ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} ` +
+      `GiB, Node ${process.version})`,
   );
   say('');
   say(
-    `One ad account, campaigns × 28 days with delivery every day, stand-in Graph API on loopback with no latency, page size 500, median of ${ROUNDS} runs (fresh database each time).`,
+    `One ad account, campaigns × 28 days with delivery every day, ` +
+      `stand-in Graph API on loopback with no latency, page size 500, ` +
+      `median of ${ROUNDS} runs (fresh database each time).`,
   );
   say('');
   say(
-    '"requests" are HTTP round trips; "metered" are calls as Meta counts them against the rate limits (every request of a batch is one). "unbatched" is the same job with FB_BATCH_SIZE=1 (one GET per ad), run in the same process as the baseline for the leads.',
+    '"requests" are HTTP round trips; "metered" are calls as Meta ' +
+      'counts them against the rate limits (every request of a batch ' +
+      'is one). "unbatched" is the same job with FB_BATCH_SIZE=1 (one ' +
+      'GET per ad), run in the same process as the baseline for the leads.',
   );
   say('');
   say(
-    '| campaigns | insight rows | requests, insights only (--no-leads) | requests of the per-campaign design | ratio | wall time --no-leads (ms) | with leads: requests / metered | wall time with leads (ms) | unbatched: requests | unbatched wall time (ms) | peak RSS (MB) |',
+    '| campaigns | insight rows | requests, insights only ' +
+      '(--no-leads) | requests of the per-campaign design | ratio | ' +
+      'wall time --no-leads (ms) | with leads: requests / metered | ' +
+      'wall time with leads (ms) | unbatched: requests | unbatched ' +
+      'wall time (ms) | peak RSS (MB) |',
   );
   say('|---|---|---|---|---|---|---|---|---|---|---|');
   const truncate = () =>
@@ -117,7 +132,8 @@ try {
         '-d',
         url,
         '-c',
-        'SET client_min_messages = warning; TRUNCATE fb_sync_state, campaign_leads, campaign_metrics, campaigns, clients CASCADE',
+        'SET client_min_messages = warning; TRUNCATE fb_sync_state, ' +
+          'campaign_leads, campaign_metrics, campaigns, clients CASCADE',
       ],
       { stdio: 'inherit' },
     );
@@ -159,7 +175,11 @@ try {
         rss = Math.max(rss, a.rssMb, b.rssMb, c.rssMb);
       }
       say(
-        `| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} | ${naive} | ${((calls / naive) * 100).toFixed(1)} % | ${median(noLeads).toFixed(0)} | ${leadCalls} | ${median(withLeads).toFixed(0)} | ${unbatchedCalls} | ${median(unbatched).toFixed(0)} | ${rss.toFixed(0)} |`,
+        `| ${campaigns} | ${rows.toLocaleString('en')} | ${calls} ` +
+          `| ${naive} | ${((calls / naive) * 100).toFixed(1)} % ` +
+          `| ${median(noLeads).toFixed(0)} | ${leadCalls} ` +
+          `| ${median(withLeads).toFixed(0)} | ${unbatchedCalls} ` +
+          `| ${median(unbatched).toFixed(0)} | ${rss.toFixed(0)} |`,
       );
       if (campaigns === 1000) {
         // What the round trips cost when each answer takes as long as a real one: 100 ms per request.
@@ -169,7 +189,9 @@ try {
         truncate();
         const c = await fetchRun(fake.url, [], { FB_BATCH_SIZE: '1' });
         latencyRows.push(
-          `| ${campaigns} | ${b.doc.calls} | ${(b.ms / 1000).toFixed(1)} | ${c.doc.calls} | ${(c.ms / 1000).toFixed(1)} | ${(c.ms / b.ms).toFixed(1)}× |`,
+          `| ${campaigns} | ${b.doc.calls} | ${(b.ms / 1000).toFixed(1)} ` +
+            `| ${c.doc.calls} | ${(c.ms / 1000).toFixed(1)} ` +
+            `| ${(c.ms / b.ms).toFixed(1)}× |`,
         );
         fake.setLatency(0);
       }

@@ -2,7 +2,8 @@
 -- every 10th campaign in lead-level mode (2 leads a day, a third qualified
 -- later through lead_status_changes). psql -v n=100000 -f bench/generate.sql
 BEGIN;
-INSERT INTO clients (client_id, client_name, target_cpql) VALUES ('bench-a', 'Bench A', NULL), ('bench-b', 'Bench B', 150);
+INSERT INTO clients (client_id, client_name, target_cpql)
+VALUES ('bench-a', 'Bench A', NULL), ('bench-b', 'Bench B', 150);
 INSERT INTO campaigns (campaign_id, client_id, campaign_name, daily_budget, start_date)
 SELECT 'b' || lpad(i::text, 7, '0'), CASE WHEN i % 2 = 0 THEN 'bench-a' ELSE 'bench-b' END,
        'Bench campaign ' || i, 100 + (i % 50), DATE '2025-06-01' + (i % 200)

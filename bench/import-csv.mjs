@@ -42,7 +42,10 @@ async function writeMetrics(path, rows, quoted) {
       const date = new Date(Date.UTC(2024, 10, 1) + d * 86_400_000).toISOString().slice(0, 10);
       const imp = 1000 + ((c * 7 + d * 13) % 5000);
       const clk = (imp * 3) % 97;
-      buf += `${q(`cmp-${String(c).padStart(6, '0')}`)},${q(date)},${imp},${clk},${(imp / 37).toFixed(2)},${clk % 9},${clk % 4}\n`;
+      buf +=
+        `${q(`cmp-${String(c).padStart(6, '0')}`)},` +
+        `${q(date)},${imp},${clk},${(imp / 37).toFixed(2)},` +
+        `${clk % 9},${clk % 4}\n`;
       if (buf.length > 1 << 20) {
         if (!out.write(buf)) await once(out, 'drain');
         buf = '';
@@ -53,11 +56,16 @@ async function writeMetrics(path, rows, quoted) {
   await once(out, 'finish');
 }
 
-/** An Ads Manager export as analysts make it: per ad (4 ads a campaign and day), keyed by campaign name, a totals row first. */
+/**
+ * An Ads Manager export as analysts make it: per ad (4 ads a campaign and day), keyed by campaign name, a totals row
+ * first.
+ */
 async function writeMetaAdExport(path, rows) {
   const out = createWriteStream(path);
   out.write(
-    'Reporting starts,Reporting ends,Campaign name,Ad name,Day,Amount spent (USD),Impressions,Link clicks,Results,Result indicator\n',
+    'Reporting starts,Reporting ends,Campaign name,Ad ' +
+      'name,Day,Amount spent (USD),Impressions,Link ' +
+      'clicks,Results,Result indicator\n',
   );
   out.write('2024-11-01,2025-10-31,,,,1,1,1,1,\n');
   const perDay = 4;
@@ -69,7 +77,11 @@ async function writeMetaAdExport(path, rows) {
       const date = new Date(Date.UTC(2024, 10, 1) + d * 86_400_000).toISOString().slice(0, 10);
       for (let a = 0; a < perDay && n < rows; a++, n++) {
         const imp = 250 + ((c * 7 + d * 13 + a) % 1250);
-        buf += `2024-11-01,2025-10-31,Campaign ${String(c).padStart(6, '0')},Ad ${a},${date},${(imp / 37).toFixed(2)},${imp},${(imp * 3) % 23},${a % 3},${a % 2 ? 'actions:lead' : 'actions:onsite_conversion.lead_grouped'}\n`;
+        buf +=
+          `2024-11-01,2025-10-31,Campaign ` +
+          `${String(c).padStart(6, '0')},Ad ${a},${date},` +
+          `${(imp / 37).toFixed(2)},${imp},${(imp * 3) % 23},` +
+          `${a % 3},${a % 2 ? 'actions:lead' : 'actions:onsite_conversion.lead_grouped'}\n`;
         if (buf.length > 1 << 20) {
           if (!out.write(buf)) await once(out, 'drain');
           buf = '';
@@ -110,14 +122,16 @@ function importFile(path) {
 execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
   psql(['-c', 'CREATE DATABASE bench'], `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`);
-  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a failure's stderr is in the thrown error.
+  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a
+  // failure's stderr is in the thrown error.
   execFileSync(join(ROOT, 'bin', 'migrate'), [], {
     env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   psql([
     '-c',
-    `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || lpad(g::text, 6, '0') FROM generate_series(0, ${CAMPAIGNS - 1}) g`,
+    `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || ` +
+      `lpad(g::text, 6, '0') FROM generate_series(0, ${CAMPAIGNS - 1}) g`,
   ]);
   const big = join(dir, 'metrics.csv');
   const quarter = join(dir, 'metrics-quarter.csv');
@@ -139,7 +153,9 @@ try {
       timed(() =>
         psql([
           '-c',
-          `\\copy campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads) FROM '${big}' WITH (FORMAT csv, HEADER true)`,
+          `\\copy campaign_metrics (campaign_id, date, impressions, ` +
+            `clicks, spend, total_leads, qualified_leads) FROM '${big}' WITH ` +
+            `(FORMAT csv, HEADER true)`,
         ]),
       ),
     );
@@ -163,7 +179,8 @@ try {
   const q = importFile(quoted);
   if (q.doc.inputs[0].parser !== 'csv-parse' || q.doc.inserted !== ROWS)
     throw new Error('the quoted file did not go through csv-parse');
-  // An ad-level Ads Manager export of the same number of rows, keyed by name: summed into a quarter as many campaign days.
+  // An ad-level Ads Manager export of the same number of rows, keyed by name: summed into a quarter as many campaign
+  // days.
   const meta = join(dir, 'meta-ads.csv');
   await writeMetaAdExport(meta, ROWS);
   const m = importFile(meta);
@@ -172,34 +189,53 @@ try {
 
   const base = median(copy);
   say(
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    `Machine: ${cpus().length} ` +
+      `× ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} ` +
+      `GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   );
   say('');
   say(
-    `| ${ROWS.toLocaleString('en')} metrics rows (${mb(big)} MB) | median of ${ROUNDS} (ms) | ratio to \`psql \\copy\` |`,
+    `| ${ROWS.toLocaleString('en')} metrics rows (${mb(big)} MB) | ` +
+      `median of ${ROUNDS} (ms) | ratio to \`psql \\copy\` |`,
   );
   say('|---|---:|---:|');
   say(
-    `| baseline: \`psql \\copy\` into campaign_metrics (empty, same indexes and foreign key) | ${base.toFixed(0)} | 1.00× |`,
+    `| baseline: \`psql \\copy\` into campaign_metrics (empty, same ` +
+      `indexes and foreign key) | ${base.toFixed(0)} | 1.00× |`,
   );
   say(
-    `| bin/import-csv, fresh (validated, upserted, archived, committed) | ${median(fresh).toFixed(0)} | ${(median(fresh) / base).toFixed(2)}× |`,
+    `| bin/import-csv, fresh (validated, upserted, archived, ` +
+      `committed) | ${median(fresh).toFixed(0)} ` +
+      `| ${(median(fresh) / base).toFixed(2)}× |`,
   );
   say(
-    `| bin/import-csv, the unchanged file again | ${median(again).toFixed(0)} | ${(median(again) / base).toFixed(2)}× |`,
+    `| bin/import-csv, the unchanged file again ` +
+      `| ${median(again).toFixed(0)} | ${(median(again) / base).toFixed(2)}× |`,
   );
   say(
-    `| bin/import-csv, fresh, every id and date quoted (csv-parse path), one run | ${q.ms.toFixed(0)} | ${(q.ms / base).toFixed(2)}× |`,
+    `| bin/import-csv, fresh, every id and date quoted (csv-parse ` +
+      `path), one run | ${q.ms.toFixed(0)} | ${(q.ms / base).toFixed(2)}× |`,
   );
   say(
-    `| bin/import-csv, an ad-level Ads Manager export of ${ROWS.toLocaleString('en')} rows (${mb(meta)} MB) keyed by campaign name, summed into ${m.doc.inputs[0].summed_into.toLocaleString('en')} campaign days, one run | ${m.ms.toFixed(0)} | ${(m.ms / base).toFixed(2)}× |`,
+    `| bin/import-csv, an ad-level Ads Manager export ` +
+      `of ${ROWS.toLocaleString('en')} rows (${mb(meta)} MB) keyed by ` +
+      `campaign name, summed ` +
+      `into ${m.doc.inputs[0].summed_into.toLocaleString('en')} ` +
+      `campaign days, one run | ${m.ms.toFixed(0)} ` +
+      `| ${(m.ms / base).toFixed(2)}× |`,
   );
   say('');
   say(
-    `Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; through csv-parse ${q.rssMb.toFixed(0)} MB and ${qSmall.rssMb.toFixed(0)} MB; the Ads Manager export ${m.rssMb.toFixed(0)} MB.`,
+    `Peak RSS of bin/import-csv: ${rss.toFixed(0)} MB ` +
+      `at ${ROWS.toLocaleString('en')} rows, ${small.rssMb.toFixed(0)} ` +
+      `MB at ${Math.floor(ROWS / 4).toLocaleString('en')} rows; ` +
+      `through csv-parse ${q.rssMb.toFixed(0)} MB ` +
+      `and ${qSmall.rssMb.toFixed(0)} MB; the Ads Manager ` +
+      `export ${m.rssMb.toFixed(0)} MB.`,
   );
   say(
-    'Times are wall-clock of the whole process (start-up, spooling, COPY, checks, upsert, archive, commit), from the benchmark.',
+    'Times are wall-clock of the whole process (start-up, spooling, ' +
+      'COPY, checks, upsert, archive, commit), from the benchmark.',
   );
 } finally {
   execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });

@@ -19,7 +19,10 @@ try {
   say(machine());
   say('');
   say(
-    '| campaigns | metric rows | baseline GROUP BY, JIT on / off (ms) | score-campaigns total, median (min–max) (ms) | of which scoring waited for inputs (ms) | ratio to the faster baseline | peak RSS (MB) |',
+    '| campaigns | metric rows | baseline GROUP BY, JIT on / off ' +
+      '(ms) | score-campaigns total, median (min–max) (ms) | of which ' +
+      'scoring waited for inputs (ms) | ratio to the faster baseline | ' +
+      'peak RSS (MB) |',
   );
   say('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
@@ -36,7 +39,8 @@ try {
     const baseline = async () => {
       const t = process.hrtime.bigint();
       await client.query(`SELECT campaign_id, sum(spend), sum(impressions), sum(clicks), sum(total_leads)
-                            FROM campaign_metrics WHERE date BETWEEN '2025-10-17' AND '2025-11-15' GROUP BY campaign_id`);
+                            FROM campaign_metrics WHERE date BETWEEN '2025-10-17' AND '2025-11-15' GROUP BY
+                              campaign_id`);
       return Number(process.hrtime.bigint() - t) / 1e6;
     };
     await baseline(); // warm the cache, as the job's run will find it
@@ -72,12 +76,18 @@ try {
     const b = Math.min(median(base), median(baseJit));
     const j = median(job);
     say(
-      `| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} | ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} | ${j} (${Math.min(...job)}–${Math.max(...job)}) | ${load} | ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`,
+      `| ${n.toLocaleString('en')} | ${(n * 30).toLocaleString('en')} ` +
+        `| ${median(baseJit).toFixed(0)} / ${median(base).toFixed(0)} ` +
+        `| ${j} (${Math.min(...job)}–${Math.max(...job)}) | ${load} ` +
+        `| ${(j / b).toFixed(2)}× | ${rss.toFixed(0)} |`,
     );
   }
   say('');
   say(
-    'Median of 3 runs each; the job time is its own DurationMs (EMF line): snapshot, chunked reads, scoring, COPY, commit. "Waited for inputs" is the last run\'s read_wait_ms (scoring idle for lack of a chunk). Peak RSS from /usr/bin/time.',
+    'Median of 3 runs each; the job time is its own DurationMs (EMF ' +
+      'line): snapshot, chunked reads, scoring, COPY, commit. "Waited ' +
+      'for inputs" is the last run\'s read_wait_ms (scoring idle for ' +
+      'lack of a chunk). Peak RSS from /usr/bin/time.',
   );
   say('');
   say('| executable | `--help` median of 15 (ms) |');

@@ -41,7 +41,8 @@ try {
        END LOOP; END $$`,
     '-c',
     `INSERT INTO score_history (run_id, campaign_id, date, total_score, recommendation, config_id, scored_at)
-     SELECT d * 4 + r, 'b' || lpad(i::text, 7, '0'), DATE '2024-11-15' + d, ((i * 7 + d) % 10000) / 100.0, 'TEST_CHANGES', 'cfg_bench',
+     SELECT d * 4 + r, 'b' || lpad(i::text, 7, '0'), DATE '2024-11-15' + d, ((i * 7 + d) % 10000) / 100.0,
+       'TEST_CHANGES', 'cfg_bench',
             TIMESTAMPTZ '2024-11-15 06:00Z' + d * interval '1 day' + r * interval '6 hours'
        FROM generate_series(1, ${N}) i, generate_series(0, 364) d, generate_series(0, 3) r
       WHERE DATE '2024-11-15' + d < DATE '2025-11-01'`,
@@ -71,11 +72,16 @@ try {
   console.log('|---|---:|---:|');
   console.log(`| empty score_history | ${e} (${Math.min(...empty)}–${Math.max(...empty)}) | 1.00× |`);
   console.log(
-    `| one year of score_history (${Number(rows).toLocaleString('en')} rows in 12 monthly partitions; loaded in ${(loadMs / 1000).toFixed(0)} s) | ${y} (${Math.min(...year)}–${Math.max(...year)}) | ${(y / e).toFixed(2)}× |`,
+    `| one year of score_history ` +
+      `(${Number(rows).toLocaleString('en')} rows in 12 monthly ` +
+      `partitions; loaded in ${(loadMs / 1000).toFixed(0)} s) | ${y} ` +
+      `(${Math.min(...year)}–${Math.max(...year)}) | ${(y / e).toFixed(2)}× |`,
   );
   console.log('');
   console.log(
-    `Retention dropping one month (${r.retention.partitions_dropped[0]}, ${Number(oldest).toLocaleString('en')} rows): ${r.retention.retention_ms} ms, in a run of ${r.ms} ms.`,
+    `Retention dropping one month ` +
+      `(${r.retention.partitions_dropped[0]}, ${Number(oldest).toLocaleString('en')} ` +
+      `rows): ${r.retention.retention_ms} ms, in a run of ${r.ms} ms.`,
   );
 } finally {
   stop();

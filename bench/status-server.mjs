@@ -45,7 +45,10 @@ try {
       '-d',
       url,
       '-c',
-      `INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) SELECT '${job}', 'bench', 1, now() - interval '1 hour' * g, now() - interval '1 hour' * g + interval '5 seconds', 'succeeded', 0 FROM generate_series(1, 500) g`,
+      `INSERT INTO job_runs (job, host, pid, started_at, finished_at, ` +
+        `status, exit_code) SELECT '${job}', 'bench', 1, now() - ` +
+        `interval '1 hour' * g, now() - interval '1 hour' * g + interval ` +
+        `'5 seconds', 'succeeded', 0 FROM generate_series(1, 500) g`,
     ]);
   }
   run(join(ROOT, 'scripts', 'create-readonly-role.sh'), ['bench_ro'], { DATABASE_URL: url });
@@ -88,7 +91,8 @@ try {
   ]) {
     const r = await load(path, headers);
     rows.push(
-      `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
+      `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} ` +
+        `| ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
     );
   }
   const peak = rss();
@@ -100,11 +104,16 @@ try {
   {
     const r = await load('/api/recommendations?limit=100', { authorization: `Bearer ${TOKEN}` });
     rows.push(
-      `| /api/recommendations?limit=100, STATUS_API_CACHE_MS=0 | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
+      `| /api/recommendations?limit=100, STATUS_API_CACHE_MS=0 ` +
+        `| ${r.requests.average.toFixed(0)} | ${r.latency.p50} ` +
+        `| ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`,
     );
   }
   console.log(
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.version}; ${n} campaigns scored for two dates; 50 connections, 10 s each, autocannon in a second process`,
+    `Machine: ${cpus().length} ` +
+      `× ${cpus()[0]?.model ?? 'cpu'}, ${process.version}; ${n} ` +
+      `campaigns scored for two dates; 50 connections, 10 s each, ` +
+      `autocannon in a second process`,
   );
   console.log('');
   console.log('| endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx | errors |');

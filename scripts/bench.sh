@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: every benchmark; paste the printed tables into bench/RESULTS.md.
-# BENCH_ONLY=score-campaigns, score-history, import-csv, fetch-facebook, send-alerts, backup-db or status-server runs one of them.
+# BENCH_ONLY=score-campaigns, score-history, import-csv, fetch-facebook, send-alerts, backup-db or status-server runs
+# one of them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/use-runtime.sh"
 cd "$root"
 for b in score-campaigns score-history import-csv fetch-facebook send-alerts backup-db status-server; do
   if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$b" ]; then

@@ -1,5 +1,5 @@
 // Bundles the jobs into dist/ so that an executable loads a handful of files
-// instead of hundreds: Node 20's ES module loader pays per file, and kysely
+// instead of hundreds: Node's ES module loader pays per file, and kysely
 // alone is ~180 ms unbundled, which --help and every cron run would pay.
 // The AWS SDK and Sentry stay behind dynamic import() in their own chunks.
 import { build } from 'esbuild';
@@ -11,14 +11,16 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node26',
   sourcemap: true,
   minifySyntax: true,
   minifyWhitespace: true,
   external: ['pg-native', '@aws-sdk/*', '@sentry/node', '@smithy/*'],
   banner: {
     // Bundled CommonJS packages (pg, winston) call require() for Node's built-ins.
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    js:
+      "import { createRequire as __createRequire } from 'node:module'; " +
+      'const require = __createRequire(import.meta.url);',
   },
   logLevel: 'warning',
 });
@@ -33,6 +35,6 @@ await build({
   bundle: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node26',
   logLevel: 'warning',
 });

@@ -6,6 +6,7 @@
 # and the alert digests written to the local outbox.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/use-runtime.sh"
 cd "$root"
 unset DATABASE_URL PGHOST PGDATABASE PGSERVICE
 scripts/system-packages.sh postgresql
@@ -17,16 +18,19 @@ scripts/local-db.sh start 2> >(tee -a "$log" >&2)
 # Logs (JSON lines and the CloudWatch EMF line) go to the log file; results to the terminal.
 export LOG_FORMAT=json
 echo "Importing the sample dataset (sample/*.csv) with import-csv; a second run would change nothing:"
-bin/import-csv sample/clients.csv sample/campaigns.csv sample/metrics.csv sample/leads.csv sample/lead-status.csv 2>&1 >/dev/null \
+bin/import-csv sample/clients.csv sample/campaigns.csv sample/metrics.csv sample/leads.csv sample/lead-status.csv \
+  2>&1 >/dev/null \
   | tee -a "$log" | grep -v '^{' || true
 echo
-echo "Importing an Ads Manager export as analysts download it (sample/ads-manager-export.csv: per ad, no Campaign ID, a totals row first):"
+echo "Importing an Ads Manager export as analysts download it" \
+  "(sample/ads-manager-export.csv: per ad, no Campaign ID, a totals row first):"
 bin/import-csv --client acme sample/ads-manager-export.csv 2>&1 >/dev/null | tee -a "$log" | grep -v '^{' || true
 bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
 echo
 bin/score-campaigns --date 2025-11-15 --list 2>>"$log"
 echo
-echo "Fetching two ad accounts from a local stand-in of the Meta Marketing API (dist/dev/fake-graph-server.js, generated data):"
+echo "Fetching two ad accounts from a local stand-in of the Meta Marketing API" \
+  "(dist/dev/fake-graph-server.js, generated data):"
 fifo=$(mktemp -u "$root/.state/fake-graph.XXXXXX")
 mkfifo "$fifo"
 node dist/dev/fake-graph-server.js >"$fifo" 2>>"$log" &
@@ -38,7 +42,8 @@ FB_ACCESS_TOKEN=DEMO-TOKEN FB_AD_ACCOUNTS=act_1000000001=demo-agency-eu,act_1000
 echo "Raw answers (token stripped) are archived under .state/blobs/facebook/."
 echo
 echo
-echo "Backing up the local database into .state/blobs/database/ (pg_dump -Fc, read back and checked), then a restore drill of it:"
+echo "Backing up the local database into .state/blobs/database/ (pg_dump -Fc, read back and checked)," \
+  "then a restore drill of it:"
 bin/backup-db 2>>"$log" | head -1
 bin/backup-db --verify 2>>"$log"
 echo
@@ -48,8 +53,10 @@ bin/send-alerts 2>>"$log"
 echo "A second run sends nothing new (each digest goes out once):"
 bin/send-alerts 2>>"$log" | sed 's/^/  /'
 bin/send-alerts --resend --preview "$root/.state/digest-preview" >/dev/null 2>>"$log"
-echo "Open the digests: in a mail program, .state/outbox/2025-11-15/*.eml; in a browser, file://$root/.state/digest-preview/acme-2025-11-15.html"
+echo "Open the digests: in a mail program, .state/outbox/2025-11-15/*.eml;" \
+  "in a browser, file://$root/.state/digest-preview/acme-2025-11-15.html"
 echo
 echo "The jobs' JSON logs are in $log."
 echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"
-echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details::jsonb) FROM campaign_scores WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""
+echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details::jsonb) FROM campaign_scores \
+WHERE campaign_id = 'demo-01-star' AND date = '2025-11-15'\""

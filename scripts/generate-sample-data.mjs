@@ -100,7 +100,8 @@ function leadLevel(id, shape, from, to, status) {
     for (let i = 0; i < n; i++) {
       leadSeq += 1;
       const leadId = `L${String(leadSeq).padStart(6, '0')}`;
-      const created = `${d}T${String(8 + i * 2).padStart(2, '0')}:${String(Math.floor(rand() * 60)).padStart(2, '0')}:00Z`;
+      const created =
+        `${d}T${String(8 + i * 2).padStart(2, '0')}:` + `${String(Math.floor(rand() * 60)).padStart(2, '0')}:00Z`;
       leads.push([leadId, id, created, 'new']);
       status(leadId, d, created);
     }
@@ -191,8 +192,8 @@ leadLevel(campaigns.at(-1)[0], A.good, FIRST, D, (leadId, d) => {
 campaign(next('sales'), 'Online Store Purchases', 'initech', 200, '2025-08-01');
 aggregate(campaigns.at(-1)[0], A.good, FIRST, D, (_d, r) => ({ ...r, total_leads: null, qualified_leads: null }));
 
-const csv = (header, rows) =>
-  `${[header, ...rows].map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(',')).join('\n')}\n`;
+const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+const csv = (header, rows) => `${[header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(
   join(out, 'clients.csv'),
@@ -294,5 +295,7 @@ writeFileSync(
 );
 
 console.log(
-  `sample/: ${clients.length} clients, ${campaigns.length} campaigns, ${metrics.length} metric rows, ${leads.length} leads, ${changes.length} status changes`,
+  `sample/: ${clients.length} clients, ${campaigns.length} ` +
+    `campaigns, ${metrics.length} metric rows, ${leads.length} ` +
+    `leads, ${changes.length} status changes`,
 );

@@ -55,7 +55,8 @@ MSG
     chown postgres: "$alt"
     rmdir "$dir"
     ln -s "$alt" "$dir"
-    echo "note: the postgres user cannot reach $dir (a folder above it is private); the cluster lives in $alt, linked from $dir" >&2
+    echo "note: the postgres user cannot reach $dir (a folder above it is private);" \
+      "the cluster lives in $alt, linked from $dir" >&2
     dir="$alt"
   fi
 fi

@@ -8,7 +8,9 @@ set -euo pipefail
 missing=()
 for pkg in "$@"; do
   case "$pkg" in
-    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BINDIR:-}" ] || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
+    postgresql)
+      ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BINDIR:-}" ] \
+        || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
     chromium) [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium) ;;
     systemd) command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd) ;;
     *) echo "system-packages.sh: unknown package $pkg" >&2; exit 64 ;;
@@ -24,4 +26,7 @@ echo "Installing Debian packages: ${missing[*]} (once per machine)…" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
   || { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null; } \
-  || { echo "apt-get could not install ${missing[*]}; install them by hand: sudo apt-get install -y ${missing[*]}" >&2; exit 69; }
+  || {
+    echo "apt-get could not install ${missing[*]}; install them by hand: sudo apt-get install -y ${missing[*]}" >&2
+    exit 69
+  }

@@ -5,10 +5,15 @@
 # globalTeardown stops. Ends with a plain "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/use-runtime.sh"
 cd "$root"
 scripts/system-packages.sh postgresql chromium systemd || { echo "0 passed, 1 failed"; exit 1; }
 npm run --silent typecheck || { echo "0 passed, 1 failed"; echo "type-check failed" >&2; exit 1; }
-npm run --silent lint || { echo "0 passed, 1 failed"; echo "format or lint check failed: make format fixes the formatting; the messages above name each lint rule" >&2; exit 1; }
+if ! npm run --silent lint; then
+  echo "0 passed, 1 failed"
+  echo "format or lint check failed: make format fixes the formatting; the messages above name each rule" >&2
+  exit 1
+fi
 npm run --silent build || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -11,6 +11,8 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
 };
 
+// The Node.js line the jobs are built and tested on (runtime/package.json; scripts/runtime.sh installs it).
+const NODE_MAJOR = 26;
 const [name, ...rest] = process.argv.slice(2);
 // `backup-db restore …` is its own definition: it works on --target, not DATABASE_URL.
 const load =
@@ -19,7 +21,13 @@ const load =
     : name === undefined
       ? undefined
       : JOBS[name];
-if (!load) {
+if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
+  process.stderr.write(
+    `Node.js ${process.versions.node} is older than the ${NODE_MAJOR} these jobs run on: run make deps ` +
+      `(it installs Node.js ${NODE_MAJOR} under runtime/, which bin/* then use), or install Node.js ${NODE_MAJOR}\n`,
+  );
+  process.exitCode = 78;
+} else if (!load) {
   process.stderr.write(`usage: node dist/cli.js <job> [options]; jobs: ${Object.keys(JOBS).join(', ')}\n`);
   process.exitCode = 64;
 } else {

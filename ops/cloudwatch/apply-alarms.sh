@@ -11,6 +11,7 @@ for i in $(seq 0 $((count - 1))); do
     console.log(JSON.stringify({ ...a, AlarmActions: [process.argv[3]], OKActions: [process.argv[3]] }));
   ' "$here/alarms.json" "$i" "$topic" > /tmp/leadsmart-alarm.json
   aws cloudwatch put-metric-alarm --cli-input-json file:///tmp/leadsmart-alarm.json
-  echo "applied $(node -e 'console.log(require(process.argv[1])[Number(process.argv[2])].AlarmName)' "$here/alarms.json" "$i")"
+  name=$(node -e 'console.log(require(process.argv[1])[Number(process.argv[2])].AlarmName)' "$here/alarms.json" "$i")
+  echo "applied $name"
 done
 rm -f /tmp/leadsmart-alarm.json

@@ -6,7 +6,9 @@ import { isTimeZone } from '../core/dates.js';
 export interface AppConfig {
   /** PostgreSQL URL; undefined = let libpq-style PG* variables decide. */
   databaseUrl: string | undefined;
-  /** Where databaseUrl came from, for messages: a flag/env value, the PG* variables, or the project's local database. */
+  /**
+   * Where databaseUrl came from, for messages: a flag/env value, the PG* variables, or the project's local database.
+   */
   databaseSource: 'DATABASE_URL' | 'PG*' | 'local';
   /** Read-only role URL for status-server. */
   databaseUrlReadonly: string | undefined;
@@ -20,9 +22,15 @@ export interface AppConfig {
   timezone: string;
   /** SCORING_CONFIG: a scoring configuration JSON file used when --config is not given. */
   scoringConfigPath: string | undefined;
-  /** SCORING_CHUNK_CAMPAIGNS: campaigns per chunk that score-campaigns reads, scores and writes while the next chunks are read. */
+  /**
+   * SCORING_CHUNK_CAMPAIGNS: campaigns per chunk that score-campaigns reads, scores and writes while the next chunks
+   * are read.
+   */
   scoringChunkCampaigns: number;
-  /** IMPORT_MAX_INPUT_MB: the most import-csv reads of one input before refusing it (an endless input, /dev/zero, is bad input). */
+  /**
+   * IMPORT_MAX_INPUT_MB: the most import-csv reads of one input before refusing it (an endless input, /dev/zero, is bad
+   * input).
+   */
   importMaxInputMb: number;
   /** Retention applied by score-campaigns: months of score_history, days of job_runs, days of stored digest bodies. */
   retention: { scoreHistoryMonths: number; jobRunsDays: number; digestBodiesDays: number };
@@ -63,23 +71,34 @@ export interface FacebookTuning {
   retries: number;
   /** FB_RETRY_BASE_MS: first backoff, doubled per retry with jitter, capped at 60 s (default 2000). */
   retryBaseMs: number;
-  /** FB_MAX_THROTTLE_WAIT_SECONDS: a throttle lifting sooner than this is waited out; a later one defers the account (default 120). */
+  /**
+   * FB_MAX_THROTTLE_WAIT_SECONDS: a throttle lifting sooner than this is waited out; a later one defers the account
+   * (default 120).
+   */
   maxThrottleWaitMs: number;
-  /** FB_SLOW_DOWN_AT_PCT / FB_DEFER_AT_PCT: usage percentages at which calls are spaced out / the account is deferred (50 / 75). */
+  /**
+   * FB_SLOW_DOWN_AT_PCT / FB_DEFER_AT_PCT: usage percentages at which calls are spaced out / the account is deferred
+   * (50 / 75).
+   */
   slowFromPct: number;
   deferAtPct: number;
   /** FB_MAX_SPACING_MS: spacing between calls just below FB_DEFER_AT_PCT (default 10000). */
   maxSpacingMs: number;
   /** FB_ASYNC_POLL_MS: first wait between polls of an asynchronous report run, doubling to 30 s (default 5000). */
   asyncPollMs: number;
-  /** FB_ASYNC_TIMEOUT_SECONDS: a report run not completed by then is submitted once more, then given up (default 1800). */
+  /**
+   * FB_ASYNC_TIMEOUT_SECONDS: a report run not completed by then is submitted once more, then given up (default 1800).
+   */
   asyncTimeoutMs: number;
 }
 
 export interface AlertTuning {
   /** ALERT_GAP_DAYS: days up to the scoring date without delivery that make a data gap (1–14, default 2). */
   gapDays: number;
-  /** ALERT_SEND_RATE: messages per second, at most (default 1, the SES sandbox rate; a production account has its own quota). */
+  /**
+   * ALERT_SEND_RATE: messages per second, at most (default 1, the SES sandbox rate; a production account has its own
+   * quota).
+   */
   sendRate: number;
   /** ALERT_RETRIES: retries of a throttled or transient send (default 4). */
   retries: number;
@@ -106,7 +125,10 @@ export interface BackupSettings {
   kmsKeyId: string | undefined;
   /** PG_BINDIR: folder with pg_dump and pg_restore; unset = /usr/lib/postgresql/<version>/bin or PATH. */
   pgBinDir: string | undefined;
-  /** BACKUP_PART_SIZE_MB: S3 multipart part size (5–512 MiB, default 16): two parts in flight is the upload's memory; 10,000 parts × this is the largest dump. */
+  /**
+   * BACKUP_PART_SIZE_MB: S3 multipart part size (5–512 MiB, default 16): two parts in flight is the upload's memory;
+   * 10,000 parts × this is the largest dump.
+   */
   partSizeMb: number;
 }
 
@@ -178,7 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
         return value;
       } catch (error) {
         problems.push(
-          `${name}_FILE=${fileVar}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`,
+          `${name}_FILE=${fileVar}: cannot read the file ` +
+            `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ` +
+            `check the path and its permissions`,
         );
         return undefined;
       }
@@ -295,12 +319,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   const sendRate = Number(sendRateText);
   if (!/^\d+(\.\d+)?$/.test(sendRateText) || sendRate < 0.01 || sendRate > 1000)
     problems.push(
-      `ALERT_SEND_RATE=${sendRateText}: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)`,
+      `ALERT_SEND_RATE=${sendRateText}: expected messages per second ` +
+        `from 0.01 to 1000 (default 1, the SES sandbox rate)`,
     );
   const unsubscribeUrl = raw('ALERT_UNSUBSCRIBE_URL');
   if (unsubscribeUrl !== undefined && !/^https:\/\/\S+$/.test(unsubscribeUrl))
     problems.push(
-      `ALERT_UNSUBSCRIBE_URL=${unsubscribeUrl}: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only`,
+      `ALERT_UNSUBSCRIBE_URL=${unsubscribeUrl}: expected an https:// ` +
+        `URL (one-click unsubscribe needs https), or leave it unset for mailto only`,
     );
   const alerts: AlertTuning = {
     gapDays: wholeNumber('ALERT_GAP_DAYS', 2, 1, 14),
@@ -356,7 +382,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   };
   for (const name of options.require ?? []) {
     if (present[name] === undefined) {
-      // Only secrets are read from a *_FILE: suggesting ALERT_FROM_FILE would send the operator to a setting that is ignored.
+      // Only secrets are read from a *_FILE: suggesting ALERT_FROM_FILE would send the operator to a setting that is
+      // ignored.
       const fromFile = (SECRET_NAMES as readonly string[]).includes(name)
         ? `; it can also be given as ${name}_FILE, a file holding the value`
         : '';

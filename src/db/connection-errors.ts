@@ -22,7 +22,12 @@ const PG_UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 // 28000 invalid authorization (no such role, pg_hba refuses), 28P01 wrong password, 3D000 no such database.
 const PG_REFUSED_SQLSTATES = new Set(['28000', '28P01', '3D000']);
 
+// node-pg's own words: pool connect timeout, socket closed, and a query on a client that already lost its connection.
+const PG_CONNECTION_LOST_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|encountered a connection error and is not queryable/i;
+
 /** True for a server that answered but refused these credentials or this database: configuration, not an outage. */
+
 export function isCredentialsError(error: unknown): boolean {
   const e = error as { code?: string } | null;
   return !!e && typeof e.code === 'string' && PG_REFUSED_SQLSTATES.has(e.code);
@@ -36,8 +41,5 @@ export function isConnectionError(error: unknown): boolean {
   if (e.code === 'ENOENT') return e.syscall === 'connect';
   if (e.code && PG_CONNECTION_CODES.has(e.code)) return true;
   if (e.code && (e.code.startsWith('08') || PG_UNAVAILABLE_SQLSTATES.has(e.code))) return true;
-  // node-pg's own words: pool connect timeout, socket closed, and a query on a client that already lost its connection.
-  return /timeout exceeded when trying to connect|Connection terminated|encountered a connection error and is not queryable/i.test(
-    e.message ?? '',
-  );
+  return PG_CONNECTION_LOST_MESSAGE.test(e.message ?? '');
 }

@@ -51,11 +51,15 @@ function historyProblems(files: MigrationFile[], applied: Applied[]): string[] {
     const f = byName.get(a.filename);
     if (!f) {
       problems.push(
-        `${a.filename} was applied to this database but is missing from sql/: restore it (applied migrations are never removed)`,
+        `${a.filename} was applied to this database but is missing from ` +
+          `sql/: restore it (applied migrations are never removed)`,
       );
     } else if (f.checksum !== a.checksum) {
       problems.push(
-        `${a.filename} was edited after it was applied (checksum ${f.checksum.slice(0, 12)}… is not the applied ${a.checksum.slice(0, 12)}…): restore the original and put the change in a new migration file`,
+        `${a.filename} was edited after it was applied ` +
+          `(checksum ${f.checksum.slice(0, 12)}… is not the ` +
+          `applied ${a.checksum.slice(0, 12)}…): restore the original and ` +
+          `put the change in a new migration file`,
       );
     }
   }

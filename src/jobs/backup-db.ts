@@ -17,7 +17,11 @@ export const backupDbJob: JobDefinition<BackupDbOptions> = {
   // A drill is not a backup: /status and /readyz judge the nightly backup by backup-db runs alone.
   runName: (o) => (o.mode === 'verify' ? 'backup-db-drill' : 'backup-db'),
   description:
-    'Dump the database (pg_dump -Fc) straight into the blob store, check and record it, and delete backups older than --keep-days. --verify restores a backup into a scratch database and compares every table (recorded as backup-db-drill, never as a nightly backup). "backup-db restore --help" for restoring.',
+    'Dump the database (pg_dump -Fc) straight into the blob store, ' +
+    'check and record it, and delete backups older than --keep-days. ' +
+    '--verify restores a backup into a scratch database and compares ' +
+    'every table (recorded as backup-db-drill, never as a nightly ' +
+    'backup). "backup-db restore --help" for restoring.',
   examples: [
     'bin/backup-db                                   # the daily backup, then retention (7 days)',
     'bin/backup-db --dry-run                         # check pg_dump and the store; list what retention would delete',
@@ -41,7 +45,8 @@ export const backupDbJob: JobDefinition<BackupDbOptions> = {
   parseOptions(raw, args, { config }) {
     if (args.length > 0)
       throw new UsageError(
-        `unexpected argument ${args[0]}; to restore use: bin/backup-db restore --from <key|latest> --target <database URL>`,
+        `unexpected argument ${args[0]}; to restore use: bin/backup-db ` +
+          `restore --from <key|latest> --target <database URL>`,
       );
     let keepDays = config.backup.keepDays;
     if (raw.keepDays !== undefined) {

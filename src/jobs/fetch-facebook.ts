@@ -87,11 +87,16 @@ function parseDate(flag: string, value: unknown): string {
 
 /** What Meta's lead retrieval guide asks of a token that reads campaigns, insights and leads with their ad ids. */
 export const TOKEN_PERMISSIONS =
-  'ads_read (ads_management where the Business requires it), leads_retrieval, and the Page permissions pages_show_list, pages_read_engagement and pages_manage_ads';
+  'ads_read (ads_management where the Business requires it), ' +
+  'leads_retrieval, and the Page permissions pages_show_list, ' +
+  'pages_read_engagement and pages_manage_ads';
 
 const TOKEN_HELP =
-  `Renew it: in Business Manager, Business settings → Users → System users → Generate new token (permissions: ${TOKEN_PERMISSIONS}), ` +
-  'then put it in FB_ACCESS_TOKEN or the file FB_ACCESS_TOKEN_FILE names, and re-run bin/fetch-facebook (README, runbook: rotating the Facebook token).';
+  `Renew it: in Business Manager, Business settings → Users → ` +
+  `System users → Generate new token (permissions: ${TOKEN_PERMISSIONS}), ` +
+  'then put it in FB_ACCESS_TOKEN or the file FB_ACCESS_TOKEN_FILE ' +
+  'names, and re-run bin/fetch-facebook (README, runbook: rotating ' +
+  'the Facebook token).';
 
 interface Failure {
   outcome: Outcome;
@@ -121,12 +126,19 @@ function failureOf(error: unknown, account: string): Failure {
         if (error.path === 'leads') {
           return failed(
             ExitCode.CONFIG,
-            `the token may not read the Lead Ads leads of ${account} (${what}): give the token's system user leads_retrieval, pages_show_list, pages_read_engagement and pages_manage_ads on the Page (and ads_management where required), and access to the Page's leads (Leads Access Manager), or run with --no-leads`,
+            `the token may not read the Lead Ads leads of ${account} ` +
+              `(${what}): give the token's system user leads_retrieval, ` +
+              `pages_show_list, pages_read_engagement and pages_manage_ads on ` +
+              `the Page (and ads_management where required), and access to the ` +
+              `Page's leads (Leads Access Manager), or run with --no-leads`,
           );
         }
         return failed(
           ExitCode.CONFIG,
-          `the token may not read ${account} (${what}): give the token's system user access to this ad account in Business Manager (permissions: ${TOKEN_PERMISSIONS}), or remove ${account} from FB_AD_ACCOUNTS`,
+          `the token may not read ${account} (${what}): give the token's ` +
+            `system user access to this ad account in Business Manager ` +
+            `(permissions: ${TOKEN_PERMISSIONS}), or remove ${account} from ` +
+            `FB_AD_ACCOUNTS`,
         );
       case 'transient':
         return failed(
@@ -136,7 +148,8 @@ function failureOf(error: unknown, account: string): Failure {
       case 'reduce-data':
         return failed(
           ExitCode.UNAVAILABLE,
-          `the Graph API asked for less data even for one day at the smallest page size (${what}); try a lower FB_PAGE_SIZE`,
+          `the Graph API asked for less data even for one day at the ` +
+            `smallest page size (${what}); try a lower FB_PAGE_SIZE`,
         );
       default:
         return failed(ExitCode.UNAVAILABLE, `the Graph API refused ${error.path} (${what})`);
@@ -211,7 +224,10 @@ async function fetchOne(
     });
     if (got.ranges.length > 1 || got.reports > 0) {
       ctx.logger.info(
-        `${session.accountId}: the API asked for less data; ${chunk.since}…${chunk.until} was read in ${got.ranges.length} ranges with pages of ${got.limit}${got.reports ? `, ${got.reports} day(s) through asynchronous report runs` : ''}`,
+        `${session.accountId}: the API asked for less ` +
+          `data; ${chunk.since}…${chunk.until} was read ` +
+          `in ${got.ranges.length} ranges with pages ` +
+          `of ${got.limit}${got.reports ? `, ${got.reports} day(s) through asynchronous report runs` : ''}`,
       );
     }
     for (const raw of got.rows) {
@@ -235,12 +251,16 @@ async function fetchOne(
   const withRows = new Set([...metrics.map((m) => m.campaignId), ...rejectedCampaigns]);
   if (withRows.size > 0 && rejectedCampaigns.size / withRows.size > INCOMPLETE_WARNING_SHARE) {
     warnings.push(
-      `${rejectedCampaigns.size} of ${withRows.size} campaigns (more than ${INCOMPLETE_WARNING_SHARE * 100} %) have incomplete or invalid insights rows; those rows were not written`,
+      `${rejectedCampaigns.size} of ${withRows.size} campaigns (more ` +
+        `than ${INCOMPLETE_WARNING_SHARE * 100} %) have incomplete or ` +
+        `invalid insights rows; those rows were not written`,
     );
   }
   if (unlisted.size > 0)
     warnings.push(
-      `${unlisted.size} campaign(s) have insights but were not in the campaign listing; created with the name from insights: ${[...unlisted.keys()].slice(0, 5).join(', ')}`,
+      `${unlisted.size} campaign(s) have insights but were not in the ` +
+        `campaign listing; created with the name from ` +
+        `insights: ${[...unlisted.keys()].slice(0, 5).join(', ')}`,
     );
   const flagged = metrics.filter((m) => m.flags.length > 0);
   if (flagged.length > 0) {
@@ -347,7 +367,10 @@ async function processAccount(
       })
       .catch((error: unknown) => {
         archiveFailure ??= new ArchiveError(
-          `cannot archive the raw response to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); nothing of ${r.accountId} was written. Check BLOB_URL and its permissions, then re-run.`,
+          `cannot archive the raw response ` +
+            `to ${ctx.redact(config.blobUrl)} (${(error as Error).message}); ` +
+            `nothing of ${r.accountId} was written. Check BLOB_URL and its ` +
+            `permissions, then re-run.`,
         );
       });
     writes.push(write);
@@ -421,7 +444,8 @@ async function processAccount(
         outcome: 'deferred',
         exitCode: ExitCode.TEMP_FAIL,
         error:
-          'the run deadline (--timeout) passed before this account was finished; nothing of it was written; the next run retries it',
+          'the run deadline (--timeout) passed before this account was ' +
+          'finished; nothing of it was written; the next run retries it',
       });
     } else {
       const f = failureOf(error, entry.accountId);
@@ -444,12 +468,20 @@ async function processAccount(
 function summarize(results: AccountResult[], dryRun: boolean): string {
   const lines = results.map((r) => {
     const metered = r.stats.meteredCalls === r.stats.calls ? '' : ` (${r.stats.meteredCalls} as Meta counts them)`;
-    const head = `${r.account}: ${r.outcome}${r.since ? ` ${r.since}…${r.until}` : ''}, ${r.stats.calls} request${r.stats.calls === 1 ? '' : 's'}${metered}`;
+    const head =
+      `${r.account}: ${r.outcome}${r.since ? ` ${r.since}…${r.until}` : ''}, ${r.stats.calls} ` +
+      `request${r.stats.calls === 1 ? '' : 's'}${metered}`;
     if (r.outcome !== 'succeeded') return `${head}: ${r.error}`;
     const w = r.written;
-    const rows = `${r.rows.campaigns} campaigns, ${r.rows.insights} insight rows, ${r.rows.leads} leads${r.rows.rejected ? `, ${r.rows.rejected} rejected` : ''}`;
+    const rows =
+      `${r.rows.campaigns} campaigns, ${r.rows.insights} insight ` +
+      `rows, ${r.rows.leads} ` +
+      `leads${r.rows.rejected ? `, ${r.rows.rejected} rejected` : ''}`;
     const writes = w
-      ? `; written: metrics ${w.metrics.inserted} new, ${w.metrics.updated} changed, ${w.metrics.unchanged} unchanged, ${w.noDeliveryDays} no-delivery days; leads ${w.leads.inserted} new`
+      ? `; written: metrics ${w.metrics.inserted} ` +
+        `new, ${w.metrics.updated} changed, ${w.metrics.unchanged} ` +
+        `unchanged, ${w.noDeliveryDays} no-delivery days; ` +
+        `leads ${w.leads.inserted} new`
       : dryRun
         ? ' (dry run: nothing written)'
         : '';
@@ -458,7 +490,9 @@ function summarize(results: AccountResult[], dryRun: boolean): string {
   const failed = results.filter((r) => r.outcome === 'failed').length;
   const deferred = results.filter((r) => r.outcome === 'deferred').length;
   lines.push(
-    `${results.length - failed - deferred} of ${results.length} ad account${results.length === 1 ? '' : 's'} fetched${failed ? `, ${failed} failed` : ''}${deferred ? `, ${deferred} deferred to the next run` : ''}.`,
+    `${results.length - failed - deferred} of ${results.length} ad ` +
+      `account${results.length === 1 ? '' : 's'} ` +
+      `fetched${failed ? `, ${failed} failed` : ''}${deferred ? `, ${deferred} deferred to the next run` : ''}.`,
   );
   return lines.join('\n');
 }
@@ -466,7 +500,9 @@ function summarize(results: AccountResult[], dryRun: boolean): string {
 export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
   name: 'fetch-facebook',
   description:
-    'Pull campaigns, daily campaign insights (28-day lookback) and Lead Ads leads for every ad account in FB_AD_ACCOUNTS from the Meta Marketing API, one transaction per account.',
+    'Pull campaigns, daily campaign insights (28-day lookback) and ' +
+    'Lead Ads leads for every ad account in FB_AD_ACCOUNTS from the ' +
+    'Meta Marketing API, one transaction per account.',
   examples: [
     'bin/fetch-facebook                                   # every account, the last 28 days',
     'bin/fetch-facebook --account act_1234567890 --json',
@@ -502,7 +538,10 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       const unknown = wanted.filter((w) => !config.fbAdAccounts.some((a) => a.accountId === w));
       if (unknown.length > 0 || wanted.length === 0) {
         throw new UsageError(
-          `--account ${String(raw.account)}: ${unknown.join(', ') || 'no account'} not in FB_AD_ACCOUNTS (${config.fbAdAccounts.map((a) => a.accountId).join(', ')}); add it there first`,
+          `--account ${String(raw.account)}: ${unknown.join(', ') || 'no account'} ` +
+            `not in FB_AD_ACCOUNTS ` +
+            `(${config.fbAdAccounts.map((a) => a.accountId).join(', ')}); ` +
+            `add it there first`,
         );
       }
       accounts = config.fbAdAccounts.filter((a) => wanted.includes(a.accountId));
@@ -518,7 +557,9 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       const oldestDate = addDays(oldest.toISOString().slice(0, 10), 1);
       if (since < oldestDate)
         throw new UsageError(
-          `--since ${since}: the Marketing API keeps insights for ${RETENTION_MONTHS} months; the earliest date it serves is ${oldestDate}`,
+          `--since ${since}: the Marketing API keeps insights ` +
+            `for ${RETENTION_MONTHS} months; the earliest date it serves ` +
+            `is ${oldestDate}`,
         );
       // An account's time zone can be up to 14 hours ahead of UTC.
       if (since > addDays(today, 1) || (until !== null && until > addDays(today, 1)))
@@ -531,7 +572,8 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
       : 0;
     if (!timeout || timeoutMs < 1000 || timeoutMs > 86_400_000)
       throw new UsageError(
-        `--timeout ${String(raw.timeout)}: expected a duration such as 45m, 90s or 2h (plain numbers are minutes), at most 24h`,
+        `--timeout ${String(raw.timeout)}: expected a duration such as ` +
+          `45m, 90s or 2h (plain numbers are minutes), at most 24h`,
       );
     return { accounts, since, until, timeoutMs, leads: raw.leads !== false };
   },
@@ -543,7 +585,9 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
         store = await openBlobStore(ctx.config.blobUrl);
       } catch (error) {
         throw new UnavailableError(
-          `cannot open the blob store ${ctx.redact(ctx.config.blobUrl)} for the raw responses (${(error as Error).message}); check BLOB_URL. Nothing was fetched.`,
+          `cannot open the blob store ${ctx.redact(ctx.config.blobUrl)} ` +
+            `for the raw responses (${(error as Error).message}); check ` +
+            `BLOB_URL. Nothing was fetched.`,
           { cause: error },
         );
       }

@@ -117,7 +117,10 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
   } catch (error) {
     if (error instanceof InputTooLargeError) {
       throw new DataError(
-        `${name === '-' ? 'standard input' : name} is larger than IMPORT_MAX_INPUT_MB (${ctx.config.importMaxInputMb} MiB); nothing was imported. Split the file, or raise IMPORT_MAX_INPUT_MB if it really is one input.`,
+        `${name === '-' ? 'standard input' : name} is larger than ` +
+          `IMPORT_MAX_INPUT_MB (${ctx.config.importMaxInputMb} MiB); ` +
+          `nothing was imported. Split the file, or raise ` +
+          `IMPORT_MAX_INPUT_MB if it really is one input.`,
         { cause: error },
       );
     }
@@ -132,13 +135,20 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
     const label = name === '-' ? 'standard input' : name;
     if (spooled.utf16) {
       throw new DataError(
-        `${label} is UTF-16 text (Excel's "Unicode Text"), not UTF-8; nothing was imported. Save it as "CSV UTF-8 (Comma delimited)", or convert it: iconv -f UTF-16 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
+        `${label} is UTF-16 text (Excel's "Unicode Text"), not UTF-8; ` +
+          `nothing was imported. Save it as "CSV UTF-8 (Comma delimited)", ` +
+          `or convert it: iconv -f UTF-16 -t ` +
+          `UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
       );
     }
     if (spooled.invalidUtf8At >= 0) {
       const line = await lineOfOffset(spooled.path, spooled.invalidUtf8At);
       throw new DataError(
-        `${label} is not UTF-8: line ${line} holds a byte that is not UTF-8 (offset ${spooled.invalidUtf8At}); nothing was imported, so nothing is stored garbled. Save the file as "CSV UTF-8", or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
+        `${label} is not UTF-8: line ${line} holds a byte that is not ` +
+          `UTF-8 (offset ${spooled.invalidUtf8At}); nothing was imported, ` +
+          `so nothing is stored garbled. Save the file as "CSV UTF-8", or ` +
+          `convert it, e.g. iconv -f WINDOWS-1252 -t ` +
+          `UTF-8 ${name === '-' ? 'in.csv' : name} > utf8.csv`,
       );
     }
     let header: CsvHeader | null;
@@ -156,14 +166,19 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
     // Each field becomes a column of the staging table, and PostgreSQL allows 1,600: no kind comes anywhere near.
     if (header.fields.length > MAX_HEADER_FIELDS) {
       throw new DataError(
-        `${label}: the header has ${header.fields.length} fields, more than the ${MAX_HEADER_FIELDS} import-csv reads (a kind has at most a dozen columns): this is not one of the CSV kinds; nothing was imported`,
+        `${label}: the header has ${header.fields.length} fields, more ` +
+          `than the ${MAX_HEADER_FIELDS} import-csv reads (a kind has at ` +
+          `most a dozen columns): this is not one of the CSV kinds; ` +
+          `nothing was imported`,
       );
     }
     const names = new Set(header.fields.map(normalizeHeaderName));
     const unknown = [...options.renames.keys()].filter((h) => !names.has(h));
     if (unknown.length > 0) {
       throw new UsageError(
-        `${label}: --map names ${unknown.map((u) => `"${u}"`).join(', ')}, which the header does not have; nothing was imported`,
+        `${label}: --map ` +
+          `names ${unknown.map((u) => `"${u}"`).join(', ')}, which the ` +
+          `header does not have; nothing was imported`,
       );
     }
     const matched = matchHeader(header.fields, kind, options.renames);
@@ -173,7 +188,9 @@ async function prepareInput(ctx: JobContext<ImportCsvOptions>, name: string): Pr
     }
     if (options.client !== null && matched.match.kind !== 'metrics') {
       throw new UsageError(
-        `${label}: --client applies to metrics files (campaigns found by name, campaigns created), and this is a ${matched.match.kind} file; nothing was imported. Give clients in a client_id column instead.`,
+        `${label}: --client applies to metrics files (campaigns found by ` +
+          `name, campaigns created), and this is a ${matched.match.kind} ` +
+          `file; nothing was imported. Give clients in a client_id column instead.`,
       );
     }
     const staged = {
@@ -202,7 +219,9 @@ export async function checkRejectsPath(path: string, force: boolean): Promise<vo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new UsageError(
-      `--rejects ${path}: cannot check the path (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a new file in a folder you can write to`,
+      `--rejects ${path}: cannot check the path ` +
+        `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        `choose a new file in a folder you can write to`,
       { cause: error },
     );
   }
@@ -255,7 +274,9 @@ async function writeRejects(
     // Only the file system's errors are the path's fault; a failed query is reported as itself.
     if ((error as NodeJS.ErrnoException).syscall === undefined) throw error;
     throw new UsageError(
-      `--rejects ${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a path in a folder you can write to`,
+      `--rejects ${path}: cannot write the file ` +
+        `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        `choose a path in a folder you can write to`,
       { cause: error },
     );
   }
@@ -333,19 +354,27 @@ async function importInput(
   };
 }
 
-/** How a metrics file was read, where it differs from the contract's plain layout: said once per file, in the summary. */
+/**
+ * How a metrics file was read, where it differs from the contract's plain layout: said once per file, in the summary.
+ */
 function readingNotes(m: HeaderMatch): string[] {
   const notes: string[] = [];
   if (m.keyedByName) {
     notes.push(
-      'campaigns found by name (the file has no Campaign ID column); for exact keys add it in Ads Manager: Columns → Customize → Campaign ID',
+      'campaigns found by name (the file has no Campaign ID column); ' +
+        'for exact keys add it in Ads Manager: Columns → Customize → Campaign ID',
     );
   }
   if (m.kind === 'metrics' && !m.columns.has('total_leads') && m.leadResults === undefined) {
     notes.push(
       m.unlabelledResults
-        ? "Results without a Result indicator column are not read as leads (add Result indicator, or --map 'Results=total_leads' if every result is a lead): campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)"
-        : 'no lead column (Leads, or Results with a lead Result indicator): total_leads left empty, and campaigns with no lead counts are not scored on leads (NO_LEAD_DATA)',
+        ? 'Results without a Result indicator column are not read as leads ' +
+            "(add Result indicator, or --map 'Results=total_leads' if every " +
+            'result is a lead): campaigns with no lead counts are not scored ' +
+            'on leads (NO_LEAD_DATA)'
+        : 'no lead column (Leads, or Results with a lead Result ' +
+            'indicator): total_leads left empty, and campaigns with no lead ' +
+            'counts are not scored on leads (NO_LEAD_DATA)',
     );
   }
   if (
@@ -355,13 +384,16 @@ function readingNotes(m: HeaderMatch): string[] {
     (m.columns.has('total_leads') || m.leadResults !== undefined)
   ) {
     notes.push(
-      'no qualified leads (Ads Manager does not know which leads qualified): cost and lead quality score 0 until they come from the CRM (a qualified_leads column, or leads and lead-status imports)',
+      'no qualified leads (Ads Manager does not know which leads ' +
+        'qualified): cost and lead quality score 0 until they come from ' +
+        'the CRM (a qualified_leads column, or leads and lead-status imports)',
     );
   }
   if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);
   if (m.clicksAreAllClicks)
     notes.push(
-      'clicks from Clicks (all), as there is no Link clicks column: add Link clicks to the export for the CTR the API path gives',
+      'clicks from Clicks (all), as there is no Link clicks column: ' +
+        'add Link clicks to the export for the CTR the API path gives',
     );
   return notes;
 }
@@ -369,14 +401,17 @@ function readingNotes(m: HeaderMatch): string[] {
 function summaryLine(r: InputResult, dryRun: boolean): string {
   const c = r.counts;
   const parts = [
-    `${r.name}: ${r.kind}, ${c.rows} row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}`,
+    `${r.name}: ${r.kind}, ${c.rows} ` +
+      `row${c.rows === 1 ? '' : 's'}: ${dryRun ? 'would insert' : 'inserted'} ${c.inserted}, ` +
+      `updated ${c.updated}, unchanged ${c.unchanged}`,
   ];
   if (c.rejected > 0) parts.push(`rejected ${c.rejected}`);
   if (c.blank > 0) parts.push(`skipped ${c.blank} empty`);
   if (c.totalsSkipped > 0) parts.push('skipped the totals row');
   if (c.summedRows > 0)
     parts.push(
-      `summed ${c.summedRows} rows per ad, ad set or placement into ${c.summedInto} campaign-day row${c.summedInto === 1 ? '' : 's'}`,
+      `summed ${c.summedRows} rows per ad, ad set or placement ` +
+        `into ${c.summedInto} campaign-day row${c.summedInto === 1 ? '' : 's'}`,
     );
   if (c.campaignsCreated > 0)
     parts.push(`created ${c.campaignsCreated} campaign${c.campaignsCreated === 1 ? '' : 's'}`);
@@ -400,7 +435,9 @@ function listProblems(results: InputResult[]): string[] {
 export const importCsvJob: JobDefinition<ImportCsvOptions> = {
   name: 'import-csv',
   description:
-    'Import clients, campaigns, metrics, leads or lead-status CSV files (or standard input) per docs/csv-import.md: all rows or none, upserted on their keys.',
+    'Import clients, campaigns, metrics, leads or lead-status CSV ' +
+    'files (or standard input) per docs/csv-import.md: all rows or ' +
+    'none, upserted on their keys.',
   examples: [
     'bin/import-csv metrics.csv                       # kind inferred from the header',
     'cat export.csv | bin/import-csv --kind metrics   # a Meta Ads Manager daily export, from standard input',
@@ -448,7 +485,8 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
     const rejects = typeof raw.rejects === 'string' ? raw.rejects : undefined;
     if (rejects !== undefined && inputs.length > 1)
       throw new UsageError(
-        `--rejects takes one input, and ${inputs.length} were given: rejected rows keep their file's columns; import the files one by one`,
+        `--rejects takes one input, and ${inputs.length} were given: ` +
+          `rejected rows keep their file's columns; import the files one by one`,
       );
     if (rejects !== undefined && inputs.some((i) => i !== '-' && resolve(i) === resolve(rejects)))
       throw new UsageError(`--rejects ${rejects} would overwrite the input`);
@@ -463,7 +501,9 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       const f = String(raw.dateFormat).toUpperCase();
       if (!isDateFormat(f))
         throw new UsageError(
-          `--date-format ${String(raw.dateFormat)}: not a format this import reads; use one of ${DATE_FORMATS.join(', ')} (YYYY-MM-DD needs no flag)`,
+          `--date-format ${String(raw.dateFormat)}: not a format this ` +
+            `import reads; use one of ${DATE_FORMATS.join(', ')} (YYYY-MM-DD ` +
+            `needs no flag)`,
         );
       dateFormat = f;
     }
@@ -493,7 +533,9 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       const swept = await sweepStaleSpools(new Date(Date.now() - 86_400_000));
       if (swept > 0)
         ctx.logger.info(
-          `removed ${swept} temporary input cop${swept === 1 ? 'y' : 'ies'} (leadsmart-import-*) that killed imports left behind`,
+          `removed ${swept} temporary input ` +
+            `cop${swept === 1 ? 'y' : 'ies'} (leadsmart-import-*) that ` +
+            `killed imports left behind`,
         );
     }
     try {
@@ -512,7 +554,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
           const badRows = out.reduce((n, r) => n + r.counts.rejected, 0);
           if (problems > 0 && !options.skipInvalid) {
             throw new DataError(
-              `${problems} problem${problems === 1 ? '' : 's'} in ${badRows} row${badRows === 1 ? '' : 's'}; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones${options.rejects && !ctx.dryRun ? `; every invalid row is in ${options.rejects}` : ''})`,
+              `${problems} problem${problems === 1 ? '' : 's'} in ${badRows} ` +
+                `row${badRows === 1 ? '' : 's'}; nothing was imported (fix the ` +
+                `rows, or use --skip-invalid to import the valid ` +
+                `ones${options.rejects && !ctx.dryRun ? `; every invalid row is in ${options.rejects}` : ''})`,
               { problems: listProblems(out) },
             );
           }
@@ -534,7 +579,9 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
                 await store.put(key, createReadStream(input.spooled.path), { contentType: 'text/csv' });
             } catch (error) {
               throw new UnavailableError(
-                `cannot archive ${input.name} to the blob store (${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; nothing was imported. Check BLOB_URL and access to it, then re-run.`,
+                `cannot archive ${input.name} to the blob store ` +
+                  `(${ctx.redact(ctx.config.blobUrl)}/${key}): ${(error as Error).message}; ` +
+                  `nothing was imported. Check BLOB_URL and access to it, then re-run.`,
                 { cause: error },
               );
             }

@@ -5,7 +5,8 @@ import type { JobDefinition } from '../runtime/runner.js';
 export const migrateJob: JobDefinition<Record<string, never>> = {
   name: 'migrate',
   description:
-    'Apply the SQL migrations in sql/ in order, each in its own transaction. Refuses to run when an applied file was edited.',
+    'Apply the SQL migrations in sql/ in order, each in its own ' +
+    'transaction. Refuses to run when an applied file was edited.',
   examples: [
     'bin/migrate',
     'bin/migrate --dry-run',
@@ -26,7 +27,8 @@ export const migrateJob: JobDefinition<Record<string, never>> = {
       const text =
         result.applied.length === 0
           ? `Database schema is up to date (${result.alreadyApplied} migrations applied).`
-          : `${ctx.dryRun ? 'Would apply' : 'Applied'} ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'}: ${result.applied.join(', ')}.`;
+          : `${ctx.dryRun ? 'Would apply' : 'Applied'} ${result.applied.length} ` +
+            `migration${result.applied.length === 1 ? '' : 's'}: ${result.applied.join(', ')}.`;
       ctx.logger.info(`${verb} ${result.applied.length} migrations`, { applied: result.applied });
       return {
         counts: { migrations_applied: ctx.dryRun ? 0 : result.applied.length },

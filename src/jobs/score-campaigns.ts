@@ -39,7 +39,9 @@ async function readScoringConfig(path: string | undefined): Promise<{ config: Sc
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(
-      `--config ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path, or leave --config out to use the defaults`,
+      `--config ${path}: cannot read the file ` +
+        `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        `check the path, or leave --config out to use the defaults`,
     );
   }
   let parsed: unknown;
@@ -47,7 +49,8 @@ async function readScoringConfig(path: string | undefined): Promise<{ config: Sc
     parsed = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(
-      `--config ${path}: not valid JSON (${(error as Error).message}); see README.md, Scoring configuration, for the format`,
+      `--config ${path}: not valid JSON (${(error as Error).message}); ` +
+        `see README.md, Scoring configuration, for the format`,
     );
   }
   const r = resolveScoringConfig(parsed);
@@ -107,7 +110,9 @@ function formatTable(outcomes: readonly ScoreOutcome[]): string {
   );
   const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(s.campaignId)));
   const line = (name: string, id: string, score: string, rec: string, rest: string): string =>
-    `${fitToWidth(name, NAME_WIDTH)}  ${fitToWidth(id, idWidth)}  ${fitToWidth(score, 6, 'right')}  ${rec.padEnd(17)} ${rest}`.trimEnd();
+    `${fitToWidth(name, NAME_WIDTH)}  ` +
+    `${fitToWidth(id, idWidth)}  ` +
+    `${fitToWidth(score, 6, 'right')}  ${rec.padEnd(17)} ${rest}`.trimEnd();
   const rows = sorted.map((s) => {
     const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
     // A campaign not judged on leads or on a target says why instead of a weakest point.
@@ -127,7 +132,9 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
     .map(([f, n]) => `${f} ${n}`)
     .join(', ');
   const lines = [
-    `${dryRun ? 'Would score' : 'Scored'} ${summary.campaignsScored} campaign${summary.campaignsScored === 1 ? '' : 's'} for ${summary.date} (configuration ${summary.configId}).`,
+    `${dryRun ? 'Would score' : 'Scored'} ${summary.campaignsScored} ` +
+      `campaign${summary.campaignsScored === 1 ? '' : 's'} ` +
+      `for ${summary.date} (configuration ${summary.configId}).`,
     `Recommendations: ${recs || 'none'}.`,
     `Flags: ${flags || 'none'}.`,
     ...summary.warnings.map((w) => `WARNING ${w.code}: ${w.message}`),
@@ -138,7 +145,8 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
 export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   name: 'score-campaigns',
   description:
-    'Score every campaign with metrics in the 30 days ending on --date and store score, recommendation and reasons (docs/scoring.md).',
+    'Score every campaign with metrics in the 30 days ending on ' +
+    '--date and store score, recommendation and reasons (docs/scoring.md).',
   examples: [
     'bin/score-campaigns                      # score yesterday',
     'bin/score-campaigns --date 2025-11-15    # re-score a day by hand',
@@ -166,7 +174,8 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
         throw new UsageError(`--date ${d}: not a calendar date; expected YYYY-MM-DD, for example --date ${date}`);
       if (d > today)
         throw new UsageError(
-          `--date ${d} is in the future (today is ${today} in ${config.timezone}); scores need the day's data: use ${date} or earlier`,
+          `--date ${d} is in the future (today is ${today} ` +
+            `in ${config.timezone}); scores need the day's data: use ${date} or earlier`,
         );
       date = d;
     }
@@ -207,7 +216,8 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
       } else {
         await ensureHistoryPartition(ctx.db, date);
         summary = await ctx.transaction(async (trx, client) => {
-          // The old scores are deleted on the transaction's connection while the first chunks are read on the other two.
+          // The old scores are deleted on the transaction's connection while the first chunks are read on the other
+          // two.
           await clearScores(trx, date, config);
           await writeScores(client, scoreAll(), config, ctx.runId);
           const s = summarizeRun(date, outcomes, source.previous, config);
@@ -221,8 +231,10 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     for (const w of summary.warnings)
       ctx.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
     if (!ctx.dryRun) {
-      // Retention, after the scores are committed: old score_history months dropped whole, old job_runs and digest bodies.
-      // The scores are committed by now: retention that cannot take its locks is put off to the next run, not a failure.
+      // Retention, after the scores are committed: old score_history months dropped whole, old job_runs and digest
+      // bodies.
+      // The scores are committed by now: retention that cannot take its locks is put off to the next run, not a
+      // failure.
       const retentionStarted = performance.now();
       const kept = await applyRetention(ctx.db, dateInZone(ctx.clock.now(), 'UTC'), date, ctx.config.retention).catch(
         (error: unknown) => {
@@ -232,7 +244,10 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
       );
       if (kept.partitions.length + kept.jobRuns + kept.digestBodies > 0) {
         ctx.logger.info(
-          `retention: dropped score_history ${kept.partitions.join(', ') || 'nothing'}; removed ${kept.jobRuns} job_runs row(s); cleared ${kept.digestBodies} digest bod(ies)`,
+          `retention: dropped ` +
+            `score_history ${kept.partitions.join(', ') || 'nothing'}; ` +
+            `removed ${kept.jobRuns} job_runs row(s); ` +
+            `cleared ${kept.digestBodies} digest bod(ies)`,
           {
             partitions_dropped: kept.partitions,
             job_runs_removed: kept.jobRuns,

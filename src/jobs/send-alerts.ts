@@ -115,7 +115,9 @@ function messageFor(
       url:
         url === undefined
           ? undefined
-          : `${url}${url.includes('?') ? '&' : '?'}client=${encodeURIComponent(d.clientId)}&recipient=${encodeURIComponent(recipient)}`,
+          : `${url}${url.includes('?') ? '&' : '?'}client=` +
+            `${encodeURIComponent(d.clientId)}&recipient=` +
+            `${encodeURIComponent(recipient)}`,
     },
     headers: {
       'X-Leadsmart-Client': d.clientId || 'no-client',
@@ -162,7 +164,10 @@ async function deliver(state: RunState, d: OpenDigestLike, recipient: string): P
     state.counts.unconfirmed += 1;
     state.stopped = {
       exitCode: STOP_EXIT[outcome.stop],
-      message: `${error}; not sent again, and sending stopped for this run (use --resend --client ${d.clientId || NO_CLIENT_FLAG} --date ${d.date} if it did not arrive)`,
+      message:
+        `${error}; not sent again, and sending stopped for this run (use ` +
+        `--resend --client ${d.clientId || NO_CLIENT_FLAG} ` +
+        `--date ${d.date} if it did not arrive)`,
     };
     ctx.logger.error(`${labelOf(d.clientId)}: ${recipient}: ${state.stopped.message}`);
     return { address: recipient, status: 'unconfirmed', error };
@@ -212,7 +217,12 @@ async function finishOpenDigest(state: RunState, d: OpenDigest, date: string): P
         continue;
       }
       if (sent === null) {
-        const error = `an earlier run was stopped after handing this message to ${x.transport ?? 'the transport'} and before recording the outcome; it may or may not have arrived, and is not sent again (use --resend --client ${d.clientId || NO_CLIENT_FLAG} --date ${d.date} to send it anyway)`;
+        const error =
+          `an earlier run was stopped after handing this message ` +
+          `to ${x.transport ?? 'the transport'} and before recording the ` +
+          `outcome; it may or may not have arrived, and is not sent again ` +
+          `(use --resend --client ${d.clientId || NO_CLIENT_FLAG} ` +
+          `--date ${d.date} to send it anyway)`;
         await markDelivery(ctx.db, d.digestId, x.recipient, 'unconfirmed', { error });
         state.counts.unconfirmed += 1;
         ctx.logger.warn(`${labelOf(d.clientId)}: digest ${d.digestId} for ${d.date} to ${x.recipient}: ${error}`);
@@ -232,7 +242,9 @@ async function finishOpenDigest(state: RunState, d: OpenDigest, date: string): P
     await abandonDigest(ctx.db, d.digestId);
     state.counts.abandoned += 1;
     ctx.logger.warn(
-      `${labelOf(d.clientId)}: the unfinished digest ${d.digestId} for ${d.date} is older than a day; abandoned, the digest for ${date} reports what is still open`,
+      `${labelOf(d.clientId)}: the unfinished digest ${d.digestId} ` +
+        `for ${d.date} is older than a day; abandoned, the digest ` +
+        `for ${date} reports what is still open`,
     );
   } else {
     await closeDigestIfFinal(ctx.db, d.digestId);
@@ -278,7 +290,10 @@ function summarize(results: readonly ClientResult[], state: RunState, date: stri
       case 'open-digest':
         return `${who}: finished the digest an earlier run left open (${to || 'nothing to send'}); ${r.detail}`;
       default:
-        return `${who}: ${r.outcome === 'sent' ? 'sent' : r.outcome === 'partly-sent' ? 'PARTLY SENT' : 'NOT SENT'} "${r.subject}" to ${to}.${r.detail ? ` ${r.detail}` : ''}`;
+        return (
+          `${who}: ${r.outcome === 'sent' ? 'sent' : r.outcome === 'partly-sent' ? 'PARTLY SENT' : 'NOT SENT'} ` +
+          `"${r.subject}" to ${to}.${r.detail ? ` ${r.detail}` : ''}`
+        );
     }
   });
   const head = `Alert digests for ${date} (${where}):`;
@@ -296,7 +311,9 @@ function summarize(results: readonly ClientResult[], state: RunState, date: stri
 export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
   name: 'send-alerts',
   description:
-    'Email each client a digest of what changed for the latest scored date: campaigns to act on, to watch, to grow, and what was resolved. Each digest goes out once; nothing new means no email.',
+    'Email each client a digest of what changed for the latest ' +
+    'scored date: campaigns to act on, to watch, to grow, and what ' +
+    'was resolved. Each digest goes out once; nothing new means no email.',
   examples: [
     'bin/send-alerts                                   # digests for the latest scored date',
     'bin/send-alerts --date 2025-11-15 --dry-run       # what would be sent, to whom',
@@ -335,7 +352,8 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         .map((s) => (s === NO_CLIENT_FLAG ? NO_CLIENT : s));
       if (clients.length === 0)
         throw new UsageError(
-          `--client ${String(raw.client)}: name at least one client_id (or ${NO_CLIENT_FLAG} for campaigns without a client)`,
+          `--client ${String(raw.client)}: name at least one client_id ` +
+            `(or ${NO_CLIENT_FLAG} for campaigns without a client)`,
         );
     }
     const preview = raw.preview === undefined ? null : resolve(String(raw.preview));
@@ -359,7 +377,9 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
     }
     if ((await repo.countScores(ctx.db, date)) === 0) {
       throw new UsageError(
-        `--date ${date}: no scores for that date${latest ? ` (the latest scored date is ${latest})` : ''}; run bin/score-campaigns --date ${date} first`,
+        `--date ${date}: no scores for that ` +
+          `date${latest ? ` (the latest scored date is ${latest})` : ''}; ` +
+          `run bin/score-campaigns --date ${date} first`,
       );
     }
     const previous = await findPreviousScoredDate(ctx.db, date);
@@ -384,7 +404,8 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         onRetry: (error, attempt, delayMs) => {
           state.counts.retries += 1;
           ctx.logger.warn(
-            `send attempt ${attempt} failed, retrying in about ${Math.round(delayMs / 1000)} s: ${ctx.redact(error.message)}`,
+            `send attempt ${attempt} failed, retrying in ` +
+              `about ${Math.round(delayMs / 1000)} s: ${ctx.redact(error.message)}`,
           );
         },
       });
@@ -409,7 +430,8 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         );
         if (unknown.length > 0)
           throw new UsageError(
-            `--client ${unknown.join(', ')}: no such client (known: ${[...clients.keys()].sort().join(', ') || 'none'})`,
+            `--client ${unknown.join(', ')}: no such client ` +
+              `(known: ${[...clients.keys()].sort().join(', ') || 'none'})`,
           );
       }
 
@@ -504,7 +526,8 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
         result.htmlBytes = htmlBytes;
         if (htmlBytes > MAX_HTML_BYTES)
           ctx.logger.warn(
-            `${labelOf(clientId)}: the HTML part is ${htmlBytes} bytes even with every campaign on one line; Gmail will clip it`,
+            `${labelOf(clientId)}: the HTML part is ${htmlBytes} bytes even ` +
+              `with every campaign on one line; Gmail will clip it`,
           );
 
         const recipients = recipientsOf(client, config.alertTo);
@@ -521,7 +544,10 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           continue;
         }
         if (recipients.length === 0) {
-          const message = `${labelOf(clientId)} has a digest but no recipients: set its alert_emails (bin/import-csv --kind clients, column alert_emails) or ALERT_TO`;
+          const message =
+            `${labelOf(clientId)} has a digest but no recipients: set its ` +
+            `alert_emails (bin/import-csv --kind clients, column ` +
+            `alert_emails) or ALERT_TO`;
           Object.assign(result, { outcome: 'no-recipients', detail: message });
           if (sending) state.problems.push({ exitCode: ExitCode.CONFIG, message });
           ctx.logger.error(message);
@@ -576,7 +602,13 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
       if (state.counts.unconfirmed > 0) {
         state.problems.push({
           exitCode: ExitCode.TEMP_FAIL,
-          message: `${state.counts.unconfirmed} deliver${state.counts.unconfirmed === 1 ? 'y' : 'ies'} could not be confirmed and ${state.counts.unconfirmed === 1 ? 'was' : 'were'} not repeated, to avoid a duplicate: check with the recipients, and --resend if needed (see the log)`,
+          message:
+            `${state.counts.unconfirmed} ` +
+            `deliver${state.counts.unconfirmed === 1 ? 'y' : 'ies'} could ` +
+            `not be confirmed ` +
+            `and ${state.counts.unconfirmed === 1 ? 'was' : 'were'} not ` +
+            `repeated, to avoid a duplicate: check with the recipients, and ` +
+            `--resend if needed (see the log)`,
         });
       }
       const exitCode =
@@ -586,7 +618,10 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
       const digests = results.filter((r) => r.digestId !== null && r.outcome !== 'open-digest').length;
       let text = summarize(results, state, date, where);
       if (sending && transport?.name === 'outbox' && state.counts.sent > 0)
-        text += `\nOpen the messages (.eml) in ${join(config.mailTransport.slice('outbox:'.length), date)} with any mail program.`;
+        text +=
+          `\nOpen the messages (.eml) ` +
+          `in ${join(config.mailTransport.slice('outbox:'.length), date)} ` +
+          `with any mail program.`;
       return {
         exitCode,
         counts: {

@@ -18,7 +18,8 @@ export interface StatusServerOptions {
 export const statusServerJob: JobDefinition<StatusServerOptions> = {
   name: 'status-server',
   description:
-    'The read-only HTTP status service: /healthz, /readyz, /status, /metrics, /api/* (bearer token) and a status page at /.',
+    'The read-only HTTP status service: /healthz, /readyz, /status, ' +
+    '/metrics, /api/* (bearer token) and a status page at /.',
   examples: [
     'bin/status-server',
     'bin/status-server --port 9090',
@@ -73,7 +74,8 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
         reject(
           e.code === 'EADDRINUSE' || e.code === 'EACCES'
             ? new UnavailableError(
-                `cannot listen on ${ctx.options.host}:${ctx.options.port}: ${e.code}; choose another STATUS_PORT/--port, or stop what uses it`,
+                `cannot listen on ${ctx.options.host}:${ctx.options.port}: ${e.code}; ` +
+                  `choose another STATUS_PORT/--port, or stop what uses it`,
               )
             : e,
         ),

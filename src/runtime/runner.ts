@@ -70,7 +70,10 @@ export interface JobDefinition<O> {
   examples: string[];
   /** Adds --dry-run. */
   writes: boolean;
-  /** Where JobOutcome.text goes: standard output (default), or standard error for jobs that keep standard output for data. */
+  /**
+   * Where JobOutcome.text goes: standard output (default), or standard error for jobs that keep standard output for
+   * data.
+   */
   textTo?: 'stdout' | 'stderr';
   /** false for jobs that must run before the schema exists (migrate). Default true. */
   bookkeeping?: boolean;
@@ -124,7 +127,10 @@ const COMMON_FLAGS: Record<string, string> = {
 function helpEpilogue(def: JobDefinition<unknown>): string {
   const codes = EXIT_CODE_HELP.map(([c, m]) => `  ${c.padEnd(8)} ${m}`).join('\n');
   const examples = def.examples.map((e) => `  $ ${e}`).join('\n');
-  return `\nExit codes:\n${codes}\n\nExamples:\n${examples}\n\nConfiguration comes from the environment (see README.md, Configuration); flags win.\n`;
+  return (
+    `\nExit codes:\n${codes}\n\nExamples:\n${examples}\n\nConfiguration ` +
+    `comes from the environment (see README.md, Configuration); flags win.\n`
+  );
 }
 
 function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string[]): Command {
@@ -146,7 +152,9 @@ function buildCommand(def: JobDefinition<unknown>, out: Writable, errors: string
   return cmd;
 }
 
-/** p-retry only accepts `instanceof Error`; errors made in another realm (a vm context, as under Jest) fail that test. */
+/**
+ * p-retry only accepts `instanceof Error`; errors made in another realm (a vm context, as under Jest) fail that test.
+ */
 function asLocalError(error: unknown): Error {
   if (error instanceof Error) return error;
   const e = error as { message?: string; code?: string; syscall?: string } | null;
@@ -169,13 +177,19 @@ async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): P
   } catch (error) {
     if (isConnectionError(error)) {
       throw new UnavailableError(
-        `cannot reach PostgreSQL (${describeDb}) after 4 attempts: ${(error as Error).message}. Check that the server is running and DATABASE_URL is right${describeDb.startsWith('local') ? '; for the local database run `make db`' : ''}.`,
+        `cannot reach PostgreSQL (${describeDb}) after 4 ` +
+          `attempts: ${(error as Error).message}. Check that the server is ` +
+          `running and DATABASE_URL is ` +
+          `right${describeDb.startsWith('local') ? '; for the local database run `make db`' : ''}.`,
         { cause: error },
       );
     }
     if (isCredentialsError(error)) {
       throw new ConfigError(
-        `PostgreSQL (${describeDb}) refused the connection: ${(error as Error).message}. Check the user, the password and the database name in DATABASE_URL (or its *_FILE), and that the role may log in; nothing was done.`,
+        `PostgreSQL (${describeDb}) refused the ` +
+          `connection: ${(error as Error).message}. Check the user, the ` +
+          `password and the database name in DATABASE_URL (or its *_FILE), ` +
+          `and that the role may log in; nothing was done.`,
         { cause: error },
       );
     }
@@ -234,7 +248,11 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     // A usage error about the flag, never echoing its value (it may hold a password).
     if (/^postgres(ql)?:\/\//.test(url)) overrides.DATABASE_URL = url;
     else
-      parseFailure ??= `--${def.databaseOption}: expected a URL, postgresql://user@host:port/database or postgresql://user@/database?host=/socket/dir, with the password after the user name (the value given is not shown: it may hold a password)`;
+      parseFailure ??=
+        `--${def.databaseOption}: expected a URL, ` +
+        `postgresql://user@host:port/database or ` +
+        `postgresql://user@/database?host=/socket/dir, with the password ` +
+        `after the user name (the value given is not shown: it may hold a password)`;
   }
   const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
   const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
@@ -293,13 +311,16 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   let outcome: JobOutcome | null = null;
   let failure: unknown = null;
-  /** job_runs' and the EMF line's name for this run (JobDefinition.runName); the definition's until options are parsed. */
+  /**
+   * job_runs' and the EMF line's name for this run (JobDefinition.runName); the definition's until options are parsed.
+   */
   let recordedName = def.name;
   try {
     if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
     if (!loaded.ok) {
       throw new JobError(
-        `invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was done`,
+        `invalid configuration (${loaded.problems.length} ` +
+          `problem${loaded.problems.length === 1 ? '' : 's'}); nothing was done`,
         ExitCode.CONFIG,
         { problems: loaded.problems },
       );
@@ -333,7 +354,9 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     const locked = def.lock === false || (await takeJobLock(lockClient, def.name, def.bookkeeping !== false));
     if (!locked) {
       throw new JobError(
-        `another ${def.name} run holds the lock (${lockKey}); nothing was done. It will run again on schedule; see job_runs for the run in progress.`,
+        `another ${def.name} run holds the lock (${lockKey}); nothing ` +
+          `was done. It will run again on schedule; see job_runs for the ` +
+          `run in progress.`,
         ExitCode.TEMP_FAIL,
       );
     }
@@ -421,7 +444,8 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
       await handle.pool
         .query(
-          'UPDATE job_runs SET finished_at = now(), status = $2, exit_code = $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1',
+          'UPDATE job_runs SET finished_at = now(), status = $2, exit_code ' +
+            '= $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1',
           [
             runId,
             status,
@@ -510,7 +534,11 @@ async function takeJobLock(client: pg.PoolClient, job: string, withTable: boolea
 function describeError(error: unknown): string {
   if (error instanceof JobError) return error.message;
   if (isConnectionError(error)) {
-    return `lost a connection mid-run (${(error as Error).message}); the work in progress was not committed. Check that the service is up (for PostgreSQL, its log says why a connection ended), then re-run.`;
+    return (
+      `lost a connection mid-run (${(error as Error).message}); the ` +
+      `work in progress was not committed. Check that the service is ` +
+      `up (for PostgreSQL, its log says why a connection ended), then re-run.`
+    );
   }
   if (error instanceof Error) return `unexpected error: ${error.message}`;
   return `unexpected error: ${String(error)}`;

@@ -79,7 +79,8 @@ export type FaultType =
   | 'repeat-row' // the previous page's last row again at the start
   | 'invalid-cursor' // 400 code 100 "Invalid cursors values"
   | 'delete-campaign' // marks campaignId DELETED, then answers normally
-  | 'batch-null'; // inside a batch: the request's entry is null (timed out in the API); hang-like faults do the same there
+  // inside a batch: the request's entry is null (timed out in the API); hang-like faults do the same there
+  | 'batch-null';
 
 export interface Fault {
   /** Regular expression matched against the path after the version, e.g. "^act_\\d+/insights$". */
@@ -136,7 +137,10 @@ export interface FakeGraphOptions {
   asyncFirstPollNotFound?: boolean;
   /** Answer report_run_id as a JSON number instead of a string. */
   asyncIdAsNumber?: boolean;
-  /** Answer every field whatever `fields` asks for (as some API versions do for leads): a client must still keep PII out of its archive. */
+  /**
+   * Answer every field whatever `fields` asks for (as some API versions do for leads): a client must still keep PII out
+   * of its archive.
+   */
   ignoreFields?: boolean;
 }
 
@@ -405,7 +409,9 @@ export class FakeGraphApi {
       graphError(
         400,
         100,
-        `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        `Unsupported get request. Object with ID '${path.split('/')[0]}' ` +
+          `does not exist, cannot be loaded due to missing permissions, or ` +
+          `does not support this operation.`,
         33,
       );
       return;
@@ -518,7 +524,10 @@ export class FakeGraphApi {
           return error(400, {
             code: 100,
             error_subcode: 33,
-            message: `Unsupported get request. Object with ID '${path.split('/')[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+            message:
+              `Unsupported get request. Object with ID '${path.split('/')[0]}' ` +
+              `does not exist, cannot be loaded due to missing permissions, or ` +
+              `does not support this operation.`,
           });
         const text = JSON.stringify(result.body);
         return entry(

@@ -32,7 +32,9 @@ const round2 = (x: number): number => (Math.sign(x) * Math.round(Math.abs(x) * 1
 const dayMs = 86400000;
 const dateMs = (d: string): number => Date.parse(`${d}T00:00:00Z`);
 
-/** `target_cpql` of the configuration: one number, or per currency code with "*" for the rest (scoring.md section 4). */
+/**
+ * `target_cpql` of the configuration: one number, or per currency code with "*" for the rest (scoring.md section 4).
+ */
 export type ReferenceTarget = number | Record<string, number>;
 
 export function referenceScores(

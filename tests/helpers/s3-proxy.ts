@@ -81,7 +81,9 @@ export class S3Proxy {
       req.resume();
       res.writeHead(fault.status, { 'content-type': 'application/xml' });
       res.end(
-        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`,
+        `<?xml version="1.0" ` +
+          `encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected ` +
+          `by the test proxy</Message></Error>`,
       );
       return;
     }

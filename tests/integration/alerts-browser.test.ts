@@ -20,7 +20,8 @@ const plan = planDigest(
       {
         code: 'MISSING_DATA_SHARE',
         message:
-          '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.',
+          '30 of 100 scored campaigns (30.0%) have missing spend or ' +
+          'impressions, more than 20%: check the last fetch or import.',
       },
     ],
     {
@@ -45,7 +46,8 @@ let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (make test does: scripts/system-packages.sh), or set CHROMIUM_PATH`,
+      `${CHROMIUM} is missing: install Debian's chromium (make test ` +
+        `does: scripts/system-packages.sh), or set CHROMIUM_PATH`,
     );
   mkdirSync(OUT, { recursive: true });
   browser = await chromium.launch({
@@ -96,33 +98,38 @@ describe.each([
     await page?.close();
   });
 
-  test('shows the heading, every campaign card, its score, recommendation and change without sideways scrolling', async () => {
-    await horizontallyInside(page, view.heading, width);
-    for (const section of view.sections) {
-      await horizontallyInside(
-        page,
-        `${section.title} (${section.cards.length + section.more.length + section.hidden})`,
-        width,
-      );
-      for (const card of section.cards) {
-        await horizontallyInside(page, card.score, width);
-        await expect(page.getByText(card.name, { exact: false }).first().isVisible()).resolves.toBe(true);
-        await expect(page.getByText(card.scoreChange, { exact: true }).first().isVisible()).resolves.toBe(true);
+  test(
+    'shows the heading, every campaign card, its score, ' + 'recommendation and change without sideways scrolling',
+    async () => {
+      await horizontallyInside(page, view.heading, width);
+      for (const section of view.sections) {
+        await horizontallyInside(
+          page,
+          `${section.title} (${section.cards.length + section.more.length + section.hidden})`,
+          width,
+        );
+        for (const card of section.cards) {
+          await horizontallyInside(page, card.score, width);
+          await expect(page.getByText(card.name, { exact: false }).first().isVisible()).resolves.toBe(true);
+          await expect(page.getByText(card.scoreChange, { exact: true }).first().isVisible()).resolves.toBe(true);
+        }
       }
-    }
-    await horizontallyInside(page, 'Pause campaign', width);
-    await horizontallyInside(page, 'Data gap: check before acting', width);
-    // Page functions are strings: the project's type-check has no DOM library, on purpose.
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
-  });
+      await horizontallyInside(page, 'Pause campaign', width);
+      await horizontallyInside(page, 'Data gap: check before acting', width);
+      // Page functions are strings: the project's type-check has no DOM library, on purpose.
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow).toBeLessThanOrEqual(0);
+    },
+  );
 
   test('draws the five dimension bars with widths that follow the points', async () => {
     // Lookalike Audience 2: cost 6.2/25 (25 %), volume 9/20 (45 %).
     const widths = await page.evaluate<number[]>(`(() => {
-      const names = [...document.querySelectorAll('td')].filter((td) => td.textContent.startsWith('Lookalike Audience 2'));
+      const names = [...document.querySelectorAll('td')]
+        .filter((td) => td.textContent.startsWith('Lookalike Audience 2'));
       const card = names[names.length - 1].closest('table').closest('td');
-      return [...card.querySelectorAll('td[bgcolor]')].map((td) => Math.round((td.getBoundingClientRect().width / td.closest('table').getBoundingClientRect().width) * 100));
+      const share = (td) => td.getBoundingClientRect().width / td.closest('table').getBoundingClientRect().width;
+      return [...card.querySelectorAll('td[bgcolor]')].map((td) => Math.round(share(td) * 100));
     })()`);
     expect(widths).toHaveLength(5);
     expect(widths[0]).toBeGreaterThanOrEqual(22);
@@ -133,7 +140,9 @@ describe.each([
 
   test('keeps the text readable: body text at least 12 px, the column at most 600 px', async () => {
     const smallest = await page.evaluate<number>(
-      "Math.min(...[...document.querySelectorAll('p, td')].filter((e) => e.textContent.trim().length > 0 && e.offsetParent !== null).map((e) => parseFloat(getComputedStyle(e).fontSize)))",
+      "Math.min(...[...document.querySelectorAll('p, td')].filter((e) " +
+        '=> e.textContent.trim().length > 0 && e.offsetParent !== ' +
+        'null).map((e) => parseFloat(getComputedStyle(e).fontSize)))',
     );
     expect(smallest).toBeGreaterThanOrEqual(11);
     const column = await page.evaluate<number>(

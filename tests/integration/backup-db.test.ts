@@ -82,15 +82,13 @@ beforeAll(async () => {
   t = await createTestDatabase();
   work = mkdtempSync(join(tmpdir(), 'leadsmart-backup-'));
   await loadSample(t.url);
-  await sql`CREATE TABLE filler AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 300000) g`.execute(
-    t.db,
-  );
+  await sql`CREATE TABLE filler AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM
+    generate_series(1, 300000) g`.execute(t.db);
   s3 = await startFakeS3(BUCKET);
   proxy = await new S3Proxy(s3.endpoint).start();
   client = new S3Client({ ...s3.s3Config, endpoint: s3.endpoint });
   // The AWS SDK reads its settings from the environment, as in production.
   Object.assign(process.env, {
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL_S3: proxy.url,
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -115,46 +113,52 @@ beforeEach(async () => {
 });
 
 describe('backup to S3 (s3rver)', () => {
-  test('streams the dump by multipart upload, encrypted, with its checksum, size and versions as metadata, and records it in the manifest', async () => {
-    const r = await backup();
-    expect(r.code).toBe(0);
-    const key = 'database/leadsmart_20251116T090000Z.dump';
-    expect(await objectKeys()).toEqual([key, 'database/manifest.json']);
-    const completed = [...proxy.uploads.values()].filter((u) => u.state === 'completed');
-    expect(completed.map((u) => u.key)).toEqual([`/${BUCKET}/prod/${key}`]);
-    expect(
-      proxy.requests.filter((q) => q.method === 'PUT' && q.query.includes('partNumber')).length,
-    ).toBeGreaterThanOrEqual(2);
+  test(
+    'streams the dump by multipart upload, encrypted, with its ' +
+      'checksum, size and versions as metadata, and records it in the manifest',
+    async () => {
+      const r = await backup();
+      expect(r.code).toBe(0);
+      const key = 'database/leadsmart_20251116T090000Z.dump';
+      expect(await objectKeys()).toEqual([key, 'database/manifest.json']);
+      const completed = [...proxy.uploads.values()].filter((u) => u.state === 'completed');
+      expect(completed.map((u) => u.key)).toEqual([`/${BUCKET}/prod/${key}`]);
+      expect(
+        proxy.requests.filter((q) => q.method === 'PUT' && q.query.includes('partNumber')).length,
+      ).toBeGreaterThanOrEqual(2);
 
-    const dump = await readObject(key);
-    expect(dump.subarray(0, 5).toString()).toBe('PGDMP');
-    const { createHash } = await import('node:crypto');
-    const sha = createHash('sha256').update(dump).digest('hex');
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `prod/${key}` }));
-    expect(head.Metadata).toMatchObject({
-      sha256: sha,
-      size: String(dump.length),
-      'leadsmart-format': 'pg_dump-custom',
-      'pg-server-version': expect.stringMatching(/^\d+\.\d+/),
-    });
-    expect(head.Metadata?.['pg-dump-version']).toMatch(/^pg_dump \(PostgreSQL\) \d+/);
+      const dump = await readObject(key);
+      expect(dump.subarray(0, 5).toString()).toBe('PGDMP');
+      const { createHash } = await import('node:crypto');
+      const sha = createHash('sha256').update(dump).digest('hex');
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `prod/${key}` }));
+      expect(head.Metadata).toMatchObject({
+        sha256: sha,
+        size: String(dump.length),
+        'leadsmart-format': 'pg_dump-custom',
+        'pg-server-version': expect.stringMatching(/^\d+\.\d+/),
+      });
+      expect(head.Metadata?.['pg-dump-version']).toMatch(/^pg_dump \(PostgreSQL\) \d+/);
 
-    const m = await manifest();
-    expect(m.backups).toHaveLength(1);
-    expect(m.backups[0]).toMatchObject({
-      key,
-      size: dump.length,
-      sha256: sha,
-      format: 'custom',
-      encryption: 'AES256',
-      verify: { ok: true, method: 'readback' },
-    });
-    expect(m.backups[0]!.tableCounts['public.filler']).toBe(300000);
-    expect(m.backups[0]!.tableCounts['public.campaign_metrics']).toBeGreaterThan(1000);
-    const row = await sql<{ sha256: string; verify_ok: boolean }>`SELECT sha256, verify_ok FROM backups`.execute(t.db);
-    expect(row.rows).toEqual([{ sha256: sha, verify_ok: true }]);
-    expect(JSON.parse(r.stdout)).toMatchObject({ key, sha256: sha, encryption: 'AES256' });
-  });
+      const m = await manifest();
+      expect(m.backups).toHaveLength(1);
+      expect(m.backups[0]).toMatchObject({
+        key,
+        size: dump.length,
+        sha256: sha,
+        format: 'custom',
+        encryption: 'AES256',
+        verify: { ok: true, method: 'readback' },
+      });
+      expect(m.backups[0]!.tableCounts['public.filler']).toBe(300000);
+      expect(m.backups[0]!.tableCounts['public.campaign_metrics']).toBeGreaterThan(1000);
+      const row = await sql<{ sha256: string; verify_ok: boolean }>`SELECT sha256, verify_ok FROM backups`.execute(
+        t.db,
+      );
+      expect(row.rows).toEqual([{ sha256: sha, verify_ok: true }]);
+      expect(JSON.parse(r.stdout)).toMatchObject({ key, sha256: sha, encryption: 'AES256' });
+    },
+  );
 
   test('round trip: back up, restore into an empty database, same rows in every table', async () => {
     expect((await backup()).code).toBe(0);
@@ -203,41 +207,52 @@ describe('backup to S3 (s3rver)', () => {
     expect((await manifest()).backups[0]!.encryption).toBe('aws:kms');
   });
 
-  test('a requested encryption the store does not apply is fatal (78) and the unencrypted object is deleted', async () => {
-    proxy.honourEncryption = false;
-    const r = await backup();
-    expect(r.code).toBe(78);
-    expect(r.stderr).toContain('BACKUP_SSE=AES256 was requested but');
-    expect(r.stderr).toContain('the object was deleted, never kept unencrypted');
-    expect(await objectKeys()).toEqual([]);
-  });
+  test(
+    'a requested encryption the store does not apply is fatal (78) ' + 'and the unencrypted object is deleted',
+    async () => {
+      proxy.honourEncryption = false;
+      const r = await backup();
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain('BACKUP_SSE=AES256 was requested but');
+      expect(r.stderr).toContain('the object was deleted, never kept unencrypted');
+      expect(await objectKeys()).toEqual([]);
+    },
+  );
 
-  test('S3 failing every try of a part aborts the upload: exit 69, no object, no open multipart upload, old backups untouched', async () => {
-    expect((await backup([], {}, '2025-11-15T02:00:00Z')).code).toBe(0);
-    const before = await objectKeys();
-    proxy.fail('part', 503, 'SlowDown', 50);
-    const r = await backup();
-    expect(r.code).toBe(69);
-    expect(r.stderr).toContain('the upload was aborted, nothing partial is kept, no backup was removed');
-    expect(await objectKeys()).toEqual(before);
-    expect(proxy.openUploads()).toEqual([]);
-    expect((await manifest()).backups.map((b) => b.key)).toEqual(['database/leadsmart_20251115T020000Z.dump']);
-  });
+  test(
+    'S3 failing every try of a part aborts the upload: exit 69, no ' +
+      'object, no open multipart upload, old backups untouched',
+    async () => {
+      expect((await backup([], {}, '2025-11-15T02:00:00Z')).code).toBe(0);
+      const before = await objectKeys();
+      proxy.fail('part', 503, 'SlowDown', 50);
+      const r = await backup();
+      expect(r.code).toBe(69);
+      expect(r.stderr).toContain('the upload was aborted, nothing partial is kept, no backup was removed');
+      expect(await objectKeys()).toEqual(before);
+      expect(proxy.openUploads()).toEqual([]);
+      expect((await manifest()).backups.map((b) => b.key)).toEqual(['database/leadsmart_20251115T020000Z.dump']);
+    },
+  );
 
-  test('as a process, a store that refuses every part (403) exits 69 as job_runs records it, not 1 when the stopped pg_dump ends its output', async () => {
-    proxy.fail('part', 403, 'AccessDenied', 1000);
-    const r = await runProcess('backup-db', [], { ...env(), ...awsEnv() });
-    expect(r.stderr).not.toMatch(/Unhandled|uncaught/i);
-    expect(r.code).toBe(69);
-    const run = await t.db
-      .selectFrom('job_runs')
-      .select(['status', 'exit_code'])
-      .where('job', '=', 'backup-db')
-      .orderBy('run_id', 'desc')
-      .executeTakeFirstOrThrow();
-    expect(run).toEqual({ status: 'failed', exit_code: 69 });
-    expect(proxy.openUploads()).toEqual([]);
-  });
+  test(
+    'as a process, a store that refuses every part (403) exits 69 as ' +
+      'job_runs records it, not 1 when the stopped pg_dump ends its output',
+    async () => {
+      proxy.fail('part', 403, 'AccessDenied', 1000);
+      const r = await runProcess('backup-db', [], { ...env(), ...awsEnv() });
+      expect(r.stderr).not.toMatch(/Unhandled|uncaught/i);
+      expect(r.code).toBe(69);
+      const run = await t.db
+        .selectFrom('job_runs')
+        .select(['status', 'exit_code'])
+        .where('job', '=', 'backup-db')
+        .orderBy('run_id', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(run).toEqual({ status: 'failed', exit_code: 69 });
+      expect(proxy.openUploads()).toEqual([]);
+    },
+  );
 
   test('an unreachable S3 exits 69 with a message naming the store', async () => {
     const r = await runProcess('backup-db', [], {
@@ -252,51 +267,60 @@ describe('backup to S3 (s3rver)', () => {
     expect(r.stderr).toContain('blob store s3://backups/prod: reading database/manifest.json failed after retries');
   });
 
-  test('SIGTERM mid-upload aborts the multipart upload: exit 143, nothing under the key, the manifest as it was', async () => {
-    proxy.partDelayMs = 300;
-    const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
-    await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(143);
-    await waitFor(() => proxy.openUploads().length === 0);
-    expect(proxy.openUploads()).toEqual([]);
-    expect(await objectKeys()).toEqual([]);
-  });
+  test(
+    'SIGTERM mid-upload aborts the multipart upload: exit 143, ' + 'nothing under the key, the manifest as it was',
+    async () => {
+      proxy.partDelayMs = 300;
+      const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
+      await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(143);
+      await waitFor(() => proxy.openUploads().length === 0);
+      expect(proxy.openUploads()).toEqual([]);
+      expect(await objectKeys()).toEqual([]);
+    },
+  );
 
-  test('a database connection lost mid-dump exits 69 with the reason and the EMF line, not 1; nothing is kept under the key', async () => {
-    proxy.partDelayMs = 300;
-    const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
-    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-               WHERE application_name LIKE ${`leadsmart:backup-db:${child.pid}%`} OR application_name = 'pg_dump'`.execute(
-      t.db,
-    );
-    const code = await closed;
-    expect(stderr).not.toMatch(/Unhandled 'error' event/);
-    expect(code).toBe(69);
-    expect(stderr).toMatch(/"ExitCode":69/);
-    await waitFor(() => proxy.openUploads().length === 0);
-    expect(await objectKeys()).toEqual([]);
-  });
+  test(
+    'a database connection lost mid-dump exits 69 with the reason ' +
+      'and the EMF line, not 1; nothing is kept under the key',
+    async () => {
+      proxy.partDelayMs = 300;
+      const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE application_name LIKE ${`leadsmart:backup-db:${child.pid}%`} OR application_name =
+                 'pg_dump'`.execute(t.db);
+      const code = await closed;
+      expect(stderr).not.toMatch(/Unhandled 'error' event/);
+      expect(code).toBe(69);
+      expect(stderr).toMatch(/"ExitCode":69/);
+      await waitFor(() => proxy.openUploads().length === 0);
+      expect(await objectKeys()).toEqual([]);
+    },
+  );
 
-  test('SIGKILL mid-upload leaves no object under the final name and no manifest entry; the next run completes', async () => {
-    // Nothing can abort the multipart upload of a killed process: its parts wait for the bucket's
-    // lifecycle rule (AbortIncompleteMultipartUpload, README), never under the backup's name.
-    proxy.partDelayMs = 300;
-    const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
-    await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
-    expect(await objectKeys()).toEqual([]);
-    proxy.reset();
-    const r = await backup();
-    expect(r.code).toBe(0);
-    expect((await manifest()).backups).toHaveLength(1);
-  });
+  test(
+    'SIGKILL mid-upload leaves no object under the final name and no ' + 'manifest entry; the next run completes',
+    async () => {
+      // Nothing can abort the multipart upload of a killed process: its parts wait for the bucket's
+      // lifecycle rule (AbortIncompleteMultipartUpload, README), never under the backup's name.
+      proxy.partDelayMs = 300;
+      const child = spawnProcess('backup-db', [], { ...env(), ...awsEnv() });
+      await new Promise<void>((resolve) => (proxy.onPart = () => resolve()));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      expect(await objectKeys()).toEqual([]);
+      proxy.reset();
+      const r = await backup();
+      expect(r.code).toBe(0);
+      expect((await manifest()).backups).toHaveLength(1);
+    },
+  );
 });
 
 describe('retention', () => {
@@ -406,7 +430,8 @@ describe('--verify (restore drill)', () => {
     expect(row.rows).toEqual([{ verify_method: 'restore', verify_ok: true }]);
   }, 60_000);
 
-  test('detects a corrupted object: exit 65, the backup stops counting as good, restore --from latest skips it', async () => {
+  test('detects a corrupted object: exit 65, the backup stops counting ' +
+    'as good, restore --from latest skips it', async () => {
     expect((await backup([], {}, '2025-11-15T02:00:00Z')).code).toBe(0);
     expect((await backup()).code).toBe(0);
     const key = 'database/leadsmart_20251116T090000Z.dump';
@@ -476,7 +501,8 @@ describe('local folder store', () => {
     ]);
   }, 60_000);
 
-  test('partial files a killed run left in the folder (*.dump.partial-*) are removed once a day old; a fresh one is kept', async () => {
+  test('partial files a killed run left in the folder ' +
+    '(*.dump.partial-*) are removed once a day old; a fresh one is kept', async () => {
     const blobs = join(work, 'blobs-leftovers');
     mkdirSync(join(blobs, 'database'), { recursive: true });
     const old = join(blobs, 'database', 'leadsmart_20251101T020000Z.dump.partial-0a1b2c3d');
@@ -494,11 +520,14 @@ describe('local folder store', () => {
     );
   }, 60_000);
 
-  test('an explicit BACKUP_SSE with a local folder is a configuration error (78), not a silent plaintext backup', async () => {
-    const r = await backup([], { BLOB_URL: `file://${join(work, 'blobs-sse')}`, BACKUP_SSE: 'aws:kms' });
-    expect(r.code).toBe(78);
-    expect(r.stderr).toContain('BACKUP_SSE=aws:kms cannot be applied: BLOB_URL is a local folder');
-  });
+  test(
+    'an explicit BACKUP_SSE with a local folder is a configuration ' + 'error (78), not a silent plaintext backup',
+    async () => {
+      const r = await backup([], { BLOB_URL: `file://${join(work, 'blobs-sse')}`, BACKUP_SSE: 'aws:kms' });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain('BACKUP_SSE=aws:kms cannot be applied: BLOB_URL is a local folder');
+    },
+  );
 });
 
 describe('pg_dump faults', () => {
@@ -541,7 +570,10 @@ describe("secrets never reach a child's command line or environment", () => {
     for (const tool of ['pg_dump', 'pg_restore']) {
       writeFileSync(
         join(dir, tool),
-        `#!/bin/sh\nif [ "$1" != "--version" ]; then tr '\\0' ' ' < /proc/$$/cmdline > ${dir}/${tool}.args; env > ${dir}/${tool}.env; fi\nexec /usr/lib/postgresql/${real}/bin/${tool} "$@"\n`,
+        `#!/bin/sh\nif [ "$1" != "--version" ]; then tr '\\0' ' ' < ` +
+          `/proc/$$/cmdline > ${dir}/${tool}.args; env ` +
+          `> ${dir}/${tool}.env; fi\nexec ` +
+          `/usr/lib/postgresql/${real}/bin/${tool} "$@"\n`,
       );
       chmodSync(join(dir, tool), 0o755);
     }
@@ -555,45 +587,52 @@ describe("secrets never reach a child's command line or environment", () => {
   }
   const PASSWORD = 'Hunter2-very-secret';
   const STATUS_TOKEN = 'status-token-that-is-long-enough-1234';
-  /** The socket form with a password: postgresql://user:pw@/db?host=/dir (trust authentication ignores the password). */
+  /**
+   * The socket form with a password: postgresql://user:pw@/db?host=/dir (trust authentication ignores the password).
+   */
   const withPassword = (url: string): string =>
     url.replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
 
-  test('backup-db and restore give pg_dump and pg_restore the connection through PG* variables only: no password on the command line, no DATABASE_URL or token in the environment', async () => {
-    await clearBucket();
-    const tools = recordingTools();
-    const r = await runProcess('backup-db', ['--json'], {
-      ...env(),
-      DATABASE_URL: withPassword(t.url),
-      STATUS_TOKEN,
-      PG_BINDIR: tools.dir,
-      ...awsEnv(),
-    });
-    expect(r.code).toBe(0);
-    const dump = tools.seen('pg_dump');
-    expect(dump.args).not.toContain(PASSWORD);
-    expect(dump.args).not.toContain('postgresql://');
-    expect(dump.env).toContain(`PGPASSWORD=${PASSWORD}`);
-    expect(dump.env).toContain(`PGDATABASE=${t.name}`);
-    expect(dump.env).not.toMatch(/DATABASE_URL|STATUS_TOKEN|AWS_SECRET_ACCESS_KEY|BLOB_URL/);
+  test(
+    'backup-db and restore give pg_dump and pg_restore the ' +
+      'connection through PG* variables only: no password on the ' +
+      'command line, no DATABASE_URL or token in the environment',
+    async () => {
+      await clearBucket();
+      const tools = recordingTools();
+      const r = await runProcess('backup-db', ['--json'], {
+        ...env(),
+        DATABASE_URL: withPassword(t.url),
+        STATUS_TOKEN,
+        PG_BINDIR: tools.dir,
+        ...awsEnv(),
+      });
+      expect(r.code).toBe(0);
+      const dump = tools.seen('pg_dump');
+      expect(dump.args).not.toContain(PASSWORD);
+      expect(dump.args).not.toContain('postgresql://');
+      expect(dump.env).toContain(`PGPASSWORD=${PASSWORD}`);
+      expect(dump.env).toContain(`PGDATABASE=${t.name}`);
+      expect(dump.env).not.toMatch(/DATABASE_URL|STATUS_TOKEN|AWS_SECRET_ACCESS_KEY|BLOB_URL/);
 
-    const target = await createTestDatabase({ migrated: false });
-    try {
-      const restored = await runProcess(
-        'backup-db',
-        ['restore', '--from', 'latest', '--target', withPassword(target.url)],
-        { BLOB_URL, STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() },
-      );
-      expect(restored.code).toBe(0);
-      const rest = tools.seen('pg_restore');
-      expect(rest.args).not.toContain(PASSWORD);
-      expect(rest.env).toContain(`PGDATABASE=${target.name}`);
-      expect(rest.env).not.toMatch(/STATUS_TOKEN|AWS_SECRET_ACCESS_KEY/);
-      expect(restored.stdout + restored.stderr).not.toContain(PASSWORD);
-    } finally {
-      await target.drop();
-    }
-  });
+      const target = await createTestDatabase({ migrated: false });
+      try {
+        const restored = await runProcess(
+          'backup-db',
+          ['restore', '--from', 'latest', '--target', withPassword(target.url)],
+          { BLOB_URL, STATUS_TOKEN, PG_BINDIR: tools.dir, ...awsEnv() },
+        );
+        expect(restored.code).toBe(0);
+        const rest = tools.seen('pg_restore');
+        expect(rest.args).not.toContain(PASSWORD);
+        expect(rest.env).toContain(`PGDATABASE=${target.name}`);
+        expect(rest.env).not.toMatch(/STATUS_TOKEN|AWS_SECRET_ACCESS_KEY/);
+        expect(restored.stdout + restored.stderr).not.toContain(PASSWORD);
+      } finally {
+        await target.drop();
+      }
+    },
+  );
 
   test('a --target that is not a URL is refused without echoing it (it may hold a password)', async () => {
     const r = await restore(['--from', 'latest', '--target', `host=/tmp password=${PASSWORD}`]);

@@ -78,9 +78,12 @@ const account = (r: { stdout: string }, id: string) => doc(r).accounts.find((a) 
 const count = async (q: string): Promise<number> => Number((await sql.raw<{ n: string }>(q).execute(t.db)).rows[0]!.n);
 async function snapshot(): Promise<string> {
   const r = await sql<{ s: string }>`SELECT concat_ws('|',
-      (SELECT md5(string_agg(c::text, ',' ORDER BY campaign_id)) FROM (SELECT campaign_id, client_id, campaign_name, daily_budget, status FROM campaigns) c),
-      (SELECT md5(string_agg(m::text, ',' ORDER BY campaign_id, date)) FROM (SELECT campaign_id, date, impressions, clicks, spend, total_leads FROM campaign_metrics) m),
-      (SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM (SELECT lead_id, campaign_id, created_at, status FROM campaign_leads) l),
+      (SELECT md5(string_agg(c::text, ',' ORDER BY campaign_id)) FROM (SELECT campaign_id, client_id, campaign_name,
+        daily_budget, status FROM campaigns) c),
+      (SELECT md5(string_agg(m::text, ',' ORDER BY campaign_id, date)) FROM (SELECT campaign_id, date, impressions,
+        clicks, spend, total_leads FROM campaign_metrics) m),
+      (SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM (SELECT lead_id, campaign_id, created_at, status
+        FROM campaign_leads) l),
       (SELECT md5(string_agg(s::text, ',')) FROM (SELECT account_id, watermark FROM fb_sync_state) s)) AS s`.execute(
     t.db,
   );
@@ -99,35 +102,37 @@ afterAll(async () => {
 beforeEach(async () => {
   fake.reset({ accounts: accounts() });
   blobs = mkdtempSync(join(tmpdir(), 'leadsmart-fb-blobs-'));
-  await sql`TRUNCATE fb_sync_state, fb_account_runs, lead_status_changes, campaign_leads, campaign_metrics, campaigns, clients CASCADE`.execute(
-    t.db,
-  );
+  await sql`TRUNCATE fb_sync_state, fb_account_runs, lead_status_changes, campaign_leads, campaign_metrics,
+                     campaigns, clients CASCADE`.execute(t.db);
 });
 
 describe('a normal run', () => {
-  test('stores every campaign, the 28-day insights and the leads of every account, then a re-run changes nothing', async () => {
-    const r = await run();
-    expect(r.code).toBe(0);
-    const d = doc(r);
-    expect(d.accounts.map((a) => a.outcome)).toEqual(['succeeded', 'succeeded']);
-    const a = fake.account(A);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(a.campaigns.length);
-    const expectedRows = a.insights.filter((x) => (x.date_start as string) >= SINCE).length;
-    expect(account(r, A).rows.insights).toBe(expectedRows);
-    // Leads are read up to the run's start: the fixture's leads later on 2025-11-16 are for the next run.
-    const past = [...fake.account(A).leads, ...fake.account(B).leads].filter(
-      (l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW),
-    );
-    expect(past.length).toBeGreaterThan(10);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(past.length);
-    const before = await snapshot();
-    const again = await run();
-    expect(again.code).toBe(0);
-    expect(account(again, A).written!.metrics.inserted).toBe(0);
-    expect(account(again, A).written!.metrics.updated).toBe(0);
-    expect(account(again, A).written!.leads.inserted).toBe(0);
-    expect(await snapshot()).toBe(before);
-  });
+  test(
+    'stores every campaign, the 28-day insights and the leads of ' + 'every account, then a re-run changes nothing',
+    async () => {
+      const r = await run();
+      expect(r.code).toBe(0);
+      const d = doc(r);
+      expect(d.accounts.map((a) => a.outcome)).toEqual(['succeeded', 'succeeded']);
+      const a = fake.account(A);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(a.campaigns.length);
+      const expectedRows = a.insights.filter((x) => (x.date_start as string) >= SINCE).length;
+      expect(account(r, A).rows.insights).toBe(expectedRows);
+      // Leads are read up to the run's start: the fixture's leads later on 2025-11-16 are for the next run.
+      const past = [...fake.account(A).leads, ...fake.account(B).leads].filter(
+        (l) => Date.parse(l.created_time.replace('+0000', 'Z')) < Date.parse(TEST_NOW),
+      );
+      expect(past.length).toBeGreaterThan(10);
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(past.length);
+      const before = await snapshot();
+      const again = await run();
+      expect(again.code).toBe(0);
+      expect(account(again, A).written!.metrics.inserted).toBe(0);
+      expect(account(again, A).written!.metrics.updated).toBe(0);
+      expect(account(again, A).written!.leads.inserted).toBe(0);
+      expect(await snapshot()).toBe(before);
+    },
+  );
 });
 
 const files = (dir: string): string[] =>
@@ -160,134 +165,158 @@ const metric = async (campaign: string, date: string) =>
       lead_action: string | null;
       quality_flags: string[];
     }>`
-    SELECT impressions, clicks, all_clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(
-      t.db,
-    )
+    SELECT impressions, clicks, all_clicks, spend::text AS spend, total_leads, lead_action, quality_flags FROM
+      campaign_metrics WHERE campaign_id = ${campaign} AND date = ${date}`.execute(t.db)
   ).rows[0];
 
 describe('what is stored', () => {
-  test('lists paused, archived and deleted campaigns, converts budgets from minor units (none for JPY) and maps accounts to clients', async () => {
-    const r = await run();
-    expect(r.code).toBe(0);
-    const rows = (
-      await sql<{
-        campaign_id: string;
-        client_id: string;
-        daily_budget: string;
-        status: string;
-        start_date: string;
-        account_id: string;
-      }>`
-      SELECT campaign_id, client_id, daily_budget::text AS daily_budget, status, start_date, account_id FROM campaigns ORDER BY campaign_id`.execute(
-        t.db,
-      )
-    ).rows;
-    expect(new Set(rows.filter((x) => x.account_id === `act_${A}`).map((x) => x.status))).toEqual(
-      new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']),
-    );
-    const a0 = fake.account(A).campaigns[0]!;
-    const b0 = fake.account(B).campaigns[0]!;
-    const stored = (id: string) => rows.find((x) => x.campaign_id === id)!;
-    expect(stored(a0.id).daily_budget).toBe((Number(a0.daily_budget) / 100).toFixed(2));
-    expect(stored(b0.id).daily_budget).toBe(b0.daily_budget);
-    expect(stored(a0.id).client_id).toBe('acme');
-    expect(stored(b0.id).client_id).toBe(`act_${B}`);
-    const client = (
-      await sql<{ client_name: string }>`SELECT client_name FROM clients WHERE client_id = ${`act_${B}`}`.execute(t.db)
-    ).rows[0]!;
-    expect(client.client_name).toBe(`Account ${B}`);
-    // Each campaign carries its ad account's currency: scoring picks its target by it.
-    const currencies = (
-      await sql<{
-        account_id: string;
-        currency: string;
-      }>`SELECT DISTINCT account_id, currency FROM campaigns ORDER BY account_id`.execute(t.db)
-    ).rows;
-    expect(currencies).toEqual([
-      { account_id: `act_${A}`, currency: fake.account(A).currency },
-      { account_id: `act_${B}`, currency: 'JPY' },
-    ]);
-  });
+  test(
+    'lists paused, archived and deleted campaigns, converts budgets ' +
+      'from minor units (none for JPY) and maps accounts to clients',
+    async () => {
+      const r = await run();
+      expect(r.code).toBe(0);
+      const rows = (
+        await sql<{
+          campaign_id: string;
+          client_id: string;
+          daily_budget: string;
+          status: string;
+          start_date: string;
+          account_id: string;
+        }>`
+      SELECT campaign_id, client_id, daily_budget::text AS daily_budget, status, start_date, account_id FROM
+        campaigns ORDER BY campaign_id`.execute(t.db)
+      ).rows;
+      expect(new Set(rows.filter((x) => x.account_id === `act_${A}`).map((x) => x.status))).toEqual(
+        new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']),
+      );
+      const a0 = fake.account(A).campaigns[0]!;
+      const b0 = fake.account(B).campaigns[0]!;
+      const stored = (id: string) => rows.find((x) => x.campaign_id === id)!;
+      expect(stored(a0.id).daily_budget).toBe((Number(a0.daily_budget) / 100).toFixed(2));
+      expect(stored(b0.id).daily_budget).toBe(b0.daily_budget);
+      expect(stored(a0.id).client_id).toBe('acme');
+      expect(stored(b0.id).client_id).toBe(`act_${B}`);
+      const client = (
+        await sql<{ client_name: string }>`SELECT client_name FROM clients WHERE client_id = ${`act_${B}`}`.execute(
+          t.db,
+        )
+      ).rows[0]!;
+      expect(client.client_name).toBe(`Account ${B}`);
+      // Each campaign carries its ad account's currency: scoring picks its target by it.
+      const currencies = (
+        await sql<{
+          account_id: string;
+          currency: string;
+        }>`SELECT DISTINCT account_id, currency FROM campaigns ORDER BY account_id`.execute(t.db)
+      ).rows;
+      expect(currencies).toEqual([
+        { account_id: `act_${A}`, currency: fake.account(A).currency },
+        { account_id: `act_${B}`, currency: 'JPY' },
+      ]);
+    },
+  );
 
-  test("asks account-level insights with level=campaign, time_increment=1 and a 28-day time_range in each account's time zone, never per campaign", async () => {
-    await run();
-    const insights = callsTo(/insights$/);
-    expect(insights.every((q) => q.path.startsWith('act_'))).toBe(true);
-    const ranges = insights.map((q) => [
-      q.path.split('/')[0],
-      q.params.level,
-      q.params.time_increment,
-      q.params.time_range,
-    ]);
-    // 09:00 UTC is 2025-11-16 in Berlin but still 2025-11-15 in Honolulu.
-    expect(ranges).toContainEqual([`act_${A}`, 'campaign', '1', JSON.stringify({ since: SINCE, until: UNTIL })]);
-    expect(ranges).toContainEqual([
-      `act_${B}`,
-      'campaign',
-      '1',
-      JSON.stringify({ since: '2025-10-19', until: '2025-11-15' }),
-    ]);
-    expect(insights.every((q) => q.params.limit === '500')).toBe(true);
-  });
+  test(
+    'asks account-level insights with level=campaign, ' +
+      "time_increment=1 and a 28-day time_range in each account's time " +
+      'zone, never per campaign',
+    async () => {
+      await run();
+      const insights = callsTo(/insights$/);
+      expect(insights.every((q) => q.path.startsWith('act_'))).toBe(true);
+      const ranges = insights.map((q) => [
+        q.path.split('/')[0],
+        q.params.level,
+        q.params.time_increment,
+        q.params.time_range,
+      ]);
+      // 09:00 UTC is 2025-11-16 in Berlin but still 2025-11-15 in Honolulu.
+      expect(ranges).toContainEqual([`act_${A}`, 'campaign', '1', JSON.stringify({ since: SINCE, until: UNTIL })]);
+      expect(ranges).toContainEqual([
+        `act_${B}`,
+        'campaign',
+        '1',
+        JSON.stringify({ since: '2025-10-19', until: '2025-11-15' }),
+      ]);
+      expect(insights.every((q) => q.params.limit === '500')).toBe(true);
+    },
+  );
 
-  test('stores numbers exactly as sent and counts leads from one canonical action type, never the sum of overlapping ones', async () => {
-    const c = firstCampaign();
-    const acct = fake.account(A);
-    acct.insights = acct.insights.filter((x) => x.campaign_id !== c);
-    acct.insights.push(
-      row(c, '2025-11-10', {
+  test(
+    'stores numbers exactly as sent and counts leads from one ' +
+      'canonical action type, never the sum of overlapping ones',
+    async () => {
+      const c = firstCampaign();
+      const acct = fake.account(A);
+      acct.insights = acct.insights.filter((x) => x.campaign_id !== c);
+      acct.insights.push(
+        row(c, '2025-11-10', {
+          spend: '153.274912',
+          actions: [
+            { action_type: 'lead', value: '17' },
+            { action_type: 'onsite_conversion.lead_grouped', value: '17' },
+            { action_type: 'leadgen_grouped', value: '17' },
+            { action_type: 'link_click', value: '301' },
+          ],
+        }),
+        row(c, '2025-11-11', {
+          actions: [
+            { action_type: 'onsite_conversion.lead_grouped', value: '4' },
+            { action_type: 'offsite_conversion.fb_pixel_lead', value: '9' },
+          ],
+        }),
+        row(c, '2025-11-12'),
+      );
+      expect((await run()).code).toBe(0);
+      // clicks are link clicks (inline_link_clicks), as an export's "Link clicks"; all clicks beside them.
+      expect(await metric(c, '2025-11-10')).toMatchObject({
+        impressions: '1000',
+        clicks: '16',
+        all_clicks: '20',
         spend: '153.274912',
-        actions: [
-          { action_type: 'lead', value: '17' },
-          { action_type: 'onsite_conversion.lead_grouped', value: '17' },
-          { action_type: 'leadgen_grouped', value: '17' },
-          { action_type: 'link_click', value: '301' },
-        ],
-      }),
-      row(c, '2025-11-11', {
-        actions: [
-          { action_type: 'onsite_conversion.lead_grouped', value: '4' },
-          { action_type: 'offsite_conversion.fb_pixel_lead', value: '9' },
-        ],
-      }),
-      row(c, '2025-11-12'),
-    );
-    expect((await run()).code).toBe(0);
-    // clicks are link clicks (inline_link_clicks), as an export's "Link clicks"; all clicks beside them.
-    expect(await metric(c, '2025-11-10')).toMatchObject({
-      impressions: '1000',
-      clicks: '16',
-      all_clicks: '20',
-      spend: '153.274912',
-      total_leads: 17,
-      lead_action: 'lead',
-    });
-    expect(await metric(c, '2025-11-11')).toMatchObject({
-      total_leads: 4,
-      lead_action: 'onsite_conversion.lead_grouped',
-    });
-    expect(await metric(c, '2025-11-12')).toMatchObject({ total_leads: 0, lead_action: null });
-  });
+        total_leads: 17,
+        lead_action: 'lead',
+      });
+      expect(await metric(c, '2025-11-11')).toMatchObject({
+        total_leads: 4,
+        lead_action: 'onsite_conversion.lead_grouped',
+      });
+      expect(await metric(c, '2025-11-12')).toMatchObject({ total_leads: 0, lead_action: null });
+    },
+  );
 
-  test('a day the API fully returned without a row is stored as no delivery, a restated-away row becomes zeros, and a campaign that never delivered gets no rows', async () => {
-    const c = firstCampaign();
-    const acct = fake.account(A);
-    const silent = acct.campaigns[1]!.id;
-    acct.insights = acct.insights.filter((x) => x.campaign_id !== c && x.campaign_id !== silent);
-    acct.insights.push(row(c, '2025-11-10'), row(c, '2025-11-12'));
-    expect((await run()).code).toBe(0);
-    expect(await metric(c, '2025-11-11')).toMatchObject({ impressions: '0', clicks: '0', spend: '0', total_leads: 0 });
-    expect(
-      await count(
-        `SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${c}' AND date BETWEEN '${SINCE}' AND '${UNTIL}'`,
-      ),
-    ).toBe(28);
-    expect(await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${silent}'`)).toBe(0);
-    // Facebook restates: the row of 2025-11-10 disappears from the next answer.
-    acct.insights = acct.insights.filter((x) => !(x.campaign_id === c && x.date_start === '2025-11-10'));
-    expect((await run()).code).toBe(0);
-    expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '0', spend: '0' });
-  });
+  test(
+    'a day the API fully returned without a row is stored as no ' +
+      'delivery, a restated-away row becomes zeros, and a campaign ' +
+      'that never delivered gets no rows',
+    async () => {
+      const c = firstCampaign();
+      const acct = fake.account(A);
+      const silent = acct.campaigns[1]!.id;
+      acct.insights = acct.insights.filter((x) => x.campaign_id !== c && x.campaign_id !== silent);
+      acct.insights.push(row(c, '2025-11-10'), row(c, '2025-11-12'));
+      expect((await run()).code).toBe(0);
+      expect(await metric(c, '2025-11-11')).toMatchObject({
+        impressions: '0',
+        clicks: '0',
+        spend: '0',
+        total_leads: 0,
+      });
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ` +
+            `'${c}' AND date BETWEEN '${SINCE}' AND '${UNTIL}'`,
+        ),
+      ).toBe(28);
+      expect(await count(`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = '${silent}'`)).toBe(0);
+      // Facebook restates: the row of 2025-11-10 disappears from the next answer.
+      acct.insights = acct.insights.filter((x) => !(x.campaign_id === c && x.date_start === '2025-11-10'));
+      expect((await run()).code).toBe(0);
+      expect(await metric(c, '2025-11-10')).toMatchObject({ impressions: '0', spend: '0' });
+    },
+  );
 
   test("leaves the CRM's qualified_leads alone when it updates a day", async () => {
     const c = firstCampaign();
@@ -301,82 +330,99 @@ describe('what is stored', () => {
     expect((await metric(c, '2025-11-14'))!.spend).toBe('99.99');
   });
 
-  test("a sales campaign's rows without a lead action store no lead count (NULL), days without delivery too, so scoring does not judge it on leads", async () => {
-    const acct = fake.account(A);
-    const sales = acct.campaigns[1]!;
-    sales.objective = 'OUTCOME_SALES';
-    acct.insights = acct.insights.filter((x) => x.campaign_id !== sales.id || (x.date_start as string) < '2025-11-01');
-    for (const d of ['2025-11-10', '2025-11-11'])
-      acct.insights.push(
-        row(sales.id, d, { actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' }] }),
+  test(
+    "a sales campaign's rows without a lead action store no lead " +
+      'count (NULL), days without delivery too, so scoring does not ' +
+      'judge it on leads',
+    async () => {
+      const acct = fake.account(A);
+      const sales = acct.campaigns[1]!;
+      sales.objective = 'OUTCOME_SALES';
+      acct.insights = acct.insights.filter(
+        (x) => x.campaign_id !== sales.id || (x.date_start as string) < '2025-11-01',
       );
-    expect((await run(['--account', `act_${A}`])).code).toBe(0);
-    const rows = await t.db
-      .selectFrom('campaign_metrics')
-      .select(['date', 'total_leads'])
-      .where('campaign_id', '=', sales.id)
-      .where('date', '>=', '2025-11-01')
-      .orderBy('date')
-      .execute();
-    expect(rows.length).toBeGreaterThan(2);
-    expect(rows.every((x) => x.total_leads === null)).toBe(true);
-    const lead = await t.db
-      .selectFrom('campaign_metrics')
-      .select('total_leads')
-      .where('campaign_id', '=', acct.campaigns[0]!.id)
-      .where('total_leads', 'is not', null)
-      .execute();
-    expect(lead.length).toBeGreaterThan(0);
-  });
+      for (const d of ['2025-11-10', '2025-11-11'])
+        acct.insights.push(
+          row(sales.id, d, { actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' }] }),
+        );
+      expect((await run(['--account', `act_${A}`])).code).toBe(0);
+      const rows = await t.db
+        .selectFrom('campaign_metrics')
+        .select(['date', 'total_leads'])
+        .where('campaign_id', '=', sales.id)
+        .where('date', '>=', '2025-11-01')
+        .orderBy('date')
+        .execute();
+      expect(rows.length).toBeGreaterThan(2);
+      expect(rows.every((x) => x.total_leads === null)).toBe(true);
+      const lead = await t.db
+        .selectFrom('campaign_metrics')
+        .select('total_leads')
+        .where('campaign_id', '=', acct.campaigns[0]!.id)
+        .where('total_leads', 'is not', null)
+        .execute();
+      expect(lead.length).toBeGreaterThan(0);
+    },
+  );
 
-  test('rejects rows with missing or non-numeric values, writes the rest, flags CTR over 50 %, spend over 1.5 × budget and CPL over 1000, and warns when over 20 % of campaigns are incomplete', async () => {
-    const acct = fake.account(A);
-    const [c1, c2, c3, c4, c5] = acct.campaigns.map((c) => c.id);
-    acct.insights = acct.insights.filter((x) => x.date_start !== '2025-11-13');
-    const budget = Number(acct.campaigns[2]!.daily_budget) / 100;
-    acct.campaigns[3]!.daily_budget = '500000';
-    acct.insights.push(
-      row(c1!, '2025-11-13', { spend: undefined }),
-      row(c2!, '2025-11-13', { impressions: 'n/a' }),
-      row(c3!, '2025-11-13', { inline_link_clicks: '600', clicks: '700', spend: String(budget * 2) }),
-      row(c4!, '2025-11-13', { spend: '2500', actions: [{ action_type: 'lead', value: '2' }] }),
-      row(c5!, '2025-11-13', { date_start: '2025-11-13', impressions: '-5' }),
-    );
-    const r = await run();
-    expect(r.code).toBe(0);
-    const a = account(r, A);
-    expect(a.rows.rejected).toBe(3);
-    expect(await metric(c1!, '2025-11-13')).toBeUndefined();
-    expect(await metric(c2!, '2025-11-13')).toBeUndefined();
-    expect((await metric(c3!, '2025-11-13'))!.quality_flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
-    expect((await metric(c4!, '2025-11-13'))!.quality_flags).toEqual(['CPL_OVER_1000']);
-    expect(a.warnings.join('\n')).toMatch(
-      /3 of \d+ campaigns \(more than 20 %\) have incomplete or invalid insights rows/,
-    );
-    expect(r.logs.map((l) => l.message).join('\n')).toContain('impressions "n/a" is not a whole-number string');
-  });
+  test(
+    'rejects rows with missing or non-numeric values, writes the ' +
+      'rest, flags CTR over 50 %, spend over 1.5 × budget and CPL over ' +
+      '1000, and warns when over 20 % of campaigns are incomplete',
+    async () => {
+      const acct = fake.account(A);
+      const [c1, c2, c3, c4, c5] = acct.campaigns.map((c) => c.id);
+      acct.insights = acct.insights.filter((x) => x.date_start !== '2025-11-13');
+      const budget = Number(acct.campaigns[2]!.daily_budget) / 100;
+      acct.campaigns[3]!.daily_budget = '500000';
+      acct.insights.push(
+        row(c1!, '2025-11-13', { spend: undefined }),
+        row(c2!, '2025-11-13', { impressions: 'n/a' }),
+        row(c3!, '2025-11-13', { inline_link_clicks: '600', clicks: '700', spend: String(budget * 2) }),
+        row(c4!, '2025-11-13', { spend: '2500', actions: [{ action_type: 'lead', value: '2' }] }),
+        row(c5!, '2025-11-13', { date_start: '2025-11-13', impressions: '-5' }),
+      );
+      const r = await run();
+      expect(r.code).toBe(0);
+      const a = account(r, A);
+      expect(a.rows.rejected).toBe(3);
+      expect(await metric(c1!, '2025-11-13')).toBeUndefined();
+      expect(await metric(c2!, '2025-11-13')).toBeUndefined();
+      expect((await metric(c3!, '2025-11-13'))!.quality_flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
+      expect((await metric(c4!, '2025-11-13'))!.quality_flags).toEqual(['CPL_OVER_1000']);
+      expect(a.warnings.join('\n')).toMatch(
+        /3 of \d+ campaigns \(more than 20 %\) have incomplete or invalid insights rows/,
+      );
+      expect(r.logs.map((l) => l.message).join('\n')).toContain('impressions "n/a" is not a whole-number string');
+    },
+  );
 
-  test('a campaign with a malformed budget and a lead without created_time are reported and left out; the rest is stored', async () => {
-    const acct = fake.account(A);
-    acct.campaigns[1]!.daily_budget = '12.50';
-    // Minutes without seconds: a time the fake can filter on, but not the API's format.
-    acct.leads[0]!.created_time = acct.leads[0]!.created_time.replace(/:\d\d\+0000$/, '+0000');
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    const messages = r.logs.map((l) => l.message).join('\n');
-    expect(messages).toContain(
-      `campaign ${acct.campaigns[1]!.id}: daily_budget "12.50" is not a whole number of minor units`,
-    );
-    expect(messages).toContain(
-      `lead ${acct.leads[0]!.id}: created_time "${acct.leads[0]!.created_time}" is not a date-time`,
-    );
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '${acct.leads[0]!.id}'`)).toBe(0);
-    expect(
-      await count(
-        `SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${acct.campaigns[2]!.id}' AND daily_budget IS NOT NULL`,
-      ),
-    ).toBe(1);
-  });
+  test(
+    'a campaign with a malformed budget and a lead without ' +
+      'created_time are reported and left out; the rest is stored',
+    async () => {
+      const acct = fake.account(A);
+      acct.campaigns[1]!.daily_budget = '12.50';
+      // Minutes without seconds: a time the fake can filter on, but not the API's format.
+      acct.leads[0]!.created_time = acct.leads[0]!.created_time.replace(/:\d\d\+0000$/, '+0000');
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      const messages = r.logs.map((l) => l.message).join('\n');
+      expect(messages).toContain(
+        `campaign ${acct.campaigns[1]!.id}: daily_budget "12.50" is not a whole number of minor units`,
+      );
+      expect(messages).toContain(
+        `lead ${acct.leads[0]!.id}: created_time "${acct.leads[0]!.created_time}" is not a date-time`,
+      );
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '${acct.leads[0]!.id}'`)).toBe(0);
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM campaigns WHERE campaign_id = ` +
+            `'${acct.campaigns[2]!.id}' AND daily_budget IS NOT NULL`,
+        ),
+      ).toBe(1);
+    },
+  );
 
   test('an insights row for a campaign missing from the listing creates that campaign and says so', async () => {
     fake.account(A).insights.push(row('999000111', '2025-11-14', { campaign_name: 'Ghost' }));
@@ -385,45 +431,56 @@ describe('what is stored', () => {
     expect(account(r, A).warnings.join()).toContain('999000111');
     expect(
       await count(
-        `SELECT count(*) AS n FROM campaigns WHERE campaign_id = '999000111' AND campaign_name = 'Ghost' AND account_id = 'act_${A}'`,
+        `SELECT count(*) AS n FROM campaigns WHERE campaign_id = ` +
+          `'999000111' AND campaign_name = 'Ghost' AND account_id = 'act_${A}'`,
       ),
     ).toBe(1);
   });
 });
 
 describe('leads', () => {
-  test('reads leads incrementally from an hour before the last watermark and upserts them by id without touching their status', async () => {
-    expect((await run()).code).toBe(0);
-    const first = await count(`SELECT count(*) AS n FROM campaign_leads`);
-    await sql`UPDATE campaign_leads SET status = 'qualified'`.execute(t.db);
-    const acct = fake.account(A);
-    const lead = { ...acct.leads[0]!, id: '981999', created_time: '2025-11-16T10:30:00+0000' };
-    acct.leads.push(lead);
-    fake.requests.length = 0;
-    const later = await runAsFunction(fetchFacebookJob, ['--json'], env(), { now: '2025-11-16T13:00:00Z' });
-    expect(later.code).toBe(0);
-    const leadCalls = callsTo(/leads$/);
-    expect(leadCalls.length).toBeGreaterThan(0);
-    const filter = JSON.parse(leadCalls[0]!.params.filtering!) as { operator: string; value: number }[];
-    expect(filter.find((f) => f.operator === 'GREATER_THAN')!.value).toBe(Date.parse(TEST_NOW) / 1000 - 3600);
-    expect(filter.find((f) => f.operator === 'LESS_THAN')!.value).toBe(Date.parse('2025-11-16T13:00:00Z') / 1000);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '981999' AND status = 'new'`)).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE status = 'qualified'`)).toBe(first);
-    expect(await count(`SELECT count(*) AS n FROM fb_sync_state WHERE watermark = '2025-11-16T13:00:00Z'`)).toBe(2);
-  });
+  test(
+    'reads leads incrementally from an hour before the last ' +
+      'watermark and upserts them by id without touching their status',
+    async () => {
+      expect((await run()).code).toBe(0);
+      const first = await count(`SELECT count(*) AS n FROM campaign_leads`);
+      await sql`UPDATE campaign_leads SET status = 'qualified'`.execute(t.db);
+      const acct = fake.account(A);
+      const lead = { ...acct.leads[0]!, id: '981999', created_time: '2025-11-16T10:30:00+0000' };
+      acct.leads.push(lead);
+      fake.requests.length = 0;
+      const later = await runAsFunction(fetchFacebookJob, ['--json'], env(), { now: '2025-11-16T13:00:00Z' });
+      expect(later.code).toBe(0);
+      const leadCalls = callsTo(/leads$/);
+      expect(leadCalls.length).toBeGreaterThan(0);
+      const filter = JSON.parse(leadCalls[0]!.params.filtering!) as { operator: string; value: number }[];
+      expect(filter.find((f) => f.operator === 'GREATER_THAN')!.value).toBe(Date.parse(TEST_NOW) / 1000 - 3600);
+      expect(filter.find((f) => f.operator === 'LESS_THAN')!.value).toBe(Date.parse('2025-11-16T13:00:00Z') / 1000);
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE lead_id = '981999' AND status = 'new'`)).toBe(
+        1,
+      );
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE status = 'qualified'`)).toBe(first);
+      expect(await count(`SELECT count(*) AS n FROM fb_sync_state WHERE watermark = '2025-11-16T13:00:00Z'`)).toBe(2);
+    },
+  );
 
-  test('keeps the answers people typed into forms out of the archive and the logs, even when the API sends them unasked', async () => {
-    fake.reset({ accounts: accounts(), ignoreFields: true });
-    const r = await run();
-    expect(r.code).toBe(0);
-    const archived = files(blobs)
-      .map((f) => readFileSync(f, 'utf8'))
-      .join('\n');
-    expect(archived).toContain('"field_names"');
-    expect(archived).not.toMatch(/example\.test|Person \d|\+15550100/);
-    expect(r.stderr + r.stdout).not.toMatch(/example\.test|Person \d/);
-    expect(callsTo(/leads$/)[0]!.params.fields).not.toContain('field_data');
-  });
+  test(
+    'keeps the answers people typed into forms out of the archive ' +
+      'and the logs, even when the API sends them unasked',
+    async () => {
+      fake.reset({ accounts: accounts(), ignoreFields: true });
+      const r = await run();
+      expect(r.code).toBe(0);
+      const archived = files(blobs)
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('\n');
+      expect(archived).toContain('"field_names"');
+      expect(archived).not.toMatch(/example\.test|Person \d|\+15550100/);
+      expect(r.stderr + r.stdout).not.toMatch(/example\.test|Person \d/);
+      expect(callsTo(/leads$/)[0]!.params.fields).not.toContain('field_data');
+    },
+  );
 });
 
 describe('batch requests (the leads of many ads)', () => {
@@ -442,25 +499,28 @@ describe('batch requests (the leads of many ads)', () => {
       .filter((q) => q.method === 'POST' && q.path === '' && q.params.batch !== undefined);
   const inBatch = (i: number) => fake.requests.filter((q) => q.inBatch === i);
 
-  test('asks the leads of 103 ads in batch requests of at most 50, one round trip each, and stores every lead', async () => {
-    fake.reset({ accounts: many() });
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    const ads = leadAds();
-    expect(ads).toHaveLength(103);
-    const posts = batchPosts();
-    expect(posts.map((p) => inBatch(p.i).length)).toEqual([50, 50, 3]);
-    // Every ad asked exactly once, and only inside a batch.
-    const leadCalls = callsTo(/\/leads$/);
-    expect(leadCalls.every((q) => q.inBatch !== undefined)).toBe(true);
-    expect(new Set(leadCalls.map((q) => q.path.split('/')[0])).size).toBe(103);
-    expect(leadCalls).toHaveLength(103);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
-    // Round trips and calls as Meta counts them are both reported: a batch is one request and 50 calls.
-    const a = account(r, A) as ReturnType<typeof account> & { metered_calls: number };
-    expect(a.calls).toBe(fake.requests.filter((q) => q.inBatch === undefined).length);
-    expect(a.metered_calls).toBe(a.calls - posts.length + 103);
-  });
+  test(
+    'asks the leads of 103 ads in batch requests of at most 50, one ' + 'round trip each, and stores every lead',
+    async () => {
+      fake.reset({ accounts: many() });
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      const ads = leadAds();
+      expect(ads).toHaveLength(103);
+      const posts = batchPosts();
+      expect(posts.map((p) => inBatch(p.i).length)).toEqual([50, 50, 3]);
+      // Every ad asked exactly once, and only inside a batch.
+      const leadCalls = callsTo(/\/leads$/);
+      expect(leadCalls.every((q) => q.inBatch !== undefined)).toBe(true);
+      expect(new Set(leadCalls.map((q) => q.path.split('/')[0])).size).toBe(103);
+      expect(leadCalls).toHaveLength(103);
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
+      // Round trips and calls as Meta counts them are both reported: a batch is one request and 50 calls.
+      const a = account(r, A) as ReturnType<typeof account> & { metered_calls: number };
+      expect(a.calls).toBe(fake.requests.filter((q) => q.inBatch === undefined).length);
+      expect(a.metered_calls).toBe(a.calls - posts.length + 103);
+    },
+  );
 
   /** Seven more leads on each of two lead ads of A, so that their listings need two pages of 5. */
   const addLeads = (): void => {
@@ -493,16 +553,19 @@ describe('batch requests (the leads of many ads)', () => {
     expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(past.length);
   });
 
-  test('a request that timed out inside a batch (a null answer) is sent again in a later batch, and no lead is lost', async () => {
-    fake.reset({ accounts: many() });
-    fake.addFault({ path: '/leads$', type: 'batch-null', nth: 2, times: 3 });
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    expect(account(r, A).retries).toBe(3);
-    const posts = batchPosts();
-    expect(posts.map((p) => inBatch(p.i).length)).toEqual([50, 50, 3, 3]);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
-  });
+  test(
+    'a request that timed out inside a batch (a null answer) is sent ' + 'again in a later batch, and no lead is lost',
+    async () => {
+      fake.reset({ accounts: many() });
+      fake.addFault({ path: '/leads$', type: 'batch-null', nth: 2, times: 3 });
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      expect(account(r, A).retries).toBe(3);
+      const posts = batchPosts();
+      expect(posts.map((p) => inBatch(p.i).length)).toEqual([50, 50, 3, 3]);
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
+    },
+  );
 
   test.each([
     [
@@ -527,49 +590,58 @@ describe('batch requests (the leads of many ads)', () => {
     ).toBe(1);
     expect(
       await count(
-        `SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook' AND campaign_id IN (SELECT campaign_id FROM campaigns WHERE account_id = 'act_${A}')`,
+        `SELECT count(*) AS n FROM campaign_leads WHERE source = ` +
+          `'facebook' AND campaign_id IN (SELECT campaign_id FROM ` +
+          `campaigns WHERE account_id = 'act_${A}')`,
       ),
     ).toBe(pastLeads());
   });
 
-  test('a 403 permission error on one request of a batch fails the account with exit 78 and the fix, and writes nothing of it', async () => {
-    await run(['--account', `act_${B}`]);
-    const before = await snapshot();
-    fake.addFault({
-      type: 'graph-error',
-      status: 403,
-      error: { code: 200, message: '(#200) Requires leads_retrieval permission to manage the object' },
-      path: '/leads$',
-      nth: 3,
-    });
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(78);
-    expect(account(r, A).error).toMatch(
-      /may not read the Lead Ads leads of act_1111111111 \(code 200: .*leads_retrieval.*--no-leads/,
-    );
-    expect(await snapshot()).toBe(before);
-    expect((await run(['--account', `act_${A}`, '--no-leads'])).code).toBe(0);
-  });
+  test(
+    'a 403 permission error on one request of a batch fails the ' +
+      'account with exit 78 and the fix, and writes nothing of it',
+    async () => {
+      await run(['--account', `act_${B}`]);
+      const before = await snapshot();
+      fake.addFault({
+        type: 'graph-error',
+        status: 403,
+        error: { code: 200, message: '(#200) Requires leads_retrieval permission to manage the object' },
+        path: '/leads$',
+        nth: 3,
+      });
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(78);
+      expect(account(r, A).error).toMatch(
+        /may not read the Lead Ads leads of act_1111111111 \(code 200: .*leads_retrieval.*--no-leads/,
+      );
+      expect(await snapshot()).toBe(before);
+      expect((await run(['--account', `act_${A}`, '--no-leads'])).code).toBe(0);
+    },
+  );
 
-  test('a throttle on requests of a batch (leadgen 80005) is waited out once, then those requests are sent again', async () => {
-    fake.addFault({
-      type: 'graph-error',
-      status: 400,
-      error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' },
-      path: '/leads$',
-      nth: 2,
-      times: 2,
-    });
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    expect(account(r, A).throttled).toBe(1);
-    expect(
-      batchPosts()
-        .map((p) => inBatch(p.i).length)
-        .at(-1),
-    ).toBe(2);
-    expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
-  });
+  test(
+    'a throttle on requests of a batch (leadgen 80005) is waited out ' + 'once, then those requests are sent again',
+    async () => {
+      fake.addFault({
+        type: 'graph-error',
+        status: 400,
+        error: { code: 80005, message: 'There have been too many leadgen api calls to this Page' },
+        path: '/leads$',
+        nth: 2,
+        times: 2,
+      });
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      expect(account(r, A).throttled).toBe(1);
+      expect(
+        batchPosts()
+          .map((p) => inBatch(p.i).length)
+          .at(-1),
+      ).toBe(2);
+      expect(await count(`SELECT count(*) AS n FROM campaign_leads WHERE source = 'facebook'`)).toBe(pastLeads());
+    },
+  );
 
   test('a throttle in one batch holds back the batches not yet sent until the wait is over', async () => {
     fake.reset({ accounts: many() });
@@ -682,21 +754,25 @@ describe('paging', () => {
     await session.close();
   });
 
-  test('a cursor invalidated between pages (a campaign deleted meanwhile) restarts the listing and stores the campaign as deleted', async () => {
-    const victim = fake.account(A).campaigns[3]!.id;
-    fake.addFault(
-      { path: 'campaigns$', type: 'delete-campaign', campaignId: victim, nth: 2 },
-      { path: 'campaigns$', type: 'invalid-cursor', nth: 2 },
-    );
-    const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '5' });
-    expect(r.code).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(
-      fake.account(A).campaigns.length,
-    );
-    expect(
-      await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${victim}' AND status = 'DELETED'`),
-    ).toBe(1);
-  });
+  test(
+    'a cursor invalidated between pages (a campaign deleted ' +
+      'meanwhile) restarts the listing and stores the campaign as deleted',
+    async () => {
+      const victim = fake.account(A).campaigns[3]!.id;
+      fake.addFault(
+        { path: 'campaigns$', type: 'delete-campaign', campaignId: victim, nth: 2 },
+        { path: 'campaigns$', type: 'invalid-cursor', nth: 2 },
+      );
+      const r = await run(['--account', `act_${A}`], { FB_PAGE_SIZE: '5' });
+      expect(r.code).toBe(0);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(
+        fake.account(A).campaigns.length,
+      );
+      expect(
+        await count(`SELECT count(*) AS n FROM campaigns WHERE campaign_id = '${victim}' AND status = 'DELETED'`),
+      ).toBe(1);
+    },
+  );
 });
 
 const graphError = (status: number, error: Record<string, unknown>) => ({
@@ -726,18 +802,22 @@ describe('rate limits', () => {
     expect([...gaps].sort((x, y) => x - y)[Math.floor(gaps.length / 2)]).toBeGreaterThanOrEqual(155);
   });
 
-  test('defers an account whose usage reaches 75 % rather than push on: nothing of it written, the others fetched, exit 75', async () => {
-    fake.setUsage(A, { pct: 60, perCall: 6 });
-    const r = await run([], { FB_PAGE_SIZE: '25' });
-    expect(r.code).toBe(75);
-    expect(account(r, A).outcome).toBe('deferred');
-    expect(account(r, A).error).toMatch(/usage reached \d+ %/);
-    expect(account(r, B).outcome).toBe('succeeded');
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
-    expect(
-      await count(`SELECT count(*) AS n FROM fb_account_runs WHERE account_id = 'act_${A}' AND outcome = 'deferred'`),
-    ).toBe(1);
-  });
+  test(
+    'defers an account whose usage reaches 75 % rather than push on: ' +
+      'nothing of it written, the others fetched, exit 75',
+    async () => {
+      fake.setUsage(A, { pct: 60, perCall: 6 });
+      const r = await run([], { FB_PAGE_SIZE: '25' });
+      expect(r.code).toBe(75);
+      expect(account(r, A).outcome).toBe('deferred');
+      expect(account(r, A).error).toMatch(/usage reached \d+ %/);
+      expect(account(r, B).outcome).toBe('succeeded');
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
+      expect(
+        await count(`SELECT count(*) AS n FROM fb_account_runs WHERE account_id = 'act_${A}' AND outcome = 'deferred'`),
+      ).toBe(1);
+    },
+  );
 
   test('a usage header that is not JSON, or none at all, does not stop the run', async () => {
     fake.setUsage(A, { pct: 0, malformed: true });
@@ -764,7 +844,8 @@ describe('rate limits', () => {
       },
     ],
   ])(
-    'a throttle (%s) whose access returns in 7 minutes defers that account only, honouring the headers sent with the error',
+    'a throttle (%s) whose access returns in 7 minutes defers that ' +
+      'account only, honouring the headers sent with the error',
     async (_name, error) => {
       const headers = {
         'x-business-use-case-usage': JSON.stringify({
@@ -862,23 +943,27 @@ describe('errors', () => {
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
-  test('a failure that outlasts the retries fails that account with exit 69, names it, and the other account is still fetched', async () => {
-    fake.addFault({
-      ...graphError(500, { code: 2, message: 'Service temporarily unavailable', is_transient: true }),
-      path: `^act_${A}/insights$`,
-      times: 100,
-    });
-    const r = await run([], { FB_RETRIES: '2' });
-    expect(r.code).toBe(69);
-    expect(account(r, A)).toMatchObject({ outcome: 'failed', calls: expect.any(Number) });
-    expect(account(r, A).error).toMatch(
-      /kept failing on insights after retries \(code 2: Service temporarily unavailable/,
-    );
-    expect(account(r, B).outcome).toBe('succeeded');
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
-    expect(r.stdout + r.stderr).toContain(`act_${A}: failed`);
-  });
+  test(
+    'a failure that outlasts the retries fails that account with ' +
+      'exit 69, names it, and the other account is still fetched',
+    async () => {
+      fake.addFault({
+        ...graphError(500, { code: 2, message: 'Service temporarily unavailable', is_transient: true }),
+        path: `^act_${A}/insights$`,
+        times: 100,
+      });
+      const r = await run([], { FB_RETRIES: '2' });
+      expect(r.code).toBe(69);
+      expect(account(r, A)).toMatchObject({ outcome: 'failed', calls: expect.any(Number) });
+      expect(account(r, A).error).toMatch(
+        /kept failing on insights after retries \(code 2: Service temporarily unavailable/,
+      );
+      expect(account(r, B).outcome).toBe('succeeded');
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(0);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
+      expect(r.stdout + r.stderr).toContain(`act_${A}: failed`);
+    },
+  );
 
   test('a Graph API that cannot be reached at all is exit 69 after retries, with the reason', async () => {
     const closed = createServer();
@@ -960,20 +1045,28 @@ describe('errors', () => {
     },
   );
 
-  test('a 190 about a Page permission is a permission problem of that account: exit 78 with the permissions to grant, not "renew the token", and the other account is fetched', async () => {
-    const message =
-      "Any of the pages_read_engagement, pages_manage_metadata, pages_read_user_content, pages_manage_ads, pages_show_list or pages_messaging permission(s) must be granted before impersonating a user's page.";
-    fake.addFault({ ...graphError(400, { code: 190, message, type: 'OAuthException' }), path: 'leads$' });
-    const r = await run([]);
-    expect(r.code).toBe(78);
-    const failed = [A, B].map((id) => account(r, id)).filter((a) => a.outcome === 'failed');
-    expect(failed).toHaveLength(1);
-    expect(failed[0]!.error).toMatch(
-      /may not read the Lead Ads leads of act_\d+ \(code 190: .*pages_show_list, pages_read_engagement and pages_manage_ads/,
-    );
-    expect(failed[0]!.error).not.toMatch(/Renew it/);
-    expect([A, B].map((id) => account(r, id).outcome).sort()).toEqual(['failed', 'succeeded']);
-  });
+  test(
+    'a 190 about a Page permission is a permission problem of that ' +
+      'account: exit 78 with the permissions to grant, not "renew the ' +
+      'token", and the other account is fetched',
+    async () => {
+      const message =
+        'Any of the pages_read_engagement, pages_manage_metadata, ' +
+        'pages_read_user_content, pages_manage_ads, pages_show_list or ' +
+        'pages_messaging permission(s) must be granted before ' +
+        "impersonating a user's page.";
+      fake.addFault({ ...graphError(400, { code: 190, message, type: 'OAuthException' }), path: 'leads$' });
+      const r = await run([]);
+      expect(r.code).toBe(78);
+      const failed = [A, B].map((id) => account(r, id)).filter((a) => a.outcome === 'failed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.error).toMatch(
+        /may not read the Lead Ads leads of act_\d+ \(code 190: .*pages_show_list, pages_read_engagement and pages_man/,
+      );
+      expect(failed[0]!.error).not.toMatch(/Renew it/);
+      expect([A, B].map((id) => account(r, id).outcome).sort()).toEqual(['failed', 'succeeded']);
+    },
+  );
 
   test('an error with is_transient: false is not retried for its code alone', async () => {
     fake.addFault({
@@ -986,24 +1079,29 @@ describe('errors', () => {
     expect(account(r, A).error).toMatch(/refused insights \(code 2: Service temporarily unavailable/);
   });
 
-  test('each edge is sent only the effective statuses it accepts; the fake refuses the others with 100/1487561 as Meta does', async () => {
-    const r = await run(['--account', `act_${A}`]);
-    expect(r.code).toBe(0);
-    const campaigns = JSON.parse(callsTo(/campaigns$/)[0]!.params.effective_status!) as string[];
-    expect(campaigns.sort()).toEqual(['ACTIVE', 'ARCHIVED', 'DELETED', 'IN_PROCESS', 'PAUSED', 'WITH_ISSUES']);
-    const insights = JSON.parse(callsTo(/insights$/)[0]!.params.filtering!) as { field: string; value: string[] }[];
-    expect(insights.find((f) => f.field === 'campaign.effective_status')!.value.sort()).toEqual(campaigns);
-    // What the old status list got: the whole account failed on the campaign listing.
-    const refused = await fetch(
-      `${fake.url}/v25.0/act_${A}/campaigns?access_token=TEST-TOKEN&effective_status=${encodeURIComponent('["ACTIVE","ADSET_PAUSED"]')}`,
-    );
-    expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({
-      code: 100,
-      error_subcode: 1487561,
-      error_user_title: 'Run Status not valid',
-    });
-  });
+  test(
+    'each edge is sent only the effective statuses it accepts; the ' +
+      'fake refuses the others with 100/1487561 as Meta does',
+    async () => {
+      const r = await run(['--account', `act_${A}`]);
+      expect(r.code).toBe(0);
+      const campaigns = JSON.parse(callsTo(/campaigns$/)[0]!.params.effective_status!) as string[];
+      expect(campaigns.sort()).toEqual(['ACTIVE', 'ARCHIVED', 'DELETED', 'IN_PROCESS', 'PAUSED', 'WITH_ISSUES']);
+      const insights = JSON.parse(callsTo(/insights$/)[0]!.params.filtering!) as { field: string; value: string[] }[];
+      expect(insights.find((f) => f.field === 'campaign.effective_status')!.value.sort()).toEqual(campaigns);
+      // What the old status list got: the whole account failed on the campaign listing.
+      const refused = await fetch(
+        `${fake.url}/v25.0/act_` +
+          `${A}/campaigns?access_token=TEST-TOKEN&effective_status=${encodeURIComponent('["ACTIVE","ADSET_PAUSED"]')}`,
+      );
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({
+        code: 100,
+        error_subcode: 1487561,
+        error_user_title: 'Run Status not valid',
+      });
+    },
+  );
 
   test("an ad account that does not exist fails with the API's message", async () => {
     const r = await run([], { FB_AD_ACCOUNTS: `act_${A},act_3333333333` });
@@ -1024,30 +1122,33 @@ describe('units of work', () => {
     expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
   });
 
-  test('SIGTERM during an account rolls it back, keeps the accounts already done, and records the run as interrupted', async () => {
-    const abort = new AbortController();
-    fake.addFault({ path: `^act_${B}/insights$`, type: 'hang' });
-    // SIGTERM once B's insights request hangs in the fake (A is done by then), not after a guessed delay.
-    let finished = false;
-    const hanging = (async () => {
-      while (!finished && !fake.requests.some((q) => new RegExp(`^act_${B}/insights$`).test(q.path)))
-        await new Promise((res) => setTimeout(res, 20));
-      abort.abort();
-    })();
-    const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), {
-      abort: abort.signal,
-    });
-    finished = true;
-    await hanging;
-    expect(r.code).toBe(143);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(0);
-    expect(
-      await count(`SELECT count(*) AS n FROM job_runs WHERE job = 'fetch-facebook' AND status = 'interrupted'`),
-    ).toBe(1);
-    expect((await run()).code).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
-  });
+  test(
+    'SIGTERM during an account rolls it back, keeps the accounts ' + 'already done, and records the run as interrupted',
+    async () => {
+      const abort = new AbortController();
+      fake.addFault({ path: `^act_${B}/insights$`, type: 'hang' });
+      // SIGTERM once B's insights request hangs in the fake (A is done by then), not after a guessed delay.
+      let finished = false;
+      const hanging = (async () => {
+        while (!finished && !fake.requests.some((q) => new RegExp(`^act_${B}/insights$`).test(q.path)))
+          await new Promise((res) => setTimeout(res, 20));
+        abort.abort();
+      })();
+      const r = await runAsFunction(fetchFacebookJob, ['--json'], env({ FB_REQUEST_TIMEOUT_SECONDS: '30' }), {
+        abort: abort.signal,
+      });
+      finished = true;
+      await hanging;
+      expect(r.code).toBe(143);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${A}'`)).toBe(12);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(0);
+      expect(
+        await count(`SELECT count(*) AS n FROM job_runs WHERE job = 'fetch-facebook' AND status = 'interrupted'`),
+      ).toBe(1);
+      expect((await run()).code).toBe(0);
+      expect(await count(`SELECT count(*) AS n FROM campaigns WHERE account_id = 'act_${B}'`)).toBe(5);
+    },
+  );
 
   test('the run deadline (--timeout) defers the account in progress and those not started, exit 75', async () => {
     fake.addFault({ path: `^act_${A}/campaigns$`, type: 'hang' });
@@ -1059,23 +1160,26 @@ describe('units of work', () => {
     expect(account(r, A).error).toMatch(/run deadline/);
   });
 
-  test('archives every raw answer under facebook/<date>/<account>/<run>/ with no token in any URL or header', async () => {
-    const r = await run([], { FB_PAGE_SIZE: '25' });
-    expect(r.code).toBe(0);
-    const all = files(blobs);
-    const runId = doc(r).run_id;
-    expect(all.some((f) => f.includes(`facebook/2025-11-16/act_${A}/${runId}/0001-account.json`))).toBe(true);
-    expect(all.filter((f) => f.includes(`/act_${A}/`)).length).toBe(account(r, A).calls);
-    const text = all.map((f) => readFileSync(f, 'utf8')).join('\n');
-    expect(text).not.toContain('TEST-TOKEN');
-    const page = JSON.parse(readFileSync(all.find((f) => f.endsWith('-insights.json'))!, 'utf8')) as {
-      url: string;
-      headers: Record<string, string>;
-      body: { paging: { next?: string } };
-    };
-    expect(page.url).toContain('time_range=');
-    expect(page.headers['x-business-use-case-usage']).toBeDefined();
-  });
+  test(
+    'archives every raw answer under ' + 'facebook/<date>/<account>/<run>/ with no token in any URL or header',
+    async () => {
+      const r = await run([], { FB_PAGE_SIZE: '25' });
+      expect(r.code).toBe(0);
+      const all = files(blobs);
+      const runId = doc(r).run_id;
+      expect(all.some((f) => f.includes(`facebook/2025-11-16/act_${A}/${runId}/0001-account.json`))).toBe(true);
+      expect(all.filter((f) => f.includes(`/act_${A}/`)).length).toBe(account(r, A).calls);
+      const text = all.map((f) => readFileSync(f, 'utf8')).join('\n');
+      expect(text).not.toContain('TEST-TOKEN');
+      const page = JSON.parse(readFileSync(all.find((f) => f.endsWith('-insights.json'))!, 'utf8')) as {
+        url: string;
+        headers: Record<string, string>;
+        body: { paging: { next?: string } };
+      };
+      expect(page.url).toContain('time_range=');
+      expect(page.headers['x-business-use-case-usage']).toBeDefined();
+    },
+  );
 
   test('an archive that cannot be written fails the account with exit 69 and writes nothing of it', async () => {
     // A file where the facebook/ folder should be: every archive write fails (for root too).
@@ -1146,20 +1250,24 @@ describe('flags', () => {
 });
 
 describe('as cron runs it', () => {
-  test('bin/fetch-facebook fetches, prints one line per account and exits 0; with a rejected token it exits 78', async () => {
-    const r = await runProcess('fetch-facebook', [], env());
-    expect(r.code).toBe(0);
-    // A process runs on the real clock, so its 28 days are not the fixture's: the rows are checked elsewhere.
-    expect(r.stdout).toMatch(
-      new RegExp(
-        `act_${A}: succeeded \\d{4}-\\d\\d-\\d\\d…\\d{4}-\\d\\d-\\d\\d, \\d+ requests?( \\(\\d+ as Meta counts them\\))?, 12 campaigns`,
-      ),
-    );
-    expect(r.stdout).toContain('2 of 2 ad accounts fetched.');
-    const bad = await runProcess('fetch-facebook', [], env({ FB_ACCESS_TOKEN: 'WRONG-TOKEN-VALUE' }));
-    expect(bad.code).toBe(78);
-    expect(bad.stdout + bad.stderr).not.toContain('WRONG-TOKEN-VALUE');
-  });
+  test(
+    'bin/fetch-facebook fetches, prints one line per account and ' + 'exits 0; with a rejected token it exits 78',
+    async () => {
+      const r = await runProcess('fetch-facebook', [], env());
+      expect(r.code).toBe(0);
+      // A process runs on the real clock, so its 28 days are not the fixture's: the rows are checked elsewhere.
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `act_${A}: succeeded \\d{4}-\\d\\d-\\d\\d…\\d{4}-\\d\\d-\\d\\d, ` +
+            `\\d+ requests?( \\(\\d+ as Meta counts them\\))?, 12 campaigns`,
+        ),
+      );
+      expect(r.stdout).toContain('2 of 2 ad accounts fetched.');
+      const bad = await runProcess('fetch-facebook', [], env({ FB_ACCESS_TOKEN: 'WRONG-TOKEN-VALUE' }));
+      expect(bad.code).toBe(78);
+      expect(bad.stdout + bad.stderr).not.toContain('WRONG-TOKEN-VALUE');
+    },
+  );
 });
 
 describe('asynchronous report runs (when even one day at the smallest page is too much)', () => {
@@ -1168,16 +1276,21 @@ describe('asynchronous report runs (when even one day at the smallest page is to
     fake.account(A).insights.filter((x) => (x.date_start as string) >= from && (x.date_start as string) <= to).length;
   const asyncEnv = { FB_ASYNC_POLL_MS: '1', FB_ASYNC_TIMEOUT_SECONDS: '1' };
 
-  test('waits for "Job Completed" (not 100 % while running), repeats a first poll that says 100/33, accepts a numeric report_run_id, and stores every row', async () => {
-    fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncFirstPollNotFound: true, asyncIdAsNumber: true });
-    const r = await run(days, asyncEnv);
-    expect(r.code).toBe(0);
-    expect(account(r, A).rows.insights).toBe(rowsOf('2025-11-14', '2025-11-15'));
-    const posts = fake.requests.filter((q) => q.method === 'POST');
-    expect(posts.map((q) => JSON.parse(q.params.time_range!).since)).toEqual(['2025-11-14', '2025-11-15']);
-    // per report: the 100/33 poll, Not Started, Running at 100 %, Completed
-    expect(callsTo(/^\d+$/).length).toBe(8);
-  });
+  test(
+    'waits for "Job Completed" (not 100 % while running), repeats a ' +
+      'first poll that says 100/33, accepts a numeric report_run_id, ' +
+      'and stores every row',
+    async () => {
+      fake.reset({ accounts: accounts(), maxInsightsLimit: 10, asyncFirstPollNotFound: true, asyncIdAsNumber: true });
+      const r = await run(days, asyncEnv);
+      expect(r.code).toBe(0);
+      expect(account(r, A).rows.insights).toBe(rowsOf('2025-11-14', '2025-11-15'));
+      const posts = fake.requests.filter((q) => q.method === 'POST');
+      expect(posts.map((q) => JSON.parse(q.params.time_range!).since)).toEqual(['2025-11-14', '2025-11-15']);
+      // per report: the 100/33 poll, Not Started, Running at 100 %, Completed
+      expect(callsTo(/^\d+$/).length).toBe(8);
+    },
+  );
 
   test('a report run that fails is submitted once more', async () => {
     fake.reset({

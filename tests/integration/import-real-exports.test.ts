@@ -43,60 +43,64 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'leadsmart-exports-'));
-  await sql`TRUNCATE lead_status_changes, campaign_leads, campaign_metrics, campaign_scores, score_history, campaigns, clients CASCADE`.execute(
-    t.db,
-  );
+  await sql`TRUNCATE lead_status_changes, campaign_leads, campaign_metrics, campaign_scores, score_history,
+                     campaigns, clients CASCADE`.execute(t.db);
 });
 
 describe('a daily campaign export in IDR, without Campaign ID, of a week-long report', () => {
-  test('imports as it comes: totals row skipped, Day is the date whatever the report range, names as keys, currency recorded, only lead Results are leads', async () => {
-    const r = await run(['--json', fixture('meta-daily-idr.csv')]);
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 4, totals_skipped: 1, campaigns_created: 2 });
-    expect(doc.inputs[0].notes.join('\n')).toMatch(/campaigns found by name .*Columns → Customize → Campaign ID/);
-    expect(doc.inputs[0].notes.join('\n')).toMatch(
-      /no qualified leads \(Ads Manager does not know which leads qualified\)/,
-    );
-    expect(await metrics()).toEqual([
-      {
-        campaign_name: 'Leads - Promo Akhir Tahun',
-        currency: 'IDR',
-        date: '2025-11-14',
-        impressions: '41022',
-        clicks: '402',
-        spend: '2081500',
-        total_leads: 14,
-      },
-      {
-        campaign_name: 'Leads - Promo Akhir Tahun',
-        currency: 'IDR',
-        date: '2025-11-15',
-        impressions: '39870',
-        clicks: '377',
-        spend: '2100000',
-        total_leads: 12,
-      },
-      {
-        campaign_name: 'Sales - Katalog, Toko',
-        currency: 'IDR',
-        date: '2025-11-14',
-        impressions: '40120',
-        clicks: '311',
-        spend: '4200000',
-        total_leads: null,
-      },
-      {
-        campaign_name: 'Sales - Katalog, Toko',
-        currency: 'IDR',
-        date: '2025-11-15',
-        impressions: '41398',
-        clicks: '295',
-        spend: '2040000',
-        total_leads: null,
-      },
-    ]);
-  });
+  test(
+    'imports as it comes: totals row skipped, Day is the date ' +
+      'whatever the report range, names as keys, currency recorded, ' +
+      'only lead Results are leads',
+    async () => {
+      const r = await run(['--json', fixture('meta-daily-idr.csv')]);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.inputs[0]).toMatchObject({ kind: 'metrics', inserted: 4, totals_skipped: 1, campaigns_created: 2 });
+      expect(doc.inputs[0].notes.join('\n')).toMatch(/campaigns found by name .*Columns → Customize → Campaign ID/);
+      expect(doc.inputs[0].notes.join('\n')).toMatch(
+        /no qualified leads \(Ads Manager does not know which leads qualified\)/,
+      );
+      expect(await metrics()).toEqual([
+        {
+          campaign_name: 'Leads - Promo Akhir Tahun',
+          currency: 'IDR',
+          date: '2025-11-14',
+          impressions: '41022',
+          clicks: '402',
+          spend: '2081500',
+          total_leads: 14,
+        },
+        {
+          campaign_name: 'Leads - Promo Akhir Tahun',
+          currency: 'IDR',
+          date: '2025-11-15',
+          impressions: '39870',
+          clicks: '377',
+          spend: '2100000',
+          total_leads: 12,
+        },
+        {
+          campaign_name: 'Sales - Katalog, Toko',
+          currency: 'IDR',
+          date: '2025-11-14',
+          impressions: '40120',
+          clicks: '311',
+          spend: '4200000',
+          total_leads: null,
+        },
+        {
+          campaign_name: 'Sales - Katalog, Toko',
+          currency: 'IDR',
+          date: '2025-11-15',
+          impressions: '41398',
+          clicks: '295',
+          spend: '2040000',
+          total_leads: null,
+        },
+      ]);
+    },
+  );
 
   test('re-importing the same export finds the same campaigns again and changes nothing', async () => {
     expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
@@ -114,9 +118,8 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
   });
 
   test('a name already in the database is that campaign (one fetched from the API keeps its id)', async () => {
-    await sql`INSERT INTO campaigns (campaign_id, campaign_name, currency) VALUES ('120210000000001', 'Leads - Promo Akhir Tahun', 'IDR')`.execute(
-      t.db,
-    );
+    await sql`INSERT INTO campaigns (campaign_id, campaign_name, currency) VALUES ('120210000000001',
+      'Leads - Promo Akhir Tahun', 'IDR')`.execute(t.db);
     expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
     const rows = await t.db
       .selectFrom('campaign_metrics')
@@ -126,117 +129,130 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
     expect(rows).toHaveLength(2);
   });
 
-  test('scored in its own currency: the lead campaign against the IDR target, the sales campaign not judged on leads (NO_LEAD_DATA)', async () => {
-    expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
-    const config = join(dir, 'targets.json');
-    writeFileSync(config, JSON.stringify({ target_cpql: { USD: 100, IDR: 1500000 } }));
-    await sql`UPDATE campaign_metrics SET qualified_leads = total_leads`.execute(t.db);
-    const s = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--config', config], {
-      DATABASE_URL: t.url,
-    });
-    expect(s.code).toBe(0);
-    const scores = await t.db
-      .selectFrom('campaign_scores as s')
-      .innerJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
-      .select(['c.campaign_name', 's.recommendation', 's.flags', 's.recommendation_details'])
-      .orderBy('c.campaign_name')
-      .execute();
-    expect(scores[0]!.campaign_name).toBe('Leads - Promo Akhir Tahun');
-    expect((scores[0]!.recommendation_details as any).target_cpql).toBe('1500000.00');
-    expect(scores[0]!.flags).not.toContain('HIGH_CPL');
-    // 4,181,500 IDR for 26 qualified leads: 160,827 per lead, well under the IDR target, so full cost points.
-    expect((scores[0]!.recommendation_details as any).dimensions.cost_efficiency.points).toBe(25);
-    expect(scores[1]).toMatchObject({
-      campaign_name: 'Sales - Katalog, Toko',
-      recommendation: 'INSUFFICIENT_DATA',
-      flags: ['NO_LEAD_DATA'],
-    });
-  });
+  test(
+    'scored in its own currency: the lead campaign against the IDR ' +
+      'target, the sales campaign not judged on leads (NO_LEAD_DATA)',
+    async () => {
+      expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
+      const config = join(dir, 'targets.json');
+      writeFileSync(config, JSON.stringify({ target_cpql: { USD: 100, IDR: 1500000 } }));
+      await sql`UPDATE campaign_metrics SET qualified_leads = total_leads`.execute(t.db);
+      const s = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--config', config], {
+        DATABASE_URL: t.url,
+      });
+      expect(s.code).toBe(0);
+      const scores = await t.db
+        .selectFrom('campaign_scores as s')
+        .innerJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
+        .select(['c.campaign_name', 's.recommendation', 's.flags', 's.recommendation_details'])
+        .orderBy('c.campaign_name')
+        .execute();
+      expect(scores[0]!.campaign_name).toBe('Leads - Promo Akhir Tahun');
+      expect((scores[0]!.recommendation_details as any).target_cpql).toBe('1500000.00');
+      expect(scores[0]!.flags).not.toContain('HIGH_CPL');
+      // 4,181,500 IDR for 26 qualified leads: 160,827 per lead, well under the IDR target, so full cost points.
+      expect((scores[0]!.recommendation_details as any).dimensions.cost_efficiency.points).toBe(25);
+      expect(scores[1]).toMatchObject({
+        campaign_name: 'Sales - Katalog, Toko',
+        recommendation: 'INSUFFICIENT_DATA',
+        flags: ['NO_LEAD_DATA'],
+      });
+    },
+  );
 
-  test('a file in another currency than a campaign already has is refused for that campaign, naming both currencies', async () => {
-    expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
-    const before = await snapshot();
-    const r = await run([
-      csv('Campaign name,Day,Amount spent (USD),Impressions\nLeads - Promo Akhir Tahun,2025-11-16,130.00,40000\n'),
-    ]);
-    expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toMatch(
-      /^line 2: spend: the file is in USD \(Amount spent \(USD\)\) but campaign "name-[0-9a-f]{16}" is in IDR/,
-    );
-    expect(await snapshot()).toBe(before);
-  });
+  test(
+    'a file in another currency than a campaign already has is ' + 'refused for that campaign, naming both currencies',
+    async () => {
+      expect((await run([fixture('meta-daily-idr.csv')])).code).toBe(0);
+      const before = await snapshot();
+      const r = await run([
+        csv('Campaign name,Day,Amount spent (USD),Impressions\nLeads - Promo Akhir Tahun,2025-11-16,130.00,40000\n'),
+      ]);
+      expect(r.code).toBe(65);
+      expect(errorLog(r)!.problems![0]).toMatch(
+        /^line 2: spend: the file is in USD \(Amount spent \(USD\)\) but campaign "name-[0-9a-f]{16}" is in IDR/,
+      );
+      expect(await snapshot()).toBe(before);
+    },
+  );
 });
 
 describe('the sample Ads Manager export that make demo imports', () => {
-  test('imports with --client: 2 campaigns of acme, per-ad rows summed per day, totals row skipped; a second import changes nothing', async () => {
-    const sample = join(ROOT, 'sample', 'ads-manager-export.csv');
-    const r = await run(['--json', '--client', 'acme', sample]);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
-      inserted: 104,
-      campaigns_created: 2,
-      clients_created: 1,
-      summed_rows: 208,
-      summed_into: 104,
-      totals_skipped: 1,
-    });
-    const campaigns = await t.db
-      .selectFrom('campaigns')
-      .select(['campaign_name', 'client_id', 'currency'])
-      .orderBy('campaign_name')
-      .execute();
-    expect(campaigns).toEqual([
-      { campaign_name: 'Retargeting – Website Sales', client_id: 'acme', currency: 'USD' },
-      { campaign_name: 'Spring Promo – Lead Form', client_id: 'acme', currency: 'USD' },
-    ]);
-    // Purchases are not leads: the sales campaign has no lead count at all.
-    const leads = await sql<{
-      campaign_name: string;
-      n: string;
-    }>`SELECT c.campaign_name, count(m.total_leads) AS n FROM campaign_metrics m JOIN campaigns c USING (campaign_id) GROUP BY 1 ORDER BY 1`.execute(
-      t.db,
-    );
-    expect(leads.rows.map((x) => [x.campaign_name, Number(x.n)])).toEqual([
-      ['Retargeting – Website Sales', 0],
-      ['Spring Promo – Lead Form', 52],
-    ]);
-    expect(JSON.parse((await run(['--json', '--client', 'acme', sample])).stdout)).toMatchObject({
-      inserted: 0,
-      updated: 0,
-      unchanged: 104,
-    });
-  });
+  test(
+    'imports with --client: 2 campaigns of acme, per-ad rows summed ' +
+      'per day, totals row skipped; a second import changes nothing',
+    async () => {
+      const sample = join(ROOT, 'sample', 'ads-manager-export.csv');
+      const r = await run(['--json', '--client', 'acme', sample]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
+        inserted: 104,
+        campaigns_created: 2,
+        clients_created: 1,
+        summed_rows: 208,
+        summed_into: 104,
+        totals_skipped: 1,
+      });
+      const campaigns = await t.db
+        .selectFrom('campaigns')
+        .select(['campaign_name', 'client_id', 'currency'])
+        .orderBy('campaign_name')
+        .execute();
+      expect(campaigns).toEqual([
+        { campaign_name: 'Retargeting – Website Sales', client_id: 'acme', currency: 'USD' },
+        { campaign_name: 'Spring Promo – Lead Form', client_id: 'acme', currency: 'USD' },
+      ]);
+      // Purchases are not leads: the sales campaign has no lead count at all.
+      const leads = await sql<{
+        campaign_name: string;
+        n: string;
+      }>`SELECT c.campaign_name, count(m.total_leads) AS n FROM campaign_metrics m JOIN campaigns c USING
+        (campaign_id) GROUP BY 1 ORDER BY 1`.execute(t.db);
+      expect(leads.rows.map((x) => [x.campaign_name, Number(x.n)])).toEqual([
+        ['Retargeting – Website Sales', 0],
+        ['Spring Promo – Lead Form', 52],
+      ]);
+      expect(JSON.parse((await run(['--json', '--client', 'acme', sample])).stdout)).toMatchObject({
+        inserted: 0,
+        updated: 0,
+        unchanged: 104,
+      });
+    },
+  );
 });
 
 describe('an ad-level lead export in MYR', () => {
-  test('rows per ad and ad set are summed per campaign and day, exactly, and the summary says how many into how many', async () => {
-    const r = await run(['--json', fixture('meta-ads-myr.csv')]);
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.inputs[0]).toMatchObject({ inserted: 2, summed_rows: 5, summed_into: 2, totals_skipped: 1 });
-    const text = await run(['--dry-run', fixture('meta-ads-myr.csv')]);
-    expect(text.stderr).toMatch(/summed 5 rows per ad, ad set or placement into 2 campaign-day rows/);
-    expect(await metrics()).toEqual([
-      {
-        campaign_name: 'Borang Prospek Hartanah',
-        currency: 'MYR',
-        date: '2025-11-14',
-        impressions: '3844',
-        clicks: '45',
-        spend: '65.22',
-        total_leads: 5,
-      },
-      {
-        campaign_name: 'Borang Prospek Hartanah',
-        currency: 'MYR',
-        date: '2025-11-15',
-        impressions: '4269',
-        clicks: '50',
-        spend: '72.11',
-        total_leads: 6,
-      },
-    ]);
-  });
+  test(
+    'rows per ad and ad set are summed per campaign and day, ' + 'exactly, and the summary says how many into how many',
+    async () => {
+      const r = await run(['--json', fixture('meta-ads-myr.csv')]);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.inputs[0]).toMatchObject({ inserted: 2, summed_rows: 5, summed_into: 2, totals_skipped: 1 });
+      const text = await run(['--dry-run', fixture('meta-ads-myr.csv')]);
+      expect(text.stderr).toMatch(/summed 5 rows per ad, ad set or placement into 2 campaign-day rows/);
+      expect(await metrics()).toEqual([
+        {
+          campaign_name: 'Borang Prospek Hartanah',
+          currency: 'MYR',
+          date: '2025-11-14',
+          impressions: '3844',
+          clicks: '45',
+          spend: '65.22',
+          total_leads: 5,
+        },
+        {
+          campaign_name: 'Borang Prospek Hartanah',
+          currency: 'MYR',
+          date: '2025-11-15',
+          impressions: '4269',
+          clicks: '50',
+          spend: '72.11',
+          total_leads: 6,
+        },
+      ]);
+    },
+  );
 
   test('with --skip-invalid, one bad ad row rejects its whole day (a day is summed whole or not at all)', async () => {
     const text = readFileSync(fixture('meta-ads-myr.csv'), 'utf8').replace('2025-11-14,20.01,', '2025-11-14,abc,');
@@ -259,28 +275,32 @@ describe('an ad-level lead export in MYR', () => {
     );
   });
 
-  test('without a breakdown column, the same campaign and day twice is still an invalid row naming both lines', async () => {
-    const r = await run([csv('Campaign name,Day,Amount spent (MYR)\nA,2025-11-14,1.00\nA,2025-11-14,2.00\n')]);
-    expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems).toEqual([
-      'line 3: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)',
-    ]);
-  });
+  test(
+    'without a breakdown column, the same campaign and day twice is ' + 'still an invalid row naming both lines',
+    async () => {
+      const r = await run([csv('Campaign name,Day,Amount spent (MYR)\nA,2025-11-14,1.00\nA,2025-11-14,2.00\n')]);
+      expect(r.code).toBe(65);
+      expect(errorLog(r)!.problems).toEqual([
+        'line 3: campaign_id, date: the same campaign_id, date as line 2 (each key may appear once in an input)',
+      ]);
+    },
+  );
 });
 
 describe('names that are not unique, and --client', () => {
   beforeEach(async () => {
     await sql`INSERT INTO clients (client_id) VALUES ('acme'), ('globex')`.execute(t.db);
-    await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id) VALUES ('a-1', 'Brand', 'acme'), ('g-1', 'Brand', 'globex')`.execute(
-      t.db,
-    );
+    await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id) VALUES ('a-1', 'Brand', 'acme'), ('g-1',
+      'Brand', 'globex')`.execute(t.db);
   });
 
   test('a name that matches several campaigns is an invalid row naming them and the fix', async () => {
     const r = await run([csv('Campaign name,Day,Amount spent\nBrand,2025-11-14,5\n')]);
     expect(r.code).toBe(65);
     expect(errorLog(r)!.problems![0]).toBe(
-      'line 2: campaign_name: "Brand" names 2 campaigns (a-1, g-1): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID), or pass --client',
+      'line 2: campaign_name: "Brand" names 2 campaigns (a-1, g-1): ' +
+        'add Campaign ID to the export (Ads Manager: Columns → Customize ' +
+        '→ Campaign ID), or pass --client',
     );
   });
 
@@ -312,22 +332,29 @@ describe('names that are not unique, and --client', () => {
 });
 
 describe('exports that cannot be imported as they are', () => {
-  test('a 30-day range export (no Day) is refused row by row, naming the columns compared and the export setting that fixes it', async () => {
-    const before = await snapshot();
-    const r = await run([fixture('meta-range-30d.csv')]);
-    expect(r.code).toBe(65);
-    expect(errorLog(r)!.problems![0]).toBe(
-      'line 2: reporting_ends: 2025-11-15 differs from reporting_starts 2025-10-17: not a daily row; export with Breakdown → By time → Day',
-    );
-    expect(await snapshot()).toBe(before);
-    expect(await t.db.selectFrom('campaigns').select('campaign_id').execute()).toEqual([]);
-  });
+  test(
+    'a 30-day range export (no Day) is refused row by row, naming ' +
+      'the columns compared and the export setting that fixes it',
+    async () => {
+      const before = await snapshot();
+      const r = await run([fixture('meta-range-30d.csv')]);
+      expect(r.code).toBe(65);
+      expect(errorLog(r)!.problems![0]).toBe(
+        'line 2: reporting_ends: 2025-11-15 differs from ' +
+          'reporting_starts 2025-10-17: not a daily row; export with ' +
+          'Breakdown → By time → Day',
+      );
+      expect(await snapshot()).toBe(before);
+      expect(await t.db.selectFrom('campaigns').select('campaign_id').execute()).toEqual([]);
+    },
+  );
 
   test('dates written DD/MM/YYYY are refused with the flag to add, then import with --date-format', async () => {
     const refused = await run([fixture('meta-daily-aud-dmy.csv')]);
     expect(refused.code).toBe(65);
     expect(errorLog(refused)!.problems![0]).toBe(
-      'line 2: date: not a date: "14/11/2025" (expected YYYY-MM-DD; it is written DD/MM/YYYY: pass --date-format DD/MM/YYYY)',
+      'line 2: date: not a date: "14/11/2025" (expected YYYY-MM-DD; it ' +
+        'is written DD/MM/YYYY: pass --date-format DD/MM/YYYY)',
     );
     const r = await run(['--date-format', 'DD/MM/YYYY', fixture('meta-daily-aud-dmy.csv')]);
     expect(r.code).toBe(0);
@@ -348,33 +375,39 @@ describe('exports that cannot be imported as they are', () => {
     expect(errorLog(r)!.problems![0]).toBe(`line 2: date: not a date: "${date}" (expected YYYY-MM-DD; ${advice})`);
   });
 
-  test('--date-format reads every listed layout, refuses a date not in it, and an unknown format is a usage error', async () => {
-    for (const [format, date] of [
-      ['MM/DD/YYYY', '11/25/2025'],
-      ['DD-MM-YYYY', '25-11-2025'],
-      ['DD.MM.YYYY', '25.11.2025'],
-    ] as const) {
-      const r = await run(['--date-format', format, csv(`campaign_id,campaign_name,date,spend\nc1,C,${date},1\n`)]);
-      expect({ format, code: r.code }).toEqual({ format, code: 0 });
-    }
-    expect((await t.db.selectFrom('campaign_metrics').select('date').distinct().execute()).map((x) => x.date)).toEqual([
-      '2025-11-25',
-    ]);
-    const wrong = await run([
-      '--date-format',
-      'DD/MM/YYYY',
-      csv('campaign_id,campaign_name,date,spend\nc1,C,31/02/2025,1\nc1,C,2025/11/01,1\n'),
-    ]);
-    expect(errorLog(wrong)!.problems).toEqual([
-      'line 2: date: no such date: 31/02/2025 (read as DD/MM/YYYY)',
-      'line 3: date: not a date: "2025/11/01" (expected DD/MM/YYYY, as --date-format says, or YYYY-MM-DD)',
-    ]);
-    const unknown = await run(['--date-format', 'YYYY/MM/DD', csv('campaign_id,date\nc1,2025-11-01\n')]);
-    expect(unknown.code).toBe(64);
-    expect(errorLog(unknown)!.message).toMatch(
-      /--date-format YYYY\/MM\/DD: not a format this import reads; use one of DD\/MM\/YYYY, MM\/DD\/YYYY, DD-MM-YYYY, DD.MM.YYYY/,
-    );
-  });
+  test(
+    '--date-format reads every listed layout, refuses a date not in ' + 'it, and an unknown format is a usage error',
+    async () => {
+      for (const [format, date] of [
+        ['MM/DD/YYYY', '11/25/2025'],
+        ['DD-MM-YYYY', '25-11-2025'],
+        ['DD.MM.YYYY', '25.11.2025'],
+      ] as const) {
+        const r = await run(['--date-format', format, csv(`campaign_id,campaign_name,date,spend\nc1,C,${date},1\n`)]);
+        expect({ format, code: r.code }).toEqual({ format, code: 0 });
+      }
+      expect(
+        (await t.db.selectFrom('campaign_metrics').select('date').distinct().execute()).map((x) => x.date),
+      ).toEqual(['2025-11-25']);
+      const wrong = await run([
+        '--date-format',
+        'DD/MM/YYYY',
+        csv('campaign_id,campaign_name,date,spend\nc1,C,31/02/2025,1\nc1,C,2025/11/01,1\n'),
+      ]);
+      expect(errorLog(wrong)!.problems).toEqual([
+        'line 2: date: no such date: 31/02/2025 (read as DD/MM/YYYY)',
+        'line 3: date: not a date: "2025/11/01" (expected DD/MM/YYYY, as --date-format says, or YYYY-MM-DD)',
+      ]);
+      const unknown = await run(['--date-format', 'YYYY/MM/DD', csv('campaign_id,date\nc1,2025-11-01\n')]);
+      expect(unknown.code).toBe(64);
+      expect(errorLog(unknown)!.message).toMatch(
+        new RegExp(
+          '--date-format YYYY/MM/DD: not a format this import reads; ' +
+            'use one of DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY, DD\\.MM\\.YYYY',
+        ),
+      );
+    },
+  );
 
   test("a Meta export without a date column says, in Ads Manager's words, which column to add", async () => {
     const r = await run([csv('Campaign name,Amount spent (EUR),Impressions,Link clicks\nA,1,2,3\n')]);
@@ -401,81 +434,97 @@ describe('exports that cannot be imported as they are', () => {
   });
 });
 
-describe('the widely copied Kaggle "Facebook ad campaign" dataset (per ad and audience, M/D/YYYY, rows shifted two columns)', () => {
-  const flags = [
-    '--map',
-    'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads',
-    '--date-format',
-    'MM/DD/YYYY',
-  ];
+describe(
+  'the widely copied Kaggle "Facebook ad campaign" dataset (per ad ' +
+    'and audience, M/D/YYYY, rows shifted two columns)',
+  () => {
+    const flags = [
+      '--map',
+      'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads',
+      '--date-format',
+      'MM/DD/YYYY',
+    ];
 
-  test('as it comes: refused row by row with the flag its dates need; nothing written', async () => {
-    const before = await snapshot();
-    const r = await run([fixture('kaggle-facebook-ad-campaign.csv')]);
-    expect(r.code).toBe(65);
-    const problems = errorLog(r)!.problems!.join('\n');
-    expect(problems).toContain(
-      'line 2: date: not a date: "8/17/2017" (expected YYYY-MM-DD; it is written MM/DD/YYYY: pass --date-format MM/DD/YYYY)',
+    test('as it comes: refused row by row with the flag its dates need; nothing written', async () => {
+      const before = await snapshot();
+      const r = await run([fixture('kaggle-facebook-ad-campaign.csv')]);
+      expect(r.code).toBe(65);
+      const problems = errorLog(r)!.problems!.join('\n');
+      expect(problems).toContain(
+        'line 2: date: not a date: "8/17/2017" (expected YYYY-MM-DD; it ' +
+          'is written MM/DD/YYYY: pass --date-format MM/DD/YYYY)',
+      );
+      expect(await snapshot()).toBe(before);
+    });
+
+    test(
+      'with its campaigns, --map and --date-format: the valid rows are ' +
+        'summed per campaign and day, the shifted rows rejected with their reasons',
+      async () => {
+        expect((await run([csv('campaign_id,campaign_name\n916,Campaign 916\n936,Campaign 936\n')])).code).toBe(0);
+        const rejects = join(dir, 'kaggle-rejects.csv');
+        const r = await run([
+          '--json',
+          '--skip-invalid',
+          '--rejects',
+          rejects,
+          ...flags,
+          fixture('kaggle-facebook-ad-campaign.csv'),
+        ]);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
+          inserted: 3,
+          rejected: 2,
+          summed_rows: 5,
+          summed_into: 2,
+        });
+        const rows = await t.db
+          .selectFrom('campaign_metrics')
+          .select(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'])
+          .orderBy('campaign_id')
+          .orderBy('date')
+          .execute();
+        expect(rows).toEqual([
+          {
+            campaign_id: '916',
+            date: '2017-08-17',
+            impressions: '25250',
+            clicks: '3',
+            spend: '3.240000010',
+            total_leads: 5,
+            qualified_leads: 1,
+          },
+          {
+            campaign_id: '916',
+            date: '2017-08-30',
+            impressions: '4200',
+            clicks: '1',
+            spend: '1.25',
+            total_leads: 1,
+            qualified_leads: 0,
+          },
+          {
+            campaign_id: '936',
+            date: '2017-08-25',
+            impressions: '15000',
+            clicks: '4',
+            spend: '5.619999886',
+            total_leads: 2,
+            qualified_leads: 2,
+          },
+        ]);
+        const rejected = readFileSync(rejects, 'utf8');
+        // The shifted rows: "45-49" where the campaign id should be, spend where the impressions should be.
+        expect(rejected.trim().split('\n').slice(1)).toEqual([
+          '1120001,8/30/2017,8/30/2017,45-49,M,18,19,19,378000,70,109.2599993,1,0,,,impressions: ' +
+            'must be a whole number: 109.2599993',
+          '1120002,8/29/2017,8/29/2017,45-49,M,18,19,22,468000,84,134.1100006,6,1,,,impressions: ' +
+            'must be a whole number: 134.1100006',
+        ]);
+      },
     );
-    expect(await snapshot()).toBe(before);
-  });
-
-  test('with its campaigns, --map and --date-format: the valid rows are summed per campaign and day, the shifted rows rejected with their reasons', async () => {
-    expect((await run([csv('campaign_id,campaign_name\n916,Campaign 916\n936,Campaign 936\n')])).code).toBe(0);
-    const rejects = join(dir, 'kaggle-rejects.csv');
-    const r = await run([
-      '--json',
-      '--skip-invalid',
-      '--rejects',
-      rejects,
-      ...flags,
-      fixture('kaggle-facebook-ad-campaign.csv'),
-    ]);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 3, rejected: 2, summed_rows: 5, summed_into: 2 });
-    const rows = await t.db
-      .selectFrom('campaign_metrics')
-      .select(['campaign_id', 'date', 'impressions', 'clicks', 'spend', 'total_leads', 'qualified_leads'])
-      .orderBy('campaign_id')
-      .orderBy('date')
-      .execute();
-    expect(rows).toEqual([
-      {
-        campaign_id: '916',
-        date: '2017-08-17',
-        impressions: '25250',
-        clicks: '3',
-        spend: '3.240000010',
-        total_leads: 5,
-        qualified_leads: 1,
-      },
-      {
-        campaign_id: '916',
-        date: '2017-08-30',
-        impressions: '4200',
-        clicks: '1',
-        spend: '1.25',
-        total_leads: 1,
-        qualified_leads: 0,
-      },
-      {
-        campaign_id: '936',
-        date: '2017-08-25',
-        impressions: '15000',
-        clicks: '4',
-        spend: '5.619999886',
-        total_leads: 2,
-        qualified_leads: 2,
-      },
-    ]);
-    const rejected = readFileSync(rejects, 'utf8');
-    // The shifted rows: "45-49" where the campaign id should be, spend where the impressions should be.
-    expect(rejected.trim().split('\n').slice(1)).toEqual([
-      '1120001,8/30/2017,8/30/2017,45-49,M,18,19,19,378000,70,109.2599993,1,0,,,impressions: must be a whole number: 109.2599993',
-      '1120002,8/29/2017,8/29/2017,45-49,M,18,19,22,468000,84,134.1100006,6,1,,,impressions: must be a whole number: 134.1100006',
-    ]);
-  });
-});
+  },
+);
 
 describe('--map', () => {
   test('renames the columns of any kind', async () => {

@@ -48,21 +48,26 @@ describe('crontab/leadsmart', () => {
     expect([...jobs].sort()).toEqual(['backup-db', 'fetch-facebook', 'score-campaigns', 'send-alerts']);
   });
 
-  test("follows operations.md: fetch every 4 h; scoring then alerts every 6 h, never at a fetch's start; backup daily at 02:00; a monthly drill", () => {
-    const fetch = entries.find((e) => jobsIn(e.command)[0] === 'fetch-facebook')!;
-    expect([fetch.minute, fetch.hour]).toEqual(['0', '*/4']);
-    const score = entries.find((e) => jobsIn(e.command)[0] === 'score-campaigns')!;
-    expect(jobsIn(score.command)).toEqual(['score-campaigns', 'send-alerts']);
-    expect(score.command).toMatch(/score-campaigns .*&& .*send-alerts/);
-    const hours = score.hour.split(',').map(Number);
-    expect(hours).toHaveLength(4);
-    expect(hours.every((h, i) => i === 0 || h - hours[i - 1]! === 6)).toBe(true);
-    expect(score.minute).not.toBe(fetch.minute);
-    const backup = entries.find((e) => jobsIn(e.command)[0] === 'backup-db' && !e.command.includes('--verify'))!;
-    expect([backup.minute, backup.hour, backup.dom]).toEqual(['0', '2', '*']);
-    const drill = entries.find((e) => e.command.includes('backup-db --verify'))!;
-    expect([drill.dom, drill.month]).toEqual(['1', '*']);
-  });
+  test(
+    'follows operations.md: fetch every 4 h; scoring then alerts ' +
+      "every 6 h, never at a fetch's start; backup daily at 02:00; a " +
+      'monthly drill',
+    () => {
+      const fetch = entries.find((e) => jobsIn(e.command)[0] === 'fetch-facebook')!;
+      expect([fetch.minute, fetch.hour]).toEqual(['0', '*/4']);
+      const score = entries.find((e) => jobsIn(e.command)[0] === 'score-campaigns')!;
+      expect(jobsIn(score.command)).toEqual(['score-campaigns', 'send-alerts']);
+      expect(score.command).toMatch(/score-campaigns .*&& .*send-alerts/);
+      const hours = score.hour.split(',').map(Number);
+      expect(hours).toHaveLength(4);
+      expect(hours.every((h, i) => i === 0 || h - hours[i - 1]! === 6)).toBe(true);
+      expect(score.minute).not.toBe(fetch.minute);
+      const backup = entries.find((e) => jobsIn(e.command)[0] === 'backup-db' && !e.command.includes('--verify'))!;
+      expect([backup.minute, backup.hour, backup.dom]).toEqual(['0', '2', '*']);
+      const drill = entries.find((e) => e.command.includes('backup-db --verify'))!;
+      expect([drill.dom, drill.month]).toEqual(['1', '*']);
+    },
+  );
 
   test("the status service's schedule (stale detection) matches the crontab", () => {
     const every = (job: string) => SCHEDULE.find((s) => s.job === job)!.intervalSeconds / 3600;
@@ -133,21 +138,26 @@ describe('CloudWatch', () => {
     }
   });
 
-  test('each scheduled job has a "failed" alarm and a "did not run" alarm that treats missing data as breaching; slow scoring and two failures in a row alarm too', () => {
-    for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) {
-      const mine = alarms.filter((a) => a.Dimensions[0]!.Value === job);
-      expect(mine.some((a) => a.MetricName === 'Failed')).toBe(true);
-      expect(mine.find((a) => a.AlarmName.endsWith('did-not-run'))?.TreatMissingData).toBe('breaching');
-    }
-    // The monthly restore drill reports as its own job: its failure alarms on its own.
-    expect(alarms.find((a) => a.Dimensions[0]!.Value === 'backup-db-drill')?.MetricName).toBe('Failed');
-    expect(alarms.some((a) => a.AlarmName === 'leadsmart-score-campaigns-slow')).toBe(true);
-    expect(
-      alarms
-        .filter((a) => a.AlarmName.endsWith('failed-twice'))
-        .every((a) => a.EvaluationPeriods === 2 && a.DatapointsToAlarm === 2),
-    ).toBe(true);
-  });
+  test(
+    'each scheduled job has a "failed" alarm and a "did not run" ' +
+      'alarm that treats missing data as breaching; slow scoring and ' +
+      'two failures in a row alarm too',
+    () => {
+      for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db']) {
+        const mine = alarms.filter((a) => a.Dimensions[0]!.Value === job);
+        expect(mine.some((a) => a.MetricName === 'Failed')).toBe(true);
+        expect(mine.find((a) => a.AlarmName.endsWith('did-not-run'))?.TreatMissingData).toBe('breaching');
+      }
+      // The monthly restore drill reports as its own job: its failure alarms on its own.
+      expect(alarms.find((a) => a.Dimensions[0]!.Value === 'backup-db-drill')?.MetricName).toBe('Failed');
+      expect(alarms.some((a) => a.AlarmName === 'leadsmart-score-campaigns-slow')).toBe(true);
+      expect(
+        alarms
+          .filter((a) => a.AlarmName.endsWith('failed-twice'))
+          .every((a) => a.EvaluationPeriods === 2 && a.DatapointsToAlarm === 2),
+      ).toBe(true);
+    },
+  );
 
   test('the agent ships every log file the crontab writes', () => {
     const agent = JSON.parse(readFileSync(join(ROOT, 'ops', 'cloudwatch', 'amazon-cloudwatch-agent.json'), 'utf8')) as {
@@ -159,57 +169,62 @@ describe('CloudWatch', () => {
 });
 
 describe('make install', () => {
-  test('installs the jobs, the environment template with every setting, the units and the crontab under a prefix; uninstall removes them', () => {
-    const dest = mkdtempSync(join(tmpdir(), 'leadsmart-install-'));
-    const env = {
-      ...process.env,
-      DESTDIR: dest,
-      PREFIX: '/opt/ls',
-      SYSCONFDIR: '/etc/ls',
-      UNITDIR: '/etc/systemd/system',
-      SKIP_NPM: '1',
-    };
-    try {
-      execFileSync('make', ['-s', 'install'], { cwd: ROOT, env, stdio: 'pipe' });
-      const prefix = join(dest, 'opt/ls');
-      for (const f of [
-        'bin/score-campaigns',
-        'bin/status-server',
-        'dist/cli.js',
-        'sql/001_schema.sql',
-        'scripts/pg-cluster.sh',
-        'scripts/create-readonly-role.sh',
-        'crontab',
-      ])
-        expect(existsSync(join(prefix, f))).toBe(true);
-      expect(readFileSync(join(prefix, 'crontab'), 'utf8')).toContain('LEADSMART_HOME=/opt/ls');
-      const unit = readFileSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'), 'utf8');
-      expect(unit).toContain('ExecStart=/opt/ls/bin/status-server');
-      expect(unit).toContain('EnvironmentFile=/etc/ls/env');
-      const template = readFileSync(join(dest, 'etc/ls/env.example'), 'utf8');
-      const settings = [
-        ...readFileSync(join(ROOT, 'src', 'config', 'load-config.ts'), 'utf8').matchAll(
-          /(?:raw|wholeNumber)\('([A-Z_]+)'/g,
-        ),
-      ].map((m) => m[1]!);
-      for (const s of new Set(settings))
-        expect({ s, listed: new RegExp(`^#?${s}(_FILE)?=`, 'm').test(template) }).toEqual({ s, listed: true });
-      const help = execFileSync(join(prefix, 'bin', 'score-campaigns'), ['--help'], { stdio: 'pipe' }).toString();
-      expect(help).toContain('Exit codes:');
-      execFileSync('make', ['-s', 'uninstall'], { cwd: ROOT, env, stdio: 'pipe' });
-      expect(existsSync(join(prefix, 'bin'))).toBe(false);
-      expect(existsSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'))).toBe(false);
-      expect(existsSync(join(dest, 'etc/ls/env'))).toBe(true);
-    } finally {
-      rmSync(dest, { recursive: true, force: true });
-    }
-  });
+  test(
+    'installs the jobs, the environment template with every setting, ' +
+      'the units and the crontab under a prefix; uninstall removes them',
+    () => {
+      const dest = mkdtempSync(join(tmpdir(), 'leadsmart-install-'));
+      const env = {
+        ...process.env,
+        DESTDIR: dest,
+        PREFIX: '/opt/ls',
+        SYSCONFDIR: '/etc/ls',
+        UNITDIR: '/etc/systemd/system',
+        SKIP_NPM: '1',
+      };
+      try {
+        execFileSync('make', ['-s', 'install'], { cwd: ROOT, env, stdio: 'pipe' });
+        const prefix = join(dest, 'opt/ls');
+        for (const f of [
+          'bin/score-campaigns',
+          'bin/status-server',
+          'dist/cli.js',
+          'sql/001_schema.sql',
+          'scripts/pg-cluster.sh',
+          'scripts/create-readonly-role.sh',
+          'crontab',
+        ])
+          expect(existsSync(join(prefix, f))).toBe(true);
+        expect(readFileSync(join(prefix, 'crontab'), 'utf8')).toContain('LEADSMART_HOME=/opt/ls');
+        const unit = readFileSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'), 'utf8');
+        expect(unit).toContain('ExecStart=/opt/ls/bin/status-server');
+        expect(unit).toContain('EnvironmentFile=/etc/ls/env');
+        const template = readFileSync(join(dest, 'etc/ls/env.example'), 'utf8');
+        const settings = [
+          ...readFileSync(join(ROOT, 'src', 'config', 'load-config.ts'), 'utf8').matchAll(
+            /(?:raw|wholeNumber)\('([A-Z_]+)'/g,
+          ),
+        ].map((m) => m[1]!);
+        for (const s of new Set(settings))
+          expect({ s, listed: new RegExp(`^#?${s}(_FILE)?=`, 'm').test(template) }).toEqual({ s, listed: true });
+        const help = execFileSync(join(prefix, 'bin', 'score-campaigns'), ['--help'], { stdio: 'pipe' }).toString();
+        expect(help).toContain('Exit codes:');
+        execFileSync('make', ['-s', 'uninstall'], { cwd: ROOT, env, stdio: 'pipe' });
+        expect(existsSync(join(prefix, 'bin'))).toBe(false);
+        expect(existsSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'))).toBe(false);
+        expect(existsSync(join(dest, 'etc/ls/env'))).toBe(true);
+      } finally {
+        rmSync(dest, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('the local database in a private home', () => {
   // As root, PostgreSQL runs as the postgres user, which cannot enter a home of mode 0700 (root's default).
   (process.getuid?.() === 0 ? test : test.skip)(
-    'a checkout under a folder the postgres user cannot enter still gets its cluster, linked from .state/pg, and says where',
+    'a checkout under a folder the postgres user cannot enter still ' +
+      'gets its cluster, linked from .state/pg, and says where',
     () => {
       const home = mkdtempSync(join(tmpdir(), 'leadsmart-privhome-'));
       chmodSync(home, 0o700);
@@ -220,7 +235,10 @@ describe('the local database in a private home', () => {
         });
         expect(started.status).toBe(0);
         expect(started.stderr).toMatch(
-          /^note: the postgres user cannot reach .*\.state\/pg \(a folder above it is private\); the cluster lives in \/var\/lib\/leadsmart-pg\//,
+          new RegExp(
+            '^note: the postgres user cannot reach .*\\.state/pg \\(a folder above it is private\\); ' +
+              'the cluster lives in /var/lib/leadsmart-pg/',
+          ),
         );
         expect(lstatSync(state).isSymbolicLink()).toBe(true);
         expect(readlinkSync(state)).toMatch(/^\/var\/lib\/leadsmart-pg\/[0-9a-f]{16}$/);

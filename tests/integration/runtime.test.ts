@@ -78,14 +78,17 @@ describe('configuration', () => {
 });
 
 describe('database problems', () => {
-  test('PostgreSQL unreachable: exit 69 after retries, with a message that names the fix and never the password', async () => {
-    const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--json'], { DATABASE_URL: DOWN_URL });
-    expect(r.code).toBe(69);
-    expect(JSON.parse(r.stdout).error).toMatch(
-      /cannot reach PostgreSQL \(postgresql:\/\/leadsmart:\[REDACTED\]@127.0.0.1:1\/leadsmart\) after 4 attempts.*ECONNREFUSED/,
-    );
-    expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
-  });
+  test(
+    'PostgreSQL unreachable: exit 69 after retries, with a message ' + 'that names the fix and never the password',
+    async () => {
+      const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15', '--json'], { DATABASE_URL: DOWN_URL });
+      expect(r.code).toBe(69);
+      expect(JSON.parse(r.stdout).error).toMatch(
+        /cannot reach PostgreSQL \(postgresql:\/\/leadsmart:\[REDACTED\]@127\.0\.0\.1:1\/leadsmart\) after 4 .*REFUSED/,
+      );
+      expect(r.stdout + r.stderr).not.toContain('hunter2-very-secret');
+    },
+  );
 
   test.each([
     [
@@ -113,32 +116,35 @@ describe('database problems', () => {
     },
   );
 
-  test('a failure while reporting (standard output throws) still releases the connections and takes the signal handlers off', async () => {
-    const { runJob } = await import('../../src/runtime/runner.js');
-    const { Writable } = await import('node:stream');
-    const broken = new Writable({ write: (_c, _e, cb) => cb() });
-    broken.write = () => {
-      throw new Error('standard output is gone');
-    };
-    const sigterm = process.listenerCount('SIGTERM');
-    const marker = `reporting-${Date.now()}`;
-    await expect(
-      runJob(scoreCampaignsJob, {
-        argv: ['--date', '2025-11-15', '--json', '--dry-run'],
-        env: { DATABASE_URL: t.url, LOG_LEVEL: 'error', PGAPPNAME: marker },
-        stdout: broken,
-        stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-        handleSignals: true,
-      }),
-    ).rejects.toThrow('standard output is gone');
-    expect(process.listenerCount('SIGTERM')).toBe(sigterm);
-    const left = await sql<{
-      n: string;
-    }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE ${`leadsmart:score-campaigns:${process.pid}%`}`.execute(
-      t.db,
-    );
-    expect(Number(left.rows[0]!.n)).toBe(0);
-  });
+  test(
+    'a failure while reporting (standard output throws) still ' +
+      'releases the connections and takes the signal handlers off',
+    async () => {
+      const { runJob } = await import('../../src/runtime/runner.js');
+      const { Writable } = await import('node:stream');
+      const broken = new Writable({ write: (_c, _e, cb) => cb() });
+      broken.write = () => {
+        throw new Error('standard output is gone');
+      };
+      const sigterm = process.listenerCount('SIGTERM');
+      const marker = `reporting-${Date.now()}`;
+      await expect(
+        runJob(scoreCampaignsJob, {
+          argv: ['--date', '2025-11-15', '--json', '--dry-run'],
+          env: { DATABASE_URL: t.url, LOG_LEVEL: 'error', PGAPPNAME: marker },
+          stdout: broken,
+          stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+          handleSignals: true,
+        }),
+      ).rejects.toThrow('standard output is gone');
+      expect(process.listenerCount('SIGTERM')).toBe(sigterm);
+      const left = await sql<{
+        n: string;
+      }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE
+        ${`leadsmart:score-campaigns:${process.pid}%`}`.execute(t.db);
+      expect(Number(left.rows[0]!.n)).toBe(0);
+    },
+  );
 
   test('an unmigrated database: exit 78 telling to run bin/migrate', async () => {
     const empty = await createTestDatabase({ migrated: false });
@@ -220,56 +226,66 @@ describe('migrate', () => {
     }
   });
 
-  test('009 converts score_history in place to monthly partitions: every row and id kept, new ids continue, indexes there', async () => {
-    const db = await createTestDatabase({ migrated: false });
-    const dir = mkdtempSync(join(tmpdir(), 'sql-'));
-    for (const f of readdirSync(join(ROOT, 'sql')).filter((f) => f < '009')) cpSync(join(ROOT, 'sql', f), join(dir, f));
-    const client = await db.pool.connect();
-    try {
-      await applyMigrations(client, dir);
-      // A history of three months, as a database before 009 holds it.
-      await client.query(`INSERT INTO score_history (run_id, campaign_id, date, total_score, recommendation, config_id)
-        SELECT g % 7, 'c' || (g % 50), DATE '2025-09-01' + (g % 80), (g % 100)::numeric, 'TEST_CHANGES', 'cfg_x' FROM generate_series(1, 3000) g`);
-      const before = (
-        await client.query<{ d: string; max: string }>(
-          `SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d, max(history_id)::text AS max FROM score_history h`,
-        )
-      ).rows[0]!;
-      await applyMigrations(client, join(ROOT, 'sql'));
-      const after = (
-        await client.query<{ d: string }>(
-          `SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d FROM score_history h`,
-        )
-      ).rows[0]!;
-      expect(after.d).toBe(before.d);
-      const parts = await client.query<{ name: string; n: string }>(
-        `SELECT tableoid::regclass::text AS name, count(*)::text AS n FROM score_history GROUP BY 1 ORDER BY 1`,
-      );
-      expect(parts.rows.map((r) => r.name)).toEqual([
-        'score_history_2025_09',
-        'score_history_2025_10',
-        'score_history_2025_11',
-      ]);
-      const next = await client.query<{ id: string }>(
-        `INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('c1', '2025-11-20', 1, 'TEST_CHANGES', 'cfg_x') RETURNING history_id::text AS id`,
-      );
-      expect(BigInt(next.rows[0]!.id)).toBeGreaterThan(BigInt(before.max));
-      const indexes = await client.query<{ indexname: string }>(
-        `SELECT indexname FROM pg_indexes WHERE tablename = 'score_history' ORDER BY 1`,
-      );
-      expect(indexes.rows.map((r) => r.indexname)).toEqual([
-        'score_history_campaign_date_idx',
-        'score_history_pkey',
-        'score_history_run_idx',
-      ]);
-      expect(
-        (await client.query(`SELECT 1 FROM pg_class WHERE relname = 'score_history_unpartitioned'`)).rowCount,
-      ).toBe(0);
-    } finally {
-      client.release();
-      await db.drop();
-    }
-  });
+  test(
+    '009 converts score_history in place to monthly partitions: ' +
+      'every row and id kept, new ids continue, indexes there',
+    async () => {
+      const db = await createTestDatabase({ migrated: false });
+      const dir = mkdtempSync(join(tmpdir(), 'sql-'));
+      for (const f of readdirSync(join(ROOT, 'sql')).filter((f) => f < '009'))
+        cpSync(join(ROOT, 'sql', f), join(dir, f));
+      const client = await db.pool.connect();
+      try {
+        await applyMigrations(client, dir);
+        // A history of three months, as a database before 009 holds it.
+        await client.query(`INSERT INTO score_history (run_id, campaign_id, date, total_score, recommendation,
+          config_id)
+        SELECT g % 7, 'c' || (g % 50), DATE '2025-09-01' + (g % 80), (g % 100)::numeric, 'TEST_CHANGES', 'cfg_x' FROM
+          generate_series(1, 3000) g`);
+        const before = (
+          await client.query<{ d: string; max: string }>(
+            `SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d, ` +
+              `max(history_id)::text AS max FROM score_history h`,
+          )
+        ).rows[0]!;
+        await applyMigrations(client, join(ROOT, 'sql'));
+        const after = (
+          await client.query<{ d: string }>(
+            `SELECT md5(string_agg(h::text, ',' ORDER BY history_id)) AS d FROM score_history h`,
+          )
+        ).rows[0]!;
+        expect(after.d).toBe(before.d);
+        const parts = await client.query<{ name: string; n: string }>(
+          `SELECT tableoid::regclass::text AS name, count(*)::text AS n FROM score_history GROUP BY 1 ORDER BY 1`,
+        );
+        expect(parts.rows.map((r) => r.name)).toEqual([
+          'score_history_2025_09',
+          'score_history_2025_10',
+          'score_history_2025_11',
+        ]);
+        const next = await client.query<{ id: string }>(
+          `INSERT INTO score_history (campaign_id, date, total_score, ` +
+            `recommendation, config_id) VALUES ('c1', '2025-11-20', 1, ` +
+            `'TEST_CHANGES', 'cfg_x') RETURNING history_id::text AS id`,
+        );
+        expect(BigInt(next.rows[0]!.id)).toBeGreaterThan(BigInt(before.max));
+        const indexes = await client.query<{ indexname: string }>(
+          `SELECT indexname FROM pg_indexes WHERE tablename = 'score_history' ORDER BY 1`,
+        );
+        expect(indexes.rows.map((r) => r.indexname)).toEqual([
+          'score_history_campaign_date_idx',
+          'score_history_pkey',
+          'score_history_run_idx',
+        ]);
+        expect(
+          (await client.query(`SELECT 1 FROM pg_class WHERE relname = 'score_history_unpartitioned'`)).rowCount,
+        ).toBe(0);
+      } finally {
+        client.release();
+        await db.drop();
+      }
+    },
+  );
 
   test('refuses to run when an applied file was edited, and applies nothing', async () => {
     const db = await createTestDatabase({ migrated: false });
@@ -305,7 +321,8 @@ describe('migrate', () => {
     try {
       await expect(applyMigrations(client, dir)).rejects.toThrow(/migration 002_bad.sql failed and was rolled back/);
       const r = await client.query(
-        `SELECT to_regclass('a')::text AS a, to_regclass('b')::text AS b, (SELECT count(*) FROM schema_migrations)::int AS n`,
+        `SELECT to_regclass('a')::text AS a, to_regclass('b')::text AS ` +
+          `b, (SELECT count(*) FROM schema_migrations)::int AS n`,
       );
       expect(r.rows[0]).toEqual({ a: 'a', b: null, n: 1 });
     } finally {

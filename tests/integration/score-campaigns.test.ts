@@ -152,7 +152,8 @@ describe('scoring the sample dataset', () => {
   });
 
   test('the details query that make demo prints runs and shows the scored campaign', async () => {
-    const demo = readFileSync(join(ROOT, 'scripts', 'demo.sh'), 'utf8');
+    // A backslash before a line break inside double quotes joins the lines, as the shell does.
+    const demo = readFileSync(join(ROOT, 'scripts', 'demo.sh'), 'utf8').replace(/\\\n/g, '');
     const query = /psql -c \\"(SELECT [^"\\]+)\\"/.exec(demo)?.[1];
     expect(query).toBeDefined();
     const { rows } = await sql.raw<Record<string, string>>(query!).execute(t.db);
@@ -177,9 +178,8 @@ describe('scoring the sample dataset', () => {
     const perRun = await sql<{
       run_id: string;
       n: string;
-    }>`SELECT run_id::text, count(*)::text AS n FROM score_history WHERE date = ${D}::date GROUP BY run_id ORDER BY run_id`.execute(
-      t.db,
-    );
+    }>`SELECT run_id::text, count(*)::text AS n FROM score_history WHERE date = ${D}::date GROUP BY run_id ORDER BY
+      run_id`.execute(t.db);
     expect(perRun.rows.length).toBeGreaterThan(0);
     expect(perRun.rows.map((x) => x.n)).toEqual(perRun.rows.map(() => '30'));
     const run = await t.db
@@ -232,22 +232,21 @@ describe('scoring the sample dataset', () => {
        WHERE date = ${D}::date AND spend > 0 ORDER BY campaign_id LIMIT 1`.execute(t.db);
       const { campaign_id: id, spend } = day.rows[0]!;
       // spend_micros is NULL for that row, and the campaign's sums come from numeric.
-      await sql`UPDATE campaign_metrics SET spend = ${odd}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(
-        t.db,
-      );
+      await sql`UPDATE campaign_metrics SET spend = ${odd}::numeric WHERE campaign_id = ${id} AND date =
+        ${D}::date`.execute(t.db);
       try {
         expect(
           (
             await sql<{
               n: string;
-            }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND spend IS NOT NULL`.execute(
-              t.db,
-            )
+            }>`SELECT count(*) AS n FROM campaign_metrics WHERE campaign_id = ${id} AND spend_micros IS NULL AND
+              spend IS NOT NULL`.execute(t.db)
           ).rows[0]!.n,
         ).toBe('1');
         expect((await score(['--date', D])).code).toBe(0);
         const expected = await sql<{ total: string; recent: string; max: string }>`
-        SELECT round(sum(spend), 2)::text AS total, round(sum(spend) FILTER (WHERE date >= ${D}::date - 6), 2)::text AS recent, round(max(spend), 2)::text AS max
+        SELECT round(sum(spend), 2)::text AS total, round(sum(spend) FILTER (WHERE date >= ${D}::date - 6), 2)::text
+          AS recent, round(max(spend), 2)::text AS max
           FROM campaign_metrics WHERE campaign_id = ${id} AND date BETWEEN ${D}::date - 29 AND ${D}::date`.execute(
           t.db,
         );
@@ -261,43 +260,46 @@ describe('scoring the sample dataset', () => {
           expected.rows[0]!.max,
         ]);
       } finally {
-        await sql`UPDATE campaign_metrics SET spend = ${spend}::numeric WHERE campaign_id = ${id} AND date = ${D}::date`.execute(
-          t.db,
-        );
+        await sql`UPDATE campaign_metrics SET spend = ${spend}::numeric WHERE campaign_id = ${id} AND date =
+          ${D}::date`.execute(t.db);
         expect((await score(['--date', D])).code).toBe(0);
       }
     },
   );
 
-  test('a campaign id with a tab, a backslash and a quote is stored intact in campaign_scores and score_history', async () => {
-    const source = (await storedScores(D))[0]!.campaign_id;
-    const odd = 'odd\tid\\with "quote"';
-    await sql`INSERT INTO campaigns (campaign_id, client_id, campaign_name, start_date, daily_budget, platform)
-              SELECT ${odd}, client_id, campaign_name, start_date, daily_budget, platform FROM campaigns WHERE campaign_id = ${source}`.execute(
-      t.db,
-    );
-    await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
-              SELECT ${odd}, date, impressions, clicks, spend, total_leads, qualified_leads FROM campaign_metrics WHERE campaign_id = ${source}`.execute(
-      t.db,
-    );
-    try {
-      const r = await score(['--date', D]);
-      expect(r.code).toBe(0);
-      const rows = await storedScores(D);
-      const copy = rows.find((x) => x.campaign_id === odd)!;
-      const original = rows.find((x) => x.campaign_id === source)!;
-      expect([copy.total_score, copy.recommendation]).toEqual([original.total_score, original.recommendation]);
-      const history = await sql<{
-        n: string;
-      }>`SELECT count(*) AS n FROM score_history WHERE campaign_id = ${odd} AND run_id = ${copy.run_id}`.execute(t.db);
-      expect(history.rows[0]!.n).toBe('1');
-    } finally {
-      await sql`DELETE FROM campaign_scores WHERE campaign_id = ${odd}`.execute(t.db);
-      await sql`DELETE FROM score_history WHERE campaign_id = ${odd}`.execute(t.db);
-      await sql`DELETE FROM campaign_metrics WHERE campaign_id = ${odd}`.execute(t.db);
-      await sql`DELETE FROM campaigns WHERE campaign_id = ${odd}`.execute(t.db);
-    }
-  });
+  test(
+    'a campaign id with a tab, a backslash and a quote is stored ' + 'intact in campaign_scores and score_history',
+    async () => {
+      const source = (await storedScores(D))[0]!.campaign_id;
+      const odd = 'odd\tid\\with "quote"';
+      await sql`INSERT INTO campaigns (campaign_id, client_id, campaign_name, start_date, daily_budget, platform)
+              SELECT ${odd}, client_id, campaign_name, start_date, daily_budget, platform FROM campaigns WHERE
+                campaign_id = ${source}`.execute(t.db);
+      await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads,
+        qualified_leads)
+              SELECT ${odd}, date, impressions, clicks, spend, total_leads, qualified_leads FROM campaign_metrics
+                WHERE campaign_id = ${source}`.execute(t.db);
+      try {
+        const r = await score(['--date', D]);
+        expect(r.code).toBe(0);
+        const rows = await storedScores(D);
+        const copy = rows.find((x) => x.campaign_id === odd)!;
+        const original = rows.find((x) => x.campaign_id === source)!;
+        expect([copy.total_score, copy.recommendation]).toEqual([original.total_score, original.recommendation]);
+        const history = await sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM score_history WHERE campaign_id = ${odd} AND run_id = ${copy.run_id}`.execute(
+          t.db,
+        );
+        expect(history.rows[0]!.n).toBe('1');
+      } finally {
+        await sql`DELETE FROM campaign_scores WHERE campaign_id = ${odd}`.execute(t.db);
+        await sql`DELETE FROM score_history WHERE campaign_id = ${odd}`.execute(t.db);
+        await sql`DELETE FROM campaign_metrics WHERE campaign_id = ${odd}`.execute(t.db);
+        await sql`DELETE FROM campaigns WHERE campaign_id = ${odd}`.execute(t.db);
+      }
+    },
+  );
 
   test('a lead qualified after D does not change the score of D (status as of the end of D)', async () => {
     const before = await storedScores(D);
@@ -355,7 +357,8 @@ describe('options and output', () => {
   });
 
   test('the default date is yesterday in SCORING_TIMEZONE', async () => {
-    // The fixed clock says 2025-11-16T09:00Z: yesterday is 2025-11-15 in UTC, and 2025-11-16 … minus one in Pacific/Kiritimati (UTC+14) is 2025-11-16.
+    // The fixed clock says 2025-11-16T09:00Z: yesterday is 2025-11-15 in UTC, and 2025-11-16 … minus one in
+    // Pacific/Kiritimati (UTC+14) is 2025-11-16.
     expect(JSON.parse((await score(['--json', '--dry-run'])).stdout).date).toBe('2025-11-15');
     expect(
       JSON.parse((await score(['--json', '--dry-run'], { SCORING_TIMEZONE: 'Pacific/Kiritimati' })).stdout).date,
@@ -396,126 +399,139 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
   beforeAll(async () => {
     expect((await score(['--date', D])).code).toBe(0);
   });
-  test('the sales campaign, whose rows carry no lead counts, is INSUFFICIENT_DATA with NO_LEAD_DATA and says why', async () => {
-    const [row] = await t.db
-      .selectFrom('campaign_scores')
-      .selectAll()
-      .where('date', '=', D)
-      .where('campaign_id', '=', 'demo-30-sales')
-      .execute();
-    expect(row).toMatchObject({ recommendation: 'INSUFFICIENT_DATA', total_score: '0.00' });
-    expect(row!.flags).toEqual(['NO_LEAD_DATA']);
-    expect((row!.recommendation_details as any).reason).toMatch(/carries no lead counts/);
-  });
+  test(
+    'the sales campaign, whose rows carry no lead counts, is ' + 'INSUFFICIENT_DATA with NO_LEAD_DATA and says why',
+    async () => {
+      const [row] = await t.db
+        .selectFrom('campaign_scores')
+        .selectAll()
+        .where('date', '=', D)
+        .where('campaign_id', '=', 'demo-30-sales')
+        .execute();
+      expect(row).toMatchObject({ recommendation: 'INSUFFICIENT_DATA', total_score: '0.00' });
+      expect(row!.flags).toEqual(['NO_LEAD_DATA']);
+      expect((row!.recommendation_details as any).reason).toMatch(/carries no lead counts/);
+    },
+  );
 
-  test('per-currency targets: campaigns whose currency has none are NO_TARGET, as the independent implementation says', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    writeFileSync(join(dir, 'eur-only.json'), JSON.stringify({ target_cpql: { EUR: 90 } }));
-    const date = '2025-11-10';
-    const r = await score(['--date', date, '--config', join(dir, 'eur-only.json'), '--json']);
-    expect(r.code).toBe(0);
-    const expected = referenceScores(join(ROOT, 'sample'), date, undefined, { EUR: 90 });
-    const rows = await storedScores(date);
-    expect(rows.length).toBe(expected.size);
-    for (const row of rows) {
-      const ref = expected.get(row.campaign_id)!;
-      expect({
-        id: row.campaign_id,
-        rec: row.recommendation,
-        total: Math.abs(Number(row.total_score) - ref.total) <= 0.01,
-        flags: row.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
-      }).toEqual({
-        id: row.campaign_id,
-        rec: ref.recommendation,
-        total: true,
-        flags: ref.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
-      });
-    }
-    // initech sets no target of its own and its campaigns are in USD: not scored; acme's and globex's own targets still apply.
-    const flagged = rows.filter((x) => x.flags.includes('NO_TARGET'));
-    expect(flagged.length).toBeGreaterThan(0);
-    expect(flagged.length).toBeLessThan(rows.length);
-  });
+  test(
+    'per-currency targets: campaigns whose currency has none are ' +
+      'NO_TARGET, as the independent implementation says',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+      writeFileSync(join(dir, 'eur-only.json'), JSON.stringify({ target_cpql: { EUR: 90 } }));
+      const date = '2025-11-10';
+      const r = await score(['--date', date, '--config', join(dir, 'eur-only.json'), '--json']);
+      expect(r.code).toBe(0);
+      const expected = referenceScores(join(ROOT, 'sample'), date, undefined, { EUR: 90 });
+      const rows = await storedScores(date);
+      expect(rows.length).toBe(expected.size);
+      for (const row of rows) {
+        const ref = expected.get(row.campaign_id)!;
+        expect({
+          id: row.campaign_id,
+          rec: row.recommendation,
+          total: Math.abs(Number(row.total_score) - ref.total) <= 0.01,
+          flags: row.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
+        }).toEqual({
+          id: row.campaign_id,
+          rec: ref.recommendation,
+          total: true,
+          flags: ref.flags.filter((f) => f !== 'SCORE_JUMP').sort(),
+        });
+      }
+      // initech sets no target of its own and its campaigns are in USD: not scored; acme's and globex's own targets
+      // still apply.
+      const flagged = rows.filter((x) => x.flags.includes('NO_TARGET'));
+      expect(flagged.length).toBeGreaterThan(0);
+      expect(flagged.length).toBeLessThan(rows.length);
+    },
+  );
 });
 
 describe('score_history by month, and retention', () => {
-  test('a date in a month with no partition yet gets one; months past SCORE_HISTORY_KEEP_MONTHS are dropped whole, with old job_runs and digest bodies', async () => {
-    // An old month, an old finished run and an old digest (the run's clock says 2025-11-16).
-    await sql`CREATE TABLE score_history_2019_01 PARTITION OF score_history FOR VALUES FROM ('2019-01-01') TO ('2019-02-01')`.execute(
-      t.db,
-    );
-    await sql`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('old', '2019-01-15', 1, 'TEST_CHANGES', 'cfg_old')`.execute(
-      t.db,
-    );
-    await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) VALUES ('fetch-facebook', 'h', 1, '2020-01-01', '2020-01-01', 'succeeded', 0)`.execute(
-      t.db,
-    );
-    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text, status, created_at)
+  test(
+    'a date in a month with no partition yet gets one; months past ' +
+      'SCORE_HISTORY_KEEP_MONTHS are dropped whole, with old job_runs ' +
+      'and digest bodies',
+    async () => {
+      // An old month, an old finished run and an old digest (the run's clock says 2025-11-16).
+      await sql`CREATE TABLE score_history_2019_01 PARTITION OF score_history FOR VALUES FROM ('2019-01-01') TO
+        ('2019-02-01')`.execute(t.db);
+      await sql`INSERT INTO score_history (campaign_id, date, total_score, recommendation, config_id) VALUES ('old',
+        '2019-01-15', 1, 'TEST_CHANGES', 'cfg_old')`.execute(t.db);
+      await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code) VALUES
+        ('fetch-facebook', 'h', 1, '2020-01-01', '2020-01-01', 'succeeded', 0)`.execute(t.db);
+      await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text, status, created_at)
               VALUES ('acme', '2020-01-01', 'old', '[]', '{}', '<p>old</p>', 'old', 'done', '2020-01-01')`.execute(
-      t.db,
-    );
-    const first = await score(['--date', D]);
-    expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(
-      /retention: dropped score_history score_history_2019_01; removed 1 job_runs row\(s\); cleared 1 digest/,
-    );
-    const r = await score(['--date', '2025-10-31']);
-    expect(r.code).toBe(0);
-    const parts = await sql<{
-      name: string;
-    }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(
-      t.db,
-    );
-    expect(parts.rows.map((x) => x.name)).toContain('score_history_2025_10');
-    expect(parts.rows.map((x) => x.name)).not.toContain('score_history_2019_01');
-    expect(
-      await t.db.selectFrom('job_runs').select('run_id').where('started_at', '<', new Date('2021-01-01')).execute(),
-    ).toEqual([]);
-    expect(
-      await t.db.selectFrom('alert_digests').select(['html', 'text', 'items']).where('subject', '=', 'old').execute(),
-    ).toEqual([{ html: '', text: '', items: [] }]);
-    // A shorter setting drops more; the month just scored is never dropped.
-    const short = await score(['--date', '2025-10-31'], { SCORE_HISTORY_KEEP_MONTHS: '1' });
-    expect(short.code).toBe(0);
-    const left = await sql<{
-      name: string;
-    }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'score_history'::regclass ORDER BY 1`.execute(
-      t.db,
-    );
-    expect(left.rows.map((x) => x.name)).toEqual(
-      expect.arrayContaining(['score_history_2025_10', 'score_history_2025_11']),
-    );
-  });
+        t.db,
+      );
+      const first = await score(['--date', D]);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(
+        /retention: dropped score_history score_history_2019_01; removed 1 job_runs row\(s\); cleared 1 digest/,
+      );
+      const r = await score(['--date', '2025-10-31']);
+      expect(r.code).toBe(0);
+      const parts = await sql<{
+        name: string;
+      }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent =
+        'score_history'::regclass ORDER BY 1`.execute(t.db);
+      expect(parts.rows.map((x) => x.name)).toContain('score_history_2025_10');
+      expect(parts.rows.map((x) => x.name)).not.toContain('score_history_2019_01');
+      expect(
+        await t.db.selectFrom('job_runs').select('run_id').where('started_at', '<', new Date('2021-01-01')).execute(),
+      ).toEqual([]);
+      expect(
+        await t.db.selectFrom('alert_digests').select(['html', 'text', 'items']).where('subject', '=', 'old').execute(),
+      ).toEqual([{ html: '', text: '', items: [] }]);
+      // A shorter setting drops more; the month just scored is never dropped.
+      const short = await score(['--date', '2025-10-31'], { SCORE_HISTORY_KEEP_MONTHS: '1' });
+      expect(short.code).toBe(0);
+      const left = await sql<{
+        name: string;
+      }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent =
+        'score_history'::regclass ORDER BY 1`.execute(t.db);
+      expect(left.rows.map((x) => x.name)).toEqual(
+        expect.arrayContaining(['score_history_2025_10', 'score_history_2025_11']),
+      );
+    },
+  );
 });
 
 describe('--list', () => {
-  test('names are cut by grapheme and display width, the id is shown, and the columns stay straight with emoji and wide characters', async () => {
-    const long = 'Retargeting – Website visitors 30 days – Carousel';
-    await sql`INSERT INTO campaigns (campaign_id, campaign_name) VALUES
-      ('list-a', ${`${long} A`}), ('list-b', ${`${long} B`}), ('list-c', '🚀 Launch 👩‍👩‍👧 family bundle with a long tail'), ('list-d', '秋の広告キャンペーン・リード獲得フォーム')`.execute(
-      t.db,
-    );
-    await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
-      SELECT id, '2025-11-15', 1000, 10, 50, 2, 1 FROM unnest(ARRAY['list-a', 'list-b', 'list-c', 'list-d']) AS id`.execute(
-      t.db,
-    );
-    const r = await score(['--date', D, '--dry-run', '--list']);
-    expect(r.code).toBe(0);
-    const { displayWidth } = await import('../../src/core/text/columns.js');
-    const lines = r.stdout.split('\n').filter((l) => / list-[abcd] /.test(l));
-    expect(lines).toHaveLength(4);
-    // Two names equal up to the cut print as two different lines, told apart by their ids.
-    expect(new Set(lines.map((l) => l.split('  list-')[0])).size).toBeLessThan(4);
-    expect(new Set(lines).size).toBe(4);
-    for (const l of lines) {
-      expect(l).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/); // no half of an emoji
-      // The id starts at the same screen column on every line: 34 cells of name and two spaces.
-      const at = l.indexOf('list-');
-      expect({ l, column: displayWidth(l.slice(0, at)) }).toEqual({ l, column: 36 });
-    }
-    await sql`DELETE FROM campaign_metrics WHERE campaign_id LIKE 'list-%'`.execute(t.db);
-    await sql`DELETE FROM campaigns WHERE campaign_id LIKE 'list-%'`.execute(t.db);
-  });
+  test(
+    'names are cut by grapheme and display width, the id is shown, ' +
+      'and the columns stay straight with emoji and wide characters',
+    async () => {
+      const long = 'Retargeting – Website visitors 30 days – Carousel';
+      await sql`INSERT INTO campaigns (campaign_id, campaign_name) VALUES
+      ('list-a', ${`${long} A`}), ('list-b', ${`${long} B`}), ('list-c',
+        '🚀 Launch 👩‍👩‍👧 family bundle with a long tail'), ('list-d', '秋の広告キャンペーン・リード獲得フォーム')`.execute(
+        t.db,
+      );
+      await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads,
+        qualified_leads)
+      SELECT id, '2025-11-15', 1000, 10, 50, 2, 1 FROM unnest(ARRAY['list-a', 'list-b', 'list-c', 'list-d']) AS
+        id`.execute(t.db);
+      const r = await score(['--date', D, '--dry-run', '--list']);
+      expect(r.code).toBe(0);
+      const { displayWidth } = await import('../../src/core/text/columns.js');
+      const lines = r.stdout.split('\n').filter((l) => / list-[abcd] /.test(l));
+      expect(lines).toHaveLength(4);
+      // Two names equal up to the cut print as two different lines, told apart by their ids.
+      expect(new Set(lines.map((l) => l.split('  list-')[0])).size).toBeLessThan(4);
+      expect(new Set(lines).size).toBe(4);
+      for (const l of lines) {
+        expect(l.isWellFormed()).toBe(true); // no half of an emoji (a lone surrogate)
+        // The id starts at the same screen column on every line: 34 cells of name and two spaces.
+        const at = l.indexOf('list-');
+        expect({ l, column: displayWidth(l.slice(0, at)) }).toEqual({ l, column: 36 });
+      }
+      await sql`DELETE FROM campaign_metrics WHERE campaign_id LIKE 'list-%'`.execute(t.db);
+      await sql`DELETE FROM campaigns WHERE campaign_id LIKE 'list-%'`.execute(t.db);
+    },
+  );
 
   test('output to a reader that has gone away ends quietly: exit 0, and job_runs says the same', async () => {
     const child = spawnProcess('score-campaigns', ['--date', D, '--list'], env());
@@ -635,10 +651,8 @@ describe('concurrency and interruption', () => {
       let waiting = 0;
       for (let i = 0; i < 100 && waiting < waiters; i++) {
         // Polled from another connection: inside the blocker's transaction pg_stat_activity is a frozen snapshot.
-        const r =
-          await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(
-            t.db,
-          );
+        const r = await sql`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND
+            wait_event_type = 'Lock'`.execute(t.db);
         waiting = r.rows.length;
         if (waiting < waiters) await new Promise((r) => setTimeout(r, 100));
       }
@@ -661,20 +675,23 @@ describe('concurrency and interruption', () => {
       .executeTakeFirstOrThrow();
   }
 
-  test('SIGTERM mid-write rolls back, keeps the previous scores, records the run as interrupted and exits 143', async () => {
-    const before = await storedScores(D);
-    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
-    // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
-    const r = await interruptWhileLocked('LOCK TABLE score_history IN EXCLUSIVE MODE', 1);
-    expect(r.code).toBe(143);
-    expect(r.stderr).toMatch(/received SIGTERM/);
-    expect(await storedScores(D)).toEqual(before);
-    expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
-    // A re-run completes the work.
-    expect((await score(['--date', D])).code).toBe(0);
-    const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
-    expect(Number(star.engagement_score)).toBe(0);
-  });
+  test(
+    'SIGTERM mid-write rolls back, keeps the previous scores, ' + 'records the run as interrupted and exits 143',
+    async () => {
+      const before = await storedScores(D);
+      await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+      // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
+      const r = await interruptWhileLocked('LOCK TABLE score_history IN EXCLUSIVE MODE', 1);
+      expect(r.code).toBe(143);
+      expect(r.stderr).toMatch(/received SIGTERM/);
+      expect(await storedScores(D)).toEqual(before);
+      expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
+      // A re-run completes the work.
+      expect((await score(['--date', D])).code).toBe(0);
+      const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
+      expect(Number(star.engagement_score)).toBe(0);
+    },
+  );
 
   test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
     const before = await storedScores(D);
@@ -688,29 +705,35 @@ describe('concurrency and interruption', () => {
     expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
   });
 
-  test('reading connections lost mid-run (backends terminated): exit 69 naming the cause, previous scores intact, a re-run completes', async () => {
-    const before = await storedScores(D);
-    await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
-    const terminateWaiters = () =>
-      sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(
-        t.db,
+  test(
+    'reading connections lost mid-run (backends terminated): exit 69 ' +
+      'naming the cause, previous scores intact, a re-run completes',
+    async () => {
+      const before = await storedScores(D);
+      await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+      const terminateWaiters = () =>
+        sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE
+          'leadsmart:score-campaigns:%' AND wait_event_type = 'Lock'`.execute(t.db);
+      const r = await interruptWhileLocked(
+        'LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE',
+        2,
+        { SCORING_CHUNK_CAMPAIGNS: '5' },
+        terminateWaiters,
       );
-    const r = await interruptWhileLocked(
-      'LOCK TABLE campaign_metrics IN ACCESS EXCLUSIVE MODE',
-      2,
-      { SCORING_CHUNK_CAMPAIGNS: '5' },
-      terminateWaiters,
-    );
-    expect(r.code).toBe(69);
-    expect(r.stderr).toMatch(
-      /lost a connection mid-run \((terminating connection due to administrator command|Connection terminated[^)]*|write EPIPE|read ECONNRESET)\); the work in progress was not committed/,
-    );
-    expect(await storedScores(D)).toEqual(before);
-    expect(await lastRun()).toMatchObject({ status: 'failed', exit_code: 69 });
-    expect((await score(['--date', D])).code).toBe(0);
-    const star = (await storedScores(D)).find((x) => x.campaign_id === 'demo-01-star')!;
-    expect(Number(star.engagement_score)).toBe(0);
-  });
+      expect(r.code).toBe(69);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          'lost a connection mid-run \\((terminating connection due to administrator command|' +
+            'Connection terminated[^)]*|write EPIPE|read ECONNRESET)\\); the work in progress was not committed',
+        ),
+      );
+      expect(await storedScores(D)).toEqual(before);
+      expect(await lastRun()).toMatchObject({ status: 'failed', exit_code: 69 });
+      expect((await score(['--date', D])).code).toBe(0);
+      const star = (await storedScores(D)).find((x) => x.campaign_id === 'demo-01-star')!;
+      expect(Number(star.engagement_score)).toBe(0);
+    },
+  );
 
   test('as a process: exit code, JSON logs and one EMF line', async () => {
     const r = await runProcess('score-campaigns', ['--date', '2025-11-12', '--json'], env());

@@ -80,7 +80,6 @@ beforeAll(async () => {
   ses = await new FakeSes().start();
   // The AWS SDK reads its settings from the environment, as in production.
   Object.assign(process.env, {
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: 'AKIDTEST',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
     AWS_REGION: 'eu-west-1',
@@ -100,41 +99,44 @@ beforeEach(async () => {
 });
 
 describe('outbox transport', () => {
-  test('writes one digest per client to each recipient as multipart/alternative, text first, with List-Unsubscribe', async () => {
-    const outbox = join(work, 'outbox-1');
-    const r = await send([], outboxEnv(outbox));
-    expect(r.code).toBe(0);
-    const files = emlFiles(outbox);
-    expect(files).toHaveLength(4);
-    const raw = readFileSync(join(outbox, files.find((f) => f.includes('acme') && f.includes('marketing'))!), 'utf8');
-    const mail = await simpleParser(raw);
-    expect(mail.subject).toMatch(/^\d+ campaigns? needs? attention — Acme Dental — 2025-11-15$/);
-    expect(mail.from?.text).toBe('"Leadsmart Alerts" <alerts@leadsmart.example>');
-    expect((mail.to as { text: string }).text).toBe('marketing@acme.example');
-    expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
-    expect(raw.indexOf('Content-Type: text/plain')).toBeGreaterThan(0);
-    expect(raw.indexOf('Content-Type: text/plain')).toBeLessThan(raw.indexOf('Content-Type: text/html'));
-    const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
-    expect(String(unfolded.match(/^List-Unsubscribe: .*$/m))).toContain(
-      '<mailto:alerts@leadsmart.example?subject=unsubscribe%20acme%20marketing%40acme.example>',
-    );
-    expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
-    expect(mail.text).toContain('Acme Dental: campaigns for 15 Nov 2025');
-    expect(mail.html).toContain('Acme Dental: campaigns for 15 Nov 2025');
-    expect(Buffer.byteLength(String(mail.html))).toBeLessThan(100 * 1024);
-    // Same facts in both parts: every campaign named in the HTML is in the text.
-    const names = [
-      ...String(mail.html).matchAll(/font-size:16px;color:#111827;font-weight:bold;">([^<]+?) <span/g),
-    ].map((m) => m[1]!.replace(/&amp;/g, '&'));
-    expect(names.length).toBeGreaterThan(2);
-    for (const n of names) expect(mail.text).toContain(n);
+  test(
+    'writes one digest per client to each recipient as ' + 'multipart/alternative, text first, with List-Unsubscribe',
+    async () => {
+      const outbox = join(work, 'outbox-1');
+      const r = await send([], outboxEnv(outbox));
+      expect(r.code).toBe(0);
+      const files = emlFiles(outbox);
+      expect(files).toHaveLength(4);
+      const raw = readFileSync(join(outbox, files.find((f) => f.includes('acme') && f.includes('marketing'))!), 'utf8');
+      const mail = await simpleParser(raw);
+      expect(mail.subject).toMatch(/^\d+ campaigns? needs? attention — Acme Dental — 2025-11-15$/);
+      expect(mail.from?.text).toBe('"Leadsmart Alerts" <alerts@leadsmart.example>');
+      expect((mail.to as { text: string }).text).toBe('marketing@acme.example');
+      expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
+      expect(raw.indexOf('Content-Type: text/plain')).toBeGreaterThan(0);
+      expect(raw.indexOf('Content-Type: text/plain')).toBeLessThan(raw.indexOf('Content-Type: text/html'));
+      const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
+      expect(String(unfolded.match(/^List-Unsubscribe: .*$/m))).toContain(
+        '<mailto:alerts@leadsmart.example?subject=unsubscribe%20acme%20marketing%40acme.example>',
+      );
+      expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
+      expect(mail.text).toContain('Acme Dental: campaigns for 15 Nov 2025');
+      expect(mail.html).toContain('Acme Dental: campaigns for 15 Nov 2025');
+      expect(Buffer.byteLength(String(mail.html))).toBeLessThan(100 * 1024);
+      // Same facts in both parts: every campaign named in the HTML is in the text.
+      const names = [
+        ...String(mail.html).matchAll(/font-size:16px;color:#111827;font-weight:bold;">([^<]+?) <span/g),
+      ].map((m) => m[1]!.replace(/&amp;/g, '&'));
+      expect(names.length).toBeGreaterThan(2);
+      for (const n of names) expect(mail.text).toContain(n);
 
-    const rows = await deliveries();
-    expect(rows.map((x) => x.recipient).sort()).toEqual(ALL_RECIPIENTS);
-    expect(rows.every((x) => x.status === 'sent')).toBe(true);
-    expect(rows.find((x) => x.client_id === 'initech')?.recipient).toBe(OPS);
-    expect(summaryOf(r.stdout).clients.map((c) => c.outcome)).toEqual(['sent', 'sent', 'sent']);
-  });
+      const rows = await deliveries();
+      expect(rows.map((x) => x.recipient).sort()).toEqual(ALL_RECIPIENTS);
+      expect(rows.every((x) => x.status === 'sent')).toBe(true);
+      expect(rows.find((x) => x.client_id === 'initech')?.recipient).toBe(OPS);
+      expect(summaryOf(r.stdout).clients.map((c) => c.outcome)).toEqual(['sent', 'sent', 'sent']);
+    },
+  );
 
   test('a second run for the same date sends nothing; --resend sends the digest again', async () => {
     const outbox = join(work, 'outbox-2');
@@ -188,42 +190,51 @@ describe('outbox transport', () => {
     );
   });
 
-  test('--dry-run reports what would be sent and writes nothing; --preview writes HTML and text and sends nothing', async () => {
-    const outbox = join(work, 'outbox-4');
-    const dry = await send(['--dry-run'], outboxEnv(outbox));
-    expect(dry.code).toBe(0);
-    expect(summaryOf(dry.stdout).clients.map((c) => c.outcome)).toEqual(['would-send', 'would-send', 'would-send']);
-    expect(emlFiles(outbox)).toEqual([]);
-    expect(await deliveries()).toEqual([]);
+  test(
+    '--dry-run reports what would be sent and writes nothing; ' + '--preview writes HTML and text and sends nothing',
+    async () => {
+      const outbox = join(work, 'outbox-4');
+      const dry = await send(['--dry-run'], outboxEnv(outbox));
+      expect(dry.code).toBe(0);
+      expect(summaryOf(dry.stdout).clients.map((c) => c.outcome)).toEqual(['would-send', 'would-send', 'would-send']);
+      expect(emlFiles(outbox)).toEqual([]);
+      expect(await deliveries()).toEqual([]);
 
-    const preview = join(work, 'preview');
-    const p = await runAsFunction(sendAlertsJob, ['--preview', preview], outboxEnv(outbox));
-    expect(p.code).toBe(0);
-    expect(readdirSync(preview).sort()).toEqual([
-      'acme-2025-11-15.html',
-      'acme-2025-11-15.txt',
-      'globex-2025-11-15.html',
-      'globex-2025-11-15.txt',
-      'initech-2025-11-15.html',
-      'initech-2025-11-15.txt',
-    ]);
-    expect(readFileSync(join(preview, 'globex-2025-11-15.html'), 'utf8')).toContain('<table');
-    expect(p.stdout).toContain('written to');
-    expect(emlFiles(outbox)).toEqual([]);
-    expect(await deliveries()).toEqual([]);
-  });
+      const preview = join(work, 'preview');
+      const p = await runAsFunction(sendAlertsJob, ['--preview', preview], outboxEnv(outbox));
+      expect(p.code).toBe(0);
+      expect(readdirSync(preview).sort()).toEqual([
+        'acme-2025-11-15.html',
+        'acme-2025-11-15.txt',
+        'globex-2025-11-15.html',
+        'globex-2025-11-15.txt',
+        'initech-2025-11-15.html',
+        'initech-2025-11-15.txt',
+      ]);
+      expect(readFileSync(join(preview, 'globex-2025-11-15.html'), 'utf8')).toContain('<table');
+      expect(p.stdout).toContain('written to');
+      expect(emlFiles(outbox)).toEqual([]);
+      expect(await deliveries()).toEqual([]);
+    },
+  );
 
-  test('a client with something to report and no recipients is sent nothing, the others are sent, and the run exits 78 naming the fix', async () => {
-    const outbox = join(work, 'outbox-5');
-    const r = await send([], { ...outboxEnv(outbox), ALERT_TO: '' });
-    expect(r.code).toBe(78);
-    const s = summaryOf(r.stdout);
-    expect(s.clients.find((c) => c.client_id === 'initech')?.outcome).toBe('no-recipients');
-    expect(s.problems.join(' ')).toContain(
-      'client initech has a digest but no recipients: set its alert_emails (bin/import-csv --kind clients, column alert_emails) or ALERT_TO',
-    );
-    expect(emlFiles(outbox)).toHaveLength(3);
-  });
+  test(
+    'a client with something to report and no recipients is sent ' +
+      'nothing, the others are sent, and the run exits 78 naming the fix',
+    async () => {
+      const outbox = join(work, 'outbox-5');
+      const r = await send([], { ...outboxEnv(outbox), ALERT_TO: '' });
+      expect(r.code).toBe(78);
+      const s = summaryOf(r.stdout);
+      expect(s.clients.find((c) => c.client_id === 'initech')?.outcome).toBe('no-recipients');
+      expect(s.problems.join(' ')).toContain(
+        'client initech has a digest but no recipients: set its ' +
+          'alert_emails (bin/import-csv --kind clients, column ' +
+          'alert_emails) or ALERT_TO',
+      );
+      expect(emlFiles(outbox)).toHaveLength(3);
+    },
+  );
 
   test('a delivery caught between writing and recording is found in the outbox and not written twice', async () => {
     const outbox = join(work, 'outbox-6');
@@ -240,22 +251,26 @@ describe('outbox transport', () => {
 });
 
 describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
-  test('sends each recipient its own raw MIME message through SendEmail, signed, tagged, and records the SES message ids', async () => {
-    const r = await send([], sesEnv({ SES_CONFIGURATION_SET: 'leadsmart-digests' }));
-    expect(r.code).toBe(0);
-    expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
-    expect(ses.requests.every((q) => q.authorized)).toBe(true);
-    const m = ses.messages.find((x) => x.to[0] === 'ads@globex.example')!;
-    expect(m.from).toBe(FROM);
-    expect(m.configurationSet).toBe('leadsmart-digests');
-    expect(m.tags).toEqual(expect.arrayContaining([{ Name: 'client', Value: 'globex' }]));
-    const mail = await simpleParser(m.raw);
-    expect(mail.subject).toContain('Globex Realty — 2025-11-15');
-    const ids = await sql<{ message_id: string }>`SELECT message_id FROM alert_deliveries ORDER BY message_id`.execute(
-      t.db,
-    );
-    expect(ids.rows.map((x) => x.message_id).sort()).toEqual(ses.messages.map((x) => x.messageId).sort());
-  });
+  test(
+    'sends each recipient its own raw MIME message through ' +
+      'SendEmail, signed, tagged, and records the SES message ids',
+    async () => {
+      const r = await send([], sesEnv({ SES_CONFIGURATION_SET: 'leadsmart-digests' }));
+      expect(r.code).toBe(0);
+      expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
+      expect(ses.requests.every((q) => q.authorized)).toBe(true);
+      const m = ses.messages.find((x) => x.to[0] === 'ads@globex.example')!;
+      expect(m.from).toBe(FROM);
+      expect(m.configurationSet).toBe('leadsmart-digests');
+      expect(m.tags).toEqual(expect.arrayContaining([{ Name: 'client', Value: 'globex' }]));
+      const mail = await simpleParser(m.raw);
+      expect(mail.subject).toContain('Globex Realty — 2025-11-15');
+      const ids = await sql<{
+        message_id: string;
+      }>`SELECT message_id FROM alert_deliveries ORDER BY message_id`.execute(t.db);
+      expect(ids.rows.map((x) => x.message_id).sort()).toEqual(ses.messages.map((x) => x.messageId).sort());
+    },
+  );
 
   test('throttling answers are retried with backoff and the digest still goes out once', async () => {
     ses.failNext({ status: 429, type: 'TooManyRequestsException', message: 'Maximum sending rate exceeded.' }, 2);
@@ -268,27 +283,31 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     expect((await deliveries()).map((x) => x.status)).toEqual(['sent']);
   });
 
-  test('a rejected recipient is recorded as rejected, the other recipients still get the digest, the run succeeds', async () => {
-    ses.failFor('ceo@acme.example', {
-      status: 400,
-      type: 'MessageRejected',
-      message:
-        'Email address is not verified. The following identities failed the check in region EU-WEST-1: ceo@acme.example',
-    });
-    const r = await send(['--client', 'acme'], sesEnv());
-    expect(r.code).toBe(0);
-    const rows = await deliveries();
-    expect(rows.map((x) => [x.recipient, x.status])).toEqual([
-      ['ceo@acme.example', 'rejected'],
-      ['marketing@acme.example', 'sent'],
-    ]);
-    expect(rows[0]!.error).toContain('Email address is not verified');
-    expect(summaryOf(r.stdout).clients[0]).toMatchObject({ outcome: 'partly-sent' });
-    // The digest is complete: the next run does not try the rejected address again.
-    const again = await send(['--client', 'acme'], sesEnv());
-    expect(again.code).toBe(0);
-    expect(ses.requests).toHaveLength(2);
-  });
+  test(
+    'a rejected recipient is recorded as rejected, the other ' + 'recipients still get the digest, the run succeeds',
+    async () => {
+      ses.failFor('ceo@acme.example', {
+        status: 400,
+        type: 'MessageRejected',
+        message:
+          'Email address is not verified. The following identities failed ' +
+          'the check in region EU-WEST-1: ceo@acme.example',
+      });
+      const r = await send(['--client', 'acme'], sesEnv());
+      expect(r.code).toBe(0);
+      const rows = await deliveries();
+      expect(rows.map((x) => [x.recipient, x.status])).toEqual([
+        ['ceo@acme.example', 'rejected'],
+        ['marketing@acme.example', 'sent'],
+      ]);
+      expect(rows[0]!.error).toContain('Email address is not verified');
+      expect(summaryOf(r.stdout).clients[0]).toMatchObject({ outcome: 'partly-sent' });
+      // The digest is complete: the next run does not try the rejected address again.
+      const again = await send(['--client', 'acme'], sesEnv());
+      expect(again.code).toBe(0);
+      expect(ses.requests).toHaveLength(2);
+    },
+  );
 
   test('a client whose every recipient is rejected makes the run exit 78', async () => {
     ses.failFor(OPS, { status: 400, type: 'MessageRejected', message: 'Email address is not verified.' });
@@ -299,21 +318,25 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     );
   });
 
-  test('SES failing after every retry exits 69, leaves the rest unsent, and the next run completes without duplicates', async () => {
-    ses.failNext({ status: 503, type: 'ServiceUnavailable', message: 'Service Unavailable' }, 5);
-    const first = await send([], sesEnv({ ALERT_RETRIES: '4' }));
-    expect(first.code).toBe(69);
-    expect(ses.messages).toHaveLength(0);
-    expect(ses.requests).toHaveLength(5);
-    expect(first.stdout).toContain('still failing after 5 attempts');
-    const before = await deliveries();
-    expect(before.filter((x) => x.status === 'failed')).toHaveLength(1);
+  test(
+    'SES failing after every retry exits 69, leaves the rest unsent, ' +
+      'and the next run completes without duplicates',
+    async () => {
+      ses.failNext({ status: 503, type: 'ServiceUnavailable', message: 'Service Unavailable' }, 5);
+      const first = await send([], sesEnv({ ALERT_RETRIES: '4' }));
+      expect(first.code).toBe(69);
+      expect(ses.messages).toHaveLength(0);
+      expect(ses.requests).toHaveLength(5);
+      expect(first.stdout).toContain('still failing after 5 attempts');
+      const before = await deliveries();
+      expect(before.filter((x) => x.status === 'failed')).toHaveLength(1);
 
-    const second = await send([], sesEnv());
-    expect(second.code).toBe(0);
-    expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
-    expect((await deliveries()).every((x) => x.status === 'sent')).toBe(true);
-  });
+      const second = await send([], sesEnv());
+      expect(second.code).toBe(0);
+      expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
+      expect((await deliveries()).every((x) => x.status === 'sent')).toBe(true);
+    },
+  );
 
   test('rejected credentials stop every send with exit 78 and a message saying what to check', async () => {
     ses.failNext(
@@ -335,16 +358,20 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     expect(r.stdout).toContain('daily sending quota is used up');
   });
 
-  test('an answer that never comes is not retried: the delivery is unconfirmed, nothing is sent twice, the run exits 69', async () => {
-    ses.failNext('hang', 1);
-    const r = await send(['--client', 'globex'], sesEnv());
-    expect(r.code).toBe(69);
-    expect(ses.requests).toHaveLength(1);
-    expect((await deliveries()).map((x) => x.status)).toEqual(['unconfirmed']);
-    const again = await send(['--client', 'globex'], sesEnv());
-    expect(again.code).toBe(0);
-    expect(ses.requests).toHaveLength(1);
-  });
+  test(
+    'an answer that never comes is not retried: the delivery is ' +
+      'unconfirmed, nothing is sent twice, the run exits 69',
+    async () => {
+      ses.failNext('hang', 1);
+      const r = await send(['--client', 'globex'], sesEnv());
+      expect(r.code).toBe(69);
+      expect(ses.requests).toHaveLength(1);
+      expect((await deliveries()).map((x) => x.status)).toEqual(['unconfirmed']);
+      const again = await send(['--client', 'globex'], sesEnv());
+      expect(again.code).toBe(0);
+      expect(ses.requests).toHaveLength(1);
+    },
+  );
 
   test('a garbled success answer counts as unconfirmed, not as a failure to retry', async () => {
     ses.failNext('garbage', 1);
@@ -364,34 +391,38 @@ describe('SES transport (local stand-in speaking the SES v2 JSON API)', () => {
     expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(260);
   });
 
-  test('killed while SES holds the request: the next run does not send that message again, reports it, and sends the rest', async () => {
-    const env = {
-      ...sesEnv(),
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'test-secret',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_SESV2: ses.url,
-      ALERT_REQUEST_TIMEOUT_SECONDS: '30',
-    };
-    ses.failNext('hang', 1);
-    const child = spawnProcess('send-alerts', [], env);
-    const arrived = new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
-    await arrived;
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
-    expect((await deliveries()).filter((x) => x.status === 'sending')).toHaveLength(1);
-    ses.onRequest = null;
+  test(
+    'killed while SES holds the request: the next run does not send ' +
+      'that message again, reports it, and sends the rest',
+    async () => {
+      const env = {
+        ...sesEnv(),
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test-secret',
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_SESV2: ses.url,
+        ALERT_REQUEST_TIMEOUT_SECONDS: '30',
+      };
+      ses.failNext('hang', 1);
+      const child = spawnProcess('send-alerts', [], env);
+      const arrived = new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
+      await arrived;
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      expect((await deliveries()).filter((x) => x.status === 'sending')).toHaveLength(1);
+      ses.onRequest = null;
 
-    const r = await runProcess('send-alerts', ['--json'], env);
-    expect(r.code).toBe(75);
-    const rows = await deliveries();
-    expect(rows.filter((x) => x.status === 'unconfirmed')).toHaveLength(1);
-    expect(rows.filter((x) => x.status === 'sent')).toHaveLength(3);
-    // One request for the killed delivery, none repeated; three for the rest.
-    expect(ses.requests).toHaveLength(4);
-    expect(new Set(ses.requests.map((q) => q.to[0])).size).toBe(4);
-    expect(r.stderr).toContain('is not sent again (use --resend --client');
-  });
+      const r = await runProcess('send-alerts', ['--json'], env);
+      expect(r.code).toBe(75);
+      const rows = await deliveries();
+      expect(rows.filter((x) => x.status === 'unconfirmed')).toHaveLength(1);
+      expect(rows.filter((x) => x.status === 'sent')).toHaveLength(3);
+      // One request for the killed delivery, none repeated; three for the rest.
+      expect(ses.requests).toHaveLength(4);
+      expect(new Set(ses.requests.map((q) => q.to[0])).size).toBe(4);
+      expect(r.stderr).toContain('is not sent again (use --resend --client');
+    },
+  );
 });
 
 describe('interrupted runs', () => {
@@ -404,29 +435,33 @@ describe('interrupted runs', () => {
     ALERT_REQUEST_TIMEOUT_SECONDS: '30',
   });
 
-  test('SIGTERM lets the message in flight finish and be recorded, stops with 143, and the next run sends the rest once', async () => {
-    ses.delayMs = 400;
-    const child = spawnProcess('send-alerts', [], env());
-    await new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(143);
-    expect(ses.messages).toHaveLength(1);
-    const after = await deliveries();
-    expect(after.filter((x) => x.status === 'sent')).toHaveLength(1);
-    expect(after.filter((x) => x.status === 'pending')).toHaveLength(1);
-    const run = await sql<{
-      status: string;
-    }>`SELECT status FROM job_runs WHERE job = 'send-alerts' ORDER BY run_id DESC LIMIT 1`.execute(t.db);
-    expect(run.rows[0]!.status).toBe('interrupted');
+  test(
+    'SIGTERM lets the message in flight finish and be recorded, ' +
+      'stops with 143, and the next run sends the rest once',
+    async () => {
+      ses.delayMs = 400;
+      const child = spawnProcess('send-alerts', [], env());
+      await new Promise<void>((resolve) => (ses.onRequest = () => resolve()));
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(143);
+      expect(ses.messages).toHaveLength(1);
+      const after = await deliveries();
+      expect(after.filter((x) => x.status === 'sent')).toHaveLength(1);
+      expect(after.filter((x) => x.status === 'pending')).toHaveLength(1);
+      const run = await sql<{
+        status: string;
+      }>`SELECT status FROM job_runs WHERE job = 'send-alerts' ORDER BY run_id DESC LIMIT 1`.execute(t.db);
+      expect(run.rows[0]!.status).toBe('interrupted');
 
-    ses.delayMs = 0;
-    ses.onRequest = null;
-    const r = await runProcess('send-alerts', [], env());
-    expect(r.code).toBe(0);
-    expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
-    expect((await deliveries()).every((x) => x.status === 'sent')).toBe(true);
-  });
+      ses.delayMs = 0;
+      ses.onRequest = null;
+      const r = await runProcess('send-alerts', [], env());
+      expect(r.code).toBe(0);
+      expect(ses.messages.map((m) => m.to[0]).sort()).toEqual(ALL_RECIPIENTS);
+      expect((await deliveries()).every((x) => x.status === 'sent')).toBe(true);
+    },
+  );
 
   test('a second run while one is sending exits 75 and sends nothing', async () => {
     ses.delayMs = 600;
@@ -487,12 +522,10 @@ describe('data gaps and stale digests (a database of their own)', () => {
       (await runAsFunction(sendAlertsJob, ['--date', '2025-11-14', '--client', 'globex', '--dry-run'], env)).code,
     ).toBe(0);
     // An earlier run composed the digest for the 13th and died before sending it.
-    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text) VALUES ('globex', '2025-11-13', 'old', '{"date":"2025-11-13","items":[],"notices":[]}', '{}', '<p>old</p>', 'old')`.execute(
-      g.db,
-    );
-    await sql`INSERT INTO alert_deliveries (digest_id, recipient) SELECT max(digest_id), 'ads@globex.example' FROM alert_digests`.execute(
-      g.db,
-    );
+    await sql`INSERT INTO alert_digests (client_id, date, subject, items, counts, html, text) VALUES ('globex',
+      '2025-11-13', 'old', '{"date":"2025-11-13","items":[],"notices":[]}', '{}', '<p>old</p>', 'old')`.execute(g.db);
+    await sql`INSERT INTO alert_deliveries (digest_id, recipient) SELECT max(digest_id), 'ads@globex.example' FROM
+      alert_digests`.execute(g.db);
     const r = await runAsFunction(sendAlertsJob, ['--json', '--client', 'globex'], env);
     expect(r.code).toBe(0);
     const digests = await sql<{
@@ -528,17 +561,20 @@ describe('bad input', () => {
     expect(r.stderr).toContain('--client nosuch: no such client (known: acme, globex, initech)');
   });
 
-  test('missing ALERT_FROM and a bad MAIL_TRANSPORT are reported together with exit 78 before anything is read', async () => {
-    const r = await runProcess('send-alerts', [], {
-      DATABASE_URL: t.url,
-      MAIL_TRANSPORT: 'smtp://x',
-      ALERT_SEND_RATE: 'fast',
-    });
-    expect(r.code).toBe(78);
-    expect(r.stderr).toContain('MAIL_TRANSPORT=smtp://x: expected ses or outbox:<directory>');
-    expect(r.stderr).toContain('ALERT_FROM is not set');
-    expect(r.stderr).toContain('ALERT_SEND_RATE=fast');
-  });
+  test(
+    'missing ALERT_FROM and a bad MAIL_TRANSPORT are reported ' + 'together with exit 78 before anything is read',
+    async () => {
+      const r = await runProcess('send-alerts', [], {
+        DATABASE_URL: t.url,
+        MAIL_TRANSPORT: 'smtp://x',
+        ALERT_SEND_RATE: 'fast',
+      });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain('MAIL_TRANSPORT=smtp://x: expected ses or outbox:<directory>');
+      expect(r.stderr).toContain('ALERT_FROM is not set');
+      expect(r.stderr).toContain('ALERT_SEND_RATE=fast');
+    },
+  );
 
   test('--help lists the options, the exit codes and an example', async () => {
     const r = await runProcess('send-alerts', ['--help'], {});

@@ -91,9 +91,8 @@ async function run(
   const finished = new Date(Date.now() - finishedHoursAgo * HOUR);
   const started = new Date(finished.getTime() - 2000);
   const status = exitCode === 0 ? 'succeeded' : 'failed';
-  await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code, error_summary) VALUES (${job}, 'test', 1, ${started}, ${finished}, ${status}, ${exitCode}, ${error})`.execute(
-    db.db,
-  );
+  await sql`INSERT INTO job_runs (job, host, pid, started_at, finished_at, status, exit_code, error_summary) VALUES
+    (${job}, 'test', 1, ${started}, ${finished}, ${status}, ${exitCode}, ${error})`.execute(db.db);
 }
 
 let server: Running;
@@ -192,19 +191,23 @@ describe('health and status', () => {
     expect(ok.status).toBe(200);
   }
 
-  test('/metrics speaks the Prometheus text format: last success, exit code and duration per job, scores and recommendations', async () => {
-    const r = await get(server.url, '/metrics');
-    expect(r.status).toBe(200);
-    expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(r.text).toContain('# TYPE leadsmart_job_last_success_timestamp_seconds gauge');
-    expect(r.text).toMatch(/^leadsmart_job_last_success_timestamp_seconds\{job="fetch-facebook"\} \d+(\.\d+)?$/m);
-    // As set up: send-alerts' latest run failed with 69 (SES), fetch-facebook's succeeded.
-    expect(r.text).toMatch(/^leadsmart_job_last_exit_code\{job="send-alerts"\} 69$/m);
-    expect(r.text).toMatch(/^leadsmart_job_last_exit_code\{job="fetch-facebook"\} 0$/m);
-    expect(r.text).toMatch(/^leadsmart_job_last_duration_seconds\{job="fetch-facebook"\} 2$/m);
-    expect(r.text).toMatch(/^leadsmart_campaigns_scored\{date="2025-11-15"\} \d+$/m);
-    expect(r.text).toMatch(/^leadsmart_recommendations\{date="2025-11-15",recommendation="PAUSE_CAMPAIGN"\} \d+$/m);
-  });
+  test(
+    '/metrics speaks the Prometheus text format: last success, exit ' +
+      'code and duration per job, scores and recommendations',
+    async () => {
+      const r = await get(server.url, '/metrics');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(r.text).toContain('# TYPE leadsmart_job_last_success_timestamp_seconds gauge');
+      expect(r.text).toMatch(/^leadsmart_job_last_success_timestamp_seconds\{job="fetch-facebook"\} \d+(\.\d+)?$/m);
+      // As set up: send-alerts' latest run failed with 69 (SES), fetch-facebook's succeeded.
+      expect(r.text).toMatch(/^leadsmart_job_last_exit_code\{job="send-alerts"\} 69$/m);
+      expect(r.text).toMatch(/^leadsmart_job_last_exit_code\{job="fetch-facebook"\} 0$/m);
+      expect(r.text).toMatch(/^leadsmart_job_last_duration_seconds\{job="fetch-facebook"\} 2$/m);
+      expect(r.text).toMatch(/^leadsmart_campaigns_scored\{date="2025-11-15"\} \d+$/m);
+      expect(r.text).toMatch(/^leadsmart_recommendations\{date="2025-11-15",recommendation="PAUSE_CAMPAIGN"\} \d+$/m);
+    },
+  );
 
   test('HEAD answers like GET without a body; other methods are 405 with Allow', async () => {
     const head = await get(server.url, '/status', {}, 'HEAD');
@@ -252,17 +255,21 @@ describe('the API', () => {
     expect((paused.body.items as unknown[]).length).toBeGreaterThan(0);
   });
 
-  test("/api/campaigns says in one line why a campaign is not judged (the sample's sales campaign: NO_LEAD_DATA), and null for the others", async () => {
-    const r = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=INSUFFICIENT_DATA', auth);
-    const items = r.body.items as { campaign_id: string; not_judged_reason: string | null; flags: string[] }[];
-    const sales = items.find((i) => i.campaign_id === 'demo-30-sales')!;
-    expect(sales.flags).toContain('NO_LEAD_DATA');
-    expect(sales.not_judged_reason).toMatch(/^Not judged on leads: its data carries no lead counts/);
-    const judged = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=PAUSE_CAMPAIGN', auth);
-    expect(
-      (judged.body.items as { not_judged_reason: string | null }[]).every((i) => i.not_judged_reason === null),
-    ).toBe(true);
-  });
+  test(
+    '/api/campaigns says in one line why a campaign is not judged ' +
+      "(the sample's sales campaign: NO_LEAD_DATA), and null for the others",
+    async () => {
+      const r = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=INSUFFICIENT_DATA', auth);
+      const items = r.body.items as { campaign_id: string; not_judged_reason: string | null; flags: string[] }[];
+      const sales = items.find((i) => i.campaign_id === 'demo-30-sales')!;
+      expect(sales.flags).toContain('NO_LEAD_DATA');
+      expect(sales.not_judged_reason).toMatch(/^Not judged on leads: its data carries no lead counts/);
+      const judged = await get(server.url, '/api/campaigns?date=2025-11-15&recommendation=PAUSE_CAMPAIGN', auth);
+      expect(
+        (judged.body.items as { not_judged_reason: string | null }[]).every((i) => i.not_judged_reason === null),
+      ).toBe(true);
+    },
+  );
 
   test('/api/campaigns/{id} has the score history and the latest reasons; an unknown id is 404', async () => {
     const r = await get(server.url, '/api/campaigns/demo-01-star', auth);
@@ -311,7 +318,8 @@ describe('the API', () => {
         'cursor: not a cursor this API returned',
       ],
       [
-        `/api/recommendations?cursor=${Buffer.from(JSON.stringify(['PAUSE_CAMPAIGN', '1', '\u0000'])).toString('base64url')}`,
+        `/api/recommendations?cursor=` +
+          `${Buffer.from(JSON.stringify(['PAUSE_CAMPAIGN', '1', '\u0000'])).toString('base64url')}`,
         'cursor: not a cursor this API returned',
       ],
       ['/api/campaigns?recommendation=PANIC', 'recommendation=PANIC: expected one of'],
@@ -343,49 +351,58 @@ describe('read-only and limits', () => {
     }
   });
 
-  test("the role is read-only by privileges: with read-only turned off for its session it still cannot create temporary tables or large objects, or take a job's advisory lock", async () => {
-    const c = new pg.Client({ connectionString: roUrl });
-    await c.connect();
-    try {
-      await c.query('SET default_transaction_read_only = off');
-      await expect(c.query('CREATE TEMP TABLE scratch (i int)')).rejects.toThrow(
-        /permission denied to create temporary tables/,
-      );
-      await expect(c.query('SELECT lo_create(0)')).rejects.toThrow(/permission denied for function lo_create/);
-      await expect(
-        c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))"),
-      ).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
-      await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(
-        /permission denied/,
-      );
-      // And, whatever its grants, it cannot hold a job's lock: a row lock on job_locks needs UPDATE.
-      await expect(c.query('BEGIN; SELECT 1 FROM job_locks FOR UPDATE')).rejects.toThrow(
-        /permission denied for table job_locks/,
-      );
-      await c.query('ROLLBACK');
-    } finally {
-      await c.end();
-    }
-  });
+  test(
+    'the role is read-only by privileges: with read-only turned off ' +
+      'for its session it still cannot create temporary tables or ' +
+      "large objects, or take a job's advisory lock",
+    async () => {
+      const c = new pg.Client({ connectionString: roUrl });
+      await c.connect();
+      try {
+        await c.query('SET default_transaction_read_only = off');
+        await expect(c.query('CREATE TEMP TABLE scratch (i int)')).rejects.toThrow(
+          /permission denied to create temporary tables/,
+        );
+        await expect(c.query('SELECT lo_create(0)')).rejects.toThrow(/permission denied for function lo_create/);
+        await expect(
+          c.query("SELECT pg_try_advisory_lock(hashtextextended('leadsmart:score-campaigns', 0))"),
+        ).rejects.toThrow(/permission denied for function pg_try_advisory_lock/);
+        await expect(c.query("SELECT pg_advisory_lock(hashtextextended('leadsmart:import-csv', 0))")).rejects.toThrow(
+          /permission denied/,
+        );
+        // And, whatever its grants, it cannot hold a job's lock: a row lock on job_locks needs UPDATE.
+        await expect(c.query('BEGIN; SELECT 1 FROM job_locks FOR UPDATE')).rejects.toThrow(
+          /permission denied for table job_locks/,
+        );
+        await c.query('ROLLBACK');
+      } finally {
+        await c.end();
+      }
+    },
+  );
 
-  test('create-readonly-role.sh with the socket form of DATABASE_URL prints a URL for the role, with its password, that connects', async () => {
-    const name = `ro_${Math.random().toString(36).slice(2, 8)}`;
-    const out = execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], {
-      env: { ...process.env, DATABASE_URL: t.url, READONLY_PASSWORD: 'a-long-generated-password-1234' },
-      encoding: 'utf8',
-    });
-    const printed = /^DATABASE_URL_READONLY=(.+)$/m.exec(out)?.[1];
-    expect(printed).toBe(
-      t.url.replace('postgresql://postgres@', `postgresql://${name}:a-long-generated-password-1234@`),
-    );
-    const c = new pg.Client({ connectionString: printed });
-    await c.connect();
-    try {
-      expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(name);
-    } finally {
-      await c.end();
-    }
-  });
+  test(
+    'create-readonly-role.sh with the socket form of DATABASE_URL ' +
+      'prints a URL for the role, with its password, that connects',
+    async () => {
+      const name = `ro_${Math.random().toString(36).slice(2, 8)}`;
+      const out = execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], {
+        env: { ...process.env, DATABASE_URL: t.url, READONLY_PASSWORD: 'a-long-generated-password-1234' },
+        encoding: 'utf8',
+      });
+      const printed = /^DATABASE_URL_READONLY=(.+)$/m.exec(out)?.[1];
+      expect(printed).toBe(
+        t.url.replace('postgresql://postgres@', `postgresql://${name}:a-long-generated-password-1234@`),
+      );
+      const c = new pg.Client({ connectionString: printed });
+      await c.connect();
+      try {
+        expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(name);
+      } finally {
+        await c.end();
+      }
+    },
+  );
 
   test('more than the per-address limit of /api/* requests in a minute gets 429 with Retry-After', async () => {
     const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
@@ -401,17 +418,21 @@ describe('read-only and limits', () => {
     }
   });
 
-  test('requests without the token are counted apart: a flood of them from the same address does not lock the token holder out', async () => {
-    const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
-    try {
-      const anonymous: number[] = [];
-      for (let i = 0; i < 8; i++) anonymous.push((await get(limited.url, '/api/campaigns?limit=1')).status);
-      expect(anonymous).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
-      expect((await get(limited.url, '/api/campaigns?limit=1', auth)).status).toBe(200);
-    } finally {
-      await limited.stop();
-    }
-  });
+  test(
+    'requests without the token are counted apart: a flood of them ' +
+      'from the same address does not lock the token holder out',
+    async () => {
+      const limited = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '5']);
+      try {
+        const anonymous: number[] = [];
+        for (let i = 0; i < 8; i++) anonymous.push((await get(limited.url, '/api/campaigns?limit=1')).status);
+        expect(anonymous).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+        expect((await get(limited.url, '/api/campaigns?limit=1', auth)).status).toBe(200);
+      } finally {
+        await limited.stop();
+      }
+    },
+  );
 
   test('binds 127.0.0.1 by default and stops cleanly on SIGTERM (exit 0)', async () => {
     const s = await startServer({ DATABASE_URL_READONLY: roUrl });
@@ -434,7 +455,8 @@ describe('read-only and limits', () => {
 });
 
 describe('the page for people', () => {
-  test('shows every job with its state, the backup and the recommendations, readable in headless Chromium', async () => {
+  test('shows every job with its state, the backup and the ' +
+    'recommendations, readable in headless Chromium', async () => {
     const out = join(ROOT, '.state', 'test-output', 'status');
     mkdirSync(out, { recursive: true });
     const browser = await chromium.launch({
@@ -466,7 +488,8 @@ describe('the page for people', () => {
 });
 
 describe('a database that goes away', () => {
-  test('keeps serving: /healthz stays 200, /readyz and the API answer 503 while it is down, and recover when it is back', async () => {
+  test('keeps serving: /healthz stays 200, /readyz and the API answer ' +
+    '503 while it is down, and recover when it is back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leadsmart-status-pg-'));
     const script = join(ROOT, 'scripts', 'pg-cluster.sh');
     execFileSync(script, ['start', dir, '--fast'], { stdio: 'pipe' });

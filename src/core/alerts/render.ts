@@ -50,7 +50,10 @@ function bar(percent: number, tone: keyof typeof BAR): string {
 }
 
 function cardHtml(c: Card, tone: (typeof TONE)[keyof typeof TONE]): string {
-  const badge = `<span${style(`font-family:${FONT};font-size:11px;font-weight:bold;color:#ffffff;background-color:${BADGE[c.change]};padding:1px 6px;border-radius:3px;`)}>${c.change.toUpperCase()}</span>`;
+  const badgeStyle =
+    `font-family:${FONT};font-size:11px;font-weight:bold;color:#ffffff;` +
+    `background-color:${BADGE[c.change]};padding:1px 6px;border-radius:3px;`;
+  const badge = `<span${style(badgeStyle)}>${c.change.toUpperCase()}</span>`;
   const reasons = c.reasons
     .map(
       (r) =>
@@ -60,16 +63,23 @@ function cardHtml(c: Card, tone: (typeof TONE)[keyof typeof TONE]): string {
   const dims = c.dimensions
     .map(
       (d) =>
-        `<tr><td width="96"${text(12, MUTED, 'padding:2px 8px 2px 0;white-space:nowrap;')}>${escapeHtml(d.label)}</td>` +
+        `<tr><td width="96"` +
+        `${text(12, MUTED, 'padding:2px 8px 2px 0;white-space:nowrap;')}>${escapeHtml(d.label)}</td>` +
         `<td${style('padding:2px 0;')}>${bar(d.percent, d.tone)}</td>` +
-        `<td width="72" align="right"${text(12, MUTED, 'padding:2px 0 2px 8px;white-space:nowrap;')}>${d.points.toFixed(2)} / ${d.max}</td></tr>`,
+        `<td width="72" align="right"` +
+        `${text(12, MUTED, 'padding:2px 0 2px 8px;white-space:nowrap;')}>${d.points.toFixed(2)} ` +
+        `/ ${d.max}</td></tr>`,
     )
     .join('');
   return (
     `<tr><td${style(`padding:14px 20px;border-top:1px solid ${RULE};`)}>` +
     `<table ${TABLE} width="100%"><tr>` +
     `<td valign="top"${text(16, INK, 'font-weight:bold;')}>${escapeHtml(c.name)} ${badge}</td>` +
-    `<td valign="top" align="right" width="120"${style('white-space:nowrap;')}><span${text(20, INK, 'font-weight:bold;')}>${escapeHtml(c.score)}</span><br><span${text(12, MUTED)}>${escapeHtml(c.scoreChange)}</span></td>` +
+    `<td valign="top" align="right" ` +
+    `width="120"${style('white-space:nowrap;')}><span` +
+    `${text(20, INK, 'font-weight:bold;')}>` +
+    `${escapeHtml(c.score)}</span><br><span` +
+    `${text(12, MUTED)}>${escapeHtml(c.scoreChange)}</span></td>` +
     `</tr></table>` +
     `<p${text(15, tone.accent, 'font-weight:bold;margin:6px 0 0 0;')}>${escapeHtml(c.headline)}</p>` +
     `<p${text(14, INK, 'margin:2px 0 4px 0;')}>${escapeHtml(c.action)}</p>` +
@@ -92,8 +102,10 @@ function linesHtml(lines: readonly Line[], hidden: number): string {
 function sectionHtml(s: Section): string {
   const tone = TONE[s.priority];
   const head =
-    `<tr><td bgcolor="${tone.tint}"${style(`background-color:${tone.tint};border-left:4px solid ${tone.accent};padding:12px 16px;`)}>` +
-    `<p${text(18, tone.accent, 'font-weight:bold;margin:0;')}>${escapeHtml(s.title)} (${s.cards.length + s.more.length + s.hidden})</p>` +
+    `<tr><td bgcolor="${tone.tint}"` +
+    `${style(`background-color:${tone.tint};border-left:4px solid ${tone.accent};padding:12px 16px;`)}>` +
+    `<p${text(18, tone.accent, 'font-weight:bold;margin:0;')}>${escapeHtml(s.title)} ` +
+    `(${s.cards.length + s.more.length + s.hidden})</p>` +
     `<p${text(13, MUTED, 'margin:2px 0 0 0;')}>${escapeHtml(s.intro)}</p></td></tr>`;
   const more =
     s.more.length > 0 || s.hidden > 0
@@ -103,36 +115,58 @@ function sectionHtml(s: Section): string {
 }
 
 function block(title: string, body: string): string {
-  return `<tr><td${style(`padding:14px 20px;border-top:1px solid ${RULE};`)}><p${text(16, INK, 'font-weight:bold;margin:0 0 6px 0;')}>${escapeHtml(title)}</p>${body}</td></tr>`;
+  return (
+    `<tr><td${style(`padding:14px 20px;border-top:1px solid ${RULE};`)}>` +
+    `<p${text(16, INK, 'font-weight:bold;margin:0 0 6px 0;')}>${escapeHtml(title)}</p>${body}</td></tr>`
+  );
+}
+
+function noticeRow(n: DigestView['notices'][number]): string {
+  return (
+    `<tr><td valign="top" width="14"${text(14, TONE.medium.accent)}>!</td>` +
+    `<td${text(14, INK, 'padding-bottom:4px;')}>${n.isNew ? '<b>New:</b> ' : ''}${escapeHtml(n.message)}</td></tr>`
+  );
 }
 
 export function renderDigestHtml(v: DigestView): string {
   const notices = v.notices.length
-    ? block(
-        'Data warnings',
-        `<table ${TABLE} width="100%">${v.notices.map((n) => `<tr><td valign="top" width="14"${text(14, TONE.medium.accent)}>!</td><td${text(14, INK, 'padding-bottom:4px;')}>${n.isNew ? '<b>New:</b> ' : ''}${escapeHtml(n.message)}</td></tr>`).join('')}</table>`,
-      )
+    ? block('Data warnings', `<table ${TABLE} width="100%">${v.notices.map(noticeRow).join('')}</table>`)
     : '';
   const open = v.stillOpen.length
     ? block('Still open from earlier digests', linesHtml(v.stillOpen, v.stillOpenHidden))
     : '';
   const resolved = v.resolved.length ? block('Resolved', linesHtml(v.resolved, v.resolvedHidden)) : '';
   return (
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<meta name="color-scheme" content="light only"><meta name="supported-color-schemes" content="light"><title>${escapeHtml(v.subject)}</title></head>\n` +
+    `<!DOCTYPE html>\n<html lang="en"><head><meta ` +
+    `charset="utf-8"><meta name="viewport" ` +
+    `content="width=device-width, initial-scale=1">` +
+    `<meta name="color-scheme" content="light only"><meta ` +
+    `name="supported-color-schemes" ` +
+    `content="light"><title>${escapeHtml(v.subject)}</title></head>\n` +
     `<body${style(`margin:0;padding:0;background-color:${PAGE};`)}>\n` +
     `<div${style('display:none;max-height:0;overflow:hidden;mso-hide:all;')}>${escapeHtml(v.preheader)}</div>\n` +
-    `<table ${TABLE} width="100%" bgcolor="${PAGE}"${style(`background-color:${PAGE};`)}><tr><td align="center"${style('padding:16px 8px;')}>\n` +
-    `<table ${TABLE} width="600" bgcolor="#ffffff"${style('width:100%;max-width:600px;background-color:#ffffff;border-collapse:collapse;')}>\n` +
-    `<tr><td${style('padding:20px 20px 12px 20px;')}><p${text(12, MUTED, 'margin:0;text-transform:uppercase;letter-spacing:1px;')}>Leadsmart campaign digest</p>` +
-    `<h1${text(22, INK, 'margin:4px 0 6px 0;')}>${escapeHtml(v.heading)}</h1><p${text(15, INK, 'margin:0;')}>${escapeHtml(v.summary)}</p></td></tr>\n` +
+    `<table ${TABLE} width="100%" ` +
+    `bgcolor="${PAGE}"${style(`background-color:${PAGE};`)}><tr><td ` +
+    `align="center"${style('padding:16px 8px;')}>\n` +
+    `<table ${TABLE} width="600" ` +
+    `bgcolor="#ffffff"${style('width:100%;max-width:600px;background-color:#ffffff;border-collapse:collapse;')}>\n` +
+    `<tr><td${style('padding:20px 20px 12px 20px;')}><p` +
+    `${text(12, MUTED, 'margin:0;text-transform:uppercase;letter-spacing:1px;')}>Leadsmart ` +
+    `campaign digest</p>` +
+    `<h1${text(22, INK, 'margin:4px 0 6px 0;')}>` +
+    `${escapeHtml(v.heading)}</h1><p` +
+    `${text(15, INK, 'margin:0;')}>` +
+    `${escapeHtml(v.summary)}</p></td></tr>\n` +
     v.sections.map(sectionHtml).join('\n') +
     notices +
     open +
     resolved +
     `\n<tr><td${style(`padding:16px 20px;border-top:1px solid ${RULE};`)}><p${text(12, MUTED, 'margin:0;')}>` +
-    `Scores run from 0 to 100 over the last 30 days: cost per qualified lead, lead quality, volume, trend and engagement. ` +
-    `Sent by Leadsmart to the alert recipients of ${escapeHtml(v.client.name)}. To stop receiving it, use your mail app's unsubscribe link or reply with “unsubscribe”.</p></td></tr>\n` +
+    `Scores run from 0 to 100 over the last 30 days: cost per ` +
+    `qualified lead, lead quality, volume, trend and engagement. ` +
+    `Sent by Leadsmart to the alert recipients ` +
+    `of ${escapeHtml(v.client.name)}. To stop receiving it, use your ` +
+    `mail app's unsubscribe link or reply with “unsubscribe”.</p></td></tr>\n` +
     `</table>\n</td></tr></table>\n</body></html>\n`
   );
 }
@@ -180,7 +214,11 @@ export function renderDigestText(v: DigestView): string {
   out.push(
     '-- ',
     wrap(
-      `Scores run from 0 to 100 over the last 30 days: cost per qualified lead, lead quality, volume, trend and engagement. Sent by Leadsmart to the alert recipients of ${v.client.name}. To stop receiving it, use your mail app's unsubscribe link or reply with "unsubscribe".`,
+      `Scores run from 0 to 100 over the last 30 days: cost per ` +
+        `qualified lead, lead quality, volume, trend and engagement. ` +
+        `Sent by Leadsmart to the alert recipients of ${v.client.name}. ` +
+        `To stop receiving it, use your mail app's unsubscribe link or ` +
+        `reply with "unsubscribe".`,
       '',
     ),
   );

@@ -8,7 +8,10 @@ import type { Flag, Recommendation } from '../scoring/types.js';
 
 export type Priority = 'high' | 'medium' | 'opportunity';
 
-/** One scored campaign as send-alerts reads it (campaign_scores for D and the previous scored date, campaigns, campaign_metrics). */
+/**
+ * One scored campaign as send-alerts reads it (campaign_scores for D and the previous scored date, campaigns,
+ * campaign_metrics).
+ */
 export interface CampaignAlertInput {
   campaignId: string;
   name: string | null;
@@ -305,7 +308,12 @@ export function selectAttention(
     notices.push({
       key: `account-gap:${accountId}`,
       kind: 'account-gap',
-      message: `Ad account ${accountId}: none of its ${n} delivering campaigns has spend or impressions for ${describeRange(window.from, window.to)}. That is usually a failed fetch or a problem with the account, not the campaigns: check the last fetch-facebook run before acting.`,
+      message:
+        `Ad account ${accountId}: none of its ${n} delivering campaigns ` +
+        `has spend or impressions ` +
+        `for ${describeRange(window.from, window.to)}. That is usually a ` +
+        `failed fetch or a problem with the account, not the campaigns: ` +
+        `check the last fetch-facebook run before acting.`,
     });
   }
   return { items, notices, skippedStopped };

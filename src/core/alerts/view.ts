@@ -149,7 +149,8 @@ function scoreChange(c: ItemChange, previousDate: string | null): string {
 function card(c: ItemChange, ctx: DigestContext): Card {
   const details = ctx.details.get(c.item.campaignId);
   const held = c.item.signals.some((s) => s.kind === 'gap');
-  // The gap, a fall, a jump or a flag first: they are why the card is here; then the score's weakest (or, for an opportunity, strongest) points.
+  // The gap, a fall, a jump or a flag first: they are why the card is here; then the score's weakest (or, for an
+  // opportunity, strongest) points.
   const reasons = c.item.signals.filter((s) => s.kind !== 'recommendation').map(describeSignal);
   // A campaign that delivers but cannot be judged on cost per lead (NO_LEAD_DATA, NO_TARGET): its flag says why, and
   // "not enough delivery" would be wrong; its zero dimensions say nothing more.
@@ -196,7 +197,10 @@ function subjectOf(plan: DigestPlan, ctx: DigestContext, opportunities: number):
   const tail = `${ctx.client.name} — ${ctx.date}`;
   const prefix = ctx.baselineDate === ctx.date ? 'Update: ' : '';
   if (plan.needAttention > 0)
-    return `${prefix}${plural(plan.needAttention, 'campaign')} need${plan.needAttention === 1 ? 's' : ''} attention — ${tail}`;
+    return (
+      `${prefix}${plural(plan.needAttention, 'campaign')} ` +
+      `need${plan.needAttention === 1 ? 's' : ''} attention — ${tail}`
+    );
   if (opportunities > 0) return `${prefix}${plural(opportunities, 'campaign')} ready for more budget — ${tail}`;
   if (plan.notices.some((n) => n.isNew)) return `${prefix}Data warning — ${tail}`;
   return `${prefix}${plural(plan.resolved.length, 'issue')} resolved — ${tail}`;
@@ -249,7 +253,8 @@ export function buildDigestView(plan: DigestPlan, ctx: DigestContext, limits: Li
       : ctx.baselineDate === ctx.date
         ? `Since the earlier digest for ${formatDay(ctx.date)}`
         : `Since the digest for ${formatDay(ctx.baselineDate)}`;
-  const summary = `${since}: ${parts.length > 0 ? parts.join(', ') : 'no campaign changes'}${plan.notices.some((n) => n.isNew) ? ', and a data warning' : ''}.`;
+  const changes = parts.length > 0 ? parts.join(', ') : 'no campaign changes';
+  const summary = `${since}: ${changes}${plan.notices.some((n) => n.isNew) ? ', and a data warning' : ''}.`;
 
   return {
     subject: subjectOf(plan, ctx, opportunities),

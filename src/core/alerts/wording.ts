@@ -52,9 +52,18 @@ export function describeSignal(s: Signal): string {
     case 'recommendation':
       return RECOMMENDATION_WORDING[s.recommendation].action;
     case 'worsened':
-      return `Dropped ${s.levels} levels since ${formatDay(s.since, false)}: from ${RECOMMENDATION_WORDING[s.from].label} to ${RECOMMENDATION_WORDING[s.to].label}.`;
+      return (
+        `Dropped ${s.levels} levels since ${formatDay(s.since, false)}: ` +
+        `from ${RECOMMENDATION_WORDING[s.from].label} ` +
+        `to ${RECOMMENDATION_WORDING[s.to].label}.`
+      );
     case 'score-jump':
-      return `Score ${s.to < s.from ? 'fell' : 'rose'} from ${points(s.from)} to ${points(s.to)} since ${formatDay(s.since, false)} (${signedPoints(s.to - s.from)}): check the data for both days before acting.`;
+      return (
+        `Score ${s.to < s.from ? 'fell' : 'rose'} from ${points(s.from)} ` +
+        `to ${points(s.to)} since ${formatDay(s.since, false)} ` +
+        `(${signedPoints(s.to - s.from)}): check the data for both days ` +
+        `before acting.`
+      );
     case 'flag':
       return FLAG_WORDING[s.flag];
     case 'gap': {

@@ -8,7 +8,10 @@ export interface VerifyResult {
   /** ISO instant of the check. */
   at: string;
   ok: boolean;
-  /** 'readback': the stored object hashed again after upload; 'restore': downloaded, hashed, restored into a scratch database, rows counted. */
+  /**
+   * 'readback': the stored object hashed again after upload; 'restore': downloaded, hashed, restored into a scratch
+   * database, rows counted.
+   */
   method: 'readback' | 'restore';
   /** What did not match, one line each; empty when ok. */
   problems: string[];
@@ -112,7 +115,10 @@ export function findBackup(m: Manifest, from: string): BackupEntry | null {
 export interface RetentionPlan {
   /** Manifest entries to delete, oldest first. */
   delete: BackupEntry[];
-  /** Objects under database/ that are in no manifest entry (a run stopped between upload and manifest) and old enough to go. */
+  /**
+   * Objects under database/ that are in no manifest entry (a run stopped between upload and manifest) and old enough to
+   * go.
+   */
   orphans: string[];
   /** Why each kept backup older than the limit is kept. */
   kept: { key: string; why: string }[];

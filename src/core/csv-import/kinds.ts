@@ -142,7 +142,10 @@ export interface HeaderMatch {
   columns: Map<string, number>;
   /** Header fields that feed nothing, as written in the file. */
   ignored: string[];
-  /** Index of Meta's `Reporting ends`, checked to equal `Reporting starts` on every row (only when `Reporting starts` is the date). */
+  /**
+   * Index of Meta's `Reporting ends`, checked to equal `Reporting starts` on every row (only when `Reporting starts` is
+   * the date).
+   */
   reportingEndsIndex?: number;
   /** metrics: no campaign_id column, so rows are keyed by campaign_name. */
   keyedByName?: boolean;
@@ -156,9 +159,14 @@ export interface HeaderMatch {
   breakdown?: string[];
   /** metrics: a Meta export (its rows may start with a totals row). */
   meta?: boolean;
-  /** metrics: no Link clicks column, so clicks come from Clicks (all) (a higher CTR than the API path's link clicks). */
+  /**
+   * metrics: no Link clicks column, so clicks come from Clicks (all) (a higher CTR than the API path's link clicks).
+   */
   clicksAreAllClicks?: boolean;
-  /** A rejects file of an earlier run (its last column is `reason`): cells import-csv guarded against formulas get their quote back off. */
+  /**
+   * A rejects file of an earlier run (its last column is `reason`): cells import-csv guarded against formulas get their
+   * quote back off.
+   */
   rejectsFile?: boolean;
 }
 
@@ -285,7 +293,10 @@ function missingColumns(spec: KindSpec, m: Mapped): string[] {
     .map((c) => c.name);
 }
 
-/** The problems of a Meta export that does not make a metrics file, in Meta's words, or null when the header is not Meta's. */
+/**
+ * The problems of a Meta export that does not make a metrics file, in Meta's words, or null when the header is not
+ * Meta's.
+ */
 function metaProblems(fields: readonly string[], renames: ReadonlyMap<string, string>): string[] | null {
   const m = mapHeader(fields, kindSpec('metrics'), renames);
   if (!m.extras.meta) return null;
@@ -334,9 +345,10 @@ export function matchHeader(
       if (meta) problems.unshift(...meta);
       else
         problems.unshift(
-          `missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; a ${kind} file needs ${describeKinds()
-            .find((d) => d.startsWith(`${kind}:`))!
-            .slice(kind.length + 2)}`,
+          `missing required column${c.missing.length === 1 ? '' : 's'} ${c.missing.join(', ')}; ` +
+            `a ${kind} file needs ${describeKinds()
+              .find((d) => d.startsWith(`${kind}:`))!
+              .slice(kind.length + 2)}`,
         );
     }
     if (problems.length > 0)
@@ -356,7 +368,9 @@ export function matchHeader(
         ok: false,
         failure: 'usage',
         message:
-          'the header has one column that contains ";": this file looks separated by semicolons; save it as comma-separated CSV (Excel: "CSV UTF-8 (Comma delimited)")',
+          'the header has one column that contains ";": this file looks ' +
+          'separated by semicolons; save it as comma-separated CSV (Excel: ' +
+          '"CSV UTF-8 (Comma delimited)")',
         problems: describeKinds(),
       };
     }
@@ -373,7 +387,11 @@ export function matchHeader(
       ok: false,
       failure: 'usage',
       // The input's own text is never echoed in an error about its header: the "CSV" may be any file the job can read.
-      message: `the header (${fields.length} field${fields.length === 1 ? '' : 's'}) fits no kind; name the columns as below, or pass --kind to see what is missing, or --map 'Their column=our_column'`,
+      message:
+        `the header (${fields.length} ` +
+        `field${fields.length === 1 ? '' : 's'}) fits no kind; name the ` +
+        `columns as below, or pass --kind to see what is missing, or ` +
+        `--map 'Their column=our_column'`,
       problems: describeKinds(),
     };
   }

@@ -36,9 +36,27 @@ export function isBreakdownColumn(normalized: string): boolean {
   return BREAKDOWN_COLUMNS.has(normalized);
 }
 
-/** Header names only Meta's exports use: a file with one of them that fits no kind is a Meta export missing a column. */
-const META_MARKERS =
-  /^(reporting_starts?|reporting_ends?|amount_spent(_\([a-z]{3}\))?|campaign_name|ad_set_name|ad_name|result_indicator|result_type|results|reach|link_clicks|clicks_\(all\)|cost_per_result|campaign_delivery|attribution_setting)$/;
+/**
+ * Header names only Meta's exports use: a file with one of them that fits no kind is a Meta export missing a column.
+ */
+const META_MARKER_NAMES = [
+  'reporting_starts?',
+  'reporting_ends?',
+  'amount_spent(_\\([a-z]{3}\\))?',
+  'campaign_name',
+  'ad_set_name',
+  'ad_name',
+  'result_indicator',
+  'result_type',
+  'results',
+  'reach',
+  'link_clicks',
+  'clicks_\\(all\\)',
+  'cost_per_result',
+  'campaign_delivery',
+  'attribution_setting',
+];
+const META_MARKERS = new RegExp(`^(${META_MARKER_NAMES.join('|')})$`);
 
 export function looksLikeMetaExport(normalized: readonly string[]): boolean {
   return normalized.some((h) => META_MARKERS.test(h));
@@ -58,12 +76,16 @@ export function missingInMetaWords(missing: { date: boolean; campaign: boolean }
   const out: string[] = [];
   if (missing.campaign) {
     out.push(
-      "no campaign column: add Campaign name (or Campaign ID: Columns → Customize → Campaign ID) to the export, or name yours with --map 'Your column=campaign_name'",
+      'no campaign column: add Campaign name (or Campaign ID: Columns ' +
+        '→ Customize → Campaign ID) to the export, or name yours with ' +
+        "--map 'Your column=campaign_name'",
     );
   }
   if (missing.date) {
     out.push(
-      "no date column: export with Breakdown → By time → Day (a Day column), or name yours with --map 'Your column=date'; a report over a range without Day cannot be split into days",
+      'no date column: export with Breakdown → By time → Day (a Day ' +
+        "column), or name yours with --map 'Your column=date'; a report " +
+        'over a range without Day cannot be split into days',
     );
   }
   return out;

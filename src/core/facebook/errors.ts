@@ -4,7 +4,9 @@
  */
 
 export type GraphErrorKind =
-  /** Retry with backoff: codes 1 and 2, is_transient, 5xx/429 without a Graph body, malformed bodies, network failures. */
+  /**
+   * Retry with backoff: codes 1 and 2, is_transient, 5xx/429 without a Graph body, malformed bodies, network failures.
+   */
   | 'transient'
   /** Rate limited: wait if the API says it is soon, else defer the account. */
   | 'throttle'
@@ -42,7 +44,10 @@ const THROTTLE_CODES = new Set([
 const REDUCE_DATA = /reduce the amount of data/i;
 /** "(#100) Missing permissions" (code 100, no subcode). */
 const MISSING_PERMISSIONS = /missing permission/i;
-/** A 190 about a Page permission ("…must be granted before impersonating a user's page…"): the token is valid, a permission is missing. */
+/**
+ * A 190 about a Page permission ("…must be granted before impersonating a user's page…"): the token is valid, a
+ * permission is missing.
+ */
 const PAGE_PERMISSION = /must be granted|impersonat|page access token|permission/i;
 
 /** What a failed response (or a 200 whose body is not what the Graph API sends) means. */
@@ -97,7 +102,8 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
     if (code === 100 && subcode === 33) return 'permission';
     if (code === 100 && subcode === undefined && MISSING_PERMISSIONS.test(message)) return 'permission';
     if (e.is_transient === true) return 'transient';
-    // is_transient: false outweighs a code that is usually temporary (1, 2): only a server failure (5xx) is retried then.
+    // is_transient: false outweighs a code that is usually temporary (1, 2): only a server failure (5xx) is retried
+    // then.
     if ((code === 1 || code === 2) && e.is_transient !== false) return 'transient';
     if (status >= 500) return 'transient';
     return 'request';

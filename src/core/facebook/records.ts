@@ -12,7 +12,9 @@ import { compare, div, isDecimal, mul, parseDecimal, rational } from '../rationa
  */
 const OFFSET_ONE = new Set(['CLP', 'COP', 'CRC', 'HUF', 'ISK', 'IDR', 'JPY', 'KRW', 'PYG', 'TWD', 'VND']);
 
-/** A budget in the currency's minor unit ("5000") as an exact decimal string in currency units ("50.00"; JPY "5000"). */
+/**
+ * A budget in the currency's minor unit ("5000") as an exact decimal string in currency units ("50.00"; JPY "5000").
+ */
 export function minorToUnits(minor: string, currency: string): string {
   if (!/^\d+$/.test(minor))
     throw new RangeError(`budget ${JSON.stringify(minor)} is not a whole number of minor units`);
@@ -108,7 +110,10 @@ export function parseCampaign(raw: unknown, currency: string, timeZone: string):
   return problems.length > 0 ? { ok: false, id, problems } : { ok: true, value };
 }
 
-/** Lead action types in order of preference. They overlap (one lead is counted under several): one is used, never their sum. */
+/**
+ * Lead action types in order of preference. They overlap (one lead is counted under several): one is used, never their
+ * sum.
+ */
 export const LEAD_ACTION_TYPES = [
   'lead',
   'onsite_conversion.lead_grouped',
@@ -124,7 +129,10 @@ export interface MetricRecord {
   date: string;
   /** Whole numbers and decimals exactly as Facebook sent them. */
   impressions: string;
-  /** Link clicks (inline_link_clicks), as an Ads Manager export's "Link clicks"; "0" when the row does not carry the field. */
+  /**
+   * Link clicks (inline_link_clicks), as an Ads Manager export's "Link clicks"; "0" when the row does not carry the
+   * field.
+   */
   clicks: string;
   /** All clicks (the API's `clicks`); null when the row leaves it out. */
   allClicks: string | null;

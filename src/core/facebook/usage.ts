@@ -7,7 +7,10 @@
 export interface UsageReading {
   /** The highest percentage in any usage header (0 when none was sent); may exceed 100. */
   maxPct: number;
-  /** Seconds until access returns, from estimated_time_to_regain_access (minutes) or, at 100 %, reset_time_duration; 0 if not said. */
+  /**
+   * Seconds until access returns, from estimated_time_to_regain_access (minutes) or, at 100 %, reset_time_duration; 0
+   * if not said.
+   */
   regainSeconds: number;
   /** Percentage per header and key, for the summary's usage peaks, e.g. `x-app-usage.call_count`. */
   parts: Record<string, number>;

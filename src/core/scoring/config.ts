@@ -38,7 +38,10 @@ export interface ScoringConfigFile {
    * 10 × T), high_ctr a fraction, overspend a multiple of daily budget, score_jump in points.
    */
   flags: { high_cpl_multiple: number; high_ctr: number; overspend_factor: number; score_jump: number };
-  /** Run-level checks: share of campaigns with missing data, and drop in campaigns scored vs the previous scored date (fractions). */
+  /**
+   * Run-level checks: share of campaigns with missing data, and drop in campaigns scored vs the previous scored date
+   * (fractions).
+   */
   run_checks: { missing_data_share: number; scored_drop_share: number };
 }
 
@@ -143,7 +146,8 @@ function merge(base: unknown, override: unknown, path: string, problems: string[
     for (const key of Object.keys(override)) {
       if (`${path}.${key}` === 'flags.high_cpl') {
         problems.push(
-          'flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple of the target T (default 10: a cost per lead above 10 × T)',
+          'flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple ' +
+            'of the target T (default 10: a cost per lead above 10 × T)',
         );
       } else if (!(key in base))
         problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
@@ -292,7 +296,8 @@ function resolveTarget(value: unknown, num: NumberCheck, problems: string[]): Sc
   for (const [code, v] of Object.entries(value)) {
     if (code !== '*' && !/^[A-Z]{3}$/.test(code)) {
       problems.push(
-        `target_cpql.${code}: not a currency code; use ISO 4217 codes in capitals (USD, EUR, IDR) or "*" for any other currency`,
+        `target_cpql.${code}: not a currency code; use ISO 4217 codes in ` +
+          `capitals (USD, EUR, IDR) or "*" for any other currency`,
       );
       continue;
     }

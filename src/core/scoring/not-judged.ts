@@ -7,9 +7,11 @@ import type { Flag } from './types.js';
  */
 export const NOT_JUDGED: Readonly<Partial<Record<Flag, string>>> = {
   NO_LEAD_DATA:
-    'Not judged on leads: its data carries no lead counts (a sales or traffic campaign, or an export without a leads column).',
+    'Not judged on leads: its data carries no lead counts (a sales ' +
+    'or traffic campaign, or an export without a leads column).',
   NO_TARGET:
-    'Not scored: no target cost per qualified lead is set for its currency; set target_cpql for that currency or for the client.',
+    'Not scored: no target cost per qualified lead is set for its ' +
+    'currency; set target_cpql for that currency or for the client.',
 };
 
 /** Why a campaign is not judged, in one line, or null when it is judged. */

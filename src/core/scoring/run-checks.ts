@@ -55,7 +55,11 @@ export function summarizeRun(
     const share = toNumber(rational(missing, n), 4);
     warnings.push({
       code: 'MISSING_DATA_SHARE',
-      message: `${missing} of ${n} scored campaigns (${(share * 100).toFixed(1)}%) have missing spend or impressions, more than ${toNumber(missingLimit, 4) * 100}%: check the last fetch or import.`,
+      message:
+        `${missing} of ${n} scored campaigns ` +
+        `(${(share * 100).toFixed(1)}%) have missing spend or ` +
+        `impressions, more than ${toNumber(missingLimit, 4) * 100}%: ` +
+        `check the last fetch or import.`,
       value: share,
       limit: toNumber(missingLimit, 4),
     });
@@ -65,7 +69,10 @@ export function summarizeRun(
     const drop = toNumber(rational(previous.count - n, previous.count), 4);
     warnings.push({
       code: 'SCORED_COUNT_DROP',
-      message: `${n} campaigns scored for ${date}, ${(drop * 100).toFixed(1)}% fewer than the ${previous.count} scored for ${previous.date} (limit ${toNumber(dropLimit, 4) * 100}%): data may be missing for ${date}.`,
+      message:
+        `${n} campaigns scored for ${date}, ${(drop * 100).toFixed(1)}% ` +
+        `fewer than the ${previous.count} scored for ${previous.date} ` +
+        `(limit ${toNumber(dropLimit, 4) * 100}%): data may be missing for ${date}.`,
       value: drop,
       limit: toNumber(dropLimit, 4),
     });
@@ -78,7 +85,11 @@ export function summarizeRun(
       const t = toNumber(config.targetCpql.any, 2);
       warnings.push({
         code: 'MIXED_CURRENCIES',
-        message: `campaigns in ${currencies.join(', ')} are all measured against the one target_cpql ${t}: give target_cpql per currency ({"${currencies[0]}": …, "${currencies[1]}": …}) or set the clients' targets.`,
+        message:
+          `campaigns in ${currencies.join(', ')} are all measured against ` +
+          `the one target_cpql ${t}: give target_cpql per currency ` +
+          `({"${currencies[0]}": …, "${currencies[1]}": …}) or set the ` +
+          `clients' targets.`,
         value: currencies.length,
         limit: 1,
       });

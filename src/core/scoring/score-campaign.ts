@@ -94,13 +94,18 @@ function scoreDimensions(
   if (r.cpql === null) {
     cost = {
       hundredths: 0n,
-      reason: `No qualified leads in the 30-day window, so there is no cost per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.`,
+      reason:
+        `No qualified leads in the 30-day window, so there is no cost ` +
+        `per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.`,
     };
   } else {
     const h = on('cost_efficiency', div(r.cpql, target));
     cost = {
       hundredths: h,
-      reason: `Cost per qualified lead ${money(r.cpql)} against a target of ${money(target)} (${toNumber(div(r.cpql, target), 2)}× target): ${ofMax(h, c.cost_efficiency.max)}.`,
+      reason:
+        `Cost per qualified lead ${money(r.cpql)} against a target ` +
+        `of ${money(target)} (${toNumber(div(r.cpql, target), 2)}× ` +
+        `target): ${ofMax(h, c.cost_efficiency.max)}.`,
     };
   }
 
@@ -111,14 +116,19 @@ function scoreDimensions(
     const h = on('lead_quality', r.qualificationRate);
     quality = {
       hundredths: h,
-      reason: `${f.qualifiedLeads} of ${f.totalLeads} leads qualified (${pct(r.qualificationRate)}): ${ofMax(h, c.lead_quality.max)}.`,
+      reason:
+        `${f.qualifiedLeads} of ${f.totalLeads} leads qualified ` +
+        `(${pct(r.qualificationRate)}): ${ofMax(h, c.lead_quality.max)}.`,
     };
   }
 
   const volumeH = on('volume', rational(f.qualifiedLeads));
   const volume: DimensionScore = {
     hundredths: volumeH,
-    reason: `${f.qualifiedLeads} qualified lead${f.qualifiedLeads === 1 ? '' : 's'} in 30 days: ${ofMax(volumeH, c.volume.max)}.`,
+    reason:
+      `${f.qualifiedLeads} qualified ` +
+      `lead${f.qualifiedLeads === 1 ? '' : 's'} in 30 ` +
+      `days: ${ofMax(volumeH, c.volume.max)}.`,
   };
 
   let trend: DimensionScore;
@@ -140,7 +150,8 @@ function scoreDimensions(
     trend = {
       hundredths: h,
       reason: improved
-        ? `No qualified leads in the prior 7 days and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
+        ? `No qualified leads in the prior 7 days ` +
+          `and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
         : `No qualified leads in either 7-day period: neutral ${ofMax(h, c.trend.max)}.`,
     };
   } else {
@@ -150,7 +161,11 @@ function scoreDimensions(
     const sign = compare(change, ZERO) >= 0 ? '+' : '';
     trend = {
       hundredths: h,
-      reason: `Qualified leads per 100 spent went from ${per100(r.priorEfficiency)} (prior 7 days) to ${per100(r.recentEfficiency)} (last 7 days), ${sign}${toNumber(mul(change, HUNDRED), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
+      reason:
+        `Qualified leads per 100 spent went ` +
+        `from ${per100(r.priorEfficiency)} (prior 7 days) ` +
+        `to ${per100(r.recentEfficiency)} (last 7 ` +
+        `days), ${sign}${toNumber(mul(change, HUNDRED), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
     };
   }
 
@@ -161,7 +176,9 @@ function scoreDimensions(
     const h = on('engagement', r.ctr);
     engagement = {
       hundredths: h,
-      reason: `Click-through rate ${pct(r.ctr)} (${f.clicks} clicks from ${f.impressions} impressions): ${ofMax(h, c.engagement.max)}.`,
+      reason:
+        `Click-through rate ${pct(r.ctr)} (${f.clicks} clicks ` +
+        `from ${f.impressions} impressions): ${ofMax(h, c.engagement.max)}.`,
     };
   }
 
@@ -218,7 +235,10 @@ export function recommend(
   if (isNew && at(t.reduceBudget) && !at(t.increaseBudget)) {
     return {
       recommendation: 'MONITOR_CLOSELY',
-      reason: `New campaign with a total of ${shown} (between ${lim(t.reduceBudget)} and ${lim(t.increaseBudget)}): watch it closely before changing the budget.`,
+      reason:
+        `New campaign with a total of ${shown} ` +
+        `(between ${lim(t.reduceBudget)} and ${lim(t.increaseBudget)}): ` +
+        `watch it closely before changing the budget.`,
     };
   }
   if (at(t.increaseBudget))
@@ -259,9 +279,12 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
   const fewDays = f.dataDays < config.newCampaign.minDataDays;
   const isNew = youngByAge || fewDays;
   const newReason = youngByAge
-    ? `started ${f.startDate}, ${ageDays} day${ageDays === 1 ? '' : 's'} before ${date} (new until ${config.newCampaign.maxAgeDays})`
+    ? `started ${f.startDate}, ${ageDays} ` +
+      `day${ageDays === 1 ? '' : 's'} before ${date} (new ` +
+      `until ${config.newCampaign.maxAgeDays})`
     : fewDays
-      ? `only ${f.dataDays} day${f.dataDays === 1 ? '' : 's'} of data in the window (new below ${config.newCampaign.minDataDays})`
+      ? `only ${f.dataDays} day${f.dataDays === 1 ? '' : 's'} of data in ` +
+        `the window (new below ${config.newCampaign.minDataDays})`
       : null;
 
   const noDelivery = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
@@ -279,8 +302,13 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
         ? 'Insufficient data: no row in the 30-day window reports spend'
         : 'Insufficient data: no spend and no impressions in the 30-day window'
       : cannotJudge[0] === 'NO_LEAD_DATA'
-        ? 'Insufficient data: its source carries no lead counts (no leads column in any row of the 30-day window), so it is not judged on leads it was never asked to bring'
-        : `Insufficient data: no target cost per qualified lead for its currency (${f.currency ?? 'unknown'}); set target_cpql for ${f.currency ?? 'the campaign'}'s currency, "*", or the client's target`;
+        ? 'Insufficient data: its source carries no lead counts (no leads ' +
+          'column in any row of the 30-day window), so it is not judged on ' +
+          'leads it was never asked to bring'
+        : `Insufficient data: no target cost per qualified lead for its ` +
+          `currency (${f.currency ?? 'unknown'}); set target_cpql ` +
+          `for ${f.currency ?? 'the campaign'}'s currency, "*", or the ` +
+          `client's target`;
     dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<
       Dimension,
       DimensionScore

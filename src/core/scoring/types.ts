@@ -45,7 +45,10 @@ export interface CampaignFacts {
   clientTargetCpql: Rational | null;
   /** campaigns.currency (ISO 4217), or null when unknown. */
   currency: string | null;
-  /** Rows in the window with total_leads or qualified_leads not NULL (aggregate mode: 0 means the source carries no lead counts). */
+  /**
+   * Rows in the window with total_leads or qualified_leads not NULL (aggregate mode: 0 means the source carries no lead
+   * counts).
+   */
   leadCountRows: number;
   /** Window sums (NULL = 0). */
   spend: Rational;

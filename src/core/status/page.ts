@@ -47,21 +47,37 @@ export function renderStatusPage(v: StatusView): string {
       const state = j.health.lastRunFailed ? 'failed' : j.health.state;
       const label = state === 'ok' ? 'OK' : state.toUpperCase();
       const last = j.lastRun
-        ? `${escapeHtml(j.lastRun.startedAt.replace('T', ' ').slice(0, 16))} UTC · ${escapeHtml(j.lastRun.status)}${j.lastRun.exitCode === null ? '' : ` (exit ${j.lastRun.exitCode})`}${j.lastRun.durationMs === null ? '' : ` · ${(j.lastRun.durationMs / 1000).toFixed(1)} s`}`
+        ? `${escapeHtml(j.lastRun.startedAt.replace('T', ' ').slice(0, 16))} ` +
+          `UTC · ${escapeHtml(j.lastRun.status)}` +
+          `${j.lastRun.exitCode === null ? '' : ` (exit ${j.lastRun.exitCode})`}` +
+          `${j.lastRun.durationMs === null ? '' : ` · ${(j.lastRun.durationMs / 1000).toFixed(1)} s`}`
         : 'never';
       const error =
         j.lastRun?.error && state === 'failed'
           ? `<div class="err">${escapeHtml(j.lastRun.error.slice(0, 300))}</div>`
           : '';
-      return `<tr><td><b>${escapeHtml(j.schedule.job)}</b><div class="muted">${escapeHtml(j.schedule.cron)}</div></td><td>${badge(label, COLOR[state])}</td><td>${escapeHtml(j.health.summary)}</td><td>${last}${error}</td></tr>`;
+      return (
+        `<tr><td><b>${escapeHtml(j.schedule.job)}</b><div ` +
+        `class="muted">${escapeHtml(j.schedule.cron)}</div>` +
+        `</td><td>${badge(label, COLOR[state])}</td><td>` +
+        `${escapeHtml(j.health.summary)}</td><td>${last}` +
+        `${error}</td></tr>`
+      );
     })
     .join('');
   const b = v.backup;
   const backupLine = b.lastBackup
-    ? `${escapeHtml(b.lastBackup.key)} · ${b.lastBackup.ageHours.toFixed(1)} h old · ${(b.lastBackup.size / 1048576).toFixed(1)} MB`
+    ? `${escapeHtml(b.lastBackup.key)} ` +
+      `· ${b.lastBackup.ageHours.toFixed(1)} h old ` +
+      `· ${(b.lastBackup.size / 1048576).toFixed(1)} MB`
     : 'no backup recorded';
   const drillLine = b.lastDrill
-    ? `${badge(b.lastDrill.ok ? 'PASSED' : 'FAILED', b.lastDrill.ok ? COLOR.ok : COLOR.failed)} ${escapeHtml(b.lastDrill.at.slice(0, 10))} · ${escapeHtml(b.lastDrill.key)}${b.lastDrill.problems.length ? `<div class="err">${escapeHtml(b.lastDrill.problems.slice(0, 3).join('; '))}</div>` : ''}`
+    ? `${badge(b.lastDrill.ok ? 'PASSED' : 'FAILED', b.lastDrill.ok ? COLOR.ok : COLOR.failed)} ` +
+      `${escapeHtml(b.lastDrill.at.slice(0, 10))} ` +
+      `· ${escapeHtml(b.lastDrill.key)}` +
+      (b.lastDrill.problems.length
+        ? `<div class="err">${escapeHtml(b.lastDrill.problems.slice(0, 3).join('; '))}</div>`
+        : '')
     : 'no restore drill recorded';
   const recs = v.scoring
     ? Object.entries(v.scoring.recommendations)
@@ -73,7 +89,9 @@ export function renderStatusPage(v: StatusView): string {
     ? `<ul class="warn">${v.scoring.warnings.map((w) => `<li>${escapeHtml(w.message)}</li>`).join('')}</ul>`
     : '';
   const scoring = v.scoring
-    ? `<h2>Scores for ${escapeHtml(v.scoring.date)}</h2><p>${v.scoring.campaignsScored} campaigns scored.</p>${warnings}<table><tr><th>recommendation</th><th class="num">campaigns</th></tr>${recs}</table>`
+    ? `<h2>Scores for ${escapeHtml(v.scoring.date)}</h2><p>${v.scoring.campaignsScored} ` +
+      `campaigns scored.</p>${warnings}<table><tr><th>recommendation</th><th ` +
+      `class="num">campaigns</th></tr>${recs}</table>`
     : '<h2>Scores</h2><p>Nothing scored yet.</p>';
   const overall =
     v.database === 'down'
@@ -82,21 +100,25 @@ export function renderStatusPage(v: StatusView): string {
         ? ['NEEDS ATTENTION', COLOR.late]
         : ['ALL OK', COLOR.ok];
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Leadsmart status</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Leadsmart status</title>
 <style>
 body{font-family:Arial,Helvetica,sans-serif;color:#111827;background:#f3f4f6;margin:0;padding:16px}
 main{max-width:960px;margin:0 auto;background:#fff;padding:16px 20px;border-radius:6px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:20px 0 6px}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:6px 8px;border-top:1px solid #e5e7eb;vertical-align:top;font-size:14px}
+table{border-collapse:collapse;width:100%}
+td,th{text-align:left;padding:6px 8px;border-top:1px solid #e5e7eb;vertical-align:top;font-size:14px}
 .badge{color:#fff;font-weight:bold;font-size:12px;padding:2px 8px;border-radius:3px;white-space:nowrap}
-.muted{color:#6b7280;font-size:12px}.err{color:#b91c1c;font-size:12px;margin-top:2px}.num{text-align:right}.warn{color:#b45309}
+.muted{color:#6b7280;font-size:12px}.err{color:#b91c1c;font-size:12px;margin-top:2px}
+.num{text-align:right}.warn{color:#b45309}
 </style></head><body><main>
 <h1>Leadsmart status ${badge(overall[0]!, overall[1]!)}</h1>
 <p class="muted">As of ${escapeHtml(v.now.replace('T', ' ').slice(0, 19))} UTC · database ${v.database}</p>
 <h2>Jobs</h2>
 <table><tr><th>job</th><th>state</th><th>schedule</th><th>last run</th></tr>${jobs}</table>
 <h2>Backups</h2>
-<table><tr><td>latest good backup</td><td>${backupLine}</td></tr><tr><td>last restore drill</td><td>${drillLine}</td></tr></table>
+<table><tr><td>latest good backup</td><td>${backupLine}</td></tr>
+<tr><td>last restore drill</td><td>${drillLine}</td></tr></table>
 ${scoring}
 </main></body></html>
 `;

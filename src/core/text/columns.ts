@@ -29,7 +29,10 @@ export function truncateToWidth(text: string, width: number): string {
   return `${out}…`;
 }
 
-/** `text` cut to `width` cells and padded with spaces to exactly `width` cells (on the right, or on the left for numbers). */
+/**
+ * `text` cut to `width` cells and padded with spaces to exactly `width` cells (on the right, or on the left for
+ * numbers).
+ */
 export function fitToWidth(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   const cut = truncateToWidth(text, width);
   const pad = ' '.repeat(Math.max(0, width - displayWidth(cut)));

@@ -269,7 +269,10 @@ export async function createDigest(trx: Transaction<Database>, d: NewDigest): Pr
   return digest_id;
 }
 
-/** Marks a delivery handed to the transport; committed before the send, so a crash after it is never taken for "not sent". */
+/**
+ * Marks a delivery handed to the transport; committed before the send, so a crash after it is never taken for "not
+ * sent".
+ */
 export async function markSending(
   db: Kysely<Database>,
   digestId: string,
@@ -327,7 +330,9 @@ export async function closeDigestIfFinal(db: Kysely<Database>, digestId: string)
   return Number(r.numUpdatedRows) > 0;
 }
 
-/** Gives up on an unfinished digest superseded by a newer date; its pending deliveries stay as they are, for the record. */
+/**
+ * Gives up on an unfinished digest superseded by a newer date; its pending deliveries stay as they are, for the record.
+ */
 export async function abandonDigest(db: Kysely<Database>, digestId: string): Promise<void> {
   await db
     .updateTable('alert_digests')

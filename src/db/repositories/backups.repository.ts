@@ -15,9 +15,8 @@ export async function readServerInfo(db: Kysely<Database>): Promise<ServerInfo> 
     v: string;
     n: string;
     d: string;
-  }>`SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS d`.execute(
-    db,
-  );
+  }>`SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS
+    d`.execute(db);
   const row = r.rows[0]!;
   return { version: row.v.split(' ')[0]!, major: Math.floor(Number(row.n) / 10000), database: row.d };
 }

@@ -81,31 +81,40 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
     source_updated_at: c.updatedAt,
   }));
   const campaigns = await client.query<{ inserted: boolean }>(
-    `INSERT INTO campaigns AS t (campaign_id, client_id, campaign_name, daily_budget, lifetime_budget, start_date, end_date, platform,
+    `INSERT INTO campaigns AS t (campaign_id, client_id, campaign_name, daily_budget, lifetime_budget, start_date,
+      end_date, platform,
                                  status, account_id, currency, effective_status, objective, source_updated_at)
      SELECT r.campaign_id, $2, r.campaign_name, r.daily_budget, r.lifetime_budget, r.start_date, r.end_date, 'facebook',
             r.status, $3, $4, r.effective_status, r.objective, r.source_updated_at
-       FROM json_to_recordset($1::json) AS r(campaign_id text, campaign_name text, daily_budget numeric, lifetime_budget numeric,
-            start_date date, end_date date, status text, effective_status text, objective text, source_updated_at timestamptz)
+       FROM json_to_recordset($1::json) AS r(campaign_id text, campaign_name text, daily_budget numeric,
+         lifetime_budget numeric,
+            start_date date, end_date date, status text, effective_status text, objective text, source_updated_at
+              timestamptz)
      ON CONFLICT (campaign_id) DO UPDATE SET
        client_id = CASE WHEN $5 THEN EXCLUDED.client_id ELSE coalesce(t.client_id, EXCLUDED.client_id) END,
-       campaign_name = EXCLUDED.campaign_name, daily_budget = EXCLUDED.daily_budget, lifetime_budget = EXCLUDED.lifetime_budget,
+       campaign_name = EXCLUDED.campaign_name, daily_budget = EXCLUDED.daily_budget, lifetime_budget =
+         EXCLUDED.lifetime_budget,
        start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date, platform = 'facebook', status = EXCLUDED.status,
        account_id = EXCLUDED.account_id, currency = EXCLUDED.currency, effective_status = EXCLUDED.effective_status,
        objective = EXCLUDED.objective, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
-     WHERE (t.client_id, t.campaign_name, t.daily_budget, t.lifetime_budget, t.start_date, t.end_date, t.platform, t.status,
+     WHERE (t.client_id, t.campaign_name, t.daily_budget, t.lifetime_budget, t.start_date, t.end_date, t.platform,
+       t.status,
             t.account_id, t.currency, t.effective_status, t.objective, t.source_updated_at)
            IS DISTINCT FROM
-           (CASE WHEN $5 THEN EXCLUDED.client_id ELSE coalesce(t.client_id, EXCLUDED.client_id) END, EXCLUDED.campaign_name,
-            EXCLUDED.daily_budget, EXCLUDED.lifetime_budget, EXCLUDED.start_date, EXCLUDED.end_date, 'facebook', EXCLUDED.status,
-            EXCLUDED.account_id, EXCLUDED.currency, EXCLUDED.effective_status, EXCLUDED.objective, EXCLUDED.source_updated_at)
+           (CASE WHEN $5 THEN EXCLUDED.client_id ELSE coalesce(t.client_id, EXCLUDED.client_id) END,
+             EXCLUDED.campaign_name,
+            EXCLUDED.daily_budget, EXCLUDED.lifetime_budget, EXCLUDED.start_date, EXCLUDED.end_date, 'facebook',
+              EXCLUDED.status,
+            EXCLUDED.account_id, EXCLUDED.currency, EXCLUDED.effective_status, EXCLUDED.objective,
+              EXCLUDED.source_updated_at)
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(campaignRows), clientId, data.accountId, data.currency, data.clientId !== null],
   );
   if (data.unlistedCampaigns.length > 0) {
     await client.query(
       `INSERT INTO campaigns (campaign_id, client_id, campaign_name, platform, account_id, currency)
-       SELECT r.campaign_id, $2, r.name, 'facebook', $3, $4 FROM json_to_recordset($1::json) AS r(campaign_id text, name text)
+       SELECT r.campaign_id, $2, r.name, 'facebook', $3, $4 FROM json_to_recordset($1::json) AS r(campaign_id text,
+         name text)
        ON CONFLICT (campaign_id) DO NOTHING`,
       [
         JSON.stringify(data.unlistedCampaigns.map((c) => ({ campaign_id: c.campaignId, name: c.name }))),
@@ -164,18 +173,25 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
     })),
   ];
   const metrics = await client.query<{ inserted: boolean }>(
-    `INSERT INTO campaign_metrics AS t (campaign_id, date, impressions, clicks, all_clicks, spend, total_leads, source, source_ctr, lead_action, actions, quality_flags)
-     SELECT r.campaign_id, r.date, r.impressions, r.clicks, r.all_clicks, r.spend, r.total_leads, 'facebook', r.source_ctr, r.lead_action, r.actions,
+    `INSERT INTO campaign_metrics AS t (campaign_id, date, impressions, clicks, all_clicks, spend, total_leads,
+      source, source_ctr, lead_action, actions, quality_flags)
+     SELECT r.campaign_id, r.date, r.impressions, r.clicks, r.all_clicks, r.spend, r.total_leads, 'facebook',
+       r.source_ctr, r.lead_action, r.actions,
             r.quality_flags
-       FROM json_to_recordset($1::json) AS r(campaign_id text, date date, impressions bigint, clicks bigint, all_clicks bigint, spend numeric,
+       FROM json_to_recordset($1::json) AS r(campaign_id text, date date, impressions bigint, clicks bigint,
+         all_clicks bigint, spend numeric,
             total_leads integer, source_ctr numeric, lead_action text, actions jsonb, quality_flags text[])
      ON CONFLICT (campaign_id, date) DO UPDATE SET
-       impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, all_clicks = EXCLUDED.all_clicks, spend = EXCLUDED.spend,
-       total_leads = EXCLUDED.total_leads, source = 'facebook', source_ctr = EXCLUDED.source_ctr, lead_action = EXCLUDED.lead_action,
+       impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, all_clicks = EXCLUDED.all_clicks, spend =
+         EXCLUDED.spend,
+       total_leads = EXCLUDED.total_leads, source = 'facebook', source_ctr = EXCLUDED.source_ctr, lead_action =
+         EXCLUDED.lead_action,
        actions = EXCLUDED.actions, quality_flags = EXCLUDED.quality_flags, updated_at = now()
-     WHERE (t.impressions, t.clicks, t.all_clicks, t.spend, t.total_leads, t.source, t.source_ctr, t.lead_action, t.actions, t.quality_flags)
+     WHERE (t.impressions, t.clicks, t.all_clicks, t.spend, t.total_leads, t.source, t.source_ctr, t.lead_action,
+       t.actions, t.quality_flags)
            IS DISTINCT FROM
-           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.all_clicks, EXCLUDED.spend, EXCLUDED.total_leads, 'facebook', EXCLUDED.source_ctr,
+           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.all_clicks, EXCLUDED.spend, EXCLUDED.total_leads,
+             'facebook', EXCLUDED.source_ctr,
             EXCLUDED.lead_action, EXCLUDED.actions, EXCLUDED.quality_flags)
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(metricRows)],
@@ -189,7 +205,8 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
         `INSERT INTO campaign_leads AS t (lead_id, campaign_id, created_at, status, source)
          SELECT r.lead_id, r.campaign_id, r.created_at, 'new', 'facebook'
            FROM json_to_recordset($1::json) AS r(lead_id text, campaign_id text, created_at timestamptz)
-         ON CONFLICT (lead_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id, created_at = EXCLUDED.created_at, updated_at = now()
+         ON CONFLICT (lead_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id, created_at = EXCLUDED.created_at,
+           updated_at = now()
          WHERE (t.campaign_id, t.created_at) IS DISTINCT FROM (EXCLUDED.campaign_id, EXCLUDED.created_at)
          RETURNING (xmax = 0) AS inserted`,
         [JSON.stringify(leadRows)],
@@ -211,7 +228,9 @@ export async function promoteAccount(client: pg.ClientBase, data: AccountData): 
   };
 }
 
-/** Records what happened to one account in one run (outside the account's transaction, so failures are recorded too). */
+/**
+ * Records what happened to one account in one run (outside the account's transaction, so failures are recorded too).
+ */
 export async function recordAccountRun(
   client: pg.ClientBase,
   row: {
@@ -229,7 +248,8 @@ export async function recordAccountRun(
   await client.query(
     `INSERT INTO fb_account_runs (run_id, account_id, outcome, since, until, calls, counts, warnings, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (run_id, account_id) DO UPDATE SET outcome = EXCLUDED.outcome, calls = EXCLUDED.calls, counts = EXCLUDED.counts,
+     ON CONFLICT (run_id, account_id) DO UPDATE SET outcome = EXCLUDED.outcome, calls = EXCLUDED.calls, counts =
+       EXCLUDED.counts,
        warnings = EXCLUDED.warnings, error = EXCLUDED.error, finished_at = now()`,
     [
       row.runId,

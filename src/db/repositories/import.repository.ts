@@ -53,15 +53,13 @@ export async function createStaging(trx: Trx, width: number, firstLine: number):
       fields_json text,
       ${sql.join(cellColumns(width).map((c) => sql`${c} text`))}
     ) ON COMMIT DROP`.execute(trx);
-  await sql`CREATE TEMP TABLE pg_temp.import_problems (line bigint NOT NULL, problem text NOT NULL) ON COMMIT DROP`.execute(
-    trx,
-  );
+  await sql`CREATE TEMP TABLE pg_temp.import_problems (line bigint NOT NULL, problem text NOT NULL) ON COMMIT
+    DROP`.execute(trx);
 }
 
 export async function dropStaging(trx: Trx): Promise<void> {
-  await sql`DROP TABLE IF EXISTS pg_temp.import_problems, pg_temp.import_rows, pg_temp.import_zones, pg_temp.import_valid`.execute(
-    trx,
-  );
+  await sql`DROP TABLE IF EXISTS pg_temp.import_problems, pg_temp.import_rows, pg_temp.import_zones,
+    pg_temp.import_valid`.execute(trx);
 }
 
 export async function savepoint(trx: Trx, name: string): Promise<void> {
@@ -88,7 +86,9 @@ export async function copyCsvBody(
   if (end <= start) return 0;
   const stream = client.query(
     copyFrom(
-      `COPY pg_temp.import_rows (${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN (FORMAT csv)`,
+      `COPY pg_temp.import_rows ` +
+        `(${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) ` +
+        `FROM STDIN (FORMAT csv)`,
     ),
   );
   await pipeline(
@@ -125,7 +125,9 @@ export async function copyRecords(
 ): Promise<number> {
   const stream = client.query(
     copyFrom(
-      `COPY pg_temp.import_rows (line, problem, fields_json, ${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) FROM STDIN`,
+      `COPY pg_temp.import_rows (line, problem, ` +
+        `fields_json, ${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) ` +
+        `FROM STDIN`,
     ),
   );
   const empty = Array.from({ length: width }, () => '\\N').join('\t');
@@ -165,7 +167,8 @@ function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
       // Meta's Results count leads only on rows whose Result indicator names a lead action.
       return {
         spec: c,
-        cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN ${trimmedCell(lead!.results)} END`,
+        cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN
+          ${trimmedCell(lead!.results)} END`,
       };
     });
 }
@@ -184,7 +187,10 @@ function writes(input: StagedInput, name: string): boolean {
   return input.match.columns.has(name) || (name === 'total_leads' && input.match.leadResults !== undefined);
 }
 
-/** True for a row whose every cell is empty: Excel's `,,,,` lines. Tests the first cell first, which is where a row is rarely empty. */
+/**
+ * True for a row whose every cell is empty: Excel's `,,,,` lines. Tests the first cell first, which is where a row is
+ * rarely empty.
+ */
 function blankRow(width: number): Sql {
   return sql`(${sql.join(
     cellColumns(width).map((c) => sql`coalesce(btrim(${c}, E' \\t'), '') = ''`),
@@ -212,16 +218,29 @@ export async function checkStagedRows(trx: Trx, input: StagedInput): Promise<Sta
   const problemCells = [...cols.map((c) => k(c.spec.name)), ...rules.map((_, i) => sql.ref(`rule_${i}`))];
   // One pass over the staged rows, fenced by OFFSET 0 so that each level is computed once per row:
   // trimmed cells, then a check per column, then typed values for the cells that passed.
+  const checks = [
+    ...cols.map((c) => sql`${checkValue(c.spec, v(c.spec.name), input.dateFormat)} AS ${k(c.spec.name)}`),
+    ...rules.map((r, i) => sql`${r} AS ${sql.ref(`rule_${i}`)}`),
+  ];
+  const cells = [
+    ...cols.map((c) => sql`${c.cell} AS ${v(c.spec.name)}`),
+    ...extraCells.map((e) => sql`${trimmedCell(e.index)} AS ${v(e.name)}`),
+  ];
   await sql`CREATE TEMP TABLE pg_temp.import_valid ON COMMIT DROP AS
-    SELECT line, ${sql.join(cols.map((c) => sql`CASE WHEN ${k(c.spec.name)} IS NULL THEN ${castValue(c.spec, v(c.spec.name), input.dateFormat)} END AS ${sql.ref(c.spec.name)}`))},
+    SELECT line, ${sql.join(
+      cols.map(
+        (c) => sql`CASE WHEN ${k(c.spec.name)} IS NULL THEN
+      ${castValue(c.spec, v(c.spec.name), input.dateFormat)} END AS ${sql.ref(c.spec.name)}`,
+      ),
+    )},
            CASE WHEN ${sql.join(
              problemCells.map((p) => sql`${p} IS NULL`),
              sql` AND `,
            )} THEN NULL ELSE array_remove(ARRAY[${sql.join(problemCells)}], NULL) END AS problems
     FROM (
-      SELECT t.*, ${sql.join([...cols.map((c) => sql`${checkValue(c.spec, v(c.spec.name), input.dateFormat)} AS ${k(c.spec.name)}`), ...rules.map((r, i) => sql`${r} AS ${sql.ref(`rule_${i}`)}`)])}
+      SELECT t.*, ${sql.join(checks)}
       FROM (
-        SELECT line, ${sql.join([...cols.map((c) => sql`${c.cell} AS ${v(c.spec.name)}`), ...extraCells.map((e) => sql`${trimmedCell(e.index)} AS ${v(e.name)}`)])}
+        SELECT line, ${sql.join(cells)}
         FROM pg_temp.import_rows
         WHERE problem IS NULL AND NOT ${blankRow(input.width)} AND line <> ${sql.lit(totalsLine ?? -1)}
         OFFSET 0) t
@@ -270,22 +289,27 @@ async function resolveCampaignNames(trx: Trx, input: StagedInput): Promise<void>
   const client = input.client;
   await sql`ALTER TABLE pg_temp.import_valid ADD COLUMN campaign_id text`.execute(trx);
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
-    SELECT line, 'campaign_name: required: the file has no campaign_id column, so each row is found by its campaign name'
+    SELECT line, 'campaign_name: required: the file has no campaign_id column, '
+                 'so each row is found by its campaign name'
       FROM pg_temp.import_valid WHERE campaign_name IS NULL`.execute(trx);
   await sql`CREATE TEMP TABLE pg_temp.import_names ON COMMIT DROP AS
     SELECT n.campaign_name,
            array_agg(c.campaign_id ORDER BY c.campaign_id) FILTER (WHERE c.campaign_id IS NOT NULL) AS ids
       FROM (SELECT DISTINCT campaign_name FROM pg_temp.import_valid WHERE campaign_name IS NOT NULL) n
-      LEFT JOIN campaigns c ON c.campaign_name = n.campaign_name ${client === null ? sql`` : sql`AND c.client_id = ${client}`}
+      LEFT JOIN campaigns c ON c.campaign_name = n.campaign_name
+        ${client === null ? sql`` : sql`AND c.client_id = ${client}`}
      GROUP BY n.campaign_name`.execute(trx);
   await sql`UPDATE pg_temp.import_valid v
        SET campaign_id = CASE WHEN n.ids IS NULL
-                              THEN 'name-' || left(encode(sha256(convert_to(${client === null ? sql`` : sql`${client} || '/' ||`} v.campaign_name, 'UTF8')), 'hex'), 16)
+                              THEN 'name-' ||
+                                left(encode(sha256(convert_to(${client === null ? sql`` : sql`${client} || '/' ||`}
+                                  v.campaign_name, 'UTF8')), 'hex'), 16)
                               ELSE n.ids[1] END
       FROM pg_temp.import_names n
      WHERE n.campaign_name = v.campaign_name AND coalesce(cardinality(n.ids), 0) <= 1`.execute(trx);
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
-    SELECT v.line, 'campaign_name: "' || left(v.campaign_name, 60) || '" names ' || cardinality(n.ids) || ' campaigns (' ||
+    SELECT v.line, 'campaign_name: "' || left(v.campaign_name, 60) || '" names ' || cardinality(n.ids) ||
+      ' campaigns (' ||
            array_to_string(n.ids[1:5], ', ') || CASE WHEN cardinality(n.ids) > 5 THEN ', …' ELSE '' END ||
            '): add Campaign ID to the export (Ads Manager: Columns → Customize → Campaign ID)' ||
            ${client === null ? sql`', or pass --client'` : sql`''`}
@@ -294,10 +318,14 @@ async function resolveCampaignNames(trx: Trx, input: StagedInput): Promise<void>
   await sql`DROP TABLE pg_temp.import_names`.execute(trx);
 }
 
-/** Rows summed per campaign and day are summed whole or not at all: one invalid row of a day rejects the day's other rows. */
+/**
+ * Rows summed per campaign and day are summed whole or not at all: one invalid row of a day rejects the day's other
+ * rows.
+ */
 async function rejectPartialDays(trx: Trx): Promise<void> {
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
-    SELECT v.line, 'campaign_id: not imported: line ' || bad.line || ' of the same campaign and day is invalid, and a day is summed whole or not at all'
+    SELECT v.line, 'campaign_id: not imported: line ' || bad.line ||
+      ' of the same campaign and day is invalid, and a day is summed whole or not at all'
       FROM pg_temp.import_valid v
       JOIN (SELECT DISTINCT ON (campaign_id, date) campaign_id, date, line FROM pg_temp.import_valid
              WHERE campaign_id IS NOT NULL AND date IS NOT NULL AND line IN (SELECT line FROM pg_temp.import_problems)
@@ -305,7 +333,10 @@ async function rejectPartialDays(trx: Trx): Promise<void> {
      WHERE v.line NOT IN (SELECT line FROM pg_temp.import_problems)`.execute(trx);
 }
 
-/** Rows per ad, ad set or placement become one row per campaign and day: counts and money summed exactly (numeric), NULL only when every row is NULL. */
+/**
+ * Rows per ad, ad set or placement become one row per campaign and day: counts and money summed exactly (numeric), NULL
+ * only when every row is NULL.
+ */
 async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summedRows: number; summedInto: number }> {
   const sums = ['impressions', 'clicks', 'all_clicks', 'spend', 'total_leads', 'qualified_leads'].filter((c) =>
     writes(input, c),
@@ -316,7 +347,8 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
   if (counted.length > 0) {
     // Lead counts are 32-bit columns: a day whose rows add up past that is invalid, not a crash.
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
-      SELECT v.line, 'total_leads: the rows of this campaign and day add up to more leads than can be stored (2,147,483,647)'
+      SELECT v.line, 'total_leads: the rows of this campaign and day add up to more leads '
+                     'than can be stored (2,147,483,647)'
         FROM pg_temp.import_valid v
         JOIN (SELECT campaign_id, date FROM pg_temp.import_valid GROUP BY campaign_id, date
                HAVING ${sql.join(
@@ -325,9 +357,14 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
                )}) big USING (campaign_id, date)`.execute(trx);
     await removeRejected(trx);
   }
+  const sumType = (c: string) => (int32.has(c) ? 'integer' : c === 'spend' ? 'numeric' : 'bigint');
+  const summed = [
+    ...sums.map((c) => sql`sum(${sql.ref(c)})::${sql.raw(sumType(c))} AS ${sql.ref(c)}`),
+    ...firsts.map((c) => sql`(array_agg(${sql.ref(c)} ORDER BY line))[1] AS ${sql.ref(c)}`),
+  ];
   await sql`CREATE TEMP TABLE pg_temp.import_summed ON COMMIT DROP AS
     SELECT min(line) AS line, campaign_id, date, count(*) AS summed
-           ${sql.join([sql``, ...sums.map((c) => sql`sum(${sql.ref(c)})${int32.has(c) ? sql`::integer` : sql`::${sql.raw(c === 'spend' ? 'numeric' : 'bigint')}`} AS ${sql.ref(c)}`), ...firsts.map((c) => sql`(array_agg(${sql.ref(c)} ORDER BY line))[1] AS ${sql.ref(c)}`)])}
+           ${sql.join([sql``, ...summed])}
       FROM pg_temp.import_valid GROUP BY campaign_id, date`.execute(trx);
   const r = await sql<{
     rows: string;
@@ -344,9 +381,8 @@ async function sumPerCampaignDay(trx: Trx, input: StagedInput): Promise<{ summed
 async function removeRejected(trx: Trx): Promise<void> {
   const any = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_temp.import_problems) AS any`.execute(trx);
   if (any.rows[0]?.any)
-    await sql`DELETE FROM pg_temp.import_valid v WHERE EXISTS (SELECT 1 FROM pg_temp.import_problems p WHERE p.line = v.line)`.execute(
-      trx,
-    );
+    await sql`DELETE FROM pg_temp.import_valid v WHERE EXISTS (SELECT 1 FROM pg_temp.import_problems p WHERE p.line =
+      v.line)`.execute(trx);
 }
 
 /** Cells that only row rules read (Meta's `Reporting ends`). */
@@ -364,14 +400,17 @@ function rowRules(input: StagedInput, v: (name: string) => Sql): Sql[] {
     const s = v('start_date');
     const e = v('end_date');
     rules.push(
-      sql`CASE WHEN ${s} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} < ${s} THEN 'end_date: ' || ${e} || ' is before start_date ' || ${s} END`,
+      sql`CASE WHEN ${s} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND ${e} < ${s}
+        THEN 'end_date: ' || ${e} || ' is before start_date ' || ${s} END`,
     );
   }
   if (rowRuleCells(input).length > 0 && has('date')) {
     const s = v('date');
     const e = v('reporting_ends');
     rules.push(
-      sql`CASE WHEN ${e} IS DISTINCT FROM ${s} THEN 'reporting_ends: ' || coalesce(${e}, 'empty') || ' differs from reporting_starts ' || coalesce(${s}, 'empty') || ': not a daily row; export with Breakdown → By time → Day' END`,
+      sql`CASE WHEN ${e} IS DISTINCT FROM ${s} THEN 'reporting_ends: ' || coalesce(${e}, 'empty') ||
+        ' differs from reporting_starts ' || coalesce(${s}, 'empty') ||
+          ': not a daily row; export with Breakdown → By time → Day' END`,
     );
   }
   return rules;
@@ -382,43 +421,46 @@ async function checkAcrossRows(trx: Trx, input: StagedInput): Promise<void> {
   const keyList = sql.join(key.map((k) => sql.ref(k)));
   const keyLabel = key.join(', ');
   await sql`INSERT INTO pg_temp.import_problems (line, problem)
-    SELECT line, ${sql.lit(`${keyLabel}: `)} || 'the same ' || ${sql.lit(keyLabel)} || ' as line ' || first_line || ' (each key may appear once in an input)'
+    SELECT line, ${sql.lit(`${keyLabel}: `)} || 'the same ' || ${sql.lit(keyLabel)} || ' as line ' || first_line ||
+      ' (each key may appear once in an input)'
     FROM (SELECT line, min(line) OVER (PARTITION BY ${keyList}) AS first_line
           FROM pg_temp.import_valid v
-          WHERE (${keyList}) IN (SELECT ${keyList} FROM pg_temp.import_valid d GROUP BY ${keyList} HAVING count(*) > 1)) dup
+          WHERE (${keyList}) IN (SELECT ${keyList} FROM pg_temp.import_valid d GROUP BY ${keyList} HAVING count(*) >
+            1)) dup
     WHERE line <> first_line`.execute(trx);
 
   const has = (name: string): boolean => input.match.columns.has(name);
   if (input.spec.name === 'metrics') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
-      SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import campaigns first or add a campaign_name column'
+      SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id ||
+        '": import campaigns first or add a campaign_name column'
       FROM pg_temp.import_valid v
-      WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(
-      trx,
-    );
+      WHERE ${has('campaign_name') ? sql`v.campaign_name IS NULL AND` : sql``} NOT EXISTS (SELECT 1 FROM campaigns c
+        WHERE c.campaign_id = v.campaign_id)`.execute(trx);
     const currency = input.match.currency;
     if (currency !== undefined) {
       // Never mix IDR into a USD history: a campaign keeps the currency it has.
       await sql`INSERT INTO pg_temp.import_problems (line, problem)
-        SELECT v.line, 'spend: the file is in ' || ${currency} || ' (Amount spent (' || ${currency} || ')) but campaign "' || v.campaign_id || '" is in ' || c.currency ||
-               ': export it in ' || c.currency || ', or correct campaigns.currency if the campaign really changed currency'
+        SELECT v.line, 'spend: the file is in ' || ${currency} || ' (Amount spent (' || ${currency} ||
+          ')) but campaign "' || v.campaign_id || '" is in ' || c.currency ||
+               ': export it in ' || c.currency ||
+                 ', or correct campaigns.currency if the campaign really changed currency'
           FROM pg_temp.import_valid v JOIN campaigns c ON c.campaign_id = v.campaign_id
          WHERE c.currency IS NOT NULL AND c.currency <> ${currency}`.execute(trx);
     }
   }
   if (input.spec.name === 'leads') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
-      SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id || '": import the campaign first (campaigns kind)'
-      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)`.execute(
-      trx,
-    );
+      SELECT v.line, 'campaign_id: unknown campaign_id "' || v.campaign_id ||
+        '": import the campaign first (campaigns kind)'
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id =
+        v.campaign_id)`.execute(trx);
   }
   if (input.spec.name === 'lead-status') {
     await sql`INSERT INTO pg_temp.import_problems (line, problem)
       SELECT v.line, 'lead_id: unknown lead_id "' || v.lead_id || '": import the lead first (leads kind)'
-      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id = v.lead_id)`.execute(
-      trx,
-    );
+      FROM pg_temp.import_valid v WHERE NOT EXISTS (SELECT 1 FROM campaign_leads l WHERE l.lead_id =
+        v.lead_id)`.execute(trx);
   }
 }
 
@@ -462,7 +504,8 @@ export async function* readRejectedRows(
   for (;;) {
     const rows = await sql<Record<string, string | null>>`
       SELECT r.line, r.fields_json, ${sql.join(cellColumns(width))}, p.reasons
-      FROM (SELECT line, string_agg(problem, '; ' ORDER BY problem) AS reasons FROM pg_temp.import_problems WHERE line > ${after} GROUP BY line ORDER BY line LIMIT ${batch}) p
+      FROM (SELECT line, string_agg(problem, '; ' ORDER BY problem) AS reasons FROM pg_temp.import_problems WHERE
+        line > ${after} GROUP BY line ORDER BY line LIMIT ${batch}) p
       JOIN pg_temp.import_rows r USING (line) ORDER BY r.line`.execute(trx);
     for (const row of rows.rows) {
       const json = row.fields_json;
@@ -509,21 +552,26 @@ async function upsert(
   const differs =
     plan.values.length === 0
       ? sql`false`
-      : sql`(${sql.join(plan.values.map((c) => ref('t', c)))}) IS DISTINCT FROM (${sql.join(plan.values.map((c) => val(c)))})`;
+      : sql`(${sql.join(plan.values.map((c) => ref('t', c)))}) IS DISTINCT FROM
+        (${sql.join(plan.values.map((c) => val(c)))})`;
   const insertCols = [...plan.key, ...plan.values, ...(plan.insertExtra?.columns ?? [])];
   const insertVals = [
     ...plan.key.map((k) => ref('changed', k)),
     ...plan.values.map((c) => ref('changed', c)),
     ...(plan.insertExtra?.values ?? []),
   ];
+  const changedCols = [...plan.key.map((k) => ref('s', k)), ...plan.values.map((c) => sql`${val(c)} AS ${sql.ref(c)}`)];
   const onConflict =
     plan.values.length === 0
       ? sql`DO NOTHING`
-      : sql`DO UPDATE SET ${sql.join([...plan.values.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`), plan.touch])}`;
+      : sql`DO UPDATE SET ${sql.join([
+          ...plan.values.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`),
+          plan.touch,
+        ])}`;
   const r = await sql<{ total: string; inserted: string; updated: string }>`
     WITH s AS NOT MATERIALIZED (SELECT * FROM pg_temp.import_valid),
     changed AS MATERIALIZED (
-      SELECT ${sql.join([...plan.key.map((k) => ref('s', k)), ...plan.values.map((c) => sql`${val(c)} AS ${sql.ref(c)}`)])}, ${ref('t', plan.key[0]!)} IS NULL AS is_new
+      SELECT ${sql.join(changedCols)}, ${ref('t', plan.key[0]!)} IS NULL AS is_new
       FROM s LEFT JOIN ${sql.table(plan.table)} t ON ${keyJoin}
       WHERE ${ref('t', plan.key[0]!)} IS NULL OR ${differs}),
     written AS (
@@ -532,16 +580,17 @@ async function upsert(
       ON CONFLICT (${sql.join(plan.key.map((k) => sql.ref(k)))}) ${onConflict}
       RETURNING 1)
     SELECT (SELECT count(*) FROM s) AS total, c.inserted, c.updated, (SELECT count(*) FROM written) AS written
-    FROM (SELECT count(*) FILTER (WHERE is_new) AS inserted, count(*) FILTER (WHERE NOT is_new) AS updated FROM changed) c`.execute(
-    trx,
-  );
+    FROM (SELECT count(*) FILTER (WHERE is_new) AS inserted, count(*) FILTER (WHERE NOT is_new) AS updated FROM
+      changed) c`.execute(trx);
   const row = r.rows[0]!;
   const inserted = Number(row.inserted);
   const updated = Number(row.updated);
   return { inserted, updated, unchanged: Number(row.total) - inserted - updated };
 }
 
-/** Clients named by campaigns or metrics rows (or by `--client`) that do not exist yet, created with default settings. */
+/**
+ * Clients named by campaigns or metrics rows (or by `--client`) that do not exist yet, created with default settings.
+ */
 async function createMissingClients(trx: Trx, input: StagedInput): Promise<number> {
   const named = input.match.columns.has('client_id')
     ? sql`SELECT v.client_id FROM pg_temp.import_valid v WHERE v.client_id IS NOT NULL`
@@ -606,7 +655,8 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         const r = await sql`INSERT INTO campaigns (campaign_id, campaign_name, client_id, currency)
           SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.campaign_name, ${client}, ${currency}::text
           FROM pg_temp.import_valid v
-          WHERE v.campaign_name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = v.campaign_id)
+          WHERE v.campaign_name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id =
+            v.campaign_id)
           ORDER BY v.campaign_id, v.line
           ON CONFLICT (campaign_id) DO NOTHING`.execute(trx);
         counts.campaignsCreated = Number(r.numAffectedRows ?? 0);
@@ -666,7 +716,8 @@ async function writeLeads(
       SELECT s.*, l.lead_id IS NULL AS is_new,
              (l.campaign_id, l.created_at) IS DISTINCT FROM (s.campaign_id, s.created_at) AS moved,
              lower(s.status) <> lower(coalesce(
-               (SELECT c.status FROM lead_status_changes c WHERE c.lead_id = s.lead_id ORDER BY c.changed_at DESC LIMIT 1), l.status))
+               (SELECT c.status FROM lead_status_changes c WHERE c.lead_id = s.lead_id ORDER BY c.changed_at DESC
+                 LIMIT 1), l.status))
              AND lower(s.status) <> lower(l.status) AS new_status
       FROM s LEFT JOIN campaign_leads l ON l.lead_id = s.lead_id),
     ins AS (

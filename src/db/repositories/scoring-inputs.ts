@@ -51,7 +51,9 @@ interface MetricsRow {
   clicks: string;
   spend_rows: string;
   lead_count_rows: string;
-  /** Rows whose spend has more than six decimals (no spend_micros): their campaign's spend sums are redone in numeric. */
+  /**
+   * Rows whose spend has more than six decimals (no spend_micros): their campaign's spend sums are redone in numeric.
+   */
   inexact_rows: string;
   data_days: string;
   null_spend_rows: string;
@@ -86,22 +88,31 @@ interface Range {
   below: string | null;
 }
 
-/** The four spend figures of a campaign (window total, largest day, recent and prior period), over integer micros or exact numeric spend. */
+/**
+ * The four spend figures of a campaign (window total, largest day, recent and prior period), over integer micros or
+ * exact numeric spend.
+ */
 function spendSums(column: 'spend' | 'spend_micros', p: Periods) {
   const c = sql.ref(column);
   return sql`coalesce(sum(${c}), 0) AS spend,
              max(${c}) AS max_day_spend,
              coalesce(sum(${c}) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
-             coalesce(sum(${c}) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_spend`;
+             coalesce(sum(${c}) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS
+               prior_spend`;
 }
 
 function inRange(r: Range) {
-  return sql`${r.from === null ? sql`` : sql`AND campaign_id >= ${r.from}`} ${r.below === null ? sql`` : sql`AND campaign_id < ${r.below}`}`;
+  const from = r.from === null ? sql`` : sql`AND campaign_id >= ${r.from}`;
+  const below = r.below === null ? sql`` : sql`AND campaign_id < ${r.below}`;
+  return sql`${from} ${below}`;
 }
 
 const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
 
-/** Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and yesterday's score add. */
+/**
+ * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and
+ * yesterday's score add.
+ */
 async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range: Range): Promise<MetricsRow[]> {
   // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const r = await sql<MetricsRow>`
@@ -119,7 +130,8 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
              coalesce(sum(total_leads), 0) AS total_leads,
              coalesce(sum(qualified_leads), 0) AS qualified_leads,
              coalesce(sum(qualified_leads) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_qualified,
-             coalesce(sum(qualified_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS prior_qualified
+             coalesce(sum(qualified_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >=
+               ${p.prior.from}::date), 0) AS prior_qualified
         FROM campaign_metrics
        WHERE date BETWEEN ${p.window.from}::date AND ${p.window.to}::date ${inRange(range)}
        GROUP BY campaign_id
@@ -131,13 +143,18 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
       FROM m
       JOIN (SELECT * FROM campaigns WHERE true ${inRange(range)}) c ON c.campaign_id = m.campaign_id
       LEFT JOIN clients cl ON cl.client_id = c.client_id
-      LEFT JOIN (SELECT campaign_id, total_score FROM campaign_scores WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
-      LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll ON ll.campaign_id = m.campaign_id
+      LEFT JOIN (SELECT campaign_id, total_score FROM campaign_scores
+                  WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
+      LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
+             ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
   return r.rows;
 }
 
-/** Lead-level counts of every campaign with leads created in the window, the status as of the end of D (one query for all chunks). */
+/**
+ * Lead-level counts of every campaign with leads created in the window, the status as of the end of D (one query for
+ * all chunks).
+ */
 async function readLeadCounts(
   db: Kysely<Database>,
   date: string,
@@ -149,9 +166,11 @@ async function readLeadCounts(
     SELECT campaign_id,
            count(*) AS total_leads,
            count(*) FILTER (WHERE qualified) AS qualified_leads,
-           count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS recent_qualified,
+           count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS
+             recent_qualified,
            count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.prior.from)}::timestamptz
-                                            AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS prior_qualified
+                                            AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS
+                                              prior_qualified
       FROM (
         SELECT l.campaign_id, l.created_at,
                lower(coalesce(s.status, l.status)) = ANY(${[...qualifiedStatuses]}::text[]) AS qualified
@@ -170,7 +189,10 @@ async function readLeadCounts(
   return new Map(r.rows.map((x) => [x.campaign_id, x]));
 }
 
-/** The spend sums of campaigns with a spend of more than six decimals in the window, in exact numeric (rare: Facebook and CSVs send cents). */
+/**
+ * The spend sums of campaigns with a spend of more than six decimals in the window, in exact numeric (rare: Facebook
+ * and CSVs send cents).
+ */
 async function readExactSpend(
   db: Kysely<Database>,
   p: Periods,
@@ -355,7 +377,8 @@ export async function openScoringSource(
   const readers = watched.map(({ client }) => kyselyOnClient(client));
   const p = scoringPeriods(date);
   try {
-    // The lead counts (one query for every chunk) start first on one connection; the ranges and yesterday's count come from the other.
+    // The lead counts (one query for every chunk) start first on one connection; the ranges and yesterday's count come
+    // from the other.
     const leads = readLeadCounts(readers[0]!, date, p, qualifiedStatuses);
     leads.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
     const [ranges, previous] = await Promise.all([

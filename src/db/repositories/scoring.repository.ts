@@ -66,7 +66,19 @@ async function* scoreLines(
       const id = copyText(s.campaignId);
       const total = formatHundredths(s.totalHundredths);
       // Only the campaign id and the JSON can hold a character COPY must escape; the rest is digits and fixed words.
-      const line = `${id}\t${s.date}\t${total}\t${DIMENSIONS.map((d) => formatHundredths(s.dimensions[d].hundredths)).join('\t')}\t${s.recommendation}\t${copyJson(JSON.stringify(s.details))}\t${s.isNew ? 't' : 'f'}\t{${s.flags.join(',')}}\t${config}\t${run}\n`;
+      const fields = [
+        id,
+        s.date,
+        total,
+        ...DIMENSIONS.map((d) => formatHundredths(s.dimensions[d].hundredths)),
+        s.recommendation,
+        copyJson(JSON.stringify(s.details)),
+        s.isNew ? 't' : 'f',
+        `{${s.flags.join(',')}}`,
+        config,
+        run,
+      ];
+      const line = `${fields.join('\t')}\n`;
       history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\n`);
       batch.push(line);
       size += line.length;
@@ -145,9 +157,8 @@ export async function ensureHistoryPartition(db: Kysely<Database>, date: string)
     n: string;
   }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(db);
   if (exists.rows[0]!.n !== '0') return;
-  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(
-    db,
-  );
+  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM
+    (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(db);
 }
 
 export interface RetentionResult {
@@ -172,25 +183,21 @@ export async function applyRetention(
   const cutoff = monthStart(today, -keep.scoreHistoryMonths);
   const parts = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY 1`.execute(
-    db,
-  );
+     WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY
+       1`.execute(db);
   const keepMonth = `score_history_${monthStart(keepDate).slice(0, 7).replace('-', '_')}`;
   const doomed = parts.rows
     .map((r) => r.name)
     .filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
   return db.transaction().execute(async (trx) => {
-    // Never queue behind a long reader (pg_dump holds every table while it dumps): give up after 2 s; the next run retries.
+    // Never queue behind a long reader (pg_dump holds every table while it dumps): give up after 2 s; the next run
+    // retries.
     await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
     for (const name of doomed) await sql`DROP TABLE ${sql.table(name)}`.execute(trx);
-    const runs =
-      await sql`DELETE FROM job_runs WHERE status <> 'running' AND started_at < ${today}::date - ${keep.jobRunsDays}::int`.execute(
-        trx,
-      );
-    const bodies =
-      await sql`UPDATE alert_digests SET html = '', text = '' WHERE created_at < ${today}::date - ${keep.digestBodiesDays}::int AND (html <> '' OR text <> '')`.execute(
-        trx,
-      );
+    const runs = await sql`DELETE FROM job_runs WHERE status <> 'running' AND started_at < ${today}::date -
+        ${keep.jobRunsDays}::int`.execute(trx);
+    const bodies = await sql`UPDATE alert_digests SET html = '', text = '' WHERE created_at < ${today}::date -
+        ${keep.digestBodiesDays}::int AND (html <> '' OR text <> '')`.execute(trx);
     return {
       partitions: doomed,
       jobRuns: Number(runs.numAffectedRows ?? 0),

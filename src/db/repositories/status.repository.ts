@@ -83,13 +83,11 @@ export async function loadBackupOverview(db: Kysely<Database>): Promise<BackupOv
       key: string;
       created_at: Date;
       size: string;
-    }>`SELECT key, created_at, size FROM backups WHERE deleted_at IS NULL AND verify_ok ORDER BY created_at DESC LIMIT 1`.execute(
-      db,
-    ),
+    }>`SELECT key, created_at, size FROM backups WHERE deleted_at IS NULL AND verify_ok ORDER BY created_at DESC
+      LIMIT 1`.execute(db),
     sql<{ key: string; verified_at: Date; verify_ok: boolean; verify_problems: string[] }>`
-      SELECT key, verified_at, verify_ok, verify_problems FROM backups WHERE verify_method = 'restore' ORDER BY verified_at DESC LIMIT 1`.execute(
-      db,
-    ),
+      SELECT key, verified_at, verify_ok, verify_problems FROM backups WHERE verify_method = 'restore' ORDER BY
+        verified_at DESC LIMIT 1`.execute(db),
   ]);
   const last = b.rows[0];
   const drill = v.rows[0];
@@ -160,7 +158,8 @@ export async function listActionable(
       i === 0 && q.after !== null
         ? sql`AND (total_score, campaign_id) > (${q.after.score}::numeric, ${q.after.campaignId})`
         : sql``;
-    return sql`(SELECT ${start + i}::int AS rank, campaign_id, total_score, recommendation, flags, is_new FROM campaign_scores
+    return sql`(SELECT ${start + i}::int AS rank, campaign_id, total_score, recommendation, flags, is_new FROM
+      campaign_scores
                  WHERE date = ${q.date} AND recommendation = ${type} ${resume}
                  ORDER BY total_score, campaign_id LIMIT ${q.limit})`;
   });

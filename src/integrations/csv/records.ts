@@ -2,7 +2,10 @@ import { createReadStream } from 'node:fs';
 import { parse, type CsvError } from 'csv-parse';
 import { readHead } from './spool.js';
 
-/** Beyond this a record is not a row with a long field but a file that is not CSV (or a quote never closed): the import stops. */
+/**
+ * Beyond this a record is not a row with a long field but a file that is not CSV (or a quote never closed): the import
+ * stops.
+ */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** A field or row longer than this is an invalid row (csv-import.md, Large files). */
 export const MAX_ROW_BYTES = 1024 * 1024;
@@ -110,7 +113,10 @@ export async function* readRecords(path: string, width: number): AsyncGenerator<
         yield {
           line,
           fields,
-          problem: `expected ${width} fields as in the header, found ${fields.length} (a comma inside a value needs the value in double quotes)`,
+          problem:
+            `expected ${width} fields as in the header, ` +
+            `found ${fields.length} (a comma inside a value needs the value ` +
+            `in double quotes)`,
         };
       } else {
         yield { line, fields: fields.length > width ? fields.slice(0, width) : fields };
@@ -121,9 +127,12 @@ export async function* readRecords(path: string, width: number): AsyncGenerator<
     const line = 1 + empty + records + newlines;
     const problem =
       e.code === 'CSV_QUOTE_NOT_CLOSED'
-        ? `a double quote opens a field on or after line ${line} and is never closed, so the rest of the file cannot be read; close the quote or remove it`
+        ? `a double quote opens a field on or after line ${line} and is ` +
+          `never closed, so the rest of the file cannot be read; close the ` +
+          `quote or remove it`
         : e.code === 'CSV_MAX_RECORD_SIZE'
-          ? `a row longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB starts here: this is not CSV, or a quote is never closed`
+          ? `a row longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB starts ` +
+            `here: this is not CSV, or a quote is never closed`
           : `unreadable CSV: ${e.message}`;
     yield { line, fields: [], problem };
   }

@@ -41,7 +41,9 @@ export class InputTooLargeError extends Error {
 }
 
 export interface SpoolOptions {
-  /** Stops the copy (and removes the spool) as soon as it fires: a signal must end a run reading a FIFO or /dev/zero. */
+  /**
+   * Stops the copy (and removes the spool) as soon as it fires: a signal must end a run reading a FIFO or /dev/zero.
+   */
   signal?: AbortSignal;
   /** The most bytes read before the input is refused (InputTooLargeError). */
   maxBytes?: number;

@@ -10,7 +10,10 @@ export type SendOutcome =
   | { status: 'rejected'; error: string; attempts: number }
   /** Not sent; `stop` says why nothing else should be tried in this run. */
   | { status: 'failed'; error: string; attempts: number; stop: 'account' | 'quota' | 'unavailable' | 'interrupted' }
-  /** Handed over without a usable answer: it may have gone out, so it is not tried again; the transport is not trusted for the rest of the run. */
+  /**
+   * Handed over without a usable answer: it may have gone out, so it is not tried again; the transport is not trusted
+   * for the rest of the run.
+   */
   | { status: 'unconfirmed'; error: string; attempts: number; stop: 'unavailable' };
 
 /**

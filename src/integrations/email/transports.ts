@@ -87,7 +87,8 @@ export class OutboxTransport implements MailTransport {
       const code = (error as NodeJS.ErrnoException).code;
       const fatal = code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EPERM';
       throw new MailSendError(
-        `cannot write ${path}: ${(error as Error).message}${fatal ? '; check MAIL_TRANSPORT and the folder permissions' : ''}`,
+        `cannot write ${path}: ${(error as Error).message}` +
+          `${fatal ? '; check MAIL_TRANSPORT and the folder permissions' : ''}`,
         fatal ? 'account' : 'retry',
         { cause: error },
       );
@@ -137,14 +138,17 @@ export function classifySesError(error: unknown): MailSendError {
   const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
   if (/daily message quota/i.test(e?.message ?? '')) {
     return new MailSendError(
-      `SES: the daily sending quota is used up (${detail}); the rest goes out on the next run, or ask AWS for a higher quota`,
+      `SES: the daily sending quota is used up (${detail}); the rest ` +
+        `goes out on the next run, or ask AWS for a higher quota`,
       'quota',
       { cause: error },
     );
   }
   if (ACCOUNT_ERRORS.has(name) || status === 401 || status === 403) {
     return new MailSendError(
-      `SES refused the account or its credentials (${detail}); check the AWS credentials, that ALERT_FROM's identity is verified in the region, and the account's sending status in the SES console`,
+      `SES refused the account or its credentials (${detail}); check ` +
+        `the AWS credentials, that ALERT_FROM's identity is verified in ` +
+        `the region, and the account's sending status in the SES console`,
       'account',
       { cause: error },
     );

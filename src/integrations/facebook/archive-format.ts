@@ -27,7 +27,10 @@ function withoutPagingTokens(body: unknown): unknown {
   return { ...(body as object), paging: clean };
 }
 
-/** What is archived of an answer: no tokens in paging URLs, no form answers; a batch answer entry by entry, its bodies parsed. */
+/**
+ * What is archived of an answer: no tokens in paging URLs, no form answers; a batch answer entry by entry, its bodies
+ * parsed.
+ */
 export function forArchive(body: unknown): unknown {
   if (!Array.isArray(body)) return withoutPagingTokens(withoutLeadPii(body));
   return body.map((entry) => {

@@ -19,7 +19,10 @@ export interface GraphClientSettings {
   /** First backoff; doubles per retry, with jitter, up to retryMaxMs. */
   retryBaseMs: number;
   retryMaxMs: number;
-  /** A throttle that says access returns within this is waited out (at most twice per call); a longer one defers the account. */
+  /**
+   * A throttle that says access returns within this is waited out (at most twice per call); a longer one defers the
+   * account.
+   */
   maxThrottleWaitMs: number;
   /** Requests per batch POST (1–50); 1 sends every request on its own. */
   batchSize: number;
@@ -32,7 +35,9 @@ export type BatchAnswer = { ok: true; body: Record<string, unknown> } | { ok: fa
 /** The Graph API takes at most this many requests in one batch. */
 export const MAX_BATCH = 50;
 
-/** What an answer must be: any JSON object, a page (`data` list), or a batch answer (a list with one entry per request). */
+/**
+ * What an answer must be: any JSON object, a page (`data` list), or a batch answer (a list with one entry per request).
+ */
 type Expect = 'object' | 'page' | 'batch';
 
 /** A response as archived: no token in the URL, only the headers worth keeping. */
@@ -138,7 +143,10 @@ export class AccountSession {
   private readonly numericId: string;
   private deferral: AccountDeferred | null = null;
   private seq = 0;
-  /** Spacing between the starts of two calls, from the latest usage headers; enforced here, one call at a time by the limiter. */
+  /**
+   * Spacing between the starts of two calls, from the latest usage headers; enforced here, one call at a time by the
+   * limiter.
+   */
   private spacingMs = 0;
   private lastStart = 0;
   /** Calls the last request counted as (a batch of n counts n). */
@@ -293,7 +301,10 @@ export class AccountSession {
     });
   }
 
-  /** The URL without its token, after checking it points at the Graph API (paging.next embeds the token; it is sent as a header instead, and never to another host). */
+  /**
+   * The URL without its token, after checking it points at the Graph API (paging.next embeds the token; it is sent as a
+   * header instead, and never to another host).
+   */
   private ownUrl(url: string, endpoint: string): string {
     const target = new URL(url);
     if (target.origin !== new URL(this.settings.baseUrl).origin) {
@@ -325,7 +336,9 @@ export class AccountSession {
       regainMs > 0 ? regainMs : Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 4 ** (throttles + 1));
     if (throttles >= 2 || waitMs > this.settings.maxThrottleWaitMs) {
       throw new AccountDeferred(
-        `rate limited (${describeGraphError(error.info)}); access returns in about ${Math.ceil(waitMs / 60000)} min, so the account is left for the next run`,
+        `rate limited (${describeGraphError(error.info)}); access ` +
+          `returns in about ${Math.ceil(waitMs / 60000)} min, so the ` +
+          `account is left for the next run`,
         error.info.appWide,
         Math.ceil(waitMs / 1000),
       );
@@ -472,7 +485,9 @@ export class AccountSession {
     this.spacingMs = raiseOnly ? Math.max(this.spacingMs, pace.spacingMs) : pace.spacingMs;
     if (pace.defer && !this.deferral) {
       this.deferral = new AccountDeferred(
-        `usage reached ${usage.maxPct} % (limit for this job: ${this.settings.pacing.deferAtPct} %); the account is left for the next run rather than pushed to its limit`,
+        `usage reached ${usage.maxPct} % (limit for this ` +
+          `job: ${this.settings.pacing.deferAtPct} %); the account is left ` +
+          `for the next run rather than pushed to its limit`,
         false,
         usage.regainSeconds,
       );

@@ -26,7 +26,10 @@ export const AD_EFFECTIVE_STATUSES = [
 ];
 export const CAMPAIGN_FIELDS =
   'id,account_id,name,status,effective_status,objective,daily_budget,lifetime_budget,start_time,stop_time,updated_time';
-/** `inline_link_clicks` is what campaign_metrics.clicks holds (as an export's "Link clicks"); `clicks` (all clicks) is kept beside it. */
+/**
+ * `inline_link_clicks` is what campaign_metrics.clicks holds (as an export's "Link clicks"); `clicks` (all clicks) is
+ * kept beside it.
+ */
 export const INSIGHT_FIELDS =
   'campaign_id,campaign_name,date_start,date_stop,impressions,inline_link_clicks,clicks,spend,ctr,actions';
 /** field_data (what people typed into the form) is never asked for: leads are counted, not read. */
@@ -133,7 +136,10 @@ export class Pager {
     this.url = next === null ? null : withLimit(next, this.limit);
   }
 
-  /** A failed page: true when the listing can go on (smaller pages, or from the start); false when the error is the caller's. */
+  /**
+   * A failed page: true when the listing can go on (smaller pages, or from the start); false when the error is the
+   * caller's.
+   */
   recover(error: unknown): boolean {
     if (!(error instanceof GraphApiError)) return false;
     if (error.info.kind === 'reduce-data' && this.limit > this.paging.minLimit) {
@@ -336,12 +342,18 @@ async function fetchInsightsReport(
         return got.items;
       }
       if (status === 'Job Failed' || status === 'Job Skipped') {
-        lastProblem = `report run ${String(id)} for ${r.since}: ${status}${run.error_message ? ` (${String(run.error_code ?? '')}/${String(run.error_subcode ?? '')} ${String(run.error_message)})` : ''}`;
+        const code = `${String(run.error_code ?? '')}/${String(run.error_subcode ?? '')}`;
+        lastProblem =
+          `report run ${String(id)} for ${r.since}: ${status}` +
+          (run.error_message ? ` (${code} ${String(run.error_message)})` : '');
         break;
       }
     }
     if (status !== 'Job Failed' && status !== 'Job Skipped')
-      lastProblem = `report run ${String(id)} for ${r.since} not completed within ${Math.round(o.timeoutMs / 1000)} s (last status: ${status || 'none'})`;
+      lastProblem =
+        `report run ${String(id)} for ${r.since} not completed ` +
+        `within ${Math.round(o.timeoutMs / 1000)} s (last ` +
+        `status: ${status || 'none'})`;
   }
   throw reportFailure(`${lastProblem}; submitted twice`);
 }
@@ -354,7 +366,10 @@ export async function fetchAds(session: AccountSession, paging: PagingOptions): 
   return (await readAllPages(session, url, 'ads', paging, idOf)).items;
 }
 
-/** A listing of the leads of one ad created in (after, before), unix seconds; the caller's window overlaps the previous run's. */
+/**
+ * A listing of the leads of one ad created in (after, before), unix seconds; the caller's window overlaps the previous
+ * run's.
+ */
 export function leadsPager(
   session: AccountSession,
   adId: string,

@@ -74,11 +74,17 @@ export async function findPgTool(
   const where = binDir ? `PG_BINDIR=${binDir}` : '/usr/lib/postgresql/*/bin or PATH';
   const seen = found.length > 0 ? ` (found only ${found.map((f) => `${f.path}, version ${f.major}`).join('; ')})` : '';
   throw new PgToolError(
-    `${tool} for PostgreSQL ${serverMajor} or newer is not installed in ${where}${seen}; install it (Debian/Ubuntu: sudo apt-get install -y postgresql-client-${serverMajor}) or point PG_BINDIR at its folder`,
+    `${tool} for PostgreSQL ${serverMajor} or newer is not installed ` +
+      `in ${where}${seen}; install it (Debian/Ubuntu: sudo apt-get ` +
+      `install -y postgresql-client-${serverMajor}) or point PG_BINDIR ` +
+      `at its folder`,
   );
 }
 
-/** What a libpq tool needs of this process's environment besides the connection: locale, time zone, home (~/.pgpass, ~/.postgresql). */
+/**
+ * What a libpq tool needs of this process's environment besides the connection: locale, time zone, home (~/.pgpass,
+ * ~/.postgresql).
+ */
 const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR'];
 
 /** PATH, home, locale and time zone of this process: all a PostgreSQL program needs besides its connection. */
@@ -201,7 +207,9 @@ export function verifiedPassThrough(
         onMismatch?.();
         cb(
           new Error(
-            `checksum mismatch: the stored dump has SHA-256 ${digest}, the manifest says ${expected} (${bytes} bytes read): the object is corrupted or not the one recorded`,
+            `checksum mismatch: the stored dump has SHA-256 ${digest}, the ` +
+              `manifest says ${expected} (${bytes} bytes read): the object is ` +
+              `corrupted or not the one recorded`,
           ),
         );
         return;
@@ -229,7 +237,8 @@ export function endsWhenToolSucceeds(tool: RunningTool, name: string): Transform
             code === 0
               ? null
               : new PgToolError(
-                  `${name} ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr}` : ''}`,
+                  `${name} ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}` +
+                    (stderr ? `: ${stderr}` : ''),
                 ),
           ),
         (error: Error) => cb(new PgToolError(`${name} could not run: ${error.message}`)),

@@ -41,7 +41,8 @@ export async function applyRetention(
   const plan = planRetention(manifest, objects, ctx.clock.now(), ctx.options.keepDays);
   if (ctx.dryRun) return plan;
   const { markBackupsDeleted } = await import('../../db/repositories/backups.repository.js');
-  // The manifest forgets a backup before its object goes: a crash in between leaves an orphan (removed next time), never an entry without its object.
+  // The manifest forgets a backup before its object goes: a crash in between leaves an orphan (removed next time),
+  // never an entry without its object.
   const doomed = new Set(plan.delete.map((b) => b.key));
   if (doomed.size > 0)
     await writeManifest(ctx, store, { ...manifest, backups: manifest.backups.filter((b) => !doomed.has(b.key)) });
@@ -71,7 +72,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const store = await openStore(ctx);
   if (!store.url.startsWith('s3://') && settings.encryptionExplicit && settings.encryption !== 'none') {
     throw new ConfigError(
-      `BACKUP_SSE=${settings.encryption} cannot be applied: BLOB_URL is a local folder (${store.url}), not S3. Use an s3:// BLOB_URL, or set BACKUP_SSE=none for a local store.`,
+      `BACKUP_SSE=${settings.encryption} cannot be applied: BLOB_URL ` +
+        `is a local folder (${store.url}), not S3. Use an s3:// ` +
+        `BLOB_URL, or set BACKUP_SSE=none for a local store.`,
     );
   }
   const manifest = await readManifest(ctx, store);
@@ -81,7 +84,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   if (ctx.dryRun) {
     const plan = await applyRetention(ctx, store, manifest);
     const lines = [
-      `Would dump ${server.database} (PostgreSQL ${server.version}) with ${pgDump.version} into ${store.url} as ${backupKey(settings.prefix, ctx.clock.now())}.`,
+      `Would dump ${server.database} (PostgreSQL ${server.version}) ` +
+        `with ${pgDump.version} into ${store.url} ` +
+        `as ${backupKey(settings.prefix, ctx.clock.now())}.`,
       ...describeRetention(plan, 'would delete'),
     ];
     return {
@@ -130,7 +135,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
       if (error instanceof PgToolError)
         throw new UnavailableError(`${error.message}; nothing was stored and no backup was removed`, { cause: error });
       throw new UnavailableError(
-        `uploading ${key} to ${ctx.redact(store.url)} failed after retries (${ctx.redact(describeS3(error))}); the upload was aborted, nothing partial is kept, no backup was removed`,
+        `uploading ${key} to ${ctx.redact(store.url)} failed after ` +
+          `retries (${ctx.redact(describeS3(error))}); the upload was ` +
+          `aborted, nothing partial is kept, no backup was removed`,
         { cause: error },
       );
     } finally {
@@ -152,13 +159,19 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   if (head === null || head.size !== put.size) {
     await discard(`the store reports ${head === null ? 'no object' : `${head.size} bytes`}, ${put.size} were sent`);
     throw new UnavailableError(
-      `${key}: the stored object does not match what was uploaded (${head === null ? 'missing' : `${head.size} of ${put.size} bytes`}); no backup was removed; run again`,
+      `${key}: the stored object does not match what was uploaded ` +
+        `(${head === null ? 'missing' : `${head.size} of ${put.size} bytes`}); ` +
+        `no backup was removed; run again`,
     );
   }
   if (encryption !== undefined && head.encryption !== encryption.mode) {
     await discard(`encryption ${encryption.mode} was asked for, the store reports ${head.encryption}`);
     throw new ConfigError(
-      `BACKUP_SSE=${encryption.mode} was requested but ${store.url} stored ${key} with encryption "${head.encryption}"; the object was deleted, never kept unencrypted. Check the bucket's encryption settings and policy${encryption.mode === 'aws:kms' ? ' and the KMS key permissions (kms:GenerateDataKey)' : ''}.`,
+      `BACKUP_SSE=${encryption.mode} was requested but ${store.url} ` +
+        `stored ${key} with encryption "${head.encryption}"; the object ` +
+        `was deleted, never kept unencrypted. Check the bucket's ` +
+        `encryption settings and ` +
+        `policy${encryption.mode === 'aws:kms' ? ' and the KMS key permissions (kms:GenerateDataKey)' : ''}.`,
     );
   }
   const metadataSet = await storeCall(ctx, `setting the metadata of ${key}`, () =>
@@ -169,7 +182,9 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
     readback.sha256 === put.sha256 && readback.size === put.size
       ? []
       : [
-          `read back ${readback.size} bytes with SHA-256 ${readback.sha256}; ${put.size} bytes with ${put.sha256} were uploaded`,
+          `read back ${readback.size} bytes with ` +
+            `SHA-256 ${readback.sha256}; ${put.size} bytes ` +
+            `with ${put.sha256} were uploaded`,
         ];
   if (problems.length > 0) {
     await discard(problems[0]!);
@@ -203,11 +218,16 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
 
   const plan = await applyRetention(ctx, store, manifest);
   const lines = [
-    `Backed up ${server.database} (PostgreSQL ${server.version}) to ${store.url} as ${key}: ${(put.size / MB).toFixed(1)} MB, SHA-256 ${put.sha256}, ${Object.keys(tableCounts).length} tables, encryption ${head.encryption}, read back and checked, ${(totalMs / 1000).toFixed(1)} s.`,
+    `Backed up ${server.database} (PostgreSQL ${server.version}) ` +
+      `to ${store.url} as ${key}: ${(put.size / MB).toFixed(1)} MB, ` +
+      `SHA-256 ${put.sha256}, ${Object.keys(tableCounts).length} ` +
+      `tables, encryption ${head.encryption}, read back and ` +
+      `checked, ${(totalMs / 1000).toFixed(1)} s.`,
     ...(metadataSet || !store.url.startsWith('s3://')
       ? []
       : [
-          `The object is over 5 GiB (one S3 copy cannot rewrite its metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`,
+          `The object is over 5 GiB (one S3 copy cannot rewrite its ` +
+            `metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`,
         ]),
     ...describeRetention(plan, 'deleted'),
   ];

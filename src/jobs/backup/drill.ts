@@ -36,7 +36,10 @@ export async function withScratchDatabase<T>(
     });
   } catch (error) {
     throw new UnavailableError(
-      `cannot start a scratch PostgreSQL cluster for the restore drill (${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); install the PostgreSQL server binaries, or pass --scratch-url with an empty database`,
+      `cannot start a scratch PostgreSQL cluster for the restore drill ` +
+        `(${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}); ` +
+        `install the PostgreSQL server binaries, or pass --scratch-url ` +
+        `with an empty database`,
       { cause: error },
     );
   }
@@ -62,7 +65,9 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const entry = findBackup(manifest, ctx.options.verifyFrom);
   if (entry === null) {
     throw new UsageError(
-      `--verify ${ctx.options.verifyFrom}: no such backup in ${MANIFEST_KEY} (${manifest.backups.length} recorded${manifest.backups.length > 0 ? `, the latest ${manifest.backups[manifest.backups.length - 1]!.key}` : ''})`,
+      `--verify ${ctx.options.verifyFrom}: no such backup in ${MANIFEST_KEY} ` +
+        `(${manifest.backups.length} recorded` +
+        (manifest.backups.length > 0 ? `, the latest ${manifest.backups.at(-1)!.key})` : ')'),
     );
   }
   const t0 = Date.now();
@@ -70,7 +75,9 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
     const before = await withClient(url, (c) => isEmptyDatabase(c));
     if (!before.empty)
       throw new UsageError(
-        `--scratch-url: the database is not empty (${before.tables.slice(0, 5).join(', ')}${before.tables.length > 5 ? ', …' : ''}); the drill restores into an empty database only`,
+        `--scratch-url: the database is not empty ` +
+          `(${before.tables.slice(0, 5).join(', ')}${before.tables.length > 5 ? ', …' : ''}); ` +
+          `the drill restores into an empty database only`,
       );
     const restored = await restoreStream(ctx, store, entry, url, false);
     const problems = restored.ok
@@ -101,6 +108,9 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   return {
     counts: { verified: 1, verify_failed: 0, verify_ms: ms },
     summary,
-    text: `${entry.key}: checksum matches, restored into a scratch database, row counts of all ${tables} tables match the dump (${(ms / 1000).toFixed(1)} s).`,
+    text:
+      `${entry.key}: checksum matches, restored into a scratch ` +
+      `database, row counts of all ${tables} tables match the dump ` +
+      `(${(ms / 1000).toFixed(1)} s).`,
   };
 }

@@ -12,7 +12,10 @@ import { MB, openStore, readManifest, restoreStream, type RestoreDbOptions } fro
 export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
   name: 'backup-db',
   description:
-    'Restore a backup from the blob store (BLOB_URL) into --target, in one transaction, after checking its SHA-256. Refuses a database that has tables unless --force (which drops and recreates what the dump contains).',
+    'Restore a backup from the blob store (BLOB_URL) into --target, ' +
+    'in one transaction, after checking its SHA-256. Refuses a ' +
+    'database that has tables unless --force (which drops and ' +
+    'recreates what the dump contains).',
   examples: [
     'bin/backup-db restore --from latest --target postgresql://leadsmart@db2:5432/leadsmart',
     'bin/backup-db restore --from database/leadsmart_20251116T020000Z.dump --target postgresql://…/leadsmart --force',
@@ -36,13 +39,17 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
     // The value may hold a password: messages never echo it.
     if (!/^postgres(ql)?:\/\//.test(target))
       throw new UsageError(
-        '--target: expected a URL, postgresql://user:password@host:port/database (or postgresql://user:password@/database?host=/socket/dir)',
+        '--target: expected a URL, ' +
+          'postgresql://user:password@host:port/database (or ' +
+          'postgresql://user:password@/database?host=/socket/dir)',
       );
     try {
       parseConninfo(target);
     } catch (error) {
       throw new UsageError(
-        `--target: not a connection URL libpq reads (${(error as Error).message}); expected postgresql://user:password@host:port/database`,
+        `--target: not a connection URL libpq reads ` +
+          `(${(error as Error).message}); expected ` +
+          `postgresql://user:password@host:port/database`,
       );
     }
     return { from: String(raw.from), target, force: raw.force === true };
@@ -58,7 +65,10 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
     }
     if (tables.length > 0 && !ctx.options.force) {
       throw new UsageError(
-        `the target database is not empty (${tables.length} tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); nothing was changed. Restore into an empty database (createdb), or pass --force to drop and recreate what the dump contains.`,
+        `the target database is not empty (${tables.length} ` +
+          `tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); ` +
+          `nothing was changed. Restore into an empty database (createdb), ` +
+          `or pass --force to drop and recreate what the dump contains.`,
       );
     }
     const store = await openStore(ctx);
@@ -67,7 +77,10 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
     if (entry === null) {
       const known = manifest.backups.slice(-5).map((b) => `${b.key}${b.verify.ok ? '' : ' (failed its last check)'}`);
       throw new UsageError(
-        `--from ${ctx.options.from}: no such ${ctx.options.from === 'latest' ? 'good backup' : 'backup'} in ${MANIFEST_KEY} of ${ctx.redact(store.url)}${known.length ? ` (latest: ${known.join(', ')})` : ' (it records none)'}`,
+        `--from ${ctx.options.from}: no ` +
+          `such ${ctx.options.from === 'latest' ? 'good backup' : 'backup'} ` +
+          `in ${MANIFEST_KEY} ` +
+          `of ${ctx.redact(store.url)}${known.length ? ` (latest: ${known.join(', ')})` : ' (it records none)'}`,
       );
     }
     const t0 = Date.now();
@@ -82,7 +95,9 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
     }
     const ms = Date.now() - t0;
     const text = [
-      `Restored ${entry.key} (${entry.createdAt}, ${(entry.size / MB).toFixed(1)} MB, checksum checked) into the target in ${(ms / 1000).toFixed(1)} s.`,
+      `Restored ${entry.key} ` +
+        `(${entry.createdAt}, ${(entry.size / MB).toFixed(1)} MB, ` +
+        `checksum checked) into the target in ${(ms / 1000).toFixed(1)} s.`,
       problems.length === 0
         ? `Row counts of all ${Object.keys(entry.tableCounts).length} tables match the dump.`
         : `Row counts differ from the dump:\n${problems.map((p) => `  ${p}`).join('\n')}`,

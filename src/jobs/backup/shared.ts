@@ -38,7 +38,11 @@ export const MB = 1024 * 1024;
 
 export function describeS3(error: unknown): string {
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  return `${e?.name ?? 'Error'}${e?.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''}: ${e?.message ?? String(error)}`;
+  return (
+    `${e?.name ?? 'Error'}` +
+    `${e?.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''}: ` +
+    `${e?.message ?? String(error)}`
+  );
 }
 
 /** Blob store calls fail with 69 after the SDK's own retries, naming the store and what was being done. */
@@ -49,7 +53,9 @@ export async function storeCall<T>(ctx: JobContext<unknown>, what: string, fn: (
     if (error instanceof UnavailableError || error instanceof ConfigError || error instanceof DataError) throw error;
     ctx.throwIfInterrupted();
     throw new UnavailableError(
-      `blob store ${ctx.redact(ctx.config.blobUrl)}: ${what} failed after retries (${ctx.redact(describeS3(error))}); no backup was removed. Check BLOB_URL, the network and the credentials, then run again.`,
+      `blob store ${ctx.redact(ctx.config.blobUrl)}: ${what} failed ` +
+        `after retries (${ctx.redact(describeS3(error))}); no backup was ` +
+        `removed. Check BLOB_URL, the network and the credentials, then run again.`,
       { cause: error },
     );
   }
@@ -71,7 +77,9 @@ export async function readManifest(ctx: JobContext<unknown>, store: BlobStore): 
     return parseManifest(text);
   } catch (error) {
     throw new DataError(
-      `${(error as Error).message}; nothing was changed. Restore the manifest from the bucket's versions, or move it aside to start a new one (the backups themselves stay where they are).`,
+      `${(error as Error).message}; nothing was changed. Restore the ` +
+        `manifest from the bucket's versions, or move it aside to start ` +
+        `a new one (the backups themselves stay where they are).`,
       { cause: error },
     );
   }
@@ -146,12 +154,18 @@ export async function restoreStream(
     if (check.sha256() !== null && check.sha256() !== entry.sha256)
       return {
         ok: false,
-        problem: `checksum mismatch: ${entry.key} has SHA-256 ${check.sha256()}, the manifest records ${entry.sha256}; the object is corrupted (nothing was restored)`,
+        problem:
+          `checksum mismatch: ${entry.key} has SHA-256 ${check.sha256()}, ` +
+          `the manifest records ${entry.sha256}; the object is corrupted ` +
+          `(nothing was restored)`,
       };
     if (result.code !== 0)
       return {
         ok: false,
-        problem: `pg_restore ${result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`}: ${result.stderr || feedError?.message || 'no message'} (nothing was restored: one transaction)`,
+        problem:
+          `pg_restore ${result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`}: ` +
+          `${result.stderr || feedError?.message || 'no message'} ` +
+          `(nothing was restored: one transaction)`,
       };
     if (feedError !== null)
       return { ok: false, problem: `reading ${entry.key} failed: ${ctx.redact(feedError.message)}` };

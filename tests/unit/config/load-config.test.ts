@@ -88,39 +88,48 @@ describe('loadConfig', () => {
       expect.arrayContaining([
         'ALERT_SEND_RATE=0: expected messages per second from 0.01 to 1000 (default 1, the SES sandbox rate)',
         'ALERT_GAP_DAYS=30: expected a whole number from 1 to 14 (default 2)',
-        'ALERT_UNSUBSCRIBE_URL=http://example.com/u: expected an https:// URL (one-click unsubscribe needs https), or leave it unset for mailto only',
+        'ALERT_UNSUBSCRIBE_URL=http://example.com/u: expected an ' +
+          'https:// URL (one-click unsubscribe needs https), or leave it ' +
+          'unset for mailto only',
         'ALERT_TO: "not-an-address" is not an email address',
         'ALERT_FROM=Ops <nope>: not an email address',
       ]),
     );
   });
 
-  test('Facebook tuning: batches of 50 by default, and a batch size the API would refuse is named with the range', () => {
-    const r = loadConfig({}, { stateDir });
-    expect(r.ok && [r.config.fb.batchSize, r.config.fb.pageSize]).toEqual([50, 500]);
-    const off = loadConfig({ FB_BATCH_SIZE: '1' }, { stateDir });
-    expect(off.ok && off.config.fb.batchSize).toBe(1);
-    const bad = loadConfig({ FB_BATCH_SIZE: '51', FB_PAGE_SIZE: '0' }, { stateDir });
-    expect(!bad.ok && bad.problems).toEqual([
-      'FB_PAGE_SIZE=0: expected a whole number from 5 to 5000 (default 500)',
-      'FB_BATCH_SIZE=51: expected a whole number from 1 to 50 (default 50)',
-    ]);
-  });
-
-  test('score-campaigns reads 10,000 campaigns per chunk by default; a chunk size of 0 or a word is named with the range', () => {
-    const r = loadConfig({}, { stateDir });
-    expect(r.ok && r.config.scoringChunkCampaigns).toBe(10_000);
-    expect(loadConfig({ SCORING_CHUNK_CAMPAIGNS: '500' }, { stateDir })).toMatchObject({
-      ok: true,
-      config: { scoringChunkCampaigns: 500 },
-    });
-    for (const text of ['0', 'lots', '2000000']) {
-      const bad = loadConfig({ SCORING_CHUNK_CAMPAIGNS: text }, { stateDir });
+  test(
+    'Facebook tuning: batches of 50 by default, and a batch size the ' + 'API would refuse is named with the range',
+    () => {
+      const r = loadConfig({}, { stateDir });
+      expect(r.ok && [r.config.fb.batchSize, r.config.fb.pageSize]).toEqual([50, 500]);
+      const off = loadConfig({ FB_BATCH_SIZE: '1' }, { stateDir });
+      expect(off.ok && off.config.fb.batchSize).toBe(1);
+      const bad = loadConfig({ FB_BATCH_SIZE: '51', FB_PAGE_SIZE: '0' }, { stateDir });
       expect(!bad.ok && bad.problems).toEqual([
-        `SCORING_CHUNK_CAMPAIGNS=${text}: expected a whole number from 1 to 1000000 (default 10000)`,
+        'FB_PAGE_SIZE=0: expected a whole number from 5 to 5000 (default 500)',
+        'FB_BATCH_SIZE=51: expected a whole number from 1 to 50 (default 50)',
       ]);
-    }
-  });
+    },
+  );
+
+  test(
+    'score-campaigns reads 10,000 campaigns per chunk by default; a ' +
+      'chunk size of 0 or a word is named with the range',
+    () => {
+      const r = loadConfig({}, { stateDir });
+      expect(r.ok && r.config.scoringChunkCampaigns).toBe(10_000);
+      expect(loadConfig({ SCORING_CHUNK_CAMPAIGNS: '500' }, { stateDir })).toMatchObject({
+        ok: true,
+        config: { scoringChunkCampaigns: 500 },
+      });
+      for (const text of ['0', 'lots', '2000000']) {
+        const bad = loadConfig({ SCORING_CHUNK_CAMPAIGNS: text }, { stateDir });
+        expect(!bad.ok && bad.problems).toEqual([
+          `SCORING_CHUNK_CAMPAIGNS=${text}: expected a whole number from 1 to 1000000 (default 10000)`,
+        ]);
+      }
+    },
+  );
 
   test('flags override the environment', () => {
     const r = loadConfig({ LOG_LEVEL: 'debug' }, { stateDir, overrides: { LOG_LEVEL: 'warn' } });
@@ -135,22 +144,26 @@ describe('loadConfig', () => {
     expect(r.ok && r.config.secrets).toEqual(['pa55word', 'EAAtoken123456']);
   });
 
-  test("a STATUS_TOKEN_FILE holding only spaces is refused, and a file's trailing newline is not part of the token", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    writeFileSync(join(dir, 'blank'), '                        \n');
-    writeFileSync(join(dir, 'token'), 'a3f1c09be2d84e7c9a1b5f60\n');
-    const blank = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'blank') }, { stateDir, require: ['STATUS_TOKEN'] });
-    expect(blank.ok).toBe(false);
-    expect((blank as { problems: string[] }).problems[0]).toBe(
-      `STATUS_TOKEN_FILE=${join(dir, 'blank')}: the file is empty or holds only whitespace; write the STATUS_TOKEN value into it`,
-    );
-    const good = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'token') }, { stateDir, require: ['STATUS_TOKEN'] });
-    expect(good.ok && good.config.statusToken).toBe('a3f1c09be2d84e7c9a1b5f60');
-    const spaced = loadConfig({ STATUS_TOKEN: 'a3f1c09be2d8 4e7c9a1b5f60' }, { stateDir });
-    expect((spaced as { problems: string[] }).problems).toEqual([
-      'STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)',
-    ]);
-  });
+  test(
+    'a STATUS_TOKEN_FILE holding only spaces is refused, and a ' + "file's trailing newline is not part of the token",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+      writeFileSync(join(dir, 'blank'), '                        \n');
+      writeFileSync(join(dir, 'token'), 'a3f1c09be2d84e7c9a1b5f60\n');
+      const blank = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'blank') }, { stateDir, require: ['STATUS_TOKEN'] });
+      expect(blank.ok).toBe(false);
+      expect((blank as { problems: string[] }).problems[0]).toBe(
+        `STATUS_TOKEN_FILE=${join(dir, 'blank')}: the file is empty or ` +
+          `holds only whitespace; write the STATUS_TOKEN value into it`,
+      );
+      const good = loadConfig({ STATUS_TOKEN_FILE: join(dir, 'token') }, { stateDir, require: ['STATUS_TOKEN'] });
+      expect(good.ok && good.config.statusToken).toBe('a3f1c09be2d84e7c9a1b5f60');
+      const spaced = loadConfig({ STATUS_TOKEN: 'a3f1c09be2d8 4e7c9a1b5f60' }, { stateDir });
+      expect((spaced as { problems: string[] }).problems).toEqual([
+        'STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)',
+      ]);
+    },
+  );
 
   test('a missing setting suggests NAME_FILE only where a file is read (secrets), never ALERT_FROM_FILE', () => {
     const r = loadConfig({}, { stateDir, require: ['ALERT_FROM', 'STATUS_TOKEN'] });

@@ -30,40 +30,44 @@ const byId = (s: Selection) => new Map(s.items.map((i) => [i.campaignId, i]));
 describe('selection by priority', () => {
   const items = byId(select());
 
-  test('a campaign not judged on leads (NO_LEAD_DATA) or without a target (NO_TARGET) is never under "Act now", and says why in one line', () => {
-    for (const flag of ['NO_LEAD_DATA', 'NO_TARGET'] as const) {
-      // Its score fell from 70 to 0 since yesterday (SCORE_JUMP): that is the data, not the campaign.
-      const c = campaign('Online-Store-Sales', {
-        recommendation: 'INSUFFICIENT_DATA',
-        totalHundredths: 0,
-        flags: ['SCORE_JUMP', flag],
-        previous: { totalHundredths: 7000, recommendation: 'CONTINUE_OPTIMIZE' },
-      });
-      const item = byId(select([c])).get('Online-Store-Sales')!;
-      expect({ flag, priority: item.priority }).toEqual({ flag, priority: 'medium' });
-      expect(item.signals.map((s) => s.kind)).toEqual(['flag']);
-      const plan = planDigest(DATE, select([c]), null, standing([c]));
-      const view = buildDigestView(plan, {
-        client: { id: 'acme', name: 'Acme' },
-        date: DATE,
-        previousDate: PREVIOUS,
-        baselineDate: null,
-        details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]),
-      });
-      expect(view.sections.map((x) => x.title)).not.toContain('Act now');
-      const card = view.sections.flatMap((x) => x.cards).find((k) => k.campaignId === 'Online-Store-Sales')!;
-      expect(card).toMatchObject({
-        headline: 'Not scored',
-        action:
-          'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.',
-      });
-      expect(JSON.stringify(view)).toMatch(
-        flag === 'NO_LEAD_DATA'
-          ? /Not judged on leads: its data carries no lead counts/
-          : /no target cost per qualified lead is set for its currency/,
-      );
-    }
-  });
+  test(
+    'a campaign not judged on leads (NO_LEAD_DATA) or without a ' +
+      'target (NO_TARGET) is never under "Act now", and says why in one line',
+    () => {
+      for (const flag of ['NO_LEAD_DATA', 'NO_TARGET'] as const) {
+        // Its score fell from 70 to 0 since yesterday (SCORE_JUMP): that is the data, not the campaign.
+        const c = campaign('Online-Store-Sales', {
+          recommendation: 'INSUFFICIENT_DATA',
+          totalHundredths: 0,
+          flags: ['SCORE_JUMP', flag],
+          previous: { totalHundredths: 7000, recommendation: 'CONTINUE_OPTIMIZE' },
+        });
+        const item = byId(select([c])).get('Online-Store-Sales')!;
+        expect({ flag, priority: item.priority }).toEqual({ flag, priority: 'medium' });
+        expect(item.signals.map((s) => s.kind)).toEqual(['flag']);
+        const plan = planDigest(DATE, select([c]), null, standing([c]));
+        const view = buildDigestView(plan, {
+          client: { id: 'acme', name: 'Acme' },
+          date: DATE,
+          previousDate: PREVIOUS,
+          baselineDate: null,
+          details: new Map([['Online-Store-Sales', details([0, 0, 0, 0, 0])]]),
+        });
+        expect(view.sections.map((x) => x.title)).not.toContain('Act now');
+        const card = view.sections.flatMap((x) => x.cards).find((k) => k.campaignId === 'Online-Store-Sales')!;
+        expect(card).toMatchObject({
+          headline: 'Not scored',
+          action:
+            'It delivers, but cannot be judged on cost per qualified lead: nothing to do unless it should bring leads.',
+        });
+        expect(JSON.stringify(view)).toMatch(
+          flag === 'NO_LEAD_DATA'
+            ? /Not judged on leads: its data carries no lead counts/
+            : /no target cost per qualified lead is set for its currency/,
+        );
+      }
+    },
+  );
 
   test('puts PAUSE_CAMPAIGN and REDUCE_BUDGET in high priority', () => {
     expect(items.get('Spring-Sale-Retargeting')?.priority).toBe('high');
@@ -103,12 +107,15 @@ describe('selection by priority', () => {
     expect(s.items[0]!.signals.map((x) => x.kind)).toEqual(['score-jump']);
   });
 
-  test('TEST_CHANGES, MONITOR_CLOSELY and data-quality flags are medium; INCREASE_BUDGET alone is an opportunity', () => {
-    expect(items.get('Video-Views-Q4')?.priority).toBe('medium');
-    expect(items.get('New-Clinic-Launch')?.priority).toBe('medium');
-    expect(items.get('Giveaway-Clicks')?.priority).toBe('medium');
-    expect(items.get('Brand-Search')?.priority).toBe('opportunity');
-  });
+  test(
+    'TEST_CHANGES, MONITOR_CLOSELY and data-quality flags are ' + 'medium; INCREASE_BUDGET alone is an opportunity',
+    () => {
+      expect(items.get('Video-Views-Q4')?.priority).toBe('medium');
+      expect(items.get('New-Clinic-Launch')?.priority).toBe('medium');
+      expect(items.get('Giveaway-Clicks')?.priority).toBe('medium');
+      expect(items.get('Brand-Search')?.priority).toBe('opportunity');
+    },
+  );
 
   test('leaves out campaigns with nothing to report and campaigns already paused', () => {
     expect(items.has('Evergreen-Leads')).toBe(false);
@@ -328,7 +335,8 @@ describe('the digest view', () => {
       {
         code: 'MISSING_DATA_SHARE',
         message:
-          '30 of 100 scored campaigns (30.0%) have missing spend or impressions, more than 20%: check the last fetch or import.',
+          '30 of 100 scored campaigns (30.0%) have missing spend or ' +
+          'impressions, more than 20%: check the last fetch or import.',
       },
     ]),
     null,
@@ -378,7 +386,8 @@ describe('the digest view', () => {
     const card = buildDigestView(plan, ctx).sections[1]!.cards.find((c) => c.campaignId === 'Webinar-Signups')!;
     expect(card.headline).toBe('Data gap: check before acting');
     expect(card.reasons[0]).toContain(
-      '"Pause campaign" is held back: it rests on a data gap, the campaign delivered before but has no delivery data for 14–15 Nov.',
+      '"Pause campaign" is held back: it rests on a data gap, the ' +
+        'campaign delivered before but has no delivery data for 14–15 Nov.',
     );
   });
 
@@ -428,22 +437,25 @@ describe('the digest view', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co');
   });
 
-  test('a client with a thousand problem campaigns still gets a digest under 100 KB, the rest as one-line entries', () => {
-    const many = Array.from({ length: 1000 }, (_, i) =>
-      campaign(`campaign-${String(i).padStart(4, '0')}-with-a-long-descriptive-name-for-the-audience`, {
-        recommendation: i % 3 === 0 ? 'PAUSE_CAMPAIGN' : i % 3 === 1 ? 'TEST_CHANGES' : 'INCREASE_BUDGET',
-        totalHundredths: 1000 + i,
-        flags: ['MISSING_SPEND', 'HIGH_CPL'],
-      }),
-    );
-    const bigPlan = planDigest(DATE, select(many), null, new Map());
-    const bigDetails = new Map(many.map((c) => [c.campaignId, details([1, 2, 3, 4, 5])]));
-    const { html, htmlBytes, view } = renderDigest(bigPlan, { ...ctx, details: bigDetails });
-    expect(htmlBytes).toBeLessThanOrEqual(MAX_HTML_BYTES);
-    expect(Buffer.byteLength(html)).toBe(htmlBytes);
-    expect(view.sections[0]!.cards.length).toBeGreaterThan(0);
-    const listed = view.sections.reduce((n, s) => n + s.cards.length + s.more.length + s.hidden, 0);
-    expect(listed).toBe(1000);
-    expect(html).toMatch(/… and \d+ more\./);
-  });
+  test(
+    'a client with a thousand problem campaigns still gets a digest ' + 'under 100 KB, the rest as one-line entries',
+    () => {
+      const many = Array.from({ length: 1000 }, (_, i) =>
+        campaign(`campaign-${String(i).padStart(4, '0')}-with-a-long-descriptive-name-for-the-audience`, {
+          recommendation: i % 3 === 0 ? 'PAUSE_CAMPAIGN' : i % 3 === 1 ? 'TEST_CHANGES' : 'INCREASE_BUDGET',
+          totalHundredths: 1000 + i,
+          flags: ['MISSING_SPEND', 'HIGH_CPL'],
+        }),
+      );
+      const bigPlan = planDigest(DATE, select(many), null, new Map());
+      const bigDetails = new Map(many.map((c) => [c.campaignId, details([1, 2, 3, 4, 5])]));
+      const { html, htmlBytes, view } = renderDigest(bigPlan, { ...ctx, details: bigDetails });
+      expect(htmlBytes).toBeLessThanOrEqual(MAX_HTML_BYTES);
+      expect(Buffer.byteLength(html)).toBe(htmlBytes);
+      expect(view.sections[0]!.cards.length).toBeGreaterThan(0);
+      const listed = view.sections.reduce((n, s) => n + s.cards.length + s.more.length + s.hidden, 0);
+      expect(listed).toBe(1000);
+      expect(html).toMatch(/… and \d+ more\./);
+    },
+  );
 });

@@ -71,19 +71,22 @@ describe('retention', () => {
     expect(planRetention(manifest(), [], NOW, 7)).toEqual({ delete: [], orphans: [], kept: [] });
   });
 
-  test('orphan dumps (in the store, not in the manifest) older than the limit go; the manifest and other files never', () => {
-    const old = new Date(NOW.getTime() - 9 * DAY);
-    const objects = [
-      { key: 'database/manifest.json', lastModified: old },
-      { key: entry(9).key, lastModified: old },
-      { key: 'database/leadsmart_20251101T020000Z.dump', lastModified: old },
-      { key: 'database/leadsmart_20251115T020000Z.dump', lastModified: new Date(NOW.getTime() - DAY) },
-      { key: 'database/notes.txt', lastModified: old },
-    ];
-    const plan = planRetention(manifest(entry(9), entry(0)), objects, NOW, 7);
-    expect(plan.orphans).toEqual(['database/leadsmart_20251101T020000Z.dump']);
-    expect(days(plan)).toEqual([9]);
-  });
+  test(
+    'orphan dumps (in the store, not in the manifest) older than the ' + 'limit go; the manifest and other files never',
+    () => {
+      const old = new Date(NOW.getTime() - 9 * DAY);
+      const objects = [
+        { key: 'database/manifest.json', lastModified: old },
+        { key: entry(9).key, lastModified: old },
+        { key: 'database/leadsmart_20251101T020000Z.dump', lastModified: old },
+        { key: 'database/leadsmart_20251115T020000Z.dump', lastModified: new Date(NOW.getTime() - DAY) },
+        { key: 'database/notes.txt', lastModified: old },
+      ];
+      const plan = planRetention(manifest(entry(9), entry(0)), objects, NOW, 7);
+      expect(plan.orphans).toEqual(['database/leadsmart_20251101T020000Z.dump']);
+      expect(days(plan)).toEqual([9]);
+    },
+  );
 });
 
 describe('the manifest', () => {

@@ -89,27 +89,31 @@ describe('Meta Ads Manager daily exports', () => {
     'Reporting ends',
   ];
 
-  test('map onto the metrics columns, with the other columns ignored and named; with Day, the report range is not compared', () => {
-    const r = matchHeader(meta);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(r.match.kind).toBe('metrics');
-    // Clicks are Link clicks (as the API path's inline_link_clicks); Clicks (all) is kept beside them.
-    expect(Object.fromEntries(r.match.columns)).toEqual({
-      campaign_name: 0,
-      campaign_id: 1,
-      date: 2,
-      impressions: 3,
-      clicks: 5,
-      all_clicks: 6,
-      spend: 7,
-      total_leads: 8,
-    });
-    expect(r.match.ignored).toEqual(['Reach', 'Reporting starts', 'Reporting ends']);
-    expect(r.match.reportingEndsIndex).toBeUndefined();
-    expect(r.match.currency).toBe('EUR');
-    expect(r.match.keyedByName).toBeUndefined();
-  });
+  test(
+    'map onto the metrics columns, with the other columns ignored ' +
+      'and named; with Day, the report range is not compared',
+    () => {
+      const r = matchHeader(meta);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.match.kind).toBe('metrics');
+      // Clicks are Link clicks (as the API path's inline_link_clicks); Clicks (all) is kept beside them.
+      expect(Object.fromEntries(r.match.columns)).toEqual({
+        campaign_name: 0,
+        campaign_id: 1,
+        date: 2,
+        impressions: 3,
+        clicks: 5,
+        all_clicks: 6,
+        spend: 7,
+        total_leads: 8,
+      });
+      expect(r.match.ignored).toEqual(['Reach', 'Reporting starts', 'Reporting ends']);
+      expect(r.match.reportingEndsIndex).toBeUndefined();
+      expect(r.match.currency).toBe('EUR');
+      expect(r.match.keyedByName).toBeUndefined();
+    },
+  );
 
   test('accept any currency code in "Amount spent (XXX)"', () => {
     for (const code of ['USD', 'JPY', 'brl']) {
@@ -118,15 +122,18 @@ describe('Meta Ads Manager daily exports', () => {
     }
   });
 
-  test('use Reporting starts as the date when there is no Day column, and Clicks (all) when there are no link clicks', () => {
-    const r = matchHeader(['Campaign ID', 'Reporting starts', 'Reporting ends', 'Clicks (all)']);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(r.match.columns.get('date')).toBe(1);
-    expect(r.match.columns.get('clicks')).toBe(3);
-    expect(r.match.clicksAreAllClicks).toBe(true);
-    expect(r.match.reportingEndsIndex).toBe(2);
-  });
+  test(
+    'use Reporting starts as the date when there is no Day column, ' + 'and Clicks (all) when there are no link clicks',
+    () => {
+      const r = matchHeader(['Campaign ID', 'Reporting starts', 'Reporting ends', 'Clicks (all)']);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.match.columns.get('date')).toBe(1);
+      expect(r.match.columns.get('clicks')).toBe(3);
+      expect(r.match.clicksAreAllClicks).toBe(true);
+      expect(r.match.reportingEndsIndex).toBe(2);
+    },
+  );
 });
 
 describe('real Ads Manager exports', () => {
@@ -147,19 +154,23 @@ describe('real Ads Manager exports', () => {
     expect(m.currency).toBeUndefined();
   });
 
-  test('Results with Result indicator (or Result type) are read as leads; Leads wins over them; Results alone are not leads', () => {
-    expect(ok(['Campaign name', 'Day', 'Results', 'Result indicator']).leadResults).toEqual({
-      results: 2,
-      indicator: 3,
-    });
-    expect(ok(['Campaign name', 'Day', 'Result type', 'Results']).leadResults).toEqual({ results: 3, indicator: 2 });
-    const both = ok(['Campaign name', 'Day', 'Leads', 'Results', 'Result indicator']);
-    expect(both.leadResults).toBeUndefined();
-    expect(both.columns.get('total_leads')).toBe(2);
-    const bare = ok(['Campaign name', 'Day', 'Results']);
-    expect(bare).toMatchObject({ unlabelledResults: true });
-    expect(bare.ignored).toContain('Results');
-  });
+  test(
+    'Results with Result indicator (or Result type) are read as ' +
+      'leads; Leads wins over them; Results alone are not leads',
+    () => {
+      expect(ok(['Campaign name', 'Day', 'Results', 'Result indicator']).leadResults).toEqual({
+        results: 2,
+        indicator: 3,
+      });
+      expect(ok(['Campaign name', 'Day', 'Result type', 'Results']).leadResults).toEqual({ results: 3, indicator: 2 });
+      const both = ok(['Campaign name', 'Day', 'Leads', 'Results', 'Result indicator']);
+      expect(both.leadResults).toBeUndefined();
+      expect(both.columns.get('total_leads')).toBe(2);
+      const bare = ok(['Campaign name', 'Day', 'Results']);
+      expect(bare).toMatchObject({ unlabelledResults: true });
+      expect(bare.ignored).toContain('Results');
+    },
+  );
 
   test('ad, ad set and placement columns are breakdowns, named as written', () => {
     expect(ok(['Campaign name', 'Ad set name', 'Ad name', 'Placement', 'Day']).breakdown).toEqual([

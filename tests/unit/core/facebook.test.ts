@@ -19,8 +19,10 @@ describe('usage headers', () => {
       headers({
         'x-app-usage': '{"call_count":28,"total_time":25,"total_cputime":25}',
         'x-ad-account-usage': '{"acc_id_util_pct":9.67,"reset_time_duration":100}',
-        'x-business-use-case-usage':
-          '{"123":[{"type":"ads_insights","call_count":97,"estimated_time_to_regain_access":0}],"999":[{"type":"ads_insights","call_count":100}]}',
+        'x-business-use-case-usage': JSON.stringify({
+          '123': [{ type: 'ads_insights', call_count: 97, estimated_time_to_regain_access: 0 }],
+          '999': [{ type: 'ads_insights', call_count: 100 }],
+        }),
         'x-fb-ads-insights-throttle': '{"app_id_util_pct":40,"acc_id_util_pct":10}',
       }),
       '123',
@@ -30,25 +32,30 @@ describe('usage headers', () => {
     expect(u.regainSeconds).toBe(0);
   });
 
-  test('reads estimated_time_to_regain_access as minutes, reset_time_duration as seconds once the account is at 100 %, and values over 100', () => {
-    expect(
-      readUsage(
-        headers({
-          'x-business-use-case-usage':
-            '{"1":[{"type":"ads_management","call_count":104,"estimated_time_to_regain_access":7}]}',
-        }),
-        '1',
-      ),
-    ).toMatchObject({ maxPct: 104, regainSeconds: 420 });
-    expect(
-      readUsage(headers({ 'x-ad-account-usage': '{"acc_id_util_pct":100,"reset_time_duration":300}' }), '1')
-        .regainSeconds,
-    ).toBe(300);
-    expect(
-      readUsage(headers({ 'x-ad-account-usage': '{"acc_id_util_pct":60,"reset_time_duration":300}' }), '1')
-        .regainSeconds,
-    ).toBe(0);
-  });
+  test(
+    'reads estimated_time_to_regain_access as minutes, ' +
+      'reset_time_duration as seconds once the account is at 100 %, ' +
+      'and values over 100',
+    () => {
+      expect(
+        readUsage(
+          headers({
+            'x-business-use-case-usage':
+              '{"1":[{"type":"ads_management","call_count":104,"estimated_time_to_regain_access":7}]}',
+          }),
+          '1',
+        ),
+      ).toMatchObject({ maxPct: 104, regainSeconds: 420 });
+      expect(
+        readUsage(headers({ 'x-ad-account-usage': '{"acc_id_util_pct":100,"reset_time_duration":300}' }), '1')
+          .regainSeconds,
+      ).toBe(300);
+      expect(
+        readUsage(headers({ 'x-ad-account-usage': '{"acc_id_util_pct":60,"reset_time_duration":300}' }), '1')
+          .regainSeconds,
+      ).toBe(0);
+    },
+  );
 
   test('reports a malformed header instead of failing, and no headers as zero usage', () => {
     expect(readUsage(headers({ 'x-app-usage': '{oops', 'x-ad-account-usage': '[1]' }), '1')).toMatchObject({
@@ -106,7 +113,10 @@ describe('classifying Graph API errors by code, not HTTP status', () => {
       400,
       {
         message:
-          "Any of the pages_read_engagement, pages_manage_metadata, pages_read_user_content, pages_manage_ads, pages_show_list or pages_messaging permission(s) must be granted before impersonating a user's page.",
+          'Any of the pages_read_engagement, pages_manage_metadata, ' +
+          'pages_read_user_content, pages_manage_ads, pages_show_list or ' +
+          'pages_messaging permission(s) must be granted before ' +
+          "impersonating a user's page.",
         type: 'OAuthException',
         code: 190,
       },
@@ -228,55 +238,65 @@ describe('records', () => {
     ).toBe(false);
   });
 
-  test('clicks are link clicks (inline_link_clicks), all clicks kept beside them; a row without link clicks has none', () => {
-    const base = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
-    const range = { since: '2025-11-01', until: '2025-11-01' };
-    const r = parseInsightRow({ ...base, inline_link_clicks: '7' }, range, null);
-    expect(r.ok && [r.value.clicks, r.value.allClicks]).toEqual(['7', '9']);
-    const none = parseInsightRow(base, range, null);
-    expect(none.ok && [none.value.clicks, none.value.allClicks]).toEqual(['0', '9']);
-    expect(parseInsightRow({ ...base, inline_link_clicks: '7.5' }, range, null).ok).toBe(false);
-    const { clicks: _all, ...withoutAll } = base;
-    const bare = parseInsightRow({ ...withoutAll, inline_link_clicks: '3' }, range, null);
-    expect(bare.ok && [bare.value.clicks, bare.value.allClicks]).toEqual(['3', null]);
-  });
+  test(
+    'clicks are link clicks (inline_link_clicks), all clicks kept ' + 'beside them; a row without link clicks has none',
+    () => {
+      const base = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
+      const range = { since: '2025-11-01', until: '2025-11-01' };
+      const r = parseInsightRow({ ...base, inline_link_clicks: '7' }, range, null);
+      expect(r.ok && [r.value.clicks, r.value.allClicks]).toEqual(['7', '9']);
+      const none = parseInsightRow(base, range, null);
+      expect(none.ok && [none.value.clicks, none.value.allClicks]).toEqual(['0', '9']);
+      expect(parseInsightRow({ ...base, inline_link_clicks: '7.5' }, range, null).ok).toBe(false);
+      const { clicks: _all, ...withoutAll } = base;
+      const bare = parseInsightRow({ ...withoutAll, inline_link_clicks: '3' }, range, null);
+      expect(bare.ok && [bare.value.clicks, bare.value.allClicks]).toEqual(['3', null]);
+    },
+  );
 
-  test('a campaign not asked for leads (sales, traffic) has no lead count, not 0, on a row without a lead action; a lead campaign has 0', () => {
-    const row = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
-    const range = { since: '2025-11-01', until: '2025-11-01' };
-    const leadsOf = (objective: string | null, extra: Record<string, unknown> = {}) => {
-      const p = parseInsightRow({ ...row, ...extra }, range, null, objective);
-      return p.ok ? p.value.leads : 'rejected';
-    };
-    expect(leadsOf('OUTCOME_SALES')).toBeNull();
-    expect(leadsOf('OUTCOME_TRAFFIC')).toBeNull();
-    expect(leadsOf('OUTCOME_LEADS')).toBe('0');
-    expect(leadsOf('LEAD_GENERATION')).toBe('0');
-    expect(leadsOf(null)).toBe('0');
-    // A sales campaign that did report a lead action is counted all the same.
-    expect(leadsOf('OUTCOME_SALES', { actions: [{ action_type: 'lead', value: '2' }] })).toBe('2');
-  });
+  test(
+    'a campaign not asked for leads (sales, traffic) has no lead ' +
+      'count, not 0, on a row without a lead action; a lead campaign has 0',
+    () => {
+      const row = { campaign_id: '1', date_start: '2025-11-01', impressions: '100', clicks: '9', spend: '1' };
+      const range = { since: '2025-11-01', until: '2025-11-01' };
+      const leadsOf = (objective: string | null, extra: Record<string, unknown> = {}) => {
+        const p = parseInsightRow({ ...row, ...extra }, range, null, objective);
+        return p.ok ? p.value.leads : 'rejected';
+      };
+      expect(leadsOf('OUTCOME_SALES')).toBeNull();
+      expect(leadsOf('OUTCOME_TRAFFIC')).toBeNull();
+      expect(leadsOf('OUTCOME_LEADS')).toBe('0');
+      expect(leadsOf('LEAD_GENERATION')).toBe('0');
+      expect(leadsOf(null)).toBe('0');
+      // A sales campaign that did report a lead action is counted all the same.
+      expect(leadsOf('OUTCOME_SALES', { actions: [{ action_type: 'lead', value: '2' }] })).toBe('2');
+    },
+  );
 
-  test('flags are exact at their thresholds: CTR of exactly 50 % and spend of exactly 1.5 × budget are not flagged', () => {
-    const r = (o: Record<string, string>) =>
-      parseInsightRow(
-        {
-          campaign_id: '1',
-          date_start: '2025-11-01',
-          impressions: '100',
-          inline_link_clicks: '50',
-          clicks: '60',
-          spend: '75',
-          ...o,
-        },
-        { since: '2025-11-01', until: '2025-11-01' },
-        '50',
-      );
-    const exact = r({});
-    expect(exact.ok && exact.value.flags).toEqual([]);
-    const over = r({ inline_link_clicks: '51', spend: '75.01' });
-    expect(over.ok && over.value.flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
-  });
+  test(
+    'flags are exact at their thresholds: CTR of exactly 50 % and ' + 'spend of exactly 1.5 × budget are not flagged',
+    () => {
+      const r = (o: Record<string, string>) =>
+        parseInsightRow(
+          {
+            campaign_id: '1',
+            date_start: '2025-11-01',
+            impressions: '100',
+            inline_link_clicks: '50',
+            clicks: '60',
+            spend: '75',
+            ...o,
+          },
+          { since: '2025-11-01', until: '2025-11-01' },
+          '50',
+        );
+      const exact = r({});
+      expect(exact.ok && exact.value.flags).toEqual([]);
+      const over = r({ inline_link_clicks: '51', spend: '75.01' });
+      expect(over.ok && over.value.flags).toEqual(['CTR_OVER_50', 'SPEND_OVER_BUDGET']);
+    },
+  );
 
   test("no-delivery days stay between the campaign's start and end dates and skip rejected days", () => {
     const days = noDeliveryDays({

@@ -85,7 +85,8 @@ describe('worked example 2: recommendation thresholds', () => {
   });
 
   test('a mid-range total (50.08) monitors closely when new, tests changes when old', () => {
-    // quality 15/100 = 0.15 → 8.75; volume 15 → 11.33; CPQL 3000/15 = 200 (2×T) → 12; trend neutral 10; CTR 0.015 → 8; = 50.08
+    // quality 15/100 = 0.15 → 8.75; volume 15 → 11.33; CPQL 3000/15 = 200 (2×T) → 12; trend neutral 10; CTR 0.015 → 8;
+    // = 50.08
     const base = { qualifiedLeads: 15, totalLeads: 100, recent: { spend: parseDecimal('0'), qualifiedLeads: 0 } };
     const old = scoreCampaign(makeFacts(base), D, config);
     expect(points(old.totalHundredths)).toBe('50.08');
@@ -278,17 +279,21 @@ describe('run-level checks', () => {
     expect(summarizeRun(D, scores, null, config).warnings.map((w) => w.code)).toEqual(['MISSING_DATA_SHARE']);
     expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
   });
-  test("warns when campaigns in several currencies are measured against one target, and not when targets are per currency or the clients' own", () => {
-    const scored = (currency: string, targetSource = 'default') => ({ ...s([]), currency, targetSource });
-    const w = summarizeRun(D, [scored('USD'), scored('IDR'), scored('USD')], null, config).warnings;
-    expect(w.map((x) => x.code)).toEqual(['MIXED_CURRENCIES']);
-    expect(w[0]!.message).toMatch(/^campaigns in IDR, USD are all measured against the one target_cpql 100/);
-    expect(summarizeRun(D, [scored('USD'), scored('IDR', 'client')], null, config).warnings).toEqual([]);
-    const per = resolveScoringConfig({ target_cpql: { USD: 100, IDR: 1500000 } });
-    expect(
-      per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings,
-    ).toEqual([]);
-  });
+  test(
+    'warns when campaigns in several currencies are measured against ' +
+      "one target, and not when targets are per currency or the clients' own",
+    () => {
+      const scored = (currency: string, targetSource = 'default') => ({ ...s([]), currency, targetSource });
+      const w = summarizeRun(D, [scored('USD'), scored('IDR'), scored('USD')], null, config).warnings;
+      expect(w.map((x) => x.code)).toEqual(['MIXED_CURRENCIES']);
+      expect(w[0]!.message).toMatch(/^campaigns in IDR, USD are all measured against the one target_cpql 100/);
+      expect(summarizeRun(D, [scored('USD'), scored('IDR', 'client')], null, config).warnings).toEqual([]);
+      const per = resolveScoringConfig({ target_cpql: { USD: 100, IDR: 1500000 } });
+      expect(
+        per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings,
+      ).toEqual([]);
+    },
+  );
 
   test('warns when campaigns scored fall more than 30% below the previous scored date', () => {
     const six = Array.from({ length: 6 }, () => s([]));

@@ -23,19 +23,24 @@ describe('job staleness', () => {
     expect([at(1), at(4.9), at(5.1), at(8.9), at(9.1)]).toEqual(['ok', 'ok', 'late', 'late', 'down']);
   });
 
-  test('a job that never ran or never succeeded is "never"; a failed last run is flagged, a deferred one (75) is not', () => {
-    expect(assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: null, lastSuccessAt: null }, NOW)).toMatchObject({
-      state: 'never',
-      summary: 'has never run',
-    });
-    expect(
-      assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: run(69, 1), lastSuccessAt: hoursAgo(2) }, NOW),
-    ).toMatchObject({ state: 'ok', lastRunFailed: true });
-    expect(
-      assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: run(75, 1), lastSuccessAt: hoursAgo(2) }, NOW)
-        .lastRunFailed,
-    ).toBe(false);
-  });
+  test(
+    'a job that never ran or never succeeded is "never"; a failed ' + 'last run is flagged, a deferred one (75) is not',
+    () => {
+      expect(
+        assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: null, lastSuccessAt: null }, NOW),
+      ).toMatchObject({
+        state: 'never',
+        summary: 'has never run',
+      });
+      expect(
+        assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: run(69, 1), lastSuccessAt: hoursAgo(2) }, NOW),
+      ).toMatchObject({ state: 'ok', lastRunFailed: true });
+      expect(
+        assessJob(fetchSchedule, { job: 'fetch-facebook', lastRun: run(75, 1), lastSuccessAt: hoursAgo(2) }, NOW)
+          .lastRunFailed,
+      ).toBe(false);
+    },
+  );
 
   test('readiness lists every job that is not on time, with why', () => {
     const late = assessJob(

@@ -60,14 +60,18 @@ describe('spooling an input', () => {
     expect((await spool(Buffer.from('\ufeffa,b\n', 'utf16le'))).utf16).toBe(true);
   });
 
-  test('notes the last quote, the end of the content before trailing empty lines, the longest line and a COPY end marker', async () => {
-    const s = await spool('"a",b\n1,22222\r\n\r\n\n');
-    expect(s.lastQuoteAt).toBe(2);
-    expect(s.contentEnd).toBe(13);
-    expect(s.maxLineBytes).toBe(8);
-    expect(s.hasCopyEndMarker).toBe(false);
-    expect((await spool('a\n\\.\nb\n')).hasCopyEndMarker).toBe(true);
-  });
+  test(
+    'notes the last quote, the end of the content before trailing ' +
+      'empty lines, the longest line and a COPY end marker',
+    async () => {
+      const s = await spool('"a",b\n1,22222\r\n\r\n\n');
+      expect(s.lastQuoteAt).toBe(2);
+      expect(s.contentEnd).toBe(13);
+      expect(s.maxLineBytes).toBe(8);
+      expect(s.hasCopyEndMarker).toBe(false);
+      expect((await spool('a\n\\.\nb\n')).hasCopyEndMarker).toBe(true);
+    },
+  );
 });
 
 describe('reading records with csv-parse', () => {

@@ -13,12 +13,16 @@ test('removes known secret values, URL passwords, access tokens and bearer token
   expect(redact('abc')).toBe('abc');
 });
 
-test('a short setting is not removed from ordinary words: STATUS_TOKEN=short is reported as "too short", not "too [REDACTED]"', () => {
-  const redact = createRedactor(['short']);
-  expect(redact('STATUS_TOKEN: too short; use at least 16 random characters')).toBe(
-    'STATUS_TOKEN: too short; use at least 16 random characters',
-  );
-});
+test(
+  'a short setting is not removed from ordinary words: ' +
+    'STATUS_TOKEN=short is reported as "too short", not "too [REDACTED]"',
+  () => {
+    const redact = createRedactor(['short']);
+    expect(redact('STATUS_TOKEN: too short; use at least 16 random characters')).toBe(
+      'STATUS_TOKEN: too short; use at least 16 random characters',
+    );
+  },
+);
 
 test('redacts every string inside nested values', () => {
   const redact = createRedactor(['topsecret']);
