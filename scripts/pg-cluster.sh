@@ -28,9 +28,11 @@ MSG
   exit 69
 }
 
-# As root, PostgreSQL refuses to run: run it as the postgres user, which owns the folder.
+# As root, PostgreSQL refuses to run: run it as the postgres user, which owns the folder. runuser lives in sbin,
+# which a PATH set for cron or CI may leave out.
+runuser=$(PATH="$PATH:/usr/sbin:/sbin" command -v runuser || echo runuser)
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then "$runuser" -u postgres -- "$@"; else "$@"; fi
 }
 
 mkdir -p "$dir"
@@ -40,7 +42,7 @@ if [ "$(id -u)" = 0 ]; then
   # A checkout in a private home (root's is mode 0700) cannot be entered by the postgres user. A new cluster then
   # lives in /var/lib/leadsmart-pg/<hash of the folder>, and the folder becomes a link to it, so that the paths the
   # project uses (.state/pg/run for the socket) stay the same.
-  if ! runuser -u postgres -- test -x "$dir"; then
+  if ! "$runuser" -u postgres -- test -x "$dir"; then
     if [ -n "$(ls -A "$dir")" ]; then
       cat >&2 <<MSG
 The postgres user cannot enter $dir (a folder above it is private, as root's home is),

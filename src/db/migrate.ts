@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import type { DatabaseHandle } from './connect.js';
 import { ConfigError } from '../errors.js';
 
 export interface MigrationFile {
@@ -130,4 +131,18 @@ export async function assertSchemaCurrent(pool: pg.Pool, dir: string): Promise<v
   if (pending.length > 0)
     problems.push(`pending migration${pending.length === 1 ? '' : 's'} ${pending.join(', ')}: run bin/migrate`);
   if (problems.length > 0) throw new ConfigError('the database schema does not match sql/', { problems });
+}
+
+/** applyMigrations on a connection of its own from `database`, released afterwards. */
+export async function migrateDatabase(
+  database: DatabaseHandle,
+  dir: string,
+  options: { dryRun?: boolean; onApplied?: (filename: string, ms: number) => void } = {},
+): Promise<MigrateResult> {
+  const client = await database.pool.connect();
+  try {
+    return await applyMigrations(client, dir, options);
+  } finally {
+    client.release();
+  }
 }

@@ -110,7 +110,8 @@ export interface JobRunsTable {
     'succeeded' | 'failed' | 'interrupted'
   >;
   exit_code: number | null;
-  counts: Json;
+  /** DEFAULT '{}' until the run ends. */
+  counts: ColumnType<unknown, string | undefined, string>;
   summary: ColumnType<unknown, string | null | undefined, string | null>;
   error_summary: string | null;
 }

@@ -274,13 +274,7 @@ async function fetchOne(
   let leads: LeadRecord[] = [];
   let leadsWatermark: Date | null = null;
   if (options.leads) {
-    const client = await ctx.pool.connect();
-    let previous: Date | null;
-    try {
-      previous = await readLeadsWatermark(client, session.accountId);
-    } finally {
-      client.release();
-    }
+    const previous = await readLeadsWatermark(ctx.db, session.accountId);
     const now = clock.now();
     const windowStart = new Date(`${addDays(window.since, -1)}T00:00:00Z`);
     const after = previous ? new Date(previous.getTime() - LEAD_OVERLAP_MS) : windowStart;
@@ -420,8 +414,8 @@ async function processAccount(
     for (const w of f.warnings) ctx.logger.warn(`${entry.accountId}: ${w}`);
     if (!ctx.dryRun) {
       ctx.throwIfInterrupted();
-      result.written = await ctx.transaction(async (_trx, client) =>
-        promoteAccount(client, {
+      result.written = await ctx.transaction(async ({ trx }) =>
+        promoteAccount(trx, {
           accountId: entry.accountId,
           clientId: entry.clientId,
           accountName: f.accountName,
@@ -632,22 +626,17 @@ export const fetchFacebookJob: JobDefinition<FetchFacebookOptions> = {
           { calls: result.stats.calls },
         );
       if (ctx.runId !== null) {
-        const client = await ctx.pool.connect();
-        try {
-          await recordAccountRun(client, {
-            runId: ctx.runId,
-            accountId: entry.accountId,
-            outcome: result.outcome,
-            since: result.since,
-            until: result.until,
-            calls: result.stats.calls,
-            counts: { rows: result.rows, written: result.written, stats: result.stats },
-            warnings: result.warnings,
-            error: result.error,
-          });
-        } finally {
-          client.release();
-        }
+        await recordAccountRun(ctx.db, {
+          runId: ctx.runId,
+          accountId: entry.accountId,
+          outcome: result.outcome,
+          since: result.since,
+          until: result.until,
+          calls: result.stats.calls,
+          counts: { rows: result.rows, written: result.written, stats: result.stats },
+          warnings: result.warnings,
+          error: result.error,
+        });
       }
       results.push(result);
     }

@@ -33,10 +33,8 @@ import {
   sweepStaleSpools,
   type SpooledInput,
 } from '../integrations/csv/spool.js';
-import type { Transaction } from 'kysely';
-import type pg from 'pg';
-import type { Database } from '../db/tables.js';
 import { DataError, NoInputError, UnavailableError, UsageError } from '../errors.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { JobContext, JobDefinition } from '../runtime/runner.js';
 
 export interface ImportCsvOptions {
@@ -284,10 +282,10 @@ async function writeRejects(
 
 async function importInput(
   ctx: JobContext<ImportCsvOptions>,
-  trx: Transaction<Database>,
-  client: pg.PoolClient,
+  work: UnitOfWork,
   input: PreparedInput,
 ): Promise<InputResult> {
+  const { trx } = work;
   const repo = await import('../db/repositories/import.repository.js');
   const { spooled, header, staged } = input;
   let mark = Date.now();
@@ -305,7 +303,7 @@ async function importInput(
     await repo.savepoint(trx, 'import_copy');
     try {
       await repo.copyCsvBody(
-        client,
+        work,
         spooled.path,
         { start: header.end, end: spooled.contentEnd, lineEnd: header.lineEnd },
         staged.width,
@@ -317,7 +315,7 @@ async function importInput(
       await repo.rollbackToSavepoint(trx, 'import_copy');
     }
   }
-  if (parser === 'csv-parse') await repo.copyRecords(client, readRecords(spooled.path, staged.width), staged.width);
+  if (parser === 'csv-parse') await repo.copyRecords(work, readRecords(spooled.path, staged.width), staged.width);
   step(`staged (${parser})`);
   ctx.throwIfInterrupted();
 
@@ -543,10 +541,10 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       const runDate = ctx.clock.now().toISOString().slice(0, 10);
       let results: InputResult[];
       try {
-        results = await ctx.transaction(async (trx, client) => {
+        results = await ctx.transaction(async (work) => {
           const out: InputResult[] = [];
           for (const input of prepared) {
-            out.push(await importInput(ctx, trx, client, input));
+            out.push(await importInput(ctx, work, input));
             ctx.throwIfInterrupted();
           }
           const problems = out.reduce((n, r) => n + r.problemCount, 0);

@@ -192,7 +192,12 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
     const { date, config, list } = ctx.options;
     const started = Date.now();
     // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
-    const source = await openScoringSource(ctx.pool, date, config.qualifiedStatuses, ctx.config.scoringChunkCampaigns);
+    const source = await openScoringSource(
+      ctx.database,
+      date,
+      config.qualifiedStatuses,
+      ctx.config.scoringChunkCampaigns,
+    );
     // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
     const outcomes: ScoreOutcome[] = [];
     function* scoreChunk(inputs: ScoringInput[]): Generator<CampaignScore> {
@@ -215,13 +220,13 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
         summary = summarizeRun(date, outcomes, source.previous, config);
       } else {
         await ensureHistoryPartition(ctx.db, date);
-        summary = await ctx.transaction(async (trx, client) => {
+        summary = await ctx.transaction(async (work) => {
           // The old scores are deleted on the transaction's connection while the first chunks are read on the other
           // two.
-          await clearScores(trx, date, config);
-          await writeScores(client, scoreAll(), config, ctx.runId);
+          await clearScores(work.trx, date, config);
+          await writeScores(work, scoreAll(), config, ctx.runId);
           const s = summarizeRun(date, outcomes, source.previous, config);
-          if (ctx.runId !== null) await recordScoringRun(trx, ctx.runId, s);
+          if (ctx.runId !== null) await recordScoringRun(work.trx, ctx.runId, s);
           return s;
         });
       }

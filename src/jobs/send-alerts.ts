@@ -565,7 +565,7 @@ export const sendAlertsJob: JobDefinition<SendAlertsOptions> = {
           continue;
         }
         // The digest and its deliveries are committed before the first message goes out.
-        const digestId = await ctx.transaction((trx) =>
+        const digestId = await ctx.transaction(({ trx }) =>
           repo.createDigest(trx, {
             clientId,
             date,

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
-import type { Kysely, Transaction } from 'kysely';
-import type pg from 'pg';
+import type { Kysely } from 'kysely';
 import { loadConfig, type AppConfig, type RequiredSetting } from '../config/load-config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
 import type { Database } from '../db/tables.js';
+import type { LockSession } from '../db/job-lock.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
 import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
 import { isConnectionError, isCredentialsError } from '../db/connection-errors.js';
@@ -29,8 +30,13 @@ export interface JobContext<O> {
   options: O;
   config: Readonly<AppConfig>;
   logger: Logger;
+  /** Queries: Kysely. */
   db: Kysely<Database>;
-  pool: pg.Pool;
+  /**
+   * The connection pool behind `db`, as the data layer's repositories take it (snapshots on connections of their
+   * own, migrations). Jobs pass it on; they never query through it.
+   */
+  database: DatabaseHandle;
   clock: Clock;
   dryRun: boolean;
   /** job_runs.run_id of this run; null for dry runs, which record nothing. */
@@ -43,11 +49,11 @@ export interface JobContext<O> {
   /** Throws InterruptedError once SIGTERM/SIGINT has arrived. Call between units of work. */
   throwIfInterrupted(): void;
   /**
-   * Runs `fn` in one transaction on one dedicated connection (so COPY can
-   * join it). Rolled back on any error, and on SIGTERM/SIGINT: the runner
-   * cancels the running statement and no COMMIT happens after a signal.
+   * Runs `fn` in one transaction on one dedicated connection: its queries (Kysely) and its COPY loads share it.
+   * Rolled back on any error, and on SIGTERM/SIGINT: the runner cancels the running statement and no COMMIT
+   * happens after a signal.
    */
-  transaction<T>(fn: (trx: Transaction<Database>, client: pg.PoolClient) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (work: UnitOfWork) => Promise<T>): Promise<T>;
   redact: Redactor;
 }
 
@@ -235,9 +241,18 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   const json = raw.json === true;
   const dryRun = raw.dryRun === true;
   // Loaded only past --help, so that help answers without parsing winston, pg and Kysely.
-  const [{ createLogger, flushLogger }, { connectDatabase, kyselyOnClient }] = await Promise.all([
+  const [
+    { createLogger, flushLogger },
+    { connectDatabase },
+    { runInTransaction },
+    { openLockSession },
+    { startJobRun, finishJobRun },
+  ] = await Promise.all([
     import('./logger.js'),
     import('../db/connect.js'),
+    import('../db/unit-of-work.js'),
+    import('../db/job-lock.js'),
+    import('../db/repositories/job-runs.repository.js'),
   ]);
 
   const overrides: Record<string, string | undefined> = {};
@@ -268,7 +283,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
   let reporter: ErrorReporter | null = null;
   let handle: DatabaseHandle | null = null;
-  let lockClient: pg.PoolClient | null = null;
+  let lockSession: LockSession | null = null;
   let runId: string | null = null;
   let exitCode: number = ExitCode.SOFTWARE;
   let counts: Record<string, number> = {};
@@ -277,14 +292,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   // Every connection of this run carries this name, so a signal can cancel whatever statement is running.
   const applicationName = `leadsmart:${def.name}:${process.pid}`;
 
-  const cancelActive = (): void => {
-    lockClient
-      ?.query(
-        'SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
-        [applicationName],
-      )
-      .catch(() => undefined);
-  };
+  const cancelActive = (): void => lockSession?.cancelOthers(applicationName);
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalName) {
       // A second signal: the operator means it. process.exit() can wait on a thread stuck in a system call (libuv
@@ -343,15 +351,14 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined,
     });
     const pool = handle.pool;
-    lockClient = await withDatabaseRetry(() => pool.connect(), describeDb);
-    // A server restart kills this connection too; say so instead of crashing on an unhandled 'error'.
-    lockClient.on('error', (e: Error) =>
+    const connect = () => withDatabaseRetry(() => pool.connect(), describeDb);
+    lockSession = await openLockSession(connect, (e: Error) =>
       logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`),
     );
     if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
 
     const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
-    const locked = def.lock === false || (await takeJobLock(lockClient, def.name, def.bookkeeping !== false));
+    const locked = def.lock === false || (await lockSession.take(def.name, def.bookkeeping !== false));
     if (!locked) {
       throw new JobError(
         `another ${def.name} run holds the lock (${lockKey}); nothing ` +
@@ -363,11 +370,12 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
     if (def.bookkeeping !== false && !dryRun) {
       // On a connection of its own (autocommit): the lock connection holds the lock's transaction open for the run.
-      const row = await pool.query<{ run_id: string }>(
-        'INSERT INTO job_runs (job, args, host, pid) VALUES ($1, $2, $3, $4) RETURNING run_id',
-        [recordedName, JSON.stringify(opts.argv.map(redact)), hostname(), process.pid],
-      );
-      runId = row.rows[0]!.run_id;
+      runId = await startJobRun(handle.db, {
+        job: recordedName,
+        args: opts.argv.map(redact),
+        host: hostname(),
+        pid: process.pid,
+      });
     }
     logger = logger.child({ run_id: runId ?? undefined });
     logger.info(`${def.name} started${dryRun ? ' (dry run: nothing will be written)' : ''}`, { args: opts.argv });
@@ -381,7 +389,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       config,
       logger,
       db: handle.db,
-      pool,
+      database: handle,
       clock,
       dryRun,
       runId,
@@ -392,20 +400,16 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       redact,
       async transaction(fn) {
         throwIfInterrupted();
-        const client = await withDatabaseRetry(() => pool.connect(), describeDb);
         try {
-          return await kyselyOnClient(client)
-            .transaction()
-            .execute(async (trx) => {
-              const result = await fn(trx, client);
-              throwIfInterrupted();
-              return result;
-            });
+          return await runInTransaction(connect, async (work) => {
+            const result = await fn(work);
+            // No COMMIT after a signal: the work is rolled back.
+            throwIfInterrupted();
+            return result;
+          });
         } catch (error) {
           if (controller.signal.aborted) throw controller.signal.reason as Error;
           throw error;
-        } finally {
-          client.release();
         }
       },
     };
@@ -442,22 +446,15 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
 
     if (runId !== null && handle) {
       const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
-      await handle.pool
-        .query(
-          'UPDATE job_runs SET finished_at = now(), status = $2, exit_code ' +
-            '= $3, counts = $4, summary = $5, error_summary = $6 WHERE run_id = $1',
-          [
-            runId,
-            status,
-            exitCode,
-            JSON.stringify(counts),
-            outcome ? JSON.stringify(redactDeep(outcome.summary, redact)) : null,
-            errorSummary,
-          ],
-        )
-        .catch((e: unknown) =>
-          logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`),
-        );
+      await finishJobRun(handle.db, runId, {
+        status,
+        exitCode,
+        counts,
+        summary: outcome ? redactDeep(outcome.summary, redact) : null,
+        errorSummary,
+      }).catch((e: unknown) =>
+        logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`),
+      );
     }
 
     if (json) {
@@ -494,41 +491,12 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       process.off('SIGINT', onSignal);
     }
     opts.abort?.removeEventListener('abort', onExternalAbort);
-    // Destroyed, not returned to the pool: it may hold the lock's transaction open (and the pool closes next anyway).
-    lockClient?.release(true);
+    lockSession?.release();
     await handle?.close().catch(() => undefined);
     await reporter?.flush().catch(() => undefined);
     await flushLogger(logger);
   }
   return exitCode;
-}
-
-/**
- * The job's lock for the run. Jobs with bookkeeping: a row lock on `job_locks` held by a transaction left open on
- * the lock connection (released when the run ends, or when its connection dies), which the read-only role cannot
- * take: a row lock needs UPDATE privilege. Jobs that run before the schema exists (migrate, restore into an empty
- * database): a session advisory lock. False when another run holds it.
- */
-async function takeJobLock(client: pg.PoolClient, job: string, withTable: boolean): Promise<boolean> {
-  if (!withTable) {
-    const r = await client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-      [`leadsmart:${job}`],
-    );
-    return r.rows[0]?.locked === true;
-  }
-  await client.query('INSERT INTO job_locks (job) VALUES ($1) ON CONFLICT (job) DO NOTHING', [job]);
-  await client.query('BEGIN');
-  // A server-wide idle_in_transaction_session_timeout must not end the lock's session while the run works elsewhere.
-  await client.query('SET LOCAL idle_in_transaction_session_timeout = 0');
-  try {
-    await client.query('SELECT 1 FROM job_locks WHERE job = $1 FOR UPDATE NOWAIT', [job]);
-    return true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    if ((error as { code?: string }).code === '55P03') return false;
-    throw error;
-  }
 }
 
 function describeError(error: unknown): string {

@@ -81,3 +81,30 @@ test('the import scan sees dynamic import() too', () => {
   // src/cli.ts loads every job lazily: if the scan missed import(), it would see none of them.
   expect(imports(join(SRC, 'cli.ts')).filter((s) => s.startsWith('./jobs/')).length).toBeGreaterThanOrEqual(6);
 });
+
+/**
+ * One way to the database: Kysely for queries, COPY in src/db/unit-of-work.ts. Only the data layer touches `pg`
+ * (its pool, connections of its own for snapshots and migrations) and pg-copy-streams; jobs, the runner's
+ * callers and the status service get Kysely, a UnitOfWork or repositories.
+ */
+test('only the data layer imports pg, and only unit-of-work.ts runs COPY', () => {
+  const pgUsers = files(SRC)
+    .filter((f) => layer(f) !== 'db')
+    .flatMap((f) =>
+      imports(f)
+        .filter((s) => s === 'pg' || s === 'pg-copy-streams')
+        .map((s) => `${relative(SRC, f)} imports ${s}`),
+    );
+  const copyUsers = files(SRC)
+    .filter((f) => imports(f).includes('pg-copy-streams'))
+    .map((f) => relative(SRC, f));
+  expect(pgUsers).toEqual([]);
+  expect(copyUsers).toEqual([join('db', 'unit-of-work.ts')]);
+});
+
+test('jobs never take a connection from the pool themselves', () => {
+  const offenders = files(join(SRC, 'jobs'))
+    .filter((f) => /\.pool\b|\.connect\(\)/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(SRC, f));
+  expect(offenders).toEqual([]);
+});

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type pg from 'pg';
 import type { BackupEntry, VerifyResult } from '../../core/backups/manifest.js';
+import { type DatabaseHandle, kyselyOnClient } from '../connect.js';
 import type { Database } from '../tables.js';
 
 export interface ServerInfo {
@@ -30,20 +30,20 @@ const TABLES = `
    ORDER BY 1`;
 
 /** Exact row counts of every table, as this connection's transaction sees them. */
-export async function countRows(client: pg.ClientBase): Promise<Record<string, number>> {
-  const tables = await client.query<{ name: string }>(TABLES);
+export async function countRows(db: Kysely<Database>): Promise<Record<string, number>> {
+  const tables = await sql.raw<{ name: string }>(TABLES).execute(db);
   const counts: Record<string, number> = {};
   for (const { name } of tables.rows) {
     // Names come from quote_ident above: safe to put in the statement.
-    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+    const r = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.raw(name)}`.execute(db);
     counts[name] = Number(r.rows[0]!.n);
   }
   return counts;
 }
 
 /** True when the database has no table outside the system schemas. */
-export async function isEmptyDatabase(client: pg.ClientBase): Promise<{ empty: boolean; tables: string[] }> {
-  const r = await client.query<{ name: string }>(TABLES);
+export async function isEmptyDatabase(db: Kysely<Database>): Promise<{ empty: boolean; tables: string[] }> {
+  const r = await sql.raw<{ name: string }>(TABLES).execute(db);
   return { empty: r.rows.length === 0, tables: r.rows.map((x) => x.name) };
 }
 
@@ -53,17 +53,18 @@ export async function isEmptyDatabase(client: pg.ClientBase): Promise<{ empty: b
  * must stay open until pg_dump has started; close() ends it.
  */
 export async function exportSnapshot(
-  pool: pg.Pool,
+  database: DatabaseHandle,
 ): Promise<{ id: string; countRows(): Promise<Record<string, number>>; close(): Promise<void> }> {
-  const client = await pool.connect();
+  const client = await database.pool.connect();
+  const db = kyselyOnClient(client);
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const r = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    await sql`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`.execute(db);
+    const r = await sql<{ id: string }>`SELECT pg_export_snapshot() AS id`.execute(db);
     return {
       id: r.rows[0]!.id,
-      countRows: () => countRows(client),
+      countRows: () => countRows(db),
       async close() {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await sql`ROLLBACK`.execute(db).catch(() => undefined);
         client.release();
       },
     };

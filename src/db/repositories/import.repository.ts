@@ -1,9 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { sql, type RawBuilder, type Transaction } from 'kysely';
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import {
   emptyCounts,
   type ColumnSpec,
@@ -13,6 +9,7 @@ import {
 } from '../../core/csv-import/kinds.js';
 import { LEAD_RESULT_PATTERN, type DateFormat } from '../../core/csv-import/meta-export.js';
 import type { Database } from '../tables.js';
+import { copyText, type UnitOfWork } from '../unit-of-work.js';
 import { castValue, checkValue, trimmedCell } from './import-checks.js';
 
 /**
@@ -77,38 +74,23 @@ export async function rollbackToSavepoint(trx: Trx, name: string): Promise<void>
  * is one row.
  */
 export async function copyCsvBody(
-  client: pg.PoolClient,
+  work: UnitOfWork,
   path: string,
   range: { start: number; end: number; lineEnd: string },
   width: number,
 ): Promise<number> {
   const { start, end } = range;
   if (end <= start) return 0;
-  const stream = client.query(
-    copyFrom(
-      `COPY pg_temp.import_rows ` +
-        `(${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) ` +
-        `FROM STDIN (FORMAT csv)`,
-    ),
-  );
-  await pipeline(
+  return await work.copyFrom(
+    `COPY pg_temp.import_rows (${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) ` +
+      `FROM STDIN (FORMAT csv)`,
     createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }),
     async function* (source: AsyncIterable<Buffer>) {
       yield* source;
       // The trailing empty lines were cut off; end the last row the way the others end (COPY wants one style).
       yield Buffer.from(range.lineEnd);
     },
-    stream,
   );
-  return Number(stream.rowCount);
-}
-
-/** COPY text format: backslash, tab, CR and LF escaped; `\N` is NULL. */
-function copyText(value: string | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'))
-    : value;
 }
 
 export interface RecordForStaging {
@@ -119,17 +101,10 @@ export interface RecordForStaging {
 
 /** The careful way in: rows parsed by csv-parse in Node, each with its line and any structural problem. */
 export async function copyRecords(
-  client: pg.PoolClient,
+  work: UnitOfWork,
   records: AsyncIterable<RecordForStaging>,
   width: number,
 ): Promise<number> {
-  const stream = client.query(
-    copyFrom(
-      `COPY pg_temp.import_rows (line, problem, ` +
-        `fields_json, ${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ')}) ` +
-        `FROM STDIN`,
-    ),
-  );
   const empty = Array.from({ length: width }, () => '\\N').join('\t');
   async function* encode(): AsyncGenerator<string> {
     let batch = '';
@@ -151,8 +126,8 @@ export async function copyRecords(
     }
     if (batch !== '') yield batch;
   }
-  await pipeline(Readable.from(encode()), stream);
-  return Number(stream.rowCount);
+  const columns = Array.from({ length: width }, (_, i) => `c${i + 1}`).join(', ');
+  return await work.copyFrom(`COPY pg_temp.import_rows (line, problem, fields_json, ${columns}) FROM STDIN`, encode());
 }
 
 /** The contract columns present in this input, with the trimmed cell (or expression over cells) that feeds each. */

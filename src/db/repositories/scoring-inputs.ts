@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { addDays } from '../../core/dates.js';
 import { fromMicros, parseDecimal, type Rational } from '../../core/rational.js';
 import { scoringPeriods, type CampaignFacts } from '../../core/scoring/index.js';
-import { kyselyOnClient } from '../connect.js';
+import { type DatabaseHandle, kyselyOnClient } from '../connect.js';
 import type { Database } from '../tables.js';
 
 /** A campaign's facts plus what reports show beside them. */
@@ -335,7 +335,7 @@ async function endReadOnly({ client, onError }: Reader): Promise<void> {
  * leading column), read ahead on the two connections in turn.
  */
 export async function openScoringSource(
-  pool: pg.Pool,
+  database: DatabaseHandle,
   date: string,
   qualifiedStatuses: readonly string[],
   chunkCampaigns: number,
@@ -348,7 +348,7 @@ export async function openScoringSource(
     await Promise.all(watched.map(endReadOnly));
   };
   const connect = async (): Promise<pg.PoolClient> => {
-    const client = await pool.connect();
+    const client = await database.pool.connect();
     watched.push(watch(client));
     return client;
   };

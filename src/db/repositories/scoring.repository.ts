@@ -1,11 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { formatHundredths } from '../../core/rational.js';
 import { DIMENSIONS, type CampaignScore, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
 import type { Database } from '../tables.js';
+import { copyJson, copyText, type UnitOfWork } from '../unit-of-work.js';
 
 const SCORE_COLUMNS = [
   'campaign_id',
@@ -20,28 +17,7 @@ const SCORE_COLUMNS = [
   'run_id',
 ] as const;
 
-/**
- * COPY text format needs backslash, tab, newline and carriage return escaped
- * in a field. Our fields are campaign ids (any text), fixed vocabulary and
- * JSON.stringify output (which never holds a raw tab or line break, but does
- * hold backslashes). Text format instead of CSV halves the serialisation
- * time: JSON is full of quotes that CSV would have to double.
- */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
-    : value;
-}
-
-/**
- * copyText for JSON.stringify output: it never holds a raw tab or line break
- * (JSON writes them as \t and \n), so only backslashes need doubling, and
- * includes() scans 160 MB of details far faster than a regular expression.
- */
-function copyJson(json: string): string {
-  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
-}
-
+// COPY's text format rather than CSV: it halves the serialisation time, as JSON is full of quotes CSV would double.
 /** Rows are grouped into chunks of ~256 KiB: pg-copy-streams sends each chunk as its own message. */
 const CHUNK = 262_144;
 
@@ -120,22 +96,20 @@ export async function clearScores(trx: Transaction<Database>, date: string, conf
  * no score needs to stay in memory.
  */
 export async function writeScores(
-  client: pg.PoolClient,
+  work: UnitOfWork,
   scores: AsyncIterable<Iterable<CampaignScore>>,
   config: ScoringConfig,
   runId: string | null,
 ): Promise<void> {
   const history: string[] = [];
-  await pipeline(
-    Readable.from(scoreLines(scores, config.id, runId, history)),
-    client.query(copyFrom(`COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`)),
+  await work.copyFrom(
+    `COPY campaign_scores (${SCORE_COLUMNS.join(', ')}) FROM STDIN`,
+    scoreLines(scores, config.id, runId, history),
   );
   // scored_at takes its default, now(): the transaction's start, as in campaign_scores.
-  await pipeline(
-    Readable.from(chunks(history)),
-    client.query(
-      copyFrom('COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN'),
-    ),
+  await work.copyFrom(
+    'COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN',
+    chunks(history),
   );
 }
 

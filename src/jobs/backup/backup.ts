@@ -99,7 +99,7 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const started = ctx.clock.now();
   const key = backupKey(settings.prefix, started);
   const encryption = encryptionFor(ctx, store);
-  const snapshot = await exportSnapshot(ctx.pool);
+  const snapshot = await exportSnapshot(ctx.database);
   let uploaded = false;
   let put: { size: number; sha256: string };
   let tableCounts: Record<string, number>;

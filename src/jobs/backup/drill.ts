@@ -10,7 +10,7 @@ import {
   readManifest,
   restoreStream,
   run,
-  withClient,
+  withDatabase,
   writeManifest,
   type BackupDbOptions,
 } from './shared.js';
@@ -72,7 +72,7 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   }
   const t0 = Date.now();
   const result = await withScratchDatabase(ctx, async (url): Promise<VerifyResult> => {
-    const before = await withClient(url, (c) => isEmptyDatabase(c));
+    const before = await withDatabase(url, (db) => isEmptyDatabase(db));
     if (!before.empty)
       throw new UsageError(
         `--scratch-url: the database is not empty ` +
@@ -81,7 +81,7 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
       );
     const restored = await restoreStream(ctx, store, entry, url, false);
     const problems = restored.ok
-      ? compareCounts(entry.tableCounts, await withClient(url, (c) => countRows(c)))
+      ? compareCounts(entry.tableCounts, await withDatabase(url, (db) => countRows(db)))
       : [restored.problem];
     return { at: ctx.clock.now().toISOString(), ok: problems.length === 0, method: 'restore', problems };
   });

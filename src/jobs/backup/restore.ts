@@ -56,13 +56,7 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
   },
   async run(ctx) {
     const { countRows, isEmptyDatabase } = await import('../../db/repositories/backups.repository.js');
-    const client = await ctx.pool.connect();
-    let tables: string[];
-    try {
-      tables = (await isEmptyDatabase(client)).tables;
-    } finally {
-      client.release();
-    }
+    const tables = (await isEmptyDatabase(ctx.db)).tables;
     if (tables.length > 0 && !ctx.options.force) {
       throw new UsageError(
         `the target database is not empty (${tables.length} ` +
@@ -86,13 +80,7 @@ export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
     const t0 = Date.now();
     const restored = await restoreStream(ctx, store, entry, ctx.config.databaseUrl, tables.length > 0);
     if (!restored.ok) throw new DataError(`restoring ${entry.key}: ${restored.problem}`);
-    const check = await ctx.pool.connect();
-    let problems: string[];
-    try {
-      problems = compareCounts(entry.tableCounts, await countRows(check));
-    } finally {
-      check.release();
-    }
+    const problems = compareCounts(entry.tableCounts, await countRows(ctx.db));
     const ms = Date.now() - t0;
     const text = [
       `Restored ${entry.key} ` +

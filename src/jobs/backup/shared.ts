@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import type pg from 'pg';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/tables.js';
 import {
   emptyManifest,
   MANIFEST_KEY,
@@ -175,15 +176,13 @@ export async function restoreStream(
   }
 }
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const { default: pgModule } = await import('pg');
-  const client = new pgModule.Client({ connectionString: url, application_name: 'leadsmart:backup-db:check' });
-  // A lost server is reported by the query in flight, not as an unhandled 'error' that ends the process.
-  client.on('error', () => undefined);
-  await client.connect();
+/** One connection to another database (a drill's scratch cluster), for as long as `fn` runs. */
+export async function withDatabase<T>(url: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const { connectDatabase } = await import('../../db/connect.js');
+  const handle = connectDatabase(url, { max: 1, applicationName: 'leadsmart:backup-db:check' });
   try {
-    return await fn(client);
+    return await fn(handle.db);
   } finally {
-    await client.end().catch(() => undefined);
+    await handle.close().catch(() => undefined);
   }
 }
