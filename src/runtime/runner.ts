@@ -1,13 +1,11 @@
 import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
-import type { Kysely } from 'kysely';
 import { loadConfig, type AppConfig, type RequiredSetting } from '../config/load-config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
-import type { Database } from '../db/tables.js';
 import type { LockSession } from '../db/job-lock.js';
-import type { UnitOfWork } from '../db/unit-of-work.js';
+import type { JobReport } from '../core/reports/job-report.js';
 import { systemClock, type Clock } from './clock.js';
 import { emfLine } from './emf.js';
 import { isConnectionError, isCredentialsError } from '../db/connection-errors.js';
@@ -20,53 +18,23 @@ import {
   UnavailableError,
   UsageError,
 } from '../errors.js';
-import type { Logger } from './logger.js';
 import { SQL_DIR, STATE_DIR } from './paths.js';
-import { createRedactor, redactDeep, type Redactor } from './redact.js';
+import type { JobDeps } from './job-deps.js';
+import { createRedactor, redactDeep } from './redact.js';
 import { createErrorReporter, type ErrorReporter } from './sentry.js';
 
-export interface JobContext<O> {
+/** A job definition's run gets the JobDeps its typed function takes, its parsed options and standard streams. */
+export interface JobContext<O> extends JobDeps {
   job: string;
   options: O;
-  config: Readonly<AppConfig>;
-  logger: Logger;
-  /** Queries: Kysely. */
-  db: Kysely<Database>;
-  /**
-   * The connection pool behind `db`, as the data layer's repositories take it (snapshots on connections of their
-   * own, migrations). Jobs pass it on; they never query through it.
-   */
-  database: DatabaseHandle;
-  clock: Clock;
-  dryRun: boolean;
-  /** job_runs.run_id of this run; null for dry runs, which record nothing. */
-  runId: string | null;
-  signal: AbortSignal;
   /** Standard input (a test can pass its own). */
   stdin: Readable;
   /** Standard error, for jobs whose human summary goes there (see JobDefinition.textTo). */
   stderr: Writable;
-  /** Throws InterruptedError once SIGTERM/SIGINT has arrived. Call between units of work. */
-  throwIfInterrupted(): void;
-  /**
-   * Runs `fn` in one transaction on one dedicated connection: its queries (Kysely) and its COPY loads share it.
-   * Rolled back on any error, and on SIGTERM/SIGINT: the runner cancels the running statement and no COMMIT
-   * happens after a signal.
-   */
-  transaction<T>(fn: (work: UnitOfWork) => Promise<T>): Promise<T>;
-  redact: Redactor;
 }
 
-export interface JobOutcome {
-  /** 0 unless the job finished part of its work. */
-  exitCode?: number;
-  /** Numbers for job_runs.counts and the EMF line. */
-  counts: Record<string, number>;
-  /** The --json document. */
-  summary: Record<string, unknown>;
-  /** What a person sees on standard output without --json. */
-  text: string;
-}
+/** What a run tells the world (src/core/reports/job-report.ts): made by the job's pure report function. */
+export type JobOutcome = JobReport;
 
 export interface JobDefinition<O> {
   /** One name everywhere: bin/<name>, src/jobs/<name>.ts, job_runs.job, the lock key, log field `job`. */
@@ -244,13 +212,13 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   const [
     { createLogger, flushLogger },
     { connectDatabase },
-    { runInTransaction },
+    { createJobDeps },
     { openLockSession },
     { startJobRun, finishJobRun },
   ] = await Promise.all([
     import('./logger.js'),
     import('../db/connect.js'),
-    import('../db/unit-of-work.js'),
+    import('./job-deps.js'),
     import('../db/job-lock.js'),
     import('../db/repositories/job-runs.repository.js'),
   ]);
@@ -380,38 +348,23 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     logger = logger.child({ run_id: runId ?? undefined });
     logger.info(`${def.name} started${dryRun ? ' (dry run: nothing will be written)' : ''}`, { args: opts.argv });
 
-    const throwIfInterrupted = (): void => {
-      if (controller.signal.aborted) throw controller.signal.reason as Error;
-    };
-    const ctx: JobContext<O> = {
-      job: def.name,
-      options,
+    const deps = await createJobDeps({
       config,
       logger,
-      db: handle.db,
       database: handle,
       clock,
       dryRun,
       runId,
       signal: controller.signal,
+      redact,
+      connect,
+    });
+    const ctx: JobContext<O> = {
+      ...deps,
+      job: def.name,
+      options,
       stdin: opts.stdin ?? process.stdin,
       stderr,
-      throwIfInterrupted,
-      redact,
-      async transaction(fn) {
-        throwIfInterrupted();
-        try {
-          return await runInTransaction(connect, async (work) => {
-            const result = await fn(work);
-            // No COMMIT after a signal: the work is rolled back.
-            throwIfInterrupted();
-            return result;
-          });
-        } catch (error) {
-          if (controller.signal.aborted) throw controller.signal.reason as Error;
-          throw error;
-        }
-      },
     };
     outcome = await def.run(ctx);
     exitCode = outcome.exitCode ?? ExitCode.OK;

@@ -1,0 +1,143 @@
+import { dateInZone } from '../../core/dates.js';
+import type { ScoreCampaignsResult, ScoreOutcome } from '../../core/reports/score-campaigns.js';
+import {
+  type CampaignScore,
+  type RunSummary,
+  type ScoringConfig,
+  scoreCampaign,
+  summarizeRun,
+  topReasons,
+} from '../../core/scoring/index.js';
+import type { ScoringInput } from '../../db/repositories/scoring-inputs.js';
+import type { JobDeps } from '../../runtime/job-deps.js';
+
+export interface ScoreCampaignsOptions {
+  /** The scoring date D (YYYY-MM-DD). */
+  date: string;
+  config: ScoringConfig;
+  /** Where the configuration came from: a file path, or "defaults". */
+  configSource: string;
+  /** Keep each campaign's weakest reason, for one line per campaign (--list). */
+  list: boolean;
+}
+
+function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): ScoreOutcome {
+  const weakest = !keepReason
+    ? null
+    : s.recommendation === 'INSUFFICIENT_DATA'
+      ? String(s.details.reason)
+      : (topReasons(s.details as never, 1)[0] ?? '');
+  const d = s.details as { currency?: string | null; target_cpql_source?: string | null };
+  return {
+    campaignId: s.campaignId,
+    name,
+    totalHundredths: s.totalHundredths,
+    recommendation: s.recommendation,
+    flags: s.flags,
+    weakest,
+    currency: d.currency ?? null,
+    targetSource: d.target_cpql_source ?? null,
+  };
+}
+
+/**
+ * Scores every campaign with metrics in the 30 days ending on `options.date` and replaces that date's scores (and
+ * adds to score_history) in one transaction; with deps.dryRun, scores and writes nothing. Then applies retention.
+ */
+export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptions): Promise<ScoreCampaignsResult> {
+  // The data layer loads here, not at the top: --help does not need it.
+  const { openScoringSource } = await import('../../db/repositories/scoring-inputs.js');
+  const { clearScores, ensureHistoryPartition, recordScoringRun, writeScores } = await import(
+    '../../db/repositories/scoring.repository.js'
+  );
+  const { date, config, list } = options;
+  const started = Date.now();
+  // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
+  const source = await openScoringSource(
+    deps.database,
+    date,
+    config.qualifiedStatuses,
+    deps.config.scoringChunkCampaigns,
+  );
+  // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
+  const outcomes: ScoreOutcome[] = [];
+  function* scoreChunk(inputs: ScoringInput[]): Generator<CampaignScore> {
+    for (const input of inputs) {
+      const s = scoreCampaign(input.facts, date, config);
+      outcomes.push(outcomeOf(s, input.campaignName, list));
+      yield s;
+    }
+  }
+  async function* scoreAll(): AsyncGenerator<Iterable<CampaignScore>> {
+    for await (const inputs of source.chunks()) {
+      deps.throwIfInterrupted();
+      yield scoreChunk(inputs);
+    }
+  }
+  let summary: RunSummary;
+  try {
+    if (deps.dryRun) {
+      for await (const scores of scoreAll()) for (const _ of scores);
+      summary = summarizeRun(date, outcomes, source.previous, config);
+    } else {
+      await ensureHistoryPartition(deps.db, date);
+      summary = await deps.transaction(async (work) => {
+        // The old scores are deleted on the transaction's connection while the first chunks are read on the others.
+        await clearScores(work.trx, date, config);
+        await writeScores(work, scoreAll(), config, deps.runId);
+        const s = summarizeRun(date, outcomes, source.previous, config);
+        if (deps.runId !== null) await recordScoringRun(work.trx, deps.runId, s);
+        return s;
+      });
+    }
+  } finally {
+    await source.close();
+  }
+  for (const w of summary.warnings) deps.logger.warn(w.message, { code: w.code, value: w.value, limit: w.limit, date });
+  if (!deps.dryRun) await applyRetention(deps, date);
+  deps.logger.info(`${deps.dryRun ? 'would score' : 'scored'} ${outcomes.length} campaigns for ${date}`, {
+    date,
+    config_id: config.id,
+    config_source: options.configSource,
+    chunks: source.chunkCount,
+    read_wait_ms: Math.round(source.waitMs),
+    total_ms: Date.now() - started,
+    warnings: summary.warnings.length,
+  });
+  return {
+    date,
+    dryRun: deps.dryRun,
+    configId: config.id,
+    configSource: options.configSource,
+    summary,
+    outcomes,
+    list,
+  };
+}
+
+/**
+ * Retention, after the scores are committed: old score_history months dropped whole, old job_runs and digest
+ * bodies. Retention that cannot take its locks is put off to the next run, not a failure: the scores are in.
+ */
+async function applyRetention(deps: JobDeps, keepDate: string): Promise<void> {
+  const { applyRetention: dropExpired } = await import('../../db/repositories/scoring.repository.js');
+  const started = performance.now();
+  const kept = await dropExpired(deps.db, dateInZone(deps.clock.now(), 'UTC'), keepDate, deps.config.retention).catch(
+    (error: unknown) => {
+      deps.logger.warn(`retention put off to the next run: ${(error as Error).message}`);
+      return { partitions: [], jobRuns: 0, digestBodies: 0 };
+    },
+  );
+  if (kept.partitions.length + kept.jobRuns + kept.digestBodies > 0) {
+    deps.logger.info(
+      `retention: dropped score_history ${kept.partitions.join(', ') || 'nothing'}; ` +
+        `removed ${kept.jobRuns} job_runs row(s); cleared ${kept.digestBodies} digest bod(ies)`,
+      {
+        partitions_dropped: kept.partitions,
+        job_runs_removed: kept.jobRuns,
+        digest_bodies_cleared: kept.digestBodies,
+        retention_ms: Math.round(performance.now() - started),
+      },
+    );
+  }
+}

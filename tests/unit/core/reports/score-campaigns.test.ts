@@ -1,0 +1,116 @@
+import { describe, expect, test } from '@jest/globals';
+import { reportScoreCampaigns, type ScoreCampaignsResult } from '../../../../src/core/reports/score-campaigns.js';
+import { FLAGS, RECOMMENDATIONS } from '../../../../src/core/scoring/index.js';
+
+// The report of a scoring run, from its result alone: no database, no process.
+const zeros = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult {
+  return {
+    date: '2025-11-15',
+    dryRun: false,
+    configId: 'cfg_1',
+    configSource: 'defaults',
+    list: false,
+    summary: {
+      date: '2025-11-15',
+      configId: 'cfg_1',
+      campaignsScored: 3,
+      recommendations: { ...zeros(RECOMMENDATIONS), INCREASE_BUDGET: 1, PAUSE_CAMPAIGN: 1, INSUFFICIENT_DATA: 1 },
+      flags: { ...zeros(FLAGS), HIGH_CPL: 1, NO_TARGET: 1 },
+      warnings: [],
+      previousScoredDate: '2025-11-14',
+      previousScoredCount: 3,
+    },
+    outcomes: [
+      {
+        campaignId: 'c-low',
+        name: 'Low scorer',
+        totalHundredths: 2150n,
+        recommendation: 'PAUSE_CAMPAIGN',
+        flags: ['HIGH_CPL'],
+        weakest: 'CPQL 412.00 is 4.1× the target',
+        currency: 'USD',
+        targetSource: 'default',
+      },
+      {
+        campaignId: 'c-high',
+        name: 'High scorer',
+        totalHundredths: 8425n,
+        recommendation: 'INCREASE_BUDGET',
+        flags: [],
+        weakest: 'CTR 1.10 % is average',
+        currency: 'USD',
+        targetSource: 'default',
+      },
+      {
+        campaignId: 'c-none',
+        name: 'No target',
+        totalHundredths: 0n,
+        recommendation: 'INSUFFICIENT_DATA',
+        flags: ['NO_TARGET'],
+        weakest: 'volume is its weakest point',
+        currency: 'IDR',
+        targetSource: null,
+      },
+    ],
+    ...over,
+  };
+}
+
+describe('reportScoreCampaigns', () => {
+  test('counts the campaigns, the warnings and each recommendation in lower case for job_runs and EMF', () => {
+    const r = reportScoreCampaigns(result());
+    expect(r.exitCode).toBeUndefined();
+    expect(r.counts).toMatchObject({ campaigns_scored: 3, warnings: 0, increase_budget: 1, pause_campaign: 1 });
+    expect(r.counts.insufficient_data).toBe(1);
+  });
+
+  test('the --json document names the date, the configuration and its source, and the previous scored date', () => {
+    const r = reportScoreCampaigns(result({ configSource: 'scoring.json' }));
+    expect(r.summary).toMatchObject({
+      date: '2025-11-15',
+      dry_run: false,
+      config_id: 'cfg_1',
+      config_source: 'scoring.json',
+      campaigns_scored: 3,
+      previous_scored_date: '2025-11-14',
+      previous_scored_count: 3,
+    });
+  });
+
+  test('the text says Scored, or Would score on a dry run, and lists only recommendations and flags that occur', () => {
+    const text = reportScoreCampaigns(result()).text;
+    expect(text.split('\n')[0]).toBe('Scored 3 campaigns for 2025-11-15 (configuration cfg_1).');
+    expect(text).toContain('Recommendations: INCREASE_BUDGET 1, PAUSE_CAMPAIGN 1, INSUFFICIENT_DATA 1.');
+    expect(text).toContain('Flags: HIGH_CPL 1, NO_TARGET 1.');
+    expect(text).not.toContain('TEST_CHANGES');
+    expect(reportScoreCampaigns(result({ dryRun: true })).text).toMatch(/^Would score 3 campaigns/);
+  });
+
+  test('each run warning is a WARNING line with its code', () => {
+    const warned = result();
+    warned.summary.warnings = [
+      { code: 'SCORED_COUNT_DROP', message: 'scored 3 campaigns, 40 % fewer than 5', value: 0.4, limit: 0.2 },
+    ];
+    expect(reportScoreCampaigns(warned).text).toContain('WARNING SCORED_COUNT_DROP: scored 3 campaigns, 40 % fewer');
+  });
+
+  test('--list adds one line per campaign, best score first, a not-judged campaign saying why', () => {
+    const lines = reportScoreCampaigns(result({ list: true }))
+      .text.split('\n\n')[1]!
+      .split('\n');
+    expect(lines[0]).toMatch(/^campaign\s+campaign id\s+score\s+recommendation\s+weakest point$/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[1])).toEqual(['c-high', 'c-low', 'c-none']);
+    expect(lines[1]).toContain('84.25  INCREASE_BUDGET   CTR 1.10 % is average');
+    expect(lines[2]).toContain('[HIGH_CPL]');
+    expect(lines[3]).not.toContain('volume is its weakest point');
+    expect(lines[3]).toMatch(/INSUFFICIENT_DATA +Not scored: no target cost per qualified lead .*\[NO_TARGET\]$/);
+  });
+
+  test('without --list, or with nothing scored, there is no table', () => {
+    expect(reportScoreCampaigns(result()).text).not.toContain('campaign id');
+    expect(reportScoreCampaigns(result({ list: true, outcomes: [] })).text).not.toContain('campaign id');
+  });
+});
