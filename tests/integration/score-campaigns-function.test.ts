@@ -53,7 +53,7 @@ describe('scoreCampaigns', () => {
     expect(await stored('2025-11-13')).toEqual([]);
   });
 
-  test('an interrupted run (signal already given) throws InterruptedError and keeps the earlier scores of the date', async () => {
+  test('an interrupted run (signal already given) throws InterruptedError and keeps the scores', async () => {
     await scoreCampaigns(await testJobDeps(t), options());
     const before = await stored(D);
     await t.db.updateTable('campaign_metrics').set({ spend: '1' }).where('date', '=', D).execute();
