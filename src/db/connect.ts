@@ -16,6 +16,9 @@ const typeParsers = {
   },
 } as pg.CustomTypesConfig;
 
+/** One connection checked out of the pool (for a transaction, a lock, a snapshot): released by its taker. */
+export type PooledConnection = pg.PoolClient;
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
   pool: pg.Pool;

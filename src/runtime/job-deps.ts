@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import type { AppConfig } from '../config/load-config.js';
-import type { DatabaseHandle } from '../db/connect.js';
+import type { DatabaseHandle, PooledConnection } from '../db/connect.js';
 import type { Database } from '../db/tables.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Clock } from './clock.js';
@@ -49,7 +48,7 @@ export async function createJobDeps(parts: {
   signal?: AbortSignal;
   redact?: Redactor;
   /** How a transaction gets its connection (the runner retries an unreachable server); default: the pool's. */
-  connect?: () => Promise<pg.PoolClient>;
+  connect?: () => Promise<PooledConnection>;
 }): Promise<JobDeps> {
   const { runInTransaction } = await import('../db/unit-of-work.js');
   const signal = parts.signal ?? new AbortController().signal;
