@@ -6,13 +6,10 @@ import {
   type LeadRecord,
   type MetricRecord,
 } from '../../core/facebook/records.js';
+import type { PromotionCounts, UpsertCounts } from '../../core/reports/fetch-facebook.js';
 import type { Database } from '../tables.js';
 
-export interface UpsertCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-}
+export type { PromotionCounts, UpsertCounts };
 
 /** Everything fetched for one ad account in one run: promoted together or not at all. */
 export interface AccountData {
@@ -32,14 +29,6 @@ export interface AccountData {
   leads: LeadRecord[];
   /** Every lead created before this instant has been read (null: leads were not fetched). */
   leadsWatermark: Date | null;
-}
-
-export interface PromotionCounts {
-  campaigns: UpsertCounts;
-  metrics: UpsertCounts;
-  /** Rows written as zeros because the API returned no row for a delivering campaign that day. */
-  noDeliveryDays: number;
-  leads: UpsertCounts;
 }
 
 function counted(rows: { inserted: boolean }[], total: number): UpsertCounts {

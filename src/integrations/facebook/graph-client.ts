@@ -4,6 +4,9 @@ import pRetry from 'p-retry';
 import { classifyGraphError, describeGraphError, type GraphErrorInfo } from '../../core/facebook/errors.js';
 import { pacingFor, readUsage, type PacingPolicy } from '../../core/facebook/usage.js';
 import { archivedForm, forArchive, KEPT_HEADERS, stripToken } from './archive-format.js';
+import { type CallStats, emptyCallStats } from '../../core/facebook/call-stats.js';
+
+export { type CallStats, emptyCallStats };
 
 /** How hard to try and how long to wait. Defaults suit the production API; tests shrink the times. */
 export interface GraphClientSettings {
@@ -76,38 +79,6 @@ export class AccountDeferred extends Error {
     super(message);
     this.name = 'AccountDeferred';
   }
-}
-
-/** Per-account numbers for the run summary. */
-export interface CallStats {
-  /** HTTP requests sent, retries included (a batch is one). */
-  calls: number;
-  /** Calls as Meta counts them against the rate limits: every request of a batch is one. */
-  meteredCalls: number;
-  /** Re-sent after a transient failure. */
-  retries: number;
-  /** Throttle errors received. */
-  throttled: number;
-  /** Time spent waiting for a throttle or pacing, ms. */
-  waitedMs: number;
-  /** Highest usage percentage seen in any header. */
-  peakUsagePct: number;
-  /** Highest value per header key. */
-  peaks: Record<string, number>;
-  malformedHeaders: number;
-}
-
-export function emptyCallStats(): CallStats {
-  return {
-    calls: 0,
-    meteredCalls: 0,
-    retries: 0,
-    throttled: 0,
-    waitedMs: 0,
-    peakUsagePct: 0,
-    peaks: {},
-    malformedHeaders: 0,
-  };
 }
 
 /** A header getter over a batch entry's `headers` list ([{name, value}]). */
