@@ -3,14 +3,16 @@
  * (src/jobs/backup/drill.ts) and, as "backup-db restore", the restore (src/jobs/backup/restore.ts); what they share
  * (the store, the manifest, pg_dump/pg_restore) is in src/jobs/backup/shared.ts.
  */
+import { parseConninfo } from '../config/libpq-conninfo.js';
+import { reportBackup, reportDrill, reportRestore } from '../core/reports/backup-db.js';
 import { UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
-import { runBackup } from './backup/backup.js';
-import { runVerify } from './backup/drill.js';
-import type { BackupDbOptions } from './backup/shared.js';
+import { backupDatabase } from './backup/backup.js';
+import { verifyBackup } from './backup/drill.js';
+import { restoreBackup } from './backup/restore.js';
+import { type BackupDbOptions, openStore, type RestoreDbOptions } from './backup/shared.js';
 
-export type { BackupDbOptions, RestoreDbOptions } from './backup/shared.js';
-export { restoreDbJob } from './backup/restore.js';
+export type { BackupDbOptions, RestoreDbOptions };
 
 export const backupDbJob: JobDefinition<BackupDbOptions> = {
   name: 'backup-db',
@@ -66,7 +68,65 @@ export const backupDbJob: JobDefinition<BackupDbOptions> = {
       scratchUrl: raw.scratchUrl === undefined ? null : String(raw.scratchUrl),
     };
   },
-  run(ctx) {
-    return ctx.options.mode === 'verify' ? runVerify(ctx) : runBackup(ctx);
+  async run(ctx) {
+    const deps = { ...ctx, store: await openStore(ctx) };
+    return ctx.options.mode === 'verify'
+      ? reportDrill(await verifyBackup(deps, ctx.options))
+      : reportBackup(await backupDatabase(deps, ctx.options));
+  },
+};
+
+/**
+ * `bin/backup-db restore`: a stored backup into a database. It runs
+ * against the target (its own connection, lock and checks), not
+ * DATABASE_URL, so it works when the usual database is the one lost.
+ */
+export const restoreDbJob: JobDefinition<RestoreDbOptions> = {
+  name: 'backup-db',
+  description:
+    'Restore a backup from the blob store (BLOB_URL) into --target, ' +
+    'in one transaction, after checking its SHA-256. Refuses a ' +
+    'database that has tables unless --force (which drops and ' +
+    'recreates what the dump contains).',
+  examples: [
+    'bin/backup-db restore --from latest --target postgresql://leadsmart@db2:5432/leadsmart',
+    'bin/backup-db restore --from database/leadsmart_20251116T020000Z.dump --target postgresql://…/leadsmart --force',
+  ],
+  writes: false,
+  // The target may be empty: no schema check, no job_runs row in it.
+  bookkeeping: false,
+  databaseOption: 'target',
+  addOptions(cmd) {
+    cmd
+      .argument('<restore>', 'the word "restore"')
+      .requiredOption('--from <key|latest>', 'the backup: its key (database/…dump) or latest (the newest good one)')
+      .requiredOption('--target <url>', 'the database to restore into (it must exist; create it with createdb)')
+      .option(
+        '--force',
+        'restore into a database that already has tables: what the dump contains is dropped and recreated',
+      );
+  },
+  parseOptions(raw) {
+    const target = String(raw.target);
+    // The value may hold a password: messages never echo it.
+    if (!/^postgres(ql)?:\/\//.test(target))
+      throw new UsageError(
+        '--target: expected a URL, ' +
+          'postgresql://user:password@host:port/database (or ' +
+          'postgresql://user:password@/database?host=/socket/dir)',
+      );
+    try {
+      parseConninfo(target);
+    } catch (error) {
+      throw new UsageError(
+        `--target: not a connection URL libpq reads ` +
+          `(${(error as Error).message}); expected ` +
+          `postgresql://user:password@host:port/database`,
+      );
+    }
+    return { from: String(raw.from), target, force: raw.force === true };
+  },
+  async run(ctx) {
+    return reportRestore(await restoreBackup({ ...ctx, store: await openStore(ctx) }, ctx.options));
   },
 };

@@ -48,12 +48,13 @@ afterAll(async () => {
 describe('fetchFacebook', () => {
   test('a dry run reads the account through the Graph sessions it is given and writes nothing', async () => {
     const deps = await testJobDeps(t, { env: settings(), dryRun: true });
+    const before = await campaigns();
     const result = await fetchFacebook({ ...deps, store: null, graph: graphSessions(deps.config) }, options(deps));
     expect(result.dryRun).toBe(true);
     expect(result.accounts).toHaveLength(1);
     expect(result.accounts[0]).toMatchObject({ account: `act_${A}`, outcome: 'succeeded', written: null });
     expect(result.accounts[0]!.rows.campaigns).toBe(4);
-    expect(await campaigns()).toBe(0);
+    expect(await campaigns()).toBe(before);
   });
 
   test('a run writes the account and archives the raw answers in the blob store it is given', async () => {
@@ -61,7 +62,8 @@ describe('fetchFacebook', () => {
     const store = await openBlobStore(`file://${blobs}`);
     const result = await fetchFacebook({ ...deps, store, graph: graphSessions(deps.config) }, options(deps));
     expect(result.accounts[0]).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
-    expect(result.accounts[0]!.written!.campaigns.inserted).toBe(4);
+    const written = result.accounts[0]!.written!.campaigns;
+    expect(written.inserted + written.updated + written.unchanged).toBe(4);
     expect(await campaigns()).toBe(4);
     const archived = readdirSync(join(blobs, 'facebook'), { recursive: true, encoding: 'utf8' });
     expect(archived.filter((f) => f.endsWith('.json')).length).toBe(result.accounts[0]!.stats.calls);

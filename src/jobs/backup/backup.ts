@@ -1,6 +1,5 @@
 import {
   backupKey,
-  MANIFEST_KEY,
   planRetention,
   type BackupEntry,
   type Manifest,
@@ -8,35 +7,25 @@ import {
 } from '../../core/backups/manifest.js';
 import type { BlobStore } from '../../integrations/storage/blob-store.js';
 import { ConfigError, UnavailableError } from '../../errors.js';
-import type { JobContext, JobOutcome } from '../../runtime/runner.js';
+import type { BackupResult } from '../../core/reports/backup-db.js';
 import {
   describeS3,
   encryptionFor,
   MB,
-  openStore,
   pgToolFor,
   readManifest,
   sha256Of,
   storeCall,
   writeManifest,
   type BackupDbOptions,
+  type BackupDeps,
 } from './shared.js';
+
+type BackupContext = BackupDeps & { options: BackupDbOptions };
 
 /** The nightly backup: dump, check, record, retention. */
 
-export function describeRetention(plan: RetentionPlan, verb: string): string[] {
-  return [
-    ...plan.delete.map((b) => `${verb} ${b.key} (${b.createdAt.slice(0, 10)}, ${(b.size / MB).toFixed(1)} MB)`),
-    ...plan.orphans.map((k) => `${verb} ${k} (not in the manifest: a run stopped before recording it)`),
-    ...plan.kept.map((k) => `kept ${k.key}: ${k.why}`),
-  ];
-}
-
-export async function applyRetention(
-  ctx: JobContext<BackupDbOptions>,
-  store: BlobStore,
-  manifest: Manifest,
-): Promise<RetentionPlan> {
+export async function applyRetention(ctx: BackupContext, store: BlobStore, manifest: Manifest): Promise<RetentionPlan> {
   const objects = await storeCall(ctx, 'listing database/', () => store.list('database/'));
   const plan = planRetention(manifest, objects, ctx.clock.now(), ctx.options.keepDays);
   if (ctx.dryRun) return plan;
@@ -65,11 +54,12 @@ export async function applyRetention(
  * in the manifest with the row count of every table at that snapshot; then
  * retention.
  */
-export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> {
+export async function backupDatabase(deps: BackupDeps, options: BackupDbOptions): Promise<BackupResult> {
+  const ctx: BackupContext = { ...deps, options };
   const { endsWhenToolSucceeds, startPgDump } = await import('../../integrations/pg-dump/pg-tools.js');
   const { exportSnapshot, readServerInfo, recordBackup } = await import('../../db/repositories/backups.repository.js');
   const settings = ctx.config.backup;
-  const store = await openStore(ctx);
+  const { store } = deps;
   if (!store.url.startsWith('s3://') && settings.encryptionExplicit && settings.encryption !== 'none') {
     throw new ConfigError(
       `BACKUP_SSE=${settings.encryption} cannot be applied: BLOB_URL ` +
@@ -82,17 +72,14 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
   const pgDump = await pgToolFor(ctx, 'pg_dump', server.major);
 
   if (ctx.dryRun) {
-    const plan = await applyRetention(ctx, store, manifest);
-    const lines = [
-      `Would dump ${server.database} (PostgreSQL ${server.version}) ` +
-        `with ${pgDump.version} into ${store.url} ` +
-        `as ${backupKey(settings.prefix, ctx.clock.now())}.`,
-      ...describeRetention(plan, 'would delete'),
-    ];
     return {
-      counts: { backups_deleted: 0 },
-      summary: { dry_run: true, would_delete: [...plan.delete.map((b) => b.key), ...plan.orphans], kept: plan.kept },
-      text: lines.join('\n'),
+      kind: 'dry-run',
+      database: server.database,
+      serverVersion: server.version,
+      pgDump: pgDump.version,
+      storeUrl: store.url,
+      key: backupKey(settings.prefix, ctx.clock.now()),
+      retention: await applyRetention(ctx, store, manifest),
     };
   }
 
@@ -216,40 +203,20 @@ export async function runBackup(ctx: JobContext<BackupDbOptions>): Promise<JobOu
     tables: Object.keys(tableCounts).length,
   });
 
-  const plan = await applyRetention(ctx, store, manifest);
-  const lines = [
-    `Backed up ${server.database} (PostgreSQL ${server.version}) ` +
-      `to ${store.url} as ${key}: ${(put.size / MB).toFixed(1)} MB, ` +
-      `SHA-256 ${put.sha256}, ${Object.keys(tableCounts).length} ` +
-      `tables, encryption ${head.encryption}, read back and ` +
-      `checked, ${(totalMs / 1000).toFixed(1)} s.`,
-    ...(metadataSet || !store.url.startsWith('s3://')
-      ? []
-      : [
-          `The object is over 5 GiB (one S3 copy cannot rewrite its ` +
-            `metadata): its SHA-256 and size are in ${MANIFEST_KEY} only.`,
-        ]),
-    ...describeRetention(plan, 'deleted'),
-  ];
   return {
-    counts: {
-      backup_bytes: put.size,
-      backups_deleted: plan.delete.length + plan.orphans.length,
-      tables: Object.keys(tableCounts).length,
-      dump_ms: dumpMs,
-    },
-    summary: {
-      key,
-      size: put.size,
-      sha256: put.sha256,
-      server_version: server.version,
-      pg_dump: pgDump.version,
-      encryption: head.encryption,
-      table_counts: tableCounts,
-      deleted: [...plan.delete.map((b) => b.key), ...plan.orphans],
-      kept: plan.kept,
-      ms: totalMs,
-    },
-    text: lines.join('\n'),
+    kind: 'stored',
+    database: server.database,
+    serverVersion: server.version,
+    pgDump: pgDump.version,
+    storeUrl: store.url,
+    key,
+    size: put.size,
+    sha256: put.sha256,
+    encryption: head.encryption,
+    tableCounts,
+    dumpMs,
+    totalMs,
+    metadataSet,
+    retention: await applyRetention(ctx, store, manifest),
   };
 }

@@ -2,24 +2,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareCounts, findBackup, MANIFEST_KEY, type VerifyResult } from '../../core/backups/manifest.js';
-import { ExitCode, UnavailableError, UsageError } from '../../errors.js';
+import { UnavailableError, UsageError } from '../../errors.js';
 import { PROJECT_ROOT } from '../../runtime/paths.js';
-import type { JobContext, JobOutcome } from '../../runtime/runner.js';
+import type { DrillResult } from '../../core/reports/backup-db.js';
+import type { JobDeps } from '../../runtime/job-deps.js';
 import {
-  openStore,
   readManifest,
   restoreStream,
   run,
   withDatabase,
   writeManifest,
   type BackupDbOptions,
+  type BackupDeps,
 } from './shared.js';
 
 /** The restore drill (--verify): a backup restored into a scratch database and compared table by table. */
 
 /** A throwaway PostgreSQL cluster for the restore drill (scripts/pg-cluster.sh), stopped and removed after. */
 export async function withScratchDatabase<T>(
-  ctx: JobContext<BackupDbOptions>,
+  ctx: JobDeps & { options: BackupDbOptions },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   if (ctx.options.scratchUrl !== null) return fn(ctx.options.scratchUrl);
@@ -58,9 +59,10 @@ export async function withScratchDatabase<T>(
  * with the counts taken at dump time. The result goes into the manifest
  * and the backups table (the status service shows it).
  */
-export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOutcome> {
+export async function verifyBackup(deps: BackupDeps, options: BackupDbOptions): Promise<DrillResult> {
+  const ctx = { ...deps, options };
   const { countRows, isEmptyDatabase, recordVerify } = await import('../../db/repositories/backups.repository.js');
-  const store = await openStore(ctx);
+  const { store } = deps;
   const manifest = await readManifest(ctx, store);
   const entry = findBackup(manifest, ctx.options.verifyFrom);
   if (entry === null) {
@@ -94,23 +96,6 @@ export async function runVerify(ctx: JobContext<BackupDbOptions>): Promise<JobOu
     await recordVerify(ctx.db, entry, result);
   }
   const tables = Object.keys(entry.tableCounts).length;
-  const summary = { key: entry.key, ok: result.ok, problems: result.problems, tables, ms };
-  if (!result.ok) {
-    const text = `${entry.key} FAILED verification:\n${result.problems.map((p) => `  ${p}`).join('\n')}`;
-    ctx.logger.error(text);
-    return {
-      exitCode: ExitCode.DATA_ERR,
-      counts: { verified: 0, verify_failed: 1 },
-      summary,
-      text: `${text}\nIt is no longer counted as a good backup; restore --from latest skips it.`,
-    };
-  }
-  return {
-    counts: { verified: 1, verify_failed: 0, verify_ms: ms },
-    summary,
-    text:
-      `${entry.key}: checksum matches, restored into a scratch ` +
-      `database, row counts of all ${tables} tables match the dump ` +
-      `(${(ms / 1000).toFixed(1)} s).`,
-  };
+  if (!result.ok) ctx.logger.error(`${entry.key} FAILED verification: ${result.problems.join('; ')}`);
+  return { key: entry.key, ok: result.ok, problems: result.problems, tables, ms };
 }

@@ -15,7 +15,7 @@ import {
 import type { BlobStore, Encryption } from '../../integrations/storage/blob-store.js';
 import type { PgTool } from '../../integrations/pg-dump/pg-tools.js';
 import { ConfigError, DataError, UnavailableError } from '../../errors.js';
-import type { JobContext } from '../../runtime/runner.js';
+import type { JobDeps } from '../../runtime/job-deps.js';
 
 /** What backup, drill and restore share: the store, the manifest, pg_dump/pg_restore, a checking connection. */
 
@@ -26,6 +26,11 @@ export interface BackupDbOptions {
   verifyFrom: string;
   /** --verify: restore into this (empty) database instead of a throwaway cluster. */
   scratchUrl: string | null;
+}
+
+/** JobDeps and the blob store the backups live in (the definition opens it: BLOB_URL). */
+export interface BackupDeps extends JobDeps {
+  store: BlobStore;
 }
 
 export interface RestoreDbOptions {
@@ -47,7 +52,7 @@ export function describeS3(error: unknown): string {
 }
 
 /** Blob store calls fail with 69 after the SDK's own retries, naming the store and what was being done. */
-export async function storeCall<T>(ctx: JobContext<unknown>, what: string, fn: () => Promise<T>): Promise<T> {
+export async function storeCall<T>(ctx: JobDeps, what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -62,12 +67,12 @@ export async function storeCall<T>(ctx: JobContext<unknown>, what: string, fn: (
   }
 }
 
-export async function openStore(ctx: JobContext<unknown>): Promise<BlobStore> {
+export async function openStore(ctx: JobDeps): Promise<BlobStore> {
   const { openBlobStore } = await import('../../integrations/storage/blob-store.js');
   return storeCall(ctx, 'opening', () => openBlobStore(ctx.config.blobUrl));
 }
 
-export async function readManifest(ctx: JobContext<unknown>, store: BlobStore): Promise<Manifest> {
+export async function readManifest(ctx: JobDeps, store: BlobStore): Promise<Manifest> {
   if (!(await storeCall(ctx, `reading ${MANIFEST_KEY}`, () => store.exists(MANIFEST_KEY)))) return emptyManifest();
   const text = await storeCall(ctx, `reading ${MANIFEST_KEY}`, async () => {
     const chunks: Buffer[] = [];
@@ -86,13 +91,13 @@ export async function readManifest(ctx: JobContext<unknown>, store: BlobStore): 
   }
 }
 
-export function encryptionFor(ctx: JobContext<unknown>, store: BlobStore): Encryption | undefined {
+export function encryptionFor(ctx: JobDeps, store: BlobStore): Encryption | undefined {
   const b = ctx.config.backup;
   if (b.encryption === 'none' || !store.url.startsWith('s3://')) return undefined;
   return { mode: b.encryption, kmsKeyId: b.kmsKeyId };
 }
 
-export async function writeManifest(ctx: JobContext<unknown>, store: BlobStore, m: Manifest): Promise<void> {
+export async function writeManifest(ctx: JobDeps, store: BlobStore, m: Manifest): Promise<void> {
   await storeCall(ctx, `writing ${MANIFEST_KEY}`, () =>
     store.put(MANIFEST_KEY, serializeManifest(m), {
       contentType: 'application/json',
@@ -111,11 +116,7 @@ export async function sha256Of(store: BlobStore, key: string): Promise<{ sha256:
   return { sha256: hash.digest('hex'), size };
 }
 
-export async function pgToolFor(
-  ctx: JobContext<unknown>,
-  tool: 'pg_dump' | 'pg_restore',
-  major: number,
-): Promise<PgTool> {
+export async function pgToolFor(ctx: JobDeps, tool: 'pg_dump' | 'pg_restore', major: number): Promise<PgTool> {
   const { findPgTool, PgToolError } = await import('../../integrations/pg-dump/pg-tools.js');
   try {
     return await findPgTool(tool, major, ctx.config.backup.pgBinDir);
@@ -131,7 +132,7 @@ export async function pgToolFor(
  * of its input, so nothing of a corrupted dump is committed.
  */
 export async function restoreStream(
-  ctx: JobContext<unknown>,
+  ctx: JobDeps,
   store: BlobStore,
   entry: BackupEntry,
   targetUrl: string | undefined,
