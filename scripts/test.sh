@@ -17,8 +17,10 @@ fi
 npm run --silent build || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# Test order is shuffled within each file on every run (Jest prints the seed): no test may lean on another's
+# leftovers. A failure is replayed with scripts/test.sh --seed=<the seed it printed>.
 NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning' \
-  node node_modules/jest/bin/jest.js --json --outputFile="$out/results.json" "$@"
+  node node_modules/jest/bin/jest.js --randomize --json --outputFile="$out/results.json" "$@"
 status=$?
 if [ -f "$out/results.json" ]; then
   node -e '

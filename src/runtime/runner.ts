@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type AppConfig, type RequiredSetting } from '../config/load-config.js';
-import type { DatabaseHandle } from '../db/connect.js';
+import type { DatabaseHandle, PooledConnection } from '../db/connect.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
 import type { LockSession } from '../db/job-lock.js';
 import type { JobReport } from '../core/reports/job-report.js';
@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import { SQL_DIR, STATE_DIR } from './paths.js';
 import type { JobDeps } from './job-deps.js';
+import type { Logger } from './logger.js';
 import { createRedactor, redactDeep } from './redact.js';
 import { createErrorReporter, type ErrorReporter } from './sentry.js';
 
@@ -171,59 +172,67 @@ async function withDatabaseRetry<T>(fn: () => Promise<T>, describeDb: string): P
   }
 }
 
-/**
- * Runs one job from its command line to its exit code: arguments, settings,
- * logger, Sentry, database, advisory lock, job_runs, signals, EMF line and
- * clean-up. Never calls process.exit: `main` does that with the result.
- */
-export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promise<number> {
-  const started = Date.now();
-  const env = opts.env ?? process.env;
-  const stdout = opts.stdout ?? process.stdout;
-  const stderr = opts.stderr ?? process.stderr;
-  const clock = opts.clock ?? systemClock;
-  const usageErrors: string[] = [];
-  const cmd = buildCommand(def as JobDefinition<unknown>, stdout, usageErrors);
-
-  let raw: Record<string, unknown> = {};
-  let args: string[] = [];
-  let parseFailure: string | null = null;
-  try {
-    cmd.parse(opts.argv, { from: 'user' });
-    raw = cmd.opts();
-    args = cmd.args;
-  } catch (error) {
-    if (
-      error instanceof CommanderError &&
-      (error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.help' ||
-        error.code === 'commander.version')
-    ) {
-      return ExitCode.OK;
-    }
-    parseFailure = (usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message).replace(
-      /\s*\n\s*/g,
-      ' ',
-    );
-  }
-  const json = raw.json === true;
-  const dryRun = raw.dryRun === true;
-  // Loaded only past --help, so that help answers without parsing winston, pg and Kysely.
-  const [
-    { createLogger, flushLogger },
-    { connectDatabase },
-    { createJobDeps },
-    { openLockSession },
-    { startJobRun, finishJobRun },
-  ] = await Promise.all([
+/** The modules a run needs past --help, loaded then so that help answers without winston, pg and Kysely. */
+async function loadRunModules() {
+  const [logger, connect, deps, lock, jobRuns] = await Promise.all([
     import('./logger.js'),
     import('../db/connect.js'),
     import('./job-deps.js'),
     import('../db/job-lock.js'),
     import('../db/repositories/job-runs.repository.js'),
   ]);
+  return { ...logger, ...connect, ...deps, ...lock, ...jobRuns };
+}
+type RunModules = Awaited<ReturnType<typeof loadRunModules>>;
 
+/** What one run holds as it goes through its phases; the report and the clean-up read what the others left. */
+interface Run {
+  readonly name: string;
+  readonly started: number;
+  readonly dryRun: boolean;
+  readonly redact: (text: string) => string;
+  /** job_runs' and the EMF line's name (JobDefinition.runName), known once the options are parsed. */
+  recordedName: string;
+  logger: Logger;
+  reporter: ErrorReporter | null;
+  handle: DatabaseHandle | null;
+  lockSession: LockSession | null;
+  runId: string | null;
+  signalName: NodeJS.Signals | null;
+  outcome: JobOutcome | null;
+  failure: unknown;
+  exitCode: number;
+}
+
+/** Phase 1: the command line. 'help' when --help (or its like) answered; otherwise the flags and what was wrong. */
+function readCommandLine(
+  def: JobDefinition<unknown>,
+  argv: string[],
+  stdout: Writable,
+): 'help' | { raw: Record<string, unknown>; args: string[]; parseFailure: string | null } {
+  const usageErrors: string[] = [];
+  const cmd = buildCommand(def, stdout, usageErrors);
+  try {
+    cmd.parse(argv, { from: 'user' });
+    return { raw: cmd.opts(), args: cmd.args, parseFailure: null };
+  } catch (error) {
+    if (
+      error instanceof CommanderError &&
+      ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)
+    )
+      return 'help';
+    const parseFailure = (usageErrors.join(' ').replace(/^error: /, '') || (error as Error).message).replace(
+      /\s*\n\s*/g,
+      ' ',
+    );
+    return { raw: {}, args: [], parseFailure };
+  }
+}
+
+/** Phase 2: the settings (environment < flags), every problem collected; a bad database flag is a usage error. */
+function loadSettings(def: JobDefinition<unknown>, raw: Record<string, unknown>, env: NodeJS.ProcessEnv) {
   const overrides: Record<string, string | undefined> = {};
+  let flagProblem: string | null = null;
   for (const [flag, name] of Object.entries(COMMON_FLAGS))
     if (typeof raw[flag] === 'string') overrides[name] = raw[flag] as string;
   if (def.databaseOption !== undefined && typeof raw[def.databaseOption] === 'string') {
@@ -231,38 +240,200 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     // A usage error about the flag, never echoing its value (it may hold a password).
     if (/^postgres(ql)?:\/\//.test(url)) overrides.DATABASE_URL = url;
     else
-      parseFailure ??=
+      flagProblem =
         `--${def.databaseOption}: expected a URL, ` +
         `postgresql://user@host:port/database or ` +
         `postgresql://user@/database?host=/socket/dir, with the password ` +
         `after the user name (the value given is not shown: it may hold a password)`;
   }
   const loaded = loadConfig(env, { overrides, require: def.require, stateDir: env.LEADSMART_STATE_DIR ?? STATE_DIR });
+  return { loaded, flagProblem };
+}
+
+/**
+ * Phase 3: the database, the job's lock and its job_runs row. Returns how this run takes a connection (retried
+ * while the server is unreachable).
+ */
+async function openRun(
+  run: Run,
+  def: JobDefinition<unknown>,
+  config: Readonly<AppConfig>,
+  m: RunModules,
+  argv: string[],
+): Promise<() => Promise<PooledConnection>> {
+  const { redact } = run;
+  const databaseUrl = def.readOnlyDatabase ? config.databaseUrlReadonly : config.databaseUrl;
+  const describeDb = def.readOnlyDatabase
+    ? redact(databaseUrl ?? 'DATABASE_URL_READONLY')
+    : config.databaseSource === 'local'
+      ? `local database in ${STATE_DIR}`
+      : redact(config.databaseUrl ?? 'PG* environment variables');
+  const handle = m.connectDatabase(databaseUrl, {
+    applicationName: applicationNameOf(def.name),
+    max: def.poolSize,
+    readOnly: def.readOnlyDatabase,
+    statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined,
+  });
+  run.handle = handle;
+  const connect = () => withDatabaseRetry(() => handle.pool.connect(), describeDb);
+  run.lockSession = await m.openLockSession(connect, (e: Error) =>
+    run.logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`),
+  );
+  if (def.bookkeeping !== false) await assertSchemaCurrent(handle.pool, SQL_DIR);
+
+  const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
+  const locked = def.lock === false || (await run.lockSession.take(def.name, def.bookkeeping !== false));
+  if (!locked) {
+    throw new JobError(
+      `another ${def.name} run holds the lock (${lockKey}); nothing ` +
+        `was done. It will run again on schedule; see job_runs for the ` +
+        `run in progress.`,
+      ExitCode.TEMP_FAIL,
+    );
+  }
+  if (def.bookkeeping !== false && !run.dryRun) {
+    // On a connection of its own (autocommit): the lock connection holds the lock's transaction open for the run.
+    run.runId = await m.startJobRun(handle.db, {
+      job: run.recordedName,
+      args: argv.map(redact),
+      host: hostname(),
+      pid: process.pid,
+    });
+  }
+  return connect;
+}
+
+/** Every connection of a run carries this name, so a signal can cancel whatever statement is running. */
+function applicationNameOf(job: string): string {
+  return `leadsmart:${job}:${process.pid}`;
+}
+
+/** Phase 5: the outcome told everywhere it goes: the log, Sentry, job_runs, standard output, the EMF line. */
+async function reportRun(
+  run: Run,
+  def: JobDefinition<unknown>,
+  m: RunModules,
+  io: { stdout: Writable; stderr: Writable; json: boolean },
+): Promise<void> {
+  const { failure, outcome, exitCode, redact, logger } = run;
+  const counts = outcome && !failure ? outcome.counts : {};
+  const durationMs = Date.now() - run.started;
+  const errorSummary = failure ? redact(describeError(failure)) : null;
+  if (failure) {
+    const problems = failure instanceof JobError ? failure.problems.map(redact) : [];
+    const meta: Record<string, unknown> = { exit_code: exitCode };
+    if (problems.length > 0) meta.problems = problems;
+    if (exitCode === ExitCode.SOFTWARE) meta.stack = redact((failure as Error)?.stack ?? String(failure));
+    logger.error(errorSummary ?? 'failed', meta);
+    if (run.reporter && (exitCode === ExitCode.SOFTWARE || exitCode === ExitCode.UNAVAILABLE)) {
+      run.reporter.capture(failure, { job: def.name, run_id: run.runId, exit_code: exitCode });
+    }
+  } else {
+    logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
+  }
+
+  const { runId, handle } = run;
+  if (runId !== null && handle) {
+    const end = {
+      status: run.signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed',
+      exitCode,
+      counts,
+      summary: outcome ? redactDeep(outcome.summary, redact) : null,
+      errorSummary,
+    } as const;
+    // After a signal, the run's own cancel request (sent when the signal arrived) can land on this statement
+    // instead of the one it was meant for: it is cancelled once at most, so try again once.
+    await m
+      .finishJobRun(handle.db, runId, end)
+      .catch((e: unknown) => {
+        if ((e as { code?: string }).code === '57014') return m.finishJobRun(handle.db, runId, end);
+        throw e;
+      })
+      .catch((e: unknown) =>
+        logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`),
+      );
+  }
+
+  if (io.json) {
+    const doc =
+      outcome && !failure
+        ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary }
+        : {
+            ok: false,
+            exit_code: exitCode,
+            run_id: runId,
+            error: errorSummary,
+            problems: failure instanceof JobError ? failure.problems.map(redact) : [],
+          };
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else if (outcome && !failure) {
+    (def.textTo === 'stderr' ? io.stderr : io.stdout).write(
+      outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`,
+    );
+  }
+
+  const metrics: Record<string, number> = {
+    ExitCode: exitCode,
+    DurationMs: durationMs,
+    Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
+    Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
+  };
+  for (const [k, v] of Object.entries(counts))
+    metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
+  // The same name as job_runs: a restore drill's metrics must not count as a nightly backup's either.
+  io.stderr.write(`${emfLine(run.recordedName, Date.now(), metrics)}\n`);
+}
+
+/**
+ * Runs one job from its command line to its exit code, in phases: the command line, the settings and logger, the
+ * run opened (database, lock, job_runs), the job itself, the report; the clean-up (signal handlers, lock, pool,
+ * Sentry, logs) in `finally`, whatever failed before it. Never calls process.exit: `main` does that with the result.
+ */
+export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promise<number> {
+  const started = Date.now();
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const clock = opts.clock ?? systemClock;
+  const anyDef = def as JobDefinition<unknown>;
+
+  const line = readCommandLine(anyDef, opts.argv, stdout);
+  if (line === 'help') return ExitCode.OK;
+  const { raw, args } = line;
+  const m = await loadRunModules();
+  const { loaded, flagProblem } = loadSettings(anyDef, raw, env);
+  const parseFailure = line.parseFailure ?? flagProblem;
   const redact = createRedactor(loaded.ok ? loaded.config.secrets : loaded.secrets);
   const fallbackFormat =
     (env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty' ? 'pretty' : 'json';
-  let logger = createLogger({
-    job: def.name,
-    level: loaded.ok ? loaded.config.logLevel : 'info',
-    format: loaded.ok ? loaded.config.logFormat : fallbackFormat,
+  const run: Run = {
+    name: def.name,
+    started,
+    dryRun: raw.dryRun === true,
     redact,
-    stream: stderr,
-  });
+    recordedName: def.name,
+    logger: m.createLogger({
+      job: def.name,
+      level: loaded.ok ? loaded.config.logLevel : 'info',
+      format: loaded.ok ? loaded.config.logFormat : fallbackFormat,
+      redact,
+      stream: stderr,
+    }),
+    reporter: null,
+    handle: null,
+    lockSession: null,
+    runId: null,
+    signalName: null,
+    outcome: null,
+    failure: null,
+    exitCode: ExitCode.SOFTWARE,
+  };
 
-  let reporter: ErrorReporter | null = null;
-  let handle: DatabaseHandle | null = null;
-  let lockSession: LockSession | null = null;
-  let runId: string | null = null;
-  let exitCode: number = ExitCode.SOFTWARE;
-  let counts: Record<string, number> = {};
+  // Signals: the first rolls the work in progress back (the abort reaches the job; its statements are cancelled),
+  // a second ends the process at once.
   const controller = new AbortController();
-  let signalName: NodeJS.Signals | null = null;
-  // Every connection of this run carries this name, so a signal can cancel whatever statement is running.
-  const applicationName = `leadsmart:${def.name}:${process.pid}`;
-
-  const cancelActive = (): void => lockSession?.cancelOthers(applicationName);
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName) {
+    if (run.signalName) {
       // A second signal: the operator means it. process.exit() can wait on a thread stuck in a system call (libuv
       // joins its thread pool at exit), so the signal is delivered again with its default action: the kernel ends
       // the process at once, whatever it is waiting for (exit status 128 + the signal, as the shell reports it).
@@ -273,10 +444,10 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       }
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
-    signalName = sig;
-    logger.warn(`received ${sig}: rolling back the work in progress and stopping`);
+    run.signalName = sig;
+    run.logger.warn(`received ${sig}: rolling back the work in progress and stopping`);
     controller.abort(new InterruptedError(sig));
-    if (!def.drainOnSignal) cancelActive();
+    if (!def.drainOnSignal) run.lockSession?.cancelOthers(applicationNameOf(def.name));
   };
   const onExternalAbort = (): void => onSignal('SIGTERM');
   if (opts.handleSignals) {
@@ -285,12 +456,7 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   }
   opts.abort?.addEventListener('abort', onExternalAbort, { once: true });
 
-  let outcome: JobOutcome | null = null;
-  let failure: unknown = null;
-  /**
-   * job_runs' and the EMF line's name for this run (JobDefinition.runName); the definition's until options are parsed.
-   */
-  let recordedName = def.name;
+  // Phase 4: the job, after its options are checked and the run is opened.
   try {
     if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
     if (!loaded.ok) {
@@ -302,154 +468,53 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       );
     }
     const config = loaded.config;
-    reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
+    run.reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
     const options = await def.parseOptions(raw, args, { clock, config });
-    recordedName = def.runName?.(options) ?? def.name;
-
-    const databaseUrl = def.readOnlyDatabase ? config.databaseUrlReadonly : config.databaseUrl;
-    const describeDb = def.readOnlyDatabase
-      ? redact(databaseUrl ?? 'DATABASE_URL_READONLY')
-      : config.databaseSource === 'local'
-        ? `local database in ${STATE_DIR}`
-        : redact(config.databaseUrl ?? 'PG* environment variables');
-    handle = connectDatabase(databaseUrl, {
-      applicationName,
-      max: def.poolSize,
-      readOnly: def.readOnlyDatabase,
-      statementTimeoutMs: def.readOnlyDatabase ? 10_000 : undefined,
+    run.recordedName = def.runName?.(options) ?? def.name;
+    const connect = await openRun(run, anyDef, config, m, opts.argv);
+    run.logger = run.logger.child({ run_id: run.runId ?? undefined });
+    run.logger.info(`${def.name} started${run.dryRun ? ' (dry run: nothing will be written)' : ''}`, {
+      args: opts.argv,
     });
-    const pool = handle.pool;
-    const connect = () => withDatabaseRetry(() => pool.connect(), describeDb);
-    lockSession = await openLockSession(connect, (e: Error) =>
-      logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`),
-    );
-    if (def.bookkeeping !== false) await assertSchemaCurrent(pool, SQL_DIR);
-
-    const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
-    const locked = def.lock === false || (await lockSession.take(def.name, def.bookkeeping !== false));
-    if (!locked) {
-      throw new JobError(
-        `another ${def.name} run holds the lock (${lockKey}); nothing ` +
-          `was done. It will run again on schedule; see job_runs for the ` +
-          `run in progress.`,
-        ExitCode.TEMP_FAIL,
-      );
-    }
-
-    if (def.bookkeeping !== false && !dryRun) {
-      // On a connection of its own (autocommit): the lock connection holds the lock's transaction open for the run.
-      runId = await startJobRun(handle.db, {
-        job: recordedName,
-        args: opts.argv.map(redact),
-        host: hostname(),
-        pid: process.pid,
-      });
-    }
-    logger = logger.child({ run_id: runId ?? undefined });
-    logger.info(`${def.name} started${dryRun ? ' (dry run: nothing will be written)' : ''}`, { args: opts.argv });
-
-    const deps = await createJobDeps({
+    const deps = await m.createJobDeps({
       config,
-      logger,
-      database: handle,
+      logger: run.logger,
+      database: run.handle!,
       clock,
-      dryRun,
-      runId,
+      dryRun: run.dryRun,
+      runId: run.runId,
       signal: controller.signal,
       redact,
       connect,
     });
-    const ctx: JobContext<O> = {
-      ...deps,
-      job: def.name,
-      options,
-      stdin: opts.stdin ?? process.stdin,
-      stderr,
-    };
-    outcome = await def.run(ctx);
-    exitCode = outcome.exitCode ?? ExitCode.OK;
-    counts = outcome.counts;
+    run.outcome = await def.run({ ...deps, job: def.name, options, stdin: opts.stdin ?? process.stdin, stderr });
+    run.exitCode = run.outcome.exitCode ?? ExitCode.OK;
   } catch (error) {
-    failure = controller.signal.aborted ? controller.signal.reason : error;
-    exitCode =
-      failure instanceof JobError
-        ? failure.exitCode
-        : isConnectionError(failure)
+    run.failure = controller.signal.aborted ? controller.signal.reason : error;
+    run.exitCode =
+      run.failure instanceof JobError
+        ? run.failure.exitCode
+        : isConnectionError(run.failure)
           ? ExitCode.UNAVAILABLE
           : ExitCode.SOFTWARE;
   }
 
-  // Reporting (log, job_runs, output, EMF), then clean-up in `finally`: a failure while reporting must still close
-  // the pool, release the lock connection and take the signal handlers off.
   try {
-    const durationMs = Date.now() - started;
-    const errorSummary = failure ? redact(describeError(failure)) : null;
-    if (failure) {
-      const problems = failure instanceof JobError ? failure.problems.map(redact) : [];
-      const meta: Record<string, unknown> = { exit_code: exitCode };
-      if (problems.length > 0) meta.problems = problems;
-      if (exitCode === ExitCode.SOFTWARE) meta.stack = redact((failure as Error)?.stack ?? String(failure));
-      logger.error(errorSummary ?? 'failed', meta);
-      if (reporter && (exitCode === ExitCode.SOFTWARE || exitCode === ExitCode.UNAVAILABLE)) {
-        reporter.capture(failure, { job: def.name, run_id: runId, exit_code: exitCode });
-      }
-    } else {
-      logger.info(`${def.name} finished`, { exit_code: exitCode, duration_ms: durationMs, counts });
-    }
-
-    if (runId !== null && handle) {
-      const status = signalName ? 'interrupted' : exitCode === 0 ? 'succeeded' : 'failed';
-      await finishJobRun(handle.db, runId, {
-        status,
-        exitCode,
-        counts,
-        summary: outcome ? redactDeep(outcome.summary, redact) : null,
-        errorSummary,
-      }).catch((e: unknown) =>
-        logger.error(`could not record the end of run ${runId} in job_runs: ${redact((e as Error).message)}`),
-      );
-    }
-
-    if (json) {
-      const doc =
-        outcome && !failure
-          ? { ok: exitCode === 0, exit_code: exitCode, run_id: runId, ...outcome.summary }
-          : {
-              ok: false,
-              exit_code: exitCode,
-              run_id: runId,
-              error: errorSummary,
-              problems: failure instanceof JobError ? failure.problems.map(redact) : [],
-            };
-      stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    } else if (outcome && !failure) {
-      (def.textTo === 'stderr' ? stderr : stdout).write(
-        outcome.text.endsWith('\n') || outcome.text === '' ? outcome.text : `${outcome.text}\n`,
-      );
-    }
-
-    const metrics: Record<string, number> = {
-      ExitCode: exitCode,
-      DurationMs: durationMs,
-      Failed: exitCode === 0 || exitCode === ExitCode.TEMP_FAIL ? 0 : 1,
-      Deferred: exitCode === ExitCode.TEMP_FAIL ? 1 : 0,
-    };
-    for (const [k, v] of Object.entries(counts))
-      metrics[k.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase())] = v;
-    // The same name as job_runs: a restore drill's metrics must not count as a nightly backup's either.
-    stderr.write(`${emfLine(recordedName, Date.now(), metrics)}\n`);
+    await reportRun(run, anyDef, m, { stdout, stderr, json: raw.json === true });
   } finally {
+    // Phase 6, whatever failed before: a failure while reporting must still close the pool, release the lock
+    // connection and take the signal handlers off.
     if (opts.handleSignals) {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     }
     opts.abort?.removeEventListener('abort', onExternalAbort);
-    lockSession?.release();
-    await handle?.close().catch(() => undefined);
-    await reporter?.flush().catch(() => undefined);
-    await flushLogger(logger);
+    run.lockSession?.release();
+    await run.handle?.close().catch(() => undefined);
+    await run.reporter?.flush().catch(() => undefined);
+    await m.flushLogger(run.logger);
   }
-  return exitCode;
+  return run.exitCode;
 }
 
 function describeError(error: unknown): string {
