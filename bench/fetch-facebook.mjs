@@ -7,14 +7,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ROOT, startCluster } from './cluster.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const { FakeGraphApi, generateAccount } = await import(join(ROOT, 'dist', 'dev', 'fake-graph-api.js'));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// The blob store; the cluster has a folder of its own (bench/cluster.mjs).
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-fb-'));
-const host = join(dir, 'run');
-const url = `postgresql://postgres@/bench?host=${encodeURIComponent(host)}`;
+const cluster = startCluster('leadsmart-bench-fb-pg-');
+const url = cluster.url('bench');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const today = new Date().toISOString().slice(0, 10);
 const say = (s) => console.log(s);
@@ -75,26 +76,8 @@ async function perCampaignCalls(fake, campaigns) {
   return fake.requests.length;
 }
 
-execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
-  execFileSync(
-    'psql',
-    [
-      '-X',
-      '-q',
-      '-d',
-      `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`,
-      '-c',
-      'CREATE DATABASE bench',
-    ],
-    { stdio: 'inherit' },
-  );
-  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a
-  // failure's stderr is in the thrown error.
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  cluster.createMigrated('bench');
   say(
     `### fetch-facebook ` +
       `(${new Date().toISOString().slice(0, 10)}, ${cpus().length} ` +
@@ -206,6 +189,6 @@ try {
   say('|---|---|---|---|---|---|');
   for (const r of latencyRows) say(r);
 } finally {
-  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
+  cluster.stop();
   rmSync(dir, { recursive: true, force: true });
 }

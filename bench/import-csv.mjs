@@ -6,24 +6,21 @@
 // campaigns × 365 days, in the column order of the table. A smaller file
 // (a quarter) shows whether peak memory grows with the file; a quoted copy
 // of the big file shows the csv-parse path.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { once } from 'node:events';
+import { median, ROOT, startCluster } from './cluster.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const CAMPAIGNS = 2740;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Input files and the blob store; the cluster has a folder of its own (bench/cluster.mjs).
 const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-import-'));
-const host = join(dir, 'run');
-const url = `postgresql://postgres@/bench?host=${encodeURIComponent(host)}`;
-const psql = (args, db = url) =>
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cluster = startCluster('leadsmart-bench-import-pg-');
+const url = cluster.url('bench');
+const psql = (args) => cluster.psql('bench', args);
 const lines = [];
 const say = (s) => {
   console.log(s);
@@ -119,15 +116,8 @@ function importFile(path) {
   return { ms, rssMb: Number(r.stderr.trim().split('\n').at(-1)) / 1024, doc };
 }
 
-execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 try {
-  psql(['-c', 'CREATE DATABASE bench'], `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`);
-  // stderr piped, not inherited: migrate's EMF line would land among the table's lines in a terminal or a 2>&1 log; a
-  // failure's stderr is in the thrown error.
-  execFileSync(join(ROOT, 'bin', 'migrate'), [], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  cluster.createMigrated('bench');
   psql([
     '-c',
     `INSERT INTO campaigns (campaign_id) SELECT 'cmp-' || ` +
@@ -238,6 +228,6 @@ try {
       'COPY, checks, upsert, archive, commit), from the benchmark.',
   );
 } finally {
-  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
+  cluster.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,20 +4,19 @@
 // 150 MB. The load comes from autocannon in this process; the service is bin/status-server,
 // another process, on loopback, connected as the read-only role.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { ROOT, startCluster } from './cluster.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const n = Number(process.env.BENCH_STATUS_CAMPAIGNS ?? 100000);
-const dir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-status-'));
-const url = `postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`;
+const cluster = startCluster('leadsmart-bench-status-');
+const url = cluster.url('postgres');
 const run = (cmd, args, env = {}) =>
   execFileSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const TOKEN = 'bench-token-0123456789abcdef';
 
-execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', dir], { stdio: 'inherit' });
 let server;
 try {
   run(join(ROOT, 'bin', 'migrate'), [], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
@@ -124,6 +123,5 @@ try {
 } finally {
   server?.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
-  execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['stop', dir], { stdio: 'inherit' });
-  rmSync(dir, { recursive: true, force: true });
+  cluster.stop();
 }

@@ -174,27 +174,25 @@ describe('scoring the sample dataset', () => {
   });
 
   test('each run appends to score_history and records scoring_runs and job_runs', async () => {
-    // Other tests here score D again: every run of D appended one row per campaign.
-    const perRun = await sql<{
-      run_id: string;
-      n: string;
-    }>`SELECT run_id::text, count(*)::text AS n FROM score_history WHERE date = ${D}::date GROUP BY run_id ORDER BY
-      run_id`.execute(t.db);
-    expect(perRun.rows.length).toBeGreaterThan(0);
-    expect(perRun.rows.map((x) => x.n)).toEqual(perRun.rows.map(() => '30'));
-    const run = await t.db
-      .selectFrom('job_runs')
-      .selectAll()
-      .where('run_id', '=', perRun.rows[0]!.run_id)
-      .executeTakeFirstOrThrow();
+    // Self-contained: other tests here score D again (and add campaigns of their own), in any order.
+    const runsOf = async () =>
+      (
+        await sql<{ run_id: string; n: string }>`SELECT run_id::text, count(*)::text AS n FROM score_history
+                                                  WHERE date = ${D}::date GROUP BY run_id`.execute(t.db)
+      ).rows;
+    const before = await runsOf();
+    const r = await score(['--date', D, '--json']);
+    expect(r.code).toBe(0);
+    const runId = String(JSON.parse(r.stdout).run_id);
+    const after = await runsOf();
+    expect(after.map((x) => x.run_id).sort()).toEqual([...before.map((x) => x.run_id), runId].sort());
+    const scored = await storedScores(D);
+    expect(after.find((x) => x.run_id === runId)!.n).toBe(String(scored.length));
+    const run = await t.db.selectFrom('job_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow();
     expect(run).toMatchObject({ job: 'score-campaigns', status: 'succeeded', exit_code: 0 });
-    expect((run.counts as any).campaigns_scored).toBe(30);
-    const sr = await t.db
-      .selectFrom('scoring_runs')
-      .selectAll()
-      .where('run_id', '=', run.run_id)
-      .executeTakeFirstOrThrow();
-    expect(sr).toMatchObject({ date: D, campaigns_scored: 30 });
+    expect((run.counts as any).campaigns_scored).toBe(scored.length);
+    const sr = await t.db.selectFrom('scoring_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow();
+    expect(sr).toMatchObject({ date: D, campaigns_scored: scored.length });
   });
 
   test('re-running the same date with unchanged data gives identical rows', async () => {
