@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # make bench: every benchmark; paste the printed tables into bench/RESULTS.md.
-# BENCH_ONLY=score-campaigns, score-history, import-csv, fetch-facebook, send-alerts, backup-db or status-server runs
-# one of them.
+# BENCH_ONLY=<name> runs one of them: score-campaigns, score-history, import-csv, fetch-facebook, send-alerts,
+# backup-db, status-server or decision-quality.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/use-runtime.sh"
 cd "$root"
-for b in score-campaigns score-history import-csv fetch-facebook send-alerts backup-db status-server; do
+for b in score-campaigns score-history import-csv fetch-facebook send-alerts backup-db status-server decision-quality; do
   if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$b" ]; then
     if [ -f "bench/$b.mjs" ]; then echo "== bench/$b.mjs" >&2; node "bench/$b.mjs"
     else echo "== bench/$b.sh" >&2; "bench/$b.sh"; fi
