@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/use-runtime.sh"
 cd "$root"
-for b in score-campaigns score-history import-csv fetch-facebook send-alerts backup-db status-server decision-quality; do
+benches='score-campaigns score-history import-csv fetch-facebook send-alerts backup-db status-server decision-quality'
+for b in $benches; do
   if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$b" ]; then
     if [ -f "bench/$b.mjs" ]; then echo "== bench/$b.mjs" >&2; node "bench/$b.mjs"
     else echo "== bench/$b.sh" >&2; "bench/$b.sh"; fi

@@ -191,7 +191,7 @@ export function runSimulation(
   const totals: (bigint | null)[] = campaigns.map(() => null);
   const history: { action: Recommendation; candidate: Recommendation }[][] = campaigns.map(() => []);
   const byClient = new Map<string, number[]>();
-  campaigns.forEach((c, i) => byClient.set(c.client, [...(byClient.get(c.client) ?? []), i]));
+  for (const [i, c] of campaigns.entries()) byClient.set(c.client, [...(byClient.get(c.client) ?? []), i]);
   for (let d = 0; d < SCORED_DATES; d++) {
     const date = addDays(FIRST_DATE, d);
     const windows = campaigns.map((_, i) => {
