@@ -170,7 +170,7 @@ describe('CloudWatch', () => {
 
 describe('make install', () => {
   test(
-    'installs the jobs, the environment template with every setting, ' +
+    'installs the jobs, the pinned runtime, the environment template with every setting, ' +
       'the units and the crontab under a prefix; uninstall removes them',
     () => {
       const dest = mkdtempSync(join(tmpdir(), 'leadsmart-install-'));
@@ -192,6 +192,11 @@ describe('make install', () => {
           'sql/001_schema.sql',
           'scripts/pg-cluster.sh',
           'scripts/create-readonly-role.sh',
+          // The pinned Node.js and the script that installs it where the host's node is older (SKIP_NPM skips that).
+          'scripts/runtime.sh',
+          'scripts/use-runtime.sh',
+          'runtime/package.json',
+          'runtime/package-lock.json',
           'crontab',
         ])
           expect(existsSync(join(prefix, f))).toBe(true);
@@ -211,6 +216,7 @@ describe('make install', () => {
         expect(help).toContain('Exit codes:');
         execFileSync('make', ['-s', 'uninstall'], { cwd: ROOT, env, stdio: 'pipe' });
         expect(existsSync(join(prefix, 'bin'))).toBe(false);
+        expect(existsSync(join(prefix, 'runtime'))).toBe(false);
         expect(existsSync(join(dest, 'etc/systemd/system/leadsmart-status-server.service'))).toBe(false);
         expect(existsSync(join(dest, 'etc/ls/env'))).toBe(true);
       } finally {
