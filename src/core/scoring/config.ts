@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { compare, fromNumber, type Rational } from '../rational.js';
+import { DEFAULT_DECISION_SETTINGS, type DecisionSettings, decisionSettingsProblems } from './decision.js';
 
 /** The five scored dimensions, in the order scoring.md lists them. */
 export const DIMENSIONS = ['cost_efficiency', 'lead_quality', 'volume', 'trend', 'engagement'] as const;
@@ -43,6 +44,19 @@ export interface ScoringConfigFile {
    * (fractions).
    */
   run_checks: { missing_data_share: number; scored_drop_share: number };
+  /**
+   * The gates of the action (docs/decisions.md): probabilities from 0 to 1, a spend multiple of the target (0 or
+   * more), and persistence in scored dates (1 or more). They change the configuration identity like every key.
+   */
+  decision: {
+    cut_probability: number;
+    min_spend_multiple: number;
+    risk_probability: number;
+    recent_strictness: number;
+    increase_probability: number;
+    release_probability: number;
+    persistence: number;
+  };
 }
 
 export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
@@ -99,6 +113,15 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
   new_campaign: { max_age_days: 14, min_data_days: 7 },
   flags: { high_cpl_multiple: 10, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50 },
   run_checks: { missing_data_share: 0.2, scored_drop_share: 0.3 },
+  decision: {
+    cut_probability: DEFAULT_DECISION_SETTINGS.cutProbability,
+    min_spend_multiple: DEFAULT_DECISION_SETTINGS.minSpendMultiple,
+    risk_probability: DEFAULT_DECISION_SETTINGS.riskProbability,
+    recent_strictness: DEFAULT_DECISION_SETTINGS.recentStrictness,
+    increase_probability: DEFAULT_DECISION_SETTINGS.increaseProbability,
+    release_probability: DEFAULT_DECISION_SETTINGS.releaseProbability,
+    persistence: DEFAULT_DECISION_SETTINGS.persistence,
+  },
 }) as ScoringConfigFile;
 
 export interface Breakpoint {
@@ -122,6 +145,8 @@ export interface ScoringConfig {
   newCampaign: { maxAgeDays: number; minDataDays: number };
   flags: { highCplMultiple: Rational; highCtr: Rational; overspendFactor: Rational; scoreJump: Rational };
   runChecks: { missingDataShare: Rational; scoredDropShare: Rational };
+  /** The gates of the action. */
+  decision: DecisionSettings;
 }
 
 export type ConfigResult = { ok: true; config: ScoringConfig } | { ok: false; problems: string[] };
@@ -255,6 +280,7 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
     problems.push('thresholds: must satisfy reduce_budget <= test_changes <= continue_optimize <= increase_budget');
   }
 
+  const decision = resolveDecision(file.decision, problems);
   const f = file.flags ?? ({} as ScoringConfigFile['flags']);
   const rc = file.run_checks ?? ({} as ScoringConfigFile['run_checks']);
   const config: ScoringConfig = {
@@ -280,10 +306,35 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
       missingDataShare: num('run_checks.missing_data_share', rc.missing_data_share, fraction),
       scoredDropShare: num('run_checks.scored_drop_share', rc.scored_drop_share, fraction),
     },
+    decision,
   };
   if (problems.length > 0) return { ok: false, problems };
   config.id = `cfg_${createHash('sha256').update(canonicalJson(file)).digest('hex').slice(0, 16)}`;
   return { ok: true, config: Object.freeze(config) };
+}
+
+/** The decision gates from the file's snake_case keys; every problem (a type or a gate that makes no sense) listed. */
+function resolveDecision(d: ScoringConfigFile['decision'] | undefined, problems: string[]): DecisionSettings {
+  const keys = {
+    cutProbability: 'cut_probability',
+    minSpendMultiple: 'min_spend_multiple',
+    riskProbability: 'risk_probability',
+    recentStrictness: 'recent_strictness',
+    increaseProbability: 'increase_probability',
+    releaseProbability: 'release_probability',
+    persistence: 'persistence',
+  } as const;
+  const settings = { ...DEFAULT_DECISION_SETTINGS };
+  let typed = true;
+  for (const [camel, snakeKey] of Object.entries(keys) as [keyof DecisionSettings, string][]) {
+    const v = (d as Record<string, unknown> | undefined)?.[snakeKey];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      problems.push(`decision.${snakeKey}: expected a number, got ${JSON.stringify(v)}`);
+      typed = false;
+    } else settings[camel] = v;
+  }
+  if (typed) problems.push(...decisionSettingsProblems(settings));
+  return settings;
 }
 
 type NumberCheck = (path: string, v: unknown, check?: (n: number) => string | null) => Rational;

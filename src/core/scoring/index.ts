@@ -4,3 +4,5 @@ export * from './run-checks.js';
 export * from './score-campaign.js';
 export * from './types.js';
 export * from './not-judged.js';
+export * from './decision.js';
+export * from './evidence.js';

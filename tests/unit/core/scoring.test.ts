@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { compare, fromMicros, parseDecimal, rational, roundToHundredths } from '../../../src/core/rational.js';
 import {
+  DEFAULT_DECISION_SETTINGS,
   curve,
   defaultScoringConfig,
   recommend,
@@ -331,6 +332,24 @@ describe('configuration', () => {
     expect(problems).toMatch(/thresholds.increase_budget: expected a number/);
     expect(problems).toMatch(/colour: unknown setting/);
     expect(problems).toMatch(/dimensions.volume.breakpoints: x values must increase strictly/);
+  });
+  test('the decision gates are part of the configuration and its identity, every problem listed', () => {
+    expect(config.decision).toEqual(DEFAULT_DECISION_SETTINGS);
+    const stricter = resolveScoringConfig({ decision: { cut_probability: 0.97 } });
+    expect(stricter.ok && stricter.config.decision.cutProbability).toBe(0.97);
+    expect(stricter.ok && stricter.config.id).not.toBe(config.id);
+    const r = resolveScoringConfig({ decision: { risk_probability: 2, min_spend_multiple: -1, persistence: 0 } });
+    expect(r.ok).toBe(false);
+    expect((r as { problems: string[] }).problems).toEqual([
+      'decision.risk_probability: 2 is not a probability (0 to 1)',
+      'decision.min_spend_multiple: -1 must be 0 or more',
+      'decision.persistence: 0 must be a whole number of scored dates, 1 or more',
+    ]);
+    const typo = resolveScoringConfig({ decision: { cut_probabilty: 0.9, persistence: 'two' } });
+    const problems = (typo as { problems: string[] }).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^decision\.cut_probabilty: unknown setting \(known: cut_probability, /);
+    expect(problems[1]).toBe('decision.persistence: expected a number, got "two"');
   });
   test('qualified statuses are compared lower-case', () => {
     const r = resolveScoringConfig({ qualified_statuses: ['Qualified', ' WON '] });
