@@ -138,6 +138,12 @@ export interface CampaignScoresTable {
   config_id: string;
   run_id: string | null;
   scored_at: Timestamp;
+  /** docs/decisions.md; NULL on rows scored before sql/011. */
+  action: string | null;
+  action_candidate: string | null;
+  action_gate: string | null;
+  window_spend: NullableNumeric;
+  window_qualified_leads: number | null;
 }
 
 export interface ScoreHistoryTable {
@@ -149,6 +155,7 @@ export interface ScoreHistoryTable {
   recommendation: string;
   config_id: string;
   scored_at: Timestamp;
+  action: string | null;
 }
 
 export interface ScoringRunsTable {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { sql } from 'kysely';
 import { resolveScoringConfig, type ScoringConfig } from '../../src/core/scoring/index.js';
 import { InterruptedError } from '../../src/errors.js';
 import { type ScoreCampaignsOptions, scoreCampaigns } from '../../src/jobs/score-campaigns/score.js';
@@ -63,5 +64,63 @@ describe('scoreCampaigns', () => {
       InterruptedError,
     );
     expect(await stored(D)).toEqual(before);
+  });
+});
+
+describe('the action (docs/decisions.md)', () => {
+  const RISK = 'act-money-at-risk';
+  beforeAll(async () => {
+    // 30 days of 100 spent a day and no qualified lead: money at risk on any reading.
+    await t.db.insertInto('campaigns').values({ campaign_id: RISK, campaign_name: 'Money at risk' }).execute();
+    await sql`INSERT INTO campaign_metrics (campaign_id, date, impressions, clicks, spend, total_leads, qualified_leads)
+              SELECT ${RISK}, d::date, 10000, 150, 100, 3, 0
+                FROM generate_series(${D}::date - 40, ${D}::date, '1 day') d`.execute(t.db);
+  });
+  const row = (date: string, id = RISK) =>
+    t.db
+      .selectFrom('campaign_scores')
+      .selectAll()
+      .where('date', '=', date)
+      .where('campaign_id', '=', id)
+      .executeTakeFirstOrThrow();
+  const setHistory = async (candidate: string) => {
+    for (const date of ['2025-11-13', '2025-11-14'])
+      await sql`INSERT INTO campaign_scores (campaign_id, date, total_score, cost_efficiency_score, lead_quality_score,
+                  volume_score, trend_score, engagement_score, recommendation, recommendation_details, is_new,
+                  config_id, action, action_candidate, action_gate)
+                VALUES (${RISK}, ${date}::date, 50, 0, 0, 0, 0, 0, 'TEST_CHANGES', '{}', false, 'test',
+                        'TEST_CHANGES', ${candidate}, 'spec')
+                ON CONFLICT (campaign_id, date) DO UPDATE SET action = 'TEST_CHANGES',
+                  action_candidate = EXCLUDED.action_candidate`.execute(t.db);
+  };
+
+  test('every stored score has its action, candidate and gate; its details the evidence and the reason', async () => {
+    await scoreCampaigns(await testJobDeps(t), options());
+    const scored = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).execute();
+    expect(scored.every((s) => s.action !== null && s.action_candidate !== null && s.action_gate !== null)).toBe(true);
+    const judged = scored.filter((s) => s.window_spend !== null);
+    expect(judged.length).toBeGreaterThan(0);
+    const d = judged[0]!.recommendation_details as any;
+    expect(d.evidence.window.p_cpql_above_target).toBeGreaterThanOrEqual(0);
+    expect(d.evidence.window.cpql_interval).toHaveLength(2);
+    expect(d.action).toMatchObject({ action: judged[0]!.action, gate: judged[0]!.action_gate });
+    const history = await t.db.selectFrom('score_history').select('action').where('date', '=', D).execute();
+    expect(history.every((h) => h.action !== null)).toBe(true);
+  });
+
+  test('a change of action waits for the stored candidates of D−1 and D−2 (persistence), then is made', async () => {
+    await setHistory('TEST_CHANGES');
+    await scoreCampaigns(await testJobDeps(t), options());
+    expect(await row(D)).toMatchObject({
+      action: 'TEST_CHANGES',
+      action_candidate: 'REDUCE_BUDGET',
+      action_gate: 'persistence',
+    });
+    await setHistory('REDUCE_BUDGET');
+    await scoreCampaigns(await testJobDeps(t), options());
+    const now = await row(D);
+    expect(now.action).toBe('REDUCE_BUDGET');
+    expect(['money-at-risk', 'expensive', 'one-step', 'evidence']).toContain(now.action_gate);
+    expect((now.recommendation_details as any).action.reason).toMatch(/qualified leads? on [\d.]+ spent/);
   });
 });

@@ -593,6 +593,14 @@ describe('bad input writes nothing', () => {
         expect.stringMatching(/weights: unknown setting/),
       ]),
     );
+    // Decision gates that make no sense are refused the same way, every problem listed.
+    writeFileSync(join(dir, 'gates.json'), JSON.stringify({ decision: { cut_probability: 1.2, persistence: 0 } }));
+    const gates = await score(['--config', join(dir, 'gates.json'), '--json']);
+    expect(gates.code).toBe(78);
+    expect(JSON.parse(gates.stdout).problems).toEqual([
+      'decision.cut_probability: 1.2 is not a probability (0 to 1)',
+      'decision.persistence: 0 must be a whole number of scored dates, 1 or more',
+    ]);
     const broken = await score(['--config', join(dir, 'broken.json')]);
     expect(broken.code).toBe(78);
     expect(broken.logs.find((l) => l.level === 'error')?.message).toMatch(/not valid JSON/);

@@ -1,5 +1,5 @@
 import { formatHundredths } from '../rational.js';
-import { type Flag, notJudgedReason, type Recommendation, type RunSummary } from '../scoring/index.js';
+import { type Flag, notJudgedReason, RECOMMENDATIONS, type Recommendation, type RunSummary } from '../scoring/index.js';
 import { displayWidth, fitToWidth } from '../text/columns.js';
 import type { JobReport } from './job-report.js';
 
@@ -9,6 +9,10 @@ export interface ScoreOutcome {
   name: string | null;
   totalHundredths: bigint;
   recommendation: Recommendation;
+  /** What a person is told to do (docs/decisions.md). */
+  action: Recommendation;
+  /** Why, naming the gate; only kept for --list. */
+  actionReason: string | null;
   flags: Flag[];
   /** The weakest dimension's reason, only kept for --list. */
   weakest: string | null;
@@ -45,19 +49,39 @@ export function formatScoreTable(outcomes: readonly ScoreOutcome[]): string {
         : 1,
   );
   const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(s.campaignId)));
-  const line = (name: string, id: string, score: string, rec: string, rest: string): string =>
+  const line = (name: string, id: string, score: string, action: string, rec: string, rest: string): string =>
     `${fitToWidth(name, NAME_WIDTH)}  ${fitToWidth(id, idWidth)}  ${fitToWidth(score, 6, 'right')}  ` +
-    `${rec.padEnd(17)} ${rest}`.trimEnd();
+    `${action.padEnd(17)} ${rec.padEnd(17)} ${rest}`.trimEnd();
   const rows = sorted.map((s) => {
     const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
-    // A campaign not judged on leads or on a target says why instead of a weakest point.
-    const why = notJudgedReason(s.flags) ?? s.weakest ?? '';
-    return line(s.name ?? '', s.campaignId, formatHundredths(s.totalHundredths), s.recommendation, `${why}${flags}`);
+    // An action other than the recommendation says why (its gate); a campaign not judged on leads or on a target
+    // says why instead of a weakest point.
+    const why = s.action !== s.recommendation ? (s.actionReason ?? '') : (notJudgedReason(s.flags) ?? s.weakest ?? '');
+    const score = formatHundredths(s.totalHundredths);
+    // The recommendation column is filled only where it differs from the action.
+    const rec = s.action === s.recommendation ? '' : s.recommendation;
+    return line(s.name ?? '', s.campaignId, score, s.action, rec, `${why}${flags}`);
   });
-  return [line('campaign', 'campaign id', 'score', 'recommendation', 'weakest point'), ...rows].join('\n');
+  return [
+    line('campaign', 'campaign id', 'score', 'action', 'recommendation', 'why (the weakest point, or the gate)'),
+    ...rows,
+  ].join('\n');
 }
 
-function formatSummary(summary: RunSummary, dryRun: boolean): string {
+/** Campaigns per action, in the vocabulary's order, every action listed. */
+function countActions(outcomes: readonly ScoreOutcome[]): Record<Recommendation, number> {
+  const counts = Object.fromEntries(RECOMMENDATIONS.map((r) => [r, 0])) as Record<Recommendation, number>;
+  for (const o of outcomes) counts[o.action] += 1;
+  return counts;
+}
+
+const listed = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+function formatSummary(summary: RunSummary, actions: Record<Recommendation, number>, dryRun: boolean): string {
   const recs = Object.entries(summary.recommendations)
     .filter(([, n]) => n > 0)
     .map(([r, n]) => `${r} ${n}`)
@@ -69,6 +93,7 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
   return [
     `${dryRun ? 'Would score' : 'Scored'} ${summary.campaignsScored} ` +
       `campaign${summary.campaignsScored === 1 ? '' : 's'} for ${summary.date} (configuration ${summary.configId}).`,
+    `Actions: ${listed(actions) || 'none'}.`,
     `Recommendations: ${recs || 'none'}.`,
     `Flags: ${flags || 'none'}.`,
     ...summary.warnings.map((w) => `WARNING ${w.code}: ${w.message}`),
@@ -78,11 +103,13 @@ function formatSummary(summary: RunSummary, dryRun: boolean): string {
 /** The summary, counts and --json document of a scoring run; with --list, the table of campaigns. */
 export function reportScoreCampaigns(r: ScoreCampaignsResult): JobReport {
   const { summary } = r;
+  const actions = countActions(r.outcomes);
   return {
     counts: {
       campaigns_scored: summary.campaignsScored,
       warnings: summary.warnings.length,
       ...Object.fromEntries(Object.entries(summary.recommendations).map(([k, v]) => [k.toLowerCase(), v])),
+      ...Object.fromEntries(Object.entries(actions).map(([k, v]) => [`action_${k.toLowerCase()}`, v])),
     },
     summary: {
       date: r.date,
@@ -90,6 +117,7 @@ export function reportScoreCampaigns(r: ScoreCampaignsResult): JobReport {
       config_id: r.configId,
       config_source: r.configSource,
       campaigns_scored: summary.campaignsScored,
+      actions,
       recommendations: summary.recommendations,
       flags: summary.flags,
       warnings: summary.warnings,
@@ -97,6 +125,7 @@ export function reportScoreCampaigns(r: ScoreCampaignsResult): JobReport {
       previous_scored_count: summary.previousScoredCount,
     },
     text:
-      formatSummary(summary, r.dryRun) + (r.list && r.outcomes.length > 0 ? `\n\n${formatScoreTable(r.outcomes)}` : ''),
+      formatSummary(summary, actions, r.dryRun) +
+      (r.list && r.outcomes.length > 0 ? `\n\n${formatScoreTable(r.outcomes)}` : ''),
   };
 }

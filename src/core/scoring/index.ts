@@ -6,3 +6,4 @@ export * from './types.js';
 export * from './not-judged.js';
 export * from './decision.js';
 export * from './evidence.js';
+export * from './act.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { addDays } from '../../core/dates.js';
 import { fromMicros, parseDecimal, type Rational } from '../../core/rational.js';
-import { scoringPeriods, type CampaignFacts } from '../../core/scoring/index.js';
+import { priorKey, scoringPeriods, type CampaignFacts, type Recommendation } from '../../core/scoring/index.js';
 import { type DatabaseHandle, kyselyOnClient } from '../connect.js';
 import type { Database } from '../tables.js';
 
@@ -11,7 +11,18 @@ export interface ScoringInput {
   facts: CampaignFacts;
   campaignName: string | null;
   clientId: string | null;
+  /**
+   * The action and candidate stored for D−1 and D−2, newest first (docs/decisions.md): what persistence reads. A date
+   * without a stored action (not scored, or scored before sql/011) ends the list.
+   */
+  history: { action: Recommendation; candidate: Recommendation }[];
 }
+
+/**
+ * The window spend and qualified leads of every campaign of the previous scored date, by client and currency: what
+ * the empirical-Bayes prior of a client's campaigns is built from (rates in two currencies do not compare).
+ */
+export type PriorSamples = ReadonlyMap<string, { spend: number; qualifiedLeads: number }[]>;
 
 /**
  * Everything scoring.md section 1 needs for one date, read from one database
@@ -21,6 +32,8 @@ export interface ScoringInput {
 export interface ScoringSource {
   /** The latest date before D that has scores, and how many it has (same snapshot). */
   previous: { date: string; count: number } | null;
+  /** The previous scored date's window numbers, for the client priors (empty before the first action). */
+  priorSamples: PriorSamples;
   /** How many chunks the campaigns are read in. */
   chunkCount: number;
   /** The inputs of every campaign with a metrics row in the window; iterate once. */
@@ -45,6 +58,10 @@ interface MetricsRow {
   target_cpql: string | null;
   currency: string | null;
   previous_total: string | null;
+  previous_action: string | null;
+  previous_candidate: string | null;
+  earlier_action: string | null;
+  earlier_candidate: string | null;
   lead_level: boolean;
   spend: string;
   impressions: string;
@@ -139,12 +156,16 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
     -- Every table is cut to the chunk's range, so that each chunk reads only its own part of each index.
     SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, c.currency, cl.target_cpql,
            prev.total_score AS previous_total,
+           prev.action AS previous_action, prev.action_candidate AS previous_candidate,
+           prev2.action AS earlier_action, prev2.action_candidate AS earlier_candidate,
            ll.campaign_id IS NOT NULL AS lead_level
       FROM m
       JOIN (SELECT * FROM campaigns WHERE true ${inRange(range)}) c ON c.campaign_id = m.campaign_id
       LEFT JOIN clients cl ON cl.client_id = c.client_id
-      LEFT JOIN (SELECT campaign_id, total_score FROM campaign_scores
+      LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate FROM campaign_scores
                   WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
+      LEFT JOIN (SELECT campaign_id, action, action_candidate FROM campaign_scores
+                  WHERE date = ${addDays(date, -2)}::date ${inRange(range)}) prev2 ON prev2.campaign_id = m.campaign_id
       LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
              ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
@@ -254,7 +275,31 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
     prior: { spend: money.prior, qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified) },
     previousTotal: r.previous_total === null ? null : parseDecimal(r.previous_total),
   };
-  return { facts, campaignName: r.campaign_name, clientId: r.client_id };
+  const history: ScoringInput['history'] = [];
+  if (r.previous_action !== null && r.previous_candidate !== null) {
+    history.push({ action: r.previous_action as Recommendation, candidate: r.previous_candidate as Recommendation });
+    if (r.earlier_action !== null && r.earlier_candidate !== null)
+      history.push({ action: r.earlier_action as Recommendation, candidate: r.earlier_candidate as Recommendation });
+  }
+  return { facts, campaignName: r.campaign_name, clientId: r.client_id, history };
+}
+
+/** The previous scored date's window numbers of every campaign that has them, by client and currency. */
+async function readPriorSamples(db: Kysely<Database>, previousDate: string | null): Promise<PriorSamples> {
+  const samples = new Map<string, { spend: number; qualifiedLeads: number }[]>();
+  if (previousDate === null) return samples;
+  const r = await sql<{ client_id: string | null; currency: string | null; spend: string; qualified: number }>`
+    SELECT c.client_id, c.currency, s.window_spend AS spend, s.window_qualified_leads AS qualified
+      FROM campaign_scores s JOIN campaigns c USING (campaign_id)
+     WHERE s.date = ${previousDate}::date
+       AND s.window_spend IS NOT NULL AND s.window_qualified_leads IS NOT NULL`.execute(db);
+  for (const x of r.rows) {
+    const key = priorKey(x.client_id, x.currency);
+    const list = samples.get(key) ?? [];
+    list.push({ spend: Number(x.spend), qualifiedLeads: x.qualified });
+    samples.set(key, list);
+  }
+  return samples;
 }
 
 /** The latest date before `date` that has scores, and how many campaigns it scored. */
@@ -385,6 +430,7 @@ export async function openScoringSource(
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
     ]);
+    const priorSamples = await readPriorSamples(readers[1]!, previous?.date ?? null);
 
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
@@ -415,6 +461,7 @@ export async function openScoringSource(
     let started = false;
     return {
       previous,
+      priorSamples,
       chunkCount: ranges.length,
       get waitMs() {
         return waitMs;

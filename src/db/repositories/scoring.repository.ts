@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { formatHundredths } from '../../core/rational.js';
-import { DIMENSIONS, type CampaignScore, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
+import { type ActedScore, DIMENSIONS, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
 import type { Database } from '../tables.js';
 import { copyJson, copyText, type UnitOfWork } from '../unit-of-work.js';
 
@@ -15,6 +15,11 @@ const SCORE_COLUMNS = [
   'flags',
   'config_id',
   'run_id',
+  'action',
+  'action_candidate',
+  'action_gate',
+  'window_spend',
+  'window_qualified_leads',
 ] as const;
 
 // COPY's text format rather than CSV: it halves the serialisation time, as JSON is full of quotes CSV would double.
@@ -28,7 +33,7 @@ const CHUNK = 262_144;
  * fresh scores back.
  */
 async function* scoreLines(
-  batches: AsyncIterable<Iterable<CampaignScore>>,
+  batches: AsyncIterable<Iterable<ActedScore>>,
   configId: string,
   runId: string | null,
   history: string[],
@@ -53,9 +58,14 @@ async function* scoreLines(
         `{${s.flags.join(',')}}`,
         config,
         run,
+        s.act.action,
+        s.act.candidate,
+        s.act.gate,
+        s.act.windowSpend === null ? '\\N' : String(s.act.windowSpend),
+        s.act.windowQualifiedLeads === null ? '\\N' : String(s.act.windowQualifiedLeads),
       ];
       const line = `${fields.join('\t')}\n`;
-      history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\n`);
+      history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\t${s.act.action}\n`);
       batch.push(line);
       size += line.length;
       if (size > CHUNK) {
@@ -97,7 +107,7 @@ export async function clearScores(trx: Transaction<Database>, date: string, conf
  */
 export async function writeScores(
   work: UnitOfWork,
-  scores: AsyncIterable<Iterable<CampaignScore>>,
+  scores: AsyncIterable<Iterable<ActedScore>>,
   config: ScoringConfig,
   runId: string | null,
 ): Promise<void> {
@@ -108,7 +118,7 @@ export async function writeScores(
   );
   // scored_at takes its default, now(): the transaction's start, as in campaign_scores.
   await work.copyFrom(
-    'COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id) FROM STDIN',
+    'COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id, action) FROM STDIN',
     chunks(history),
   );
 }

@@ -1,7 +1,10 @@
 import { dateInZone } from '../../core/dates.js';
 import type { ScoreCampaignsResult, ScoreOutcome } from '../../core/reports/score-campaigns.js';
 import {
-  type CampaignScore,
+  type ActedScore,
+  actOn,
+  priorCache,
+  priorKey,
   type RunSummary,
   type ScoringConfig,
   scoreCampaign,
@@ -21,7 +24,7 @@ export interface ScoreCampaignsOptions {
   list: boolean;
 }
 
-function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): ScoreOutcome {
+function outcomeOf(s: ActedScore, name: string | null, keepReason: boolean): ScoreOutcome {
   const weakest = !keepReason
     ? null
     : s.recommendation === 'INSUFFICIENT_DATA'
@@ -33,6 +36,8 @@ function outcomeOf(s: CampaignScore, name: string | null, keepReason: boolean): 
     name,
     totalHundredths: s.totalHundredths,
     recommendation: s.recommendation,
+    action: s.act.action,
+    actionReason: keepReason ? s.act.reason : null,
     flags: s.flags,
     weakest,
     currency: d.currency ?? null,
@@ -61,14 +66,19 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
   );
   // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
   const outcomes: ScoreOutcome[] = [];
-  function* scoreChunk(inputs: ScoringInput[]): Generator<CampaignScore> {
+  // The client priors come from the previous scored date (docs/decisions.md); built once per client and currency.
+  const priors = priorCache(source.priorSamples);
+  function* scoreChunk(inputs: ScoringInput[]): Generator<ActedScore> {
     for (const input of inputs) {
       const s = scoreCampaign(input.facts, date, config);
-      outcomes.push(outcomeOf(s, input.campaignName, list));
-      yield s;
+      const key = priorKey(input.clientId, input.facts.currency);
+      const act = actOn(s, input.facts, config, input.history, (target) => priors(key, target));
+      const acted: ActedScore = Object.assign(s, { act });
+      outcomes.push(outcomeOf(acted, input.campaignName, list));
+      yield acted;
     }
   }
-  async function* scoreAll(): AsyncGenerator<Iterable<CampaignScore>> {
+  async function* scoreAll(): AsyncGenerator<Iterable<ActedScore>> {
     for await (const inputs of source.chunks()) {
       deps.throwIfInterrupted();
       yield scoreChunk(inputs);

@@ -29,6 +29,8 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         name: 'Low scorer',
         totalHundredths: 2150n,
         recommendation: 'PAUSE_CAMPAIGN',
+        action: 'REDUCE_BUDGET',
+        actionReason: 'PAUSE_CAMPAIGN called for; 2 qualified leads on 824 spent; REDUCE_BUDGET first',
         flags: ['HIGH_CPL'],
         weakest: 'CPQL 412.00 is 4.1× the target',
         currency: 'USD',
@@ -39,6 +41,8 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         name: 'High scorer',
         totalHundredths: 8425n,
         recommendation: 'INCREASE_BUDGET',
+        action: 'INCREASE_BUDGET',
+        actionReason: '40 qualified leads on 2000 spent: P(CPQL ≤ target) = 1.00',
         flags: [],
         weakest: 'CTR 1.10 % is average',
         currency: 'USD',
@@ -49,6 +53,8 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         name: 'No target',
         totalHundredths: 0n,
         recommendation: 'INSUFFICIENT_DATA',
+        action: 'INSUFFICIENT_DATA',
+        actionReason: 'not enough data to judge',
         flags: ['NO_TARGET'],
         weakest: 'volume is its weakest point',
         currency: 'IDR',
@@ -65,6 +71,8 @@ describe('reportScoreCampaigns', () => {
     expect(r.exitCode).toBeUndefined();
     expect(r.counts).toMatchObject({ campaigns_scored: 3, warnings: 0, increase_budget: 1, pause_campaign: 1 });
     expect(r.counts.insufficient_data).toBe(1);
+    // And each action, beside the recommendations.
+    expect(r.counts).toMatchObject({ action_increase_budget: 1, action_reduce_budget: 1, action_pause_campaign: 0 });
   });
 
   test('the --json document names the date, the configuration and its source, and the previous scored date', () => {
@@ -83,6 +91,7 @@ describe('reportScoreCampaigns', () => {
   test('the text says Scored, or Would score on a dry run, and lists only recommendations and flags that occur', () => {
     const text = reportScoreCampaigns(result()).text;
     expect(text.split('\n')[0]).toBe('Scored 3 campaigns for 2025-11-15 (configuration cfg_1).');
+    expect(text).toContain('Actions: INCREASE_BUDGET 1, REDUCE_BUDGET 1, INSUFFICIENT_DATA 1.');
     expect(text).toContain('Recommendations: INCREASE_BUDGET 1, PAUSE_CAMPAIGN 1, INSUFFICIENT_DATA 1.');
     expect(text).toContain('Flags: HIGH_CPL 1, NO_TARGET 1.');
     expect(text).not.toContain('TEST_CHANGES');
@@ -97,14 +106,18 @@ describe('reportScoreCampaigns', () => {
     expect(reportScoreCampaigns(warned).text).toContain('WARNING SCORED_COUNT_DROP: scored 3 campaigns, 40 % fewer');
   });
 
-  test('--list adds one line per campaign, best score first, a not-judged campaign saying why', () => {
+  test('--list: one line per campaign, best first: the action, the recommendation where it differs, why', () => {
     const lines = reportScoreCampaigns(result({ list: true }))
       .text.split('\n\n')[1]!
       .split('\n');
-    expect(lines[0]).toMatch(/^campaign\s+campaign id\s+score\s+recommendation\s+weakest point$/);
+    expect(lines[0]).toMatch(/^campaign\s+campaign id\s+score\s+action\s+recommendation\s+why \(the weakest point/);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[1])).toEqual(['c-high', 'c-low', 'c-none']);
-    expect(lines[1]).toContain('84.25  INCREASE_BUDGET   CTR 1.10 % is average');
-    expect(lines[2]).toContain('[HIGH_CPL]');
+    // Action and recommendation agree: the recommendation column is blank and the weakest point is shown.
+    expect(lines[1]).toMatch(/84\.25 {2}INCREASE_BUDGET {21}CTR 1\.10 % is average$/);
+    // They differ: the recommendation beside the action, and the gate's reason instead of the weakest point.
+    expect(lines[2]).toMatch(
+      /REDUCE_BUDGET +PAUSE_CAMPAIGN +PAUSE_CAMPAIGN called for; .*REDUCE_BUDGET first \[HIGH_CPL\]$/,
+    );
     expect(lines[3]).not.toContain('volume is its weakest point');
     expect(lines[3]).toMatch(/INSUFFICIENT_DATA +Not scored: no target cost per qualified lead .*\[NO_TARGET\]$/);
   });

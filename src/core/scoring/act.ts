@@ -1,0 +1,108 @@
+import { toNumber } from '../rational.js';
+import { type ScoringConfig, targetFor } from './config.js';
+import { type Decision, decideAction } from './decision.js';
+import { empiricalPrior, type GammaPrior, targetPrior, type WindowEvidence, windowEvidence } from './evidence.js';
+import type { CampaignFacts, CampaignScore, Recommendation } from './types.js';
+
+/** A scored campaign's action, and the window numbers the next run's client prior reads. */
+export interface ScoredAction extends Decision {
+  /** Window spend and qualified leads; null when the campaign is not judged on cost (no target, no lead data). */
+  windowSpend: number | null;
+  windowQualifiedLeads: number | null;
+}
+
+/** A score with its action: what score-campaigns writes. */
+export interface ActedScore extends CampaignScore {
+  act: ScoredAction;
+}
+
+/** The key of a client prior: rates in two currencies do not compare. */
+export const priorKey = (clientId: string | null, currency: string | null): string =>
+  `${clientId ?? ''}\u0000${currency ?? ''}`;
+
+/** Window spend and qualified leads of a client's campaigns (one currency) on the previous scored date. */
+export type PriorSample = { spend: number; qualifiedLeads: number };
+
+/**
+ * The client priors of a run, each built once from the previous scored date's campaigns of that client and currency
+ * (empirical Bayes, docs/decisions.md); the target's own prior when there are none.
+ */
+export function priorCache(
+  samples: ReadonlyMap<string, readonly PriorSample[]>,
+): (key: string, target: number) => GammaPrior {
+  const cache = new Map<string, GammaPrior>();
+  return (key, target) => {
+    const cacheKey = `${key}\u0000${target}`;
+    let prior = cache.get(cacheKey);
+    if (prior === undefined) {
+      const s = samples.get(key);
+      prior = s && s.length > 0 ? empiricalPrior(s, target) : targetPrior(target);
+      cache.set(cacheKey, prior);
+    }
+    return prior;
+  };
+}
+
+const round = (x: number, digits: number): number | null =>
+  Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null;
+
+function evidenceDetails(e: WindowEvidence): Record<string, unknown> {
+  return {
+    spend: round(e.spend, 2),
+    qualified_leads: e.qualifiedLeads,
+    p_cpql_above_target: round(e.pAboveTarget, 4),
+    p_cpql_above_twice_target: round(e.pAboveTwiceTarget, 4),
+    p_cpql_at_most_target: round(e.pAtMostTarget, 4),
+    // The 80 % credible interval (10th and 90th percentiles); null for an upper end that is unbounded.
+    cpql_interval: [round(e.cpqlLow, 2), round(e.cpqlHigh, 2)],
+    spend_multiple: round(e.spendMultiple, 2),
+  };
+}
+
+/**
+ * The evidence and the action of one scored campaign (docs/decisions.md). Adds `evidence` and `action` to
+ * score.details, so every stored score explains its action. `history` is the action and candidate of D−1 and D−2,
+ * newest first; `priorFor` gives the client prior for a target.
+ */
+export function actOn(
+  score: CampaignScore,
+  facts: CampaignFacts,
+  config: ScoringConfig,
+  history: readonly { action: Recommendation; candidate: Recommendation }[],
+  priorFor: (target: number) => GammaPrior,
+): ScoredAction {
+  const resolved = targetFor(config, facts.currency, facts.clientTargetCpql);
+  const judged =
+    resolved !== null &&
+    toNumber(resolved.target) > 0 &&
+    !score.flags.includes('NO_LEAD_DATA') &&
+    !score.flags.includes('NO_TARGET');
+  let window: WindowEvidence | null = null;
+  let recent: WindowEvidence | null = null;
+  if (judged) {
+    const target = toNumber(resolved.target);
+    const prior = priorFor(target);
+    window = windowEvidence(toNumber(facts.spend), facts.qualifiedLeads, target, prior);
+    recent = windowEvidence(toNumber(facts.recent.spend), facts.recent.qualifiedLeads, target, prior);
+    score.details.evidence = {
+      prior: { shape: round(prior.shape, 4), rate: round(prior.rate, 2), source: prior.source },
+      window: evidenceDetails(window),
+      recent: evidenceDetails(recent),
+    };
+  }
+  const decision = decideAction(
+    { recommendation: score.recommendation, isNew: score.isNew, window, recent, history },
+    config.decision,
+  );
+  score.details.action = {
+    action: decision.action,
+    candidate: decision.candidate,
+    gate: decision.gate,
+    reason: decision.reason,
+  };
+  return {
+    ...decision,
+    windowSpend: window === null ? null : window.spend,
+    windowQualifiedLeads: window === null ? null : window.qualifiedLeads,
+  };
+}
