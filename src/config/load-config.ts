@@ -28,6 +28,11 @@ export interface AppConfig {
    */
   scoringChunkCampaigns: number;
   /**
+   * SCORING_ACTIONS: on (default) computes and stores the action of docs/decisions.md with every score; off stores the
+   * recommendation as the action (gate "off"): a switch for an operator, and for measuring what the layer costs.
+   */
+  scoringActions: boolean;
+  /**
    * IMPORT_MAX_INPUT_MB: the most import-csv reads of one input before refusing it (an endless input, /dev/zero, is bad
    * input).
    */
@@ -281,6 +286,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     return n;
   };
   const scoringChunkCampaigns = wholeNumber('SCORING_CHUNK_CAMPAIGNS', 10_000, 1, 1_000_000);
+  const scoringActionsText = (raw('SCORING_ACTIONS') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(scoringActionsText))
+    problems.push(`SCORING_ACTIONS=${scoringActionsText}: expected on or off (default on)`);
   const importMaxInputMb = wholeNumber('IMPORT_MAX_INPUT_MB', 4096, 1, 1_048_576);
   const retention = {
     scoreHistoryMonths: wholeNumber('SCORE_HISTORY_KEEP_MONTHS', 25, 1, 1200),
@@ -405,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       timezone,
       scoringConfigPath: raw('SCORING_CONFIG'),
       scoringChunkCampaigns,
+      scoringActions: scoringActionsText !== 'off',
       importMaxInputMb,
       retention,
       fbAccessToken: raw('FB_ACCESS_TOKEN'),

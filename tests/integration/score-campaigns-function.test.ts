@@ -124,3 +124,16 @@ describe('the action (docs/decisions.md)', () => {
     expect((now.recommendation_details as any).action.reason).toMatch(/qualified leads? on [\d.]+ spent/);
   });
 });
+
+describe('SCORING_ACTIONS=off', () => {
+  test('stores the recommendation as the action, with gate off, and no evidence', async () => {
+    await scoreCampaigns(await testJobDeps(t, { env: { SCORING_ACTIONS: 'off' } }), options({ date: '2025-11-12' }));
+    const rows = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', '2025-11-12').execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r).toMatchObject({ action: r.recommendation, action_candidate: r.recommendation, action_gate: 'off' });
+      expect(r.window_spend).toBeNull();
+      expect((r.recommendation_details as any).evidence).toBeUndefined();
+    }
+  });
+});

@@ -106,3 +106,17 @@ export function actOn(
     windowQualifiedLeads: window === null ? null : window.qualifiedLeads,
   };
 }
+
+/** The action when the decision layer is switched off (SCORING_ACTIONS=off): the recommendation, said so. */
+export function actionsOff(score: CampaignScore): ScoredAction {
+  const reason = 'the decision layer is off (SCORING_ACTIONS=off): the recommendation as it is';
+  score.details.action = { action: score.recommendation, candidate: score.recommendation, gate: 'off', reason };
+  return {
+    action: score.recommendation,
+    candidate: score.recommendation,
+    gate: 'off',
+    reason,
+    windowSpend: null,
+    windowQualifiedLeads: null,
+  };
+}

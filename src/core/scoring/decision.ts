@@ -84,7 +84,8 @@ export type Gate =
   | 'increase-evidence' // INCREASE_BUDGET without P(CPQL ≤ T) high enough: CONTINUE_OPTIMIZE
   | 'one-step' // PAUSE_CAMPAIGN asked for before a REDUCE_BUDGET was given: REDUCE_BUDGET first
   | 'persistence' // the new action has not been called for long enough: the previous one stands
-  | 'hysteresis'; // a cut stands until the evidence falls well below the gate
+  | 'hysteresis' // a cut stands until the evidence falls well below the gate
+  | 'off'; // the decision layer is switched off (SCORING_ACTIONS=off): the recommendation as it is
 
 export interface DecisionInput {
   recommendation: Recommendation;

@@ -2,6 +2,7 @@ import { dateInZone } from '../../core/dates.js';
 import type { ScoreCampaignsResult, ScoreOutcome } from '../../core/reports/score-campaigns.js';
 import {
   type ActedScore,
+  actionsOff,
   actOn,
   priorCache,
   priorKey,
@@ -72,7 +73,9 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
     for (const input of inputs) {
       const s = scoreCampaign(input.facts, date, config);
       const key = priorKey(input.clientId, input.facts.currency);
-      const act = actOn(s, input.facts, config, input.history, (target) => priors(key, target));
+      const act = deps.config.scoringActions
+        ? actOn(s, input.facts, config, input.history, (target) => priors(key, target))
+        : actionsOff(s);
       const acted: ActedScore = Object.assign(s, { act });
       outcomes.push(outcomeOf(acted, input.campaignName, list));
       yield acted;

@@ -131,6 +131,16 @@ describe('loadConfig', () => {
     },
   );
 
+  test('the decision layer is on unless SCORING_ACTIONS=off; another value is named with the choices', () => {
+    expect(loadConfig({}, { stateDir })).toMatchObject({ ok: true, config: { scoringActions: true } });
+    expect(loadConfig({ SCORING_ACTIONS: 'OFF' }, { stateDir })).toMatchObject({
+      ok: true,
+      config: { scoringActions: false },
+    });
+    const bad = loadConfig({ SCORING_ACTIONS: 'maybe' }, { stateDir });
+    expect(!bad.ok && bad.problems).toEqual(['SCORING_ACTIONS=maybe: expected on or off (default on)']);
+  });
+
   test('flags override the environment', () => {
     const r = loadConfig({ LOG_LEVEL: 'debug' }, { stateDir, overrides: { LOG_LEVEL: 'warn' } });
     expect(r.ok && r.config.logLevel).toBe('warn');
