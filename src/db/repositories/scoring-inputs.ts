@@ -130,7 +130,20 @@ const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
  * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and
  * yesterday's score add.
  */
-async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range: Range): Promise<MetricsRow[]> {
+async function readMetrics(
+  db: Kysely<Database>,
+  date: string,
+  p: Periods,
+  range: Range,
+  withActions: boolean,
+): Promise<MetricsRow[]> {
+  // D−2's action and candidate only when actions are computed (SCORING_ACTIONS); D−1's row is read for its total.
+  const earlier = withActions
+    ? sql`LEFT JOIN (SELECT campaign_id, action, action_candidate FROM campaign_scores
+                      WHERE date = ${addDays(date, -2)}::date ${inRange(range)}) prev2
+             ON prev2.campaign_id = m.campaign_id`
+    : sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::text AS action, NULL::text AS action_candidate) prev2
+            ON false`;
   // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const r = await sql<MetricsRow>`
     WITH m AS (
@@ -164,8 +177,7 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
       LEFT JOIN clients cl ON cl.client_id = c.client_id
       LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate FROM campaign_scores
                   WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
-      LEFT JOIN (SELECT campaign_id, action, action_candidate FROM campaign_scores
-                  WHERE date = ${addDays(date, -2)}::date ${inRange(range)}) prev2 ON prev2.campaign_id = m.campaign_id
+      ${earlier}
       LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
              ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
@@ -384,6 +396,7 @@ export async function openScoringSource(
   date: string,
   qualifiedStatuses: readonly string[],
   chunkCampaigns: number,
+  options: { actions: boolean } = { actions: true },
 ): Promise<ScoringSource> {
   const watched: Reader[] = [];
   let closed = false;
@@ -430,12 +443,14 @@ export async function openScoringSource(
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
     ]);
-    const priorSamples = await readPriorSamples(readers[1]!, previous?.date ?? null);
+    const priorSamples: PriorSamples = options.actions
+      ? await readPriorSamples(readers[1]!, previous?.date ?? null)
+      : new Map();
 
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
       const db = readers[(i + 1) % readers.length]!;
-      const rows = await readMetrics(db, date, p, ranges[i]!);
+      const rows = await readMetrics(db, date, p, ranges[i]!, options.actions);
       const exact = await readExactSpend(
         db,
         p,

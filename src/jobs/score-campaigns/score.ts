@@ -64,6 +64,7 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
     date,
     config.qualifiedStatuses,
     deps.config.scoringChunkCampaigns,
+    { actions: deps.config.scoringActions },
   );
   // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
   const outcomes: ScoreOutcome[] = [];

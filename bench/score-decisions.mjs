@@ -1,0 +1,64 @@
+// make bench (BENCH_ONLY=score-decisions): what the decision layer (docs/decisions.md) costs score-campaigns, in the
+// same run: N campaigns × 30 days (bench/generate.sql), the day before scored once (so the client priors and D−1's
+// actions exist, as every day in production), then score-campaigns --date D alternately with SCORING_ACTIONS=off
+// and on, three times each. Issue 18's target: on within 1.15× of off, peak memory under 512 MB.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { machine, median, ROOT, startCluster } from './cluster.mjs';
+
+const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const { url, psql, createMigrated, stop } = startCluster('leadsmart-bench-decisions-');
+
+function score(db, date, actions) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'score-campaigns'), '--date', date, '--json'], {
+    env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info', SCORING_ACTIONS: actions },
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`score-campaigns exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const emf = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"_aws"')));
+  return {
+    ms: emf.DurationMs,
+    rssMb: Number(r.stderr.trim().split('\n').at(-1)) / 1024,
+    doc: JSON.parse(r.stdout),
+  };
+}
+
+try {
+  console.log(machine());
+  console.log('');
+  console.log(
+    '| campaigns | off: median (min–max) (ms) | on: median (min–max) (ms) | on ÷ off | peak RSS off / on (MB) | actions on D |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---|');
+  for (const n of sizes) {
+    const db = `bench_decisions_${n}`;
+    createMigrated(db);
+    psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
+    score(db, '2025-11-14', 'on');
+    const off = [];
+    const on = [];
+    let last = null;
+    for (let i = 0; i < 3; i++) {
+      off.push(score(db, '2025-11-15', 'off'));
+      last = score(db, '2025-11-15', 'on');
+      on.push(last);
+    }
+    const ms = (xs) => xs.map((x) => x.ms);
+    const range = (xs) => `${median(ms(xs))} (${Math.min(...ms(xs))}–${Math.max(...ms(xs))})`;
+    const rss = (xs) => Math.max(...xs.map((x) => x.rssMb)).toFixed(0);
+    const actions = Object.entries(last.doc.actions)
+      .filter(([, k]) => k > 0)
+      .map(([a, k]) => `${a} ${k}`)
+      .join(', ');
+    console.log(
+      `| ${n.toLocaleString('en')} | ${range(off)} | ${range(on)} ` +
+        `| ${(median(ms(on)) / median(ms(off))).toFixed(2)}× ` +
+        `| ${rss(off)} / ${rss(on)} | ${actions} |`,
+    );
+  }
+  console.log('');
+  console.log('Each run is its own DurationMs (EMF line); peak RSS from /usr/bin/time.');
+} finally {
+  stop();
+}
