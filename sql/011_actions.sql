@@ -7,6 +7,8 @@ ALTER TABLE campaign_scores
     'PAUSE_CAMPAIGN', 'MONITOR_CLOSELY', 'INSUFFICIENT_DATA')),
   ADD COLUMN action_candidate text,
   ADD COLUMN action_gate text,
+  -- Why, in words, naming the gate's numbers ("recommendation REDUCE_BUDGET; 4 qualified leads on 310 spent: …").
+  ADD COLUMN action_reason text,
   ADD COLUMN window_spend numeric,
   ADD COLUMN window_qualified_leads integer;
 

@@ -142,6 +142,7 @@ export interface CampaignScoresTable {
   action: string | null;
   action_candidate: string | null;
   action_gate: string | null;
+  action_reason: string | null;
   window_spend: NullableNumeric;
   window_qualified_leads: number | null;
 }

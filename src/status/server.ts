@@ -111,6 +111,9 @@ function campaignJson(r: CampaignRow) {
     client_id: r.client_id,
     total_score: Number(r.total_score),
     recommendation: r.recommendation,
+    // What a person is told to do (docs/decisions.md), beside the spec's recommendation; null before sql/011.
+    action: r.action,
+    action_gate: r.action_gate,
     not_judged_reason: notJudgedReason(r.flags),
     flags: r.flags,
     is_new: r.is_new,
@@ -383,6 +386,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           dimensions?: Record<string, { points: number; max: number; reason: string }>;
           flags?: string[];
           inputs?: unknown;
+          evidence?: unknown;
         } | null;
         return json({
           campaign: c.campaign,
@@ -393,12 +397,15 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
                 dimensions: details?.dimensions ?? null,
                 flags: details?.flags ?? [],
                 inputs: details?.inputs ?? null,
+                action: c.latest.action,
+                evidence: details?.evidence ?? null,
               }
             : null,
           history: c.history.map((h) => ({
             date: h.date,
             total_score: Number(h.total_score),
             recommendation: h.recommendation,
+            action: h.action,
             flags: h.flags,
           })),
         });

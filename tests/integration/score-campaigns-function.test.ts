@@ -94,16 +94,19 @@ describe('the action (docs/decisions.md)', () => {
                   action_candidate = EXCLUDED.action_candidate`.execute(t.db);
   };
 
-  test('every stored score has its action, candidate and gate; its details the evidence and the reason', async () => {
+  test('every stored score has its action, candidate, gate and reason, and its details the evidence', async () => {
     await scoreCampaigns(await testJobDeps(t), options());
     const scored = await t.db.selectFrom('campaign_scores').selectAll().where('date', '=', D).execute();
-    expect(scored.every((s) => s.action !== null && s.action_candidate !== null && s.action_gate !== null)).toBe(true);
+    expect(
+      scored.every((s) => s.action !== null && s.action_candidate !== null && s.action_gate && s.action_reason),
+    ).toBe(true);
     const judged = scored.filter((s) => s.window_spend !== null);
     expect(judged.length).toBeGreaterThan(0);
     const d = judged[0]!.recommendation_details as any;
-    expect(d.evidence.window.p_cpql_above_target).toBeGreaterThanOrEqual(0);
-    expect(d.evidence.window.cpql_interval).toHaveLength(2);
-    expect(d.action).toMatchObject({ action: judged[0]!.action, gate: judged[0]!.action_gate });
+    expect(d.evidence.window.p_above).toBeGreaterThanOrEqual(0);
+    expect(d.evidence.window.p_above_2x).toBeLessThanOrEqual(d.evidence.window.p_above);
+    expect(d.evidence.window.cpql_80).toHaveLength(2);
+    expect(d.evidence.recent.cpql_80).toHaveLength(2);
     const history = await t.db.selectFrom('score_history').select('action').where('date', '=', D).execute();
     expect(history.every((h) => h.action !== null)).toBe(true);
   });
@@ -121,7 +124,7 @@ describe('the action (docs/decisions.md)', () => {
     const now = await row(D);
     expect(now.action).toBe('REDUCE_BUDGET');
     expect(['money-at-risk', 'expensive', 'one-step', 'evidence']).toContain(now.action_gate);
-    expect((now.recommendation_details as any).action.reason).toMatch(/qualified leads? on [\d.]+ spent/);
+    expect(now.action_reason).toMatch(/qualified leads? on [\d.]+ spent/);
   });
 });
 

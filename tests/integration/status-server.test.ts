@@ -279,6 +279,15 @@ describe('the API', () => {
       date: '2025-11-15',
       dimensions: { cost_efficiency: { reason: expect.any(String) } },
     });
+    // The action beside the recommendation, with its gate, reason and the evidence (docs/decisions.md).
+    expect(r.body.latest).toMatchObject({
+      action: { action: expect.any(String), gate: expect.any(String), reason: expect.any(String) },
+      evidence: { window: { p_above: expect.any(Number), cpql_80: expect.any(Array) } },
+    });
+    expect((r.body.history as { action: string | null }[]).every((h) => typeof h.action === 'string')).toBe(true);
+    const list = await get(server.url, '/api/campaigns?limit=5', auth);
+    for (const item of list.body.items as { action: string | null; action_gate: string | null }[])
+      expect(item).toMatchObject({ action: expect.any(String), action_gate: expect.any(String) });
     const missing = await get(server.url, '/api/campaigns/nope', auth);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: 'no campaign nope' });

@@ -1,4 +1,4 @@
-import { gammaP, gammaQ, inverseGammaP } from './gamma.js';
+import { gammaP, inverseGammaP, logGamma } from './gamma.js';
 
 /**
  * How sure the scores can be about a campaign's cost per qualified lead (CPQL): a Gamma–Poisson model. Qualified
@@ -84,12 +84,14 @@ export function windowEvidence(
   const shape = prior.shape + qualifiedLeads;
   const rate = prior.rate + spend;
   // λ < 1/T ⇔ CPQL > T; λ is Gamma(shape, rate), so rate · λ is Gamma(shape, 1).
-  const pAboveTarget = gammaP(shape, rate / target);
-  const pAboveTwiceTarget = gammaP(shape, rate / (2 * target));
-  const pAtMostTarget = gammaQ(shape, rate / target);
+  // ln Γ(shape) once for the five evaluations of the same shape (about a fifth of the cost).
+  const lg = logGamma(shape);
+  const pAboveTarget = gammaP(shape, rate / target, lg);
+  const pAboveTwiceTarget = gammaP(shape, rate / (2 * target), lg);
+  const pAtMostTarget = 1 - pAboveTarget;
   // CPQL's 10th percentile is 1 / λ's 90th, and its 90th is 1 / λ's 10th.
-  const lambda90 = inverseGammaP(shape, 0.9) / rate;
-  const lambda10 = inverseGammaP(shape, 0.1) / rate;
+  const lambda90 = inverseGammaP(shape, 0.9, lg) / rate;
+  const lambda10 = inverseGammaP(shape, 0.1, lg) / rate;
   return {
     spend,
     qualifiedLeads,

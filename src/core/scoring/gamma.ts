@@ -66,13 +66,14 @@ function continuedFractionQ(a: number, x: number, lnGammaA: number): number {
  * The regularised lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a): the CDF at x of a Gamma(shape a,
  * rate 1) variable. For whole a it is P(Poisson(x) ≥ a).
  */
-export function gammaP(a: number, x: number): number {
+export function gammaP(a: number, x: number, lnGammaA?: number): number {
   if (!(a > 0)) throw new RangeError(`gammaP: a must be positive, got ${a}`);
   if (!(x >= 0)) throw new RangeError(`gammaP: x must not be negative, got ${x}`);
   if (x === 0) return 0;
   if (x === Number.POSITIVE_INFINITY) return 1;
-  const lnGammaA = logGamma(a);
-  return x < a + 1 ? seriesP(a, x, lnGammaA) : 1 - continuedFractionQ(a, x, lnGammaA);
+  // ln Γ(a) may be passed in by a caller that evaluates the same shape several times.
+  const lg = lnGammaA ?? logGamma(a);
+  return x < a + 1 ? seriesP(a, x, lg) : 1 - continuedFractionQ(a, x, lg);
 }
 
 /** The upper one, Q(a, x) = 1 − P(a, x), without the cancellation of 1 − P near 1. */
@@ -89,13 +90,13 @@ export function gammaQ(a: number, x: number): number {
  * The x with P(a, x) = p: the p-quantile of a Gamma(shape a, rate 1) variable. Halley's method from Numerical
  * Recipes' starting guess; converges in a handful of steps.
  */
-export function inverseGammaP(a: number, p: number): number {
+export function inverseGammaP(a: number, p: number, lnGammaOfA?: number): number {
   if (!(a > 0)) throw new RangeError(`inverseGammaP: a must be positive, got ${a}`);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`inverseGammaP: p must be in [0, 1], got ${p}`);
   if (p === 0) return 0;
   if (p === 1) return Number.POSITIVE_INFINITY;
   const a1 = a - 1;
-  const lnGammaA = logGamma(a);
+  const lnGammaA = lnGammaOfA ?? logGamma(a);
   let x: number;
   let lna1 = 0;
   let afac = 0;
@@ -113,7 +114,7 @@ export function inverseGammaP(a: number, p: number): number {
   }
   for (let j = 0; j < 100; j++) {
     if (x <= 0) return 0;
-    const err = gammaP(a, x) - p;
+    const err = gammaP(a, x, lnGammaA) - p;
     const t =
       a > 1 ? afac * Math.exp(-(x - a1) + a1 * (Math.log(x) - lna1)) : Math.exp(-x + a1 * Math.log(x) - lnGammaA);
     if (t === 0) break;

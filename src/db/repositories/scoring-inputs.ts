@@ -32,8 +32,11 @@ export type PriorSamples = ReadonlyMap<string, { spend: number; qualifiedLeads: 
 export interface ScoringSource {
   /** The latest date before D that has scores, and how many it has (same snapshot). */
   previous: { date: string; count: number } | null;
-  /** The previous scored date's window numbers, for the client priors (empty before the first action). */
-  priorSamples: PriorSamples;
+  /**
+   * The previous scored date's window numbers, for the client priors (empty before the first action, and with
+   * actions off). Read on the lead counts' connection after them: the first chunk waits for those anyway.
+   */
+  priorSamples: Promise<PriorSamples>;
   /** How many chunks the campaigns are read in. */
   chunkCount: number;
   /** The inputs of every campaign with a metrics row in the window; iterate once. */
@@ -443,9 +446,10 @@ export async function openScoringSource(
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
     ]);
-    const priorSamples: PriorSamples = options.actions
-      ? await readPriorSamples(readers[1]!, previous?.date ?? null)
-      : new Map();
+    const priorSamples: Promise<PriorSamples> = options.actions
+      ? leads.then(() => readPriorSamples(readers[0]!, previous?.date ?? null)).catch(withCause)
+      : Promise.resolve(new Map());
+    priorSamples.catch(() => undefined); // awaited before the first score; a failure surfaces there
 
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.

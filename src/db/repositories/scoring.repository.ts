@@ -18,6 +18,7 @@ const SCORE_COLUMNS = [
   'action',
   'action_candidate',
   'action_gate',
+  'action_reason',
   'window_spend',
   'window_qualified_leads',
 ] as const;
@@ -61,6 +62,7 @@ async function* scoreLines(
         s.act.action,
         s.act.candidate,
         s.act.gate,
+        copyText(s.act.reason),
         s.act.windowSpend === null ? '\\N' : String(s.act.windowSpend),
         s.act.windowQualifiedLeads === null ? '\\N' : String(s.act.windowQualifiedLeads),
       ];

@@ -105,6 +105,9 @@ export interface CampaignRow {
   client_id: string | null;
   total_score: string;
   recommendation: string;
+  /** The action (docs/decisions.md) and the gate that decided it; null on scores from before sql/011. */
+  action: string | null;
+  action_gate: string | null;
   flags: string[];
   is_new: boolean;
 }
@@ -123,6 +126,8 @@ export async function listCampaignScores(
       'c.client_id',
       's.total_score',
       's.recommendation',
+      's.action',
+      's.action_gate',
       's.flags',
       's.is_new',
     ])
@@ -158,14 +163,15 @@ export async function listActionable(
       i === 0 && q.after !== null
         ? sql`AND (total_score, campaign_id) > (${q.after.score}::numeric, ${q.after.campaignId})`
         : sql``;
-    return sql`(SELECT ${start + i}::int AS rank, campaign_id, total_score, recommendation, flags, is_new FROM
-      campaign_scores
+    return sql`(SELECT ${start + i}::int AS rank, campaign_id, total_score, recommendation, action, action_gate, flags,
+                       is_new FROM campaign_scores
                  WHERE date = ${q.date} AND recommendation = ${type} ${resume}
                  ORDER BY total_score, campaign_id LIMIT ${q.limit})`;
   });
   if (parts.length === 0) return [];
   const r = await sql<CampaignRow>`
-    SELECT s.campaign_id, c.campaign_name, c.client_id, s.total_score, s.recommendation, s.flags, s.is_new
+    SELECT s.campaign_id, c.campaign_name, c.client_id, s.total_score, s.recommendation, s.action, s.action_gate,
+           s.flags, s.is_new
       FROM (${sql.join(parts, sql` UNION ALL `)}) s
       LEFT JOIN campaigns c ON c.campaign_id = s.campaign_id
      ORDER BY s.rank, s.total_score, s.campaign_id
@@ -191,14 +197,27 @@ export async function loadCampaign(db: Kysely<Database>, campaignId: string) {
       .executeTakeFirst(),
     db
       .selectFrom('campaign_scores')
-      .select(['date', 'total_score', 'recommendation', 'flags'])
+      .select(['date', 'total_score', 'recommendation', 'action', 'flags'])
       .where('campaign_id', '=', campaignId)
       .orderBy('date', 'desc')
       .limit(90)
       .execute(),
     db
       .selectFrom('campaign_scores')
-      .select(['date', 'recommendation_details'])
+      .select((eb) => [
+        'date',
+        'recommendation_details',
+        eb
+          .case()
+          .when('action', 'is not', null)
+          .then(
+            sql<{ action: string; candidate: string; gate: string; reason: string }>`json_build_object(
+              'action', action, 'candidate', action_candidate, 'gate', action_gate, 'reason', action_reason)`,
+          )
+          .else(null)
+          .end()
+          .as('action'),
+      ])
       .where('campaign_id', '=', campaignId)
       .orderBy('date', 'desc')
       .limit(1)

@@ -69,13 +69,13 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
   // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
   const outcomes: ScoreOutcome[] = [];
   // The client priors come from the previous scored date (docs/decisions.md); built once per client and currency.
-  const priors = priorCache(source.priorSamples);
+  let priors: ReturnType<typeof priorCache> | null = null;
   function* scoreChunk(inputs: ScoringInput[]): Generator<ActedScore> {
     for (const input of inputs) {
       const s = scoreCampaign(input.facts, date, config);
       const key = priorKey(input.clientId, input.facts.currency);
       const act = deps.config.scoringActions
-        ? actOn(s, input.facts, config, input.history, (target) => priors(key, target))
+        ? actOn(s, input.facts, config, input.history, (target) => priors!(key, target))
         : actionsOff(s);
       const acted: ActedScore = Object.assign(s, { act });
       outcomes.push(outcomeOf(acted, input.campaignName, list));
@@ -85,6 +85,7 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
   async function* scoreAll(): AsyncGenerator<Iterable<ActedScore>> {
     for await (const inputs of source.chunks()) {
       deps.throwIfInterrupted();
+      priors ??= priorCache(await source.priorSamples);
       yield scoreChunk(inputs);
     }
   }
