@@ -207,6 +207,14 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
         reason:
           `${previous.action} stands until P(CPQL > target) falls below ${pct(s.releaseProbability)}: ` +
           describeEvidence(e),
+      }; // The evidence now says, as surely as a cut needs, that the campaign is not expensive (late CRM statuses, a
+    // correction): the cut is lifted at once, without waiting for persistence.
+    if (e && e.spendMultiple >= s.minSpendMultiple && e.pAboveTarget <= 1 - s.cutProbability)
+      return {
+        action: candidate,
+        candidate,
+        gate,
+        reason: `${previous.action} lifted: ${describeEvidence(e)}, at most ${pct(1 - s.cutProbability)}; ${why}`,
       };
   }
   // Persistence: the change must have been called for on the previous persistence − 1 dates too.

@@ -89,6 +89,19 @@ describe('stable actions', () => {
     expect(d).toMatchObject({ action: 'REDUCE_BUDGET', gate: 'hysteresis' });
   });
 
+  test('a cut is lifted at once when the evidence is as sure it is cheap as a cut needs (late CRM data)', () => {
+    const d = decideAction(
+      input({
+        recommendation: 'INCREASE_BUDGET',
+        window: evidence(3000, 64),
+        recent: null,
+        history: [held('REDUCE_BUDGET')[0]!],
+      }),
+    );
+    expect(d.action).toBe('INCREASE_BUDGET');
+    expect(d.reason).toMatch(/^REDUCE_BUDGET lifted: 64 qualified leads on 3000 spent: P\(CPQL > target\) = 0\.00/);
+  });
+
   test('escalation is one step at a time: PAUSE_CAMPAIGN only after REDUCE_BUDGET', () => {
     const paused = { recommendation: 'PAUSE_CAMPAIGN' as const, window: evidence(9000, 10) };
     expect(decideAction(input({ ...paused, history: [] }))).toMatchObject({
