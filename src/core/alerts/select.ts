@@ -25,7 +25,13 @@ export interface CampaignAlertInput {
   endDate: string | null;
   /** campaign_scores.total_score for D, in hundredths (8588 = 85.88). */
   totalHundredths: number;
+  /**
+   * What the person is told to do: the action of docs/decisions.md where one is stored (sections are chosen by it),
+   * else the spec's recommendation.
+   */
   recommendation: Recommendation;
+  /** The spec's recommendation where it differs from the action, with the action's reason; else null. */
+  overruled?: { recommendation: Recommendation; reason: string } | null;
   flags: Flag[];
   /** The score on the previous scored date, or null when the campaign was not scored then. */
   previous: { totalHundredths: number; recommendation: Recommendation } | null;
@@ -77,6 +83,8 @@ export interface AttentionItem {
   /** null when the campaign was not scored on the previous scored date. */
   previousTotalHundredths: number | null;
   recommendation: Recommendation;
+  /** The spec's recommendation where the action differs, and why (CampaignAlertInput.overruled). */
+  overruled: { recommendation: Recommendation; reason: string } | null;
 }
 
 /** A digest-level notice: a run-level warning of score-campaigns, or an account without delivery data. */
@@ -294,6 +302,7 @@ export function selectAttention(
       totalHundredths: c.totalHundredths,
       previousTotalHundredths: c.previous?.totalHundredths ?? null,
       recommendation: rec,
+      overruled: c.overruled ?? null,
     });
   }
   items.sort(compareItems);

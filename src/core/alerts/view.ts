@@ -9,6 +9,11 @@ export interface ScoreDetails {
   /** The scoring's one-line reason for the recommendation. */
   reason: string;
   dimensions: Record<string, { points: number; max: number; reason: string }>;
+  /**
+   * The evidence in words, when the score has it: "4 qualified leads on 310 spent; CPQL 77.50 (80 % interval
+   * 41.20–190.10)".
+   */
+  evidence?: string | null;
 }
 
 export interface DigestContext {
@@ -157,6 +162,12 @@ function card(c: ItemChange, ctx: DigestContext): Card {
   const notJudged =
     c.item.recommendation === 'INSUFFICIENT_DATA' &&
     c.item.signals.some((s) => s.kind === 'flag' && NOT_JUDGED[s.flag] !== undefined);
+  // An action other than the score's rule says so first, with its gate's reason; then the evidence in words.
+  if (c.item.overruled && !held) {
+    const spec = RECOMMENDATION_WORDING[c.item.overruled.recommendation].label;
+    reasons.unshift(`The score alone says ${spec.toLowerCase()}; ${c.item.overruled.reason}.`);
+  }
+  if (details?.evidence && !held && !notJudged) reasons.push(details.evidence);
   if (details !== undefined && !held && !notJudged)
     reasons.push(...dimensionReasons(details, c.item.priority === 'opportunity', 2));
   return {
@@ -283,5 +294,26 @@ export function parseScoreDetails(json: unknown): ScoreDetails | null {
     if (typeof d?.points !== 'number' || typeof d.max !== 'number') return null;
     dimensions[k] = { points: d.points, max: d.max, reason: typeof d.reason === 'string' ? d.reason : '' };
   }
-  return { reason: typeof o.reason === 'string' ? o.reason : '', dimensions };
+  return { reason: typeof o.reason === 'string' ? o.reason : '', dimensions, evidence: evidenceInWords(json) };
+}
+
+const amount = (n: number): string => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
+
+/** "4 qualified leads on 310.00 spent; CPQL 77.50 (80 % interval 41.20–190.10)", from a score's stored evidence. */
+export function evidenceInWords(json: unknown): string | null {
+  const o = json as {
+    inputs?: { spend?: unknown; qualified_leads?: unknown; cpql?: unknown };
+    evidence?: { window?: { cpql_80?: unknown } };
+  } | null;
+  const spend = Number(o?.inputs?.spend);
+  const leads = o?.inputs?.qualified_leads;
+  const interval = o?.evidence?.window?.cpql_80;
+  if (!Number.isFinite(spend) || typeof leads !== 'number' || !Array.isArray(interval)) return null;
+  const [lo, hi] = interval as [number | null, number | null];
+  const cpql = typeof o?.inputs?.cpql === 'number' ? `CPQL ${amount(o.inputs.cpql)}` : 'no CPQL yet';
+  const range = lo === null ? null : hi === null ? `above ${amount(lo)}` : `${amount(lo)}–${amount(hi)}`;
+  return (
+    `${leads} qualified lead${leads === 1 ? '' : 's'} on ${amount(spend)} spent; ${cpql}` +
+    (range === null ? '' : ` (80 % interval ${range})`)
+  );
 }

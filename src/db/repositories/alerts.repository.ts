@@ -71,9 +71,12 @@ export async function loadAlertInputs(
       'c.end_date',
       's.total_score',
       's.recommendation',
+      's.action',
+      's.action_reason',
       's.flags',
       'p.total_score as previous_total',
       'p.recommendation as previous_recommendation',
+      'p.action as previous_action',
       'm.gap_rows',
       'm.gap_delivering',
       'm.delivered_before',
@@ -89,14 +92,19 @@ export async function loadAlertInputs(
     status: r.status ?? null,
     endDate: r.end_date ?? null,
     totalHundredths: hundredths(r.total_score),
-    recommendation: r.recommendation as Recommendation,
+    // The digest tells people the action (docs/decisions.md) where one is stored; the score's rule beside it.
+    recommendation: (r.action ?? r.recommendation) as Recommendation,
+    overruled:
+      r.action !== null && r.action !== r.recommendation
+        ? { recommendation: r.recommendation as Recommendation, reason: r.action_reason ?? '' }
+        : null,
     flags: r.flags as Flag[],
     previous:
       r.previous_total === null || r.previous_total === undefined
         ? null
         : {
             totalHundredths: hundredths(r.previous_total),
-            recommendation: r.previous_recommendation as Recommendation,
+            recommendation: (r.previous_action ?? r.previous_recommendation) as Recommendation,
           },
     delivery: {
       deliveredBefore: r.delivered_before === true,

@@ -459,3 +459,56 @@ describe('the digest view', () => {
     },
   );
 });
+
+describe('the action (docs/decisions.md) in the digest', () => {
+  // A campaign whose score says TEST_CHANGES but whose evidence makes it REDUCE_BUDGET (its cost is surely above
+  // target): the digest tells the action, and the card says what the score alone said, why, and the evidence.
+  const overruled = campaign('Expensive-Leads', {
+    recommendation: 'REDUCE_BUDGET',
+    overruled: { recommendation: 'TEST_CHANGES', reason: '15 qualified leads on 3035 spent: P(CPQL > target) = 1.00' },
+    totalHundredths: 5066,
+    previous: { totalHundredths: 5100, recommendation: 'REDUCE_BUDGET' },
+  });
+  const withEvidence = {
+    ...details([5, 10, 10, 10, 6]),
+    evidence: '15 qualified leads on 3,035 spent; CPQL 202.33 (80 % interval 160.10–262.40)',
+  };
+
+  test('the section is chosen by the action, and the card shows the recommendation beside it and the evidence', () => {
+    const plan = planDigest(DATE, select([overruled]), null, standing([overruled]));
+    const view = buildDigestView(plan, {
+      client: { id: 'acme', name: 'Acme' },
+      date: DATE,
+      previousDate: PREVIOUS,
+      baselineDate: null,
+      details: new Map([['Expensive-Leads', withEvidence]]),
+    });
+    const section = view.sections.find((s) => s.cards.some((c) => c.campaignId === 'Expensive-Leads'))!;
+    expect(section.title).toBe('Act now');
+    const card = section.cards.find((c) => c.campaignId === 'Expensive-Leads')!;
+    expect(card.recommendation).toBe('REDUCE_BUDGET');
+    expect(card.reasons[0]).toBe(
+      'The score alone says test changes; 15 qualified leads on 3035 spent: P(CPQL > target) = 1.00.',
+    );
+    expect(card.reasons).toContain(withEvidence.evidence);
+  });
+});
+
+describe('evidenceInWords', () => {
+  test('the stored evidence and inputs in one sentence, an unbounded interval said as "above"', async () => {
+    const { evidenceInWords } = await import('../../../src/core/alerts/view.js');
+    expect(
+      evidenceInWords({
+        inputs: { spend: '310.00', qualified_leads: 4, cpql: 77.5 },
+        evidence: { window: { cpql_80: [41.2, 190.1] } },
+      }),
+    ).toBe('4 qualified leads on 310.00 spent; CPQL 77.50 (80 % interval 41.20–190.10)');
+    expect(
+      evidenceInWords({
+        inputs: { spend: '1520', qualified_leads: 0, cpql: null },
+        evidence: { window: { cpql_80: [900.5, null] } },
+      }),
+    ).toBe('0 qualified leads on 1,520 spent; no CPQL yet (80 % interval above 900.50)');
+    expect(evidenceInWords({ inputs: { spend: '10', qualified_leads: 1 } })).toBeNull();
+  });
+});
