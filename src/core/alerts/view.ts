@@ -2,7 +2,7 @@ import type { Recommendation } from '../scoring/types.js';
 import { isFresh, type DigestPlan, type ItemChange } from './diff.js';
 import { formatDay, type Priority } from './select.js';
 import { NOT_JUDGED } from '../scoring/not-judged.js';
-import { describeSignal, DIMENSION_LABELS, points, RECOMMENDATION_WORDING, signedPoints } from './wording.js';
+import { describeSignal, DIMENSION_LABELS, inWords, points, RECOMMENDATION_WORDING, signedPoints } from './wording.js';
 
 /** The part of campaign_scores.recommendation_details a card shows. */
 export interface ScoreDetails {
@@ -165,7 +165,7 @@ function card(c: ItemChange, ctx: DigestContext): Card {
   // An action other than the score's rule says so first, with its gate's reason; then the evidence in words.
   if (c.item.overruled && !held) {
     const spec = RECOMMENDATION_WORDING[c.item.overruled.recommendation].label;
-    reasons.unshift(`The score alone says ${spec.toLowerCase()}; ${c.item.overruled.reason}.`);
+    reasons.unshift(`The score alone says "${spec.toLowerCase()}"; ${inWords(c.item.overruled.reason)}.`);
   }
   if (details?.evidence && !held && !notJudged) reasons.push(details.evidence);
   if (details !== undefined && !held && !notJudged)

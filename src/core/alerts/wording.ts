@@ -13,6 +13,16 @@ export const RECOMMENDATION_WORDING: Record<Recommendation, { label: string; act
   INSUFFICIENT_DATA: { label: 'Insufficient data', action: 'Not enough delivery to judge yet.' },
 };
 
+/**
+ * A stored reason in a person's words: the vocabulary's codes (REDUCE_BUDGET) become their labels in lower case
+ * ("reduce budget"), so an e-mail never shows a code.
+ */
+export function inWords(reason: string): string {
+  return reason.replace(CODES, (code) => `"${RECOMMENDATION_WORDING[code as Recommendation].label.toLowerCase()}"`);
+}
+
+const CODES = new RegExp(`\\b(${Object.keys(RECOMMENDATION_WORDING).join('|')})\\b`, 'g');
+
 export const FLAG_WORDING: Record<Flag, string> = {
   MISSING_SPEND: 'Spend is missing on some days of the last 30: the score may be off until the data is complete.',
   MISSING_IMPRESSIONS:

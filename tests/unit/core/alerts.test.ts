@@ -488,9 +488,18 @@ describe('the action (docs/decisions.md) in the digest', () => {
     const card = section.cards.find((c) => c.campaignId === 'Expensive-Leads')!;
     expect(card.recommendation).toBe('REDUCE_BUDGET');
     expect(card.reasons[0]).toBe(
-      'The score alone says test changes; 15 qualified leads on 3035 spent: P(CPQL > target) = 1.00.',
+      'The score alone says "test changes"; 15 qualified leads on 3035 spent: P(CPQL > target) = 1.00.',
     );
     expect(card.reasons).toContain(withEvidence.evidence);
+  });
+});
+
+describe('inWords', () => {
+  test('a stored reason reads without codes: each recommendation code becomes its label', async () => {
+    const { inWords } = await import('../../../src/core/alerts/wording.js');
+    expect(inWords('PAUSE_CAMPAIGN called for (0 qualified leads on 2993 spent); REDUCE_BUDGET stands')).toBe(
+      '"pause campaign" called for (0 qualified leads on 2993 spent); "reduce budget" stands',
+    );
   });
 });
 
