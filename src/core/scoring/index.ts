@@ -7,3 +7,4 @@ export * from './not-judged.js';
 export * from './decision.js';
 export * from './evidence.js';
 export * from './act.js';
+export * from './backtest.js';

@@ -1,0 +1,183 @@
+import { isCut } from './decision.js';
+import type { Recommendation } from './types.js';
+
+/**
+ * The measures of a backtest (docs/decisions.md, "Backtest"): each action a replayed date gave is judged against what
+ * the campaign did over the horizon after it, on matured data. Pure: the replay hands in one track per campaign.
+ */
+
+/** Spend and qualified leads over a stretch of days. */
+export interface Outcome {
+  spend: number;
+  qualifiedLeads: number;
+}
+
+/** One campaign over the replayed dates. */
+export interface CampaignTrack {
+  campaignId: string;
+  clientId: string | null;
+  /** Its target T (null: not judged on cost; its actions still count for flips and burden). */
+  target: number | null;
+  /** The action on each replayed date (index = date), null when the campaign was not scored that date. */
+  actions: (Recommendation | null)[];
+  /** What followed each date over the horizon; null when that horizon has not matured (or the date was not scored). */
+  horizon: (Outcome | null)[];
+  /** Over the whole range: what decides whether the campaign was good (CPQL ≤ T). */
+  whole: Outcome;
+}
+
+/** A ratio over campaigns, with its counts and a 90 % bootstrap interval (campaigns resampled, their dates kept). */
+export interface Estimate {
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  numerator: number;
+  denominator: number;
+}
+
+export interface BacktestMeasures {
+  /** Of the judged dates told to reduce or pause: the share whose horizon CPQL was above T. */
+  cutPrecision: Estimate;
+  /** Of the campaigns whose CPQL over the range was at or below T: the share told to cut on some date. */
+  falseCutRate: Estimate;
+  /** Of the judged dates told to increase: the share whose horizon CPQL stayed at or below T. */
+  increasePrecision: Estimate;
+  /** Action changes per campaign per 28 scored dates. */
+  flipRate: Estimate;
+  /** Cut or increase actions per client per scored date. */
+  alertBurden: Estimate;
+  /** Dates judged (their horizon matured and spent at least T) and dates that could not be. */
+  judgedDates: number;
+  unjudgedDates: number;
+}
+
+/** A horizon is judged when it spent at least the target: less says too little either way. */
+const judged = (o: Outcome | null, target: number | null): o is Outcome =>
+  o !== null && target !== null && o.spend >= target;
+/** Expensive: CPQL above T, or no qualified lead on at least T of spend. */
+const expensive = (o: Outcome, target: number): boolean =>
+  o.qualifiedLeads > 0 ? o.spend > target * o.qualifiedLeads : o.spend >= target;
+
+type Part = { num: number; den: number };
+
+function contributions(
+  t: CampaignTrack,
+): Record<Exclude<keyof BacktestMeasures, 'judgedDates' | 'unjudgedDates'>, Part> {
+  const cut = { num: 0, den: 0 };
+  const increase = { num: 0, den: 0 };
+  let changes = 0;
+  let scored = 0;
+  let previous: Recommendation | null = null;
+  let everCut = false;
+  let alerts = 0;
+  t.actions.forEach((a, i) => {
+    if (a === null) return;
+    scored += 1;
+    if (previous !== null && a !== previous) changes += 1;
+    previous = a;
+    if (isCut(a)) everCut = true;
+    if (isCut(a) || a === 'INCREASE_BUDGET') alerts += 1;
+    const o = t.horizon[i] ?? null;
+    if (!judged(o, t.target)) return;
+    if (isCut(a)) {
+      cut.den += 1;
+      if (expensive(o, t.target!)) cut.num += 1;
+    } else if (a === 'INCREASE_BUDGET') {
+      increase.den += 1;
+      if (!expensive(o, t.target!)) increase.num += 1;
+    }
+  });
+  const good = t.target !== null && t.whole.spend >= t.target && !expensive(t.whole, t.target);
+  return {
+    cutPrecision: cut,
+    falseCutRate: { num: good && everCut ? 1 : 0, den: good ? 1 : 0 },
+    increasePrecision: increase,
+    flipRate: { num: changes * 28, den: Math.max(0, scored - 1) },
+    alertBurden: { num: alerts, den: scored },
+  };
+}
+
+/** Mulberry32: the same resamples for the same seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function estimate(parts: readonly Part[], reps: number, seed: number, scale = 1): Estimate {
+  const numerator = parts.reduce((s, p) => s + p.num, 0);
+  const denominator = parts.reduce((s, p) => s + p.den, 0);
+  const value = denominator > 0 ? (numerator / denominator) * scale : null;
+  if (value === null || parts.length === 0) return { value, low: null, high: null, numerator, denominator };
+  const rand = random(seed);
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[Math.floor(rand() * parts.length)]!;
+      num += p.num;
+      den += p.den;
+    }
+    if (den > 0) samples.push((num / den) * scale);
+  }
+  samples.sort((x, y) => x - y);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? null;
+  return { value, low: at(0.05), high: at(0.95), numerator, denominator };
+}
+
+/**
+ * The five measures over every track, each with a 90 % interval from `reps` bootstrap resamples of the campaigns.
+ * Alert burden is per client: its ratio is scaled by campaigns per client.
+ */
+export function measureBacktest(tracks: readonly CampaignTrack[], reps = 1000, seed = 1): BacktestMeasures {
+  const parts = tracks.map(contributions);
+  const clients = new Set(tracks.map((t) => t.clientId ?? '')).size || 1;
+  let judgedDates = 0;
+  let unjudgedDates = 0;
+  for (const t of tracks)
+    t.actions.forEach((a, i) => {
+      if (a === null) return;
+      if (judged(t.horizon[i] ?? null, t.target)) judgedDates += 1;
+      else unjudgedDates += 1;
+    });
+  const pick = (k: keyof ReturnType<typeof contributions>) => parts.map((p) => p[k]);
+  return {
+    cutPrecision: estimate(pick('cutPrecision'), reps, seed),
+    falseCutRate: estimate(pick('falseCutRate'), reps, seed + 1),
+    increasePrecision: estimate(pick('increasePrecision'), reps, seed + 2),
+    flipRate: estimate(pick('flipRate'), reps, seed + 3),
+    // Alerts per campaign-date × campaigns per client = alerts per client per date.
+    alertBurden: estimate(pick('alertBurden'), reps, seed + 4, tracks.length / clients),
+    judgedDates,
+    unjudgedDates,
+  };
+}
+
+/** Campaigns whose action differs between two replays, most differing dates first. */
+export function differingCampaigns(
+  a: readonly CampaignTrack[],
+  b: readonly CampaignTrack[],
+): { campaignId: string; dates: number; first: number }[] {
+  const byId = new Map(b.map((t) => [t.campaignId, t]));
+  const out: { campaignId: string; dates: number; first: number }[] = [];
+  for (const t of a) {
+    const other = byId.get(t.campaignId);
+    if (!other) continue;
+    let dates = 0;
+    let first = -1;
+    t.actions.forEach((x, i) => {
+      if (x !== null && other.actions[i] !== null && x !== other.actions[i]) {
+        dates += 1;
+        if (first < 0) first = i;
+      }
+    });
+    if (dates > 0) out.push({ campaignId: t.campaignId, dates, first });
+  }
+  return out.sort((x, y) => y.dates - x.dates || x.campaignId.localeCompare(y.campaignId));
+}

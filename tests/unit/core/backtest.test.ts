@@ -1,0 +1,97 @@
+import { describe, expect, test } from '@jest/globals';
+import { type CampaignTrack, differingCampaigns, measureBacktest } from '../../../src/core/scoring/backtest.js';
+
+// The backtest's measures on hand-built tracks (target 100), each count worked out here by hand.
+const o = (spend: number, qualifiedLeads: number) => ({ spend, qualifiedLeads });
+const track = (over: Partial<CampaignTrack>): CampaignTrack => ({
+  campaignId: 'c',
+  clientId: 'acme',
+  target: 100,
+  actions: [],
+  horizon: [],
+  whole: o(0, 0),
+  ...over,
+});
+
+describe('measureBacktest', () => {
+  // A: cut twice, right once (horizon CPQL 300) and wrong once (CPQL 50); a third cut's horizon spent 40 < T: unjudged.
+  const a = track({
+    campaignId: 'a',
+    actions: ['REDUCE_BUDGET', 'REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 'TEST_CHANGES'],
+    horizon: [o(600, 2), o(500, 10), o(40, 0), null],
+    whole: o(2000, 8),
+  });
+  // B: a good campaign (CPQL 50 over the range) told to increase twice (right once: CPQL 80; wrong once: CPQL 250),
+  // then once to cut: a false cut.
+  const b = track({
+    campaignId: 'b',
+    clientId: 'globex',
+    actions: ['INCREASE_BUDGET', 'INCREASE_BUDGET', 'REDUCE_BUDGET', null],
+    horizon: [o(800, 10), o(500, 2), o(100, 1), null],
+    whole: o(3000, 60),
+  });
+  // C: good, never cut, no alert, no change.
+  const c = track({
+    campaignId: 'c',
+    clientId: 'globex',
+    actions: ['CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE'],
+    horizon: [o(300, 5), o(300, 5), null, null],
+    whole: o(1200, 20),
+  });
+  const m = measureBacktest([a, b, c], 200, 7);
+
+  test('cut precision: of the judged cuts, those whose horizon CPQL was above T (or no lead on ≥ T of spend)', () => {
+    // A: 600/2 = 300 > 100 yes, 500/10 = 50 no; B: 100/1 = 100, not above: no.
+    expect(m.cutPrecision).toMatchObject({ numerator: 1, denominator: 3 });
+    expect(m.cutPrecision.value).toBeCloseTo(1 / 3, 12);
+  });
+
+  test('false-cut rate: good campaigns over the range (B and C) told to cut on some date (B)', () => {
+    expect(m.falseCutRate).toMatchObject({ numerator: 1, denominator: 2, value: 0.5 });
+  });
+
+  test('increase precision: of the judged increases, those whose horizon CPQL stayed at or below T', () => {
+    expect(m.increasePrecision).toMatchObject({ numerator: 1, denominator: 2, value: 0.5 });
+  });
+
+  test('flip rate: action changes per campaign per 28 scored dates; alert burden per client per date', () => {
+    // Changes: A 2 (REDUCE→PAUSE→TEST), B 1, C 0 over 3 + 2 + 3 date gaps → 3 × 28 / 8.
+    expect(m.flipRate.value).toBeCloseTo((3 * 28) / 8, 12);
+    // Alerts (cut or increase): A 3, B 3, C 0 over 11 scored campaign-dates, 3 campaigns in 2 clients.
+    expect(m.alertBurden.value).toBeCloseTo((6 / 11) * (3 / 2), 12);
+  });
+
+  test('every estimate has a 90 % interval around its value; the dates not judged are counted', () => {
+    for (const e of [m.cutPrecision, m.falseCutRate, m.increasePrecision, m.flipRate, m.alertBurden]) {
+      expect(e.low).not.toBeNull();
+      expect(e.low!).toBeLessThanOrEqual(e.value! + 1e-12);
+      expect(e.high!).toBeGreaterThanOrEqual(e.value! - 1e-12);
+    }
+    expect(m.judgedDates).toBe(7);
+    expect(m.unjudgedDates).toBe(4);
+  });
+
+  test('with nothing to judge a ratio has no value and no interval', () => {
+    const none = measureBacktest([track({ actions: ['TEST_CHANGES'], horizon: [null] })], 50, 1);
+    expect(none.cutPrecision).toEqual({ value: null, low: null, high: null, numerator: 0, denominator: 0 });
+  });
+});
+
+describe('differingCampaigns', () => {
+  test('lists the campaigns whose action differs between two replays, most differing dates first', () => {
+    const x = [
+      track({ campaignId: 'p', actions: ['REDUCE_BUDGET', 'REDUCE_BUDGET'] }),
+      track({ campaignId: 'q', actions: ['TEST_CHANGES', 'TEST_CHANGES'] }),
+      track({ campaignId: 'r', actions: ['TEST_CHANGES', null] }),
+    ];
+    const y = [
+      track({ campaignId: 'p', actions: ['MONITOR_CLOSELY', 'MONITOR_CLOSELY'] }),
+      track({ campaignId: 'q', actions: ['TEST_CHANGES', 'REDUCE_BUDGET'] }),
+      track({ campaignId: 'r', actions: ['TEST_CHANGES', 'REDUCE_BUDGET'] }),
+    ];
+    expect(differingCampaigns(x, y)).toEqual([
+      { campaignId: 'p', dates: 2, first: 0 },
+      { campaignId: 'q', dates: 1, first: 1 },
+    ]);
+  });
+});
