@@ -9,6 +9,8 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   'status-server': async () => (await import('./jobs/status-server.js')).statusServerJob as JobDefinition<never>,
   'import-csv': async () => (await import('./jobs/import-csv.js')).importCsvJob as JobDefinition<never>,
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
+  'backtest-scoring': async () =>
+    (await import('./jobs/backtest-scoring.js')).backtestScoringJob as JobDefinition<never>,
 };
 
 // The Node.js line the jobs are built and tested on (runtime/package.json; scripts/runtime.sh installs it).

@@ -1,46 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { addDays, dateInZone, isIsoDate } from '../core/dates.js';
 import { reportScoreCampaigns } from '../core/reports/score-campaigns.js';
-import { resolveScoringConfig, type ScoringConfig } from '../core/scoring/index.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 import { type ScoreCampaignsOptions, scoreCampaigns } from './score-campaigns/score.js';
+import { readScoringConfig } from './scoring-config.js';
 
 export type { ScoreCampaignsOptions };
-
-async function readScoringConfig(path: string | undefined): Promise<{ config: ScoringConfig; source: string }> {
-  if (path === undefined) {
-    const r = resolveScoringConfig({});
-    if (!r.ok) throw new ConfigError('built-in scoring configuration is invalid', { problems: r.problems });
-    return { config: r.config, source: 'defaults' };
-  }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      `--config ${path}: cannot read the file ` +
-        `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
-        `check the path, or leave --config out to use the defaults`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(
-      `--config ${path}: not valid JSON (${(error as Error).message}); ` +
-        `see README.md, Scoring configuration, for the format`,
-    );
-  }
-  const r = resolveScoringConfig(parsed);
-  if (!r.ok)
-    throw new ConfigError(
-      `--config ${path}: ${r.problems.length} invalid setting${r.problems.length === 1 ? '' : 's'}; nothing was scored`,
-      { problems: r.problems },
-    );
-  return { config: r.config, source: path };
-}
 
 export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
   name: 'score-campaigns',

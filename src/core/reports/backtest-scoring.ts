@@ -1,0 +1,112 @@
+import type { BacktestMeasures, Estimate } from '../scoring/backtest.js';
+import type { JobReport } from './job-report.js';
+
+/** One configuration's replay. */
+export interface BacktestRun {
+  /** "B" (--config, or the defaults) or "A" (--against). */
+  label: string;
+  configId: string;
+  source: string;
+  measures: BacktestMeasures;
+}
+
+/** What backtestScoring returns. */
+export interface BacktestResult {
+  from: string;
+  to: string;
+  horizon: number;
+  clientId: string | null;
+  /** The newest date with metrics, and the last date whose horizon has matured (ends 7 days before it). */
+  newestData: string;
+  lastJudgedDate: string;
+  dates: number;
+  campaigns: number;
+  runs: BacktestRun[];
+  /** Campaigns whose action differs between the two configurations (empty with one). */
+  differing: { campaignId: string; name: string | null; dates: number; firstDate: string }[];
+  /** What the backtest cannot measure, said plainly. */
+  limitations: string[];
+}
+
+const ROWS: [keyof BacktestMeasures, string, boolean][] = [
+  ['cutPrecision', 'cut precision (told to cut; CPQL over the horizon above target)', true],
+  ['falseCutRate', 'false-cut rate (good over the range; told to cut on some date)', true],
+  ['increasePrecision', 'increase precision (told to increase; CPQL over the horizon at or below target)', true],
+  ['flipRate', 'flip rate (action changes per campaign per 28 dates)', false],
+  ['alertBurden', 'alert burden (cut or increase actions per client per date)', false],
+];
+
+function cell(e: Estimate, percent: boolean): string {
+  if (e.value === null) return `— (0 of 0)`;
+  const f = (v: number | null) => (v === null ? '?' : percent ? `${(v * 100).toFixed(1)} %` : v.toFixed(2));
+  const counts = percent ? ` (${e.numerator} of ${e.denominator})` : '';
+  return `${f(e.value)} [${f(e.low)}–${f(e.high)}]${counts}`;
+}
+
+function estimateJson(e: Estimate) {
+  return { value: e.value, interval_90: [e.low, e.high], numerator: e.numerator, denominator: e.denominator };
+}
+
+/** A table of the five measures per configuration, the differing campaigns, and what cannot be measured. */
+export function reportBacktest(r: BacktestResult): JobReport {
+  const head =
+    `Backtest of ${r.dates} dates, ${r.from} to ${r.to}${r.clientId ? ` (client ${r.clientId})` : ''}, ` +
+    `${r.campaigns} campaigns, horizon ${r.horizon} days; judged up to ${r.lastJudgedDate} ` +
+    `(data ends ${r.newestData}).`;
+  const lines = [head, ''];
+  for (const run of r.runs) lines.push(`${run.label}: configuration ${run.configId} (${run.source})`);
+  lines.push('');
+  for (const [key, label, percent] of ROWS) {
+    lines.push(`${label}`);
+    for (const run of r.runs) lines.push(`  ${run.label}: ${cell(run.measures[key] as Estimate, percent)}`);
+  }
+  lines.push('', 'Intervals: 90 %, bootstrap over campaigns (the dates of one campaign are not independent).');
+  if (r.runs.length > 1) {
+    lines.push(
+      '',
+      `Campaigns whose action differs between ${r.runs[0]!.label} and ${r.runs[1]!.label}: ${r.differing.length}`,
+    );
+    for (const d of r.differing.slice(0, 20))
+      lines.push(`  ${d.name ?? d.campaignId} (${d.campaignId}): ${d.dates} date(s), first ${d.firstDate}`);
+  }
+  lines.push('', 'What this cannot measure:', ...r.limitations.map((l) => `  - ${l}`));
+  const first = r.runs[0]!.measures;
+  return {
+    counts: {
+      dates: r.dates,
+      campaigns: r.campaigns,
+      judged_dates: first.judgedDates,
+      differing_campaigns: r.differing.length,
+    },
+    summary: {
+      from: r.from,
+      to: r.to,
+      horizon: r.horizon,
+      client: r.clientId,
+      newest_data: r.newestData,
+      last_judged_date: r.lastJudgedDate,
+      dates: r.dates,
+      campaigns: r.campaigns,
+      runs: r.runs.map((run) => ({
+        label: run.label,
+        config_id: run.configId,
+        config_source: run.source,
+        judged_dates: run.measures.judgedDates,
+        unjudged_dates: run.measures.unjudgedDates,
+        cut_precision: estimateJson(run.measures.cutPrecision),
+        false_cut_rate: estimateJson(run.measures.falseCutRate),
+        increase_precision: estimateJson(run.measures.increasePrecision),
+        flip_rate: estimateJson(run.measures.flipRate),
+        alert_burden: estimateJson(run.measures.alertBurden),
+      })),
+      differing: r.differing.map((d) => ({
+        campaign_id: d.campaignId,
+        name: d.name,
+        dates: d.dates,
+        first_date: d.firstDate,
+      })),
+      limitations: r.limitations,
+    },
+    text: lines.join('\n'),
+  };
+}

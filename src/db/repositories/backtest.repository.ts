@@ -1,0 +1,64 @@
+import { type Kysely, sql } from 'kysely';
+import { addDays } from '../../core/dates.js';
+import type { Outcome } from '../../core/scoring/index.js';
+import type { Database } from '../tables.js';
+
+/** The newest date with metrics, or null without any. */
+export async function newestMetricsDate(db: Kysely<Database>): Promise<string | null> {
+  const r = await db
+    .selectFrom('campaign_metrics')
+    .select((eb) => eb.fn.max('date').as('date'))
+    .executeTakeFirst();
+  return r?.date ?? null;
+}
+
+export async function clientExists(db: Kysely<Database>, clientId: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst()) !==
+    undefined
+  );
+}
+
+/**
+ * Spend and qualified leads per campaign per day from `from` to `to`, as known now (matured: lead statuses as they
+ * stand today, not as they stood then). Lead-level campaigns count their leads by day created; the others their
+ * metrics' qualified_leads. `clientId` limits it to one client's campaigns.
+ */
+export async function readDailyOutcomes(
+  db: Kysely<Database>,
+  from: string,
+  to: string,
+  qualifiedStatuses: readonly string[],
+  clientId: string | null,
+): Promise<Map<string, Map<string, Outcome>>> {
+  const client = clientId === null ? sql`` : sql`AND c.client_id = ${clientId}`;
+  const r = await sql<{ campaign_id: string; date: string; spend: string; qualified: string }>`
+    WITH lead_level AS (SELECT DISTINCT campaign_id FROM campaign_leads),
+    leads AS (
+      SELECT l.campaign_id, (l.created_at AT TIME ZONE 'UTC')::date AS date, count(*) AS qualified
+        FROM campaign_leads l
+        LEFT JOIN LATERAL (SELECT s.status FROM lead_status_changes s WHERE s.lead_id = l.lead_id
+                            ORDER BY s.changed_at DESC LIMIT 1) last ON true
+       WHERE lower(coalesce(last.status, l.status)) = ANY(${[...qualifiedStatuses]}::text[])
+         AND l.created_at >= ${from}::date AND l.created_at < ${addDays(to, 1)}::date
+       GROUP BY 1, 2
+    )
+    SELECT m.campaign_id, m.date::text AS date, coalesce(m.spend, 0)::text AS spend,
+           (CASE WHEN ll.campaign_id IS NULL THEN coalesce(m.qualified_leads, 0)
+                 ELSE coalesce(q.qualified, 0) END)::text AS qualified
+      FROM campaign_metrics m
+      JOIN campaigns c ON c.campaign_id = m.campaign_id
+      LEFT JOIN lead_level ll ON ll.campaign_id = m.campaign_id
+      LEFT JOIN leads q ON q.campaign_id = m.campaign_id AND q.date = m.date
+     WHERE m.date BETWEEN ${from}::date AND ${to}::date ${client}`.execute(db);
+  const out = new Map<string, Map<string, Outcome>>();
+  for (const x of r.rows) {
+    let days = out.get(x.campaign_id);
+    if (!days) {
+      days = new Map();
+      out.set(x.campaign_id, days);
+    }
+    days.set(x.date, { spend: Number(x.spend), qualifiedLeads: Number(x.qualified) });
+  }
+  return out;
+}

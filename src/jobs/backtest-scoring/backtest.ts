@@ -1,0 +1,200 @@
+import { addDays } from '../../core/dates.js';
+import type { BacktestResult } from '../../core/reports/backtest-scoring.js';
+import { toNumber } from '../../core/rational.js';
+import {
+  actOn,
+  type CampaignTrack,
+  differingCampaigns,
+  measureBacktest,
+  type Outcome,
+  type PriorSample,
+  priorCache,
+  priorKey,
+  type Recommendation,
+  type ScoringConfig,
+  scoreCampaign,
+  targetFor,
+} from '../../core/scoring/index.js';
+import { DataError, UsageError } from '../../errors.js';
+import type { JobDeps } from '../../runtime/job-deps.js';
+
+export interface BacktestOptions {
+  from: string;
+  to: string;
+  /** Days after each date over which its action is judged. */
+  horizon: number;
+  clientId: string | null;
+  /** B (--config or the defaults) first; A (--against) second when given. */
+  configs: { label: string; config: ScoringConfig; source: string }[];
+}
+
+/** Campaigns' state in one configuration's replay. */
+interface Replay {
+  label: string;
+  config: ScoringConfig;
+  source: string;
+  tracks: Map<string, CampaignTrack>;
+  history: Map<string, { action: Recommendation; candidate: Recommendation }[]>;
+  /** This date's window numbers by client and currency: the next date's priors. */
+  samples: Map<string, PriorSample[]>;
+}
+
+export const LIMITATIONS = [
+  'A campaign that was cut or paused has no "what if it had run": its horizon shows what it did next, which the ' +
+    'cut itself may have changed.',
+  'Data restated since (late CRM statuses, corrected spend) is not what was seen on the date: every date is ' +
+    'replayed on the data as it stands now, as of that date.',
+  'Dates whose horizon has not matured (it must end 7 days before the newest data) are replayed, so that ' +
+    'persistence is right, but not judged; so are horizons that spent less than the target.',
+];
+
+const datesFrom = (from: string, to: string): string[] => {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+};
+
+function sum(days: Map<string, Outcome> | undefined, from: string, to: string): Outcome {
+  const o = { spend: 0, qualifiedLeads: 0 };
+  if (!days) return o;
+  for (let d = from; d <= to; d = addDays(d, 1)) {
+    const x = days.get(d);
+    if (x) {
+      o.spend += x.spend;
+      o.qualifiedLeads += x.qualifiedLeads;
+    }
+  }
+  return o;
+}
+
+/**
+ * Replays scoring and the action for every date of the range over the stored data (as-of lead statuses, exactly as
+ * score-campaigns would have scored each date), for one configuration or two, and judges each action against what
+ * the campaign did over the horizon after it. Writes nothing to the scoring tables.
+ */
+export async function backtestScoring(deps: JobDeps, options: BacktestOptions): Promise<BacktestResult> {
+  const { openScoringSource } = await import('../../db/repositories/scoring-inputs.js');
+  const repo = await import('../../db/repositories/backtest.repository.js');
+  const { from, to, horizon, clientId } = options;
+  if (clientId !== null && !(await repo.clientExists(deps.db, clientId)))
+    throw new UsageError(`--client ${clientId}: no such client; see the clients table (bin/import-csv --kind clients)`);
+  const newest = await repo.newestMetricsDate(deps.db);
+  if (newest === null) throw new DataError('no metrics at all: import or fetch some, then backtest');
+  const lastJudged = addDays(newest, -7 - horizon);
+  if (from > lastJudged)
+    throw new DataError(
+      `nothing has matured yet: a date's ${horizon}-day horizon must end 7 days before the newest data ` +
+        `(${newest}), so the latest date that can be judged is ${lastJudged}; start --from at or before it, ` +
+        'or shorten --horizon',
+    );
+  const dates = datesFrom(from, to);
+  const primary = options.configs[0]!.config;
+  const outcomes = await repo.readDailyOutcomes(
+    deps.db,
+    from,
+    addDays(to, horizon),
+    primary.qualifiedStatuses,
+    clientId,
+  );
+  if (outcomes.size === 0)
+    throw new DataError(
+      `no metrics between ${from} and ${addDays(to, horizon)}${clientId ? ` for client ${clientId}` : ''}: ` +
+        'nothing to replay',
+    );
+  const replays: Replay[] = options.configs.map((c) => ({
+    ...c,
+    tracks: new Map(),
+    history: new Map(),
+    samples: new Map(),
+  }));
+  const names = new Map<string, string | null>();
+
+  for (const [index, date] of dates.entries()) {
+    deps.throwIfInterrupted();
+    const priors = replays.map((r) => priorCache(r.samples));
+    for (const r of replays) r.samples = new Map();
+    // The stored actions are not read (actions: false): each replay keeps its own history.
+    const source = await openScoringSource(
+      deps.database,
+      date,
+      primary.qualifiedStatuses,
+      deps.config.scoringChunkCampaigns,
+      {
+        actions: false,
+      },
+    );
+    try {
+      for await (const inputs of source.chunks()) {
+        deps.throwIfInterrupted();
+        for (const input of inputs) {
+          if (clientId !== null && input.clientId !== clientId) continue;
+          const id = input.facts.campaignId;
+          names.set(id, input.campaignName);
+          const key = priorKey(input.clientId, input.facts.currency);
+          replays.forEach((r, k) => {
+            const score = scoreCampaign(input.facts, date, r.config);
+            const history = r.history.get(id) ?? [];
+            const act = actOn(score, input.facts, r.config, history, (target) => priors[k]!(key, target));
+            r.history.set(id, [{ action: act.action, candidate: act.candidate }, ...history].slice(0, 2));
+            if (act.windowSpend !== null && act.windowQualifiedLeads !== null) {
+              const list = r.samples.get(key) ?? [];
+              list.push({ spend: act.windowSpend, qualifiedLeads: act.windowQualifiedLeads });
+              r.samples.set(key, list);
+            }
+            let track = r.tracks.get(id);
+            if (!track) {
+              const t = targetFor(r.config, input.facts.currency, input.facts.clientTargetCpql);
+              track = {
+                campaignId: id,
+                clientId: input.clientId,
+                target: t === null ? null : toNumber(t.target),
+                actions: dates.map(() => null),
+                horizon: dates.map(() => null),
+                whole: sum(outcomes.get(id), from, to),
+              };
+              r.tracks.set(id, track);
+            }
+            track.actions[index] = act.action;
+            if (date <= lastJudged)
+              track.horizon[index] = sum(outcomes.get(id), addDays(date, 1), addDays(date, horizon));
+          });
+        }
+      }
+    } finally {
+      await source.close();
+    }
+    deps.logger.debug(`replayed ${date}`, { campaigns: replays[0]!.tracks.size });
+  }
+  if (replays[0]!.tracks.size === 0)
+    throw new DataError(`no campaign was scored between ${from} and ${to}${clientId ? ` for client ${clientId}` : ''}`);
+
+  const tracks = replays.map((r) => [...r.tracks.values()]);
+  const differing =
+    replays.length > 1
+      ? differingCampaigns(tracks[0]!, tracks[1]!).map((d) => ({
+          campaignId: d.campaignId,
+          name: names.get(d.campaignId) ?? null,
+          dates: d.dates,
+          firstDate: dates[d.first]!,
+        }))
+      : [];
+  return {
+    from,
+    to,
+    horizon,
+    clientId,
+    newestData: newest,
+    // Dates compare as text (YYYY-MM-DD).
+    lastJudgedDate: [lastJudged, to].sort()[0]!,
+    dates: dates.length,
+    campaigns: replays[0]!.tracks.size,
+    runs: replays.map((r, k) => ({
+      label: r.label,
+      configId: r.config.id,
+      source: r.source,
+      measures: measureBacktest(tracks[k]!),
+    })),
+    differing,
+    limitations: LIMITATIONS,
+  };
+}
