@@ -45,8 +45,10 @@ try {
             TIMESTAMPTZ '${FIRST} 00:00Z' + d * interval '1 day' + k * interval '5 hours', 'new'
        FROM generate_series(10, ${n}, 10) i, generate_series(0, ${DAYS - 1}) d, generate_series(1, 2) k;
      INSERT INTO lead_status_changes (lead_id, status, changed_at)
-     SELECT lead_id, 'qualified', created_at + interval '1 day' FROM campaign_leads WHERE (hashtext(lead_id) % 3) = 0;
-     VACUUM ANALYZE;`,
+     SELECT lead_id, 'qualified', created_at + interval '1 day' FROM campaign_leads WHERE (hashtext(lead_id) % 3) = 0;`,
+    // Its own command: psql runs one -c's statements in one transaction, which VACUUM refuses.
+    '-c',
+    'VACUUM ANALYZE',
   ]);
   console.error(`generated ${n} campaigns × ${DAYS} days in ${Date.now() - t0} ms`);
   console.log(machine());

@@ -60,41 +60,70 @@ const expensive = (o: Outcome, target: number): boolean =>
 
 type Part = { num: number; den: number };
 
-function contributions(
-  t: CampaignTrack,
-): Record<Exclude<keyof BacktestMeasures, 'judgedDates' | 'unjudgedDates'>, Part> {
-  const cut = { num: 0, den: 0 };
-  const increase = { num: 0, den: 0 };
-  let changes = 0;
-  let scored = 0;
-  let previous: Recommendation | null = null;
-  let everCut = false;
-  let alerts = 0;
-  t.actions.forEach((a, i) => {
-    if (a === null) return;
-    scored += 1;
-    if (previous !== null && a !== previous) changes += 1;
-    previous = a;
-    if (isCut(a)) everCut = true;
-    if (isCut(a) || a === 'INCREASE_BUDGET') alerts += 1;
-    const o = t.horizon[i] ?? null;
-    if (!judged(o, t.target)) return;
-    if (isCut(a)) {
-      cut.den += 1;
-      if (expensive(o, t.target!)) cut.num += 1;
-    } else if (a === 'INCREASE_BUDGET') {
-      increase.den += 1;
-      if (!expensive(o, t.target!)) increase.num += 1;
+/** One campaign's share of each measure: what the bootstrap resamples. */
+export type CampaignParts = Record<Exclude<keyof BacktestMeasures, 'judgedDates' | 'unjudgedDates'>, Part> & {
+  judged: number;
+  unjudged: number;
+};
+
+/**
+ * One campaign's counts, built a date at a time as the replay goes (constant memory whatever the number of dates):
+ * `add` each replayed date's action and what followed it, then `parts` with the outcome over the whole range.
+ */
+export class CampaignAccumulator {
+  private readonly cut = { num: 0, den: 0 };
+  private readonly increase = { num: 0, den: 0 };
+  private changes = 0;
+  private scored = 0;
+  private previous: Recommendation | null = null;
+  private everCut = false;
+  private alerts = 0;
+  private judged = 0;
+  private unjudged = 0;
+
+  constructor(readonly target: number | null) {}
+
+  add(action: Recommendation, horizon: Outcome | null): void {
+    this.scored += 1;
+    if (this.previous !== null && action !== this.previous) this.changes += 1;
+    this.previous = action;
+    if (isCut(action)) this.everCut = true;
+    if (isCut(action) || action === 'INCREASE_BUDGET') this.alerts += 1;
+    if (!judged(horizon, this.target)) {
+      this.unjudged += 1;
+      return;
     }
+    this.judged += 1;
+    if (isCut(action)) {
+      this.cut.den += 1;
+      if (expensive(horizon, this.target!)) this.cut.num += 1;
+    } else if (action === 'INCREASE_BUDGET') {
+      this.increase.den += 1;
+      if (!expensive(horizon, this.target!)) this.increase.num += 1;
+    }
+  }
+
+  parts(whole: Outcome): CampaignParts {
+    const t = this.target;
+    const good = t !== null && whole.spend >= t && !expensive(whole, t);
+    return {
+      cutPrecision: { ...this.cut },
+      falseCutRate: { num: good && this.everCut ? 1 : 0, den: good ? 1 : 0 },
+      increasePrecision: { ...this.increase },
+      flipRate: { num: this.changes * 28, den: Math.max(0, this.scored - 1) },
+      alertBurden: { num: this.alerts, den: this.scored },
+      judged: this.judged,
+      unjudged: this.unjudged,
+    };
+  }
+}
+
+function contributions(t: CampaignTrack): CampaignParts {
+  const acc = new CampaignAccumulator(t.target);
+  t.actions.forEach((a, i) => {
+    if (a !== null) acc.add(a, t.horizon[i] ?? null);
   });
-  const good = t.target !== null && t.whole.spend >= t.target && !expensive(t.whole, t.target);
-  return {
-    cutPrecision: cut,
-    falseCutRate: { num: good && everCut ? 1 : 0, den: good ? 1 : 0 },
-    increasePrecision: increase,
-    flipRate: { num: changes * 28, den: Math.max(0, scored - 1) },
-    alertBurden: { num: alerts, den: scored },
-  };
+  return acc.parts(t.whole);
 }
 
 /** Mulberry32: the same resamples for the same seed. */
@@ -136,26 +165,26 @@ function estimate(parts: readonly Part[], reps: number, seed: number, scale = 1)
  * Alert burden is per client: its ratio is scaled by campaigns per client.
  */
 export function measureBacktest(tracks: readonly CampaignTrack[], reps = 1000, seed = 1): BacktestMeasures {
-  const parts = tracks.map(contributions);
-  const clients = new Set(tracks.map((t) => t.clientId ?? '')).size || 1;
-  let judgedDates = 0;
-  let unjudgedDates = 0;
-  for (const t of tracks)
-    t.actions.forEach((a, i) => {
-      if (a === null) return;
-      if (judged(t.horizon[i] ?? null, t.target)) judgedDates += 1;
-      else unjudgedDates += 1;
-    });
-  const pick = (k: keyof ReturnType<typeof contributions>) => parts.map((p) => p[k]);
+  return measureParts(tracks.map(contributions), new Set(tracks.map((t) => t.clientId ?? '')).size, reps, seed);
+}
+
+/** The measures from each campaign's parts (CampaignAccumulator), `clients` the number of clients among them. */
+export function measureParts(
+  parts: readonly CampaignParts[],
+  clients: number,
+  reps = 1000,
+  seed = 1,
+): BacktestMeasures {
+  const pick = (k: Exclude<keyof CampaignParts, 'judged' | 'unjudged'>) => parts.map((p) => p[k]);
   return {
     cutPrecision: estimate(pick('cutPrecision'), reps, seed),
     falseCutRate: estimate(pick('falseCutRate'), reps, seed + 1),
     increasePrecision: estimate(pick('increasePrecision'), reps, seed + 2),
     flipRate: estimate(pick('flipRate'), reps, seed + 3),
     // Alerts per campaign-date × campaigns per client = alerts per client per date.
-    alertBurden: estimate(pick('alertBurden'), reps, seed + 4, tracks.length / clients),
-    judgedDates,
-    unjudgedDates,
+    alertBurden: estimate(pick('alertBurden'), reps, seed + 4, parts.length / Math.max(1, clients)),
+    judgedDates: parts.reduce((n, p) => n + p.judged, 0),
+    unjudgedDates: parts.reduce((n, p) => n + p.unjudged, 0),
   };
 }
 

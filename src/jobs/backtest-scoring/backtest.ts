@@ -1,11 +1,11 @@
 import { addDays } from '../../core/dates.js';
 import type { BacktestResult } from '../../core/reports/backtest-scoring.js';
 import { toNumber } from '../../core/rational.js';
+import type { DailySeries } from '../../db/repositories/backtest.repository.js';
 import {
   actOn,
-  type CampaignTrack,
-  differingCampaigns,
-  measureBacktest,
+  CampaignAccumulator,
+  measureParts,
   type Outcome,
   type PriorSample,
   priorCache,
@@ -28,13 +28,21 @@ export interface BacktestOptions {
   configs: { label: string; config: ScoringConfig; source: string }[];
 }
 
+/** One campaign in one configuration's replay: constant size, whatever the number of dates. */
+interface CampaignState {
+  clientId: string | null;
+  acc: CampaignAccumulator;
+  history: { action: Recommendation; candidate: Recommendation }[];
+  /** The action of the date being replayed, to compare the two configurations. */
+  today: Recommendation | null;
+}
+
 /** Campaigns' state in one configuration's replay. */
 interface Replay {
   label: string;
   config: ScoringConfig;
   source: string;
-  tracks: Map<string, CampaignTrack>;
-  history: Map<string, { action: Recommendation; candidate: Recommendation }[]>;
+  campaigns: Map<string, CampaignState>;
   /** This date's window numbers by client and currency: the next date's priors. */
   samples: Map<string, PriorSample[]>;
 }
@@ -54,15 +62,13 @@ const datesFrom = (from: string, to: string): string[] => {
   return out;
 };
 
-function sum(days: Map<string, Outcome> | undefined, from: string, to: string): Outcome {
+/** Spend and qualified leads of days `first` to `last` (indexes, inclusive) of a campaign's series. */
+function sum(series: DailySeries | undefined, first: number, last: number): Outcome {
   const o = { spend: 0, qualifiedLeads: 0 };
-  if (!days) return o;
-  for (let d = from; d <= to; d = addDays(d, 1)) {
-    const x = days.get(d);
-    if (x) {
-      o.spend += x.spend;
-      o.qualifiedLeads += x.qualifiedLeads;
-    }
+  if (!series) return o;
+  for (let d = Math.max(0, first); d <= Math.min(last, series.spend.length - 1); d++) {
+    o.spend += series.spend[d]!;
+    o.qualifiedLeads += series.qualified[d]!;
   }
   return o;
 }
@@ -101,13 +107,9 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
       `no metrics between ${from} and ${addDays(to, horizon)}${clientId ? ` for client ${clientId}` : ''}: ` +
         'nothing to replay',
     );
-  const replays: Replay[] = options.configs.map((c) => ({
-    ...c,
-    tracks: new Map(),
-    history: new Map(),
-    samples: new Map(),
-  }));
+  const replays: Replay[] = options.configs.map((c) => ({ ...c, campaigns: new Map(), samples: new Map() }));
   const names = new Map<string, string | null>();
+  const differs = new Map<string, { dates: number; first: number }>();
 
   for (const [index, date] of dates.entries()) {
     deps.throwIfInterrupted();
@@ -133,51 +135,60 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
           const key = priorKey(input.clientId, input.facts.currency);
           replays.forEach((r, k) => {
             const score = scoreCampaign(input.facts, date, r.config);
-            const history = r.history.get(id) ?? [];
-            const act = actOn(score, input.facts, r.config, history, (target) => priors[k]!(key, target));
-            r.history.set(id, [{ action: act.action, candidate: act.candidate }, ...history].slice(0, 2));
+            let state = r.campaigns.get(id);
+            if (!state) {
+              const t = targetFor(r.config, input.facts.currency, input.facts.clientTargetCpql);
+              state = {
+                clientId: input.clientId,
+                acc: new CampaignAccumulator(t === null ? null : toNumber(t.target)),
+                history: [],
+                today: null,
+              };
+              r.campaigns.set(id, state);
+            }
+            const act = actOn(score, input.facts, r.config, state.history, (target) => priors[k]!(key, target));
+            state.history = [{ action: act.action, candidate: act.candidate }, ...state.history].slice(0, 2);
+            state.today = act.action;
             if (act.windowSpend !== null && act.windowQualifiedLeads !== null) {
               const list = r.samples.get(key) ?? [];
               list.push({ spend: act.windowSpend, qualifiedLeads: act.windowQualifiedLeads });
               r.samples.set(key, list);
             }
-            let track = r.tracks.get(id);
-            if (!track) {
-              const t = targetFor(r.config, input.facts.currency, input.facts.clientTargetCpql);
-              track = {
-                campaignId: id,
-                clientId: input.clientId,
-                target: t === null ? null : toNumber(t.target),
-                actions: dates.map(() => null),
-                horizon: dates.map(() => null),
-                whole: sum(outcomes.get(id), from, to),
-              };
-              r.tracks.set(id, track);
-            }
-            track.actions[index] = act.action;
-            if (date <= lastJudged)
-              track.horizon[index] = sum(outcomes.get(id), addDays(date, 1), addDays(date, horizon));
+            // Day indexes count from --from: the horizon of date `index` is days index + 1 … index + horizon.
+            const matured = date <= lastJudged;
+            state.acc.add(act.action, matured ? sum(outcomes.get(id), index + 1, index + horizon) : null);
           });
+          if (replays.length > 1) {
+            const [b, a] = [replays[0]!.campaigns.get(id)!, replays[1]!.campaigns.get(id)!];
+            if (b.today !== a.today) {
+              const d = differs.get(id) ?? { dates: 0, first: index };
+              d.dates += 1;
+              differs.set(id, d);
+            }
+          }
         }
       }
     } finally {
       await source.close();
     }
-    deps.logger.debug(`replayed ${date}`, { campaigns: replays[0]!.tracks.size });
+    deps.logger.debug(`replayed ${date}`, { campaigns: replays[0]!.campaigns.size });
   }
-  if (replays[0]!.tracks.size === 0)
+  if (replays[0]!.campaigns.size === 0)
     throw new DataError(`no campaign was scored between ${from} and ${to}${clientId ? ` for client ${clientId}` : ''}`);
 
-  const tracks = replays.map((r) => [...r.tracks.values()]);
-  const differing =
-    replays.length > 1
-      ? differingCampaigns(tracks[0]!, tracks[1]!).map((d) => ({
-          campaignId: d.campaignId,
-          name: names.get(d.campaignId) ?? null,
-          dates: d.dates,
-          firstDate: dates[d.first]!,
-        }))
-      : [];
+  const differing = [...differs]
+    .sort(([x, dx], [y, dy]) => dy.dates - dx.dates || x.localeCompare(y))
+    .map(([campaignId, d]) => ({
+      campaignId,
+      name: names.get(campaignId) ?? null,
+      dates: d.dates,
+      firstDate: dates[d.first]!,
+    }));
+  const measures = (r: Replay) => {
+    const states = [...r.campaigns.entries()];
+    const parts = states.map(([id, st]) => st.acc.parts(sum(outcomes.get(id), 0, dates.length - 1)));
+    return measureParts(parts, new Set(states.map(([, st]) => st.clientId ?? '')).size);
+  };
   return {
     from,
     to,
@@ -187,13 +198,8 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
     // Dates compare as text (YYYY-MM-DD).
     lastJudgedDate: [lastJudged, to].sort()[0]!,
     dates: dates.length,
-    campaigns: replays[0]!.tracks.size,
-    runs: replays.map((r, k) => ({
-      label: r.label,
-      configId: r.config.id,
-      source: r.source,
-      measures: measureBacktest(tracks[k]!),
-    })),
+    campaigns: replays[0]!.campaigns.size,
+    runs: replays.map((r) => ({ label: r.label, configId: r.config.id, source: r.source, measures: measures(r) })),
     differing,
     limitations: LIMITATIONS,
   };
