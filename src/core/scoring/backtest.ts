@@ -187,26 +187,3 @@ export function measureParts(
     unjudgedDates: parts.reduce((n, p) => n + p.unjudged, 0),
   };
 }
-
-/** Campaigns whose action differs between two replays, most differing dates first. */
-export function differingCampaigns(
-  a: readonly CampaignTrack[],
-  b: readonly CampaignTrack[],
-): { campaignId: string; dates: number; first: number }[] {
-  const byId = new Map(b.map((t) => [t.campaignId, t]));
-  const out: { campaignId: string; dates: number; first: number }[] = [];
-  for (const t of a) {
-    const other = byId.get(t.campaignId);
-    if (!other) continue;
-    let dates = 0;
-    let first = -1;
-    t.actions.forEach((x, i) => {
-      if (x !== null && other.actions[i] !== null && x !== other.actions[i]) {
-        dates += 1;
-        if (first < 0) first = i;
-      }
-    });
-    if (dates > 0) out.push({ campaignId: t.campaignId, dates, first });
-  }
-  return out.sort((x, y) => y.dates - x.dates || x.campaignId.localeCompare(y.campaignId));
-}

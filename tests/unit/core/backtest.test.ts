@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { type CampaignTrack, differingCampaigns, measureBacktest } from '../../../src/core/scoring/backtest.js';
+import { type CampaignTrack, measureBacktest } from '../../../src/core/scoring/backtest.js';
 
 // The backtest's measures on hand-built tracks (target 100), each count worked out here by hand.
 const o = (spend: number, qualifiedLeads: number) => ({ spend, qualifiedLeads });
@@ -74,24 +74,5 @@ describe('measureBacktest', () => {
   test('with nothing to judge a ratio has no value and no interval', () => {
     const none = measureBacktest([track({ actions: ['TEST_CHANGES'], horizon: [null] })], 50, 1);
     expect(none.cutPrecision).toEqual({ value: null, low: null, high: null, numerator: 0, denominator: 0 });
-  });
-});
-
-describe('differingCampaigns', () => {
-  test('lists the campaigns whose action differs between two replays, most differing dates first', () => {
-    const x = [
-      track({ campaignId: 'p', actions: ['REDUCE_BUDGET', 'REDUCE_BUDGET'] }),
-      track({ campaignId: 'q', actions: ['TEST_CHANGES', 'TEST_CHANGES'] }),
-      track({ campaignId: 'r', actions: ['TEST_CHANGES', null] }),
-    ];
-    const y = [
-      track({ campaignId: 'p', actions: ['MONITOR_CLOSELY', 'MONITOR_CLOSELY'] }),
-      track({ campaignId: 'q', actions: ['TEST_CHANGES', 'REDUCE_BUDGET'] }),
-      track({ campaignId: 'r', actions: ['TEST_CHANGES', 'REDUCE_BUDGET'] }),
-    ];
-    expect(differingCampaigns(x, y)).toEqual([
-      { campaignId: 'p', dates: 2, first: 0 },
-      { campaignId: 'q', dates: 1, first: 1 },
-    ]);
   });
 });
