@@ -1,3 +1,4 @@
+import { seededRandom as random } from '../../src/core/random.js';
 import { addDays } from '../../src/core/dates.js';
 import { fromMicros, rational } from '../../src/core/rational.js';
 import {
@@ -57,18 +58,6 @@ const TARGET = 100;
 const WINDOW = 30;
 const SCORED_DATES = 28;
 const FIRST_DATE = '2025-08-01';
-
-/** Mulberry32: small, fast, and the same numbers for the same seed on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function poisson(rand: () => number, lambda: number): number {
   if (lambda <= 0) return 0;

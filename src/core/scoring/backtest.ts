@@ -1,3 +1,4 @@
+import { seededRandom as random } from '../random.js';
 import { isCut } from './decision.js';
 import type { Recommendation } from './types.js';
 
@@ -124,18 +125,6 @@ function contributions(t: CampaignTrack): CampaignParts {
     if (a !== null) acc.add(a, t.horizon[i] ?? null);
   });
   return acc.parts(t.whole);
-}
-
-/** Mulberry32: the same resamples for the same seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function estimate(parts: readonly Part[], reps: number, seed: number, scale = 1): Estimate {
