@@ -1,16 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { access, constants, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isIsoDate } from '../core/dates.js';
+import { renderBacktestHtml } from '../core/reports/backtest-html.js';
 import { reportBacktest } from '../core/reports/backtest-scoring.js';
 import { UsageError } from '../errors.js';
 import type { JobDefinition } from '../runtime/runner.js';
 import { type BacktestOptions, backtestScoring } from './backtest-scoring/backtest.js';
 import { readScoringConfig } from './scoring-config.js';
 
-export type { BacktestOptions };
+export type BacktestJobOptions = BacktestOptions & { html: string | null };
+
+/** The page goes next to its name under a name no one else can have chosen, then is renamed over it. */
+async function writePage(path: string, html: string): Promise<void> {
+  const temporary = `${path}.partial-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(temporary, html, { flag: 'wx', mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new UsageError(`--html ${path}: cannot write it (${(error as Error).message}); choose a writable path`, {
+      cause: error,
+    });
+  }
+}
+
+/** --html FILE is checked before the replay, so a typo does not cost the whole run. */
+async function checkHtmlPath(value: string): Promise<string> {
+  const path = resolve(value);
+  const info = await stat(path).catch(() => null);
+  if (info?.isDirectory())
+    throw new UsageError(`--html ${value}: a directory; name a file, e.g. ${value}/backtest.html`);
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch {
+    throw new UsageError(`--html ${value}: the folder ${dirname(path)} does not exist or is not writable`);
+  }
+  return path;
+}
 
 /** At most this many dates in one replay (a year and a quarter). */
 const MAX_DATES = 460;
 
-export const backtestScoringJob: JobDefinition<BacktestOptions> = {
+export const backtestScoringJob: JobDefinition<BacktestJobOptions> = {
   name: 'backtest-scoring',
   description:
     'Replay scoring and the action for every date of a range over the stored data, for one configuration or two side ' +
@@ -20,6 +52,7 @@ export const backtestScoringJob: JobDefinition<BacktestOptions> = {
     'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31',
     'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31 --config stricter.json --against current.json --json',
     'bin/backtest-scoring --from 2025-10-01 --to 2025-10-31 --client acme --horizon 7',
+    'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31 --html backtest.html',
   ],
   writes: false,
   addOptions(cmd) {
@@ -32,7 +65,8 @@ export const backtestScoringJob: JobDefinition<BacktestOptions> = {
         'a second configuration, replayed side by side, and the campaigns whose action differs',
       )
       .option('--horizon <days>', 'days after each date over which its action is judged (1–90)', '14')
-      .option('--client <id>', "only this client's campaigns");
+      .option('--client <id>', "only this client's campaigns")
+      .option('--html <file>', 'also write the report as a self-contained HTML page with charts to this file');
   },
   async parseOptions(raw, args, { config }) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
@@ -59,9 +93,18 @@ export const backtestScoringJob: JobDefinition<BacktestOptions> = {
       const a = await readScoringConfig(String(raw.against), '--against');
       configs.push({ label: 'A', config: a.config, source: a.source });
     }
-    return { from, to, horizon, clientId, configs };
+    const html = raw.html === undefined ? null : await checkHtmlPath(String(raw.html));
+    return { from, to, horizon, clientId, configs, html };
   },
   async run(ctx) {
-    return reportBacktest(await backtestScoring(ctx, ctx.options));
+    const result = await backtestScoring(ctx, ctx.options);
+    const report = reportBacktest(result);
+    if (ctx.options.html === null) return report;
+    await writePage(ctx.options.html, renderBacktestHtml(result));
+    return {
+      ...report,
+      summary: { ...report.summary, html: ctx.options.html },
+      text: `${report.text}\n\nThe page with charts: ${ctx.options.html}`,
+    };
   },
 };

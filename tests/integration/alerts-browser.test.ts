@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { planDigest, renderDigest, selectAttention } from '../../src/core/alerts/index.js';
 import { DATE, PREVIOUS, scenario, SCENARIO_DETAILS } from '../helpers/alert-fixtures.js';
-import { ROOT } from '../helpers/run-job.js';
+import { launchChromium, screenshotDir } from '../helpers/browser.js';
 
 // The digest HTML opened in Debian's headless Chromium (scripts/test.sh installs it) at a
 // phone and a desktop width; screenshots go to .state/test-output/alerts/ for a look.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = join(ROOT, '.state', 'test-output', 'alerts');
+const OUT = screenshotDir('alerts');
 
 const cs = scenario();
 const plan = planDigest(
@@ -44,25 +43,7 @@ const { html, view } = renderDigest(plan, {
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (make test ` +
-        `does: scripts/system-packages.sh), or set CHROMIUM_PATH`,
-    );
-  mkdirSync(OUT, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium's own network chatter is refused on these machines; keep it quiet.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { chromium } from 'playwright-core';
 import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { launchChromium, screenshotDir } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadSample, ROOT, runAsFunction, spawnProcess } from '../helpers/run-job.js';
 
@@ -466,18 +466,8 @@ describe('read-only and limits', () => {
 describe('the page for people', () => {
   test('shows every job with its state, the backup and the ' +
     'recommendations, readable in headless Chromium', async () => {
-    const out = join(ROOT, '.state', 'test-output', 'status');
-    mkdirSync(out, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const out = screenshotDir('status');
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
       const res = await page.goto(`${server.url}/`);

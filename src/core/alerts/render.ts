@@ -1,4 +1,5 @@
 import type { DigestPlan } from './diff.js';
+import { escapeHtml } from '../text/html.js';
 import {
   buildDigestView,
   LIMITS,
@@ -30,10 +31,6 @@ const TONE = {
 } as const;
 const BAR = { good: '#16a34a', fair: '#d97706', poor: '#dc2626' } as const;
 const BADGE = { new: '#1d4ed8', escalated: '#7c3aed', updated: '#0f766e' } as const;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const style = (s: string): string => ` style="${s}"`;
 const text = (size: number, color: string, extra = ''): string =>

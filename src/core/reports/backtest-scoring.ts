@@ -1,4 +1,4 @@
-import type { BacktestMeasures, Estimate } from '../scoring/backtest.js';
+import type { ActionCounts, BacktestMeasures, BandMeasures, Estimate } from '../scoring/backtest.js';
 import type { JobReport } from './job-report.js';
 
 /** One configuration's replay. */
@@ -8,6 +8,10 @@ export interface BacktestRun {
   configId: string;
   source: string;
   measures: BacktestMeasures;
+  /** Each replayed date's count of every action. */
+  timeline: ActionCounts[];
+  /** Judged dates by the band of their total score. */
+  bands: BandMeasures[];
 }
 
 /** What backtestScoring returns. */
@@ -28,7 +32,8 @@ export interface BacktestResult {
   limitations: string[];
 }
 
-const ROWS: [keyof BacktestMeasures, string, boolean][] = [
+/** The five measures: key, what it means, and whether it is a share (shown as a percentage). */
+export const MEASURE_ROWS: [keyof BacktestMeasures, string, boolean][] = [
   ['cutPrecision', 'cut precision (told to cut; CPQL over the horizon above target)', true],
   ['falseCutRate', 'false-cut rate (good over the range; told to cut on some date)', true],
   ['increasePrecision', 'increase precision (told to increase; CPQL over the horizon at or below target)', true],
@@ -36,7 +41,8 @@ const ROWS: [keyof BacktestMeasures, string, boolean][] = [
   ['alertBurden', 'alert burden (cut or increase actions per client per date)', false],
 ];
 
-function cell(e: Estimate, percent: boolean): string {
+/** A measure as text: value [interval] (counts). */
+export function cell(e: Estimate, percent: boolean): string {
   if (e.value === null) return `— (0 of 0)`;
   const f = (v: number | null) => (v === null ? '?' : percent ? `${(v * 100).toFixed(1)} %` : v.toFixed(2));
   const counts = percent ? ` (${e.numerator} of ${e.denominator})` : '';
@@ -56,7 +62,7 @@ export function reportBacktest(r: BacktestResult): JobReport {
   const lines = [head, ''];
   for (const run of r.runs) lines.push(`${run.label}: configuration ${run.configId} (${run.source})`);
   lines.push('');
-  for (const [key, label, percent] of ROWS) {
+  for (const [key, label, percent] of MEASURE_ROWS) {
     lines.push(`${label}`);
     for (const run of r.runs) lines.push(`  ${run.label}: ${cell(run.measures[key] as Estimate, percent)}`);
   }
@@ -98,6 +104,14 @@ export function reportBacktest(r: BacktestResult): JobReport {
         increase_precision: estimateJson(run.measures.increasePrecision),
         flip_rate: estimateJson(run.measures.flipRate),
         alert_burden: estimateJson(run.measures.alertBurden),
+        score_bands: run.bands.map((b, i) => ({
+          scores: [b.low, run.bands[i + 1]?.low ?? 100],
+          judged_dates: b.judged,
+          expensive_dates: b.expensive,
+          cut: b.cut,
+          increase: b.increase,
+        })),
+        actions_by_date: run.timeline.map((d) => ({ date: d.date, ...d.counts })),
       })),
       differing: r.differing.map((d) => ({
         campaign_id: d.campaignId,

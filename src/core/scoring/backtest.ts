@@ -1,6 +1,6 @@
 import { seededRandom as random } from '../random.js';
 import { isCut } from './decision.js';
-import type { Recommendation } from './types.js';
+import { RECOMMENDATIONS, type Recommendation } from './types.js';
 
 /**
  * The measures of a backtest (docs/decisions.md, "Backtest"): each action a replayed date gave is judged against what
@@ -176,3 +176,61 @@ export function measureParts(
     unjudgedDates: parts.reduce((n, p) => n + p.unjudged, 0),
   };
 }
+
+/** The spec's recommendation bands of the total score (scoring.md section 6): 0–20, 20–40, 40–60, 60–80, 80–100. */
+export const SCORE_BANDS = [0, 20, 40, 60, 80] as const;
+
+/** One score band's judged dates: how often the horizon was expensive, and how right cuts and increases were. */
+export interface BandMeasures {
+  /** The band's lowest total (inclusive); it runs to the next band's (or to 100). */
+  low: number;
+  judged: number;
+  expensive: number;
+  cut: { num: number; den: number };
+  increase: { num: number; den: number };
+}
+
+/**
+ * Precision by score band: each judged date counted in the band of that date's total score. Constant memory: five
+ * bands, whatever the number of dates and campaigns.
+ */
+export class BandTally {
+  private readonly bands: BandMeasures[] = SCORE_BANDS.map((low) => ({
+    low,
+    judged: 0,
+    expensive: 0,
+    cut: { num: 0, den: 0 },
+    increase: { num: 0, den: 0 },
+  }));
+
+  add(total: number, action: Recommendation, horizon: Outcome | null, target: number | null): void {
+    if (!judged(horizon, target)) return;
+    let i = SCORE_BANDS.length - 1;
+    while (i > 0 && total < SCORE_BANDS[i]!) i -= 1;
+    const band = this.bands[i]!;
+    const dear = expensive(horizon, target!);
+    band.judged += 1;
+    if (dear) band.expensive += 1;
+    if (isCut(action)) {
+      band.cut.den += 1;
+      if (dear) band.cut.num += 1;
+    } else if (action === 'INCREASE_BUDGET') {
+      band.increase.den += 1;
+      if (!dear) band.increase.num += 1;
+    }
+  }
+
+  result(): BandMeasures[] {
+    return this.bands.map((b) => ({ ...b, cut: { ...b.cut }, increase: { ...b.increase } }));
+  }
+}
+
+/** How many campaigns got each action on one replayed date. */
+export interface ActionCounts {
+  date: string;
+  counts: Record<Recommendation, number>;
+}
+
+/** An empty count of every action. */
+export const noActions = (): Record<Recommendation, number> =>
+  Object.fromEntries(RECOMMENDATIONS.map((r) => [r, 0])) as Record<Recommendation, number>;

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../alerts/render.js';
+import { escapeHtml } from '../text/html.js';
 import type { JobHealth, JobSchedule } from './health.js';
 
 /** Everything the status page and /status show. */

@@ -3,9 +3,12 @@ import type { BacktestResult } from '../../core/reports/backtest-scoring.js';
 import { toNumber } from '../../core/rational.js';
 import type { DailySeries } from '../../db/repositories/backtest.repository.js';
 import {
+  type ActionCounts,
   actOn,
+  BandTally,
   CampaignAccumulator,
   measureParts,
+  noActions,
   type Outcome,
   type PriorSample,
   priorCache,
@@ -45,6 +48,9 @@ interface Replay {
   campaigns: Map<string, CampaignState>;
   /** This date's window numbers by client and currency: the next date's priors. */
   samples: Map<string, PriorSample[]>;
+  /** Each date's count of every action: the page's "actions over time" (a few numbers a date). */
+  timeline: ActionCounts[];
+  bands: BandTally;
 }
 
 export const LIMITATIONS = [
@@ -107,14 +113,23 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
       `no metrics between ${from} and ${addDays(to, horizon)}${clientId ? ` for client ${clientId}` : ''}: ` +
         'nothing to replay',
     );
-  const replays: Replay[] = options.configs.map((c) => ({ ...c, campaigns: new Map(), samples: new Map() }));
+  const replays: Replay[] = options.configs.map((c) => ({
+    ...c,
+    campaigns: new Map(),
+    samples: new Map(),
+    timeline: [],
+    bands: new BandTally(),
+  }));
   const names = new Map<string, string | null>();
   const differs = new Map<string, { dates: number; first: number }>();
 
   for (const [index, date] of dates.entries()) {
     deps.throwIfInterrupted();
     const priors = replays.map((r) => priorCache(r.samples));
-    for (const r of replays) r.samples = new Map();
+    for (const r of replays) {
+      r.samples = new Map();
+      r.timeline.push({ date, counts: noActions() });
+    }
     // The stored actions are not read (actions: false): each replay keeps its own history.
     const source = await openScoringSource(
       deps.database,
@@ -155,8 +170,10 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
               r.samples.set(key, list);
             }
             // Day indexes count from --from: the horizon of date `index` is days index + 1 … index + horizon.
-            const matured = date <= lastJudged;
-            state.acc.add(act.action, matured ? sum(outcomes.get(id), index + 1, index + horizon) : null);
+            const next = date <= lastJudged ? sum(outcomes.get(id), index + 1, index + horizon) : null;
+            state.acc.add(act.action, next);
+            r.bands.add(Number(score.totalHundredths) / 100, act.action, next, state.acc.target);
+            r.timeline[index]!.counts[act.action] += 1;
           });
           if (replays.length > 1) {
             const [b, a] = [replays[0]!.campaigns.get(id)!, replays[1]!.campaigns.get(id)!];
@@ -199,7 +216,14 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
     lastJudgedDate: [lastJudged, to].sort()[0]!,
     dates: dates.length,
     campaigns: replays[0]!.campaigns.size,
-    runs: replays.map((r) => ({ label: r.label, configId: r.config.id, source: r.source, measures: measures(r) })),
+    runs: replays.map((r) => ({
+      label: r.label,
+      configId: r.config.id,
+      source: r.source,
+      measures: measures(r),
+      timeline: r.timeline,
+      bands: r.bands.result(),
+    })),
     differing,
     limitations: LIMITATIONS,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { type CampaignTrack, measureBacktest } from '../../../src/core/scoring/backtest.js';
+import { BandTally, type CampaignTrack, measureBacktest } from '../../../src/core/scoring/backtest.js';
 
 // The backtest's measures on hand-built tracks (target 100), each count worked out here by hand.
 const o = (spend: number, qualifiedLeads: number) => ({ spend, qualifiedLeads });
@@ -74,5 +74,33 @@ describe('measureBacktest', () => {
   test('with nothing to judge a ratio has no value and no interval', () => {
     const none = measureBacktest([track({ actions: ['TEST_CHANGES'], horizon: [null] })], 50, 1);
     expect(none.cutPrecision).toEqual({ value: null, low: null, high: null, numerator: 0, denominator: 0 });
+  });
+});
+
+describe('BandTally: precision by score band', () => {
+  const tally = new BandTally();
+  // Target 100. Band 0–20: a right cut (CPQL 300) at 19.99. Band 20–40 starts at 20: a wrong cut (CPQL 50).
+  tally.add(19.99, 'PAUSE_CAMPAIGN', o(600, 2), 100);
+  tally.add(20, 'REDUCE_BUDGET', o(500, 10), 100);
+  // Band 80–100: a right increase (CPQL 80) at 80 and a wrong one (no lead on 150) at 100.
+  tally.add(80, 'INCREASE_BUDGET', o(800, 10), 100);
+  tally.add(100, 'INCREASE_BUDGET', o(150, 0), 100);
+  // Band 60–80: kept, expensive; then not judged: too little spend, no horizon, no target.
+  tally.add(65, 'CONTINUE_OPTIMIZE', o(400, 1), 100);
+  tally.add(65, 'REDUCE_BUDGET', o(40, 0), 100);
+  tally.add(65, 'REDUCE_BUDGET', null, 100);
+  tally.add(65, 'REDUCE_BUDGET', o(400, 0), null);
+  const bands = tally.result();
+
+  test('five bands at the recommendation thresholds, each date in the band of its total', () => {
+    expect(bands.map((b) => b.low)).toEqual([0, 20, 40, 60, 80]);
+    expect(bands.map((b) => b.judged)).toEqual([1, 1, 0, 1, 2]);
+  });
+
+  test('counts cut and increase precision and the expensive share per band; unjudged dates not at all', () => {
+    expect(bands[0]).toMatchObject({ expensive: 1, cut: { num: 1, den: 1 }, increase: { num: 0, den: 0 } });
+    expect(bands[1]).toMatchObject({ expensive: 0, cut: { num: 0, den: 1 } });
+    expect(bands[3]).toMatchObject({ expensive: 1, cut: { num: 0, den: 0 } });
+    expect(bands[4]).toMatchObject({ expensive: 1, increase: { num: 1, den: 2 } });
   });
 });
