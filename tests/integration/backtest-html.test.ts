@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { backtestScoringJob } from '../../src/jobs/backtest-scoring.js';
 import { launchChromium, screenshotDir } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { loadSample, runAsFunction } from '../helpers/run-job.js';
+import { loadSample, runAsFunction, spawnProcess } from '../helpers/run-job.js';
 
 // backtest-scoring --html on the sample, two configurations side by side, opened in headless Chromium at a phone and
 // a desktop width. The charts are checked against the same run's --json numbers; screenshots go to
@@ -146,4 +146,32 @@ describe('backtest-scoring --html', () => {
     expect(r.code).toBe(64);
     expect(r.stderr).toContain('a directory; name a file');
   });
+
+  test('SIGTERM mid-replay: exit 143, no page and no partial file, the run recorded as interrupted', async () => {
+    const out = join(dir, 'interrupted.html');
+    const child = spawnProcess('backtest-scoring', [...RANGE, '--html', out], {
+      DATABASE_URL: t.url,
+      LOG_LEVEL: 'debug',
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Once the first date is replayed, not after a guessed delay.
+      if (!sent && stderr.includes('"replayed 2025-10-20"')) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect({ sent, code }).toEqual({ sent: true, code: 143 });
+    expect(readdirSync(dir).filter((f) => f.startsWith('interrupted'))).toEqual([]);
+    const last = await t.db
+      .selectFrom('job_runs')
+      .select('status')
+      .where('job', '=', 'backtest-scoring')
+      .orderBy('started_at', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(last.status).toBe('interrupted');
+  }, 60_000);
 });
