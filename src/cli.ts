@@ -16,13 +16,16 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
 // The Node.js line the jobs are built and tested on (runtime/package.json; scripts/runtime.sh installs it).
 const NODE_MAJOR = 26;
 const [name, ...rest] = process.argv.slice(2);
-// `backup-db restore …` is its own definition: it works on --target, not DATABASE_URL.
+// `backup-db restore …` is its own definition: it works on --target, not DATABASE_URL. So is `status-server users …`:
+// it writes, with the owner's DATABASE_URL, where the server only reads.
 const load =
   name === 'backup-db' && rest[0] === 'restore'
     ? async () => (await import('./jobs/backup-db.js')).restoreDbJob as JobDefinition<never>
-    : name === undefined
-      ? undefined
-      : JOBS[name];
+    : name === 'status-server' && rest[0] === 'users'
+      ? async () => (await import('./jobs/status-users.js')).statusUsersJob as JobDefinition<never>
+      : name === undefined
+        ? undefined
+        : JOBS[name];
 if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
   process.stderr.write(
     `Node.js ${process.versions.node} is older than the ${NODE_MAJOR} these jobs run on: run make deps ` +

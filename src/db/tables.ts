@@ -222,6 +222,16 @@ export interface BackupsTable {
   deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** sql/012: who may sign in to status-server's pages. */
+export interface DashboardUsersTable {
+  username: string;
+  password_hash: string;
+  agency_wide: boolean;
+  client_ids: Generated<string[]>;
+  created_at: Generated<Date>;
+  password_changed_at: Generated<Date>;
+}
+
 export interface Database {
   clients: ClientsTable;
   campaigns: CampaignsTable;
@@ -239,6 +249,7 @@ export interface Database {
   alert_digests: AlertDigestsTable;
   alert_deliveries: AlertDeliveriesTable;
   backups: BackupsTable;
+  dashboard_users: DashboardUsersTable;
 }
 
 export type Client = Selectable<ClientsTable>;

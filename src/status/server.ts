@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
 import { renderStatusPage, type StatusView } from '../core/status/page.js';
@@ -15,6 +17,11 @@ import {
 } from '../core/status/requests.js';
 import { notJudgedReason } from '../core/scoring/not-judged.js';
 import type { Database } from '../db/tables.js';
+import { type Answer, HttpError, html } from './http.js';
+import { BasicAuth, type Viewer } from './auth.js';
+import { createDashboard } from './dashboard.js';
+import { listUsers } from '../db/repositories/users.repository.js';
+import { errorPage, type JobBanner } from '../core/dashboard/layout.js';
 import { isConnectionError } from '../db/connection-errors.js';
 import {
   latestScoredDate,
@@ -46,18 +53,35 @@ export interface StatusServerDeps {
   log(level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>): void;
 }
 
+/** Longer request targets get 414 (Node answers 431 itself past its header limit, 16 KiB). */
+const MAX_URL = 4096;
+
+const TITLES: Record<number, string> = {
+  400: 'That request is not understood',
+  401: 'Sign in',
+  404: 'Not found',
+  414: 'Address too long',
+  429: 'Too many attempts',
+  500: 'Something went wrong',
+  503: 'The database is not answering',
+};
+
+/** The dashboard's pages: signed in with HTTP Basic. */
+function isPagePath(path: string): boolean {
+  return path === '/' || path === '/jobs' || path === '/scorecard.csv' || /^\/(campaigns|clients)\/[^/]+$/.test(path);
+}
+
+/** The jobs' health in one line: failed beats late beats on time. */
+function jobBanner(jobs: StatusView['jobs']): JobBanner {
+  const failed = jobs.filter((j) => j.health.lastRunFailed).map((j) => j.schedule.job);
+  const late = jobs.filter((j) => !j.health.lastRunFailed && j.health.state !== 'ok').map((j) => j.schedule.job);
+  if (failed.length > 0) return { state: 'failed', text: `Failed: ${failed.join(', ')}. See the jobs page.` };
+  if (late.length > 0) return { state: 'late', text: `Late: ${late.join(', ')}. See the jobs page.` };
+  return { state: 'ok', text: 'Every job ran on time.' };
+}
+
 /** Recommendations /api/recommendations lists, most urgent first. */
 const ACTIONABLE = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET', 'TEST_CHANGES', 'MONITOR_CLOSELY', 'INCREASE_BUDGET'] as const;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
@@ -66,7 +90,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cache-Control': 'no-store',
   'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 };
 
 /** A value computed at most once per `ms`, shared by concurrent requests. */
@@ -97,8 +121,6 @@ function tokenMatches(expected: string | undefined, header: string | undefined):
 function promLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
-
-type Answer = { status: number; type: string; body: string };
 
 function json(body: unknown, status = 200): Answer {
   return { status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(body, null, 2)}\n` };
@@ -197,6 +219,25 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     return answer;
   }
 
+  const users = memo(5000, clock, async () => new Map((await listUsers(deps.db)).map((u) => [u.username, u])));
+  const auth = new BasicAuth({ users, now: clock, log: deps.log });
+  async function signIn(req: IncomingMessage): Promise<Viewer> {
+    const r = await auth.signIn(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+    if (r.ok) return r.viewer;
+    if (r.status === 429)
+      throw new HttpError(429, `Too many failed sign-ins from this address; try again in ${r.retryAfterSeconds} s.`, {
+        'Retry-After': String(r.retryAfterSeconds),
+      });
+    throw new HttpError(401, `Sign in with your Leadsmart user name and password (${r.reason}).`, {
+      'WWW-Authenticate': 'Basic realm="Leadsmart", charset="UTF-8"',
+    });
+  }
+  const dashboard = createDashboard({
+    db: deps.db,
+    now: clock,
+    banner: async () => jobBanner((await overview()).jobs),
+  });
+
   async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<Answer> {
     if (path === '/healthz') return json({ status: 'ok' });
     if (path === '/readyz') {
@@ -292,22 +333,27 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         ]);
       return { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: `${lines.join('\n')}\n` };
     }
-    if (path === '/') {
-      checkParams(params, []);
-      let v: StatusView;
-      try {
-        v = await overview();
-      } catch (error) {
-        if (!isConnectionError(error)) throw error;
-        v = {
-          now: deps.now().toISOString(),
-          database: 'down',
-          jobs: [],
-          scoring: null,
-          backup: { lastBackup: null, lastDrill: null },
-        };
+    if (isPagePath(path)) {
+      const viewer = await signIn(req);
+      if (path === '/jobs') {
+        checkParams(params, []);
+        let v: StatusView;
+        try {
+          v = await overview();
+        } catch (error) {
+          if (!isConnectionError(error)) throw error;
+          v = {
+            now: deps.now().toISOString(),
+            database: 'down',
+            jobs: [],
+            scoring: null,
+            backup: { lastBackup: null, lastDrill: null },
+          };
+        }
+        return html(renderStatusPage(v, { agencyWide: viewer.clientIds === null }), v.database === 'down' ? 503 : 200);
       }
-      return { status: v.database === 'down' ? 503 : 200, type: 'text/html; charset=utf-8', body: renderStatusPage(v) };
+      const answer = await dashboard(path, params, viewer);
+      if (answer) return answer;
     }
     if (path.startsWith('/api/')) {
       if (!tokenMatches(deps.token, req.headers.authorization))
@@ -417,23 +463,49 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
   return (req, res) => {
     const method = req.method ?? 'GET';
     const requestId = randomBytes(6).toString('hex');
-    const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+    const send = (status: number, type: string, body: string | Readable, extra: Record<string, string> = {}) => {
+      const length = typeof body === 'string' ? { 'Content-Length': String(Buffer.byteLength(body)) } : {};
       res.writeHead(status, {
         ...SECURITY_HEADERS,
         'Content-Type': type,
-        'Content-Length': String(Buffer.byteLength(body)),
+        ...length,
         'X-Request-Id': requestId,
         ...extra,
       });
-      res.end(method === 'HEAD' ? undefined : body);
+      if (typeof body === 'string') res.end(method === 'HEAD' ? undefined : body);
+      else if (method === 'HEAD') {
+        body.destroy();
+        res.end();
+      } else
+        pipeline(body, res).catch((e: unknown) =>
+          deps.log('warn', `${req.url?.slice(0, 100)}: the answer stopped: ${(e as Error).message}`, {
+            request_id: requestId,
+          }),
+        );
     };
-    const error = (status: number, message: string, extra: Record<string, string> = {}) =>
-      send(
-        status,
-        'application/json; charset=utf-8',
-        `${JSON.stringify({ error: message, request_id: requestId })}\n`,
-        extra,
-      );
+    // People (pages, or a browser asking for HTML) get a page that says what to do; machines get JSON.
+    const forPeople = (path: string) =>
+      isPagePath(path) ||
+      (!/^\/(api|healthz|readyz|status|metrics)/.test(path) && /text\/html/.test(req.headers.accept ?? ''));
+    const error = (status: number, message: string, extra: Record<string, string> = {}, path = '') =>
+      forPeople(path)
+        ? send(
+            status,
+            'text/html; charset=utf-8',
+            errorPage(status, TITLES[status] ?? 'Something went wrong', message),
+            extra,
+          )
+        : send(
+            status,
+            'application/json; charset=utf-8',
+            `${JSON.stringify({ error: message, request_id: requestId })}\n`,
+            extra,
+          );
+    if ((req.url ?? '').length > MAX_URL) {
+      req.resume();
+      error(414, `the address is longer than ${MAX_URL} characters; use fewer or shorter filters`, {}, '/');
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       req.resume();
       error(405, `method ${method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`, {
@@ -461,20 +533,21 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       }
     }
     route(url.pathname, url.searchParams, req).then(
-      (r) => send(r.status, r.type, r.body),
+      (r) => send(r.status, r.type, r.body, r.headers),
       (e: unknown) => {
-        if (e instanceof BadRequest) error(400, e.message);
-        else if (e instanceof HttpError) error(e.status, e.message, e.headers);
+        const path = url.pathname;
+        if (e instanceof BadRequest) error(400, e.message, {}, path);
+        else if (e instanceof HttpError) error(e.status, e.message, e.headers, path);
         else if (isConnectionError(e)) {
           deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, {
             request_id: requestId,
           });
-          error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' });
+          error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' }, path);
         } else {
           deps.log('error', `${method} ${url.pathname} failed: ${(e as Error)?.stack ?? String(e)}`, {
             request_id: requestId,
           });
-          error(500, 'internal error; the log has the details under this request_id');
+          error(500, `internal error; the log has the details under request id ${requestId}`, {}, path);
         }
       },
     );

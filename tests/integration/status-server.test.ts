@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,63 +10,17 @@ import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
 import { launchChromium, screenshotDir } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadSample, ROOT, runAsFunction, spawnProcess } from '../helpers/run-job.js';
+import { addUser, basic, createRole, readonlyUrl, type Running, startServer, TOKEN } from '../helpers/status-server.js';
 
 // status-server as cron/systemd runs it: bin/status-server as a process, connected as a read-only
 // role made by scripts/create-readonly-role.sh. The jobs' history is written into job_runs
 // relative to the real clock (the server reads the system clock).
-const TOKEN = 'test-token-0123456789abcdef';
 const HOUR = 3_600_000;
+const PASSWORD = 'correct horse battery staple';
 
 let t: TestDatabase;
 let role: string;
 let roUrl: string;
-
-function readonlyUrl(db: TestDatabase, user: string): string {
-  return db.url.replace('postgresql://postgres@', `postgresql://${user}@`);
-}
-
-function createRole(url: string, name: string): void {
-  execFileSync(join(ROOT, 'scripts', 'create-readonly-role.sh'), [name], {
-    env: { ...process.env, DATABASE_URL: url },
-    stdio: 'pipe',
-  });
-}
-
-interface Running {
-  url: string;
-  child: ChildProcess;
-  stderr: () => string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-async function startServer(env: Record<string, string>, args: string[] = []): Promise<Running> {
-  const child = spawnProcess('status-server', ['--port', '0', ...args], { STATUS_TOKEN: TOKEN, ...env });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`status-server did not start: ${err}`)), 15_000);
-    const check = () => {
-      const m = /status-server listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stderr!.on('data', check);
-    child.on('exit', (code) => reject(new Error(`status-server exited ${code}: ${err}`)));
-  });
-  return {
-    url,
-    child,
-    stderr: () => err,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
-        child.kill(signal);
-      }),
-  };
-}
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 async function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -111,7 +65,8 @@ beforeAll(async () => {
   await run(t, 'send-alerts', 2, 69, 'SES did not answer usably (ServiceUnavailable)');
   role = `ro_${randomBytes(4).toString('hex')}`;
   createRole(t.url, role);
-  roUrl = readonlyUrl(t, role);
+  roUrl = readonlyUrl(t.url, role);
+  await addUser(t.url, 'ops', PASSWORD, 'agency');
   server = await startServer({ DATABASE_URL_READONLY: roUrl }, ['--rate-limit', '1000']);
 }, 60_000);
 
@@ -463,14 +418,17 @@ describe('read-only and limits', () => {
   });
 });
 
-describe('the page for people', () => {
+describe('the jobs page for people (/jobs, signed in)', () => {
   test('shows every job with its state, the backup and the ' +
     'recommendations, readable in headless Chromium', async () => {
     const out = screenshotDir('status');
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
-      const res = await page.goto(`${server.url}/`);
+      const page = await browser.newPage({
+        viewport: { width: 1024, height: 900 },
+        httpCredentials: { username: 'ops', password: PASSWORD },
+      });
+      const res = await page.goto(`${server.url}/jobs`);
       expect(res?.status()).toBe(200);
       for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db'])
         await expect(page.getByText(job, { exact: true }).isVisible()).resolves.toBe(true);
@@ -513,7 +471,7 @@ describe('a database that goes away', () => {
       const api = await get(s.url, '/api/campaigns', auth);
       expect(api.status).toBe(503);
       expect(api.body).toMatchObject({ error: 'database unavailable; try again shortly' });
-      expect((await get(s.url, '/')).status).toBe(503);
+      expect((await get(s.url, '/jobs', basic('ops', PASSWORD))).status).toBe(503);
       execFileSync(script, ['start', dir, '--fast'], { stdio: 'pipe' });
       let back = 0;
       for (let i = 0; i < 40 && back !== 200; i++) {

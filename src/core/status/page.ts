@@ -41,7 +41,7 @@ function badge(text: string, color: string): string {
  * failed), the backup's age and the last drill, the latest scoring date's
  * recommendations. No scripts, no external resources.
  */
-export function renderStatusPage(v: StatusView): string {
+export function renderStatusPage(v: StatusView, opts: { agencyWide: boolean } = { agencyWide: true }): string {
   const jobs = v.jobs
     .map((j) => {
       const state = j.health.lastRunFailed ? 'failed' : j.health.state;
@@ -53,7 +53,7 @@ export function renderStatusPage(v: StatusView): string {
           `${j.lastRun.durationMs === null ? '' : ` · ${(j.lastRun.durationMs / 1000).toFixed(1)} s`}`
         : 'never';
       const error =
-        j.lastRun?.error && state === 'failed'
+        j.lastRun?.error && state === 'failed' && opts.agencyWide
           ? `<div class="err">${escapeHtml(j.lastRun.error.slice(0, 300))}</div>`
           : '';
       return (
@@ -116,10 +116,15 @@ td,th{text-align:left;padding:6px 8px;border-top:1px solid #e5e7eb;vertical-alig
 <p class="muted">As of ${escapeHtml(v.now.replace('T', ' ').slice(0, 19))} UTC · database ${v.database}</p>
 <h2>Jobs</h2>
 <table><tr><th>job</th><th>state</th><th>schedule</th><th>last run</th></tr>${jobs}</table>
-<h2>Backups</h2>
+${
+  opts.agencyWide
+    ? `<h2>Backups</h2>
 <table><tr><td>latest good backup</td><td>${backupLine}</td></tr>
 <tr><td>last restore drill</td><td>${drillLine}</td></tr></table>
-${scoring}
+${scoring}`
+    : '<p class="muted">Error details, backups and the counts over every client are shown to agency-wide users.</p>'
+}
+<p><a href="/">Back to the scorecard</a></p>
 </main></body></html>
 `;
 }

@@ -103,6 +103,13 @@ export class RateLimiter {
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((w.start + this.windowMs - nowMs) / 1000)) };
   }
 
+  /** Whether `take` would refuse now, without counting anything. */
+  blocked(key: string, nowMs: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const w = this.windows.get(key);
+    if (w === undefined || nowMs - w.start >= this.windowMs || w.count < this.limit) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((w.start + this.windowMs - nowMs) / 1000)) };
+  }
+
   private sweep(nowMs: number): void {
     for (const [k, w] of this.windows) if (nowMs - w.start >= this.windowMs) this.windows.delete(k);
   }

@@ -27,8 +27,8 @@ export interface DailySeries {
 /**
  * Spend and qualified leads per campaign per day from `from` to `to`, as known now (matured: lead statuses as they
  * stand today, not as they stood then). Lead-level campaigns count their leads by day created; the others their
- * metrics' qualified_leads. `clientId` limits it to one client's campaigns. Read 2,000 campaigns at a time into
- * dense arrays: a few bytes a campaign-day, whatever the result set would have cost.
+ * metrics' qualified_leads. `clientId` limits it to one client's campaigns, `campaignId` to one. Read 2,000
+ * campaigns at a time into dense arrays: a few bytes a campaign-day, whatever the result set would have cost.
  */
 export async function readDailyOutcomes(
   db: Kysely<Database>,
@@ -36,9 +36,11 @@ export async function readDailyOutcomes(
   to: string,
   qualifiedStatuses: readonly string[],
   clientId: string | null,
+  campaignId: string | null = null,
 ): Promise<Map<string, DailySeries>> {
   const days = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
-  const client = clientId === null ? sql`` : sql`AND c.client_id = ${clientId}`;
+  const client = sql`${clientId === null ? sql`` : sql`AND c.client_id = ${clientId}`}
+    ${campaignId === null ? sql`` : sql`AND m.campaign_id = ${campaignId}`}`;
   const ids = (
     await sql<{ campaign_id: string }>`
       SELECT DISTINCT m.campaign_id FROM campaign_metrics m JOIN campaigns c ON c.campaign_id = m.campaign_id

@@ -1,3 +1,4 @@
+import { guardFormula } from '../../core/text/csv.js';
 import { constants, createReadStream, createWriteStream, openSync, type Stats, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -228,14 +229,7 @@ export async function checkRejectsPath(path: string, force: boolean): Promise<vo
     throw new UsageError(`--rejects ${path} already exists: pass --force to overwrite it, or name a new file`);
 }
 
-/**
- * A cell a spreadsheet would run as a formula (OWASP, CSV injection: = + - @, tab, carriage return first) gets a
- * single quote in front, so the file operators open to correct the rows executes nothing. Re-importing a rejects
- * file takes the quote off again (`stripFormulaGuard`).
- */
-export function guardFormula(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
-}
+export { guardFormula };
 
 async function writeRejects(
   path: string,

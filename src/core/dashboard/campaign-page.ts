@@ -1,0 +1,228 @@
+import { inWords, RECOMMENDATION_WORDING } from '../alerts/wording.js';
+import { ACTION_COLORS } from '../charts/palette.js';
+import { barChart, legend, lineChart } from '../charts/svg.js';
+import type { Recommendation } from '../scoring/types.js';
+import { escapeHtml as h } from '../text/html.js';
+import { actionBadge, banner, type JobBanner, money, page } from './layout.js';
+
+export interface CampaignView {
+  username: string;
+  banner: JobBanner;
+  campaign: {
+    id: string;
+    name: string | null;
+    clientId: string | null;
+    clientName: string | null;
+    status: string | null;
+    currency: string | null;
+    dailyBudget: number | null;
+    startDate: string | null;
+  };
+  /** The score shown: the newest on or before the date asked for; null when the campaign was never scored. */
+  latest: {
+    date: string;
+    score: number;
+    action: Recommendation;
+    recommendation: Recommendation;
+    actionReason: string | null;
+    flags: string[];
+    dimensions: { name: string; points: number; max: number; reason: string }[];
+    evidence: { label: string; text: string }[];
+    evidenceWords: string | null;
+    spend: number | null;
+    qualifiedLeads: number | null;
+    target: number | null;
+  } | null;
+  /** Up to 90 scored dates, oldest first. */
+  scores: { date: string; score: number; action: Recommendation }[];
+  /** Spend and qualified leads by day over the same dates. */
+  days: { date: string; spend: number; qualified: number }[];
+  /** The last 20 rows of score_history. */
+  history: { date: string; scoredAt: string; score: number; recommendation: string; action: string | null }[];
+  digests: { date: string; subject: string; status: string }[];
+  verdictChange: string | null;
+}
+
+const DIMENSION_NAMES: Record<string, string> = {
+  cost_efficiency: 'Cost efficiency',
+  lead_quality: 'Lead quality',
+  volume: 'Volume',
+  trend: 'Trend',
+  engagement: 'Engagement',
+};
+
+function dimensionBars(dims: NonNullable<CampaignView['latest']>['dimensions']): string {
+  return dims
+    .map((d) => {
+      const share = d.max > 0 ? Math.max(0, Math.min(1, d.points / d.max)) : 0;
+      const color = share >= 0.67 ? '#15803d' : share >= 0.34 ? '#b45309' : '#b91c1c';
+      return (
+        `<div class="dim"><div><strong>${h(DIMENSION_NAMES[d.name] ?? d.name)}</strong> ` +
+        `<span class="muted">${d.points.toFixed(2)} of ${d.max}</span></div>` +
+        `<div class="bar" role="img" aria-label="${h(`${d.points.toFixed(2)} of ${d.max} points`)}">` +
+        `<span style="width:${(share * 100).toFixed(1)}%;background:${color}"></span></div>` +
+        `<div class="small">${h(d.reason)}</div></div>`
+      );
+    })
+    .join('');
+}
+
+/** Where the action changed between consecutive scored dates: marks on the score chart. */
+function actionChanges(scores: CampaignView['scores']) {
+  const marks: { category: string; label: string; color: string }[] = [];
+  scores.forEach((s, i) => {
+    if (i > 0 && s.action !== scores[i - 1]!.action)
+      marks.push({
+        category: s.date,
+        label: `action changed to ${RECOMMENDATION_WORDING[s.action].label}`,
+        color: ACTION_COLORS[s.action],
+      });
+  });
+  return marks;
+}
+
+/** CPQL over the 7 days up to each day: a daily CPQL is mostly "no lead today". */
+function rollingCpql(days: CampaignView['days']): (number | null)[] {
+  return days.map((_, i) => {
+    let spend = 0;
+    let q = 0;
+    for (let k = Math.max(0, i - 6); k <= i; k++) {
+      spend += days[k]!.spend;
+      q += days[k]!.qualified;
+    }
+    return q > 0 ? spend / q : null;
+  });
+}
+
+function charts(v: CampaignView): string {
+  const out: string[] = [];
+  if (v.scores.length > 0) {
+    const marks = actionChanges(v.scores);
+    out.push(
+      `<h2>Score over ${v.scores.length} scored date${v.scores.length === 1 ? '' : 's'}</h2>`,
+      `<div class="chart-wrap">${lineChart({
+        label: `Total score by date; dashed lines mark the ${marks.length} change(s) of action`,
+        categories: v.scores.map((s) => s.date),
+        tickLabel: (d) => d.slice(5),
+        series: [{ name: 'Score', color: '#1d4ed8', values: v.scores.map((s) => s.score) }],
+        max: 100,
+        format: (x) => String(Math.round(x)),
+        marks,
+      })}</div>`,
+      marks.length === 0
+        ? '<p class="muted small">The action did not change over these dates.</p>'
+        : `<p class="small">Action changes: ${marks.map((m) => `${h(m.category)} ${h(m.label.replace('action changed to ', '→ '))}`).join('; ')}</p>`,
+    );
+  }
+  if (v.days.length > 0) {
+    const dates = v.days.map((d) => d.date);
+    const tick = (d: string) => d.slice(5);
+    out.push(
+      '<h2>Spend and qualified leads by day</h2>',
+      `<div class="chart-wrap">${barChart({
+        label: 'Spend by day',
+        categories: dates,
+        tickLabel: tick,
+        series: [{ name: 'Spend', color: '#2563eb', values: v.days.map((d) => d.spend) }],
+        layout: 'grouped',
+        format: (x) => money(x),
+        height: 180,
+      })}</div>`,
+      `<div class="chart-wrap">${barChart({
+        label: 'Qualified leads by day',
+        categories: dates,
+        tickLabel: tick,
+        series: [{ name: 'Qualified leads', color: '#15803d', values: v.days.map((d) => d.qualified) }],
+        layout: 'grouped',
+        format: (x) => String(Math.round(x)),
+        height: 160,
+      })}</div>`,
+    );
+    const target = v.latest?.target ?? null;
+    const cpql = rollingCpql(v.days);
+    out.push(
+      `<div class="chart-wrap">${lineChart({
+        label: 'Cost per qualified lead over the 7 days up to each day, against the target',
+        categories: dates,
+        tickLabel: tick,
+        series: [{ name: 'CPQL (7 days)', color: '#7c3aed', values: cpql }],
+        format: (x) => money(x),
+        ...(target === null ? {} : { reference: { value: target, label: `target ${money(target)}` } }),
+      })}</div>`,
+      legend([
+        { name: 'CPQL over the 7 days up to each day', color: '#7c3aed' },
+        ...(target === null ? [] : [{ name: `Target ${money(target)} (dashed)`, color: '#374151' }]),
+      ]),
+    );
+  }
+  return out.join('');
+}
+
+function tables(v: CampaignView): string {
+  const history = v.history
+    .map(
+      (r) =>
+        `<tr><td>${h(r.date)}</td><td class="small">${h(r.scoredAt.replace('T', ' ').slice(0, 16))} UTC</td>` +
+        `<td class="num">${r.score.toFixed(2)}</td><td>${h(r.recommendation)}</td><td>${h(r.action ?? '—')}</td></tr>`,
+    )
+    .join('');
+  const digests = v.digests
+    .map((d) => `<li>${h(d.date)}: ${h(d.subject)}${d.status === 'done' ? '' : ` (${h(d.status)})`}</li>`)
+    .join('');
+  return (
+    '<h2>The last scoring runs</h2>' +
+    (v.history.length === 0
+      ? '<p class="muted">None kept.</p>'
+      : '<div class="table-wrap"><table><thead><tr><th scope="col">Date</th><th scope="col">Scored at</th>' +
+        '<th scope="col" class="num">Score</th><th scope="col">Recommendation</th><th scope="col">Action</th>' +
+        `</tr></thead><tbody>${history}</tbody></table></div>`) +
+    '<h2>Digests that mentioned it</h2>' +
+    (v.digests.length === 0 ? '<p class="muted">None.</p>' : `<ul>${digests}</ul>`)
+  );
+}
+
+/** One campaign: its verdict and why, the charts, its evidence, its runs and digests. */
+export function renderCampaignPage(v: CampaignView): string {
+  const c = v.campaign;
+  const name = c.name ?? c.id;
+  const l = v.latest;
+  const client =
+    c.clientId === null
+      ? 'no client'
+      : `<a href="/clients/${encodeURIComponent(c.clientId)}">${h(c.clientName ?? c.clientId)}</a>`;
+  const facts = [
+    ['Client', client],
+    ['Campaign id', h(c.id)],
+    ['Status', h(c.status ?? '—')],
+    ['Daily budget', c.dailyBudget === null ? '—' : `${money(c.dailyBudget)} ${h(c.currency ?? '')}`],
+    ['Started', h(c.startDate ?? '—')],
+  ];
+  const verdict = l
+    ? `<div class="card"><p>${actionBadge(l.action)} <strong>Score ${l.score.toFixed(2)}</strong> on ${h(l.date)}` +
+      (l.recommendation !== l.action
+        ? ` <span class="muted">(the score alone says ${h(RECOMMENDATION_WORDING[l.recommendation].label)})</span>`
+        : '') +
+      '</p>' +
+      (l.actionReason ? `<p>${h(inWords(l.actionReason))}</p>` : '') +
+      (v.verdictChange ? `<p><strong>What would change it:</strong> ${h(v.verdictChange)}</p>` : '') +
+      (l.flags.length > 0 ? `<p>${l.flags.map((f) => `<span class="flag">${h(f)}</span>`).join('')}</p>` : '') +
+      '</div>'
+    : '<div class="card"><p>Not scored yet.</p></div>';
+  const evidence = l
+    ? '<h2>The evidence</h2><div class="card">' +
+      (l.evidenceWords ? `<p>${h(l.evidenceWords)}</p>` : '') +
+      (l.evidence.length > 0
+        ? `<dl class="facts">${l.evidence.map((e) => `<dt>${h(e.label)}</dt><dd>${h(e.text)}</dd>`).join('')}</dl>`
+        : '<p class="muted">No evidence stored for this score (scored before the decision layer).</p>') +
+      '</div><h2>The five dimensions</h2>' +
+      `<div class="card grid">${dimensionBars(l.dimensions)}</div>`
+    : '';
+  const body =
+    `${banner(v.banner)}<h1>${h(name)}</h1>` +
+    `<dl class="facts small">${facts.map(([k, x]) => `<dt>${k}</dt><dd>${x}</dd>`).join('')}</dl>` +
+    verdict +
+    evidence +
+    charts(v) +
+    tables(v);
+  return page({ title: name, username: v.username, body });
+}

@@ -1,0 +1,325 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Kysely } from 'kysely';
+import { evidenceInWords, parseScoreDetails } from '../core/alerts/view.js';
+import { type CampaignView, renderCampaignPage } from '../core/dashboard/campaign-page.js';
+import type { JobBanner } from '../core/dashboard/layout.js';
+import {
+  CSV_HEADER,
+  csvRecord,
+  pageOf,
+  parseScorecardQuery,
+  type ScorecardQuery,
+} from '../core/dashboard/scorecard.js';
+import { type RowExtras, renderScorecard } from '../core/dashboard/scorecard-page.js';
+import { whatWouldChange } from '../core/dashboard/verdict.js';
+import { escapeHtml } from '../core/text/html.js';
+import { addDays } from '../core/dates.js';
+import { parseDecimal, toNumber } from '../core/rational.js';
+import { type Recommendation, resolveScoringConfig, targetFor } from '../core/scoring/index.js';
+import { BadRequest, checkParams, parseDate, parseId } from '../core/status/requests.js';
+import { readDailyOutcomes } from '../db/repositories/backtest.repository.js';
+import {
+  digestsMentioning,
+  loadCampaignPage,
+  loadClient,
+  loadConfigs,
+  loadRowDetails,
+  newestMetricsDay,
+  type RowDetails,
+} from '../db/repositories/dashboard.repository.js';
+import type { Database } from '../db/tables.js';
+import { maySee, type Viewer } from './auth.js';
+import { type Answer, HttpError, html } from './http.js';
+import { ScorecardCache } from './scorecard-cache.js';
+
+/**
+ * The pages people open every morning: the scorecard (/), a client's (/clients/{id}), a campaign's (/campaigns/{id})
+ * and the CSV export of any scorecard view (/scorecard.csv). Every read is limited to what the viewer may see: a
+ * client-limited user gets a 404 for anything else, the same answer as for what does not exist.
+ */
+export function createDashboard(deps: { db: Kysely<Database>; now: () => number; banner: () => Promise<JobBanner> }) {
+  const cache = new ScorecardCache(deps.db, deps.now);
+  let newest: { at: number; value: Promise<string | null> } | null = null;
+  const newestData = () => {
+    if (!newest || deps.now() - newest.at > 5000) {
+      newest = { at: deps.now(), value: newestMetricsDay(deps.db) };
+      newest.value.catch(() => {
+        newest = null;
+      });
+    }
+    return newest.value;
+  };
+  const scopeKey = (v: Viewer) => (v.clientIds === null ? '*' : [...v.clientIds].sort().join('\u0001'));
+  const visible = (v: Viewer) => (clientId: string | null) => maySee(v, clientId);
+  const notFound = (what: string) => new HttpError(404, `${what} does not exist, or is not yours to see.`);
+
+  async function scorecard(
+    q: ScorecardQuery,
+    viewer: Viewer,
+    at: { path: string; heading: string; intro: string; fixedClient: boolean },
+  ): Promise<Answer> {
+    if (q.client !== null && !maySee(viewer, q.client)) throw notFound(`Client ${q.client}`);
+    const snapshot = await cache.snapshot(q.date);
+    const bannerNow = await deps.banner();
+    if (snapshot === null) {
+      if (q.date !== null)
+        throw new HttpError(404, `Nothing was scored on ${q.date}. Leave the date empty for the newest.`);
+      return html(
+        renderScorecard({
+          username: viewer.username,
+          path: at.path,
+          heading: at.heading,
+          intro: at.intro,
+          date: '—',
+          previous: null,
+          newestData: await newestData(),
+          query: q,
+          clients: null,
+          rows: [],
+          page: 1,
+          pages: 1,
+          total: 0,
+          banner: bannerNow,
+        }),
+      );
+    }
+    const sorted = cache.select(snapshot, q, scopeKey(viewer), visible(viewer));
+    const p = pageOf(sorted, q.page);
+    const rows = p.indexes.map((i) => snapshot.rows[i]!);
+    const details = await loadRowDetails(
+      deps.db,
+      snapshot.date,
+      rows.map((r) => r.campaignId),
+    );
+    const clients = at.fixedClient ? null : clientChoices(snapshot.rows, viewer);
+    return html(
+      renderScorecard({
+        username: viewer.username,
+        path: at.path,
+        heading: at.heading,
+        intro: at.intro,
+        date: snapshot.date,
+        previous: snapshot.previous,
+        newestData: await newestData(),
+        query: { ...q, page: p.page },
+        clients,
+        rows: rows.map((row) => ({ row, extras: extrasOf(details.get(row.campaignId)) })),
+        page: p.page,
+        pages: p.pages,
+        total: p.total,
+        banner: bannerNow,
+      }),
+    );
+  }
+
+  /** The clients in a date's rows the viewer may see, by name: the client filter's choices. */
+  const choices = new WeakMap<object, Map<string, { id: string; name: string | null }[]>>();
+  function clientChoices(rows: readonly { clientId: string | null; clientName: string | null }[], viewer: Viewer) {
+    let byScope = choices.get(rows);
+    if (!byScope) {
+      byScope = new Map();
+      choices.set(rows, byScope);
+    }
+    const key = scopeKey(viewer);
+    let list = byScope.get(key);
+    if (!list) {
+      const seen = new Map<string, string | null>();
+      for (const r of rows) if (r.clientId !== null && maySee(viewer, r.clientId)) seen.set(r.clientId, r.clientName);
+      list = [...seen]
+        .map(([id, name]) => ({ id, name }))
+        .sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id));
+      byScope.set(key, list);
+    }
+    return list;
+  }
+
+  async function csv(q: ScorecardQuery, viewer: Viewer): Promise<Answer> {
+    if (q.client !== null && !maySee(viewer, q.client)) throw notFound(`Client ${q.client}`);
+    const snapshot = await cache.snapshot(q.date);
+    if (snapshot === null)
+      throw new HttpError(404, q.date ? `Nothing was scored on ${q.date}.` : 'Nothing scored yet.');
+    const sorted = cache.select(snapshot, q, scopeKey(viewer), visible(viewer));
+    const records = (function* () {
+      yield [...CSV_HEADER];
+      for (const i of sorted) yield csvRecord(snapshot.rows[i]!);
+    })();
+    return {
+      status: 200,
+      type: 'text/csv; charset=utf-8',
+      body: Readable.from(records).pipe(stringify()),
+      headers: { 'Content-Disposition': `attachment; filename="scorecard-${snapshot.date}.csv"` },
+    };
+  }
+
+  async function campaign(id: string, params: URLSearchParams, viewer: Viewer): Promise<Answer> {
+    checkParams(params, ['date']);
+    const asked = parseDate(params);
+    const snapshot = await cache.snapshot(asked);
+    const date = snapshot?.date ?? asked ?? '9999-12-31';
+    const data = await loadCampaignPage(deps.db, id, date);
+    if (data.campaign === null || !maySee(viewer, data.campaign.client_id)) throw notFound(`Campaign ${id}`);
+    const c = data.campaign;
+    const latestRow = data.scores[0] ?? null;
+    const scores = [...data.scores].reverse();
+    let target: number | null = null;
+    let days: CampaignView['days'] = [];
+    if (latestRow) {
+      const config = (await loadConfigs(deps.db, [latestRow.config_id])).get(latestRow.config_id);
+      const resolved = config === undefined ? null : resolveScoringConfig(config);
+      if (resolved?.ok) {
+        const t = targetFor(
+          resolved.config,
+          c.currency,
+          c.client_target === null ? null : parseDecimal(c.client_target),
+        );
+        target = t === null ? null : toNumber(t.target);
+        // Dates compare as text (YYYY-MM-DD): the later of the oldest score shown and 89 days back.
+        const from = [scores[0]!.date, addDays(latestRow.date, -89)].sort()[1]!;
+        const series = (
+          await readDailyOutcomes(deps.db, from, latestRow.date, resolved.config.qualifiedStatuses, null, id)
+        ).get(id);
+        if (series)
+          days = Array.from({ length: series.spend.length }, (_, i) => ({
+            date: addDays(from, i),
+            spend: series.spend[i]!,
+            qualified: series.qualified[i]!,
+          }));
+      }
+    }
+    const details = latestRow ? parseScoreDetails(latestRow.details) : null;
+    const spend = latestRow?.window_spend == null ? null : Number(latestRow.window_spend);
+    const leads = latestRow?.window_qualified_leads ?? null;
+    const view: CampaignView = {
+      username: viewer.username,
+      banner: await deps.banner(),
+      campaign: {
+        id: c.campaign_id,
+        name: c.campaign_name,
+        clientId: c.client_id,
+        clientName: c.client_name,
+        status: c.status,
+        currency: c.currency,
+        dailyBudget: c.daily_budget === null ? null : Number(c.daily_budget),
+        startDate: c.start_date,
+      },
+      latest: latestRow && {
+        date: latestRow.date,
+        score: Number(latestRow.total_score),
+        action: (latestRow.action ?? latestRow.recommendation) as Recommendation,
+        recommendation: latestRow.recommendation as Recommendation,
+        actionReason: latestRow.action_reason,
+        flags: latestRow.flags,
+        dimensions: Object.entries(details?.dimensions ?? {}).map(([name, d]) => ({ name, ...d })),
+        evidence: evidenceLines(latestRow.details),
+        evidenceWords: evidenceInWords(latestRow.details),
+        spend,
+        qualifiedLeads: leads,
+        target,
+      },
+      scores: scores.map((s) => ({
+        date: s.date,
+        score: Number(s.total_score),
+        action: (s.action ?? s.recommendation) as Recommendation,
+      })),
+      days,
+      history: data.history.map((r) => ({
+        date: r.date,
+        scoredAt: r.scored_at.toISOString(),
+        score: Number(r.total_score),
+        recommendation: r.recommendation,
+        action: r.action,
+      })),
+      digests: await digestsMentioning(deps.db, c.client_id, id),
+      verdictChange: latestRow
+        ? whatWouldChange({
+            action: (latestRow.action ?? latestRow.recommendation) as Recommendation,
+            recommendation: latestRow.recommendation as Recommendation,
+            score: Number(latestRow.total_score),
+            isNew: latestRow.is_new,
+            spend,
+            qualifiedLeads: leads,
+            target,
+            startDate: c.start_date,
+            currency: c.currency,
+          })
+        : null,
+    };
+    return html(renderCampaignPage(view));
+  }
+
+  async function client(id: string, params: URLSearchParams, viewer: Viewer): Promise<Answer> {
+    if (!maySee(viewer, id)) throw notFound(`Client ${id}`);
+    const q = parseScorecardQuery(params, id);
+    const row = await loadClient(deps.db, id);
+    if (!row) throw notFound(`Client ${id}`);
+    const target =
+      row.target_cpql === null ? 'the configuration’s default target' : `a target CPQL of ${row.target_cpql}`;
+    return scorecard(q, viewer, {
+      path: `/clients/${encodeURIComponent(id)}`,
+      heading: row.client_name ?? id,
+      intro: `<p class="muted">Client <code>${escapeHtml(id)}</code>, scored against ${escapeHtml(target)}.</p>`,
+      fixedClient: true,
+    });
+  }
+
+  /** A page route, or null when the path is not one of the dashboard's. */
+  return async function route(path: string, params: URLSearchParams, viewer: Viewer): Promise<Answer | null> {
+    if (path === '/')
+      return scorecard(parseScorecardQuery(params), viewer, {
+        path: '/',
+        heading: 'Campaign scorecard',
+        intro: '',
+        fixedClient: false,
+      });
+    if (path === '/scorecard.csv') return csv(parseScorecardQuery(params), viewer);
+    const m = /^\/(campaigns|clients)\/([^/]+)$/.exec(path);
+    if (!m) return null;
+    let id: string;
+    try {
+      id = decodeURIComponent(m[2]!);
+    } catch {
+      throw new BadRequest(`${m[1] === 'campaigns' ? 'campaign' : 'client'} id: not a valid URL-encoded id`);
+    }
+    parseId(id, m[1] === 'campaigns' ? 'campaign id' : 'client id');
+    return m[1] === 'campaigns' ? campaign(id, params, viewer) : client(id, params, viewer);
+  };
+}
+
+function extrasOf(d: RowDetails | undefined): RowExtras {
+  let weakest: string | null = null;
+  let worst = Number.POSITIVE_INFINITY;
+  for (const x of Object.values(d?.dimensions ?? {})) {
+    const share = x.max > 0 ? x.points / x.max : 1;
+    if (share < worst) {
+      worst = share;
+      weakest = x.reason;
+    }
+  }
+  const window = (d?.evidence as { window?: { cpql_80?: [number | null, number | null] } } | null)?.window;
+  return { weakest, interval: window?.cpql_80 ?? null, dataUpTo: d?.dataUpTo ?? null };
+}
+
+/** The stored evidence (docs/decisions.md) as labelled lines. */
+function evidenceLines(details: unknown): { label: string; text: string }[] {
+  const e = (details as { evidence?: Record<string, { p_above?: number; p_above_2x?: number; cpql_80?: unknown }> })
+    ?.evidence;
+  if (!e || typeof e !== 'object') return [];
+  const pct = (p: unknown) => (typeof p === 'number' ? `${Math.round(p * 100)} %` : '—');
+  const out: { label: string; text: string }[] = [];
+  for (const [key, name] of [
+    ['window', '30-day window'],
+    ['recent', 'last 7 days'],
+  ] as const) {
+    const w = e[key];
+    if (!w) continue;
+    const interval = Array.isArray(w.cpql_80)
+      ? `; CPQL 80 % interval ${w.cpql_80[0] ?? '—'}–${w.cpql_80[1] ?? '∞'}`
+      : '';
+    out.push({
+      label: `Over the ${name}`,
+      text: `${pct(w.p_above)} likely above target, ${pct(w.p_above_2x)} above twice the target${interval}`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import type { Kysely } from 'kysely';
+import {
+  filterKey,
+  filterRows,
+  type ScorecardQuery,
+  type ScorecardRow,
+  sortRows,
+} from '../core/dashboard/scorecard.js';
+import { parseDecimal, toNumber } from '../core/rational.js';
+import { resolveScoringConfig, type Recommendation, targetFor } from '../core/scoring/index.js';
+import { loadConfigs, loadScorecardRows, scoredDates } from '../db/repositories/dashboard.repository.js';
+import type { Database } from '../db/tables.js';
+
+/** A scored date's scorecard rows, kept in memory, with the selections already sorted. */
+export interface Snapshot {
+  date: string;
+  previous: string | null;
+  /** When the date was last scored: a new run makes a new snapshot. */
+  version: string;
+  rows: ScorecardRow[];
+  selections: Map<string, number[]>;
+}
+
+const SELECTIONS = 64;
+const DATES_MS = 5000;
+
+/**
+ * The scorecard's rows for a scored date, read once (100,000 campaigns in one statement) and kept until the date is
+ * scored again; each filter and sort is worked out once and kept (at most 64 per date), so paging through a view,
+ * or twenty people opening the same one, costs a slice. At most three dates are kept.
+ */
+export class ScorecardCache {
+  private readonly snapshots = new Map<string, Promise<Snapshot>>();
+  private readonly dates = new Map<string, { at: number; value: ReturnType<typeof scoredDates> }>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  /** The snapshot of `date` (null: the newest scored date); null when that date was never scored. */
+  async snapshot(date: string | null): Promise<Snapshot | null> {
+    const key = date ?? 'latest';
+    let d = this.dates.get(key);
+    if (!d || this.now() - d.at >= DATES_MS) {
+      if (this.dates.size > 100) this.dates.clear();
+      d = { at: this.now(), value: scoredDates(this.db, date) };
+      d.value.catch(() => this.dates.delete(key));
+      this.dates.set(key, d);
+    }
+    const found = await d.value;
+    if (found.date === null || found.version === null) return null;
+    const cached = this.snapshots.get(found.date);
+    if (cached) {
+      const s = await cached.catch(() => null);
+      if (s && s.version === found.version && s.previous === found.previous) return s;
+    }
+    const loading = this.load(found.date, found.previous, found.version);
+    loading.catch(() => this.snapshots.delete(found.date!));
+    this.snapshots.delete(found.date);
+    this.snapshots.set(found.date, loading);
+    while (this.snapshots.size > 3) this.snapshots.delete(this.snapshots.keys().next().value!);
+    return loading;
+  }
+
+  private async load(date: string, previous: string | null, version: string): Promise<Snapshot> {
+    const raw = await loadScorecardRows(this.db, date, previous);
+    const configs = await loadConfigs(this.db, [...new Set(raw.map((r) => r.config_id))]);
+    const resolved = new Map(
+      [...configs].map(([id, c]) => {
+        const r = resolveScoringConfig(c);
+        return [id, r.ok ? r.config : null];
+      }),
+    );
+    const rows = raw.map((r): ScorecardRow => {
+      const config = resolved.get(r.config_id) ?? null;
+      const t = config
+        ? targetFor(config, r.currency, r.client_target === null ? null : parseDecimal(r.client_target))
+        : null;
+      const spend = r.window_spend === null ? null : Number(r.window_spend);
+      const leads = r.window_qualified_leads;
+      return {
+        campaignId: r.campaign_id,
+        name: r.campaign_name,
+        clientId: r.client_id,
+        clientName: r.client_name,
+        score: Number(r.total_score),
+        previousScore: r.previous_score === null ? null : Number(r.previous_score),
+        action: r.action as Recommendation,
+        recommendation: r.recommendation as Recommendation,
+        flags: r.flags,
+        spend,
+        qualifiedLeads: leads,
+        cpql: spend !== null && leads !== null && leads > 0 ? spend / leads : null,
+        target: t === null ? null : toNumber(t.target),
+        currency: r.currency,
+      };
+    });
+    return { date, previous, version, rows, selections: new Map() };
+  }
+
+  /** The query's rows for this viewer, sorted: indexes into `snapshot.rows`. */
+  select(
+    snapshot: Snapshot,
+    q: ScorecardQuery,
+    scope: string,
+    visible: (clientId: string | null) => boolean,
+  ): number[] {
+    const key = `${scope}\u0000${filterKey(q)}\u0000${q.sort}\u0000${q.dir}`;
+    const hit = snapshot.selections.get(key);
+    if (hit) {
+      // Most recently used last: the oldest goes first when the map is full.
+      snapshot.selections.delete(key);
+      snapshot.selections.set(key, hit);
+      return hit;
+    }
+    const sorted = sortRows(snapshot.rows, filterRows(snapshot.rows, q, visible), q);
+    snapshot.selections.set(key, sorted);
+    while (snapshot.selections.size > SELECTIONS) snapshot.selections.delete(snapshot.selections.keys().next().value!);
+    return sorted;
+  }
+}
