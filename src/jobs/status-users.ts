@@ -128,7 +128,8 @@ export const statusUsersJob: JobDefinition<StatusUsersOptions> = {
         const unknown = await repo.unknownClients(ctx.db, clientIds);
         if (unknown.length > 0)
           throw new UsageError(
-            `--clients: no client ${unknown.join(', ')} in the clients table; import it first (import-csv --kind clients)`,
+            `--clients: no client ${unknown.join(', ')} in the clients table; ` +
+              'import it first (import-csv --kind clients)',
           );
       }
       const generated = ctx.options.passwordStdin ? null : generatePassword();

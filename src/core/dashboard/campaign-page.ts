@@ -111,7 +111,9 @@ function charts(v: CampaignView): string {
       })}</div>`,
       marks.length === 0
         ? '<p class="muted small">The action did not change over these dates.</p>'
-        : `<p class="small">Action changes: ${marks.map((m) => `${h(m.category)} ${h(m.label.replace('action changed to ', '→ '))}`).join('; ')}</p>`,
+        : `<p class="small">Action changes: ${marks
+            .map((m) => `${h(m.category)} ${h(m.label.replace('action changed to ', '→ '))}`)
+            .join('; ')}</p>`,
     );
   }
   if (v.days.length > 0) {

@@ -38,7 +38,8 @@ export const CSS =
   '.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:0 1rem}' +
   '.bar{background:#e5e7eb;border-radius:3px;height:.6rem;overflow:hidden}.bar span{display:block;height:100%}' +
   'dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .9rem;margin:0}dl.facts dt{color:#4b5563}' +
-  '.dim{margin:.35rem 0}dl.facts dd{margin:0}.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}' +
+  '.dim{margin:.35rem 0}dl.facts dd{margin:0}' +
+  '.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}' +
   CHART_CSS;
 
 /** An action as a coloured label, in words. */
