@@ -85,7 +85,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
       );
     }
     const sorted = cache.select(snapshot, q, scopeKey(viewer), visible(viewer));
-    const p = pageOf(sorted, q.page);
+    const p = pageOf(sorted, q.page, q.size);
     const rows = p.indexes.map((i) => snapshot.rows[i]!);
     const details = await loadRowDetails(
       deps.db,

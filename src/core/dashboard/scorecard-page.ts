@@ -2,7 +2,15 @@ import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { FLAGS, type Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
 import { actionBadge, banner, type JobBanner, money, page } from './layout.js';
-import { queryString, type ScorecardQuery, type ScorecardRow, type SortKey, URGENCY } from './scorecard.js';
+import {
+  PAGE_SIZE,
+  PAGE_SIZES,
+  queryString,
+  type ScorecardQuery,
+  type ScorecardRow,
+  type SortKey,
+  URGENCY,
+} from './scorecard.js';
 
 /** What one row shows beyond the scorecard's own fields (read for the page's rows only). */
 export interface RowExtras {
@@ -126,6 +134,7 @@ function filters(v: ScorecardView): string {
   const keep = [
     q.sort !== 'urgency' ? `<input type="hidden" name="sort" value="${h(q.sort)}">` : '',
     q.sort !== 'urgency' ? `<input type="hidden" name="dir" value="${h(q.dir)}">` : '',
+    q.size !== PAGE_SIZE ? `<input type="hidden" name="size" value="${q.size}">` : '',
   ].join('');
   return (
     `<form class="filters" method="get" action="${h(v.path)}" role="search">${keep}` +
@@ -153,7 +162,13 @@ function pager(v: ScorecardView, omitClient: boolean): string {
   ];
   if (v.page > 1) parts.push(link(1, '« First'), link(v.page - 1, '‹ Previous', ' rel="prev"'));
   if (v.page < v.pages) parts.push(link(v.page + 1, 'Next ›', ' rel="next"'), link(v.pages, 'Last »'));
-  const csv = `/scorecard.csv${queryString({ ...v.query, page: 1 }, {}, false)}`;
+  const sizes = PAGE_SIZES.map((n) =>
+    n === v.query.size
+      ? `<strong>${n}</strong>`
+      : `<a href="${h(`${v.path}${queryString(v.query, { size: n, page: 1 }, omitClient)}`)}">${n}</a>`,
+  ).join(' ');
+  parts.push(`<span>Rows a page: ${sizes}</span>`);
+  const csv = `/scorecard.csv${queryString({ ...v.query, page: 1, size: PAGE_SIZE }, {}, false)}`;
   parts.push(`<a href="${h(csv)}" download>Export these ${v.total.toLocaleString('en')} as CSV</a>`);
   return `<nav class="pages" aria-label="Pages">${parts.join('')}</nav>`;
 }

@@ -53,10 +53,13 @@ export interface ScorecardQuery {
   sort: SortKey;
   dir: 'asc' | 'desc';
   page: number;
+  /** Rows per page: one of PAGE_SIZES. */
+  size: number;
 }
 
+export const PAGE_SIZES = [10, 25, 50, 100, 200] as const;
 export const PAGE_SIZE = 50;
-const PARAMS = ['date', 'client', 'action', 'flag', 'q', 'sort', 'dir', 'page'];
+const PARAMS = ['date', 'client', 'action', 'flag', 'q', 'sort', 'dir', 'page', 'size'];
 
 /** The scorecard's query string, checked strictly: a malformed value is a 400 naming the parameter. */
 export function parseScorecardQuery(params: URLSearchParams, fixedClient: string | null = null): ScorecardQuery {
@@ -83,7 +86,11 @@ export function parseScorecardQuery(params: URLSearchParams, fixedClient: string
   const pageText = text('page') ?? '1';
   if (!/^\d{1,7}$/.test(pageText) || Number(pageText) < 1)
     throw new BadRequest(`page=${pageText.slice(0, 40)}: expected a page number from 1`);
+  const sizeText = text('size') ?? String(PAGE_SIZE);
+  if (!(PAGE_SIZES as readonly number[]).includes(Number(sizeText)) || !/^\d+$/.test(sizeText))
+    throw new BadRequest(`size=${sizeText.slice(0, 40)}: expected one of ${PAGE_SIZES.join(', ')} rows a page`);
   return {
+    size: Number(sizeText),
     date,
     client: fixedClient ?? parseId(text('client'), 'client'),
     action: action as Recommendation | null,
@@ -107,6 +114,7 @@ export function queryString(q: ScorecardQuery, change: Partial<ScorecardQuery> =
   if (m.sort !== 'urgency') p.set('sort', m.sort);
   const defaultDir = m.sort === 'campaign' || m.sort === 'client' || m.sort === 'urgency' ? 'asc' : 'desc';
   if (m.dir !== defaultDir) p.set('dir', m.dir);
+  if (m.size !== PAGE_SIZE) p.set('size', String(m.size));
   if (m.page !== 1) p.set('page', String(m.page));
   const s = p.toString();
   return s === '' ? '' : `?${s}`;
@@ -182,10 +190,11 @@ export function sortRows(rows: readonly ScorecardRow[], indexes: number[], q: Sc
 export function pageOf(
   sorted: readonly number[],
   page: number,
+  size = PAGE_SIZE,
 ): { indexes: number[]; page: number; pages: number; total: number } {
-  const pages = Math.max(1, Math.ceil(sorted.length / PAGE_SIZE));
+  const pages = Math.max(1, Math.ceil(sorted.length / size));
   const p = Math.min(page, pages);
-  return { indexes: sorted.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE), page: p, pages, total: sorted.length };
+  return { indexes: sorted.slice((p - 1) * size, p * size), page: p, pages, total: sorted.length };
 }
 
 export const CSV_HEADER = [

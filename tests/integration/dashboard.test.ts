@@ -1,0 +1,303 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { sql } from 'kysely';
+import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { loadSample, runAsFunction } from '../helpers/run-job.js';
+import { addUser, basic, createRole, readonlyUrl, type Running, startServer, TOKEN } from '../helpers/status-server.js';
+
+// status-server's pages for people over HTTP, as bin/status-server serves them (read-only role), on the sample scored
+// for two weeks: sign-in, the scorecard's filters, sorting, paging and export, the campaign and client pages, what a
+// client-limited user can and cannot reach, and bad input. The browser tests are in dashboard-browser.test.ts.
+const AGENCY = { user: 'agency', password: 'agency-password-123' };
+const ACME = { user: 'acme.viewer', password: 'acme-password-456' };
+let t: TestDatabase;
+let server: Running;
+
+async function get(path: string, headers: Record<string, string> = {}) {
+  const r = await fetch(`${server.url}${path}`, { headers });
+  return { status: r.status, headers: r.headers, text: await r.text() };
+}
+const as = (who: { user: string; password: string }) => basic(who.user, who.password);
+/** The campaign ids of a scorecard page, in order. */
+const ids = (html: string) => [...html.matchAll(/<th scope="row"><a href="\/campaigns\/([^"?]+)/g)].map((m) => m[1]!);
+
+/** A request from another loopback address (the failed sign-in limit counts per address). */
+function getFrom(address: string, path: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+    const u = new URL(`${server.url}${path}`);
+    const req = request({ host: u.hostname, port: u.port, path, headers, localAddress: address }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await loadSample(t.url);
+  for (let d = 1; d <= 15; d++) {
+    const date = `2025-11-${String(d).padStart(2, '0')}`;
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', date], { DATABASE_URL: t.url });
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+  // A name a spreadsheet would run as a formula, and one with markup.
+  await sql`UPDATE campaigns SET campaign_name = '=HYPERLINK("http://x")' WHERE campaign_id = 'demo-01-star'`.execute(
+    t.db,
+  );
+  await sql`UPDATE campaigns SET campaign_name = '<b>Bold</b> & co' WHERE campaign_id = 'demo-02-star'`.execute(t.db);
+  const role = `ro_${randomBytes(4).toString('hex')}`;
+  createRole(t.url, role);
+  await addUser(t.url, AGENCY.user, AGENCY.password, 'agency');
+  await addUser(t.url, ACME.user, ACME.password, ['acme']);
+  server = await startServer({ DATABASE_URL_READONLY: readonlyUrl(t.url, role) });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await t?.drop();
+});
+
+describe('signing in', () => {
+  test('no credentials: 401 with a Basic challenge and a page saying to sign in', async () => {
+    const r = await get('/');
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toBe('Basic realm="Leadsmart", charset="UTF-8"');
+    expect(r.headers.get('content-type')).toContain('text/html');
+    expect(r.text).toContain('Sign in with your Leadsmart user name and password');
+  });
+
+  test('a wrong password is 401 and is logged with the user name and address, never the password', async () => {
+    const r = await get('/', basic(AGENCY.user, 'not-the-password-999'));
+    expect(r.status).toBe(401);
+    expect(r.text).toContain('the user name or password is wrong');
+    await new Promise((res) => setTimeout(res, 100));
+    const line = server
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('sign-in failed') && l.includes('"username":"agency"'));
+    expect(line).toBeDefined();
+    expect(line).toContain('"known_user":true');
+    expect(server.stderr()).not.toContain('not-the-password-999');
+  });
+
+  test('the bearer token of /api/* does not open the pages, and a page user cannot use /api/*', async () => {
+    expect((await get('/', { Authorization: `Bearer ${TOKEN}` })).status).toBe(401);
+    expect((await get('/api/campaigns', as(AGENCY))).status).toBe(401);
+  });
+
+  test('ten failed sign-ins from one address: 429 with Retry-After there, even with the right password', async () => {
+    const bad = basic(AGENCY.user, 'guess-guess-guess');
+    for (let i = 0; i < 10; i++) expect((await getFrom('127.0.0.9', '/', bad)).status).toBe(401);
+    const locked = await getFrom('127.0.0.9', '/', as(AGENCY));
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800);
+    // Another address is not locked out.
+    expect((await getFrom('127.0.0.10', '/', as(AGENCY))).status).toBe(200);
+  }, 30_000);
+});
+
+describe('the scorecard', () => {
+  test('lists every campaign of the newest scored date, most urgent action first, with the job banner', async () => {
+    const r = await get('/?size=200', as(AGENCY));
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('Scores for <strong>2025-11-15</strong> (changes since 2025-11-14)');
+    expect(r.text).toMatch(/class="banner (ok|late|failed)"[^>]*><a href="\/jobs">/);
+    const shown = ids(r.text);
+    const count = await sql<{ n: string }>`SELECT count(*) AS n FROM campaign_scores WHERE date = '2025-11-15'`.execute(
+      t.db,
+    );
+    expect(shown).toHaveLength(Number(count.rows[0]!.n));
+    const order = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET', 'TEST_CHANGES', 'INCREASE_BUDGET', 'MONITOR_CLOSELY'];
+    const actions = await sql<{ campaign_id: string; action: string }>`
+      SELECT campaign_id, action FROM campaign_scores WHERE date = '2025-11-15'`.execute(t.db);
+    const rank = new Map(
+      actions.rows.map((a) => [a.campaign_id, order.indexOf(a.action) < 0 ? 9 : order.indexOf(a.action)]),
+    );
+    const ranks = shown.map((id) => rank.get(id)!);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+  });
+
+  test('escapes names: markup from the ad account is shown as text', async () => {
+    const r = await get('/?q=bold', as(AGENCY));
+    expect(r.text).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; co');
+    expect(r.text).not.toContain('<b>Bold</b>');
+  });
+
+  test('sorts by any column both ways; ties never make pages overlap', async () => {
+    const scores = await sql<{ campaign_id: string; total_score: string }>`
+      SELECT campaign_id, total_score FROM campaign_scores WHERE date = '2025-11-15'
+       ORDER BY total_score DESC, campaign_id`.execute(t.db);
+    const desc = ids((await get('/?sort=score&size=200', as(AGENCY))).text);
+    expect(desc).toEqual(scores.rows.map((r) => r.campaign_id));
+    const ascending = await sql<{ campaign_id: string }>`
+      SELECT campaign_id FROM campaign_scores WHERE date = '2025-11-15' ORDER BY total_score, campaign_id`.execute(
+      t.db,
+    );
+    const asc = ids((await get('/?sort=score&dir=asc&size=200', as(AGENCY))).text);
+    expect(asc).toEqual(ascending.rows.map((r) => r.campaign_id));
+    const byName = (await get('/?sort=campaign&size=200', as(AGENCY))).text;
+    expect(byName).toContain('aria-sort="ascending"');
+  });
+
+  test('pages of 10: three pages that together hold every campaign once, and links between them', async () => {
+    const pages = await Promise.all([1, 2, 3].map((p) => get(`/?size=10&page=${p}`, as(AGENCY))));
+    const all = pages.flatMap((p) => ids(p.text));
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.length).toBe(ids((await get('/?size=200', as(AGENCY))).text).length);
+    expect(pages[0]!.text).toContain('Page 1 of 3');
+    expect(pages[0]!.text).toContain('href="/?size=10&amp;page=2" rel="next"');
+    expect(pages[2]!.text).toContain('rel="prev"');
+  });
+
+  test('filters by client, action, flag and text in the name, alone and together', async () => {
+    const rows = await sql<{ campaign_id: string; client_id: string; action: string; flags: string[]; name: string }>`
+      SELECT s.campaign_id, c.client_id, s.action, s.flags, c.campaign_name AS name FROM campaign_scores s
+        JOIN campaigns c USING (campaign_id) WHERE s.date = '2025-11-15'`.execute(t.db);
+    const expectIds = (f: (r: (typeof rows.rows)[number]) => boolean) =>
+      rows.rows
+        .filter(f)
+        .map((r) => r.campaign_id)
+        .sort();
+    const got = async (qs: string) => ids((await get(`/?size=200&${qs}`, as(AGENCY))).text).sort();
+    expect(await got('client=globex')).toEqual(expectIds((r) => r.client_id === 'globex'));
+    const someAction = rows.rows[0]!.action;
+    expect(await got(`action=${someAction}`)).toEqual(expectIds((r) => r.action === someAction));
+    expect(await got('flag=NO_LEAD_DATA')).toEqual(expectIds((r) => r.flags.includes('NO_LEAD_DATA')));
+    expect(await got('q=LEADS')).toEqual(expectIds((r) => r.name.toLowerCase().includes('leads')));
+    expect(await got('client=acme&q=implant')).toEqual(
+      expectIds((r) => r.client_id === 'acme' && r.name.toLowerCase().includes('implant')),
+    );
+    expect((await got('client=acme&q=implant')).length).toBeGreaterThan(0);
+  });
+
+  test('an earlier date with ?date=, and a date never scored is a 404 page', async () => {
+    const r = await get('/?date=2025-11-05', as(AGENCY));
+    expect(r.text).toContain('Scores for <strong>2025-11-05</strong> (changes since 2025-11-04)');
+    const none = await get('/?date=2024-01-01', as(AGENCY));
+    expect(none.status).toBe(404);
+    expect(none.text).toContain('Nothing was scored on 2024-01-01');
+  });
+
+  test('the CSV export holds the filtered view, every row, formulas defused', async () => {
+    const r = await get('/scorecard.csv?client=acme&sort=score', as(AGENCY));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(r.headers.get('content-disposition')).toBe('attachment; filename="scorecard-2025-11-15.csv"');
+    const lines = r.text.trim().split('\n');
+    expect(lines[0]).toBe(
+      'campaign_id,campaign,client_id,client,score,score_change,action,recommendation,spend_30d,' +
+        'qualified_leads_30d,cpql,target_cpql,currency,flags',
+    );
+    const acme = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM campaign_scores s JOIN campaigns c USING (campaign_id)
+       WHERE s.date = '2025-11-15' AND c.client_id = 'acme'`.execute(t.db);
+    expect(lines.length - 1).toBe(Number(acme.rows[0]!.n));
+    expect(r.text).toContain(`"'=HYPERLINK(""http://x"")"`);
+    const scores = lines.slice(1).map((l) => Number(l.split(',').at(-10)));
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+});
+
+describe('a client-limited user', () => {
+  const otherCampaign = 'demo-02-star'; // globex's
+
+  test("sees only its clients' campaigns, and only those clients in the client filter", async () => {
+    const r = await get('/?size=200', as(ACME));
+    expect(r.status).toBe(200);
+    const acme = await sql<{ campaign_id: string }>`
+      SELECT campaign_id FROM campaign_scores s JOIN campaigns c USING (campaign_id)
+       WHERE s.date = '2025-11-15' AND c.client_id = 'acme'`.execute(t.db);
+    expect(ids(r.text).sort()).toEqual(acme.rows.map((x) => x.campaign_id).sort());
+    expect(r.text).not.toContain('Globex');
+    expect(r.text).not.toContain('value="globex"');
+  });
+
+  test("cannot reach another client's campaign by URL, filter, client page or export: 404, as if it did not exist", async () => {
+    const other = await get(`/campaigns/${otherCampaign}`, as(ACME));
+    const missing = await get('/campaigns/no-such-campaign', as(ACME));
+    expect(other.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(other.text.replace(otherCampaign, 'X')).toBe(missing.text.replace('no-such-campaign', 'X'));
+    expect(other.text).not.toContain('Bold');
+    expect((await get('/?client=globex', as(ACME))).status).toBe(404);
+    expect((await get('/clients/globex', as(ACME))).status).toBe(404);
+    expect((await get('/scorecard.csv?client=globex', as(ACME))).status).toBe(404);
+    const csv = await get('/scorecard.csv', as(ACME));
+    expect(csv.text).not.toContain('globex');
+    expect(csv.text).toContain(',acme,');
+    expect((await get('/?q=bold', as(ACME))).text).toContain('No campaign matches these filters');
+  });
+
+  test('the jobs page without error details, backups or the counts over every client', async () => {
+    const r = await get('/jobs', as(ACME));
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('score-campaigns');
+    expect(r.text).not.toContain('Backups');
+    expect(r.text).not.toContain('Scores for');
+  });
+});
+
+describe('the campaign and client pages', () => {
+  test('a campaign: verdict, the five dimensions, evidence, charts, the last runs', async () => {
+    const r = await get('/campaigns/demo-01-star', as(AGENCY));
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<h2>The five dimensions</h2>');
+    expect(r.text.match(/class="dim"/g)).toHaveLength(5);
+    expect(r.text).toContain('<h2>The evidence</h2>');
+    expect(r.text).toMatch(/<h2>Score over 15 scored dates<\/h2>/);
+    expect(r.text.match(/<svg class="chart"/g)!.length).toBe(4);
+    const history = r.text.slice(r.text.indexOf('The last scoring runs'));
+    expect((history.match(/<tr><td>2025-11-/g) ?? []).length).toBe(15);
+  });
+
+  test('a campaign scored with a target says what would change its verdict', async () => {
+    const r = await get('/campaigns/demo-01-star', as(AGENCY));
+    expect(r.text).toMatch(/<strong>What would change it:<\/strong> [^<]{20,}/);
+  });
+
+  test("a client's page: its campaigns only, and its target", async () => {
+    const r = await get('/clients/acme?size=200', as(ACME));
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<h1>Acme Dental</h1>');
+    expect(r.text).toContain('scored against a target CPQL of 100');
+    expect(ids(r.text).length).toBeGreaterThan(0);
+    expect((await get('/clients/acme?client=globex', as(ACME))).status).toBe(400);
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['/?sort=price', 'sort=price: expected one of'],
+    ['/?page=0', 'page=0: expected a page number'],
+    ['/?size=7', 'size=7: expected one of 10, 25, 50, 100, 200'],
+    ['/?action=NUKE', 'action=NUKE: expected one of'],
+    ['/?date=2025-13-01', 'date=2025-13-01: expected YYYY-MM-DD'],
+    ['/?colour=red', 'unknown parameter &quot;colour&quot;'],
+    ['/campaigns/demo-01-star?page=2', 'unknown parameter &quot;page&quot;'],
+  ])('%s is a 400 page naming the parameter', async (path, message) => {
+    const r = await get(path, as(AGENCY));
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toContain('text/html');
+    expect(r.text).toContain(message);
+    expect(r.text).not.toMatch(/at .+\.js:\d+/);
+  });
+
+  test('an unknown campaign or client is a 404 page, not a stack trace', async () => {
+    for (const path of ['/campaigns/nope', '/clients/nope', '/nowhere']) {
+      const r = await get(path, { ...as(AGENCY), Accept: 'text/html' });
+      expect(r.status).toBe(404);
+      expect(r.text).toContain('<h1>Not found</h1>');
+    }
+  });
+
+  test('an over-long URL is 414, an over-long header 431', async () => {
+    const long = await get(`/?q=${'x'.repeat(5000)}`, as(AGENCY));
+    expect(long.status).toBe(414);
+    const header = await get('/', { ...as(AGENCY), 'X-Padding': 'y'.repeat(20_000) }).catch(() => null);
+    expect(header?.status).toBe(431);
+  });
+});
