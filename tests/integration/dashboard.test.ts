@@ -216,7 +216,7 @@ describe('a client-limited user', () => {
     expect(r.text).not.toContain('value="globex"');
   });
 
-  test("cannot reach another client's campaign by URL, filter, client page or export: 404, as if it did not exist", async () => {
+  test("another client's campaign by URL, filter, client page or export: 404, as if it did not exist", async () => {
     const other = await get(`/campaigns/${otherCampaign}`, as(ACME));
     const missing = await get('/campaigns/no-such-campaign', as(ACME));
     expect(other.status).toBe(404);
