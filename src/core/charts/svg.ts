@@ -225,7 +225,7 @@ export function legend(series: readonly { name: string; color: string }[]): stri
 
 /** The CSS the charts and legends need, for a page's <style>. */
 export const CHART_CSS =
-  '.chart-wrap{overflow-x:auto}.chart{display:block;width:100%;min-width:480px;height:auto}' +
+  '.chart-wrap{overflow-x:auto}.chart{display:block;width:100%;min-width:480px;max-width:820px;height:auto}' +
   '.legend{list-style:none;padding:0;margin:.25rem 0 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;' +
   'font-size:.875rem}.legend li{display:flex;align-items:center;gap:.35rem}' +
   '.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px}';

@@ -120,7 +120,7 @@ function charts(v: CampaignView): string {
     const dates = v.days.map((d) => d.date);
     const tick = (d: string) => d.slice(5);
     out.push(
-      '<h2>Spend and qualified leads by day</h2>',
+      '<h2>Spend and qualified leads by day</h2><h3>Spend</h3>',
       `<div class="chart-wrap">${barChart({
         label: 'Spend by day',
         categories: dates,
@@ -130,6 +130,7 @@ function charts(v: CampaignView): string {
         format: (x) => money(x),
         height: 180,
       })}</div>`,
+      '<h3>Qualified leads</h3>',
       `<div class="chart-wrap">${barChart({
         label: 'Qualified leads by day',
         categories: dates,
@@ -143,6 +144,7 @@ function charts(v: CampaignView): string {
     const target = v.latest?.target ?? null;
     const cpql = rollingCpql(v.days);
     out.push(
+      '<h3>Cost per qualified lead, over the 7 days up to each day</h3>',
       `<div class="chart-wrap">${lineChart({
         label: 'Cost per qualified lead over the 7 days up to each day, against the target',
         categories: dates,

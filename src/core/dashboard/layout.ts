@@ -14,8 +14,9 @@ export const CSS =
   'color:#111827;background:#f3f4f6;margin:0;line-height:1.45;font-size:15px}' +
   'header.top{background:#111827;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;' +
   'align-items:baseline}header.top a{color:#fff}header.top .who{margin-left:auto;color:#d1d5db;font-size:.85rem}' +
-  'main{max-width:1280px;margin:0 auto;padding:.75rem 1rem 2rem}h1{font-size:1.35rem;margin:.5rem 0 .25rem}' +
-  'h2{font-size:1.1rem;margin:1.5rem 0 .5rem}a{color:#1d4ed8}.muted{color:#4b5563}.small{font-size:.85rem}' +
+  'main{max-width:1480px;margin:0 auto;padding:.75rem 1rem 2rem}h1{font-size:1.35rem;margin:.5rem 0 .25rem}' +
+  'h2{font-size:1.1rem;margin:1.5rem 0 .5rem}h3{font-size:.95rem;margin:.9rem 0 .2rem;color:#374151}' +
+  'a{color:#1d4ed8}.muted{color:#4b5563}.small{font-size:.85rem}' +
   '.banner{padding:.45rem .75rem;border-radius:4px;margin:.5rem 0;font-weight:600}' +
   '.banner.ok{background:#dcfce7;color:#14532d}.banner.late{background:#fef3c7;color:#78350f}' +
   '.banner.failed{background:#fee2e2;color:#7f1d1d}.banner a{color:inherit}' +

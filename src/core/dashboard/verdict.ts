@@ -49,16 +49,18 @@ export function whatWouldChange(f: VerdictFacts): string | null {
       const more = Math.max(1, needed - f.qualifiedLeads);
       return (
         `The cut would be lifted once the evidence says its cost per qualified lead is at or below the target of ` +
-        `${money(f.target)}: at ${money(f.spend)} spent over 30 days that means about ${leads(more)} more ` +
+        `${money(f.target)}: at ${money(f.spend)} spent over 30 days that means about ${more} more ` +
+        `qualified lead${more === 1 ? '' : 's'} ` +
         `(${needed} in all, against ${f.qualifiedLeads} now).`
       );
     }
     if (f.action === 'INCREASE_BUDGET') {
-      const floor = Math.max(0, needed);
+      // Above the target once q < spend ÷ target: at most ceil(spend ÷ target) − 1 qualified leads.
+      const above = Math.max(0, needed - 1);
       return (
         `It keeps "increase budget" while its cost per qualified lead stays well under the target of ` +
-        `${money(f.target)}; at ${money(f.spend)} spent, falling to ${leads(floor)} or fewer would put it at the ` +
-        'target.'
+        `${money(f.target)}; at ${money(f.spend)} spent over 30 days, ${leads(above)} or fewer (against ` +
+        `${f.qualifiedLeads} now) would put it above the target.`
       );
     }
   }

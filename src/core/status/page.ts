@@ -119,8 +119,8 @@ td,th{text-align:left;padding:6px 8px;border-top:1px solid #e5e7eb;vertical-alig
 ${
   opts.agencyWide
     ? `<h2>Backups</h2>
-<table><tr><td>latest good backup</td><td>${backupLine}</td></tr>
-<tr><td>last restore drill</td><td>${drillLine}</td></tr></table>
+<table><tr><th scope="row">latest good backup</th><td>${backupLine}</td></tr>
+<tr><th scope="row">last restore drill</th><td>${drillLine}</td></tr></table>
 ${scoring}`
     : '<p class="muted">Error details, backups and the counts over every client are shown to agency-wide users.</p>'
 }

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { scoreCampaignsJob } from '../../src/jobs/score-campaigns.js';
+import { launchChromium, screenshotDir } from '../helpers/browser.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { loadSample, runAsFunction } from '../helpers/run-job.js';
+import { addUser, createRole, readonlyUrl, type Running, startServer } from '../helpers/status-server.js';
+
+// The dashboard in headless Chromium with JavaScript off (the pages must not need it): each page at a phone and a
+// desktop width with a screenshot in .state/test-output/dashboard/, and sorting, filtering, paging and the export
+// done by clicking, as a person would.
+const AGENCY = { username: 'agency', password: 'agency-password-123' };
+const ACME = { username: 'acme.viewer', password: 'acme-password-456' };
+const OUT = screenshotDir('dashboard');
+let t: TestDatabase;
+let server: Running;
+let browser: Browser;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await loadSample(t.url);
+  for (let d = 1; d <= 15; d++) {
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', `2025-11-${String(d).padStart(2, '0')}`], {
+      DATABASE_URL: t.url,
+    });
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+  const role = `ro_${randomBytes(4).toString('hex')}`;
+  createRole(t.url, role);
+  await addUser(t.url, AGENCY.username, AGENCY.password, 'agency');
+  await addUser(t.url, ACME.username, ACME.password, ['acme']);
+  server = await startServer({ DATABASE_URL_READONLY: readonlyUrl(t.url, role) });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await t?.drop();
+});
+
+async function open(who: typeof AGENCY, width: number, path: string): Promise<Page> {
+  const page = await browser.newPage({
+    viewport: { width, height: 900 },
+    httpCredentials: who,
+    javaScriptEnabled: false,
+    acceptDownloads: true,
+  });
+  const res = await page.goto(`${server.url}${path}`);
+  expect(res?.status()).toBe(200);
+  return page;
+}
+
+const campaignIds = (page: Page) =>
+  page.evaluate<string[]>(
+    `[...document.querySelectorAll('tbody th[scope=row] a')]
+      .map((a) => a.getAttribute('href').split('?')[0].slice(11))`,
+  );
+
+describe.each([
+  ['phone', 375],
+  ['desktop', 1280],
+])('on a %s (%i px)', (name, width) => {
+  test.each([
+    ['scorecard', '/'],
+    ['campaign', '/campaigns/demo-01-star'],
+    ['client', '/clients/globex'],
+    ['jobs', '/jobs'],
+  ])(
+    'the %s page: headings and labels in place, no sideways scrolling of the page, a screenshot',
+    async (what, path) => {
+      const page = await open(AGENCY, width, path);
+      expect(await page.locator('h1').count()).toBe(1);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow).toBeLessThanOrEqual(0);
+      // Every form control has a label; every data table has column headers.
+      const unlabelled = await page.evaluate<number>(
+        `[...document.querySelectorAll('input:not([type=hidden]), select')].filter((e) => !e.closest('label')).length`,
+      );
+      expect(unlabelled).toBe(0);
+      const headless = await page.evaluate<number>(
+        `[...document.querySelectorAll('table')].filter((t) => !t.querySelector('th')).length`,
+      );
+      expect(headless).toBe(0);
+      const file = join(OUT, `${what}-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      expect(statSync(file).size).toBeGreaterThan(15_000);
+      await page.close();
+    },
+    30_000,
+  );
+});
+
+describe('by clicking, without JavaScript', () => {
+  test('sorting: the Score header sorts descending, a second click ascending', async () => {
+    const page = await open(AGENCY, 1280, '/?size=200');
+    await page.getByRole('link', { name: 'Score', exact: true }).click();
+    expect(page.url()).toContain('sort=score');
+    const desc = await page.evaluate<number[]>(
+      `[...document.querySelectorAll('tbody tr')].map((tr) => Number(tr.children[2].textContent))`,
+    );
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    await page.getByRole('link', { name: 'Score ▼' }).click();
+    expect(page.url()).toContain('dir=asc');
+    const asc = await page.evaluate<number[]>(
+      `[...document.querySelectorAll('tbody tr')].map((tr) => Number(tr.children[2].textContent))`,
+    );
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    await page.close();
+  });
+
+  test('filtering: choose a client and type in the name box, then Show', async () => {
+    const page = await open(AGENCY, 1280, '/');
+    await page.getByLabel('Client').selectOption('acme');
+    await page.getByLabel('Campaign name').fill('implant');
+    await page.getByRole('button', { name: 'Show' }).click();
+    expect(page.url()).toMatch(/client=acme/);
+    const names = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('tbody th[scope=row] a')].map((a) => a.textContent)`,
+    );
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n.toLowerCase()).toContain('implant');
+    await page.close();
+  });
+
+  test('paging: Next and Previous walk pages of 10 without repeating a campaign', async () => {
+    const page = await open(AGENCY, 1280, '/?size=10');
+    const first = await campaignIds(page);
+    await page.getByRole('link', { name: 'Next ›' }).first().click();
+    const second = await campaignIds(page);
+    expect(first).toHaveLength(10);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    await page.getByRole('link', { name: '‹ Previous' }).first().click();
+    expect(await campaignIds(page)).toEqual(first);
+    await page.close();
+  });
+
+  test('export: the link downloads the filtered view as CSV', async () => {
+    const page = await open(AGENCY, 1280, '/?client=globex');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page
+        .getByRole('link', { name: /as CSV/ })
+        .first()
+        .click(),
+    ]);
+    const path = join(OUT, 'export.csv');
+    await download.saveAs(path);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^campaign_id,campaign,client_id/);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines.slice(1)) expect(l).toContain(',globex,');
+    await page.close();
+  });
+
+  test("a client-limited user typing another client's campaign URL gets the not-found page", async () => {
+    const page = await browser.newPage({ httpCredentials: ACME, javaScriptEnabled: false });
+    const res = await page.goto(`${server.url}/campaigns/demo-02-star`);
+    expect(res?.status()).toBe(404);
+    await expect(page.getByRole('heading', { name: 'Not found' }).isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(OUT, 'not-found-phone.png') });
+    await page.close();
+  });
+});

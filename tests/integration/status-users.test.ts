@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { statusUsersJob } from '../../src/jobs/status-users.js';
+import { verifyPassword } from '../../src/status/passwords.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { loadSample, runAsFunction, runProcess } from '../helpers/run-job.js';
+
+// bin/status-server users add|remove|list|passwd against a real database: what is stored (a scrypt hash, never the
+// password), what is printed, and every mistake an operator can make.
+let t: TestDatabase;
+const users = (argv: string[], stdin?: string) =>
+  runAsFunction(statusUsersJob, ['users', ...argv], { DATABASE_URL: t.url }, stdin === undefined ? {} : { stdin });
+const stored = (name: string) =>
+  t.db.selectFrom('dashboard_users').selectAll().where('username', '=', name).executeTakeFirst();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await loadSample(t.url);
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+describe('status-server users', () => {
+  test('add with a generated password: printed once, only its scrypt hash stored', async () => {
+    const r = await users(['add', 'ann', '--agency']);
+    expect(r.code).toBe(0);
+    const password = /shown this once: (\S+)/.exec(r.stdout)![1]!;
+    expect(password).toHaveLength(24);
+    const row = await stored('ann');
+    expect(row).toMatchObject({ agency_wide: true, client_ids: [] });
+    expect(row!.password_hash).not.toContain(password);
+    expect(await verifyPassword(password, row!.password_hash)).toBe(true);
+    expect(r.stderr).not.toContain(password);
+  });
+
+  test('add limited to clients, the password piped in', async () => {
+    const r = await users(['add', 'bob', '--clients', 'acme, globex', '--password-stdin'], 'bobs-long-password\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Added bob (clients acme, globex).');
+    expect(r.stdout).not.toContain('shown this once');
+    const row = await stored('bob');
+    expect(row).toMatchObject({ agency_wide: false, client_ids: ['acme', 'globex'] });
+    expect(await verifyPassword('bobs-long-password', row!.password_hash)).toBe(true);
+  });
+
+  test('list shows names and scopes, never a hash; --json too', async () => {
+    const r = await users(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ann\s+agency-wide\s+password set /m);
+    expect(r.stdout).toMatch(/^bob\s+clients acme, globex\s+password set /m);
+    expect(r.stdout).not.toContain('scrypt');
+    const j = await runAsFunction(statusUsersJob, ['users', 'list', '--json'], { DATABASE_URL: t.url });
+    const doc = JSON.parse(j.stdout);
+    expect(doc.users.map((u: { username: string }) => u.username)).toEqual(['ann', 'bob']);
+    expect(j.stdout).not.toContain('scrypt');
+  });
+
+  test('passwd replaces the hash; remove deletes the user', async () => {
+    const before = (await stored('bob'))!.password_hash;
+    const p = await users(['passwd', 'bob', '--password-stdin'], 'another-long-password\n');
+    expect(p.code).toBe(0);
+    const after = (await stored('bob'))!;
+    expect(after.password_hash).not.toBe(before);
+    expect(await verifyPassword('another-long-password', after.password_hash)).toBe(true);
+    expect((await users(['remove', 'bob'])).code).toBe(0);
+    expect(await stored('bob')).toBeUndefined();
+  });
+
+  test.each([
+    [['add', 'carol'], 'give exactly one of --agency (every client) or --clients a,b'],
+    [['add', 'carol', '--agency', '--clients', 'acme'], 'give exactly one of'],
+    [['add', 'carol', '--clients', 'acme,nosuch'], '--clients: no client nosuch in the clients table'],
+    [['add', 'ann', '--agency'], 'user ann exists already; set a new password with users passwd ann'],
+    [['add', 'bad name!', '--agency'], 'use letters, digits and . _ @ + -'],
+    [['remove', 'nobody'], 'no user nobody; see users list'],
+    [['passwd', 'nobody'], 'no user nobody'],
+    [['rename', 'ann'], 'users rename: unknown command; expected one of add, remove, list, passwd'],
+    [['remove'], 'users remove: name the user'],
+    [['list', 'ann'], 'users list takes no user name'],
+    [['passwd', 'ann', '--agency'], 'users passwd: --agency and --clients are for add'],
+  ])('users %j is exit 64: %s', async (argv, message) => {
+    const r = await users(argv as string[]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('a piped password that is too short is exit 64 and changes nothing', async () => {
+    const before = (await stored('ann'))!.password_hash;
+    const r = await users(['passwd', 'ann', '--password-stdin'], 'short\n');
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--password-stdin: the password must have at least 12 characters');
+    expect((await stored('ann'))!.password_hash).toBe(before);
+  });
+
+  test('bin/status-server users runs as its own command, with the owner DATABASE_URL', async () => {
+    const r = await runProcess('status-server', ['users', 'list'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ann');
+  });
+});
