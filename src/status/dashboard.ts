@@ -16,11 +16,10 @@ import { whatWouldChange } from '../core/dashboard/verdict.js';
 import { escapeHtml } from '../core/text/html.js';
 import { addDays } from '../core/dates.js';
 import { parseDecimal, toNumber } from '../core/rational.js';
-import { type Recommendation, resolveScoringConfig, targetFor } from '../core/scoring/index.js';
+import { type Recommendation, resolveScoringConfig, type ScoringConfig, targetFor } from '../core/scoring/index.js';
 import { BadRequest, checkParams, parseDate, parseId } from '../core/status/requests.js';
 import { readDailyOutcomes } from '../db/repositories/backtest.repository.js';
 import {
-  digestsMentioning,
   loadCampaignPage,
   loadClient,
   loadConfigs,
@@ -52,6 +51,22 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
   };
   const scopeKey = (v: Viewer) => (v.clientIds === null ? '*' : [...v.clientIds].sort().join('\u0001'));
   const visible = (v: Viewer) => (clientId: string | null) => maySee(v, clientId);
+  // A stored configuration never changes under its id: each is read and resolved once.
+  const configs = new Map<string, Promise<ScoringConfig | null>>();
+  const configById = (id: string) => {
+    let c = configs.get(id);
+    if (!c) {
+      if (configs.size > 100) configs.clear();
+      c = loadConfigs(deps.db, [id]).then((m) => {
+        const stored = m.get(id);
+        const r = stored === undefined ? null : resolveScoringConfig(stored);
+        return r?.ok ? r.config : null;
+      });
+      c.catch(() => configs.delete(id));
+      configs.set(id, c);
+    }
+    return c;
+  };
   const notFound = (what: string) => new HttpError(404, `${what} does not exist, or is not yours to see.`);
 
   async function scorecard(
@@ -161,24 +176,20 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
     if (data.campaign === null || !maySee(viewer, data.campaign.client_id)) throw notFound(`Campaign ${id}`);
     const c = data.campaign;
     const latestRow = data.scores[0] ?? null;
+    const latestDetails = data.latestDetails;
     const scores = [...data.scores].reverse();
     let target: number | null = null;
     let days: CampaignView['days'] = [];
     if (latestRow) {
-      const config = (await loadConfigs(deps.db, [latestRow.config_id])).get(latestRow.config_id);
-      const resolved = config === undefined ? null : resolveScoringConfig(config);
-      if (resolved?.ok) {
-        const t = targetFor(
-          resolved.config,
-          c.currency,
-          c.client_target === null ? null : parseDecimal(c.client_target),
-        );
+      const config = await configById(latestRow.config_id);
+      if (config) {
+        const t = targetFor(config, c.currency, c.client_target === null ? null : parseDecimal(c.client_target));
         target = t === null ? null : toNumber(t.target);
         // Dates compare as text (YYYY-MM-DD): the later of the oldest score shown and 89 days back.
         const from = [scores[0]!.date, addDays(latestRow.date, -89)].sort()[1]!;
-        const series = (
-          await readDailyOutcomes(deps.db, from, latestRow.date, resolved.config.qualifiedStatuses, null, id)
-        ).get(id);
+        const series = (await readDailyOutcomes(deps.db, from, latestRow.date, config.qualifiedStatuses, null, id)).get(
+          id,
+        );
         if (series)
           days = Array.from({ length: series.spend.length }, (_, i) => ({
             date: addDays(from, i),
@@ -187,7 +198,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
           }));
       }
     }
-    const details = latestRow ? parseScoreDetails(latestRow.details) : null;
+    const details = latestDetails ? parseScoreDetails(latestDetails) : null;
     const spend = latestRow?.window_spend == null ? null : Number(latestRow.window_spend);
     const leads = latestRow?.window_qualified_leads ?? null;
     const view: CampaignView = {
@@ -211,8 +222,8 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
         actionReason: latestRow.action_reason,
         flags: latestRow.flags,
         dimensions: Object.entries(details?.dimensions ?? {}).map(([name, d]) => ({ name, ...d })),
-        evidence: evidenceLines(latestRow.details),
-        evidenceWords: evidenceInWords(latestRow.details),
+        evidence: evidenceLines(latestDetails),
+        evidenceWords: evidenceInWords(latestDetails),
         spend,
         qualifiedLeads: leads,
         target,
@@ -225,12 +236,12 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
       days,
       history: data.history.map((r) => ({
         date: r.date,
-        scoredAt: r.scored_at.toISOString(),
+        scoredAt: r.scored_at,
         score: Number(r.total_score),
         recommendation: r.recommendation,
         action: r.action,
       })),
-      digests: await digestsMentioning(deps.db, c.client_id, id),
+      digests: data.digests,
       verdictChange: latestRow
         ? whatWouldChange({
             action: (latestRow.action ?? latestRow.recommendation) as Recommendation,
@@ -262,6 +273,9 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
       fixedClient: true,
     });
   }
+
+  // The newest date's rows are read at start, so the first person of the morning does not wait for them.
+  cache.snapshot(null).catch(() => undefined);
 
   /** A page route, or null when the path is not one of the dashboard's. */
   return async function route(path: string, params: URLSearchParams, viewer: Viewer): Promise<Answer | null> {

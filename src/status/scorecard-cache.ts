@@ -31,6 +31,8 @@ const DATES_MS = 5000;
  */
 export class ScorecardCache {
   private readonly snapshots = new Map<string, Promise<Snapshot>>();
+  /** Newer versions being read while the older one is still served. */
+  private readonly refreshing = new Map<string, Promise<Snapshot>>();
   private readonly dates = new Map<string, { at: number; value: ReturnType<typeof scoredDates> }>();
 
   constructor(
@@ -50,15 +52,28 @@ export class ScorecardCache {
     }
     const found = await d.value;
     if (found.date === null || found.version === null) return null;
-    const cached = this.snapshots.get(found.date);
-    if (cached) {
-      const s = await cached.catch(() => null);
-      if (s && s.version === found.version && s.previous === found.previous) return s;
+    const day = found.date;
+    const cached = this.snapshots.get(day);
+    const s = cached ? await cached.catch(() => null) : null;
+    if (s && s.version === found.version && s.previous === found.previous) return s;
+    if (s) {
+      // The date was scored again: keep answering from the rows in hand while the new ones are read (a second or
+      // two at 100,000 campaigns), then switch.
+      if (!this.refreshing.has(day)) {
+        const next = this.load(day, found.previous, found.version);
+        this.refreshing.set(day, next);
+        next.then(
+          () => this.snapshots.set(day, next),
+          () => undefined,
+        );
+        next.finally(() => this.refreshing.delete(day)).catch(() => undefined);
+      }
+      return s;
     }
-    const loading = this.load(found.date, found.previous, found.version);
-    loading.catch(() => this.snapshots.delete(found.date!));
-    this.snapshots.delete(found.date);
-    this.snapshots.set(found.date, loading);
+    const loading = this.load(day, found.previous, found.version);
+    loading.catch(() => this.snapshots.delete(day));
+    this.snapshots.delete(day);
+    this.snapshots.set(day, loading);
     while (this.snapshots.size > 3) this.snapshots.delete(this.snapshots.keys().next().value!);
     return loading;
   }

@@ -1,7 +1,7 @@
 import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { FLAGS, type Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
-import { actionBadge, banner, type JobBanner, money, page } from './layout.js';
+import { actionBadge, banner, count, type JobBanner, money, page } from './layout.js';
 import {
   PAGE_SIZE,
   PAGE_SIZES,
@@ -157,8 +157,8 @@ function pager(v: ScorecardView, omitClient: boolean): string {
   const link = (p: number, text: string, rel = '') =>
     `<a href="${h(`${v.path}${queryString(v.query, { page: p }, omitClient)}`)}"${rel}>${text}</a>`;
   const parts = [
-    `<span>Page ${v.page.toLocaleString('en')} of ${v.pages.toLocaleString('en')} · ` +
-      `${v.total.toLocaleString('en')} campaign${v.total === 1 ? '' : 's'}</span>`,
+    `<span>Page ${count(v.page)} of ${count(v.pages)} · ` +
+      `${count(v.total)} campaign${v.total === 1 ? '' : 's'}</span>`,
   ];
   if (v.page > 1) parts.push(link(1, '« First'), link(v.page - 1, '‹ Previous', ' rel="prev"'));
   if (v.page < v.pages) parts.push(link(v.page + 1, 'Next ›', ' rel="next"'), link(v.pages, 'Last »'));
@@ -169,7 +169,7 @@ function pager(v: ScorecardView, omitClient: boolean): string {
   ).join(' ');
   parts.push(`<span>Rows a page: ${sizes}</span>`);
   const csv = `/scorecard.csv${queryString({ ...v.query, page: 1, size: PAGE_SIZE }, {}, false)}`;
-  parts.push(`<a href="${h(csv)}" download>Export these ${v.total.toLocaleString('en')} as CSV</a>`);
+  parts.push(`<a href="${h(csv)}" download>Export these ${count(v.total)} as CSV</a>`);
   return `<nav class="pages" aria-label="Pages">${parts.join('')}</nav>`;
 }
 

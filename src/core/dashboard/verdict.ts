@@ -16,8 +16,9 @@ export interface VerdictFacts {
   currency: string | null;
 }
 
-const amount = (n: number) =>
-  n.toLocaleString('en', { minimumFractionDigits: n < 100 ? 2 : 0, maximumFractionDigits: n < 100 ? 2 : 0 });
+const CENTS = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const WHOLE = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
+const amount = (n: number) => (n < 100 ? CENTS : WHOLE).format(n);
 const label = (a: Recommendation) => RECOMMENDATION_WORDING[a].label.toLowerCase();
 const leads = (n: number) => `${n} qualified lead${n === 1 ? '' : 's'}`;
 

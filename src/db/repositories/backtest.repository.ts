@@ -39,13 +39,16 @@ export async function readDailyOutcomes(
   campaignId: string | null = null,
 ): Promise<Map<string, DailySeries>> {
   const days = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
-  const client = sql`${clientId === null ? sql`` : sql`AND c.client_id = ${clientId}`}
-    ${campaignId === null ? sql`` : sql`AND m.campaign_id = ${campaignId}`}`;
-  const ids = (
-    await sql<{ campaign_id: string }>`
+  const client = clientId === null ? sql`` : sql`AND c.client_id = ${clientId}`;
+  // One campaign (the dashboard's campaign page): no need to ask which campaigns have metrics.
+  const ids =
+    campaignId !== null
+      ? [campaignId]
+      : (
+          await sql<{ campaign_id: string }>`
       SELECT DISTINCT m.campaign_id FROM campaign_metrics m JOIN campaigns c ON c.campaign_id = m.campaign_id
        WHERE m.date BETWEEN ${from}::date AND ${to}::date ${client} ORDER BY 1`.execute(db)
-  ).rows.map((r) => r.campaign_id);
+        ).rows.map((r) => r.campaign_id);
   const out = new Map<string, DailySeries>();
   for (let i = 0; i < ids.length; i += 2000) {
     const batch = ids.slice(i, i + 2000);

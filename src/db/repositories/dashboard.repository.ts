@@ -116,63 +116,85 @@ export async function loadClient(db: Kysely<Database>, clientId: string) {
     .executeTakeFirst();
 }
 
-/** One campaign's page: the campaign, its scores on up to 90 dates up to `date`, its runs, and its digests. */
-export async function loadCampaignPage(db: Kysely<Database>, campaignId: string, date: string) {
-  const [campaign, scores, history] = await Promise.all([
-    sql<{
-      campaign_id: string;
-      campaign_name: string | null;
-      client_id: string | null;
-      client_name: string | null;
-      client_target: string | null;
-      status: string | null;
-      daily_budget: string | null;
-      currency: string | null;
-      start_date: string | null;
-    }>`
-      SELECT c.campaign_id, c.campaign_name, c.client_id, cl.client_name, cl.target_cpql::text AS client_target,
-             c.status, c.daily_budget::text, c.currency, c.start_date::text
-        FROM campaigns c LEFT JOIN clients cl ON cl.client_id = c.client_id
-       WHERE c.campaign_id = ${campaignId}`.execute(db),
-    sql<{
-      date: string;
-      total_score: string;
-      recommendation: string;
-      action: string | null;
-      action_gate: string | null;
-      action_reason: string | null;
-      flags: string[];
-      details: Record<string, unknown>;
-      window_spend: string | null;
-      window_qualified_leads: number | null;
-      config_id: string;
-      is_new: boolean;
-    }>`
-      SELECT date::text, total_score::text, recommendation, action, action_gate, action_reason, flags,
-             recommendation_details AS details, window_spend::text, window_qualified_leads, config_id, is_new
-        FROM campaign_scores
-       WHERE campaign_id = ${campaignId} AND date <= ${date}::date
-       ORDER BY date DESC LIMIT 90`.execute(db),
-    sql<{
-      date: string;
-      scored_at: Date;
-      total_score: string;
-      recommendation: string;
-      action: string | null;
-      config_id: string;
-    }>`
-      SELECT date::text, scored_at, total_score::text, recommendation, action, config_id FROM score_history
-       WHERE campaign_id = ${campaignId} ORDER BY date DESC, scored_at DESC LIMIT 20`.execute(db),
-  ]);
-  return { campaign: campaign.rows[0] ?? null, scores: scores.rows, history: history.rows };
+export interface CampaignPageData {
+  campaign: {
+    campaign_id: string;
+    campaign_name: string | null;
+    client_id: string | null;
+    client_name: string | null;
+    client_target: string | null;
+    status: string | null;
+    daily_budget: number | null;
+    currency: string | null;
+    start_date: string | null;
+  } | null;
+  /** Newest first. */
+  scores: {
+    date: string;
+    total_score: number;
+    recommendation: string;
+    action: string | null;
+    action_gate: string | null;
+    action_reason: string | null;
+    flags: string[];
+    window_spend: number | null;
+    window_qualified_leads: number | null;
+    config_id: string;
+    is_new: boolean;
+  }[];
+  /** The stored recommendation_details of the newest score only (~1.5 KB each). */
+  latestDetails: Record<string, unknown> | null;
+  history: { date: string; scored_at: string; total_score: number; recommendation: string; action: string | null }[];
+  digests: { date: string; subject: string; status: string }[];
 }
 
-/** The digests whose attention list named the campaign, newest first. */
-export async function digestsMentioning(db: Kysely<Database>, clientId: string | null, campaignId: string) {
-  const r = await sql<{ digest_id: string; date: string; subject: string; status: string; created_at: Date }>`
-    SELECT digest_id::text, date::text, subject, status, created_at FROM alert_digests
-     WHERE client_id = ${clientId ?? ''}
-       AND items->'items' @> ${JSON.stringify([{ campaignId }])}::jsonb
-     ORDER BY date DESC, digest_id DESC LIMIT 10`.execute(db);
-  return r.rows;
+/**
+ * One campaign's page in one statement (one round trip; the page measured seven before): the campaign, its scores on
+ * up to 90 dates up to `date`, the newest score's details, its last 20 runs, and the digests that named it.
+ */
+export async function loadCampaignPage(
+  db: Kysely<Database>,
+  campaignId: string,
+  date: string,
+): Promise<CampaignPageData> {
+  const r = await sql<{
+    campaign: CampaignPageData['campaign'];
+    scores: CampaignPageData['scores'] | null;
+    details: Record<string, unknown> | null;
+    history: CampaignPageData['history'] | null;
+    digests: CampaignPageData['digests'] | null;
+  }>`
+    SELECT
+      (SELECT row_to_json(x) FROM (
+         SELECT c.campaign_id, c.campaign_name, c.client_id, cl.client_name, cl.target_cpql::text AS client_target,
+                c.status, c.daily_budget, c.currency, c.start_date::text
+           FROM campaigns c LEFT JOIN clients cl ON cl.client_id = c.client_id
+          WHERE c.campaign_id = ${campaignId}) x) AS campaign,
+      (SELECT json_agg(x) FROM (
+         SELECT date::text, total_score, recommendation, action, action_gate, action_reason, flags, window_spend,
+                window_qualified_leads, config_id, is_new
+           FROM campaign_scores
+          WHERE campaign_id = ${campaignId} AND date <= ${date}::date
+          ORDER BY date DESC LIMIT 90) x) AS scores,
+      (SELECT recommendation_details FROM campaign_scores
+        WHERE campaign_id = ${campaignId} AND date <= ${date}::date ORDER BY date DESC LIMIT 1) AS details,
+      (SELECT json_agg(x) FROM (
+         SELECT date::text, to_char(scored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS scored_at,
+                total_score, recommendation, action
+           FROM score_history WHERE campaign_id = ${campaignId}
+          ORDER BY date DESC, scored_at DESC LIMIT 20) x) AS history,
+      -- Digests go to the campaign's client ('' for campaigns without one); their snapshot lists the campaigns named.
+      (SELECT json_agg(x) FROM (
+         SELECT date::text, subject, status FROM alert_digests
+          WHERE client_id = coalesce((SELECT client_id FROM campaigns WHERE campaign_id = ${campaignId}), '')
+            AND items->'items' @> ${JSON.stringify([{ campaignId }])}::jsonb
+          ORDER BY date DESC, digest_id DESC LIMIT 10) x) AS digests`.execute(db);
+  const row = r.rows[0]!;
+  return {
+    campaign: row.campaign,
+    scores: row.scores ?? [],
+    latestDetails: row.details,
+    history: row.history ?? [],
+    digests: row.digests ?? [],
+  };
 }
