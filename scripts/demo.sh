@@ -56,6 +56,35 @@ bin/send-alerts --resend --preview "$root/.state/digest-preview" >/dev/null 2>>"
 echo "Open the digests: in a mail program, .state/outbox/2025-11-15/*.eml;" \
   "in a browser, file://$root/.state/digest-preview/acme-2025-11-15.html"
 echo
+echo "The dashboard (bin/status-server): a read-only role, and a user demo / demo-password-123 for this machine only:"
+owner_url="postgresql://postgres@/leadsmart?host=$(node -p 'encodeURIComponent(process.argv[1])' "$root/.state/pg/run")"
+ro_url=$(DATABASE_URL=$owner_url scripts/create-readonly-role.sh leadsmart_demo_ro 2>>"$log" \
+  | sed -n 's/^DATABASE_URL_READONLY=//p')
+bin/status-server users remove demo >/dev/null 2>>"$log" || true
+printf 'demo-password-123\n' | bin/status-server users add demo --agency --password-stdin >/dev/null 2>>"$log"
+DATABASE_URL_READONLY=$ro_url STATUS_TOKEN=demo-token-0123456789 bin/status-server --port 18080 2>>"$log" &
+status_pid=$!
+trap 'kill $fake_pid $status_pid 2>/dev/null || true; rm -f "$fifo"' EXIT
+node -e '
+  const auth = { authorization: "Basic " + Buffer.from("demo:demo-password-123").toString("base64") };
+  (async () => {
+    for (let i = 0; i < 50; i++) {
+      const r = await fetch("http://127.0.0.1:18080/", { headers: auth }).catch(() => null);
+      if (r) {
+        const m = /Page 1 of [0-9,]+ · [0-9,]+ campaigns/.exec(await r.text());
+        console.log(`  The scorecard answered ${r.status}: ${m ? m[0] : "(no table)"}`);
+        return;
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    console.log("  status-server did not answer; see the log");
+  })();
+'
+kill "$status_pid" 2>/dev/null || true
+wait "$status_pid" 2>/dev/null || true
+echo "  To browse it: DATABASE_URL_READONLY='$ro_url' STATUS_TOKEN=demo-token-0123456789 bin/status-server"
+echo "  then open http://localhost:8080/ and sign in as demo / demo-password-123."
+echo
 echo "The jobs' JSON logs are in $log."
 echo "Every score's inputs and reasons are in campaign_scores.recommendation_details, for example:"
 echo "  scripts/local-db.sh psql -c \"SELECT jsonb_pretty(recommendation_details::jsonb) FROM campaign_scores \

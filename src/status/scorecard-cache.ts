@@ -4,6 +4,7 @@ import {
   filterRows,
   type ScorecardQuery,
   type ScorecardRow,
+  searchText,
   sortRows,
 } from '../core/dashboard/scorecard.js';
 import { parseDecimal, toNumber } from '../core/rational.js';
@@ -109,6 +110,7 @@ export class ScorecardCache {
         cpql: spend !== null && leads !== null && leads > 0 ? spend / leads : null,
         target: t === null ? null : toNumber(t.target),
         currency: r.currency,
+        search: searchText(r.campaign_name, r.campaign_id),
       };
     });
     return { date, previous, version, rows, selections: new Map() };

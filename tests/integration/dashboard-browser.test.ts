@@ -54,6 +54,35 @@ async function open(who: typeof AGENCY, width: number, path: string): Promise<Pa
   return page;
 }
 
+/** Elements whose own text has less contrast with its background than WCAG AA asks (SVG text aside). */
+const CONTRAST = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg')) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    if (!own || el.offsetParent === null) continue;
+    const s = getComputedStyle(el);
+    const [a, b] = [lum(rgb(s.color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) bad.push(el.tagName + ' "' + text + '" ' + ratio.toFixed(2));
+  }
+  return bad;
+})()`;
+
 const campaignIds = (page: Page) =>
   page.evaluate<string[]>(
     `[...document.querySelectorAll('tbody th[scope=row] a')]
@@ -85,6 +114,9 @@ describe.each([
         `[...document.querySelectorAll('table')].filter((t) => !t.querySelector('th')).length`,
       );
       expect(headless).toBe(0);
+      // Text contrast (WCAG AA): 4.5:1, or 3:1 for large text, against the nearest opaque background.
+      const lowContrast = await page.evaluate<string[]>(CONTRAST);
+      expect(lowContrast).toEqual([]);
       const file = join(OUT, `${what}-${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       expect(statSync(file).size).toBeGreaterThan(15_000);
@@ -92,6 +124,16 @@ describe.each([
     },
     30_000,
   );
+});
+
+test('the contrast check finds low contrast when there is some (it is not vacuous)', async () => {
+  const page = await browser.newPage({ httpCredentials: AGENCY });
+  await page.goto(`${server.url}/`);
+  await page.evaluate(
+    `document.querySelector('main').insertAdjacentHTML('beforeend', '<p style="color:#cccccc">pale</p>')`,
+  );
+  expect(await page.evaluate<string[]>(CONTRAST)).toEqual([expect.stringMatching(/^P "pale" 1\.46$/)]);
+  await page.close();
 });
 
 describe('by clicking, without JavaScript', () => {

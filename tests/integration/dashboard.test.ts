@@ -301,3 +301,21 @@ describe('bad input', () => {
     expect(header?.status).toBe(431);
   });
 });
+
+describe('a new scoring run', () => {
+  test('shows on the scorecard within seconds, without a restart (rows read again in the background)', async () => {
+    const rename = sql`UPDATE campaigns SET campaign_name = 'Free Trial Signup (renamed)'
+                        WHERE campaign_id = 'demo-03-star'`;
+    await rename.execute(t.db);
+    const r = await runAsFunction(scoreCampaignsJob, ['--date', '2025-11-15'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    let seen = false;
+    for (let i = 0; i < 60 && !seen; i++) {
+      const page = await get('/?q=renamed', as(AGENCY));
+      expect(page.status).toBe(200);
+      seen = ids(page.text).includes('demo-03-star');
+      if (!seen) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(seen).toBe(true);
+  }, 30_000);
+});

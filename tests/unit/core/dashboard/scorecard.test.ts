@@ -6,11 +6,12 @@ import {
   parseScorecardQuery,
   queryString,
   type ScorecardRow,
+  searchText,
   sortRows,
 } from '../../../../src/core/dashboard/scorecard.js';
 import { BadRequest } from '../../../../src/core/status/requests.js';
 
-const row = (id: string, over: Partial<ScorecardRow> = {}): ScorecardRow => ({
+const row = (id: string, over: Partial<Omit<ScorecardRow, 'search'>> = {}): ScorecardRow => ({
   campaignId: id,
   name: `Campaign ${id}`,
   clientId: 'acme',
@@ -26,6 +27,7 @@ const row = (id: string, over: Partial<ScorecardRow> = {}): ScorecardRow => ({
   target: 100,
   currency: 'USD',
   ...over,
+  search: searchText(over.name === undefined ? `Campaign ${id}` : over.name, id),
 });
 const q = (s = '') => parseScorecardQuery(new URLSearchParams(s));
 const all = () => true;
