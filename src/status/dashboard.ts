@@ -170,8 +170,8 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
   async function campaign(id: string, params: URLSearchParams, viewer: Viewer): Promise<Answer> {
     checkParams(params, ['date']);
     const asked = parseDate(params);
-    const snapshot = await cache.snapshot(asked);
-    const date = snapshot?.date ?? asked ?? '9999-12-31';
+    // The scored date only, not its 100,000 rows: a campaign page reads its own.
+    const date = (await cache.scoredDate(asked)).date ?? asked ?? '9999-12-31';
     const data = await loadCampaignPage(deps.db, id, date);
     if (data.campaign === null || !maySee(viewer, data.campaign.client_id)) throw notFound(`Campaign ${id}`);
     const c = data.campaign;

@@ -41,8 +41,8 @@ export class ScorecardCache {
     private readonly now: () => number,
   ) {}
 
-  /** The snapshot of `date` (null: the newest scored date); null when that date was never scored. */
-  async snapshot(date: string | null): Promise<Snapshot | null> {
+  /** `date` if it was scored (null: the newest scored date), its previous scored date and its version; no rows. */
+  scoredDate(date: string | null): ReturnType<typeof scoredDates> {
     const key = date ?? 'latest';
     let d = this.dates.get(key);
     if (!d || this.now() - d.at >= DATES_MS) {
@@ -51,7 +51,12 @@ export class ScorecardCache {
       d.value.catch(() => this.dates.delete(key));
       this.dates.set(key, d);
     }
-    const found = await d.value;
+    return d.value;
+  }
+
+  /** The snapshot of `date` (null: the newest scored date); null when that date was never scored. */
+  async snapshot(date: string | null): Promise<Snapshot | null> {
+    const found = await this.scoredDate(date);
     if (found.date === null || found.version === null) return null;
     const day = found.date;
     const cached = this.snapshots.get(day);
