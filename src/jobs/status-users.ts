@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JobDefinition, JobOutcome } from '../runtime/runner.js';
-import { generatePassword, hashPassword, passwordProblem } from '../status/passwords.js';
+import { generatePassword, hashPassword, passwordProblem } from '../core/security/passwords.js';
 
 export interface StatusUsersOptions {
   command: 'add' | 'remove' | 'list' | 'passwd';

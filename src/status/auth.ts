@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { RateLimiter } from '../core/status/requests.js';
 import type { DashboardUser } from '../db/repositories/users.repository.js';
-import { DUMMY_HASH, verifyPassword } from './passwords.js';
+import { DUMMY_HASH, verifyPassword } from '../core/security/passwords.js';
 
 /** Who is looking: agency-wide (clientIds null) or limited to some clients. */
 export interface Viewer {

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { statusUsersJob } from '../../src/jobs/status-users.js';
-import { verifyPassword } from '../../src/status/passwords.js';
+import { verifyPassword } from '../../src/core/security/passwords.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadSample, runAsFunction, runProcess } from '../helpers/run-job.js';
 
 // bin/status-server users add|remove|list|passwd against a real database: what is stored (a scrypt hash, never the
-// password), what is printed, and every mistake an operator can make.
+// password), what is printed, and every mistake an operator can make. Each test makes the users it changes (the order
+// is shuffled); ann and bob exist from the start.
 let t: TestDatabase;
 const users = (argv: string[], stdin?: string) =>
   runAsFunction(statusUsersJob, ['users', ...argv], { DATABASE_URL: t.url }, stdin === undefined ? {} : { stdin });
@@ -15,6 +16,13 @@ const stored = (name: string) =>
 beforeAll(async () => {
   t = await createTestDatabase();
   await loadSample(t.url);
+  for (const argv of [
+    ['add', 'ann', '--agency', '--password-stdin'],
+    ['add', 'bob', '--clients', 'acme,globex', '--password-stdin'],
+  ]) {
+    const r = await users(argv, 'a-long-enough-password\n');
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
 });
 afterAll(async () => {
   await t.drop();
@@ -22,11 +30,11 @@ afterAll(async () => {
 
 describe('status-server users', () => {
   test('add with a generated password: printed once, only its scrypt hash stored', async () => {
-    const r = await users(['add', 'ann', '--agency']);
+    const r = await users(['add', 'gen', '--agency']);
     expect(r.code).toBe(0);
     const password = /shown this once: (\S+)/.exec(r.stdout)![1]!;
     expect(password).toHaveLength(24);
-    const row = await stored('ann');
+    const row = await stored('gen');
     expect(row).toMatchObject({ agency_wide: true, client_ids: [] });
     expect(row!.password_hash).not.toContain(password);
     expect(await verifyPassword(password, row!.password_hash)).toBe(true);
@@ -34,11 +42,11 @@ describe('status-server users', () => {
   });
 
   test('add limited to clients, the password piped in', async () => {
-    const r = await users(['add', 'bob', '--clients', 'acme, globex', '--password-stdin'], 'bobs-long-password\n');
+    const r = await users(['add', 'carla', '--clients', 'acme, globex', '--password-stdin'], 'bobs-long-password\n');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Added bob (clients acme, globex).');
+    expect(r.stdout).toContain('Added carla (clients acme, globex).');
     expect(r.stdout).not.toContain('shown this once');
-    const row = await stored('bob');
+    const row = await stored('carla');
     expect(row).toMatchObject({ agency_wide: false, client_ids: ['acme', 'globex'] });
     expect(await verifyPassword('bobs-long-password', row!.password_hash)).toBe(true);
   });
@@ -51,19 +59,20 @@ describe('status-server users', () => {
     expect(r.stdout).not.toContain('scrypt');
     const j = await runAsFunction(statusUsersJob, ['users', 'list', '--json'], { DATABASE_URL: t.url });
     const doc = JSON.parse(j.stdout);
-    expect(doc.users.map((u: { username: string }) => u.username)).toEqual(['ann', 'bob']);
+    expect(doc.users.map((u: { username: string }) => u.username)).toEqual(expect.arrayContaining(['ann', 'bob']));
     expect(j.stdout).not.toContain('scrypt');
   });
 
   test('passwd replaces the hash; remove deletes the user', async () => {
-    const before = (await stored('bob'))!.password_hash;
-    const p = await users(['passwd', 'bob', '--password-stdin'], 'another-long-password\n');
+    expect((await users(['add', 'dave', '--agency', '--password-stdin'], 'daves-first-password\n')).code).toBe(0);
+    const before = (await stored('dave'))!.password_hash;
+    const p = await users(['passwd', 'dave', '--password-stdin'], 'another-long-password\n');
     expect(p.code).toBe(0);
-    const after = (await stored('bob'))!;
+    const after = (await stored('dave'))!;
     expect(after.password_hash).not.toBe(before);
     expect(await verifyPassword('another-long-password', after.password_hash)).toBe(true);
-    expect((await users(['remove', 'bob'])).code).toBe(0);
-    expect(await stored('bob')).toBeUndefined();
+    expect((await users(['remove', 'dave'])).code).toBe(0);
+    expect(await stored('dave')).toBeUndefined();
   });
 
   test.each([

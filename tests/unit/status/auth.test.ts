@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { DashboardUser } from '../../../src/db/repositories/users.repository.js';
 import { BasicAuth, FAILED_SIGN_INS, maySee } from '../../../src/status/auth.js';
-import { hashPassword, passwordProblem, verifyPassword } from '../../../src/status/passwords.js';
+import { hashPassword, passwordProblem, verifyPassword } from '../../../src/core/security/passwords.js';
 
 const header = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
