@@ -11,6 +11,7 @@ const JOBS: Record<string, () => Promise<JobDefinition<never>>> = {
   migrate: async () => (await import('./jobs/migrate.js')).migrateJob as JobDefinition<never>,
   'backtest-scoring': async () =>
     (await import('./jobs/backtest-scoring.js')).backtestScoringJob as JobDefinition<never>,
+  'crm-webhook': async () => (await import('./jobs/crm-webhook.js')).crmWebhookJob as JobDefinition<never>,
 };
 
 // The Node.js line the jobs are built and tested on (runtime/package.json; scripts/runtime.sh installs it).
@@ -23,9 +24,11 @@ const load =
     ? async () => (await import('./jobs/backup-db.js')).restoreDbJob as JobDefinition<never>
     : name === 'status-server' && rest[0] === 'users'
       ? async () => (await import('./jobs/status-users.js')).statusUsersJob as JobDefinition<never>
-      : name === undefined
-        ? undefined
-        : JOBS[name];
+      : name === 'crm-webhook' && rest[0] === 'keys'
+        ? async () => (await import('./jobs/crm-webhook.js')).crmKeysJob as JobDefinition<never>
+        : name === undefined
+          ? undefined
+          : JOBS[name];
 if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
   process.stderr.write(
     `Node.js ${process.versions.node} is older than the ${NODE_MAJOR} these jobs run on: run make deps ` +

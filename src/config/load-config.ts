@@ -1,3 +1,4 @@
+import { parseStatusMap } from '../core/crm/events.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTimeZone } from '../core/dates.js';
@@ -61,8 +62,26 @@ export interface AppConfig {
   statusRateLimit: number;
   /** STATUS_API_CACHE_MS: an /api/* answer is reused for the same URL this long (0–60000 ms, default 1000). */
   statusApiCacheMs: number;
+  /** Settings of crm-webhook. */
+  crm: CrmSettings;
   /** Every secret value in force, for redaction. */
   secrets: string[];
+}
+
+export interface CrmSettings {
+  /** CRM_WEBHOOK_HOST, CRM_WEBHOOK_PORT: where crm-webhook listens (127.0.0.1:8090). */
+  host: string;
+  port: number;
+  /** CRM_WEBHOOK_PUBLIC_URL: the address senders call, without the path (https://hooks.example.com): HubSpot signs
+   * it. */
+  publicUrl: string | undefined;
+  /** HUBSPOT_APP_SECRET: the HubSpot app's client secret, the key of its v3 signatures. */
+  hubspotAppSecret: string | undefined;
+  /** CRM_STATUS_MAP merged over the defaults: CRM value (lower case) → the project's status. */
+  statusMap: ReadonlyMap<string, string>;
+  /** HUBSPOT_STATUS_PROPERTY (hs_lead_status) and HUBSPOT_LEAD_ID_PROPERTY (none): the contact properties read. */
+  hubspotStatusProperty: string;
+  hubspotLeadIdProperty: string | undefined;
 }
 
 export interface FacebookTuning {
@@ -143,7 +162,8 @@ export type RequiredSetting =
   | 'FB_AD_ACCOUNTS'
   | 'ALERT_FROM'
   | 'DATABASE_URL_READONLY'
-  | 'STATUS_TOKEN';
+  | 'STATUS_TOKEN'
+  | 'HUBSPOT_APP_SECRET';
 
 const SECRET_NAMES = [
   'DATABASE_URL',
@@ -151,6 +171,7 @@ const SECRET_NAMES = [
   'SENTRY_DSN',
   'FB_ACCESS_TOKEN',
   'STATUS_TOKEN',
+  'HUBSPOT_APP_SECRET',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'PGPASSWORD',
@@ -381,12 +402,45 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
   else if (statusToken !== undefined && /\s/.test(statusToken))
     problems.push('STATUS_TOKEN: contains whitespace; use random characters only (for example: openssl rand -hex 24)');
 
+  const crmPortText = raw('CRM_WEBHOOK_PORT') ?? '8090';
+  if (!/^\d+$/.test(crmPortText) || Number(crmPortText) > 65535)
+    problems.push(`CRM_WEBHOOK_PORT=${crmPortText}: expected a port number 0–65535`);
+  const publicUrl = raw('CRM_WEBHOOK_PUBLIC_URL')?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl))
+    problems.push(
+      `CRM_WEBHOOK_PUBLIC_URL=${publicUrl}: expected the address senders call, without the /webhooks/… path, ` +
+        'e.g. https://hooks.example.com',
+    );
+  const statusMap = parseStatusMap(raw('CRM_STATUS_MAP'));
+  problems.push(...statusMap.problems);
+  const property = (name: string, fallback?: string) => {
+    const v = raw(name) ?? fallback;
+    if (v !== undefined && !/^[a-z0-9_]{1,100}$/i.test(v))
+      problems.push(`${name}=${v}: expected a HubSpot property's internal name (letters, digits, _)`);
+    return v;
+  };
+  const crm: CrmSettings = {
+    host: raw('CRM_WEBHOOK_HOST') ?? '127.0.0.1',
+    port: Number(crmPortText),
+    publicUrl,
+    hubspotAppSecret: raw('HUBSPOT_APP_SECRET'),
+    statusMap: statusMap.map,
+    hubspotStatusProperty: property('HUBSPOT_STATUS_PROPERTY', 'hs_lead_status')!,
+    hubspotLeadIdProperty: property('HUBSPOT_LEAD_ID_PROPERTY'),
+  };
+  if (crm.hubspotAppSecret !== undefined && crm.publicUrl === undefined)
+    problems.push(
+      'HUBSPOT_APP_SECRET is set but CRM_WEBHOOK_PUBLIC_URL is not: HubSpot signs the address it calls; set it ' +
+        '(e.g. https://hooks.example.com)',
+    );
+
   const present: Record<RequiredSetting, unknown> = {
     FB_ACCESS_TOKEN: raw('FB_ACCESS_TOKEN'),
     FB_AD_ACCOUNTS: accountsRaw,
     ALERT_FROM: alertFrom,
     DATABASE_URL_READONLY: dbUrlRo,
     STATUS_TOKEN: statusToken,
+    HUBSPOT_APP_SECRET: crm.hubspotAppSecret,
   };
   for (const name of options.require ?? []) {
     if (present[name] === undefined) {
@@ -431,6 +485,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       statusToken,
       statusRateLimit: wholeNumber('STATUS_RATE_LIMIT', 100, 1, 1_000_000),
       statusApiCacheMs: wholeNumber('STATUS_API_CACHE_MS', 1000, 0, 60_000),
+      crm: Object.freeze(crm),
       secrets,
     }),
   };

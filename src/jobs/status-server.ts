@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { UnavailableError, UsageError } from '../errors.js';
-import type { JobDefinition } from '../runtime/runner.js';
+import { UsageError } from '../errors.js';
+import type { JobContext, JobDefinition } from '../runtime/runner.js';
+import { serveUntilSignal } from '../runtime/serve.js';
 
 export interface StatusServerOptions {
   host: string;
@@ -65,40 +64,11 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
       apiCacheMs: ctx.config.statusApiCacheMs,
       log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
-    const server = createServer(handler);
-    server.keepAliveTimeout = 5000;
-    server.requestTimeout = 30_000;
-    server.headersTimeout = 10_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(
-          e.code === 'EADDRINUSE' || e.code === 'EACCES'
-            ? new UnavailableError(
-                `cannot listen on ${ctx.options.host}:${ctx.options.port}: ${e.code}; ` +
-                  `choose another STATUS_PORT/--port, or stop what uses it`,
-              )
-            : e,
-        ),
-      );
-      server.listen(ctx.options.port, ctx.options.host, resolve);
+    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, handler, {
+      host: ctx.options.host,
+      port: ctx.options.port,
+      settings: 'STATUS_PORT/--port',
     });
-    const { address, port } = server.address() as AddressInfo;
-    const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-    ctx.logger.info(`listening on ${url}`, { url });
-    ctx.stderr.write(`status-server listening on ${url}\n`);
-    let served = 0;
-    server.on('request', () => (served += 1));
-    await new Promise<void>((resolve) => {
-      if (ctx.signal.aborted) resolve();
-      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    ctx.logger.info('stopping: no new connections; letting requests in progress finish');
-    server.closeIdleConnections();
-    await Promise.race([
-      new Promise<void>((r) => server.close(() => r())),
-      new Promise<void>((r) => setTimeout(r, 10_000).unref()),
-    ]);
-    server.closeAllConnections();
     return {
       counts: { requests: served },
       summary: { url, requests: served },

@@ -421,7 +421,7 @@ describe('usage errors', () => {
     const r = await run([csv('foo,bar\n1,2\n')]);
     expect(r.code).toBe(64);
     expect(errorLog(r)!.message).toContain('the header (2 fields) fits no kind');
-    expect(errorLog(r)!.problems).toHaveLength(5);
+    expect(errorLog(r)!.problems).toHaveLength(6);
   });
 
   test(

@@ -64,6 +64,7 @@ test.each([
   ['integrations', ['core', 'config', 'integrations', 'errors.js']],
   ['runtime', ['core', 'config', 'db', 'integrations', 'runtime', 'errors.js']],
   ['status', ['core', 'config', 'db', 'integrations', 'runtime', 'status', 'errors.js']],
+  ['crm', ['core', 'config', 'db', 'integrations', 'runtime', 'crm', 'errors.js']],
 ])('%s imports only from %j (static and dynamic imports)', (from, allowed) => {
   const offenders = files(join(SRC, from)).flatMap((f) =>
     imports(f)

@@ -31,7 +31,7 @@ export interface ColumnSpec {
   positive?: boolean;
 }
 
-export type KindName = 'clients' | 'campaigns' | 'metrics' | 'leads' | 'lead-status';
+export type KindName = 'clients' | 'campaigns' | 'metrics' | 'leads' | 'lead-status' | 'lead-links';
 
 export interface KindSpec {
   name: KindName;
@@ -104,6 +104,12 @@ export const KINDS: readonly KindSpec[] = [
     name: 'lead-status',
     key: ['lead_id', 'changed_at'],
     columns: [col('lead_id', 'id', true), col('status', 'text', true), col('changed_at', 'timestamp', true)],
+  },
+  {
+    // Which Lead Ads lead a CRM record is (crm-webhook): events sent by crm_record_id find their lead through it.
+    name: 'lead-links',
+    key: ['crm', 'crm_record_id'],
+    columns: [col('crm', 'id', true), col('crm_record_id', 'id', true), col('lead_id', 'id', true)],
   },
 ];
 

@@ -7,6 +7,7 @@ import {
   type MetricRecord,
 } from '../../core/facebook/records.js';
 import type { PromotionCounts, UpsertCounts } from '../../core/reports/fetch-facebook.js';
+import { applyPending } from './crm.repository.js';
 import type { Database } from '../tables.js';
 
 export type { PromotionCounts, UpsertCounts };
@@ -194,6 +195,8 @@ export async function promoteAccount(trx: Transaction<Database>, data: AccountDa
         WHERE (t.campaign_id, t.created_at) IS DISTINCT FROM (EXCLUDED.campaign_id, EXCLUDED.created_at)
         RETURNING (xmax = 0) AS inserted`.execute(trx)
     ).rows;
+    // CRM status changes that came before their lead (crm-webhook) are applied now, in the account's transaction.
+    await applyPending(trx);
   }
   if (data.leadsWatermark !== null) {
     await trx

@@ -10,6 +10,7 @@ import {
 import { LEAD_RESULT_PATTERN, type DateFormat } from '../../core/csv-import/meta-export.js';
 import type { Database } from '../tables.js';
 import { copyText, type UnitOfWork } from '../unit-of-work.js';
+import { applyPending } from './crm.repository.js';
 import { castValue, checkValue, trimmedCell } from './import-checks.js';
 
 /**
@@ -667,6 +668,20 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
       break;
     case 'leads':
       Object.assign(counts, await writeLeads(trx, input, now));
+      // CRM status changes that came before their lead (crm-webhook) are applied now, in the same transaction.
+      await applyPending(trx);
+      break;
+    case 'lead-links':
+      Object.assign(
+        counts,
+        await upsert(trx, input, {
+          table: 'crm_lead_links',
+          key: ['crm', 'crm_record_id'],
+          values: ['lead_id'],
+          touch: sql`source = 'import', updated_at = now()`,
+        }),
+      );
+      await applyPending(trx);
       break;
   }
   return counts;

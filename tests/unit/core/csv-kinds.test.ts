@@ -34,7 +34,7 @@ describe('kind inference from the header', () => {
     if (r.ok) return;
     expect(r.failure).toBe('usage');
     expect(r.message).toContain('fits no kind');
-    expect(r.problems).toHaveLength(5);
+    expect(r.problems).toHaveLength(6);
     expect(r.problems[2]).toMatch(
       /^metrics: campaign_id, date \(or campaign_name in place of campaign_id\) \(optional: impressions/,
     );
