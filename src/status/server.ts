@@ -21,6 +21,7 @@ import { type Answer, HttpError, html } from './http.js';
 import { BasicAuth, type Viewer } from './auth.js';
 import { createDashboard } from './dashboard.js';
 import { listUsers } from '../db/repositories/users.repository.js';
+import { receiverState } from '../db/repositories/crm.repository.js';
 import { errorPage, type JobBanner } from '../core/dashboard/layout.js';
 import { isConnectionError } from '../db/connection-errors.js';
 import {
@@ -148,13 +149,22 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
 
   const overview = memo(1000, clock, async (): Promise<StatusView> => {
     const now = deps.now();
-    const [facts, scoring, backup] = await Promise.all([
+    const [facts, scoring, backup, crm] = await Promise.all([
       loadJobFacts(deps.db),
       loadScoringOverview(deps.db, null),
       loadBackupOverview(deps.db),
+      receiverState(deps.db),
     ]);
+    const iso = (d: Date | null) => d?.toISOString() ?? null;
     return {
       now: now.toISOString(),
+      crm: {
+        lastHour: crm.lastHour,
+        lastDay: crm.lastDay,
+        pending: { count: crm.pending.count, oldest: iso(crm.pending.oldest) },
+        deadLetters: { count: crm.deadLetters.count, oldest: iso(crm.deadLetters.oldest) },
+        lastEventAt: iso(crm.lastEventAt),
+      },
       database: 'up',
       jobs: SCHEDULE.map((schedule) => {
         const f = facts.get(schedule.job) ?? { job: schedule.job, lastRun: null, lastSuccessAt: null };
@@ -267,6 +277,15 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           last_success_at: j.lastSuccessAt,
         })),
         scoring: v.scoring,
+        crm_webhook: v.crm && {
+          events_last_hour: v.crm.lastHour,
+          events_last_day: v.crm.lastDay,
+          pending: v.crm.pending.count,
+          oldest_pending: v.crm.pending.oldest,
+          dead_letters: v.crm.deadLetters.count,
+          oldest_dead_letter: v.crm.deadLetters.oldest,
+          last_event_at: v.crm.lastEventAt,
+        },
         backup: v.backup,
       });
     }
@@ -321,6 +340,20 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           Object.entries(v.scoring.recommendations).map(([r, n]) => [{ date: v.scoring!.date, recommendation: r }, n]),
         );
       }
+      if (v.crm) {
+        metric('leadsmart_crm_events_received', 'CRM webhook events received, by window.', [
+          [{ window: '1h' }, v.crm.lastHour],
+          [{ window: '24h' }, v.crm.lastDay],
+        ]);
+        metric('leadsmart_crm_events_pending', 'CRM events waiting for their lead.', [[{}, v.crm.pending.count]]);
+        metric('leadsmart_crm_dead_letters', 'Invalid CRM events kept with their reason.', [
+          [{}, v.crm.deadLetters.count],
+        ]);
+        if (v.crm.lastEventAt)
+          metric('leadsmart_crm_last_event_timestamp_seconds', 'When the last CRM event was received (Unix time).', [
+            [{}, Date.parse(v.crm.lastEventAt) / 1000],
+          ]);
+      }
       if (v.backup.lastBackup)
         metric(
           'leadsmart_backup_last_success_timestamp_seconds',
@@ -347,6 +380,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
             database: 'down',
             jobs: [],
             scoring: null,
+            crm: null,
             backup: { lastBackup: null, lastDrill: null },
           };
         }

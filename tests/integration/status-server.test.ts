@@ -418,6 +418,36 @@ describe('read-only and limits', () => {
   });
 });
 
+describe("crm-webhook's state", () => {
+  test('/status, /metrics and the jobs page: events in the last hour and day, pending, dead letters, the last event', async () => {
+    const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid)
+      VALUES ('leads', '{}', 3, 1) RETURNING inbox_id::text AS id`.execute(t.db);
+    const id = inbox.rows[0]!.id;
+    await sql`INSERT INTO crm_events (source, event_id, inbox_id, crm, lead_id, state, reason, received_at) VALUES
+      ('leads', 'st-1', ${id}, 'crm', 'L000001', 'applied', NULL, now() - interval '10 minutes'),
+      ('leads', 'st-2', ${id}, 'crm', 'NOPE', 'pending', NULL, now() - interval '3 hours'),
+      ('leads', 'st-3', ${id}, 'crm', NULL, 'invalid', 'status: missing', now() - interval '2 days')`.execute(t.db);
+    // The overview is kept for a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const status = await get(server.url, '/status');
+    expect(status.body.crm_webhook).toMatchObject({
+      events_last_hour: 1,
+      events_last_day: 2,
+      pending: 1,
+      dead_letters: 1,
+      oldest_pending: expect.any(String),
+      last_event_at: expect.any(String),
+    });
+    const metrics = await get(server.url, '/metrics');
+    expect(metrics.text).toContain('leadsmart_crm_events_received{window="1h"} 1');
+    expect(metrics.text).toContain('leadsmart_crm_events_pending 1');
+    expect(metrics.text).toContain('leadsmart_crm_dead_letters 1');
+    const page = await get(server.url, '/jobs', basic('ops', PASSWORD));
+    expect(page.text).toContain('<h2>CRM webhook</h2>');
+    expect(page.text).toMatch(/dead letters \(invalid events\)<\/th><td>1 · oldest /);
+  });
+});
+
 describe('the jobs page for people (/jobs, signed in)', () => {
   test('shows every job with its state, the backup and the ' +
     'recommendations, readable in headless Chromium', async () => {

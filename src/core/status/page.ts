@@ -24,6 +24,14 @@ export interface StatusView {
     recommendations: Record<string, number>;
     warnings: { code: string; message: string }[];
   } | null;
+  /** crm-webhook's state (null before sql/013 or when the table cannot be read). */
+  crm: {
+    lastHour: number;
+    lastDay: number;
+    pending: { count: number; oldest: string | null };
+    deadLetters: { count: number; oldest: string | null };
+    lastEventAt: string | null;
+  } | null;
   backup: {
     lastBackup: { key: string; createdAt: string; size: number; ageHours: number } | null;
     lastDrill: { key: string; at: string; ok: boolean; problems: string[] } | null;
@@ -34,6 +42,21 @@ const COLOR = { ok: '#15803d', late: '#b45309', down: '#b91c1c', never: '#6b7280
 
 function badge(text: string, color: string): string {
   return `<span class="badge" style="background:${color}">${escapeHtml(text)}</span>`;
+}
+
+function crmSection(c: StatusView['crm']): string {
+  if (c === null) return '';
+  const when = (iso: string | null) =>
+    iso === null ? 'none' : `${escapeHtml(iso.replace('T', ' ').slice(0, 16))} UTC`;
+  return (
+    '<h2>CRM webhook</h2><table>' +
+    `<tr><th scope="row">events received</th><td>${c.lastHour} in the last hour, ${c.lastDay} in the last day` +
+    ` · last ${when(c.lastEventAt)}</td></tr>` +
+    `<tr><th scope="row">pending (lead not known yet)</th><td>${c.pending.count}` +
+    `${c.pending.count > 0 ? ` · oldest ${when(c.pending.oldest)}` : ''}</td></tr>` +
+    `<tr><th scope="row">dead letters (invalid events)</th><td>${c.deadLetters.count}` +
+    `${c.deadLetters.count > 0 ? ` · oldest ${when(c.deadLetters.oldest)}` : ''}</td></tr></table>`
+  );
 }
 
 /**
@@ -118,7 +141,7 @@ td,th{text-align:left;padding:6px 8px;border-top:1px solid #e5e7eb;vertical-alig
 <table><tr><th>job</th><th>state</th><th>schedule</th><th>last run</th></tr>${jobs}</table>
 ${
   opts.agencyWide
-    ? `<h2>Backups</h2>
+    ? `${crmSection(v.crm)}<h2>Backups</h2>
 <table><tr><th scope="row">latest good backup</th><td>${backupLine}</td></tr>
 <tr><th scope="row">last restore drill</th><td>${drillLine}</td></tr></table>
 ${scoring}`
