@@ -419,7 +419,7 @@ describe('read-only and limits', () => {
 });
 
 describe("crm-webhook's state", () => {
-  test('/status, /metrics and the jobs page: events in the last hour and day, pending, dead letters, the last event', async () => {
+  test('/status, /metrics, the jobs page: events in the last hour and day, pending, dead letters', async () => {
     const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid)
       VALUES ('leads', '{}', 3, 1) RETURNING inbox_id::text AS id`.execute(t.db);
     const id = inbox.rows[0]!.id;

@@ -93,8 +93,12 @@ function instant(value: unknown, nowMs: number): { iso: string } | { reason: str
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)
   )
     return { reason: 'changed_at: expected an ISO 8601 instant with its zone, e.g. 2025-11-15T10:00:00Z' };
+  // Date.parse rolls 2025-02-30 over to March: the calendar date and the clock are checked first.
+  const [y, m, d, hh, mm] = value.match(/\d+/g)!.slice(0, 5).map(Number) as [number, number, number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) return { reason: `changed_at ${value}: not a real date and time` };
+  if (day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d || hh > 23 || mm > 59 || Number.isNaN(ms))
+    return { reason: `changed_at ${value}: not a real date and time` };
   if (ms > nowMs + 86_400_000) return { reason: `changed_at ${value}: more than a day in the future` };
   return { iso: new Date(ms).toISOString() };
 }
