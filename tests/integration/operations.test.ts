@@ -94,18 +94,22 @@ describe('systemd units', () => {
     }
   });
 
-  test('the status service runs as its own user, hardened, restarted on failure', () => {
-    const unit = readFileSync(join(ROOT, 'systemd', 'leadsmart-status-server.service'), 'utf8');
-    for (const line of [
-      'User=leadsmart',
-      'NoNewPrivileges=yes',
-      'ProtectSystem=strict',
-      'Restart=on-failure',
-      'CapabilityBoundingSet=',
-      'PrivateTmp=yes',
-    ])
-      expect(unit).toContain(line);
-  });
+  test.each(['status-server', 'crm-webhook'])(
+    'the %s service runs as its own user, hardened, restarted on failure',
+    (name) => {
+      const unit = readFileSync(join(ROOT, 'systemd', `leadsmart-${name}.service`), 'utf8');
+      expect(unit).toContain(`ExecStart=/opt/leadsmart/bin/${name}`);
+      for (const line of [
+        'User=leadsmart',
+        'NoNewPrivileges=yes',
+        'ProtectSystem=strict',
+        'Restart=on-failure',
+        'CapabilityBoundingSet=',
+        'PrivateTmp=yes',
+      ])
+        expect(unit).toContain(line);
+    },
+  );
 
   test('every job has a oneshot service; every timer starts an existing service', () => {
     const units = readdirSync(join(ROOT, 'systemd'));
