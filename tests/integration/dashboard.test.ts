@@ -254,6 +254,24 @@ describe('the campaign and client pages', () => {
     expect((history.match(/<tr><td>2025-11-/g) ?? []).length).toBe(15);
   });
 
+  test('lists the digests whose attention list named the campaign, newest first, and no others', async () => {
+    const items = (ids: string[]) =>
+      JSON.stringify({ date: '2025-11-14', items: ids.map((campaignId) => ({ campaignId })), notices: [] });
+    await sql`INSERT INTO alert_digests (client_id, date, status, subject, items, counts, html, text) VALUES
+      ('acme', '2025-11-14', 'done', 'Acme: 2 campaigns need attention', ${items(['demo-01-star', 'demo-04-good'])}::jsonb,
+       '{}'::jsonb, '', ''),
+      ('acme', '2025-11-15', 'done', 'Acme: 1 campaign needs attention', ${items(['demo-04-good'])}::jsonb, '{}'::jsonb, '', ''),
+      ('acme', '2025-11-13', 'done', 'Acme: a quiet day', ${items(['demo-01-star'])}::jsonb, '{}'::jsonb, '', '')`.execute(
+      t.db,
+    );
+    const r = await get('/campaigns/demo-01-star', as(AGENCY));
+    const section = r.text.slice(r.text.indexOf('Digests that mentioned it'));
+    expect([...section.matchAll(/<li>([^<]+)<\/li>/g)].map((m) => m[1])).toEqual([
+      '2025-11-14: Acme: 2 campaigns need attention',
+      '2025-11-13: Acme: a quiet day',
+    ]);
+  });
+
   test('a campaign scored with a target says what would change its verdict', async () => {
     const r = await get('/campaigns/demo-01-star', as(AGENCY));
     expect(r.text).toMatch(/<strong>What would change it:<\/strong> [^<]{20,}/);
