@@ -62,16 +62,6 @@ try {
     });
     server.on('exit', (c) => rej(new Error(`crm-webhook exited ${c}: ${err}`)));
   });
-  // score-campaigns over and over, in its own process, for as long as the load runs.
-  const scoreLoop = (async () => {
-    while (scoring) {
-      await new Promise((res) => {
-        const c = spawn(join(ROOT, 'bin', 'score-campaigns'), ['--date', '2025-11-15'], { env, stdio: 'ignore' });
-        c.on('exit', res);
-      });
-      scoringRuns += 1;
-    }
-  })();
   const body = (r) =>
     JSON.stringify({
       events: Array.from({ length: 10 }, (_, i) => ({
@@ -84,54 +74,79 @@ try {
     });
   // Warm-up: one second at the rate, not measured.
   for (let r = 0; r < RATE; r++) await post(base, key, body(-1 - r));
-  const results = [];
-  const inflight = [];
-  const t0 = performance.now();
-  const total = RATE * SECONDS;
-  for (let r = 0; r < total; r++) {
-    const due = t0 + (r * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((res) => setTimeout(res, wait));
-    const b = body(r);
-    inflight.push(post(base, key, b).then((x) => results.push({ ...x, r })));
+  let next = 0;
+  /** SECONDS of load at RATE (open loop); requests numbered from `next` on, so no id is sent twice. */
+  async function phase(seconds) {
+    const results = [];
+    const inflight = [];
+    const t0 = performance.now();
+    const first = next;
+    const total = RATE * seconds;
+    for (let k = 0; k < total; k++) {
+      const due = t0 + (k * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+      const r = next++;
+      inflight.push(post(base, key, body(r)).then((x) => results.push({ ...x, r })));
+    }
+    await Promise.all(inflight);
+    const elapsed = (performance.now() - t0) / 1000;
+    const ok = results.filter((x) => x.status === 200);
+    const ms = ok.map((x) => x.ms).sort((a, b) => a - b);
+    return { results, ok, ms, elapsed, first, last: next - 1 };
   }
-  await Promise.all(inflight);
-  const elapsed = (performance.now() - t0) / 1000;
+  const alone = await phase(Math.min(20, SECONDS));
+  // score-campaigns over and over, in its own process, for as long as the second phase runs.
+  const scoreLoop = (async () => {
+    while (scoring) {
+      await new Promise((res) => {
+        // As the crontab and the systemd unit run it: at nice 10, below the services.
+        const c = spawn('nice', ['-n', '10', join(ROOT, 'bin', 'score-campaigns'), '--date', '2025-11-15'], {
+          env,
+          stdio: 'ignore',
+        });
+        c.on('exit', res);
+      });
+      scoringRuns += 1;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 2000)); // score-campaigns under way
+  const loaded = await phase(SECONDS);
   scoring = false;
   await scoreLoop;
-  const ok = results.filter((x) => x.status === 200);
-  const ms = ok.map((x) => x.ms).sort((a, b) => a - b);
-  const acked = ok.length * 10;
-  const stored = Number(
-    value(db, "SELECT count(*) FROM crm_events WHERE event_id LIKE 'bench-%' AND event_id NOT LIKE 'bench--%'"),
-  );
+  const acked = (alone.ok.length + loaded.ok.length) * 10;
+  const stored = Number(value(db, "SELECT count(*) FROM crm_events WHERE event_id ~ '^bench-[0-9]'"));
   const applied = Number(
-    value(db, "SELECT count(*) FROM crm_events WHERE event_id LIKE 'bench-%' AND state = 'applied'"),
+    value(db, "SELECT count(*) FROM crm_events WHERE event_id ~ '^bench-[0-9]' AND state = 'applied'"),
   );
   const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024;
   console.log(machine());
   console.log(
-    `${n.toLocaleString('en')} campaigns; ${RATE} requests/s × 10 events for ${SECONDS} s (open loop) on loopback; ` +
-      `score-campaigns ran ${scoringRuns} times alongside.`,
+    `${n.toLocaleString('en')} campaigns; ${RATE} requests/s × 10 events (open loop) on loopback: ` +
+      `${Math.min(20, SECONDS)} s alone, then ${SECONDS} s with score-campaigns running (${scoringRuns} runs).`,
   );
   console.log('');
   console.log(
-    '| requests sent | answered 200 | other answers | achieved req/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |',
+    '| phase | requests sent | answered 200 | other | achieved req/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  console.log(
-    `| ${results.length} | ${ok.length} | ${results.length - ok.length} | ${(results.length / elapsed).toFixed(0)} ` +
-      `| ${pct(ms, 50).toFixed(1)} | ${pct(ms, 95).toFixed(1)} | **${pct(ms, 99).toFixed(1)}** ` +
-      `| ${ms.at(-1).toFixed(1)} |`,
-  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [name, p] of [
+    ['alone', alone],
+    ['with score-campaigns', loaded],
+  ])
+    console.log(
+      `| ${name} | ${p.results.length} | ${p.ok.length} | ${p.results.length - p.ok.length} ` +
+        `| ${(p.results.length / p.elapsed).toFixed(0)} | ${pct(p.ms, 50).toFixed(1)} | ${pct(p.ms, 95).toFixed(1)} ` +
+        `| **${pct(p.ms, 99).toFixed(1)}** | ${p.ms.at(-1).toFixed(1)} |`,
+    );
   console.log('');
   console.log(
     `Events acknowledged: ${acked}; in crm_events afterwards: ${stored} ` +
       `(${stored === acked ? 'zero loss' : `**${acked - stored} missing**`}); ` +
-      `applied to lead_status_changes: ${applied}. Target p99 < 100 ms: ${pct(ms, 99) < 100 ? 'met' : '**missed**'}. ` +
-      `crm-webhook peak RSS: ${peak.toFixed(0)} MB.`,
+      `applied to lead_status_changes: ${applied}. Target p99 < 100 ms with score-campaigns running: ` +
+      `${pct(loaded.ms, 99) < 100 ? 'met' : '**missed**'}. crm-webhook peak RSS: ${peak.toFixed(0)} MB.`,
   );
-  const failures = results.filter((x) => x.status !== 200).slice(0, 3);
+  const failures = [...alone.results, ...loaded.results].filter((x) => x.status !== 200).slice(0, 3);
   if (failures.length > 0)
     console.log(`First other answers: ${failures.map((f) => `${f.status} ${f.text.slice(0, 100)}`).join('; ')}`);
 } finally {

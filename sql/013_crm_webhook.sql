@@ -24,6 +24,8 @@ CREATE TABLE crm_inbox (
   events       integer NOT NULL,
   invalid      integer NOT NULL
 );
+-- status-server's "events in the last hour and day" and the last event read the inbox: one row per request, not ten.
+CREATE INDEX crm_inbox_received_idx ON crm_inbox (received_at);
 
 CREATE TABLE crm_events (
   source         text NOT NULL,
@@ -43,7 +45,6 @@ CREATE TABLE crm_events (
   applied_at     timestamptz,
   PRIMARY KEY (source, event_id)
 );
-CREATE INDEX crm_events_received_idx ON crm_events (received_at);
 CREATE INDEX crm_events_pending_idx ON crm_events (lead_id) WHERE state = 'pending';
 CREATE INDEX crm_events_pending_record_idx ON crm_events (crm, crm_record_id) WHERE state = 'pending';
 CREATE INDEX crm_events_invalid_idx ON crm_events (received_at) WHERE state = 'invalid';

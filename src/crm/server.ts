@@ -11,7 +11,13 @@ import {
 import { checkHubSpotSignature } from '../core/crm/hubspot-signature.js';
 import { verifyPassword } from '../core/security/passwords.js';
 import { isConnectionError } from '../db/connection-errors.js';
-import { type CrmKey, type EventState, listKeys, recordRequest } from '../db/repositories/crm.repository.js';
+import {
+  activeKeyByPrefix,
+  type CrmKey,
+  type EventState,
+  listKeys,
+  recordRequest,
+} from '../db/repositories/crm.repository.js';
 import type { Database } from '../db/tables.js';
 
 /**
@@ -66,9 +72,9 @@ export const KEY_FORMAT = /^lsk_([a-z0-9]{8})_([A-Za-z0-9_-]{32,})$/;
 
 export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   let keys: { at: number; value: Promise<Map<string, CrmKey>> } | null = null;
-  /** The active keys, read again every 5 s (a revoked key stops within 5 s); `fresh`: within the last second. */
-  const activeKeys = (fresh = false) => {
-    if (!keys || deps.now() - keys.at >= (fresh ? 1000 : 5000)) {
+  /** The active keys, read again every 5 s: a revoked key stops within 5 s. */
+  const activeKeys = () => {
+    if (!keys || deps.now() - keys.at >= 5000) {
       const value = listKeys(deps.db).then(
         (all) => new Map(all.filter((k) => k.revokedAt === null).map((k) => [k.prefix, k])),
       );
@@ -86,8 +92,8 @@ export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, re
   async function keyFor(header: string | undefined): Promise<CrmKey> {
     const m = header?.startsWith('Bearer ') ? KEY_FORMAT.exec(header.slice(7).trim()) : null;
     if (!m) throw new Refusal(401, 'Authorization: Bearer <key> is required (bin/crm-webhook keys create)');
-    // A key made a moment ago is not in the list yet: read it again (at most once a second).
-    const key = (await activeKeys()).get(m[1]!) ?? (await activeKeys(true)).get(m[1]!);
+    // A key made a moment ago is not in the list yet: it is looked up by its prefix (one indexed row).
+    const key = (await activeKeys()).get(m[1]!) ?? (await activeKeyByPrefix(deps.db, m[1]!));
     const cacheKey = createHmac('sha256', secret).update(header!).digest('base64');
     const hit = verified.get(cacheKey);
     if (key && hit && hit.keyId === key.keyId && hit.hash === key.hash) return key;
@@ -134,11 +140,13 @@ export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, re
   }
 
   async function commit(source: 'leads' | 'hubspot', key: CrmKey | null, body: string, events: CrmEvent[]) {
-    const states = await deps.db
-      .transaction()
-      .execute((trx) =>
-        recordRequest(trx, { source, keyId: key?.keyId ?? null, scope: key?.clientIds ?? null, body, events }),
-      );
+    const states = await recordRequest(deps.db, {
+      source,
+      keyId: key?.keyId ?? null,
+      scope: key?.clientIds ?? null,
+      body,
+      events,
+    });
     const count = (s: EventState) => states.filter((x) => x === s).length;
     const invalid = events
       .map((e, i) => ({ e, state: states[i] }))

@@ -30,7 +30,7 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
   ],
   writes: false,
   bookkeeping: false,
-  poolSize: 10,
+  poolSize: 32,
   drainOnSignal: true,
   lock: false,
   addOptions(cmd) {

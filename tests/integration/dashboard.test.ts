@@ -257,13 +257,12 @@ describe('the campaign and client pages', () => {
   test('lists the digests whose attention list named the campaign, newest first, and no others', async () => {
     const items = (ids: string[]) =>
       JSON.stringify({ date: '2025-11-14', items: ids.map((campaignId) => ({ campaignId })), notices: [] });
-    await sql`INSERT INTO alert_digests (client_id, date, status, subject, items, counts, html, text) VALUES
-      ('acme', '2025-11-14', 'done', 'Acme: 2 campaigns need attention', ${items(['demo-01-star', 'demo-04-good'])}::jsonb,
-       '{}'::jsonb, '', ''),
-      ('acme', '2025-11-15', 'done', 'Acme: 1 campaign needs attention', ${items(['demo-04-good'])}::jsonb, '{}'::jsonb, '', ''),
-      ('acme', '2025-11-13', 'done', 'Acme: a quiet day', ${items(['demo-01-star'])}::jsonb, '{}'::jsonb, '', '')`.execute(
-      t.db,
-    );
+    const digest = (date: string, subject: string, ids: string[]) =>
+      sql`INSERT INTO alert_digests (client_id, date, status, subject, items, counts, html, text)
+          VALUES ('acme', ${date}, 'done', ${subject}, ${items(ids)}::jsonb, '{}'::jsonb, '', '')`.execute(t.db);
+    await digest('2025-11-14', 'Acme: 2 campaigns need attention', ['demo-01-star', 'demo-04-good']);
+    await digest('2025-11-15', 'Acme: 1 campaign needs attention', ['demo-04-good']);
+    await digest('2025-11-13', 'Acme: a quiet day', ['demo-01-star']);
     const r = await get('/campaigns/demo-01-star', as(AGENCY));
     const section = r.text.slice(r.text.indexOf('Digests that mentioned it'));
     expect([...section.matchAll(/<li>([^<]+)<\/li>/g)].map((m) => m[1])).toEqual([

@@ -420,8 +420,10 @@ describe('read-only and limits', () => {
 
 describe("crm-webhook's state", () => {
   test('/status, /metrics, the jobs page: events in the last hour and day, pending, dead letters', async () => {
-    const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid)
-      VALUES ('leads', '{}', 3, 1) RETURNING inbox_id::text AS id`.execute(t.db);
+    // Three requests of one event each: 10 minutes, 3 hours and 2 days ago.
+    const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid, received_at) VALUES
+      ('leads', '{}', 1, 0, now() - interval '10 minutes'), ('leads', '{}', 1, 0, now() - interval '3 hours'),
+      ('leads', '{}', 1, 1, now() - interval '2 days') RETURNING inbox_id::text AS id`.execute(t.db);
     const id = inbox.rows[0]!.id;
     await sql`INSERT INTO crm_events (source, event_id, inbox_id, crm, lead_id, state, reason, received_at) VALUES
       ('leads', 'st-1', ${id}, 'crm', 'L000001', 'applied', NULL, now() - interval '10 minutes'),

@@ -40,6 +40,31 @@ export async function listKeys(db: Kysely<Database>): Promise<CrmKey[]> {
   }));
 }
 
+/** The active key with this prefix, or null. */
+export async function activeKeyByPrefix(db: Kysely<Database>, prefix: string): Promise<CrmKey | null> {
+  const all = await sql<{
+    key_id: string;
+    name: string;
+    key_hash: string;
+    client_ids: string[] | null;
+    created_at: Date;
+  }>`
+    SELECT key_id::text, name, key_hash, client_ids, created_at FROM crm_keys
+     WHERE prefix = ${prefix} AND revoked_at IS NULL`.execute(db);
+  const k = all.rows[0];
+  return k
+    ? {
+        keyId: k.key_id,
+        name: k.name,
+        prefix,
+        hash: k.key_hash,
+        clientIds: k.client_ids,
+        createdAt: k.created_at,
+        revokedAt: null,
+      }
+    : null;
+}
+
 /** False when the name is taken. */
 export async function createKey(
   db: Kysely<Database>,
@@ -60,26 +85,41 @@ export async function revokeKey(db: Kysely<Database>, name: string): Promise<boo
 export type EventState = 'applied' | 'pending' | 'invalid' | 'link' | 'duplicate';
 
 /**
- * One accepted request, in the caller's transaction: its raw body into crm_inbox, each new event into crm_events
- * (an event id seen before is a duplicate and changes nothing), the status changes of known leads into
- * lead_status_changes, the links into crm_lead_links. Returns each event's state, in the request's order.
+ * One accepted request, all or nothing: its raw body into crm_inbox, each new event into crm_events (an event id
+ * seen before is a duplicate and changes nothing), the status changes of known leads into lead_status_changes, the
+ * links into crm_lead_links. One statement, so one round trip and its own transaction; a request with links also
+ * applies the pending events they resolve, in one transaction with it. Returns each event's state, in order.
  */
 export async function recordRequest(
-  trx: Transaction<Database>,
+  db: Kysely<Database>,
   r: { source: 'leads' | 'hubspot'; keyId: string | null; scope: string[] | null; body: string; events: CrmEvent[] },
 ): Promise<EventState[]> {
-  const inbox = await sql<{ inbox_id: string }>`
-    INSERT INTO crm_inbox (source, key_id, body, events, invalid)
-    VALUES (${r.source}, ${r.keyId}, ${r.body}, ${r.events.length}, ${r.events.filter((e) => e.reason).length})
-    RETURNING inbox_id::text`.execute(trx);
-  const inboxId = inbox.rows[0]!.inbox_id;
+  if (r.events.some((e) => e.kind === 'link' && e.reason === null))
+    return db.transaction().execute(async (trx) => {
+      const states = await recordStatement(trx, r);
+      if (states.includes('link')) await applyPending(trx);
+      return states;
+    });
+  return recordStatement(db, r);
+}
+
+async function recordStatement(
+  db: Kysely<Database>,
+  r: { source: 'leads' | 'hubspot'; keyId: string | null; scope: string[] | null; body: string; events: CrmEvent[] },
+): Promise<EventState[]> {
   // The first of two events with one id in a request counts; the second is a duplicate.
   const first = new Map<string, CrmEvent>();
   for (const e of r.events) if (!first.has(e.eventId)) first.set(e.eventId, e);
   const events = [...first.values()];
   const col = <T>(f: (e: CrmEvent) => T) => events.map(f);
   const rows = await sql<{ event_id: string; state: EventState }>`
-    WITH input AS (
+    WITH inbox AS (
+      INSERT INTO crm_inbox (source, key_id, body, events, invalid)
+      VALUES (${r.source}, ${r.keyId}::bigint, ${r.body}, ${r.events.length},
+              ${r.events.filter((e) => e.reason).length})
+      RETURNING inbox_id
+    ),
+    input AS (
       SELECT * FROM unnest(${col((e) => e.eventId)}::text[], ${col((e) => e.crm)}::text[],
                            ${col((e) => e.crmRecordId)}::text[], ${col((e) => e.leadId)}::text[],
                            ${col((e) => e.kind)}::text[], ${col((e) => e.rawStatus)}::text[],
@@ -103,7 +143,7 @@ export async function recordRequest(
     ins AS (
       INSERT INTO crm_events (source, event_id, inbox_id, crm, crm_record_id, lead_id, raw_status, status, changed_at,
                               state, reason, key_id, applied_at)
-      SELECT ${r.source}, event_id, ${inboxId}::bigint, crm, crm_record_id,
+      SELECT ${r.source}, event_id, (SELECT inbox_id FROM inbox), crm, crm_record_id,
              CASE WHEN kind = 'link' OR known THEN lead ELSE lead_id END, raw_status, status, changed_at,
              CASE WHEN reason IS NOT NULL OR out_of_scope THEN 'invalid' WHEN kind = 'link' THEN 'link'
                   WHEN known THEN 'applied' ELSE 'pending' END,
@@ -125,9 +165,8 @@ export async function recordRequest(
       SELECT lead_id, status, changed_at FROM ins WHERE state = 'applied'
       ON CONFLICT (lead_id, changed_at) DO NOTHING
     )
-    SELECT event_id, state FROM ins`.execute(trx);
+    SELECT event_id, state FROM ins`.execute(db);
   const states = new Map(rows.rows.map((x) => [x.event_id, x.state]));
-  if ([...states.values()].includes('link')) await applyPending(trx);
   const seen = new Set<string>();
   return r.events.map((e) => {
     const state = seen.has(e.eventId) ? 'duplicate' : (states.get(e.eventId) ?? 'duplicate');
@@ -190,13 +229,15 @@ export async function receiverState(db: Kysely<Database>): Promise<ReceiverState
     invalid_oldest: Date | null;
     last_event: Date | null;
   }>`
-    SELECT (SELECT count(*) FROM crm_events WHERE received_at > now() - interval '1 hour')::text AS last_hour,
-           (SELECT count(*) FROM crm_events WHERE received_at > now() - interval '1 day')::text AS last_day,
+    SELECT (SELECT coalesce(sum(events), 0) FROM crm_inbox WHERE received_at > now() - interval '1 hour')::text
+             AS last_hour,
+           (SELECT coalesce(sum(events), 0) FROM crm_inbox WHERE received_at > now() - interval '1 day')::text
+             AS last_day,
            (SELECT count(*) FROM crm_events WHERE state = 'pending')::text AS pending,
            (SELECT min(received_at) FROM crm_events WHERE state = 'pending') AS pending_oldest,
            (SELECT count(*) FROM crm_events WHERE state = 'invalid')::text AS invalid,
            (SELECT min(received_at) FROM crm_events WHERE state = 'invalid') AS invalid_oldest,
-           (SELECT max(received_at) FROM crm_events) AS last_event`.execute(db);
+           (SELECT max(received_at) FROM crm_inbox) AS last_event`.execute(db);
   const x = r.rows[0]!;
   return {
     lastHour: Number(x.last_hour),
