@@ -62,7 +62,7 @@ ro_url=$(DATABASE_URL=$owner_url scripts/create-readonly-role.sh leadsmart_demo_
   | sed -n 's/^DATABASE_URL_READONLY=//p')
 bin/status-server users remove demo >/dev/null 2>>"$log" || true
 printf 'demo-password-123\n' | bin/status-server users add demo --agency --password-stdin >/dev/null 2>>"$log"
-DATABASE_URL_READONLY=$ro_url STATUS_TOKEN=demo-token-0123456789 bin/status-server --port 18080 2>>"$log" &
+DATABASE_URL_READONLY=$ro_url STATUS_TOKEN=demo-token-0123456789 bin/status-server --port 18080 >/dev/null 2>>"$log" &
 status_pid=$!
 trap 'kill $fake_pid $status_pid 2>/dev/null || true; rm -f "$fifo"' EXIT
 node -e '
