@@ -465,6 +465,27 @@ describe('leads', () => {
     },
   );
 
+  test('a CRM status change that came before its lead (pending) is applied when the fetch brings it', async () => {
+    const acct = fake.account(A);
+    const lead = { ...acct.leads[0]!, id: '981777', created_time: '2025-11-15T08:00:00+0000' };
+    acct.leads.push(lead);
+    const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid)
+      VALUES ('leads', '{}', 1, 0) RETURNING inbox_id::text AS id`.execute(t.db);
+    await sql`INSERT INTO crm_events (source, event_id, inbox_id, crm, lead_id, raw_status, status, changed_at, state)
+      VALUES ('leads', 'fetch-pending-1', ${inbox.rows[0]!.id}, 'crm', '981777', 'qualified', 'qualified',
+              '2025-11-15T09:00:00Z', 'pending')`.execute(t.db);
+    expect((await run()).code).toBe(0);
+    expect(
+      await count("SELECT count(*) AS n FROM crm_events WHERE event_id = 'fetch-pending-1' AND state = 'applied'"),
+    ).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM lead_status_changes WHERE lead_id = '981777' AND status = 'qualified' " +
+          "AND changed_at = '2025-11-15T09:00:00Z'",
+      ),
+    ).toBe(1);
+  });
+
   test(
     'keeps the answers people typed into forms out of the archive ' +
       'and the logs, even when the API sends them unasked',
