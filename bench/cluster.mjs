@@ -47,3 +47,16 @@ export function startCluster(prefix) {
   }
   return { url, psql, value, createMigrated, stop };
 }
+
+/** The address a service (status-server, crm-webhook) prints once it listens; rejects if it exits first. */
+export function listening(child, name) {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`${name} exited ${c}: ${err}`)));
+  });
+}

@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { machine, ROOT, startCluster } from './cluster.mjs';
+import { listening, machine, ROOT, startCluster } from './cluster.mjs';
 
 const n = Number(process.env.BENCH_CRM_CAMPAIGNS ?? 100000);
 const RATE = Number(process.env.BENCH_CRM_RATE ?? 300);
@@ -53,15 +53,7 @@ try {
   ).split(',');
   const key = /^(lsk_\S+)$/m.exec(bin('crm-webhook', ['keys', 'create', '--name', 'bench']))[1];
   server = spawn(join(ROOT, 'bin', 'crm-webhook'), ['--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const base = await new Promise((res, rej) => {
-    let err = '';
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) res(m[1]);
-    });
-    server.on('exit', (c) => rej(new Error(`crm-webhook exited ${c}: ${err}`)));
-  });
+  const base = await listening(server, 'crm-webhook');
   const body = (r) =>
     JSON.stringify({
       events: Array.from({ length: 10 }, (_, i) => ({

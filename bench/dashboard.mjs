@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { machine, ROOT, startCluster } from './cluster.mjs';
+import { listening, machine, ROOT, startCluster } from './cluster.mjs';
 
 const n = Number(process.env.BENCH_DASHBOARD_CAMPAIGNS ?? 100000);
 const DATES = 90;
@@ -121,15 +121,7 @@ try {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const base = await new Promise((res, rej) => {
-    let err = '';
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) res(m[1]);
-    });
-    server.on('exit', (c) => rej(new Error(`status-server exited ${c}: ${err}`)));
-  });
+  const base = await listening(server, 'status-server');
   const auth = (user) => ({ authorization: `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString('base64')}` });
   const first = await get(base, '/', auth('bench'));
   const firstMs = performance.now() - started;

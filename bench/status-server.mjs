@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { ROOT, startCluster } from './cluster.mjs';
+import { listening, ROOT, startCluster } from './cluster.mjs';
 
 const n = Number(process.env.BENCH_STATUS_CAMPAIGNS ?? 100000);
 const cluster = startCluster('leadsmart-bench-status-');
@@ -65,17 +65,7 @@ try {
     return child;
   };
   server = start(1000);
-  const listening = (server) =>
-    new Promise((res, rej) => {
-      let err = '';
-      server.stderr.on('data', (d) => {
-        err += d;
-        const m = /listening on (http:\/\/\S+)/.exec(err);
-        if (m) res(m[1]);
-      });
-      server.on('exit', (c) => rej(new Error(`status-server exited ${c}: ${err}`)));
-    });
-  let base = await listening(server);
+  let base = await listening(server, 'status-server');
   const rss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024;
   const load = (path, headers = {}, duration = 10) =>
     new Promise((res, rej) =>
@@ -99,7 +89,7 @@ try {
   server.kill('SIGTERM');
   await new Promise((r) => server.on('exit', r));
   server = start(0);
-  base = await listening(server);
+  base = await listening(server, 'status-server');
   {
     const r = await load('/api/recommendations?limit=100', { authorization: `Bearer ${TOKEN}` });
     rows.push(

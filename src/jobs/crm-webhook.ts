@@ -3,6 +3,7 @@ import { hashPassword } from '../core/security/passwords.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JobContext, JobDefinition, JobOutcome } from '../runtime/runner.js';
 import { serveUntilSignal } from '../runtime/serve.js';
+import { parseClientList } from './client-list.js';
 
 export interface CrmWebhookOptions {
   host: string;
@@ -112,17 +113,7 @@ export const crmKeysJob: JobDefinition<CrmKeysOptions> = {
       throw new UsageError(`--name ${JSON.stringify(name.slice(0, 80))}: use letters, digits and . _ @ + -`);
     if (raw.clients !== undefined && command !== 'create')
       throw new UsageError(`keys ${command}: --clients is for create`);
-    let clientIds: string[] | null = null;
-    if (raw.clients !== undefined) {
-      clientIds = [
-        ...new Set(
-          String(raw.clients)
-            .split(',')
-            .map((c) => c.trim()),
-        ),
-      ];
-      if (clientIds.some((c) => c === '')) throw new UsageError(`--clients ${String(raw.clients)}: an empty client id`);
-    }
+    const clientIds = raw.clients === undefined ? null : parseClientList(raw.clients);
     return { command, name, clientIds };
   },
   async run(ctx): Promise<JobOutcome> {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JobDefinition, JobOutcome } from '../runtime/runner.js';
+import { parseClientList } from './client-list.js';
 import { generatePassword, hashPassword, passwordProblem } from '../core/security/passwords.js';
 
 export interface StatusUsersOptions {
@@ -73,17 +74,7 @@ export const statusUsersJob: JobDefinition<StatusUsersOptions> = {
     if (cmd === 'add') {
       if ((raw.agency === true) === (raw.clients !== undefined))
         throw new UsageError('users add: give exactly one of --agency (every client) or --clients a,b');
-      if (raw.clients !== undefined) {
-        clientIds = [
-          ...new Set(
-            String(raw.clients)
-              .split(',')
-              .map((c) => c.trim()),
-          ),
-        ];
-        if (clientIds.some((c) => c === ''))
-          throw new UsageError(`--clients ${String(raw.clients)}: an empty client id; list client_ids with commas`);
-      }
+      if (raw.clients !== undefined) clientIds = parseClientList(raw.clients);
     } else if (raw.agency !== undefined || raw.clients !== undefined)
       throw new UsageError(`users ${cmd}: --agency and --clients are for add (to change a scope: remove, then add)`);
     if (raw.passwordStdin && cmd !== 'add' && cmd !== 'passwd')

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { crmKeysJob } from '../../src/jobs/crm-webhook.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { loadSample, ROOT, runAsFunction, spawnProcess } from '../helpers/run-job.js';
+import { startCrmWebhook } from '../helpers/crm-webhook.js';
+import { loadSample, ROOT, runAsFunction } from '../helpers/run-job.js';
 
 // crm-webhook when things go wrong: killed with SIGKILL under load (every acknowledged event is in the database, and
 // a sender's retry of everything creates no duplicate), and a database that goes away (503 with Retry-After, nothing
@@ -17,23 +18,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function start(env: Record<string, string>) {
-  const child = spawnProcess('crm-webhook', ['--port', '0'], env);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`crm-webhook did not start: ${err}`)), 15_000);
-    child.stderr!.on('data', () => {
-      const m = /crm-webhook listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`crm-webhook exited ${code}: ${err}`)));
-  });
-  return { child, url };
-}
+const start = startCrmWebhook;
 
 async function newKey(databaseUrl: string): Promise<string> {
   const r = await runAsFunction(crmKeysJob, ['keys', 'create', '--name', 'sender'], { DATABASE_URL: databaseUrl });

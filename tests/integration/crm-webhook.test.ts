@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import { crmKeysJob } from '../../src/jobs/crm-webhook.js';
 import { importCsvJob } from '../../src/jobs/import-csv.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { loadSample, runAsFunction, spawnProcess } from '../helpers/run-job.js';
+import { startCrmWebhook } from '../helpers/crm-webhook.js';
+import { loadSample, runAsFunction } from '../helpers/run-job.js';
 
 // bin/crm-webhook as systemd runs it, against a real database with the sample loaded: the project's format with a
 // key, HubSpot's batches with their v3 signature (built here as HubSpot builds it, not with the product's code),
@@ -13,8 +14,7 @@ const SECRET = 'hubspot-app-secret-for-tests';
 const PUBLIC = 'https://hooks.example.com';
 let t: TestDatabase;
 let url: string;
-let child: ReturnType<typeof spawnProcess>;
-let stderr = '';
+let child: Awaited<ReturnType<typeof startCrmWebhook>>['child'];
 let key: string;
 let acmeKey: string;
 
@@ -29,8 +29,7 @@ async function createKey(name: string, clients?: string): Promise<string> {
 }
 
 async function start(env: Record<string, string> = {}): Promise<void> {
-  stderr = '';
-  child = spawnProcess('crm-webhook', ['--port', '0'], {
+  const s = await startCrmWebhook({
     DATABASE_URL: t.url,
     HUBSPOT_APP_SECRET: SECRET,
     CRM_WEBHOOK_PUBLIC_URL: PUBLIC,
@@ -38,18 +37,8 @@ async function start(env: Record<string, string> = {}): Promise<void> {
     CRM_STATUS_MAP: 'Hot Lead=qualified',
     ...env,
   });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`crm-webhook did not start: ${stderr}`)), 15_000);
-    child.stderr!.on('data', () => {
-      const m = /crm-webhook listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`crm-webhook exited ${code}: ${stderr}`)));
-  });
+  child = s.child;
+  url = s.url;
 }
 
 const post = async (path: string, body: string, headers: Record<string, string>) => {
