@@ -76,54 +76,35 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
   ): Promise<Answer> {
     if (q.client !== null && !maySee(viewer, q.client)) throw notFound(`Client ${q.client}`);
     const snapshot = await cache.snapshot(q.date);
-    const bannerNow = await deps.banner();
-    if (snapshot === null) {
-      if (q.date !== null)
-        throw new HttpError(404, `Nothing was scored on ${q.date}. Leave the date empty for the newest.`);
-      return html(
-        renderScorecard({
-          username: viewer.username,
-          path: at.path,
-          heading: at.heading,
-          intro: at.intro,
-          date: '—',
-          previous: null,
-          newestData: await newestData(),
-          query: q,
-          clients: null,
-          rows: [],
-          page: 1,
-          pages: 1,
-          total: 0,
-          banner: bannerNow,
-        }),
-      );
-    }
-    const sorted = cache.select(snapshot, q, scopeKey(viewer), visible(viewer));
+    if (snapshot === null && q.date !== null)
+      throw new HttpError(404, `Nothing was scored on ${q.date}. Leave the date empty for the newest.`);
+    const sorted = snapshot ? cache.select(snapshot, q, scopeKey(viewer), visible(viewer)) : [];
     const p = pageOf(sorted, q.page, q.size);
-    const rows = p.indexes.map((i) => snapshot.rows[i]!);
-    const details = await loadRowDetails(
-      deps.db,
-      snapshot.date,
-      rows.map((r) => r.campaignId),
-    );
-    const clients = at.fixedClient ? null : clientChoices(snapshot.rows, viewer);
+    const rows = p.indexes.map((i) => snapshot!.rows[i]!);
+    const details = snapshot
+      ? await loadRowDetails(
+          deps.db,
+          snapshot.date,
+          rows.map((r) => r.campaignId),
+        )
+      : new Map<string, RowDetails>();
     return html(
       renderScorecard({
         username: viewer.username,
         path: at.path,
         heading: at.heading,
         intro: at.intro,
-        date: snapshot.date,
-        previous: snapshot.previous,
+        // Nothing scored yet: an empty scorecard that says so.
+        date: snapshot?.date ?? '—',
+        previous: snapshot?.previous ?? null,
         newestData: await newestData(),
         query: { ...q, page: p.page },
-        clients,
+        clients: at.fixedClient || !snapshot ? null : clientChoices(snapshot.rows, viewer),
         rows: rows.map((row) => ({ row, extras: extrasOf(details.get(row.campaignId)) })),
         page: p.page,
         pages: p.pages,
         total: p.total,
-        banner: bannerNow,
+        banner: await deps.banner(),
       }),
     );
   }

@@ -341,3 +341,24 @@ describe('a new scoring run', () => {
     expect(seen).toBe(true);
   }, 30_000);
 });
+
+describe('a fresh install, nothing scored yet', () => {
+  test('the scorecard says so instead of failing; a date asked for is a 404 page', async () => {
+    const empty = await createTestDatabase();
+    const role = `ro_${randomBytes(4).toString('hex')}`;
+    createRole(empty.url, role);
+    await addUser(empty.url, AGENCY.user, AGENCY.password, 'agency');
+    const s = await startServer({ DATABASE_URL_READONLY: readonlyUrl(empty.url, role) });
+    try {
+      const r = await fetch(`${s.url}/`, { headers: as(AGENCY) });
+      const text = await r.text();
+      expect(r.status).toBe(200);
+      expect(text).toContain('Scores for <strong>—</strong>');
+      expect(text).toContain('No campaign matches these filters.');
+      expect((await fetch(`${s.url}/?date=2025-11-15`, { headers: as(AGENCY) })).status).toBe(404);
+    } finally {
+      await s.stop();
+      await empty.drop();
+    }
+  }, 30_000);
+});
