@@ -31,7 +31,7 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
   ],
   writes: false,
   bookkeeping: false,
-  poolSize: 32,
+  poolSize: 16,
   drainOnSignal: true,
   lock: false,
   addOptions(cmd) {
