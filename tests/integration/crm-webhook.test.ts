@@ -121,6 +121,10 @@ describe('POST /webhooks/leads', () => {
       invalid: [{ index: 2, event_id: 'a-3', reason: 'status "maybe later" is not mapped; add it to CRM_STATUS_MAP' }],
     });
     expect(await statusesOf('L000001')).toContainEqual(['qualified', '2025-11-15T10:00:00.000Z']);
+    const dead = await sql<{ reason: string; request_body: string }>`
+      SELECT reason, request_body FROM crm_dead_letters WHERE event_id = 'a-3'`.execute(t.db);
+    expect(dead.rows[0]!.reason).toBe('status "maybe later" is not mapped; add it to CRM_STATUS_MAP');
+    expect(JSON.parse(dead.rows[0]!.request_body).events[2].status).toBe('maybe later');
     expect(await count("SELECT count(*) AS n FROM crm_events WHERE state = 'pending' AND event_id = 'a-2'")).toBe(1);
     const inbox = await sql<{ body: string; key_id: string }>`
       SELECT i.body, i.key_id FROM crm_inbox i JOIN crm_events e USING (inbox_id) WHERE e.event_id = 'a-1'`.execute(
