@@ -153,12 +153,16 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       loadJobFacts(deps.db),
       loadScoringOverview(deps.db, null),
       loadBackupOverview(deps.db),
-      receiverState(deps.db),
+      // A database not migrated to sql/013 yet has no receiver to report: the rest of the page still shows.
+      receiverState(deps.db).catch((e: unknown) => {
+        if ((e as { code?: string }).code === '42P01') return null;
+        throw e;
+      }),
     ]);
     const iso = (d: Date | null) => d?.toISOString() ?? null;
     return {
       now: now.toISOString(),
-      crm: {
+      crm: crm && {
         lastHour: crm.lastHour,
         lastDay: crm.lastDay,
         pending: { count: crm.pending.count, oldest: iso(crm.pending.oldest) },
