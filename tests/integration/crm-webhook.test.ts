@@ -81,6 +81,18 @@ const hsEvent = (over: Record<string, unknown>) => ({
   sourceId: 'userId:1234567',
   ...over,
 });
+/** import-csv of one CSV text, as an analyst pipes it in; its exit code. */
+const importCsv = async (kind: string, csv: string) =>
+  (
+    await runAsFunction(
+      importCsvJob,
+      ['--kind', kind, '-'],
+      { DATABASE_URL: t.url, BLOB_URL: 'file:///tmp/crm-blobs' },
+      {
+        stdin: csv,
+      },
+    )
+  ).code;
 const count = async (query: string) => Number((await sql.raw<{ n: string }>(query).execute(t.db)).rows[0]!.n);
 const statusesOf = async (lead: string) =>
   (
@@ -156,15 +168,9 @@ describe('POST /webhooks/leads', () => {
   test('a pending event is applied when an import brings its lead', async () => {
     await leads([{ event_id: 'd-1', lead_id: 'LATE-1', status: 'qualified', changed_at: '2025-11-15T08:00:00Z' }]);
     expect(await statusesOf('LATE-1')).toEqual([]);
-    const r = await runAsFunction(
-      importCsvJob,
-      ['--kind', 'leads', '-'],
-      { DATABASE_URL: t.url, BLOB_URL: 'file:///tmp/crm-blobs' },
-      {
-        stdin: 'lead_id,campaign_id,created_at,status\nLATE-1,demo-26-crm,2025-11-14T08:00:00Z,new\n',
-      },
-    );
-    expect(r.code).toBe(0);
+    expect(
+      await importCsv('leads', 'lead_id,campaign_id,created_at,status\nLATE-1,demo-26-crm,2025-11-14T08:00:00Z,new\n'),
+    ).toBe(0);
     expect(await statusesOf('LATE-1')).toEqual([['qualified', '2025-11-15T08:00:00.000Z']]);
     expect(await count("SELECT count(*) AS n FROM crm_events WHERE event_id = 'd-1' AND state = 'applied'")).toBe(1);
   });
@@ -178,15 +184,7 @@ describe('POST /webhooks/leads', () => {
       changed_at: '2025-11-15T07:00:00Z',
     };
     expect((await leads([e])).body).toMatchObject({ pending: 1 });
-    const r = await runAsFunction(
-      importCsvJob,
-      ['--kind', 'lead-links', '-'],
-      { DATABASE_URL: t.url, BLOB_URL: 'file:///tmp/crm-blobs' },
-      {
-        stdin: 'crm,crm_record_id,lead_id\nsalesforce,00Q5e00000ABC,L000005\n',
-      },
-    );
-    expect(r.code).toBe(0);
+    expect(await importCsv('lead-links', 'crm,crm_record_id,lead_id\nsalesforce,00Q5e00000ABC,L000005\n')).toBe(0);
     expect(await statusesOf('L000005')).toContainEqual(['qualified', '2025-11-15T07:00:00.000Z']);
   });
 
