@@ -195,8 +195,9 @@ export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, re
         const close = (status: number, body: unknown, headers: Record<string, string> = {}) => {
           // A body not read to its end: close the connection rather than read on.
           if (!req.complete) headers.Connection = 'close';
+          // Closed once the answer is out: destroying at once could drop it unsent.
+          if (!req.complete) res.once('finish', () => req.destroy());
           answer(status, body, headers);
-          if (!req.complete) req.destroy();
         };
         if (e instanceof Refusal) close(e.status, { error: e.message, request_id: requestId }, e.headers);
         else if (e instanceof MalformedBody) close(400, { error: e.message, request_id: requestId });
