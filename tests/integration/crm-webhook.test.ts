@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 import { sql } from 'kysely';
 import { crmKeysJob } from '../../src/jobs/crm-webhook.js';
 import { importCsvJob } from '../../src/jobs/import-csv.js';
@@ -223,6 +224,32 @@ describe('POST /webhooks/leads', () => {
     expect(huge.status).toBe(413);
     expect(await count('SELECT count(*) AS n FROM crm_inbox')).toBe(before);
   });
+});
+
+test('a body over 1 MB sent without a length (chunked) is cut off with 413 and stored nowhere', async () => {
+  const before = await count('SELECT count(*) AS n FROM crm_inbox');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(`${url}/webhooks/leads`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.write('{"events": [], "pad": "');
+    const chunk = 'x'.repeat(64 * 1024);
+    let sent = 0;
+    const more = () => {
+      while (sent < 40 && req.write(chunk)) sent += 1;
+      if (sent < 40) req.once('drain', () => ((sent += 1), more()));
+      else req.end('"}');
+    };
+    more();
+  });
+  expect(status).toBe(413);
+  expect(await count('SELECT count(*) AS n FROM crm_inbox')).toBe(before);
 });
 
 describe('POST /webhooks/hubspot', () => {
