@@ -243,7 +243,11 @@ test('a body over 1 MB sent without a length (chunked) is cut off with 413 and s
     let sent = 0;
     const more = () => {
       while (sent < 40 && req.write(chunk)) sent += 1;
-      if (sent < 40) req.once('drain', () => ((sent += 1), more()));
+      if (sent < 40)
+        req.once('drain', () => {
+          sent += 1;
+          more();
+        });
       else req.end('"}');
     };
     more();
