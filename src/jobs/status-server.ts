@@ -17,8 +17,9 @@ export interface StatusServerOptions {
 export const statusServerJob: JobDefinition<StatusServerOptions> = {
   name: 'status-server',
   description:
-    'The read-only HTTP status service: /healthz, /readyz, /status, ' +
-    '/metrics, /api/* (bearer token) and a status page at /.',
+    'The read-only HTTP service: the dashboard people sign in to (/, /campaigns/{id}, /clients/{id}, ' +
+    '/scorecard.csv, /jobs; users with `status-server users`), /healthz, /readyz, /status, /metrics and /api/* ' +
+    '(bearer token).',
   examples: [
     'bin/status-server',
     'bin/status-server --port 9090',

@@ -36,6 +36,18 @@ describe('--help', () => {
   );
 });
 
+test.each([
+  ['crm-webhook', [], 'bin/crm-webhook'],
+  ['crm-webhook', ['keys'], 'bin/crm-webhook keys create'],
+  ['status-server', [], 'bin/status-server'],
+  ['status-server', ['users'], 'bin/status-server users add'],
+])('bin/%s %j --help: what it does, an example, exit 0', async (job, words, example) => {
+  const r = await runProcess(job, [...words, '--help'], {});
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`$ ${example}`);
+  expect(r.stdout).toMatch(/Exit codes:/);
+});
+
 describe('configuration', () => {
   test('reports every problem at once and exits 78 before touching the database', async () => {
     const r = await runAsFunction(scoreCampaignsJob, ['--json'], {
