@@ -10,16 +10,23 @@ const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const { url, psql, createMigrated, stop } = startCluster('leadsmart-bench-decisions-');
 
 function score(db, date, actions) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', join(ROOT, 'bin', 'score-campaigns'), '--date', date, '--json'], {
-    env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info', SCORING_ACTIONS: actions },
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M %U %S', join(ROOT, 'bin', 'score-campaigns'), '--date', date, '--json'],
+    {
+      env: { ...process.env, DATABASE_URL: url(db), LOG_FORMAT: 'json', LOG_LEVEL: 'info', SCORING_ACTIONS: actions },
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   if (r.status !== 0) throw new Error(`score-campaigns exited ${r.status}: ${r.stderr.slice(-2000)}`);
   const emf = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"_aws"')));
+  // /usr/bin/time's line: peak RSS (KiB), user and system CPU seconds of the job's process (not PostgreSQL's).
+  const [rssKb, user, system] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   return {
     ms: emf.DurationMs,
-    rssMb: Number(r.stderr.trim().split('\n').at(-1)) / 1024,
+    cpuMs: (user + system) * 1000,
+    rssMb: rssKb / 1024,
     doc: JSON.parse(r.stdout),
   };
 }
@@ -28,8 +35,9 @@ try {
   console.log(machine());
   console.log('');
   const head = ['campaigns', 'off: median (min–max) (ms)', 'on: median (min–max) (ms)', 'on ÷ off'];
-  console.log(`| ${[...head, 'peak RSS off / on (MB)', 'actions on D'].join(' | ')} |`);
-  console.log('|---:|---:|---:|---:|---:|---|');
+  const cpu = ['job CPU off / on, medians (ms)', 'CPU on ÷ off'];
+  console.log(`| ${[...head, ...cpu, 'peak RSS off / on (MB)', 'actions on D'].join(' | ')} |`);
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const n of sizes) {
     const db = `bench_decisions_${n}`;
     createMigrated(db);
@@ -50,9 +58,11 @@ try {
       .filter(([, k]) => k > 0)
       .map(([a, k]) => `${a} ${k}`)
       .join(', ');
+    const cpuOf = (xs) => median(xs.map((x) => x.cpuMs));
     console.log(
       `| ${n.toLocaleString('en')} | ${range(off)} | ${range(on)} ` +
         `| ${(median(ms(on)) / median(ms(off))).toFixed(2)}× ` +
+        `| ${cpuOf(off).toFixed(0)} / ${cpuOf(on).toFixed(0)} | ${(cpuOf(on) / cpuOf(off)).toFixed(2)}× ` +
         `| ${rss(off)} / ${rss(on)} | ${actions} |`,
     );
   }
