@@ -70,7 +70,6 @@ export async function loadConfigs(db: Kysely<Database>, ids: readonly string[]):
 export interface RowDetails {
   dimensions: Record<string, { points: number; max: number; reason: string }> | null;
   evidence: unknown;
-  actionReason: string | null;
   /** The newest day with metrics. */
   dataUpTo: string | null;
 }
@@ -86,19 +85,15 @@ export async function loadRowDetails(
     campaign_id: string;
     dimensions: RowDetails['dimensions'];
     evidence: unknown;
-    action_reason: string | null;
     data_up_to: string | null;
   }>`
     SELECT s.campaign_id, s.recommendation_details->'dimensions' AS dimensions,
-           s.recommendation_details->'evidence' AS evidence, s.action_reason,
+           s.recommendation_details->'evidence' AS evidence,
            (SELECT max(m.date)::text FROM campaign_metrics m WHERE m.campaign_id = s.campaign_id) AS data_up_to
       FROM campaign_scores s
      WHERE s.date = ${date}::date AND s.campaign_id = ANY(${[...campaignIds]}::text[])`.execute(db);
   return new Map(
-    r.rows.map((x) => [
-      x.campaign_id,
-      { dimensions: x.dimensions, evidence: x.evidence, actionReason: x.action_reason, dataUpTo: x.data_up_to },
-    ]),
+    r.rows.map((x) => [x.campaign_id, { dimensions: x.dimensions, evidence: x.evidence, dataUpTo: x.data_up_to }]),
   );
 }
 
