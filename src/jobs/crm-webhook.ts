@@ -103,10 +103,9 @@ export const crmKeysJob: JobDefinition<CrmKeysOptions> = {
       .option('--clients <ids>', 'create: the key may write only for these clients (comma-separated client_ids)');
   },
   parseOptions(raw, args) {
-    const [, command, extra] = args;
+    const [, command] = args; // commander refuses more arguments itself (exit 64)
     if (command !== 'create' && command !== 'list' && command !== 'revoke')
       throw new UsageError(`keys ${command ?? ''}: unknown command; expected create, list or revoke`);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     const name = raw.name === undefined ? null : String(raw.name);
     if (command !== 'list' && name === null) throw new UsageError(`keys ${command}: --name is required`);
     if (name !== null && !/^[A-Za-z0-9._@+-]{1,64}$/.test(name))

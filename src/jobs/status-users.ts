@@ -60,10 +60,9 @@ export const statusUsersJob: JobDefinition<StatusUsersOptions> = {
       .option('--password-stdin', 'add, passwd: read the password from the first line of standard input');
   },
   parseOptions(raw, args) {
-    const [, command, username, extra] = args;
+    const [, command, username] = args; // commander refuses more arguments itself (exit 64)
     if (!COMMANDS.includes(command as (typeof COMMANDS)[number]))
       throw new UsageError(`users ${command ?? ''}: unknown command; expected one of ${COMMANDS.join(', ')}`);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     const cmd = command as StatusUsersOptions['command'];
     if (cmd === 'list') {
       if (username !== undefined) throw new UsageError(`users list takes no user name (got ${username})`);
