@@ -1,7 +1,7 @@
 // make bench (BENCH_ONLY=score-decisions): what the decision layer (docs/decisions.md) costs score-campaigns, in the
-// same run: N campaigns × 30 days (bench/generate.sql), the day before scored once (so the client priors and D−1's
-// actions exist, as every day in production), then score-campaigns --date D alternately with SCORING_ACTIONS=off
-// and on, three times each. Issue 18's target: on within 1.15× of off, peak memory under 512 MB.
+// same run: N campaigns × 30 days (bench/generate.sql), the two days before scored once each (so the client priors
+// and the previous dates' actions exist, as every day in production), then score-campaigns --date D alternately with
+// SCORING_ACTIONS=off and on, five times each. Issue 18's target: on within 1.15× of off, peak memory under 512 MB.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, median, ROOT, startCluster } from './cluster.mjs';
@@ -42,11 +42,12 @@ try {
     const db = `bench_decisions_${n}`;
     createMigrated(db);
     psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
+    score(db, '2025-11-13', 'on');
     score(db, '2025-11-14', 'on');
     const off = [];
     const on = [];
     let last = null;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       off.push(score(db, '2025-11-15', 'off'));
       last = score(db, '2025-11-15', 'on');
       on.push(last);

@@ -145,6 +145,21 @@ export interface CampaignScoresTable {
   action_reason: string | null;
   window_spend: NullableNumeric;
   window_qualified_leads: number | null;
+  /** sql/015; NULL on rows scored before it or with the decision layer off. */
+  action_streak: number | null;
+}
+
+/** sql/015: the sums a scored date's client priors are built from ('' for no client or no currency). */
+export interface ClientPriorsTable {
+  date: DateText;
+  client_id: string;
+  currency: string;
+  campaigns: number;
+  spend: number;
+  qualified_leads: ColumnType<string, number | string, number | string>;
+  sum_rate: number;
+  sum_rate_squared: number;
+  sum_inverse_spend: number;
 }
 
 export interface ScoreHistoryTable {
@@ -242,6 +257,7 @@ export interface Database {
   scoring_configs: ScoringConfigsTable;
   campaign_scores: CampaignScoresTable;
   score_history: ScoreHistoryTable;
+  client_priors: ClientPriorsTable;
   scoring_runs: ScoringRunsTable;
   schema_migrations: SchemaMigrationsTable;
   fb_sync_state: FbSyncStateTable;

@@ -7,6 +7,7 @@ import {
   decideAction,
   isCut,
 } from '../../src/core/scoring/decision.js';
+import type { PreviousDecision } from '../../src/core/scoring/decision.js';
 import { empiricalPrior, type WindowEvidence, windowEvidence } from '../../src/core/scoring/evidence.js';
 import {
   type CampaignFacts,
@@ -178,7 +179,7 @@ export function runSimulation(
   const days = campaigns.map((c, i) => simulateDays(c, seed * 100_003 + i));
   const results: SimResult[] = campaigns.map((campaign) => ({ campaign, recommendations: [], actions: [], gates: [] }));
   const totals: (bigint | null)[] = campaigns.map(() => null);
-  const history: { action: Recommendation; candidate: Recommendation }[][] = campaigns.map(() => []);
+  const previous: (PreviousDecision | null)[] = campaigns.map(() => null);
   const byClient = new Map<string, number[]>();
   for (const [i, c] of campaigns.entries()) byClient.set(c.client, [...(byClient.get(c.client) ?? []), i]);
   for (let d = 0; d < SCORED_DATES; d++) {
@@ -210,12 +211,11 @@ export function runSimulation(
               recentDays.reduce((s, x) => s + x.spend, 0),
               recentDays.reduce((s, x) => s + x.qualifiedLeads, 0),
             ),
-            history: history[i]!,
+            previous: previous[i]!,
           },
           settings,
         );
-        history[i]!.unshift({ action: decision.action, candidate: decision.candidate });
-        if (history[i]!.length > 5) history[i]!.pop();
+        previous[i] = { action: decision.action, candidate: decision.candidate, streak: decision.streak };
         results[i]!.recommendations.push(score.recommendation);
         results[i]!.actions.push(decision.action);
         results[i]!.gates.push(decision.gate);

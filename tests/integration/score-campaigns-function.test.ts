@@ -83,15 +83,15 @@ describe('the action (docs/decisions.md)', () => {
       .where('date', '=', date)
       .where('campaign_id', '=', id)
       .executeTakeFirstOrThrow();
-  const setHistory = async (candidate: string) => {
-    for (const date of ['2025-11-13', '2025-11-14'])
-      await sql`INSERT INTO campaign_scores (campaign_id, date, total_score, cost_efficiency_score, lead_quality_score,
-                  volume_score, trend_score, engagement_score, recommendation, recommendation_details, is_new,
-                  config_id, action, action_candidate, action_gate)
-                VALUES (${RISK}, ${date}::date, 50, 0, 0, 0, 0, 0, 'TEST_CHANGES', '{}', false, 'test',
-                        'TEST_CHANGES', ${candidate}, 'spec')
-                ON CONFLICT (campaign_id, date) DO UPDATE SET action = 'TEST_CHANGES',
-                  action_candidate = EXCLUDED.action_candidate`.execute(t.db);
+  /** D−1's stored decision for RISK: TEST_CHANGES given, `candidate` called for `streak` dates running. */
+  const setPrevious = async (candidate: string, streak: number | null) => {
+    await sql`INSERT INTO campaign_scores (campaign_id, date, total_score, cost_efficiency_score, lead_quality_score,
+                volume_score, trend_score, engagement_score, recommendation, recommendation_details, is_new,
+                config_id, action, action_candidate, action_gate, action_streak)
+              VALUES (${RISK}, '2025-11-14', 50, 0, 0, 0, 0, 0, 'TEST_CHANGES', '{}', false, 'test',
+                      'TEST_CHANGES', ${candidate}, 'spec', ${streak})
+              ON CONFLICT (campaign_id, date) DO UPDATE SET action = 'TEST_CHANGES',
+                action_candidate = EXCLUDED.action_candidate, action_streak = EXCLUDED.action_streak`.execute(t.db);
   };
 
   test('every stored score has its action, candidate, gate and reason, and its details the evidence', async () => {
@@ -111,20 +111,108 @@ describe('the action (docs/decisions.md)', () => {
     expect(history.every((h) => h.action !== null)).toBe(true);
   });
 
-  test('a change of action waits for the stored candidates of D−1 and D−2 (persistence), then is made', async () => {
-    await setHistory('TEST_CHANGES');
+  test('a change of action waits until the stored streak of D−1 says it was called for long enough, then is made', async () => {
+    await setPrevious('TEST_CHANGES', 5);
     await scoreCampaigns(await testJobDeps(t), options());
     expect(await row(D)).toMatchObject({
       action: 'TEST_CHANGES',
       action_candidate: 'REDUCE_BUDGET',
       action_gate: 'persistence',
+      action_streak: 1,
     });
-    await setHistory('REDUCE_BUDGET');
+    // D−1 called for a cut too, two dates running: today is the third (persistence 3).
+    await setPrevious('REDUCE_BUDGET', 2);
     await scoreCampaigns(await testJobDeps(t), options());
     const now = await row(D);
-    expect(now.action).toBe('REDUCE_BUDGET');
+    expect(now).toMatchObject({ action: 'REDUCE_BUDGET', action_streak: 3 });
     expect(['money-at-risk', 'expensive', 'one-step', 'evidence']).toContain(now.action_gate);
     expect(now.action_reason).toMatch(/qualified leads? on [\d.]+ spent/);
+  });
+
+  test('a D−1 row without a streak (scored before the streak was stored) counts as a run of one date', async () => {
+    await setPrevious('REDUCE_BUDGET', null);
+    await scoreCampaigns(await testJobDeps(t), options());
+    expect(await row(D)).toMatchObject({ action: 'TEST_CHANGES', action_gate: 'persistence', action_streak: 2 });
+  });
+
+  test('the next date reads the streak this run stored, not the dates before it', async () => {
+    const next = '2025-11-16';
+    await setPrevious('REDUCE_BUDGET', 2);
+    await scoreCampaigns(await testJobDeps(t), options());
+    // D−2 is not read: a row there saying otherwise changes nothing.
+    await sql`UPDATE campaign_scores SET action_candidate = 'INCREASE_BUDGET', action_streak = 9
+               WHERE campaign_id = ${RISK} AND date = '2025-11-14'`.execute(t.db);
+    await scoreCampaigns(await testJobDeps(t), options({ date: next }));
+    // Still cutting (a pause may follow the reduction given on D), four dates running.
+    const after = await row(next);
+    expect(after.action_streak).toBe(4);
+    expect(['REDUCE_BUDGET', 'PAUSE_CAMPAIGN']).toContain(after.action);
+  });
+});
+
+describe('the client priors (docs/decisions.md): stored with the scores, read by the next date', () => {
+  const priors = (date: string) =>
+    t.db
+      .selectFrom('client_priors')
+      .selectAll()
+      .where('date', '=', date)
+      .orderBy('client_id')
+      .orderBy('currency')
+      .execute();
+
+  test('a run stores the sums of each client and currency over its judged campaigns, matching their stored rows', async () => {
+    const date = '2025-11-10';
+    await scoreCampaigns(await testJobDeps(t), options({ date }));
+    const stored = await priors(date);
+    expect(stored.length).toBeGreaterThan(0);
+    type Sums = { client_id: string; currency: string; campaigns: number; spend: number; q: string; sum_rate: number };
+    const expected = await sql<Sums>`
+      SELECT coalesce(c.client_id, '') AS client_id, coalesce(c.currency, '') AS currency,
+             count(*) FILTER (WHERE s.window_spend > 0)::int AS campaigns,
+             coalesce(sum(s.window_spend::float8) FILTER (WHERE s.window_spend > 0), 0) AS spend,
+             coalesce(sum(s.window_qualified_leads) FILTER (WHERE s.window_spend > 0), 0)::text AS q,
+             coalesce(sum(s.window_qualified_leads / s.window_spend::float8) FILTER (WHERE s.window_spend > 0), 0)
+               AS sum_rate
+        FROM campaign_scores s JOIN campaigns c USING (campaign_id)
+       WHERE s.date = ${date} AND s.window_spend IS NOT NULL
+       GROUP BY 1, 2 ORDER BY 1, 2`.execute(t.db);
+    expect(stored.map((p) => [p.client_id, p.currency, p.campaigns, String(p.qualified_leads)])).toEqual(
+      expected.rows.map((e) => [e.client_id, e.currency, e.campaigns, e.q]),
+    );
+    for (const [i, p] of stored.entries()) {
+      expect(p.spend).toBeCloseTo(expected.rows[i]!.spend, 6);
+      expect(p.sum_rate).toBeCloseTo(expected.rows[i]!.sum_rate, 10);
+    }
+  });
+
+  test('re-scoring a date replaces its sums; a dry run writes none', async () => {
+    const date = '2025-11-09';
+    await scoreCampaigns(await testJobDeps(t), options({ date }));
+    const first = await priors(date);
+    await scoreCampaigns(await testJobDeps(t), options({ date }));
+    expect(await priors(date)).toEqual(first);
+    await scoreCampaigns(await testJobDeps(t, { dryRun: true }), options({ date: '2025-11-08' }));
+    expect(await priors('2025-11-08')).toEqual([]);
+  });
+
+  test('a previous date without stored sums (scored before they were kept) gives the same evidence from its rows', async () => {
+    const [before, date] = ['2025-11-05', '2025-11-06'];
+    await scoreCampaigns(await testJobDeps(t), options({ date: before }));
+    const evidence = async () =>
+      (
+        await t.db
+          .selectFrom('campaign_scores')
+          .select(['campaign_id', 'recommendation_details', 'action'])
+          .where('date', '=', date)
+          .orderBy('campaign_id')
+          .execute()
+      ).map((r) => [r.campaign_id, (r.recommendation_details as any).evidence ?? null, r.action]);
+    await scoreCampaigns(await testJobDeps(t), options({ date }));
+    const fromSums = await evidence();
+    expect(fromSums.some(([, e]) => e !== null)).toBe(true);
+    await t.db.deleteFrom('client_priors').where('date', '=', before).execute();
+    await scoreCampaigns(await testJobDeps(t), options({ date }));
+    expect(await evidence()).toEqual(fromSums);
   });
 });
 

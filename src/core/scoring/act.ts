@@ -1,11 +1,22 @@
 import { toNumber } from '../rational.js';
 import { type ScoringConfig, targetFor } from './config.js';
-import { type Decision, decideAction } from './decision.js';
-import { empiricalPrior, type GammaPrior, targetPrior, type WindowEvidence, windowEvidence } from './evidence.js';
-import type { CampaignFacts, CampaignScore, Recommendation } from './types.js';
+import { type Decision, decideAction, type PreviousDecision } from './decision.js';
+import {
+  addToMoments,
+  emptyMoments,
+  type GammaPrior,
+  type PriorMoments,
+  priorFromMoments,
+  targetPrior,
+  type WindowEvidence,
+  windowEvidence,
+} from './evidence.js';
+import type { CampaignFacts, CampaignScore } from './types.js';
 
 /** A scored campaign's action, and the window numbers the next run's client prior reads. */
-export interface ScoredAction extends Decision {
+export interface ScoredAction extends Omit<Decision, 'streak'> {
+  /** The candidate's streak (PreviousDecision.streak); null when the decision layer is off (nothing was counted). */
+  streak: number | null;
   /** Window spend and qualified leads; null when the campaign is not judged on cost (no target, no lead data). */
   windowSpend: number | null;
   windowQualifiedLeads: number | null;
@@ -20,23 +31,38 @@ export interface ActedScore extends CampaignScore {
 export const priorKey = (clientId: string | null, currency: string | null): string =>
   `${clientId ?? ''}\u0000${currency ?? ''}`;
 
-/** Window spend and qualified leads of a client's campaigns (one currency) on the previous scored date. */
-export type PriorSample = { spend: number; qualifiedLeads: number };
+/** The client id and currency of a priorKey ('' for none). */
+export function splitPriorKey(key: string): { clientId: string; currency: string } {
+  const cut = key.indexOf('\u0000');
+  return { clientId: key.slice(0, cut), currency: key.slice(cut + 1) };
+}
 
 /**
- * The client priors of a run, each built once from the previous scored date's campaigns of that client and currency
+ * Adds a scored campaign's window numbers to the prior moments of its client and currency (`key`), made when missing:
+ * what the next scored date's priors are built from. A campaign not judged on cost adds nothing.
+ */
+export function addToPriorMoments(all: Map<string, PriorMoments>, key: string, act: ScoredAction): void {
+  if (act.windowSpend === null || act.windowQualifiedLeads === null) return;
+  let m = all.get(key);
+  if (m === undefined) {
+    m = emptyMoments();
+    all.set(key, m);
+  }
+  addToMoments(m, act.windowSpend, act.windowQualifiedLeads);
+}
+
+/**
+ * The client priors of a run, each built once from the previous scored date's moments of that client and currency
  * (empirical Bayes, docs/decisions.md); the target's own prior when there are none.
  */
-export function priorCache(
-  samples: ReadonlyMap<string, readonly PriorSample[]>,
-): (key: string, target: number) => GammaPrior {
+export function priorCache(moments: ReadonlyMap<string, PriorMoments>): (key: string, target: number) => GammaPrior {
   const cache = new Map<string, GammaPrior>();
   return (key, target) => {
     const cacheKey = `${key}\u0000${target}`;
     let prior = cache.get(cacheKey);
     if (prior === undefined) {
-      const s = samples.get(key);
-      prior = s && s.length > 0 ? empiricalPrior(s, target) : targetPrior(target);
+      const m = moments.get(key);
+      prior = m ? priorFromMoments(m, target) : targetPrior(target);
       cache.set(cacheKey, prior);
     }
     return prior;
@@ -63,15 +89,14 @@ function evidenceDetails(e: WindowEvidence): Record<string, unknown> {
 
 /**
  * The evidence and the action of one scored campaign (docs/decisions.md). Adds `evidence` to score.details; the
- * action, its candidate, gate and reason go to columns of their own. `history` is the action and candidate of D−1
- * and D−2,
- * newest first; `priorFor` gives the client prior for a target.
+ * action, its candidate, gate, reason and streak go to columns of their own. `previous` is D−1's decision (null when
+ * there is none); `priorFor` gives the client prior for a target.
  */
 export function actOn(
   score: CampaignScore,
   facts: CampaignFacts,
   config: ScoringConfig,
-  history: readonly { action: Recommendation; candidate: Recommendation }[],
+  previous: PreviousDecision | null,
   priorFor: (target: number) => GammaPrior,
 ): ScoredAction {
   const resolved = targetFor(config, facts.currency, facts.clientTargetCpql);
@@ -90,7 +115,7 @@ export function actOn(
     score.details.evidence = { window: evidenceDetails(window), recent: evidenceDetails(recent) };
   }
   const decision = decideAction(
-    { recommendation: score.recommendation, isNew: score.isNew, window, recent, history },
+    { recommendation: score.recommendation, isNew: score.isNew, window, recent, previous },
     config.decision,
   );
   return {
@@ -108,6 +133,7 @@ export function actionsOff(score: CampaignScore): ScoredAction {
     candidate: score.recommendation,
     gate: 'off',
     reason,
+    streak: null,
     windowSpend: null,
     windowQualifiedLeads: null,
   };

@@ -95,10 +95,22 @@ export interface DecisionInput {
   /** Evidence on the recent window (the last 7 days), or null likewise: a turn for the worse shows here first. */
   recent: WindowEvidence | null;
   /**
-   * What was decided on the previous scored dates, newest first: the action given and the candidate (what the
-   * evidence called for that day, before persistence). Empty for a campaign's first scored date.
+   * What was decided on the previous scored date (D−1), or null for a campaign's first scored date (or when D−1 was
+   * not scored): the action given, the candidate (what the evidence called for that day, before persistence), and
+   * its streak.
    */
-  history: readonly { action: Recommendation; candidate: Recommendation }[];
+  previous: PreviousDecision | null;
+}
+
+/** One scored date's decision, as the next date reads it. */
+export interface PreviousDecision {
+  action: Recommendation;
+  candidate: Recommendation;
+  /**
+   * Scored dates in a row, that one included, whose candidate called for the same change as its candidate: what
+   * persistence counts. One date's row carries the whole run, so no earlier date needs to be read.
+   */
+  streak: number;
 }
 
 export interface Decision {
@@ -108,6 +120,8 @@ export interface Decision {
   gate: Gate;
   /** The reason, in words, naming the gate and the numbers that decided it. */
   reason: string;
+  /** The candidate's streak, this date included (PreviousDecision.streak): stored for the next date. */
+  streak: number;
 }
 
 const CUTS: ReadonlySet<Recommendation> = new Set(['REDUCE_BUDGET', 'PAUSE_CAMPAIGN']);
@@ -182,19 +196,24 @@ function candidateOf(
 
 /** The action for one campaign on one scored date. */
 export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT_DECISION_SETTINGS): Decision {
+  const previous = input.previous;
+  const streakOf = (candidate: Recommendation) =>
+    previous !== null && sameSide(previous.candidate, candidate) ? previous.streak + 1 : 1;
   if (input.isNew || input.recommendation === 'INSUFFICIENT_DATA') {
     const why = input.isNew ? 'a new campaign keeps its recommendation' : 'not enough data to judge';
-    return { action: input.recommendation, candidate: input.recommendation, gate: 'spec', reason: why };
+    const candidate = input.recommendation;
+    return { action: candidate, candidate, gate: 'spec', reason: why, streak: streakOf(candidate) };
   }
   let { candidate, gate, why } = candidateOf(input, s);
-  const previous = input.history[0];
   // One step at a time: a pause only after a reduction was given.
   if (candidate === 'PAUSE_CAMPAIGN' && previous?.action !== 'REDUCE_BUDGET' && previous?.action !== 'PAUSE_CAMPAIGN') {
     candidate = 'REDUCE_BUDGET';
     gate = 'one-step';
     why = `PAUSE_CAMPAIGN called for; ${why}; REDUCE_BUDGET first`;
   }
-  if (!previous || previous.action === candidate) return { action: candidate, candidate, gate, reason: why };
+  const streak = streakOf(candidate);
+  if (previous === null || previous.action === candidate)
+    return { action: candidate, candidate, gate, reason: why, streak };
 
   // Hysteresis: a cut stands until the evidence has fallen well below the gate.
   if (isCut(previous.action) && !isCut(candidate)) {
@@ -207,6 +226,7 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
         reason:
           `${previous.action} stands until P(CPQL > target) falls below ${pct(s.releaseProbability)}: ` +
           describeEvidence(e),
+        streak,
       }; // The evidence now says, as surely as a cut needs, that the campaign is not expensive (late CRM statuses, a
     // correction): the cut is lifted at once, without waiting for persistence.
     if (e && e.spendMultiple >= s.minSpendMultiple && e.pAboveTarget <= 1 - s.cutProbability)
@@ -215,21 +235,20 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
         candidate,
         gate,
         reason: `${previous.action} lifted: ${describeEvidence(e)}, at most ${pct(1 - s.cutProbability)}; ${why}`,
+        streak,
       };
   }
-  // Persistence: the change must have been called for on the previous persistence − 1 dates too.
-  const needed = s.persistence - 1;
-  const held =
-    input.history.length >= needed && input.history.slice(0, needed).every((h) => sameSide(h.candidate, candidate));
-  if (!held)
+  // Persistence: the change must have been called for on `persistence` scored dates running, this one included.
+  if (streak < s.persistence)
     return {
       action: previous.action,
       candidate,
       gate: 'persistence',
       reason:
         `${candidate} called for (${why}); ` + `${previous.action} stands until it holds ${s.persistence} scored dates`,
+      streak,
     };
-  return { action: candidate, candidate, gate, reason: why };
+  return { action: candidate, candidate, gate, reason: why, streak };
 }
 
 /** Two candidates call for the same change when both cut, both increase, or are the same. */

@@ -2,7 +2,14 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { addDays } from '../../core/dates.js';
 import { fromMicros, parseDecimal, type Rational } from '../../core/rational.js';
-import { priorKey, scoringPeriods, type CampaignFacts, type Recommendation } from '../../core/scoring/index.js';
+import {
+  type CampaignFacts,
+  type PreviousDecision,
+  type PriorMoments,
+  priorKey,
+  type Recommendation,
+  scoringPeriods,
+} from '../../core/scoring/index.js';
 import { type DatabaseHandle, kyselyOnClient } from '../connect.js';
 import type { Database } from '../tables.js';
 
@@ -12,17 +19,17 @@ export interface ScoringInput {
   campaignName: string | null;
   clientId: string | null;
   /**
-   * The action and candidate stored for D−1 and D−2, newest first (docs/decisions.md): what persistence reads. A date
-   * without a stored action (not scored, or scored before sql/011) ends the list.
+   * The action, candidate and streak stored for D−1 (docs/decisions.md): what persistence and hysteresis read. Null
+   * when D−1 has no stored action (not scored, or scored before sql/011).
    */
-  history: { action: Recommendation; candidate: Recommendation }[];
+  previous: PreviousDecision | null;
 }
 
 /**
- * The window spend and qualified leads of every campaign of the previous scored date, by client and currency: what
- * the empirical-Bayes prior of a client's campaigns is built from (rates in two currencies do not compare).
+ * The previous scored date's prior moments, by client and currency (priorKey): what the empirical-Bayes prior of a
+ * client's campaigns is built from (rates in two currencies do not compare).
  */
-export type PriorSamples = ReadonlyMap<string, { spend: number; qualifiedLeads: number }[]>;
+export type PriorSamples = ReadonlyMap<string, PriorMoments>;
 
 /**
  * Everything scoring.md section 1 needs for one date, read from one database
@@ -33,8 +40,8 @@ export interface ScoringSource {
   /** The latest date before D that has scores, and how many it has (same snapshot). */
   previous: { date: string; count: number } | null;
   /**
-   * The previous scored date's window numbers, for the client priors (empty before the first action, and with
-   * actions off). Read on the lead counts' connection after them: the first chunk waits for those anyway.
+   * The previous scored date's prior moments, for the client priors (empty before the first action, and with actions
+   * off): a row per client and currency, read before the first chunk.
    */
   priorSamples: Promise<PriorSamples>;
   /** How many chunks the campaigns are read in. */
@@ -63,8 +70,7 @@ interface MetricsRow {
   previous_total: string | null;
   previous_action: string | null;
   previous_candidate: string | null;
-  earlier_action: string | null;
-  earlier_candidate: string | null;
+  previous_streak: number | null;
   lead_level: boolean;
   spend: string;
   impressions: string;
@@ -133,20 +139,7 @@ const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
  * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and
  * yesterday's score add.
  */
-async function readMetrics(
-  db: Kysely<Database>,
-  date: string,
-  p: Periods,
-  range: Range,
-  withActions: boolean,
-): Promise<MetricsRow[]> {
-  // D−2's action and candidate only when actions are computed (SCORING_ACTIONS); D−1's row is read for its total.
-  const earlier = withActions
-    ? sql`LEFT JOIN (SELECT campaign_id, action, action_candidate FROM campaign_scores
-                      WHERE date = ${addDays(date, -2)}::date ${inRange(range)}) prev2
-             ON prev2.campaign_id = m.campaign_id`
-    : sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::text AS action, NULL::text AS action_candidate) prev2
-            ON false`;
+async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range: Range): Promise<MetricsRow[]> {
   // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const r = await sql<MetricsRow>`
     WITH m AS (
@@ -173,14 +166,13 @@ async function readMetrics(
     SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, c.currency, cl.target_cpql,
            prev.total_score AS previous_total,
            prev.action AS previous_action, prev.action_candidate AS previous_candidate,
-           prev2.action AS earlier_action, prev2.action_candidate AS earlier_candidate,
+           prev.action_streak AS previous_streak,
            ll.campaign_id IS NOT NULL AS lead_level
       FROM m
       JOIN (SELECT * FROM campaigns WHERE true ${inRange(range)}) c ON c.campaign_id = m.campaign_id
       LEFT JOIN clients cl ON cl.client_id = c.client_id
-      LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate FROM campaign_scores
+      LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate, action_streak FROM campaign_scores
                   WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
-      ${earlier}
       LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
              ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
@@ -290,30 +282,48 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
     prior: { spend: money.prior, qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified) },
     previousTotal: r.previous_total === null ? null : parseDecimal(r.previous_total),
   };
-  const history: ScoringInput['history'] = [];
-  if (r.previous_action !== null && r.previous_candidate !== null) {
-    history.push({ action: r.previous_action as Recommendation, candidate: r.previous_candidate as Recommendation });
-    if (r.earlier_action !== null && r.earlier_candidate !== null)
-      history.push({ action: r.earlier_action as Recommendation, candidate: r.earlier_candidate as Recommendation });
-  }
-  return { facts, campaignName: r.campaign_name, clientId: r.client_id, history };
+  const previous: PreviousDecision | null =
+    r.previous_action === null || r.previous_candidate === null
+      ? null
+      : {
+          action: r.previous_action as Recommendation,
+          candidate: r.previous_candidate as Recommendation,
+          // A row scored before sql/015, or with the decision layer off, counts as a run of one date.
+          streak: r.previous_streak ?? 1,
+        };
+  return { facts, campaignName: r.campaign_name, clientId: r.client_id, previous };
 }
 
-/** The previous scored date's window numbers of every campaign that has them, by client and currency. */
+/**
+ * The previous scored date's prior moments: its client_priors rows (sql/015), written by the run that scored it; for
+ * a date scored before sql/015, the same sums computed from its campaign_scores rows.
+ */
 async function readPriorSamples(db: Kysely<Database>, previousDate: string | null): Promise<PriorSamples> {
-  const samples = new Map<string, { spend: number; qualifiedLeads: number }[]>();
+  const samples = new Map<string, PriorMoments>();
   if (previousDate === null) return samples;
-  const r = await sql<{ client_id: string | null; currency: string | null; spend: string; qualified: number }>`
-    SELECT c.client_id, c.currency, s.window_spend AS spend, s.window_qualified_leads AS qualified
-      FROM campaign_scores s JOIN campaigns c USING (campaign_id)
-     WHERE s.date = ${previousDate}::date
-       AND s.window_spend IS NOT NULL AND s.window_qualified_leads IS NOT NULL`.execute(db);
-  for (const x of r.rows) {
-    const key = priorKey(x.client_id, x.currency);
-    const list = samples.get(key) ?? [];
-    list.push({ spend: Number(x.spend), qualifiedLeads: x.qualified });
-    samples.set(key, list);
+  type Row = Omit<PriorMoments, 'qualifiedLeads'> & { clientId: string; currency: string; qualifiedLeads: string };
+  let rows = (
+    await sql<Row>`
+      SELECT client_id AS "clientId", currency, campaigns, spend, qualified_leads AS "qualifiedLeads",
+             sum_rate AS "sumRate", sum_rate_squared AS "sumRateSquared", sum_inverse_spend AS "sumInverseSpend"
+        FROM client_priors WHERE date = ${previousDate}::date`.execute(db)
+  ).rows;
+  if (rows.length === 0) {
+    rows = (
+      await sql<Row>`
+        SELECT coalesce(c.client_id, '') AS "clientId", coalesce(c.currency, '') AS currency,
+               count(*)::int AS campaigns, sum(x.spend) AS spend, sum(x.q) AS "qualifiedLeads",
+               sum(x.q / x.spend) AS "sumRate", sum((x.q / x.spend) ^ 2) AS "sumRateSquared",
+               sum(1 / x.spend) AS "sumInverseSpend"
+          FROM (SELECT campaign_id, window_spend::float8 AS spend, window_qualified_leads::float8 AS q
+                  FROM campaign_scores
+                 WHERE date = ${previousDate}::date AND window_spend > 0 AND window_qualified_leads IS NOT NULL) x
+          JOIN campaigns c USING (campaign_id)
+         GROUP BY 1, 2`.execute(db)
+    ).rows;
   }
+  for (const { clientId, currency, qualifiedLeads, ...m } of rows)
+    samples.set(priorKey(clientId || null, currency || null), { ...m, qualifiedLeads: Number(qualifiedLeads) });
   return samples;
 }
 
@@ -446,15 +456,16 @@ export async function openScoringSource(
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
     ]);
+    // A few rows (one per client and currency), read before the first chunk on the same connection.
     const priorSamples: Promise<PriorSamples> = options.actions
-      ? leads.then(() => readPriorSamples(readers[0]!, previous?.date ?? null)).catch(withCause)
+      ? readPriorSamples(readers[1]!, previous?.date ?? null).catch(withCause)
       : Promise.resolve(new Map());
     priorSamples.catch(() => undefined); // awaited before the first score; a failure surfaces there
 
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
       const db = readers[(i + 1) % readers.length]!;
-      const rows = await readMetrics(db, date, p, ranges[i]!, options.actions);
+      const rows = await readMetrics(db, date, p, ranges[i]!);
       const exact = await readExactSpend(
         db,
         p,

@@ -1,6 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { formatHundredths } from '../../core/rational.js';
-import { type ActedScore, DIMENSIONS, type RunSummary, type ScoringConfig } from '../../core/scoring/index.js';
+import {
+  type ActedScore,
+  DIMENSIONS,
+  type PriorMoments,
+  type RunSummary,
+  type ScoringConfig,
+  splitPriorKey,
+} from '../../core/scoring/index.js';
 import type { Database } from '../tables.js';
 import { copyJson, copyText, type UnitOfWork } from '../unit-of-work.js';
 
@@ -21,6 +28,7 @@ const SCORE_COLUMNS = [
   'action_reason',
   'window_spend',
   'window_qualified_leads',
+  'action_streak',
 ] as const;
 
 // COPY's text format rather than CSV: it halves the serialisation time, as JSON is full of quotes CSV would double.
@@ -65,6 +73,7 @@ async function* scoreLines(
         copyText(s.act.reason),
         s.act.windowSpend === null ? '\\N' : String(s.act.windowSpend),
         s.act.windowQualifiedLeads === null ? '\\N' : String(s.act.windowQualifiedLeads),
+        s.act.streak === null ? '\\N' : String(s.act.streak),
       ];
       const line = `${fields.join('\t')}\n`;
       history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\t${s.act.action}\n`);
@@ -97,6 +106,7 @@ export async function clearScores(trx: Transaction<Database>, date: string, conf
     .onConflict((oc) => oc.column('config_id').doNothing())
     .execute();
   await trx.deleteFrom('campaign_scores').where('date', '=', date).execute();
+  await trx.deleteFrom('client_priors').where('date', '=', date).execute();
 }
 
 /**
@@ -123,6 +133,37 @@ export async function writeScores(
     'COPY score_history (run_id, campaign_id, date, total_score, recommendation, config_id, action) FROM STDIN',
     chunks(history),
   );
+}
+
+/**
+ * The date's prior moments by client and currency (client_priors, sql/015), in the caller's transaction after
+ * clearScores: what the next scored date's client priors are built from.
+ */
+export async function writePriorMoments(
+  trx: Transaction<Database>,
+  date: string,
+  moments: ReadonlyMap<string, PriorMoments>,
+): Promise<void> {
+  const rows = [...moments].map(([key, m]) => {
+    const { clientId, currency } = splitPriorKey(key);
+    return {
+      date,
+      client_id: clientId,
+      currency,
+      campaigns: m.campaigns,
+      spend: m.spend,
+      qualified_leads: m.qualifiedLeads,
+      sum_rate: m.sumRate,
+      sum_rate_squared: m.sumRateSquared,
+      sum_inverse_spend: m.sumInverseSpend,
+    };
+  });
+  // A statement takes at most 65,535 parameters: 9 a row.
+  for (let i = 0; i < rows.length; i += 5000)
+    await trx
+      .insertInto('client_priors')
+      .values(rows.slice(i, i + 5000))
+      .execute();
 }
 
 /** The first day of the month of `date` (YYYY-MM-DD), moved by `months`. */

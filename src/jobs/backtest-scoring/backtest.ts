@@ -10,7 +10,9 @@ import {
   measureParts,
   noActions,
   type Outcome,
-  type PriorSample,
+  addToPriorMoments,
+  type PreviousDecision,
+  type PriorMoments,
   priorCache,
   priorKey,
   type Recommendation,
@@ -35,7 +37,8 @@ export interface BacktestOptions {
 interface CampaignState {
   clientId: string | null;
   acc: CampaignAccumulator;
-  history: { action: Recommendation; candidate: Recommendation }[];
+  /** The decision of the previous replayed date. */
+  previous: PreviousDecision | null;
   /** The action of the date being replayed, to compare the two configurations. */
   today: Recommendation | null;
 }
@@ -47,7 +50,7 @@ interface Replay {
   source: string;
   campaigns: Map<string, CampaignState>;
   /** This date's window numbers by client and currency: the next date's priors. */
-  samples: Map<string, PriorSample[]>;
+  samples: Map<string, PriorMoments>;
   /** Each date's count of every action: the page's "actions over time" (a few numbers a date). */
   timeline: ActionCounts[];
   bands: BandTally;
@@ -156,19 +159,15 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
               state = {
                 clientId: input.clientId,
                 acc: new CampaignAccumulator(t === null ? null : toNumber(t.target)),
-                history: [],
+                previous: null,
                 today: null,
               };
               r.campaigns.set(id, state);
             }
-            const act = actOn(score, input.facts, r.config, state.history, (target) => priors[k]!(key, target));
-            state.history = [{ action: act.action, candidate: act.candidate }, ...state.history].slice(0, 2);
+            const act = actOn(score, input.facts, r.config, state.previous, (target) => priors[k]!(key, target));
+            state.previous = { action: act.action, candidate: act.candidate, streak: act.streak ?? 1 };
             state.today = act.action;
-            if (act.windowSpend !== null && act.windowQualifiedLeads !== null) {
-              const list = r.samples.get(key) ?? [];
-              list.push({ spend: act.windowSpend, qualifiedLeads: act.windowQualifiedLeads });
-              r.samples.set(key, list);
-            }
+            addToPriorMoments(r.samples, key, act);
             // Day indexes count from --from: the horizon of date `index` is days index + 1 … index + horizon.
             const next = date <= lastJudged ? sum(outcomes.get(id), index + 1, index + horizon) : null;
             state.acc.add(act.action, next);

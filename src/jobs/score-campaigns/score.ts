@@ -4,6 +4,8 @@ import {
   type ActedScore,
   actionsOff,
   actOn,
+  addToPriorMoments,
+  type PriorMoments,
   priorCache,
   priorKey,
   type RunSummary,
@@ -53,7 +55,7 @@ function outcomeOf(s: ActedScore, name: string | null, keepReason: boolean): Sco
 export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptions): Promise<ScoreCampaignsResult> {
   // The data layer loads here, not at the top: --help does not need it.
   const { openScoringSource } = await import('../../db/repositories/scoring-inputs.js');
-  const { clearScores, ensureHistoryPartition, recordScoringRun, writeScores } = await import(
+  const { clearScores, ensureHistoryPartition, recordScoringRun, writePriorMoments, writeScores } = await import(
     '../../db/repositories/scoring.repository.js'
   );
   const { date, config, list } = options;
@@ -70,13 +72,16 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
   const outcomes: ScoreOutcome[] = [];
   // The client priors come from the previous scored date (docs/decisions.md); built once per client and currency.
   let priors: ReturnType<typeof priorCache> | null = null;
+  // This date's moments, for the next date's priors (stored with the scores).
+  const moments = new Map<string, PriorMoments>();
   function* scoreChunk(inputs: ScoringInput[]): Generator<ActedScore> {
     for (const input of inputs) {
       const s = scoreCampaign(input.facts, date, config);
       const key = priorKey(input.clientId, input.facts.currency);
       const act = deps.config.scoringActions
-        ? actOn(s, input.facts, config, input.history, (target) => priors!(key, target))
+        ? actOn(s, input.facts, config, input.previous, (target) => priors!(key, target))
         : actionsOff(s);
+      addToPriorMoments(moments, key, act);
       const acted: ActedScore = Object.assign(s, { act });
       outcomes.push(outcomeOf(acted, input.campaignName, list));
       yield acted;
@@ -100,6 +105,7 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
         // The old scores are deleted on the transaction's connection while the first chunks are read on the others.
         await clearScores(work.trx, date, config);
         await writeScores(work, scoreAll(), config, deps.runId);
+        await writePriorMoments(work.trx, date, moments);
         const s = summarizeRun(date, outcomes, source.previous, config);
         if (deps.runId !== null) await recordScoringRun(work.trx, deps.runId, s);
         return s;

@@ -16,11 +16,15 @@ const input = (over: Partial<DecisionInput>): DecisionInput => ({
   isNew: false,
   window: evidence(3000, 40),
   recent: evidence(700, 9),
-  history: [],
+  previous: null,
   ...over,
 });
-const held = (action: DecisionInput['recommendation'], candidate = action, n = 2) =>
-  Array.from({ length: n }, () => ({ action, candidate }));
+/** D−1's decision: `action` given, `candidate` called for `streak` scored dates running. */
+const held = (action: DecisionInput['recommendation'], candidate = action, streak = 2) => ({
+  action,
+  candidate,
+  streak,
+});
 
 describe('never cut on thin evidence', () => {
   test('a REDUCE_BUDGET on 4 qualified leads and 310 spent becomes MONITOR_CLOSELY, saying why', () => {
@@ -41,7 +45,7 @@ describe('never cut on thin evidence', () => {
 
   test('a cut the evidence supports stands (after the history has held)', () => {
     const d = decideAction(
-      input({ recommendation: 'REDUCE_BUDGET', window: evidence(4000, 8), history: held('REDUCE_BUDGET') }),
+      input({ recommendation: 'REDUCE_BUDGET', window: evidence(4000, 8), previous: held('REDUCE_BUDGET') }),
     );
     expect(d).toMatchObject({ action: 'REDUCE_BUDGET', gate: 'evidence' });
   });
@@ -49,7 +53,7 @@ describe('never cut on thin evidence', () => {
 
 describe('money at risk is always flagged', () => {
   test('P(CPQL > 2 T) high on enough spend gives REDUCE_BUDGET whatever the recommendation', () => {
-    const d = decideAction(input({ recommendation: 'CONTINUE_OPTIMIZE', window: evidence(9000, 20), history: [] }));
+    const d = decideAction(input({ recommendation: 'CONTINUE_OPTIMIZE', window: evidence(9000, 20), previous: null }));
     expect(d).toMatchObject({ action: 'REDUCE_BUDGET', gate: 'money-at-risk' });
     expect(d.reason).toContain('P(CPQL > 2 × target) = ');
   });
@@ -63,18 +67,49 @@ describe('money at risk is always flagged', () => {
 describe('stable actions', () => {
   test('a new action needs to be called for on 3 scored dates running; until then the old one stands', () => {
     const expensive = { window: evidence(9000, 20) };
-    const first = decideAction(input({ ...expensive, history: held('CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 3) }));
+    const first = decideAction(input({ ...expensive, previous: held('CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 3) }));
     expect(first).toMatchObject({ action: 'CONTINUE_OPTIMIZE', candidate: 'REDUCE_BUDGET', gate: 'persistence' });
     const third = decideAction(
       input({
         ...expensive,
-        history: [
-          { action: 'CONTINUE_OPTIMIZE', candidate: 'REDUCE_BUDGET' },
-          { action: 'CONTINUE_OPTIMIZE', candidate: 'REDUCE_BUDGET' },
-        ],
+        previous: held('CONTINUE_OPTIMIZE', 'REDUCE_BUDGET', 2),
       }),
     );
-    expect(third.action).toBe('REDUCE_BUDGET');
+    expect(third).toMatchObject({ action: 'REDUCE_BUDGET', streak: 3 });
+  });
+
+  test('the streak counts scored dates whose candidate called for the same change; another change starts at 1', () => {
+    const expensive = { window: evidence(9000, 20) };
+    // REDUCE_BUDGET and PAUSE_CAMPAIGN both cut: one run.
+    expect(decideAction(input({ ...expensive, previous: held('CONTINUE_OPTIMIZE', 'PAUSE_CAMPAIGN', 1) })).streak).toBe(
+      2,
+    );
+    expect(decideAction(input({ ...expensive, previous: held('REDUCE_BUDGET', 'CONTINUE_OPTIMIZE', 4) })).streak).toBe(
+      1,
+    );
+    expect(decideAction(input({ ...expensive, previous: null })).streak).toBe(1);
+    // The spec's own rule (a new campaign) counts too: the next date reads it.
+    const fresh = decideAction(input({ isNew: true, previous: held('CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 6) }));
+    expect(fresh).toMatchObject({ gate: 'spec', streak: 7 });
+  });
+
+  test('a persistence above 3 holds a change back until that many dates called for it, then lets it through', () => {
+    const five = { ...DEFAULT_DECISION_SETTINGS, persistence: 5 };
+    const expensive = { window: evidence(9000, 20) };
+    const fourth = decideAction(input({ ...expensive, previous: held('CONTINUE_OPTIMIZE', 'REDUCE_BUDGET', 3) }), five);
+    expect(fourth).toMatchObject({ action: 'CONTINUE_OPTIMIZE', gate: 'persistence', streak: 4 });
+    expect(fourth.reason).toContain('until it holds 5 scored dates');
+    const fifth = decideAction(input({ ...expensive, previous: held('CONTINUE_OPTIMIZE', 'REDUCE_BUDGET', 4) }), five);
+    expect(fifth).toMatchObject({ action: 'REDUCE_BUDGET', streak: 5 });
+  });
+
+  test('a persistence of 1 changes the action on the first date it is called for', () => {
+    const one = { ...DEFAULT_DECISION_SETTINGS, persistence: 1 };
+    const d = decideAction(
+      input({ window: evidence(9000, 20), previous: held('CONTINUE_OPTIMIZE', 'CONTINUE_OPTIMIZE', 9) }),
+      one,
+    );
+    expect(d).toMatchObject({ action: 'REDUCE_BUDGET', streak: 1 });
   });
 
   test('a cut stands while P(CPQL > T) stays above the release gate (hysteresis)', () => {
@@ -83,7 +118,7 @@ describe('stable actions', () => {
         recommendation: 'TEST_CHANGES',
         window: evidence(3000, 25),
         recent: null,
-        history: held('REDUCE_BUDGET'),
+        previous: held('REDUCE_BUDGET'),
       }),
     );
     expect(d).toMatchObject({ action: 'REDUCE_BUDGET', gate: 'hysteresis' });
@@ -95,7 +130,7 @@ describe('stable actions', () => {
         recommendation: 'INCREASE_BUDGET',
         window: evidence(3000, 64),
         recent: null,
-        history: [held('REDUCE_BUDGET')[0]!],
+        previous: held('REDUCE_BUDGET', 'REDUCE_BUDGET', 1),
       }),
     );
     expect(d.action).toBe('INCREASE_BUDGET');
@@ -104,11 +139,11 @@ describe('stable actions', () => {
 
   test('escalation is one step at a time: PAUSE_CAMPAIGN only after REDUCE_BUDGET', () => {
     const paused = { recommendation: 'PAUSE_CAMPAIGN' as const, window: evidence(9000, 10) };
-    expect(decideAction(input({ ...paused, history: [] }))).toMatchObject({
+    expect(decideAction(input({ ...paused, previous: null }))).toMatchObject({
       action: 'REDUCE_BUDGET',
       gate: 'one-step',
     });
-    expect(decideAction(input({ ...paused, history: held('REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 3) })).action).toBe(
+    expect(decideAction(input({ ...paused, previous: held('REDUCE_BUDGET', 'PAUSE_CAMPAIGN', 3) })).action).toBe(
       'PAUSE_CAMPAIGN',
     );
   });

@@ -1,5 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
-import { empiricalPrior, MAX_PRIOR_SHAPE, targetPrior, windowEvidence } from '../../../src/core/scoring/evidence.js';
+import {
+  addToMoments,
+  empiricalPrior,
+  emptyMoments,
+  MAX_PRIOR_SHAPE,
+  priorFromMoments,
+  targetPrior,
+  windowEvidence,
+} from '../../../src/core/scoring/evidence.js';
 
 // Reference values computed once with scipy 1.17.1 on this machine (scipy.special.gammainc for the probabilities,
 // gammaincinv for the interval), from the posterior Gamma(a0 + Q, b0 + S) that decision-quality's model defines.
@@ -55,6 +63,16 @@ describe('windowEvidence', () => {
     expect(large.cpqlHigh).toBeGreaterThan(100);
   });
 
+  test('the same posterior shape on more spend scales the interval by the posterior rate (shape constants reused)', () => {
+    // Gamma(a0 + Q, b0 + S): with Q fixed, the quantiles of λ scale as 1 / (b0 + S), so the CPQL's scale as b0 + S.
+    const first = windowEvidence(300, 3, 100, targetPrior(100));
+    const again = windowEvidence(600, 3, 100, targetPrior(100));
+    close(again.cpqlLow, (first.cpqlLow * 700) / 400);
+    close(again.cpqlHigh, (first.cpqlHigh * 700) / 400);
+    // And the first answer is still the reference one.
+    close(windowEvidence(300, 3, 100, targetPrior(100)).cpqlHigh, 229.2566356742092);
+  });
+
   test('a target that is not positive, or negative spend, is refused', () => {
     expect(() => windowEvidence(10, 1, 0, targetPrior(100))).toThrow(RangeError);
     expect(() => windowEvidence(-1, 1, 100, targetPrior(100))).toThrow(RangeError);
@@ -106,5 +124,30 @@ describe('empiricalPrior', () => {
         80,
       ),
     ).toEqual(targetPrior(80));
+  });
+
+  test('the stored sums give the prior of the two-pass method of moments over the same campaigns', () => {
+    const campaigns = Array.from({ length: 40 }, (_, i) => ({
+      spend: 200 + ((i * 7919) % 3000),
+      qualifiedLeads: (i * 13) % 17,
+    }));
+    // The definition, two passes over the list (mean rate first, then the spread around it).
+    const used = campaigns.filter((c) => c.spend > 0);
+    const mean = used.reduce((s, c) => s + c.qualifiedLeads, 0) / used.reduce((s, c) => s + c.spend, 0);
+    const rates = used.map((c) => c.qualifiedLeads / c.spend);
+    const average = rates.reduce((s, r) => s + r, 0) / rates.length;
+    const spread = rates.reduce((s, r) => s + (r - average) ** 2, 0) / (rates.length - 1);
+    const noise = used.reduce((s, c) => s + mean / c.spend, 0) / used.length;
+    const shape = Math.min(MAX_PRIOR_SHAPE, (mean * mean) / (spread - noise));
+    expect(spread - noise).toBeGreaterThan(0);
+    expect(shape).toBeLessThan(MAX_PRIOR_SHAPE);
+    // Sums added campaign by campaign, in two parts, as two chunks of a run would.
+    const m = emptyMoments();
+    for (const c of campaigns.slice(0, 15)) addToMoments(m, c.spend, c.qualifiedLeads);
+    for (const c of campaigns.slice(15)) addToMoments(m, c.spend, c.qualifiedLeads);
+    const prior = priorFromMoments(m, 100);
+    close(prior.shape, shape);
+    close(prior.rate, shape / mean);
+    expect(empiricalPrior(campaigns, 100)).toEqual(prior);
   });
 });
