@@ -3,11 +3,33 @@
 // and the previous dates' actions exist, as every day in production), then score-campaigns --date D alternately with
 // SCORING_ACTIONS=off and on, five times each. Issue 18's target: on within 1.15× of off, peak memory under 512 MB.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { machine, median, ROOT, startCluster } from './cluster.mjs';
 
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const pairs = Number(process.env.BENCH_PAIRS ?? 7);
 const { url, psql, createMigrated, stop } = startCluster('leadsmart-bench-decisions-');
+// The in-process half (bench/score-decisions-inproc.ts) is bundled from the sources, as decision-quality's is.
+const bundleDir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-inproc-'));
+await build({
+  entryPoints: [join(ROOT, 'bench', 'score-decisions-inproc.ts')],
+  outfile: join(bundleDir, 'inproc.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  external: ['pg-native', '@aws-sdk/*', '@sentry/node', '@smithy/*'],
+  banner: {
+    js:
+      "import { createRequire as __createRequire } from 'node:module'; " +
+      'const require = __createRequire(import.meta.url);',
+  },
+  logLevel: 'warning',
+});
+const { alternate } = await import(join(bundleDir, 'inproc.mjs'));
+const inProcess = [];
 
 function score(db, date, actions) {
   const r = spawnSync(
@@ -66,9 +88,31 @@ try {
         `| ${cpuOf(off).toFixed(0)} / ${cpuOf(on).toFixed(0)} | ${(cpuOf(on) / cpuOf(off)).toFixed(2)}× ` +
         `| ${rss(off)} / ${rss(on)} | ${actions} |`,
     );
+    inProcess.push([n, await alternate(url(db), '2025-11-15', pairs)]);
   }
   console.log('');
   console.log('Each run is its own DurationMs (EMF line); peak RSS from /usr/bin/time.');
+  console.log('');
+  console.log(`In one process (scoreCampaigns called directly, off and on alternately, ${pairs} pairs after one`);
+  console.log("not counted); each pair's on ÷ off is a sample:");
+  console.log('');
+  console.log(
+    '| campaigns | wall off / on, medians (ms) | wall on ÷ off, median of pairs (min–max) ' +
+      '| Node CPU off / on, medians (ms) | CPU on ÷ off, median of pairs (min–max) |',
+  );
+  console.log('|---:|---:|---:|---:|---:|');
+  for (const [n, samples] of inProcess) {
+    const of = (mode, key) => samples.filter((s) => s.actions === mode).map((s) => s[key]);
+    const ratios = (key) => of('on', key).map((v, i) => v / of('off', key)[i]);
+    const spread = (xs) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+    console.log(
+      `| ${n.toLocaleString('en')} | ${median(of('off', 'ms')).toFixed(0)} / ${median(of('on', 'ms')).toFixed(0)} ` +
+        `| ${spread(ratios('ms'))} ` +
+        `| ${median(of('off', 'cpuMs')).toFixed(0)} / ${median(of('on', 'cpuMs')).toFixed(0)} ` +
+        `| ${spread(ratios('cpuMs'))} |`,
+    );
+  }
 } finally {
   stop();
+  rmSync(bundleDir, { recursive: true, force: true });
 }

@@ -111,7 +111,7 @@ describe('the action (docs/decisions.md)', () => {
     expect(history.every((h) => h.action !== null)).toBe(true);
   });
 
-  test('a change of action waits until the stored streak of D−1 says it was called for long enough, then is made', async () => {
+  test('a change waits until the streak stored on D−1 says it was called for long enough, then is made', async () => {
     await setPrevious('TEST_CHANGES', 5);
     await scoreCampaigns(await testJobDeps(t), options());
     expect(await row(D)).toMatchObject({
@@ -160,7 +160,7 @@ describe('the client priors (docs/decisions.md): stored with the scores, read by
       .orderBy('currency')
       .execute();
 
-  test('a run stores the sums of each client and currency over its judged campaigns, matching their stored rows', async () => {
+  test('a run stores each client and currency sums over its judged campaigns, matching their rows', async () => {
     const date = '2025-11-10';
     await scoreCampaigns(await testJobDeps(t), options({ date }));
     const stored = await priors(date);
@@ -195,7 +195,7 @@ describe('the client priors (docs/decisions.md): stored with the scores, read by
     expect(await priors('2025-11-08')).toEqual([]);
   });
 
-  test('a previous date without stored sums (scored before they were kept) gives the same evidence from its rows', async () => {
+  test('a previous date without stored sums (scored before they were kept) gives the same evidence', async () => {
     const [before, date] = ['2025-11-05', '2025-11-06'];
     await scoreCampaigns(await testJobDeps(t), options({ date: before }));
     const evidence = async () =>

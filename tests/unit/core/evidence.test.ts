@@ -63,7 +63,7 @@ describe('windowEvidence', () => {
     expect(large.cpqlHigh).toBeGreaterThan(100);
   });
 
-  test('the same posterior shape on more spend scales the interval by the posterior rate (shape constants reused)', () => {
+  test('the same posterior shape on more spend scales the interval by the rate (shape constants reused)', () => {
     // Gamma(a0 + Q, b0 + S): with Q fixed, the quantiles of λ scale as 1 / (b0 + S), so the CPQL's scale as b0 + S.
     const first = windowEvidence(300, 3, 100, targetPrior(100));
     const again = windowEvidence(600, 3, 100, targetPrior(100));
