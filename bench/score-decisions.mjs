@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundle } from '../scripts/esbuild-options.mjs';
 import { machine, median, ROOT, startCluster } from './cluster.mjs';
 
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -15,18 +16,9 @@ const { url, psql, createMigrated, stop } = startCluster('leadsmart-bench-decisi
 // The in-process half (bench/score-decisions-inproc.ts) is bundled from the sources, as decision-quality's is.
 const bundleDir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-inproc-'));
 await build({
+  ...nodeBundle,
   entryPoints: [join(ROOT, 'bench', 'score-decisions-inproc.ts')],
   outfile: join(bundleDir, 'inproc.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  external: ['pg-native', '@aws-sdk/*', '@sentry/node', '@smithy/*'],
-  banner: {
-    js:
-      "import { createRequire as __createRequire } from 'node:module'; " +
-      'const require = __createRequire(import.meta.url);',
-  },
-  logLevel: 'warning',
 });
 const { alternate } = await import(join(bundleDir, 'inproc.mjs'));
 const inProcess = [];

@@ -3,26 +3,16 @@
 // alone is ~180 ms unbundled, which --help and every cron run would pay.
 // The AWS SDK and Sentry stay behind dynamic import() in their own chunks.
 import { build } from 'esbuild';
+import { nodeBundle } from './esbuild-options.mjs';
 
 await build({
+  ...nodeBundle,
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node26',
   sourcemap: true,
   minifySyntax: true,
   minifyWhitespace: true,
-  external: ['pg-native', '@aws-sdk/*', '@sentry/node', '@smithy/*'],
-  banner: {
-    // Bundled CommonJS packages (pg, winston) call require() for Node's built-ins.
-    js:
-      "import { createRequire as __createRequire } from 'node:module'; " +
-      'const require = __createRequire(import.meta.url);',
-  },
-  logLevel: 'warning',
 });
 
 // The stand-in Graph API (tests/helpers/fake-graph-api.ts) for `make demo` and `make bench`; never loaded by the jobs.
