@@ -144,16 +144,24 @@ function candidateOf(
   s: DecisionSettings,
 ): { candidate: Recommendation; gate: Gate; why: string } {
   const rec = input.recommendation;
-  const stricter = (p: number) => 1 - (1 - p) * (1 - s.recentStrictness);
-  const judged = [
-    { e: input.window, cut: s.cutProbability, risk: s.riskProbability },
-    { e: input.recent, cut: stricter(s.cutProbability), risk: stricter(s.riskProbability) },
-  ].filter(
-    (j): j is { e: WindowEvidence; cut: number; risk: number } =>
-      j.e !== null && j.e.spendMultiple >= s.minSpendMultiple,
-  );
-  const atRisk = judged.find((j) => j.e.pAboveTwiceTarget >= j.risk)?.e;
-  const expensive = judged.find((j) => j.e.pAboveTarget >= j.cut)?.e;
+  // The 30-day window first, then the last 7 days under stricter gates; only on enough spend. (No arrays or closures
+  // here: this runs for every campaign of every run.)
+  const window = input.window !== null && input.window.spendMultiple >= s.minSpendMultiple ? input.window : null;
+  const recent = input.recent !== null && input.recent.spendMultiple >= s.minSpendMultiple ? input.recent : null;
+  const recentCut = 1 - (1 - s.cutProbability) * (1 - s.recentStrictness);
+  const recentRisk = 1 - (1 - s.riskProbability) * (1 - s.recentStrictness);
+  const atRisk =
+    window !== null && window.pAboveTwiceTarget >= s.riskProbability
+      ? window
+      : recent !== null && recent.pAboveTwiceTarget >= recentRisk
+        ? recent
+        : undefined;
+  const expensive =
+    window !== null && window.pAboveTarget >= s.cutProbability
+      ? window
+      : recent !== null && recent.pAboveTarget >= recentCut
+        ? recent
+        : undefined;
   if (isCut(rec)) {
     if (expensive) return { candidate: rec, gate: 'evidence', why: describeEvidence(expensive) };
     const e = input.window;
