@@ -21,6 +21,16 @@ async function storedScores(date: string) {
   return t.db.selectFrom('campaign_scores').selectAll().where('date', '=', date).orderBy('campaign_id').execute();
 }
 
+/** The date's client priors sums (written in the scoring transaction, sql/015). */
+async function storedPriors(date: string) {
+  return t.db
+    .selectFrom('client_priors')
+    .selectAll()
+    .where('date', '=', date)
+    .orderBy(['client_id', 'currency'])
+    .execute();
+}
+
 beforeAll(async () => {
   t = await createTestDatabase();
   await loadSample(t.url);
@@ -684,18 +694,27 @@ describe('concurrency and interruption', () => {
   test(
     'SIGTERM mid-write rolls back, keeps the previous scores, ' + 'records the run as interrupted and exits 143',
     async () => {
+      // A scored D to keep: its scores and its priors' sums.
+      expect((await score(['--date', D])).code).toBe(0);
       const before = await storedScores(D);
+      const priorsBefore = await storedPriors(D);
+      expect(priorsBefore.length).toBeGreaterThan(0);
       await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
-      // Hold score_history so the run blocks after replacing campaign_scores, inside its transaction.
+      // Hold score_history so the run blocks after replacing campaign_scores (and clearing the date's priors), inside
+      // its transaction.
       const r = await interruptWhileLocked('LOCK TABLE score_history IN EXCLUSIVE MODE', 1);
       expect(r.code).toBe(143);
       expect(r.stderr).toMatch(/received SIGTERM/);
       expect(await storedScores(D)).toEqual(before);
+      expect(await storedPriors(D)).toEqual(priorsBefore);
       expect(await lastRun()).toMatchObject({ status: 'interrupted', exit_code: 143 });
       // A re-run completes the work.
       expect((await score(['--date', D])).code).toBe(0);
       const star = (await storedScores(D)).find((r) => r.campaign_id === 'demo-01-star')!;
       expect(Number(star.engagement_score)).toBe(0);
+      expect((await storedPriors(D)).map((p) => [p.client_id, p.currency])).toEqual(
+        priorsBefore.map((p) => [p.client_id, p.currency]),
+      );
     },
   );
 
