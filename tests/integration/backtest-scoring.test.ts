@@ -13,6 +13,8 @@ const run = (argv: string[]) => runAsFunction(backtestScoringJob, ['--json', ...
 const counts = async () => ({
   scores: (await t.db.selectFrom('campaign_scores').select('campaign_id').execute()).length,
   history: (await t.db.selectFrom('score_history').select('campaign_id').execute()).length,
+  priors: (await t.db.selectFrom('client_priors').select('date').execute()).length,
+  runs: (await t.db.selectFrom('scoring_runs').select('run_id').execute()).length,
 });
 
 beforeAll(async () => {
