@@ -275,10 +275,11 @@ describe('refusing what is wrong, and writing nothing', () => {
         'c1,2025-11-04,"1,234",1,$12.50,99999999999',
         'c1,11/05/2025,1,1,"12,50",1',
         'c1,2025-11-06,1,1,-0.5,1',
+        'c1,2025-11-07,15.112,1,"1.234,56",1',
       ].join('\n'),
     );
     expect(out).toEqual([
-      '11 problems in 6 rows; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones)',
+      '13 problems in 7 rows; nothing was imported (fix the rows, or use --skip-invalid to import the valid ones)',
       'line 2: campaign_id: required, but empty',
       'line 3: date: no such date: 2025-02-30',
       'line 4: clicks: must be a whole number: 1.5',
@@ -292,6 +293,11 @@ describe('refusing what is wrong, and writing nothing', () => {
         'DD/MM/YYYY or --date-format MM/DD/YYYY)',
       'line 6: spend: not a plain number: "12,50" (write decimals with a point: 12.50)',
       'line 7: spend: must not be negative: -0.5',
+      // A file re-saved by a spreadsheet in a European locale.
+      'line 8: impressions: not a plain number: "15.112" (a count is whole: ' +
+        'if the points separate thousands, leave them out: 15112)',
+      'line 8: spend: not a plain number: "1.234,56" (a decimal comma, points between thousands: write 1234.56; ' +
+        "Ads Manager's CSV export writes plain numbers, a spreadsheet that re-saved it may not)",
     ]);
   });
 

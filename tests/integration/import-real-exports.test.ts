@@ -583,3 +583,81 @@ describe('--dry-run with --rejects', () => {
     expect(errorLog(refused)!.message).not.toContain(rejects);
   });
 });
+
+describe('exports from Ads Manager accounts in other languages', () => {
+  test('a Spanish daily export in MXN imports as the English one: totals row, Día, names, lead Resultados only', async () => {
+    const r = await run(['--json', fixture('meta-es-mxn.csv')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
+      kind: 'metrics',
+      inserted: 4,
+      totals_skipped: 1,
+      campaigns_created: 2,
+    });
+    expect(await metrics()).toEqual([
+      {
+        campaign_name: 'Clientes potenciales - Monterrey',
+        currency: 'MXN',
+        date: '2025-11-14',
+        impressions: '15112',
+        clicks: '301',
+        spend: '4610.70',
+        total_leads: 9,
+      },
+      {
+        campaign_name: 'Clientes potenciales - Monterrey',
+        currency: 'MXN',
+        date: '2025-11-15',
+        impressions: '14660',
+        clicks: '288',
+        spend: '4590.67',
+        total_leads: 7,
+      },
+      // Results counting link clicks are not leads.
+      {
+        campaign_name: 'Tráfico - Tienda en línea',
+        currency: 'MXN',
+        date: '2025-11-14',
+        impressions: '16210',
+        clicks: '322',
+        spend: '4632.30',
+        total_leads: null,
+      },
+      {
+        campaign_name: 'Tráfico - Tienda en línea',
+        currency: 'MXN',
+        date: '2025-11-15',
+        impressions: '15998',
+        clicks: '292',
+        spend: '4617.08',
+        total_leads: null,
+      },
+    ]);
+  });
+
+  test('a Portuguese export per ad in BRL is summed per campaign and day, Leads included', async () => {
+    const r = await run(['--json', fixture('meta-pt-brl-ads.csv')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ kind: 'metrics', inserted: 2, campaigns_created: 1 });
+    expect(await metrics()).toEqual([
+      {
+        campaign_name: 'Cadastro Imóveis SP',
+        currency: 'BRL',
+        date: '2025-11-14',
+        impressions: '8530',
+        clicks: '129',
+        spend: '200.50',
+        total_leads: 9,
+      },
+      {
+        campaign_name: 'Cadastro Imóveis SP',
+        currency: 'BRL',
+        date: '2025-11-15',
+        impressions: '8384',
+        clicks: '119',
+        spend: '198.50',
+        total_leads: 5,
+      },
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { isBreakdownColumn, looksLikeMetaExport, missingInMetaWords } from './meta-export.js';
+import { englishHeader, isBreakdownColumn, looksLikeMetaExport, missingInMetaWords } from './meta-export.js';
 
 /**
  * The CSV kinds of docs/csv-import.md: their columns, keys and value
@@ -213,9 +213,10 @@ function mapHeader(fields: readonly string[], kind: KindSpec, renames: ReadonlyM
   let results: number | undefined;
   let indicator: number | undefined;
   const breakdown: string[] = [];
+  // An export in Spanish, Portuguese, French or German reads as the English one; --map names the header as written.
   const normalized = fields.map((raw) => {
     const h = normalizeHeaderName(raw);
-    return renames.get(h) ?? h;
+    return renames.get(h) ?? (metrics ? englishHeader(h) : h);
   });
   normalized.forEach((h, i) => {
     const raw = fields[i]!;

@@ -37,6 +37,116 @@ export function isBreakdownColumn(normalized: string): boolean {
 }
 
 /**
+ * Ads Manager exports in the language of the analyst's account: Spanish, Portuguese, French and German headers
+ * (normalized), each with the English header it stands for (normalized). Taken from real exports in public
+ * repositories. `Amount spent (XXX)` in those languages is LOCALIZED_SPENT.
+ */
+const LOCALIZED_HEADERS: ReadonlyMap<string, string> = new Map([
+  // Spanish
+  ['nombre_de_la_campaña', 'campaign_name'],
+  ['identificador_de_la_campaña', 'campaign_id'],
+  ['id_de_la_campaña', 'campaign_id'],
+  ['día', 'day'],
+  ['inicio_del_informe', 'reporting_starts'],
+  ['fin_del_informe', 'reporting_ends'],
+  ['impresiones', 'impressions'],
+  ['clics_en_el_enlace', 'link_clicks'],
+  ['clics_(todos)', 'clicks_(all)'],
+  ['resultados', 'results'],
+  ['indicador_de_resultado', 'result_indicator'],
+  ['indicador_de_resultados', 'result_indicator'],
+  ['tipo_de_resultado', 'result_type'],
+  ['clientes_potenciales', 'leads'],
+  ['nombre_del_conjunto_de_anuncios', 'ad_set_name'],
+  ['nombre_del_anuncio', 'ad_name'],
+  ['identificador_del_anuncio', 'ad_id'],
+  ['alcance', 'reach'],
+  ['entrega_de_la_campaña', 'campaign_delivery'],
+  ['estado_de_la_entrega', 'campaign_delivery'],
+  ['costo_por_resultado', 'cost_per_result'],
+  ['coste_por_resultado', 'cost_per_result'],
+  ['configuración_de_atribución', 'attribution_setting'],
+  ['edad', 'age'],
+  ['sexo', 'gender'],
+  ['ubicación', 'placement'],
+  // Portuguese
+  ['nome_da_campanha', 'campaign_name'],
+  ['identificação_da_campanha', 'campaign_id'],
+  ['id_da_campanha', 'campaign_id'],
+  ['dia', 'day'],
+  ['início_dos_relatórios', 'reporting_starts'],
+  ['término_dos_relatórios', 'reporting_ends'],
+  ['encerramento_dos_relatórios', 'reporting_ends'],
+  ['impressões', 'impressions'],
+  ['cliques_no_link', 'link_clicks'],
+  ['cliques_(todos)', 'clicks_(all)'],
+  ['indicador_de_resultados', 'result_indicator'],
+  ['nome_do_conjunto_de_anúncios', 'ad_set_name'],
+  ['nome_do_anúncio', 'ad_name'],
+  ['veiculação_da_campanha', 'campaign_delivery'],
+  ['custo_por_resultado', 'cost_per_result'],
+  ['custo_por_resultados', 'cost_per_result'],
+  ['configuração_de_atribuição', 'attribution_setting'],
+  ['idade', 'age'],
+  ['gênero', 'gender'],
+  ['posicionamento', 'placement'],
+  // French
+  ['nom_de_la_campagne', 'campaign_name'],
+  ['identifiant_de_la_campagne', 'campaign_id'],
+  ['jour', 'day'],
+  ['début_des_rapports', 'reporting_starts'],
+  ['fin_des_rapports', 'reporting_ends'],
+  ['clics_sur_un_lien', 'link_clicks'],
+  ['clics_sur_le_lien', 'link_clicks'],
+  ['clics_(tous)', 'clicks_(all)'],
+  ['résultats', 'results'],
+  ['indicateur_de_résultats', 'result_indicator'],
+  ['indicateur_de_résultat', 'result_indicator'],
+  ['prospects', 'leads'],
+  ["nom_de_l'ensemble_de_publicités", 'ad_set_name'],
+  ['nom_de_la_publicité', 'ad_name'],
+  ['couverture', 'reach'],
+  ['portée', 'reach'],
+  ['diffusion_de_la_campagne', 'campaign_delivery'],
+  ['coût_par_résultat', 'cost_per_result'],
+  ['âge', 'age'],
+  ['sexe', 'gender'],
+  // German
+  ['kampagnenname', 'campaign_name'],
+  ['kampagnen_id', 'campaign_id'],
+  ['tag', 'day'],
+  ['berichtsbeginn', 'reporting_starts'],
+  ['berichtsende', 'reporting_ends'],
+  ['impressionen', 'impressions'],
+  ['link_klicks', 'link_clicks'],
+  ['klicks_(alle)', 'clicks_(all)'],
+  ['ergebnisse', 'results'],
+  ['ergebnisindikator', 'result_indicator'],
+  ['ergebnistyp', 'result_type'],
+  ['name_der_anzeigengruppe', 'ad_set_name'],
+  ['anzeigenname', 'ad_name'],
+  ['reichweite', 'reach'],
+  ['kampagnen_auslieferung', 'campaign_delivery'],
+  ['kosten_pro_ergebnis', 'cost_per_result'],
+  ['alter', 'age'],
+  ['geschlecht', 'gender'],
+]);
+
+/** `Importe gastado (MXN)`, `Valor usado (BRL)`, `Montant dépensé (EUR)`, `Ausgegebener Betrag (EUR)`, normalized. */
+const LOCALIZED_SPENT =
+  /^(importe_gastado|valor_usado|valor_gasto|montant_dépensé|ausgegebener_betrag)(_\([a-z]{3}\))?$/;
+
+/**
+ * The English Ads Manager header a normalized header stands for (`Nombre de la campaña` → `campaign_name`,
+ * `Valor usado (BRL)` → `amount_spent_(brl)`), or the header itself.
+ */
+export function englishHeader(normalized: string): string {
+  const spent = LOCALIZED_SPENT.exec(normalized);
+  if (spent) return `amount_spent${spent[2] ?? ''}`;
+  return LOCALIZED_HEADERS.get(normalized) ?? normalized;
+}
+
+/**
  * Header names only Meta's exports use: a file with one of them that fits no kind is a Meta export missing a column.
  */
 const META_MARKER_NAMES = [
@@ -66,10 +176,11 @@ export function looksLikeMetaExport(normalized: readonly string[]): boolean {
  * A `Result indicator` (or `Result type`) naming a lead action:
  * `actions:lead`, `actions:onsite_conversion.lead_grouped`,
  * `actions:offsite_conversion.fb_pixel_lead`, `Leads`, `On-Facebook leads`,
- * `Website leads`, `Meta leads`. PostgreSQL regular expression, matched
+ * `Website leads`, `Meta leads`, and in a Spanish or French account
+ * `Clientes potenciales`, `Prospects`. PostgreSQL regular expression, matched
  * case-insensitively.
  */
-export const LEAD_RESULT_PATTERN = '(^|[^a-z])leads?($|[^a-z])';
+export const LEAD_RESULT_PATTERN = '(^|[^a-z])(leads?|clientes? potenciales?|prospects?)($|[^a-z])';
 
 /** What a metrics file needs and a Meta export may lack, said in Ads Manager's words. */
 export function missingInMetaWords(missing: { date: boolean; campaign: boolean }): string[] {

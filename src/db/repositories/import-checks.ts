@@ -89,6 +89,8 @@ export function checkValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null 
           WHEN translate(${v}, ${DIGITS}, '') = '' OR ${v} ~ '^[0-9]+\\.0*$' THEN CASE WHEN ${limit} THEN NULL ELSE
             'too large: ' || ${quoted(v)} END
           WHEN ${v} ~ '^-[0-9]*\\.?[0-9]+$' THEN 'must not be negative: ' || ${v}
+          WHEN ${v} ~ '^[0-9]{1,3}(\\.[0-9]{3})+$' THEN 'not a plain number: ' || ${quoted(v)} ||
+            ' (a count is whole: if the points separate thousands, leave them out: ' || replace(${v}, '.', '') || ')'
           WHEN ${v} ~ '^[0-9]*\\.[0-9]+$' THEN 'must be a whole number: ' || ${v}
           WHEN ${v} ~ '^[0-9]{1,3}(,[0-9]{3})+$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (leave out the thousands separators)'
@@ -106,6 +108,9 @@ export function checkValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null 
           WHEN ${v} ~ '^-[0-9]*\\.?[0-9]+$' THEN 'must not be negative: ' || ${v}
           WHEN ${v} ~ '^[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (leave out the thousands separators)'
+          WHEN ${v} ~ '^[0-9]{1,3}(\\.[0-9]{3})+,[0-9]+$' THEN 'not a plain number: ' || ${quoted(v)} ||
+            ' (a decimal comma, points between thousands: write ' || replace(replace(${v}, '.', ''), ',', '.') ||
+            '; Ads Manager''s CSV export writes plain numbers, a spreadsheet that re-saved it may not)'
           WHEN ${v} ~ '^[0-9]+,[0-9]{1,2}$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (write decimals with a point: ' || replace(${v}, ',', '.') || ')'
           WHEN ${v} ~ '[0-9]' AND ${v} ~ '^[^0-9.-]|[^0-9.]$' THEN 'not a plain number: ' || ${quoted(v)} ||

@@ -213,6 +213,8 @@ describe('real Ads Manager exports', () => {
       'Leads',
       'On-Facebook leads',
       'Website leads',
+      'Clientes potenciales',
+      'Prospects',
     ])
       expect({ s, lead: re.test(s) }).toEqual({ s, lead: true });
     for (const s of ['actions:offsite_conversion.fb_pixel_purchase', 'Link clicks', 'Reach', 'Leadership video views'])
@@ -237,5 +239,58 @@ describe('--map parsing', () => {
         '"b=date": b is mapped twice',
       ],
     });
+  });
+});
+
+describe('Ads Manager exports in other languages', () => {
+  const ok = (header: string[], kind?: Parameters<typeof matchHeader>[1]) => {
+    const r = matchHeader(header, kind);
+    if (!r.ok) throw new Error(`${r.message}: ${r.problems.join('; ')}`);
+    return r.match;
+  };
+
+  test('an export in French or German maps as the English one, its breakdowns and currency included', () => {
+    const fr = ok([
+      'Début des rapports',
+      'Fin des rapports',
+      'Nom de la campagne',
+      "Nom de l'ensemble de publicités",
+      'Jour',
+      'Montant dépensé (EUR)',
+      'Impressions',
+      'Clics sur un lien',
+      'Résultats',
+      'Indicateur de résultats',
+    ]);
+    expect(fr).toMatchObject({ kind: 'metrics', keyedByName: true, currency: 'EUR', meta: true });
+    expect(fr.breakdown).toEqual(["Nom de l'ensemble de publicités"]);
+    expect([...fr.columns]).toEqual(
+      expect.arrayContaining([
+        ['campaign_name', 2],
+        ['date', 4],
+        ['spend', 5],
+        ['impressions', 6],
+        ['clicks', 7],
+      ]),
+    );
+    expect(fr.leadResults).toEqual({ results: 8, indicator: 9 });
+    const de = ok(['Kampagnenname', 'Tag', 'Ausgegebener Betrag (EUR)', 'Impressionen', 'Link-Klicks', 'Leads']);
+    expect(de).toMatchObject({ kind: 'metrics', keyedByName: true, currency: 'EUR' });
+    expect(de.columns.get('clicks')).toBe(4);
+    expect(de.columns.get('total_leads')).toBe(5);
+  });
+
+  test('a Portuguese export without a day breakdown says which Ads Manager column to add', () => {
+    const r = matchHeader(['Início dos relatórios', 'Nome da campanha', 'Valor usado (BRL)']);
+    expect(r.ok).toBe(true);
+    // Reporting starts is the date: it must equal Reporting ends on every row, which is checked row by row.
+    const noDate = matchHeader(['Nome da campanha', 'Valor usado (BRL)', 'Alcance']);
+    expect(!noDate.ok && noDate.problems[0]).toMatch(/^no date column: export with Breakdown → By time → Day/);
+  });
+
+  test('other kinds keep their own column names: a localized name is not read outside metrics', () => {
+    expect(kindOf(['campaign_id', 'Nombre de la campaña'])).toBe('campaigns');
+    const m = ok(['campaign_id', 'Nombre de la campaña'], 'campaigns');
+    expect(m.ignored).toEqual(['Nombre de la campaña']);
   });
 });
