@@ -585,7 +585,7 @@ describe('--dry-run with --rejects', () => {
 });
 
 describe('exports from Ads Manager accounts in other languages', () => {
-  test('a Spanish daily export in MXN imports as the English one: totals row, Día, names, lead Resultados only', async () => {
+  test('a Spanish daily export in MXN reads as the English one: totals row, Día, names, lead Resultados', async () => {
     const r = await run(['--json', fixture('meta-es-mxn.csv')]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({
