@@ -267,6 +267,23 @@ describe('POST /webhooks/hubspot', () => {
     expect(await statusesOf('L000006')).toContainEqual(['qualified', '2025-11-15T10:00:00.000Z']);
   });
 
+  test('a generic object.propertyChange of a contact (object type 0-1), from newer apps, applies', async () => {
+    const generic = { subscriptionType: 'object.propertyChange', objectTypeId: '0-1', objectId: 7_300_001 };
+    const r = await hubspot([
+      hsEvent({ ...generic, eventId: 31, propertyName: 'fb_lead_id', propertyValue: 'L000009' }),
+      hsEvent({ ...generic, eventId: 32, propertyName: 'hs_lead_status', propertyValue: 'UNQUALIFIED' }),
+      hsEvent({ ...generic, eventId: 33, objectTypeId: '0-3', propertyValue: 'OPEN_DEAL' }),
+    ]);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ received: 3, links: 1 });
+    expect(r.body.invalid).toEqual([
+      expect.objectContaining({
+        reason: 'object.propertyChange of object type 0-3 is not a contact (0-1); subscribe to contacts only',
+      }),
+    ]);
+    expect(await statusesOf('L000009')).toContainEqual(['unqualified', '2025-11-15T10:00:00.000Z']);
+  });
+
   test('a retried delivery (attemptNumber 1) is a duplicate; another subscription is a dead letter', async () => {
     expect((await hubspot([hsEvent({ eventId: 20 })])).body).toMatchObject({ duplicates: 0 });
     const retry = await hubspot([hsEvent({ eventId: 20, attemptNumber: 1 })]);

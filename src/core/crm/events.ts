@@ -166,9 +166,10 @@ export interface HubSpotSettings {
 }
 
 /**
- * POST /webhooks/hubspot: HubSpot's batch, a JSON array of events. A `contact.propertyChange` of the status property
- * is a status change of the contact (objectId); of the lead-id property, a link from the contact to its lead. Any
- * other event is kept as invalid, saying what it was, so a subscription set up wrong shows in the dead letters.
+ * POST /webhooks/hubspot: HubSpot's batch, a JSON array of events. A `contact.propertyChange` (or, from an app on
+ * HubSpot's newer platform, an `object.propertyChange` of object type 0-1, a contact) of the status property is a
+ * status change of the contact (objectId); of the lead-id property, a link from the contact to its lead. Any other
+ * event is kept as invalid, saying what it was, so a subscription set up wrong shows in the dead letters.
  */
 export function readHubSpotBody(
   body: string,
@@ -214,7 +215,13 @@ export function readHubSpotBody(
     if (occurredAt === null || occurredAt < 946_684_800_000) return invalid('occurredAt: expected milliseconds');
     const type = typeof e.subscriptionType === 'string' ? e.subscriptionType : '';
     const property = typeof e.propertyName === 'string' ? e.propertyName : '';
-    if (type !== 'contact.propertyChange')
+    // Apps on HubSpot's newer platform send the generic object.propertyChange naming the object type (0-1: contacts).
+    if (type === 'object.propertyChange' && e.objectTypeId !== '0-1')
+      return invalid(
+        `object.propertyChange of object type ${typeof e.objectTypeId === 'string' ? e.objectTypeId : '(none)'} ` +
+          'is not a contact (0-1); subscribe to contacts only',
+      );
+    if (type !== 'contact.propertyChange' && type !== 'object.propertyChange')
       return invalid(`${type || 'an event'} is not a contact.propertyChange; subscribe to those only`);
     if (property === settings.leadIdProperty) {
       if (value === null || !ID.test(value)) return invalid(`${property}: expected a lead id`);

@@ -129,6 +129,21 @@ describe('HubSpot batches', () => {
     });
   });
 
+  test('the generic object.propertyChange of a contact (object type 0-1) reads as contact.propertyChange', () => {
+    const generic = { subscriptionType: 'object.propertyChange', objectTypeId: '0-1', changeFlag: 'UPDATED' };
+    expect(read([event(generic)])[0]).toMatchObject({ crmRecordId: '123', status: 'qualified', reason: null });
+    const [deal, untyped] = read([
+      event({ ...generic, objectTypeId: '0-3' }),
+      event({ subscriptionType: 'object.propertyChange' }),
+    ]);
+    expect(deal!.reason).toBe(
+      'object.propertyChange of object type 0-3 is not a contact (0-1); subscribe to contacts only',
+    );
+    expect(untyped!.reason).toBe(
+      'object.propertyChange of object type (none) is not a contact (0-1); subscribe to contacts only',
+    );
+  });
+
   test('anything else is a dead letter that says what it was', () => {
     const [a, b, c] = read([
       event({ subscriptionType: 'deal.creation' }),
