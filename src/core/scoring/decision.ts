@@ -253,7 +253,8 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
       candidate,
       gate: 'persistence',
       reason:
-        `${candidate} called for (${why}); ` + `${previous.action} stands until it holds ${s.persistence} scored dates`,
+        `${candidate} called for on ${streak} of the ${s.persistence} scored dates in a row it needs (${why}); ` +
+        `${previous.action} stands until then`,
       streak,
     };
   return { action: candidate, candidate, gate, reason: why, streak };
