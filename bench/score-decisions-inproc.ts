@@ -2,7 +2,7 @@
 // in one process on one pool, alternately with the decision layer off and on (SCORING_ACTIONS), so that the baseline
 // runs in the same process as what is measured: same warm code, same heap, the database in the same state. Each
 // pair's on ÷ off is one sample; the machine's slow drifts cancel inside a pair.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -26,11 +26,9 @@ export async function alternate(url: string, date: string, pairs: number): Promi
   const database = connectDatabase(url, { max: 4, applicationName: 'leadsmart-bench' });
   const resolved = resolveScoringConfig({});
   if (!resolved.ok) throw new Error(resolved.problems.join('; '));
+  const stateDir = mkdtempSync(join(tmpdir(), 'leadsmart-bench-state-'));
   const deps = async (actions: 'off' | 'on') => {
-    const loaded = loadConfig(
-      { DATABASE_URL: url, LOG_FORMAT: 'json', SCORING_ACTIONS: actions },
-      { stateDir: mkdtempSync(join(tmpdir(), 'leadsmart-bench-state-')) },
-    );
+    const loaded = loadConfig({ DATABASE_URL: url, LOG_FORMAT: 'json', SCORING_ACTIONS: actions }, { stateDir });
     if (!loaded.ok) throw new Error(loaded.problems.join('; '));
     const sink = new PassThrough();
     sink.resume();
@@ -58,6 +56,7 @@ export async function alternate(url: string, date: string, pairs: number): Promi
     }
   } finally {
     await database.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
   return samples;
 }
