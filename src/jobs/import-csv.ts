@@ -45,6 +45,11 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       .option('--map <pairs>', "read columns under other names: 'Their column=our_column,…' (any kind, any column)")
       .option('--date-format <format>', `dates written ${DATE_FORMATS.join(', ')} instead of YYYY-MM-DD`)
       .option(
+        '--decimal-comma',
+        'numbers written 1.234,56 (a comma before the decimals, points between thousands), ' +
+          'as many spreadsheets save them',
+      )
+      .option(
         '--client <client_id>',
         'metrics: look campaigns up by name within this client, and give the campaigns created to it',
       );
@@ -97,6 +102,7 @@ export const importCsvJob: JobDefinition<ImportCsvOptions> = {
       inputs,
       renames,
       dateFormat,
+      decimalComma: raw.decimalComma === true,
       client,
     };
   },

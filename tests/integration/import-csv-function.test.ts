@@ -21,6 +21,7 @@ const options = (inputs: string[], over: Partial<ImportCsvOptions> = {}): Import
   inputs,
   renames: new Map(),
   dateFormat: null,
+  decimalComma: false,
   client: null,
   ...over,
 });

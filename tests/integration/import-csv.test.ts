@@ -291,13 +291,13 @@ describe('refusing what is wrong, and writing nothing', () => {
       'line 6: date: not a date: "11/05/2025" (expected YYYY-MM-DD; ' +
         'day and month cannot be told apart: pass --date-format ' +
         'DD/MM/YYYY or --date-format MM/DD/YYYY)',
-      'line 6: spend: not a plain number: "12,50" (write decimals with a point: 12.50)',
+      'line 6: spend: not a plain number: "12,50" (write decimals with a point, 12.50, or pass --decimal-comma)',
       'line 7: spend: must not be negative: -0.5',
       // A file re-saved by a spreadsheet in a European locale.
       'line 8: impressions: not a plain number: "15.112" (a count is whole: ' +
-        'if the points separate thousands, leave them out: 15112)',
-      'line 8: spend: not a plain number: "1.234,56" (a decimal comma, points between thousands: write 1234.56; ' +
-        "Ads Manager's CSV export writes plain numbers, a spreadsheet that re-saved it may not)",
+        'if the points separate thousands, pass --decimal-comma or write 15112)',
+      'line 8: spend: not a plain number: "1.234,56" (a decimal comma, points between thousands: ' +
+        'pass --decimal-comma, or write 1234.56)',
     ]);
   });
 

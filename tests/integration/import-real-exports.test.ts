@@ -661,3 +661,69 @@ describe('exports from Ads Manager accounts in other languages', () => {
     ]);
   });
 });
+
+describe('numbers written with a decimal comma (a spreadsheet re-save, or an account in such a locale)', () => {
+  test('are refused without --decimal-comma, each cell naming the flag and the plain number', async () => {
+    const r = await run([fixture('meta-it-eur-decimal-comma.csv')]);
+    expect(r.code).toBe(65);
+    const problems = errorLog(r)!.problems!;
+    expect(problems).toContain(
+      'line 2: spend: not a plain number: "1.200,00" (a decimal comma, points between thousands: ' +
+        'pass --decimal-comma, or write 1200.00)',
+    );
+    expect(problems).toContain(
+      'line 3: spend: not a plain number: "950,50" (write decimals with a point, 950.50, or pass --decimal-comma)',
+    );
+    expect(problems).toContain(
+      'line 2: impressions: not a plain number: "10.000" (a count is whole: ' +
+        'if the points separate thousands, pass --decimal-comma or write 10000)',
+    );
+    expect(await metrics()).toEqual([]);
+  });
+
+  test('import exactly with --decimal-comma: an Italian export in EUR, its lead Risultati as leads', async () => {
+    const r = await run(['--json', '--decimal-comma', fixture('meta-it-eur-decimal-comma.csv')]);
+    expect(r.code).toBe(0);
+    expect(await metrics()).toEqual([
+      {
+        campaign_name: 'Aurora Lead - Milano',
+        currency: 'EUR',
+        date: '2025-11-14',
+        impressions: '10000',
+        clicks: '100',
+        spend: '1200.00',
+        total_leads: 10,
+      },
+      {
+        campaign_name: 'Aurora Lead - Milano',
+        currency: 'EUR',
+        date: '2025-11-15',
+        impressions: '9120',
+        clicks: '88',
+        spend: '950.50',
+        total_leads: 8,
+      },
+    ]);
+  });
+
+  test('without the flag, a count written 17.0 is 17, but 1.000 is refused rather than read as one', async () => {
+    const r = await run([
+      '--skip-invalid',
+      csv('campaign_id,campaign_name,date,impressions\nc1,C,2025-11-01,17.0\nc1,C,2025-11-02,1.000\n'),
+    ]);
+    expect(r.code).toBe(0);
+    expect((await metrics()).map((m) => [m.date, m.impressions])).toEqual([['2025-11-01', '17']]);
+  });
+
+  test('with --decimal-comma a cell of another grammar is still checked as written', async () => {
+    const r = await run([
+      '--decimal-comma',
+      csv('campaign_id,campaign_name,date,spend,impressions\nc1,C,2025-11-01,"1,2,3",1.2345\n'),
+    ]);
+    expect(r.code).toBe(65);
+    expect(errorLog(r)!.problems).toEqual([
+      'line 2: impressions: must be a whole number: 1.2345',
+      'line 2: spend: not a number: "1,2,3"',
+    ]);
+  });
+});

@@ -37,7 +37,7 @@ export function isBreakdownColumn(normalized: string): boolean {
 }
 
 /**
- * Ads Manager exports in the language of the analyst's account: Spanish, Portuguese, French and German headers
+ * Ads Manager exports in the language of the analyst's account: Spanish, Portuguese, French, Italian and German headers
  * (normalized), each with the English header it stands for (normalized). Taken from real exports in public
  * repositories. `Amount spent (XXX)` in those languages is LOCALIZED_SPENT.
  */
@@ -111,6 +111,22 @@ const LOCALIZED_HEADERS: ReadonlyMap<string, string> = new Map([
   ['coût_par_résultat', 'cost_per_result'],
   ['âge', 'age'],
   ['sexe', 'gender'],
+  // Italian
+  ['nome_della_campagna', 'campaign_name'],
+  ['giorno', 'day'],
+  ['impression', 'impressions'],
+  ['impressioni', 'impressions'],
+  ['clic_sul_link', 'link_clicks'],
+  ['clic_(tutti)', 'clicks_(all)'],
+  ['risultati', 'results'],
+  ['indicatore_di_risultato', 'result_indicator'],
+  ['nome_del_gruppo_di_inserzioni', 'ad_set_name'],
+  ["nome_dell'inserzione", 'ad_name'],
+  ['copertura', 'reach'],
+  ['costo_per_risultato', 'cost_per_result'],
+  ['costo_per_risultati', 'cost_per_result'],
+  ['età', 'age'],
+  ['sesso', 'gender'],
   // German
   ['kampagnenname', 'campaign_name'],
   ['kampagnen_id', 'campaign_id'],
@@ -132,9 +148,12 @@ const LOCALIZED_HEADERS: ReadonlyMap<string, string> = new Map([
   ['geschlecht', 'gender'],
 ]);
 
-/** `Importe gastado (MXN)`, `Valor usado (BRL)`, `Montant dépensé (EUR)`, `Ausgegebener Betrag (EUR)`, normalized. */
+/**
+ * `Importe gastado (MXN)`, `Valor usado (BRL)`, `Montant dépensé (EUR)`, `Importo speso (EUR)`,
+ * `Ausgegebener Betrag (EUR)`, normalized.
+ */
 const LOCALIZED_SPENT =
-  /^(importe_gastado|valor_usado|valor_gasto|montant_dépensé|ausgegebener_betrag)(_\([a-z]{3}\))?$/;
+  /^(importe_gastado|valor_usado|valor_gasto|montant_dépensé|importo_speso|ausgegebener_betrag)(_\([a-z]{3}\))?$/;
 
 /**
  * The English Ads Manager header a normalized header stands for (`Nombre de la campaña` → `campaign_name`,

@@ -85,12 +85,15 @@ export function checkValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null 
         const limit = c.int32
           ? sql`(length(${v}) < 10 OR length(${digits}) < 10 OR (length(${digits}) = 10 AND ${digits} <= '2147483647'))`
           : sql`(length(${v}) <= 18 OR length(${digits}) <= 18)`;
+        // 17.0 is a whole 17; 10.000 is not taken for ten: in a file from a decimal-comma locale it is ten thousand.
         return sql`CASE
-          WHEN translate(${v}, ${DIGITS}, '') = '' OR ${v} ~ '^[0-9]+\\.0*$' THEN CASE WHEN ${limit} THEN NULL ELSE
+          WHEN translate(${v}, ${DIGITS}, '') = '' OR (${v} ~ '^[0-9]+\\.0*$' AND ${v} !~ '^[0-9]{1,3}(\\.[0-9]{3})+$')
+            THEN CASE WHEN ${limit} THEN NULL ELSE
             'too large: ' || ${quoted(v)} END
           WHEN ${v} ~ '^-[0-9]*\\.?[0-9]+$' THEN 'must not be negative: ' || ${v}
           WHEN ${v} ~ '^[0-9]{1,3}(\\.[0-9]{3})+$' THEN 'not a plain number: ' || ${quoted(v)} ||
-            ' (a count is whole: if the points separate thousands, leave them out: ' || replace(${v}, '.', '') || ')'
+            ' (a count is whole: if the points separate thousands, pass --decimal-comma or write ' ||
+            replace(${v}, '.', '') || ')'
           WHEN ${v} ~ '^[0-9]*\\.[0-9]+$' THEN 'must be a whole number: ' || ${v}
           WHEN ${v} ~ '^[0-9]{1,3}(,[0-9]{3})+$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (leave out the thousands separators)'
@@ -109,10 +112,10 @@ export function checkValue(c: ColumnSpec, v: Sql, dateFormat: DateFormat | null 
           WHEN ${v} ~ '^[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (leave out the thousands separators)'
           WHEN ${v} ~ '^[0-9]{1,3}(\\.[0-9]{3})+,[0-9]+$' THEN 'not a plain number: ' || ${quoted(v)} ||
-            ' (a decimal comma, points between thousands: write ' || replace(replace(${v}, '.', ''), ',', '.') ||
-            '; Ads Manager''s CSV export writes plain numbers, a spreadsheet that re-saved it may not)'
+            ' (a decimal comma, points between thousands: pass --decimal-comma, or write ' ||
+            replace(replace(${v}, '.', ''), ',', '.') || ')'
           WHEN ${v} ~ '^[0-9]+,[0-9]{1,2}$' THEN 'not a plain number: ' || ${quoted(v)} ||
-            ' (write decimals with a point: ' || replace(${v}, ',', '.') || ')'
+            ' (write decimals with a point, ' || replace(${v}, ',', '.') || ', or pass --decimal-comma)'
           WHEN ${v} ~ '[0-9]' AND ${v} ~ '^[^0-9.-]|[^0-9.]$' THEN 'not a plain number: ' || ${quoted(v)} ||
             ' (leave out currency symbols and codes)'
           ELSE 'not a number: ' || ${quoted(v)} END`;

@@ -29,6 +29,8 @@ export interface StagedInput {
   width: number;
   /** `--date-format`, for the date columns; null: YYYY-MM-DD. */
   dateFormat: DateFormat | null;
+  /** `--decimal-comma`: money and counts written 1.234,56; such cells are read as 1234.56 before they are checked. */
+  decimalComma: boolean;
   /** `--client`: campaigns found by name are looked for within it, and campaigns created belong to it. */
   client: string | null;
 }
@@ -135,18 +137,33 @@ export async function copyRecords(
 function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
   const lead = input.match.leadResults;
   const trimmedCell = (index: number): Sql => cellOf(input, index);
+  const numeric = (c: ColumnSpec, cell: Sql): Sql =>
+    input.decimalComma && (c.type === 'money' || c.type === 'count') ? fromDecimalComma(cell) : cell;
   return input.spec.columns
     .filter((c) => input.match.columns.has(c.name) || (c.name === 'total_leads' && lead !== undefined))
     .map((c) => {
       const index = input.match.columns.get(c.name);
-      if (index !== undefined) return { spec: c, cell: trimmedCell(index) };
+      if (index !== undefined) return { spec: c, cell: numeric(c, trimmedCell(index)) };
       // Meta's Results count leads only on rows whose Result indicator names a lead action.
       return {
         spec: c,
-        cell: sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN
+        cell: numeric(
+          c,
+          sql`CASE WHEN ${trimmedCell(lead!.indicator)} ~* ${LEAD_RESULT_PATTERN} THEN
           ${trimmedCell(lead!.results)} END`,
+        ),
       };
     });
+}
+
+/**
+ * `--decimal-comma`: a cell written 1.234,56 (or 12,50, or 15.112) as the plain number 1234.56 (12.50, 15112). Only
+ * a cell of that grammar (points between groups of three, a comma before the decimals) is rewritten; any other cell
+ * is checked as written, and its problem named.
+ */
+function fromDecimalComma(cell: Sql): Sql {
+  return sql`CASE WHEN ${cell} ~ '^-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$'
+    THEN replace(replace(${cell}, '.', ''), ',', '.') ELSE ${cell} END`;
 }
 
 /**

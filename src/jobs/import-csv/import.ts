@@ -46,6 +46,8 @@ export interface ImportCsvOptions {
   /** `--map`: header names (normalized) → contract columns. */
   renames: Map<string, string>;
   dateFormat: DateFormat | null;
+  /** `--decimal-comma`: numbers written 1.234,56 (a comma before the decimals, points between thousands). */
+  decimalComma: boolean;
   /** `--client`: the client of campaigns found or created by a metrics file. */
   client: string | null;
 }
@@ -185,6 +187,7 @@ async function prepareInput(ctx: ImportContext, name: string): Promise<PreparedI
       match: matched.match,
       width: header.fields.length,
       dateFormat: options.dateFormat,
+      decimalComma: options.decimalComma,
       client: options.client,
     };
     return { name: label, spooled, header, staged };
