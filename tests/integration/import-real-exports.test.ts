@@ -718,12 +718,16 @@ describe('numbers written with a decimal comma (a spreadsheet re-save, or an acc
   test('with --decimal-comma a cell of another grammar is still checked as written', async () => {
     const r = await run([
       '--decimal-comma',
-      csv('campaign_id,campaign_name,date,spend,impressions\nc1,C,2025-11-01,"1,2,3",1.2345\n'),
+      csv(
+        'campaign_id,campaign_name,date,spend,impressions\n' +
+          'c1,C,2025-11-01,"1,2,3",1.2345\nc1,C,2025-11-02,"1x234,5",5\n',
+      ),
     ]);
     expect(r.code).toBe(65);
     expect(errorLog(r)!.problems).toEqual([
       'line 2: impressions: must be a whole number: 1.2345',
       'line 2: spend: not a number: "1,2,3"',
+      'line 3: spend: not a number: "1x234,5"',
     ]);
   });
 });

@@ -162,7 +162,7 @@ function presentColumns(input: StagedInput): { spec: ColumnSpec; cell: Sql }[] {
  * is checked as written, and its problem named.
  */
 function fromDecimalComma(cell: Sql): Sql {
-  return sql`CASE WHEN ${cell} ~ '^-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$'
+  return sql`CASE WHEN ${cell} ~ '^-?([0-9]{1,3}(\\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$'
     THEN replace(replace(${cell}, '.', ''), ',', '.') ELSE ${cell} END`;
 }
 
