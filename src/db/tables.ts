@@ -14,6 +14,8 @@ export interface ClientsTable {
   client_id: string;
   client_name: string | null;
   target_cpql: NullableNumeric;
+  /** sql/016: the client's own target cost per lead (lead mode of NO_QUALIFIED_DATA campaigns). */
+  target_cpl: NullableNumeric;
   alert_emails: ColumnType<string[], string[] | undefined, string[]>;
   timezone: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
@@ -147,6 +149,8 @@ export interface CampaignScoresTable {
   window_qualified_leads: number | null;
   /** sql/015; NULL on rows scored before it or with the decision layer off. */
   action_streak: number | null;
+  /** sql/016: the window that triggered the cut in force; NULL when not a cut or scored before it. */
+  action_window: string | null;
 }
 
 /** sql/015: the sums a scored date's client priors are built from ('' for no client or no currency). */

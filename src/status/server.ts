@@ -137,7 +137,7 @@ function campaignJson(r: CampaignRow) {
     // What a person is told to do (docs/decisions.md), beside the spec's recommendation; null before sql/011.
     action: r.action,
     action_gate: r.action_gate,
-    not_judged_reason: notJudgedReason(r.flags),
+    not_judged_reason: notJudgedReason(r.flags, r.recommendation),
     flags: r.flags,
     is_new: r.is_new,
   };

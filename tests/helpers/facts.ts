@@ -1,11 +1,19 @@
 import { parseDecimal, type Rational } from '../../src/core/rational.js';
-import type { CampaignFacts } from '../../src/core/scoring/types.js';
+import type { CampaignFacts, PeriodFacts } from '../../src/core/scoring/types.js';
+
+type Period = Omit<PeriodFacts, 'totalLeads'> & { totalLeads?: number };
 
 /** A healthy aggregate-mode campaign; tests override what they examine. */
 export function makeFacts(
   overrides: Partial<
-    Omit<CampaignFacts, 'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql'>
+    Omit<
+      CampaignFacts,
+      'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql' | 'recent' | 'prior'
+    >
   > & {
+    recent?: Period;
+    prior?: Period;
+    clientTargetCpl?: string | null;
     spend?: string;
     dailyBudget?: string | null;
     maxDaySpend?: string | null;
@@ -17,16 +25,32 @@ export function makeFacts(
 ): CampaignFacts {
   const dec = (s: string | null | undefined): Rational | null =>
     s === null || s === undefined ? null : parseDecimal(s);
-  const { spend, dailyBudget, maxDaySpend, previousTotal, clientTargetCpql, recentSpend, priorSpend, ...rest } =
-    overrides;
+  const {
+    spend,
+    dailyBudget,
+    maxDaySpend,
+    previousTotal,
+    clientTargetCpql,
+    clientTargetCpl,
+    recentSpend,
+    priorSpend,
+    recent,
+    prior,
+    ...rest
+  } = overrides;
+  // A period's leads default to its qualified leads × 80/30, the window's own ratio.
+  const period = (p: Period): PeriodFacts => ({ ...p, totalLeads: p.totalLeads ?? Math.round((p.qualifiedLeads * 8) / 3) });
   return {
     campaignId: 'c1',
     mode: 'aggregate',
     startDate: '2025-09-16',
     dailyBudget: dec(dailyBudget ?? null),
     clientTargetCpql: dec(clientTargetCpql ?? null),
+    clientTargetCpl: dec(clientTargetCpl ?? null),
     currency: 'USD',
     leadCountRows: 30,
+    qualifiedCountRows: 30,
+    qualificationKnown: true,
     spend: parseDecimal(spend ?? '3000'),
     impressions: 400000n,
     clicks: 6000n,
@@ -39,7 +63,7 @@ export function makeFacts(
     maxDaySpend: dec(maxDaySpend === undefined ? '100' : maxDaySpend),
     previousTotal: dec(previousTotal ?? null),
     ...rest,
-    recent: rest.recent ?? { spend: parseDecimal(recentSpend ?? '700'), qualifiedLeads: 9 },
-    prior: rest.prior ?? { spend: parseDecimal(priorSpend ?? '700'), qualifiedLeads: 6 },
+    recent: period(recent ?? { spend: parseDecimal(recentSpend ?? '700'), qualifiedLeads: 9 }),
+    prior: period(prior ?? { spend: parseDecimal(priorSpend ?? '700'), qualifiedLeads: 6 }),
   };
 }

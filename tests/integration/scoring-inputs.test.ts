@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { defaultScoringConfig } from '../../src/core/scoring/index.js';
 import { openScoringSource, type ScoringInput } from '../../src/db/repositories/scoring-inputs.js';
 import { isConnectionError } from '../../src/db/connection-errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -8,7 +9,6 @@ import { loadSample } from '../helpers/run-job.js';
 
 // The sample dataset's scoring date (see scripts/generate-sample-data.mjs).
 const D = '2025-11-15';
-const QUALIFIED = ['qualified', 'converted'];
 let t: TestDatabase;
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ afterAll(async () => {
 async function readAll(
   chunkCampaigns: number,
 ): Promise<{ chunks: ScoringInput[][]; chunkCount: number; previous: unknown }> {
-  const source = await openScoringSource(t, D, QUALIFIED, chunkCampaigns);
+  const source = await openScoringSource(t, D, defaultScoringConfig(), chunkCampaigns);
   try {
     const chunks: ScoringInput[][] = [];
     for await (const c of source.chunks()) chunks.push(c);
@@ -75,7 +75,7 @@ describe('reading the scoring inputs in chunks', () => {
         campaign_id`.execute(t.db);
       const changed = [onD.rows[0]!, onD.rows.at(-1)!];
       expect(changed[0]!.campaign_id).not.toBe(changed[1]!.campaign_id);
-      const source = await openScoringSource(t, D, QUALIFIED, 2);
+      const source = await openScoringSource(t, D, defaultScoringConfig(), 2);
       try {
         // Committed after the snapshot: a new campaign with metrics, and more clicks for the two campaigns.
         await t.db.transaction().execute(async (trx) => {
@@ -136,7 +136,7 @@ describe('reading the scoring inputs in chunks', () => {
     'a reading connection lost mid-run fails the iteration with an ' +
       'error classified as the database going away, and close() still returns',
     async () => {
-      const source = await openScoringSource(t, D, QUALIFIED, 1);
+      const source = await openScoringSource(t, D, defaultScoringConfig(), 1);
       const killer = new pg.Client({ connectionString: t.url });
       await killer.connect();
       try {
@@ -170,7 +170,7 @@ describe('reading the scoring inputs in chunks', () => {
   );
 
   test('chunks() can be iterated only once', async () => {
-    const source = await openScoringSource(t, D, QUALIFIED, 1_000_000);
+    const source = await openScoringSource(t, D, defaultScoringConfig(), 1_000_000);
     try {
       for await (const _ of source.chunks());
       await expect(source.chunks().next()).rejects.toThrow(/only once/);

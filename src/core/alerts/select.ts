@@ -129,9 +129,10 @@ const DATA_QUALITY_FLAGS: readonly Flag[] = [
   'OVERSPEND',
   'NO_LEAD_DATA',
   'NO_TARGET',
+  'NO_QUALIFIED_DATA',
 ];
 /** Campaigns that cannot be judged on cost per qualified lead (scoring.md section 2): never a reason to act now. */
-const NOT_JUDGED_FLAGS: readonly Flag[] = ['NO_LEAD_DATA', 'NO_TARGET'];
+const NOT_JUDGED_FLAGS: readonly Flag[] = ['NO_LEAD_DATA', 'NO_TARGET', 'NO_QUALIFIED_DATA'];
 const STOPPED_STATUSES = new Set([
   'paused',
   'campaign_paused',

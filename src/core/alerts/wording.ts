@@ -33,6 +33,10 @@ export const FLAG_WORDING: Record<Flag, string> = {
   SCORE_JUMP: 'The score moved by more than 50 points in a day.',
   NO_LEAD_DATA: NOT_JUDGED.NO_LEAD_DATA!,
   NO_TARGET: NOT_JUDGED.NO_TARGET!,
+  NO_QUALIFIED_DATA:
+    'Qualification unknown: nothing says which of its leads qualified, so it is never read as zero qualified. It ' +
+    'is judged on cost per lead where target_cpl is set for its currency, and not judged otherwise: import lead ' +
+    'statuses, connect the CRM, or set target_cpl.',
 };
 
 export const DIMENSION_LABELS: Record<string, string> = {

@@ -56,6 +56,7 @@ export const KINDS: readonly KindSpec[] = [
       col('client_name', 'text'),
       col('alert_emails', 'emails'),
       col('target_cpql', 'money', false, { positive: true }),
+      col('target_cpl', 'money', false, { positive: true }),
       col('timezone', 'timezone'),
     ],
   },

@@ -1,5 +1,5 @@
 import { toNumber } from '../rational.js';
-import { type ScoringConfig, targetFor } from './config.js';
+import type { ScoringConfig } from './config.js';
 import { type Decision, decideAction, type PreviousDecision } from './decision.js';
 import {
   addToMoments,
@@ -17,7 +17,10 @@ import type { CampaignFacts, CampaignScore } from './types.js';
 export interface ScoredAction extends Omit<Decision, 'streak'> {
   /** The candidate's streak (PreviousDecision.streak); null when the decision layer is off (nothing was counted). */
   streak: number | null;
-  /** Window spend and qualified leads; null when the campaign is not judged on cost (no target, no lead data). */
+  /**
+   * The 30-day window's spend and qualified leads the evidence read (pending leads' share of spend left out); null
+   * when the campaign is not judged on cost per qualified lead (no target, no lead data, lead mode).
+   */
   windowSpend: number | null;
   windowQualifiedLeads: number | null;
 }
@@ -89,8 +92,12 @@ function evidenceDetails(e: WindowEvidence): Record<string, unknown> {
 
 /**
  * The evidence and the action of one scored campaign (docs/decisions.md). Adds `evidence` to score.details; the
- * action, its candidate, gate, reason and streak go to columns of their own. `previous` is D−1's decision (null when
- * there is none); `priorFor` gives the client prior for a target.
+ * action, its candidate, gate, reason, streak and trigger go to columns of their own. `previous` is the decision of
+ * the campaign's latest earlier scored date (null when there is none); `priorFor` gives the client prior for a target.
+ *
+ * The evidence reads what the score judged (score.judgement: qualified leads against T, or leads against T_L in lead
+ * mode), with the leads still awaiting their status left out with their share of spend (facts.evidence), and a
+ * longer window for a small spender.
  */
 export function actOn(
   score: CampaignScore,
@@ -99,29 +106,73 @@ export function actOn(
   previous: PreviousDecision | null,
   priorFor: (target: number) => GammaPrior,
 ): ScoredAction {
-  const resolved = targetFor(config, facts.currency, facts.clientTargetCpql);
-  const judged =
-    resolved !== null &&
-    toNumber(resolved.target) > 0 &&
-    !score.flags.includes('NO_LEAD_DATA') &&
-    !score.flags.includes('NO_TARGET');
+  const judged = score.judgement;
+  const extra = facts.evidence;
   let window: WindowEvidence | null = null;
   let recent: WindowEvidence | null = null;
-  if (judged) {
-    const target = toNumber(resolved.target);
-    const prior = priorFor(target);
-    window = windowEvidence(toNumber(facts.spend), facts.qualifiedLeads, target, prior);
-    recent = windowEvidence(toNumber(facts.recent.spend), facts.recent.qualifiedLeads, target, prior);
-    score.details.evidence = { window: evidenceDetails(window), recent: evidenceDetails(recent) };
+  let long: WindowEvidence | null = null;
+  const leadMode = judged?.basis === 'leads';
+  if (judged !== null && toNumber(judged.target) > 0) {
+    const target = toNumber(judged.target);
+    // Rates of leads and of qualified leads do not compare: lead mode takes the target's own prior.
+    const prior = leadMode ? targetPrior(target) : priorFor(target);
+    const count = (qualified: number, total: number) => (leadMode ? total : qualified);
+    const less = (spend: number, pending: number) => Math.max(0, spend - pending);
+    window = windowEvidence(
+      less(toNumber(facts.spend), extra?.pendingSpend ?? 0),
+      count(facts.qualifiedLeads, facts.totalLeads),
+      target,
+      prior,
+    );
+    recent = windowEvidence(
+      less(toNumber(facts.recent.spend), extra?.recentPendingSpend ?? 0),
+      count(facts.recent.qualifiedLeads, facts.recent.totalLeads),
+      target,
+      prior,
+    );
+    if (extra?.long)
+      long = windowEvidence(
+        less(toNumber(extra.long.spend), extra.pendingSpend),
+        count(extra.long.qualifiedLeads, extra.long.totalLeads),
+        target,
+        prior,
+      );
+    score.details.evidence = {
+      basis: judged.basis,
+      window: evidenceDetails(window),
+      recent: evidenceDetails(recent),
+      ...(long === null ? {} : { long: { days: extra!.long!.days, ...evidenceDetails(long) } }),
+      ...(extra && extra.pendingLeads > 0
+        ? {
+            pending: {
+              leads: extra.pendingLeads,
+              spend: round(extra.pendingSpend, 2),
+              lag_days: extra.lagDays,
+            },
+          }
+        : {}),
+    };
   }
   const decision = decideAction(
-    { recommendation: score.recommendation, isNew: score.isNew, window, recent, previous },
+    {
+      recommendation: score.recommendation,
+      isNew: score.isNew,
+      window,
+      recent,
+      long,
+      longDays: extra?.long?.days,
+      basis: judged?.basis ?? 'qualified',
+      currency: facts.currency,
+      pending:
+        extra && extra.pendingLeads > 0 ? { leads: extra.pendingLeads, lagDays: extra.lagDays ?? 0 } : null,
+      previous,
+    },
     config.decision,
   );
   return {
     ...decision,
-    windowSpend: window === null ? null : window.spend,
-    windowQualifiedLeads: window === null ? null : window.qualifiedLeads,
+    windowSpend: window === null || leadMode ? null : window.spend,
+    windowQualifiedLeads: window === null || leadMode ? null : window.qualifiedLeads,
   };
 }
 
@@ -134,6 +185,7 @@ export function actionsOff(score: CampaignScore): ScoredAction {
     gate: 'off',
     reason,
     streak: null,
+    trigger: null,
     windowSpend: null,
     windowQualifiedLeads: null,
   };

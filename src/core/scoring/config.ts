@@ -19,8 +19,26 @@ export interface ScoringConfigFile {
    * (`{"USD": 100, "IDR": 1500000}`): a campaign whose currency is not listed has no target.
    */
   target_cpql: number | Record<string, number>;
+  /**
+   * The currency of a plain target number (`target_cpql` or `target_cpl` given as one number), ISO 4217: such a target
+   * is T for campaigns in this currency and for those whose currency is unknown, and no target at all for the others
+   * (100 means 100 USD, never 100 IDR).
+   */
+  currency: string;
+  /**
+   * Target cost per lead `T_L`, same shapes and currency rules as target_cpql; null for none. A campaign that brought
+   * leads but whose qualification is unknown (NO_QUALIFIED_DATA) is scored on its cost per lead against it, and is
+   * INSUFFICIENT_DATA without it.
+   */
+  target_cpl: number | Record<string, number> | null;
   /** Lead statuses that count as qualified, compared case-insensitively. */
   qualified_statuses: string[];
+  /**
+   * Lead statuses that are not final (the CRM has not said yet whether the lead qualifies), compared
+   * case-insensitively: a lead at one of them younger than its client's qualification lag is unknown to the
+   * evidence of the action, not unqualified (docs/decisions.md).
+   */
+  pending_statuses: string[];
   /**
    * Per dimension: the maximum points and the curve breakpoints `[x, points]`.
    * For cost_efficiency, x is a multiple of `T` (0.5 means half the target).
@@ -56,12 +74,17 @@ export interface ScoringConfigFile {
     increase_probability: number;
     release_probability: number;
     persistence: number;
+    long_window_days: number;
+    default_lag_days: number;
   };
 }
 
 export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
   target_cpql: 100,
+  currency: 'USD',
+  target_cpl: null,
   qualified_statuses: ['qualified', 'converted'],
+  pending_statuses: ['new', 'contacted'],
   dimensions: {
     cost_efficiency: {
       max: 25,
@@ -121,6 +144,8 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
     increase_probability: DEFAULT_DECISION_SETTINGS.increaseProbability,
     release_probability: DEFAULT_DECISION_SETTINGS.releaseProbability,
     persistence: DEFAULT_DECISION_SETTINGS.persistence,
+    long_window_days: DEFAULT_DECISION_SETTINGS.longWindowDays,
+    default_lag_days: DEFAULT_DECISION_SETTINGS.defaultLagDays,
   },
 }) as ScoringConfigFile;
 
@@ -135,9 +160,15 @@ export interface ScoringConfig {
   id: string;
   /** The complete configuration as stored in `scoring_configs`. */
   file: ScoringConfigFile;
-  /** `T` for every currency (one number), or per currency code with `*` as the fallback. */
-  targetCpql: { any: Rational } | { byCurrency: ReadonlyMap<string, Rational> };
+  /** `T`: one number in `currency`, or per currency code with `*` as the fallback. */
+  targetCpql: TargetSetting;
+  /** `T_L` likewise, or null when no target cost per lead is set. */
+  targetCpl: TargetSetting | null;
+  /** The currency of a plain target number (ISO 4217, capitals). */
+  currency: string;
   qualifiedStatuses: string[];
+  /** Non-final statuses, lower case. */
+  pendingStatuses: string[];
   curves: Record<Dimension, { max: Rational; breakpoints: Breakpoint[] }>;
   trendNeutral: Rational;
   trendFromZero: Rational;
@@ -149,6 +180,9 @@ export interface ScoringConfig {
   decision: DecisionSettings;
 }
 
+/** A target setting: one number in the configuration's currency, or per currency code with `*` as the fallback. */
+export type TargetSetting = { plain: Rational } | { byCurrency: ReadonlyMap<string, Rational> };
+
 export type ConfigResult = { ok: true; config: ScoringConfig } | { ok: false; problems: string[] };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -159,7 +193,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function merge(base: unknown, override: unknown, path: string, problems: string[]): unknown {
   if (override === undefined) return base;
   // Settings whose value may be a number or an object of their own: taken whole, checked later.
-  if (path === 'target_cpql') return override;
+  if (path === 'target_cpql' || path === 'target_cpl') return override;
   if (isPlainObject(base)) {
     if (!isPlainObject(override)) {
       problems.push(`${path || 'configuration'}: expected an object`);
@@ -256,6 +290,21 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   ) {
     problems.push('qualified_statuses: expected a non-empty list of status names');
   }
+  const pending = file.pending_statuses;
+  if (!Array.isArray(pending) || pending.some((s) => typeof s !== 'string' || s.trim() === '')) {
+    problems.push('pending_statuses: expected a list of status names (may be empty)');
+  } else if (Array.isArray(statuses)) {
+    const q = new Set(statuses.map((s) => String(s).trim().toLowerCase()));
+    const both = pending.filter((s) => q.has(s.trim().toLowerCase()));
+    if (both.length > 0)
+      problems.push(`pending_statuses: ${both.join(', ')} also in qualified_statuses; a status is one or the other`);
+  }
+  const currency = typeof file.currency === 'string' ? file.currency : '';
+  if (!/^[A-Z]{3}$/.test(currency))
+    problems.push(
+      `currency: ${JSON.stringify(file.currency)} is not an ISO 4217 code in capitals (USD, EUR, IDR); ` +
+        'it is the currency of a plain target number',
+    );
 
   const trendMax = curves.trend.max;
   const trendNeutral = num('trend_neutral_points', file.trend_neutral_points, nonNegative);
@@ -286,8 +335,11 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   const config: ScoringConfig = {
     id: '',
     file,
-    targetCpql: resolveTarget(file.target_cpql, num, problems),
+    targetCpql: resolveTarget('target_cpql', file.target_cpql, num, problems),
+    targetCpl: file.target_cpl === null ? null : resolveTarget('target_cpl', file.target_cpl, num, problems),
+    currency,
     qualifiedStatuses: Array.isArray(statuses) ? statuses.map((s) => String(s).trim().toLowerCase()) : [],
+    pendingStatuses: Array.isArray(pending) ? pending.map((s) => String(s).trim().toLowerCase()) : [],
     curves,
     trendNeutral,
     trendFromZero,
@@ -323,6 +375,8 @@ function resolveDecision(d: ScoringConfigFile['decision'] | undefined, problems:
     increaseProbability: 'increase_probability',
     releaseProbability: 'release_probability',
     persistence: 'persistence',
+    longWindowDays: 'long_window_days',
+    defaultLagDays: 'default_lag_days',
   } as const;
   const settings = { ...DEFAULT_DECISION_SETTINGS };
   let typed = true;
@@ -339,44 +393,71 @@ function resolveDecision(d: ScoringConfigFile['decision'] | undefined, problems:
 
 type NumberCheck = (path: string, v: unknown, check?: (n: number) => string | null) => Rational;
 
-/** `target_cpql` as one number, or an object of ISO 4217 codes (and `*`) to numbers (scoring.md section 4). */
-function resolveTarget(value: unknown, num: NumberCheck, problems: string[]): ScoringConfig['targetCpql'] {
+/** A target (`target_cpql`, `target_cpl`) as one number, or an object of ISO 4217 codes (and `*`) to numbers. */
+function resolveTarget(key: string, value: unknown, num: NumberCheck, problems: string[]): TargetSetting {
   const positive = (n: number): string | null => (n > 0 ? null : 'must be greater than 0');
-  if (!isPlainObject(value)) return { any: num('target_cpql', value, positive) };
+  if (!isPlainObject(value)) return { plain: num(key, value, positive) };
   const byCurrency = new Map<string, Rational>();
   for (const [code, v] of Object.entries(value)) {
     if (code !== '*' && !/^[A-Z]{3}$/.test(code)) {
       problems.push(
-        `target_cpql.${code}: not a currency code; use ISO 4217 codes in ` +
+        `${key}.${code}: not a currency code; use ISO 4217 codes in ` +
           `capitals (USD, EUR, IDR) or "*" for any other currency`,
       );
       continue;
     }
-    byCurrency.set(code, num(`target_cpql.${code}`, v, positive));
+    byCurrency.set(code, num(`${key}.${code}`, v, positive));
   }
   if (byCurrency.size === 0 && Object.keys(value).length === 0)
     problems.push(
-      'target_cpql: an empty object gives no campaign a target; name currencies ({"USD": 100}) or use one number',
+      `${key}: an empty object gives no campaign a target; name currencies ({"USD": 100}) or use one number`,
     );
   return { byCurrency };
 }
 
+/** Where a campaign's target came from: its client, the configuration's currency entry, or its plain number / "*". */
+export type TargetSource = 'client' | 'default' | 'currency';
+
 /**
- * The target `T` of a campaign: its client's, else the configuration's for its currency (or `*`);
- * null when the configuration lists neither (NO_TARGET). An unknown currency counts as not listed.
+ * A target of a setting for a campaign's currency: the client's own when set (stated in its own currency), else the
+ * setting's. A plain number is in the configuration's currency: it holds for that currency and for an unknown one,
+ * and for no other (scoring.md section 4, v3). Null when there is none.
+ */
+export function targetIn(
+  setting: TargetSetting | null,
+  configCurrency: string,
+  currency: string | null,
+  clientTarget: Rational | null,
+): { target: Rational; source: TargetSource } | null {
+  if (clientTarget !== null) return { target: clientTarget, source: 'client' };
+  if (setting === null) return null;
+  const code = currency === null || currency.trim() === '' ? null : currency.trim().toUpperCase();
+  if ('plain' in setting) return code === null || code === configCurrency ? { target: setting.plain, source: 'default' } : null;
+  const own = code === null ? undefined : setting.byCurrency.get(code);
+  if (own !== undefined) return { target: own, source: 'currency' };
+  const fallback = setting.byCurrency.get('*');
+  return fallback === undefined ? null : { target: fallback, source: 'default' };
+}
+
+/**
+ * The target cost per qualified lead `T` of a campaign: its client's, else the configuration's for its currency;
+ * null when there is none (NO_TARGET).
  */
 export function targetFor(
   config: ScoringConfig,
   currency: string | null,
   clientTarget: Rational | null,
-): { target: Rational; source: 'client' | 'default' | 'currency' } | null {
-  if (clientTarget !== null) return { target: clientTarget, source: 'client' };
-  const t = config.targetCpql;
-  if ('any' in t) return { target: t.any, source: 'default' };
-  const own = currency === null ? undefined : t.byCurrency.get(currency.toUpperCase());
-  if (own !== undefined) return { target: own, source: 'currency' };
-  const fallback = t.byCurrency.get('*');
-  return fallback === undefined ? null : { target: fallback, source: 'default' };
+): { target: Rational; source: TargetSource } | null {
+  return targetIn(config.targetCpql, config.currency, currency, clientTarget);
+}
+
+/** The target cost per lead `T_L` of a campaign (lead mode of a NO_QUALIFIED_DATA campaign), or null. */
+export function targetCplFor(
+  config: ScoringConfig,
+  currency: string | null,
+  clientTarget: Rational | null,
+): { target: Rational; source: TargetSource } | null {
+  return targetIn(config.targetCpl, config.currency, currency, clientTarget);
 }
 
 /** The default configuration of scoring.md. */

@@ -5,7 +5,8 @@ import type { Recommendation } from './types.js';
  * The action: what a person is told to do, in the recommendation's vocabulary, decided from the spec's
  * recommendation, the evidence on the campaign's cost and what was said on the previous scored dates. Rules: never
  * cut on thin evidence; money at risk is always flagged; stable (persistence, hysteresis, one step at a time);
- * every action names the gate that decided it; new campaigns and INSUFFICIENT_DATA keep the spec's rule.
+ * every action names the gate that decided it; INSUFFICIENT_DATA keeps the spec's rule, and a new campaign meets the
+ * same gates as any other (v2).
  */
 
 /** The gates, all configuration (stored with the configuration identity). */
@@ -28,6 +29,16 @@ export interface DecisionSettings {
   releaseProbability: number;
   /** Scored dates, this one included, a new action must have been called for before it replaces the old (≥ 1). */
   persistence: number;
+  /**
+   * Days of the longer window a small spender is judged on when its 30-day spend is below minSpendMultiple × T
+   * (30 to 90; 30 switches it off).
+   */
+  longWindowDays: number;
+  /**
+   * The qualification lag, in days, of a client with too little history to measure its own (fewer than 10 leads
+   * with a final status): leads younger than the lag and still pending are unknown, not unqualified (0 to 60).
+   */
+  defaultLagDays: number;
 }
 
 /**
@@ -43,6 +54,8 @@ export const DEFAULT_DECISION_SETTINGS: Readonly<DecisionSettings> = Object.free
   increaseProbability: 0.8,
   releaseProbability: 0.6,
   persistence: 3,
+  longWindowDays: 90,
+  defaultLagDays: 7,
 });
 
 /** Every problem with a set of gates, in words that name the key and what it must be; empty when they make sense. */
@@ -60,8 +73,12 @@ export function decisionSettingsProblems(s: DecisionSettings, prefix = 'decision
   probability('recentStrictness');
   if (!(typeof s.minSpendMultiple === 'number' && s.minSpendMultiple >= 0))
     problems.push(`${prefix}min_spend_multiple: ${String(s.minSpendMultiple)} must be 0 or more`);
-  if (!(Number.isInteger(s.persistence) && s.persistence >= 1))
-    problems.push(`${prefix}persistence: ${String(s.persistence)} must be a whole number of scored dates, 1 or more`);
+  if (!(Number.isInteger(s.persistence) && s.persistence >= 1 && s.persistence <= 60))
+    problems.push(`${prefix}persistence: ${String(s.persistence)} must be a whole number of scored dates, 1 to 60`);
+  if (!(Number.isInteger(s.longWindowDays) && s.longWindowDays >= 30 && s.longWindowDays <= 90))
+    problems.push(`${prefix}long_window_days: ${String(s.longWindowDays)} must be a whole number of days, 30 to 90`);
+  if (!(Number.isInteger(s.defaultLagDays) && s.defaultLagDays >= 0 && s.defaultLagDays <= 60))
+    problems.push(`${prefix}default_lag_days: ${String(s.defaultLagDays)} must be a whole number of days, 0 to 60`);
   if (problems.length === 0 && s.releaseProbability >= s.cutProbability)
     problems.push(
       `${prefix}release_probability: ${s.releaseProbability} must be below cut_probability (${s.cutProbability}), ` +
@@ -74,9 +91,15 @@ function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/**
+ * A small spender (decision-quality v2, rule 8): its 30-day spend is below this many times the spend the gates need
+ * (minSpendMultiple × T); its longer window is read too.
+ */
+export const SMALL_SPENDER_MULTIPLE = 2;
+
 /** Which rule decided an action. */
 export type Gate =
-  | 'spec' // new campaign or INSUFFICIENT_DATA, or nothing to weigh: the recommendation as it is
+  | 'spec' // INSUFFICIENT_DATA, or nothing to weigh: the recommendation as it is
   | 'evidence' // the recommendation, and the evidence supports it
   | 'thin-evidence' // a cut the evidence does not support: MONITOR_CLOSELY
   | 'money-at-risk' // P(CPQL > 2T) high on enough spend: at least REDUCE_BUDGET
@@ -87,17 +110,36 @@ export type Gate =
   | 'hysteresis' // a cut stands until the evidence falls well below the gate
   | 'off'; // the decision layer is switched off (SCORING_ACTIONS=off): the recommendation as it is
 
+/** The window whose evidence decided a cut: the 30 days, the last 7, or the longer window of a small spender. */
+export type EvidenceWindow = 'window' | 'recent' | 'long';
+
 export interface DecisionInput {
   recommendation: Recommendation;
   isNew: boolean;
-  /** Evidence on the scoring window (30 days), or null when there is no target or no lead data. */
+  /** Evidence on the scoring window (30 days), or null when the campaign is not judged on cost. */
   window: WindowEvidence | null;
   /** Evidence on the recent window (the last 7 days), or null likewise: a turn for the worse shows here first. */
   recent: WindowEvidence | null;
   /**
-   * What was decided on the previous scored date (D−1), or null for a campaign's first scored date (or when D−1 was
-   * not scored): the action given, the candidate (what the evidence called for that day, before persistence), and
-   * its streak.
+   * Evidence on the longer window (up to longWindowDays) of a campaign whose 30-day spend is below the spend the
+   * gates need; null when not read (v2, small spenders).
+   */
+  long?: WindowEvidence | null;
+  /** The longer window's length in days (for the reason). */
+  longDays?: number;
+  /** What the campaign is judged on: qualified leads against T (the default), or leads against T_L (lead mode). */
+  basis?: 'qualified' | 'leads';
+  /** The campaign's currency, for the amounts in the reason; null when unknown. */
+  currency?: string | null;
+  /**
+   * Leads younger than the client's qualification lag still awaiting a final status, left out of the evidence with
+   * their share of spend: the reason says the decision waits for them. Null or 0 leads when there are none.
+   */
+  pending?: { leads: number; lagDays: number } | null;
+  /**
+   * What was decided on the latest earlier scored date of the campaign (a missed run does not reset it), or null for
+   * its first scored date: the action given, the candidate (what the evidence called for that day, before
+   * persistence), its streak, and the window that triggered a cut.
    */
   previous: PreviousDecision | null;
 }
@@ -107,10 +149,12 @@ export interface PreviousDecision {
   action: Recommendation;
   candidate: Recommendation;
   /**
-   * Scored dates in a row, that one included, whose candidate called for the same change as its candidate: what
-   * persistence counts. One date's row carries the whole run, so no earlier date needs to be read.
+   * Scored dates in a row, that one included, whose candidate was the same as its candidate: what persistence
+   * counts. One date's row carries the whole run, so no earlier date needs to be read.
    */
   streak: number;
+  /** The window whose evidence triggered the cut in force; null when none is stored (not a cut, or before v2). */
+  trigger?: EvidenceWindow | null;
 }
 
 export interface Decision {
@@ -122,72 +166,120 @@ export interface Decision {
   reason: string;
   /** The candidate's streak, this date included (PreviousDecision.streak): stored for the next date. */
   streak: number;
+  /** For a cut: the window whose evidence triggered it (kept while the cut stands); else null. */
+  trigger: EvidenceWindow | null;
 }
 
 const CUTS: ReadonlySet<Recommendation> = new Set(['REDUCE_BUDGET', 'PAUSE_CAMPAIGN']);
 export const isCut = (r: Recommendation): boolean => CUTS.has(r);
 
 const pct = (p: number) => p.toFixed(2);
-const money = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+const amount = (n: number) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 
-/** "4 qualified leads on 310 spent: P(CPQL > target) = 0.62". */
-export function describeEvidence(e: WindowEvidence): string {
+/** "4 qualified leads on 310 USD spent: P(CPQL > target) = 0.62" (lead mode: leads and CPL). */
+export function describeEvidence(
+  e: WindowEvidence,
+  basis: 'qualified' | 'leads' = 'qualified',
+  currency: string | null = null,
+): string {
+  const n = e.qualifiedLeads;
+  const what = basis === 'leads' ? 'lead' : 'qualified lead';
+  const shown = Number.isInteger(n) ? String(n) : n.toFixed(1);
   return (
-    `${e.qualifiedLeads} qualified lead${e.qualifiedLeads === 1 ? '' : 's'} on ${money(e.spend)} spent: ` +
-    `P(CPQL > target) = ${pct(e.pAboveTarget)}`
+    `${shown} ${what}${n === 1 ? '' : 's'} on ${amount(e.spend)}${currency ? ` ${currency}` : ''} spent: ` +
+    `P(${basis === 'leads' ? 'CPL' : 'CPQL'} > target) = ${pct(e.pAboveTarget)}`
   );
 }
 
+interface Candidate {
+  candidate: Recommendation;
+  gate: Gate;
+  why: string;
+  trigger: EvidenceWindow | null;
+}
+
+/** The gates of one window: its cut and risk gates (stricter on the last 7 days). */
+function gatesOf(which: EvidenceWindow, s: DecisionSettings): { cut: number; risk: number } {
+  if (which !== 'recent') return { cut: s.cutProbability, risk: s.riskProbability };
+  return {
+    cut: 1 - (1 - s.cutProbability) * (1 - s.recentStrictness),
+    risk: 1 - (1 - s.riskProbability) * (1 - s.recentStrictness),
+  };
+}
+
+/** The evidence of a window, when it has the spend the gates need; else null. */
+function usable(e: WindowEvidence | null | undefined, s: DecisionSettings): WindowEvidence | null {
+  return e !== null && e !== undefined && e.spendMultiple >= s.minSpendMultiple ? e : null;
+}
+
 /** Today's candidate and the gate behind it, before persistence. */
-function candidateOf(
-  input: DecisionInput,
-  s: DecisionSettings,
-): { candidate: Recommendation; gate: Gate; why: string } {
+function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
   const rec = input.recommendation;
-  // The 30-day window first, then the last 7 days under stricter gates; only on enough spend. (No arrays or closures
-  // here: this runs for every campaign of every run.)
-  const window = input.window !== null && input.window.spendMultiple >= s.minSpendMultiple ? input.window : null;
-  const recent = input.recent !== null && input.recent.spendMultiple >= s.minSpendMultiple ? input.recent : null;
-  const recentCut = 1 - (1 - s.cutProbability) * (1 - s.recentStrictness);
-  const recentRisk = 1 - (1 - s.riskProbability) * (1 - s.recentStrictness);
-  const atRisk =
-    window !== null && window.pAboveTwiceTarget >= s.riskProbability
-      ? window
-      : recent !== null && recent.pAboveTwiceTarget >= recentRisk
-        ? recent
-        : undefined;
-  const expensive =
-    window !== null && window.pAboveTarget >= s.cutProbability
-      ? window
-      : recent !== null && recent.pAboveTarget >= recentCut
-        ? recent
-        : undefined;
+  const basis = input.basis ?? 'qualified';
+  const currency = input.currency ?? null;
+  const describe = (e: WindowEvidence, which: EvidenceWindow | null = null) =>
+    `${describeEvidence(e, basis, currency)}${
+      which === 'recent' ? ' in the last 7 days' : which === 'long' ? ` in ${input.longDays ?? 90} days` : ''
+    }`;
+  // The 30-day window first, then the last 7 days under stricter gates, then (a small spender, whose 30 days reach
+  // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays or closures per window:
+  // this runs for every campaign of every run.
+  const window = usable(input.window, s);
+  const recent = usable(input.recent, s);
+  const long = usable(input.long, s);
+  const recentGates = gatesOf('recent', s);
+  let atRisk: WindowEvidence | null = null;
+  let riskWindow: EvidenceWindow | null = null;
+  if (window !== null && window.pAboveTwiceTarget >= s.riskProbability) [atRisk, riskWindow] = [window, 'window'];
+  else if (recent !== null && recent.pAboveTwiceTarget >= recentGates.risk) [atRisk, riskWindow] = [recent, 'recent'];
+  else if (long !== null && long.pAboveTwiceTarget >= s.riskProbability) [atRisk, riskWindow] = [long, 'long'];
+  let expensive: WindowEvidence | null = null;
+  let expensiveWindow: EvidenceWindow | null = null;
+  if (window !== null && window.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [window, 'window'];
+  else if (recent !== null && recent.pAboveTarget >= recentGates.cut)
+    [expensive, expensiveWindow] = [recent, 'recent'];
+  else if (long !== null && long.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [long, 'long'];
   if (isCut(rec)) {
-    if (expensive) return { candidate: rec, gate: 'evidence', why: describeEvidence(expensive) };
+    if (expensive) return { candidate: rec, gate: 'evidence', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
     const e = input.window;
     const detail = !e
       ? 'no evidence on its cost'
       : e.spendMultiple < s.minSpendMultiple
-        ? `${describeEvidence(e)}, on ${e.spendMultiple.toFixed(1)} × the target, below ${s.minSpendMultiple} ×`
-        : `${describeEvidence(e)}, below ${pct(s.cutProbability)}`;
-    return { candidate: 'MONITOR_CLOSELY', gate: 'thin-evidence', why: `recommendation ${rec}; ${detail}` };
+        ? long === null && input.long
+          ? `${describe(input.long, 'long')}, on ${input.long.spendMultiple.toFixed(1)} × the target, below ` +
+            `${s.minSpendMultiple} ×`
+          : long !== null
+            ? `${describe(long, 'long')}, below ${pct(s.cutProbability)}`
+            : `${describe(e)}, on ${e.spendMultiple.toFixed(1)} × the target, below ${s.minSpendMultiple} ×`
+        : `${describe(e)}, below ${pct(s.cutProbability)}`;
+    return {
+      candidate: 'MONITOR_CLOSELY',
+      gate: 'thin-evidence',
+      why: `recommendation ${rec}; ${detail}`,
+      trigger: null,
+    };
   }
   if (atRisk)
     return {
       candidate: 'REDUCE_BUDGET',
       gate: 'money-at-risk',
-      why: `${describeEvidence(atRisk)}, P(CPQL > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
+      why: `${describe(atRisk, riskWindow)}, P(${basis === 'leads' ? 'CPL' : 'CPQL'} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
+      trigger: riskWindow,
     };
-  if (expensive) return { candidate: 'REDUCE_BUDGET', gate: 'expensive', why: describeEvidence(expensive) };
+  if (expensive)
+    return { candidate: 'REDUCE_BUDGET', gate: 'expensive', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
   if (rec === 'INCREASE_BUDGET') {
     const e = input.window;
+    const cost = basis === 'leads' ? 'CPL' : 'CPQL';
     if (e && e.pAtMostTarget >= s.increaseProbability)
       return {
         candidate: rec,
         gate: 'evidence',
         why:
-          `${e.qualifiedLeads} qualified leads on ${money(e.spend)} spent: ` +
-          `P(CPQL ≤ target) = ${pct(e.pAtMostTarget)}`,
+          `${describeEvidence(e, basis, currency).replace(/: P\(.*$/, '')}: ` +
+          `P(${cost} ≤ target) = ${pct(e.pAtMostTarget)}`,
+        trigger: null,
       };
     return {
       candidate: 'CONTINUE_OPTIMIZE',
@@ -195,24 +287,54 @@ function candidateOf(
       why:
         'recommendation INCREASE_BUDGET; ' +
         (e
-          ? `P(CPQL ≤ target) = ${pct(e.pAtMostTarget)}, below ${pct(s.increaseProbability)}`
+          ? `P(${cost} ≤ target) = ${pct(e.pAtMostTarget)}, below ${pct(s.increaseProbability)}`
           : 'no evidence on its cost'),
+      trigger: null,
     };
   }
-  return { candidate: rec, gate: 'spec', why: `recommendation ${rec}` };
+  return { candidate: rec, gate: 'spec', why: `recommendation ${rec}`, trigger: null };
+}
+
+/** The evidence of the window that triggered a cut (the 30 days when none is stored). */
+function triggerEvidence(input: DecisionInput, trigger: EvidenceWindow | null | undefined): WindowEvidence | null {
+  if (trigger === 'recent') return input.recent;
+  if (trigger === 'long') return input.long ?? null;
+  return input.window;
 }
 
 /** The action for one campaign on one scored date. */
 export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT_DECISION_SETTINGS): Decision {
+  const decision = decide(input, s);
+  // Unknown is not unqualified: say so when young leads still await their status and nothing is cut.
+  const pending = input.pending;
+  if (pending && pending.leads > 0 && !isCut(decision.action))
+    decision.reason +=
+      `; waits for statuses: ${pending.leads} lead${pending.leads === 1 ? '' : 's'} younger than the client's ` +
+      `qualification lag (${pending.lagDays} day${pending.lagDays === 1 ? '' : 's'}) have no final status yet ` +
+      'and are left out, with their share of spend';
+  return decision;
+}
+
+function decide(input: DecisionInput, s: DecisionSettings): Decision {
   const previous = input.previous;
+  // Persistence counts dates in a row with the same candidate: REDUCE_BUDGET → PAUSE_CAMPAIGN and back are changes too.
   const streakOf = (candidate: Recommendation) =>
-    previous !== null && sameSide(previous.candidate, candidate) ? previous.streak + 1 : 1;
-  if (input.isNew || input.recommendation === 'INSUFFICIENT_DATA') {
-    const why = input.isNew ? 'a new campaign keeps its recommendation' : 'not enough data to judge';
+    previous !== null && previous.candidate === candidate ? previous.streak + 1 : 1;
+  const keptTrigger = (action: Recommendation): EvidenceWindow | null =>
+    isCut(action) && previous !== null && isCut(previous.action) ? (previous.trigger ?? 'window') : null;
+  if (input.recommendation === 'INSUFFICIENT_DATA') {
     const candidate = input.recommendation;
-    return { action: candidate, candidate, gate: 'spec', reason: why, streak: streakOf(candidate) };
+    return {
+      action: candidate,
+      candidate,
+      gate: 'spec',
+      reason: 'not enough data to judge',
+      streak: streakOf(candidate),
+      trigger: null,
+    };
   }
-  let { candidate, gate, why } = candidateOf(input, s);
+  let { candidate, gate, why, trigger } = candidateOf(input, s);
+  if (input.isNew) why = `new campaign, same gates: ${why}`;
   // One step at a time: a pause only after a reduction was given.
   if (candidate === 'PAUSE_CAMPAIGN' && previous?.action !== 'REDUCE_BUDGET' && previous?.action !== 'PAUSE_CAMPAIGN') {
     candidate = 'REDUCE_BUDGET';
@@ -220,30 +342,57 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
     why = `PAUSE_CAMPAIGN called for; ${why}; REDUCE_BUDGET first`;
   }
   const streak = streakOf(candidate);
+  // A campaign's first scored date (or the first after a long gap) starts from no action: a cut or an increase needs
+  // persistence like any change (one noisy week must not cut a campaign on its first date); MONITOR_CLOSELY until
+  // then.
+  // Only a cut the 30-day window is all but sure of (P ≥ 1 − (1 − cut gate) / 5: 0.99 by default) is made at once.
+  const sure =
+    trigger === 'window' &&
+    input.window !== null &&
+    input.window.pAboveTarget >= 1 - (1 - s.cutProbability) / 5;
+  if (previous === null && (isCut(candidate) || candidate === 'INCREASE_BUDGET') && !sure && streak < s.persistence)
+    return {
+      action: 'MONITOR_CLOSELY',
+      candidate,
+      gate: 'persistence',
+      reason:
+        `${candidate} called for on ${streak} of the ${s.persistence} scored dates in a row it needs (${why}); ` +
+        'MONITOR_CLOSELY until then',
+      streak,
+      trigger: null,
+    };
   if (previous === null || previous.action === candidate)
-    return { action: candidate, candidate, gate, reason: why, streak };
+    return { action: candidate, candidate, gate, reason: why, streak, trigger: trigger ?? keptTrigger(candidate) };
 
-  // Hysteresis: a cut stands until the evidence has fallen well below the gate.
+  // Hysteresis: a cut stands until the evidence of the window that triggered it has fallen well below the gate.
   if (isCut(previous.action) && !isCut(candidate)) {
-    const e = input.window;
+    const which = previous.trigger ?? 'window';
+    const e = triggerEvidence(input, which);
+    const cost = input.basis === 'leads' ? 'CPL' : 'CPQL';
+    const label = which === 'recent' ? ' (last 7 days)' : which === 'long' ? ` (${input.longDays ?? 90} days)` : '';
     if (e && e.spendMultiple >= s.minSpendMultiple && e.pAboveTarget >= s.releaseProbability)
       return {
         action: previous.action,
         candidate,
         gate: 'hysteresis',
         reason:
-          `${previous.action} stands until P(CPQL > target) falls below ${pct(s.releaseProbability)}: ` +
-          describeEvidence(e),
+          `${previous.action} stands until P(${cost} > target)${label} falls below ${pct(s.releaseProbability)}: ` +
+          describeEvidence(e, input.basis, input.currency ?? null),
         streak,
-      }; // The evidence now says, as surely as a cut needs, that the campaign is not expensive (late CRM statuses, a
+        trigger: which,
+      };
+    // The evidence now says, as surely as a cut needs, that the campaign is not expensive (late CRM statuses, a
     // correction): the cut is lifted at once, without waiting for persistence.
     if (e && e.spendMultiple >= s.minSpendMultiple && e.pAboveTarget <= 1 - s.cutProbability)
       return {
         action: candidate,
         candidate,
         gate,
-        reason: `${previous.action} lifted: ${describeEvidence(e)}, at most ${pct(1 - s.cutProbability)}; ${why}`,
+        reason:
+          `${previous.action} lifted: ${describeEvidence(e, input.basis, input.currency ?? null)}${label}, at most ` +
+          `${pct(1 - s.cutProbability)}; ${why}`,
         streak,
+        trigger: null,
       };
   }
   // Persistence: the change must have been called for on `persistence` scored dates running, this one included.
@@ -256,11 +405,7 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
         `${candidate} called for on ${streak} of the ${s.persistence} scored dates in a row it needs (${why}); ` +
         `${previous.action} stands until then`,
       streak,
+      trigger: keptTrigger(previous.action),
     };
-  return { action: candidate, candidate, gate, reason: why, streak };
-}
-
-/** Two candidates call for the same change when both cut, both increase, or are the same. */
-function sameSide(a: Recommendation, b: Recommendation): boolean {
-  return a === b || (isCut(a) && isCut(b));
+  return { action: candidate, candidate, gate, reason: why, streak, trigger: trigger ?? keptTrigger(candidate) };
 }

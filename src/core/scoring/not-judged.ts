@@ -12,11 +12,25 @@ export const NOT_JUDGED: Readonly<Partial<Record<Flag, string>>> = {
   NO_TARGET:
     'Not scored: no target cost per qualified lead is set for its ' +
     'currency; set target_cpql for that currency or for the client.',
+  NO_QUALIFIED_DATA:
+    'Not judged: it brought leads but nothing says which qualified, so its cost per qualified lead is unknown; ' +
+    'import lead statuses (or a qualified_leads column), connect the CRM, or set target_cpl for its currency to ' +
+    'judge it on cost per lead.',
 };
 
-/** Why a campaign is not judged, in one line, or null when it is judged. */
-export function notJudgedReason(flags: readonly string[]): string | null {
+/** What a campaign judged on cost per lead (lead mode, scoring.md section 2) shows beside its score. */
+export const LEAD_MODE_NOTE =
+  'Judged on cost per lead against target_cpl: nothing says which of its leads qualified; import lead statuses ' +
+  'or connect the CRM to judge it on qualified leads.';
+
+/**
+ * Why a campaign is not judged, in one line, or null when it is judged. `recommendation` tells a NO_QUALIFIED_DATA
+ * campaign judged on cost per lead (any recommendation but INSUFFICIENT_DATA) from one not judged at all.
+ */
+export function notJudgedReason(flags: readonly string[], recommendation?: string): string | null {
   for (const flag of flags) {
+    if (flag === 'NO_QUALIFIED_DATA' && recommendation !== undefined && recommendation !== 'INSUFFICIENT_DATA')
+      return LEAD_MODE_NOTE;
     const why = NOT_JUDGED[flag as Flag];
     if (why !== undefined) return why;
   }

@@ -4,7 +4,7 @@ import { FLAGS, RECOMMENDATIONS, type CampaignScore, type Flag, type Recommendat
 
 export interface RunWarning {
   /** Stable code for alerting and tests. */
-  code: 'MISSING_DATA_SHARE' | 'SCORED_COUNT_DROP' | 'MIXED_CURRENCIES';
+  code: 'MISSING_DATA_SHARE' | 'SCORED_COUNT_DROP' | 'NO_TARGET_CURRENCIES';
   message: string;
   /** The measured value (a fraction) and the configured limit. */
   value: number;
@@ -30,9 +30,9 @@ export type ScoredForSummary = Pick<CampaignScore, 'recommendation' | 'flags'> &
 
 /**
  * The two run-level checks of scoring.md section 7, plus counts per
- * recommendation and flag, and one of ours: campaigns in several currencies
- * measured against one configured target (100 USD and 100 IDR are not the
- * same cost per lead).
+ * recommendation and flag, and one of ours: campaigns left without a target
+ * because of their currency (100 USD and 100 IDR are not the same cost per
+ * lead), with what to set.
  */
 export function summarizeRun(
   date: string,
@@ -77,23 +77,29 @@ export function summarizeRun(
       limit: toNumber(dropLimit, 4),
     });
   }
-  if ('any' in config.targetCpql) {
-    const currencies = [
-      ...new Set(scores.filter((s) => s.targetSource === 'default' && s.currency).map((s) => s.currency!)),
-    ].sort();
-    if (currencies.length > 1) {
-      const t = toNumber(config.targetCpql.any, 2);
-      warnings.push({
-        code: 'MIXED_CURRENCIES',
-        message:
-          `campaigns in ${currencies.join(', ')} are all measured against ` +
-          `the one target_cpql ${t}: give target_cpql per currency ` +
-          `({"${currencies[0]}": …, "${currencies[1]}": …}) or set the ` +
-          `clients' targets.`,
-        value: currencies.length,
-        limit: 1,
-      });
-    }
+  // A plain target is in the configuration's currency (scoring.md section 4, v3): campaigns in another currency
+  // without a target of their own are not scored, and the run says which currencies and what to set.
+  const untargeted = new Map<string, number>();
+  for (const s of scores)
+    if (s.currency && s.flags.includes('NO_TARGET'))
+      untargeted.set(s.currency, (untargeted.get(s.currency) ?? 0) + 1);
+  if (untargeted.size > 0) {
+    const codes = [...untargeted.keys()].sort();
+    const n = [...untargeted.values()].reduce((a, b) => a + b, 0);
+    const setting =
+      'plain' in config.targetCpql
+        ? `the plain target_cpql ${toNumber(config.targetCpql.plain, 2)} is in ${config.currency} (the ` +
+          'configuration\'s currency), never in another'
+        : `target_cpql lists neither ${codes.length === 1 ? 'it' : 'them'} nor "*"`;
+    warnings.push({
+      code: 'NO_TARGET_CURRENCIES',
+      message:
+        `${n} campaign${n === 1 ? '' : 's'} in ${codes.join(', ')} ${n === 1 ? 'has' : 'have'} no target and ` +
+        `${n === 1 ? 'is' : 'are'} not scored: ${setting}. Set target_cpql per currency ` +
+        `({"${config.currency}": …, "${codes[0]}": …}) or the clients' own targets.`,
+      value: codes.length,
+      limit: 0,
+    });
   }
   return {
     date,

@@ -12,9 +12,9 @@ import {
   ZERO,
   type Rational,
 } from '../rational.js';
-import { DIMENSIONS, targetFor, type Dimension, type ScoringConfig } from './config.js';
+import { DIMENSIONS, targetCplFor, targetFor, type Dimension, type ScoringConfig } from './config.js';
 import { curve } from './curve.js';
-import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Recommendation } from './types.js';
+import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Judgement, Recommendation } from './types.js';
 
 export type ScoringPeriods = Readonly<Record<'window' | 'recent' | 'prior', Readonly<{ from: string; to: string }>>>;
 
@@ -81,36 +81,62 @@ function ratios(f: CampaignFacts): Ratios {
   };
 }
 
+/**
+ * Lead mode (scoring.md section 2, v3): a NO_QUALIFIED_DATA campaign judged on its cost per lead reads every
+ * qualified_leads of sections 4 and 6 as total_leads.
+ */
+function asLeadMode(f: CampaignFacts): CampaignFacts {
+  return {
+    ...f,
+    qualifiedLeads: f.totalLeads,
+    recent: { ...f.recent, qualifiedLeads: f.recent.totalLeads },
+    prior: { ...f.prior, qualifiedLeads: f.prior.totalLeads },
+  };
+}
+
 function scoreDimensions(
   f: CampaignFacts,
   r: Ratios,
   target: Rational,
   config: ScoringConfig,
+  leadMode: boolean,
+  currency: string,
 ): Record<Dimension, DimensionScore> {
   const c = config.curves;
   const on = (dim: Dimension, x: Rational): bigint => roundToHundredths(curve(x, c[dim].breakpoints));
+  const lead = leadMode ? 'lead' : 'qualified lead';
+  const unit = currency === '' ? '' : ` ${currency}`;
 
   let cost: DimensionScore;
   if (r.cpql === null) {
     cost = {
       hundredths: 0n,
       reason:
-        `No qualified leads in the 30-day window, so there is no cost ` +
-        `per qualified lead: ${ofMax(0n, c.cost_efficiency.max)}.`,
+        `No ${leadMode ? 'leads' : 'qualified leads'} in the 30-day window, so there is no cost ` +
+        `per ${lead}: ${ofMax(0n, c.cost_efficiency.max)}.`,
     };
   } else {
     const h = on('cost_efficiency', div(r.cpql, target));
     cost = {
       hundredths: h,
       reason:
-        `Cost per qualified lead ${money(r.cpql)} against a target ` +
-        `of ${money(target)} (${toNumber(div(r.cpql, target), 2)}× ` +
+        `Cost per ${lead} ${money(r.cpql)}${unit} against a target ` +
+        `of ${money(target)}${unit} (${toNumber(div(r.cpql, target), 2)}× ` +
         `target): ${ofMax(h, c.cost_efficiency.max)}.`,
     };
   }
 
   let quality: DimensionScore;
-  if (r.qualificationRate === null) {
+  if (leadMode) {
+    // Half the maximum (12.50 of 25 by default): neither good nor bad, since nothing says which leads qualified.
+    const h = roundToHundredths(div(c.lead_quality.max, rational(2)));
+    quality = {
+      hundredths: h,
+      reason:
+        `Qualification unknown: ${f.totalLeads} lead${f.totalLeads === 1 ? '' : 's'} and no qualification data ` +
+        `(import lead statuses or connect the CRM): ${ofMax(h, c.lead_quality.max)}.`,
+    };
+  } else if (r.qualificationRate === null) {
     quality = { hundredths: 0n, reason: `No leads in the 30-day window: ${ofMax(0n, c.lead_quality.max)}.` };
   } else {
     const h = on('lead_quality', r.qualificationRate);
@@ -126,7 +152,7 @@ function scoreDimensions(
   const volume: DimensionScore = {
     hundredths: volumeH,
     reason:
-      `${f.qualifiedLeads} qualified ` +
+      `${f.qualifiedLeads} ${leadMode ? '' : 'qualified '}` +
       `lead${f.qualifiedLeads === 1 ? '' : 's'} in 30 ` +
       `days: ${ofMax(volumeH, c.volume.max)}.`,
   };
@@ -147,12 +173,13 @@ function scoreDimensions(
   } else if (f.prior.qualifiedLeads === 0) {
     const improved = f.recent.qualifiedLeads > 0;
     const h = roundToHundredths(improved ? config.trendFromZero : config.trendNeutral);
+    const leads = leadMode ? 'leads' : 'qualified leads';
     trend = {
       hundredths: h,
       reason: improved
-        ? `No qualified leads in the prior 7 days ` +
+        ? `No ${leads} in the prior 7 days ` +
           `and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
-        : `No qualified leads in either 7-day period: neutral ${ofMax(h, c.trend.max)}.`,
+        : `No ${leads} in either 7-day period: neutral ${ofMax(h, c.trend.max)}.`,
     };
   } else {
     const change = r.trendChange ?? ZERO;
@@ -162,7 +189,7 @@ function scoreDimensions(
     trend = {
       hundredths: h,
       reason:
-        `Qualified leads per 100 spent went ` +
+        `${leadMode ? 'Leads' : 'Qualified leads'} per 100${unit} spent went ` +
         `from ${per100(r.priorEfficiency)} (prior 7 days) ` +
         `to ${per100(r.recentEfficiency)} (last 7 ` +
         `days), ${sign}${toNumber(mul(change, HUNDRED), 1).toFixed(1)}%: ${ofMax(h, c.trend.max)}.`,
@@ -267,12 +294,79 @@ export function recommend(
   };
 }
 
+/** Why an INSUFFICIENT_DATA campaign is not judged, and what would let it be (scoring.md section 2). */
+function insufficientWhy(f: CampaignFacts, noDelivery: boolean, cannotJudge: readonly Flag[]): string {
+  if (noDelivery)
+    return f.spendRows === 0
+      ? 'Insufficient data: no row in the 30-day window reports spend'
+      : 'Insufficient data: no spend and no impressions in the 30-day window';
+  if (cannotJudge.includes('NO_LEAD_DATA'))
+    return (
+      'Insufficient data: its source carries no lead counts (no leads ' +
+      'column in any row of the 30-day window), so it is not judged on ' +
+      'leads it was never asked to bring'
+    );
+  if (cannotJudge.includes('NO_QUALIFIED_DATA'))
+    return (
+      `Insufficient data: ${f.totalLeads} lead${f.totalLeads === 1 ? '' : 's'} but nothing says which ` +
+      `qualified (${f.mode === 'aggregate' ? 'no qualified_leads in any row of the 30-day window' : 'the CRM has not sent a status for this client yet'}), ` +
+      'so its cost per qualified lead is unknown, not infinite; import lead statuses or qualified_leads, connect ' +
+      `the CRM, or set a target cost per lead (target_cpl) for ${f.currency ?? 'its'} currency to judge it on cost per lead`
+    );
+  return (
+    `Insufficient data: no target cost per qualified lead for its ` +
+    `currency (${f.currency ?? 'unknown'}); set target_cpql ` +
+    `for ${f.currency ?? 'the campaign'}'s currency, "*", or the ` +
+    `client's target`
+  );
+}
+
+interface Judged {
+  noDelivery: boolean;
+  /** The flags of scoring.md section 2 that apply. */
+  cannotJudge: Flag[];
+  /** T_L of a NO_QUALIFIED_DATA campaign, or null. */
+  cpl: ReturnType<typeof targetCplFor>;
+  judgement: Judgement | null;
+}
+
+/** scoring.md section 2: whether and on what a campaign is judged. */
+function judge(f: CampaignFacts, config: ScoringConfig): Judged {
+  const target = targetFor(config, f.currency, f.clientTargetCpql)?.target ?? null;
+  const noDelivery = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
+  const cannotJudge: Flag[] = [];
+  const noLeadData = f.mode === 'aggregate' && f.leadCountRows === 0;
+  if (noLeadData) cannotJudge.push('NO_LEAD_DATA');
+  if (target === null) cannotJudge.push('NO_TARGET');
+  // v3: leads whose qualification is unknown are never read as zero qualified.
+  const noQualifiedData =
+    !noLeadData && (f.mode === 'aggregate' ? f.qualifiedCountRows === 0 : !f.qualificationKnown);
+  if (noQualifiedData) cannotJudge.push('NO_QUALIFIED_DATA');
+  const cpl = noQualifiedData ? targetCplFor(config, f.currency, f.clientTargetCpl) : null;
+  // What the campaign is judged on: cost per lead against T_L (lead mode), else cost per qualified lead against T.
+  const judgement: Judgement | null =
+    noDelivery || noLeadData
+      ? null
+      : noQualifiedData
+        ? cpl === null
+          ? null
+          : { basis: 'leads', target: cpl.target }
+        : target === null
+          ? null
+          : { basis: 'qualified', target };
+  return { noDelivery, cannotJudge, cpl, judgement };
+}
+
+/** What a campaign's score judges it on (scoring.md section 2), without scoring it: null when not judged. */
+export function judgementOf(f: CampaignFacts, config: ScoringConfig): Judgement | null {
+  return judge(f, config).judgement;
+}
+
 /** Scores one campaign for date D per scoring.md. Pure and deterministic. */
 export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringConfig): CampaignScore {
   const periods = scoringPeriods(date);
   const resolved = targetFor(config, f.currency, f.clientTargetCpql);
   const target = resolved?.target ?? null;
-  const r = ratios(f);
 
   const ageDays = f.startDate === null ? null : daysBetween(date, f.startDate);
   const youngByAge = ageDays !== null && ageDays < config.newCampaign.maxAgeDays;
@@ -287,39 +381,32 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
         `the window (new below ${config.newCampaign.minDataDays})`
       : null;
 
-  const noDelivery = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
-  // scoring.md section 2: campaigns that cannot be judged on cost per qualified lead at all.
-  const cannotJudge: Flag[] = [];
-  if (f.mode === 'aggregate' && f.leadCountRows === 0) cannotJudge.push('NO_LEAD_DATA');
-  if (target === null) cannotJudge.push('NO_TARGET');
+  const { noDelivery, cannotJudge, cpl, judgement } = judge(f, config);
+  const leadMode = judgement?.basis === 'leads';
+  const scored = leadMode ? asLeadMode(f) : f;
+  const r = ratios(scored);
+
   let dimensions: Record<Dimension, DimensionScore>;
   let totalH: bigint;
   let recommendation: Recommendation;
   let reason: string;
-  if (noDelivery || cannotJudge.length > 0) {
-    const why = noDelivery
-      ? f.spendRows === 0
-        ? 'Insufficient data: no row in the 30-day window reports spend'
-        : 'Insufficient data: no spend and no impressions in the 30-day window'
-      : cannotJudge[0] === 'NO_LEAD_DATA'
-        ? 'Insufficient data: its source carries no lead counts (no leads ' +
-          'column in any row of the 30-day window), so it is not judged on ' +
-          'leads it was never asked to bring'
-        : `Insufficient data: no target cost per qualified lead for its ` +
-          `currency (${f.currency ?? 'unknown'}); set target_cpql ` +
-          `for ${f.currency ?? 'the campaign'}'s currency, "*", or the ` +
-          `client's target`;
+  if (judgement === null) {
+    const why = insufficientWhy(f, noDelivery, cannotJudge);
     dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, { hundredths: 0n, reason: `${why}.` }])) as Record<
       Dimension,
       DimensionScore
     >;
     totalH = 0n;
     recommendation = 'INSUFFICIENT_DATA';
-    reason = `${why}; nothing to recommend until the campaign delivers.`;
+    reason = `${why}; nothing to recommend until the campaign ${noDelivery ? 'delivers' : 'can be judged'}.`;
   } else {
-    dimensions = scoreDimensions(f, r, target!, config);
+    dimensions = scoreDimensions(scored, r, judgement.target, config, leadMode, f.currency ?? '');
     totalH = DIMENSIONS.reduce((sum, d) => sum + dimensions[d].hundredths, 0n);
     ({ recommendation, reason } = recommend(totalH, isNew, config));
+    if (leadMode)
+      reason +=
+        ' Judged on cost per lead: qualification is unknown (import lead statuses or connect the CRM to judge it ' +
+        'on qualified leads).';
   }
   const flags = evaluateFlags(f, totalH, target, cannotJudge, config);
 
@@ -333,28 +420,35 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
     currency: f.currency,
     target_cpql: target === null ? null : money(target),
     target_cpql_source: resolved?.source ?? null,
+    // What the campaign is judged on: 'qualified' (CPQL against T), 'leads' (lead mode: cost per lead against
+    // target_cpl), or null (not judged).
+    basis: judgement?.basis ?? null,
+    target_cpl: cpl === null ? null : money(cpl.target),
+    target_cpl_source: cpl?.source ?? null,
     inputs: {
       spend: money(f.spend),
       impressions: Number(f.impressions),
       clicks: Number(f.clicks),
       total_leads: f.totalLeads,
       qualified_leads: f.qualifiedLeads,
+      // In lead mode, the cost per lead (the spend over every lead).
       cpql: num(r.cpql, 4),
-      qualification_rate: num(r.qualificationRate),
+      qualification_rate: leadMode ? null : num(r.qualificationRate),
       ctr: num(r.ctr),
       spend_rows: f.spendRows,
       lead_count_rows: f.leadCountRows,
+      qualified_count_rows: f.qualifiedCountRows,
       data_days: f.dataDays,
       daily_budget: f.dailyBudget === null ? null : money(f.dailyBudget),
       max_day_spend: f.maxDaySpend === null ? null : money(f.maxDaySpend),
       recent: {
         spend: money(f.recent.spend),
-        qualified_leads: f.recent.qualifiedLeads,
+        qualified_leads: scored.recent.qualifiedLeads,
         efficiency: num(r.recentEfficiency),
       },
       prior: {
         spend: money(f.prior.spend),
-        qualified_leads: f.prior.qualifiedLeads,
+        qualified_leads: scored.prior.qualifiedLeads,
         efficiency: num(r.priorEfficiency),
       },
       trend_change: num(r.trendChange),
@@ -378,5 +472,15 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
     flags,
   };
 
-  return { campaignId: f.campaignId, date, dimensions, totalHundredths: totalH, recommendation, isNew, flags, details };
+  return {
+    campaignId: f.campaignId,
+    date,
+    dimensions,
+    totalHundredths: totalH,
+    recommendation,
+    isNew,
+    flags,
+    judgement,
+    details,
+  };
 }

@@ -21,6 +21,7 @@ export const FLAGS = [
   'SCORE_JUMP',
   'NO_LEAD_DATA',
   'NO_TARGET',
+  'NO_QUALIFIED_DATA',
 ] as const;
 export type Flag = (typeof FLAGS)[number];
 
@@ -30,6 +31,30 @@ export interface PeriodFacts {
   spend: Rational;
   /** Qualified leads of the period (lead-level: created in it and qualified as of the end of D). */
   qualifiedLeads: number;
+  /** Leads of the period (lead-level: created in it): what lead mode reads as qualified_leads. */
+  totalLeads: number;
+}
+
+/**
+ * What the evidence of the action reads beyond the score's facts (docs/decisions.md); never part of the score.
+ * Absent where nothing is known beyond the facts (an aggregate campaign whose window reaches the spend it needs).
+ */
+export interface EvidenceFacts {
+  /**
+   * Lead-level: leads of the window still at a pending status (new, contacted) as of the end of D and younger than
+   * the client's qualification lag: unknown, not unqualified.
+   */
+  pendingLeads: number;
+  /** Their share of the window's spend (and of the last 7 days'), left out of the evidence with them. */
+  pendingSpend: number;
+  recentPendingSpend: number;
+  /** The client's qualification lag in days, as measured (or the default when it has too little history). */
+  lagDays: number | null;
+  /**
+   * The longer window (up to 90 days ending on D) of a campaign whose 30-day spend is below the spend the gates
+   * need: its length in days, spend and qualified (lead mode: all) leads; null when not read.
+   */
+  long: { days: number; spend: Rational; qualifiedLeads: number; totalLeads: number } | null;
 }
 
 /** Everything scoring.md needs to know about one campaign for one date `D`. */
@@ -43,6 +68,8 @@ export interface CampaignFacts {
   dailyBudget: Rational | null;
   /** The client's own target CPQL, or null to use the configuration default. */
   clientTargetCpql: Rational | null;
+  /** The client's own target cost per lead (lead mode), or null to use the configuration's target_cpl. */
+  clientTargetCpl: Rational | null;
   /** campaigns.currency (ISO 4217), or null when unknown. */
   currency: string | null;
   /**
@@ -50,6 +77,13 @@ export interface CampaignFacts {
    * counts).
    */
   leadCountRows: number;
+  /** Rows in the window with qualified_leads not NULL (aggregate mode: 0 with lead counts means NO_QUALIFIED_DATA). */
+  qualifiedCountRows: number;
+  /**
+   * Lead-level mode: whether the CRM has spoken for the campaign's client as of the end of D (a status change at or
+   * before it, or a lead first recorded at a status other than `new`). False means NO_QUALIFIED_DATA.
+   */
+  qualificationKnown: boolean;
   /** Window sums (NULL = 0). */
   spend: Rational;
   impressions: bigint;
@@ -69,6 +103,18 @@ export interface CampaignFacts {
   prior: PeriodFacts;
   /** total_score stored for D−1, or null when there is none. */
   previousTotal: Rational | null;
+  /** What only the action's evidence reads; absent when there is nothing beyond the facts. */
+  evidence?: EvidenceFacts;
+}
+
+/**
+ * What a score is judged on: cost per qualified lead against T, or (lead mode of a NO_QUALIFIED_DATA campaign) cost
+ * per lead against T_L; null when the campaign is not judged on cost (INSUFFICIENT_DATA).
+ */
+export interface Judgement {
+  basis: 'qualified' | 'leads';
+  /** The target of that basis, in the campaign's currency. */
+  target: Rational;
 }
 
 export interface DimensionScore {
@@ -86,6 +132,8 @@ export interface CampaignScore {
   recommendation: Recommendation;
   isNew: boolean;
   flags: Flag[];
+  /** What the campaign was judged on, for the evidence of the action; null when not judged. */
+  judgement: Judgement | null;
   /** The JSON stored in campaign_scores.recommendation_details. */
   details: Record<string, unknown>;
 }

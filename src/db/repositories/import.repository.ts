@@ -610,7 +610,7 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
         await upsert(trx, input, {
           table: 'clients',
           key: ['client_id'],
-          values: present(input, ['client_name', 'alert_emails', 'target_cpql', 'timezone']),
+          values: present(input, ['client_name', 'alert_emails', 'target_cpql', 'target_cpl', 'timezone']),
           touch,
           valueFor: { alert_emails: (v) => sql`coalesce(${v}, '{}')`, timezone: (v) => sql`coalesce(${v}, 'UTC')` },
         }),

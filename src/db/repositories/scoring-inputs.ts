@@ -1,14 +1,19 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
-import { addDays } from '../../core/dates.js';
-import { fromMicros, parseDecimal, type Rational } from '../../core/rational.js';
+import { addDays, daysBetween } from '../../core/dates.js';
+import { fromMicros, parseDecimal, type Rational, toNumber } from '../../core/rational.js';
 import {
   type CampaignFacts,
+  type EvidenceFacts,
+  type EvidenceWindow,
   type PreviousDecision,
   type PriorMoments,
   priorKey,
+  judgementOf,
   type Recommendation,
+  type ScoringConfig,
   scoringPeriods,
+  SMALL_SPENDER_MULTIPLE,
 } from '../../core/scoring/index.js';
 import { type DatabaseHandle, kyselyOnClient } from '../connect.js';
 import type { Database } from '../tables.js';
@@ -54,6 +59,9 @@ export interface ScoringSource {
   close(): Promise<void>;
 }
 
+/** The previous scored date is read as the decision state when at most this many days before D (docs/decisions.md). */
+const STATE_MAX_AGE_DAYS = 14;
+
 /** Chunks read ahead of the one being scored (one per reading connection). */
 const READ_AHEAD = 2;
 
@@ -66,17 +74,20 @@ interface MetricsRow {
   start_date: string | null;
   daily_budget: string | null;
   target_cpql: string | null;
+  target_cpl: string | null;
   currency: string | null;
   previous_total: string | null;
   previous_action: string | null;
   previous_candidate: string | null;
   previous_streak: number | null;
+  previous_window: string | null;
   lead_level: boolean;
   spend: string;
   impressions: string;
   clicks: string;
   spend_rows: string;
   lead_count_rows: string;
+  qualified_count_rows: string;
   /**
    * Rows whose spend has more than six decimals (no spend_micros): their campaign's spend sums are redone in numeric.
    */
@@ -89,8 +100,10 @@ interface MetricsRow {
   qualified_leads: string;
   recent_spend: string;
   recent_qualified: string;
+  recent_total: string;
   prior_spend: string;
   prior_qualified: string;
+  prior_total: string;
 }
 
 interface LeadRow {
@@ -99,6 +112,20 @@ interface LeadRow {
   qualified_leads: string;
   recent_qualified: string;
   prior_qualified: string;
+  recent_total: string;
+  prior_total: string;
+  /** The last days of the window (within the longest client lag) with a lead still pending as of the end of D. */
+  young_days: string[] | null;
+  young_leads: number[] | null;
+  young_pending: number[] | null;
+}
+
+/** What the CRM has said for a client (or a campaign without one) as of the end of D. */
+export interface ClientQualification {
+  /** Some status change at or before the end of D, or some lead first recorded at a status other than `new`. */
+  known: boolean;
+  /** The measured qualification lag in whole days (the default one with too little history). */
+  lagDays: number;
 }
 
 interface SpendSums {
@@ -139,7 +166,30 @@ const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
  * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and
  * yesterday's score add.
  */
-async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range: Range): Promise<MetricsRow[]> {
+async function readMetrics(
+  db: Kysely<Database>,
+  date: string,
+  p: Periods,
+  range: Range,
+  stateDate: string | null,
+): Promise<MetricsRow[]> {
+  const yesterday = addDays(date, -1);
+  // The decision state is the campaign's row on the latest earlier scored date (a missed run does not reset it);
+  // SCORE_JUMP compares with D−1 alone. Mostly the same date: then one join serves both.
+  const state =
+    stateDate === null
+      ? sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::numeric AS total_score, NULL::text AS action,
+                              NULL::text AS action_candidate, NULL::int AS action_streak,
+                              NULL::text AS action_window) st ON false`
+      : sql`LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate, action_streak, action_window
+                         FROM campaign_scores WHERE date = ${stateDate}::date ${inRange(range)}) st
+               ON st.campaign_id = m.campaign_id`;
+  const previousTotal =
+    stateDate === yesterday
+      ? sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::numeric AS total_score) prev ON false`
+      : sql`LEFT JOIN (SELECT campaign_id, total_score FROM campaign_scores
+                        WHERE date = ${yesterday}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id`;
+  const total = stateDate === yesterday ? sql`st.total_score` : sql`prev.total_score`;
   // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const r = await sql<MetricsRow>`
     WITH m AS (
@@ -149,6 +199,7 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
              coalesce(sum(clicks), 0) AS clicks,
              count(spend) AS spend_rows,
              count(*) FILTER (WHERE total_leads IS NOT NULL OR qualified_leads IS NOT NULL) AS lead_count_rows,
+             count(qualified_leads) AS qualified_count_rows,
              count(spend) - count(spend_micros) AS inexact_rows,
              count(*) AS data_days,
              count(*) - count(spend) AS null_spend_rows,
@@ -157,22 +208,25 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
              coalesce(sum(qualified_leads), 0) AS qualified_leads,
              coalesce(sum(qualified_leads) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_qualified,
              coalesce(sum(qualified_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >=
-               ${p.prior.from}::date), 0) AS prior_qualified
+               ${p.prior.from}::date), 0) AS prior_qualified,
+             coalesce(sum(total_leads) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_total,
+             coalesce(sum(total_leads) FILTER (WHERE date <= ${p.prior.to}::date AND date >=
+               ${p.prior.from}::date), 0) AS prior_total
         FROM campaign_metrics
        WHERE date BETWEEN ${p.window.from}::date AND ${p.window.to}::date ${inRange(range)}
        GROUP BY campaign_id
     )
     -- Every table is cut to the chunk's range, so that each chunk reads only its own part of each index.
     SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, c.currency, cl.target_cpql,
-           prev.total_score AS previous_total,
-           prev.action AS previous_action, prev.action_candidate AS previous_candidate,
-           prev.action_streak AS previous_streak,
+           cl.target_cpl, ${total} AS previous_total,
+           st.action AS previous_action, st.action_candidate AS previous_candidate,
+           st.action_streak AS previous_streak, st.action_window AS previous_window,
            ll.campaign_id IS NOT NULL AS lead_level
       FROM m
       JOIN (SELECT * FROM campaigns WHERE true ${inRange(range)}) c ON c.campaign_id = m.campaign_id
       LEFT JOIN clients cl ON cl.client_id = c.client_id
-      LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate, action_streak FROM campaign_scores
-                  WHERE date = ${addDays(date, -1)}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id
+      ${state}
+      ${previousTotal}
       LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
              ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
@@ -181,27 +235,22 @@ async function readMetrics(db: Kysely<Database>, date: string, p: Periods, range
 
 /**
  * Lead-level counts of every campaign with leads created in the window, the status as of the end of D (one query for
- * all chunks).
+ * all chunks); and, for the last `youngDays` days, each day's leads and those still at a pending status.
  */
 async function readLeadCounts(
   db: Kysely<Database>,
   date: string,
   p: Periods,
-  qualifiedStatuses: readonly string[],
+  statuses: { qualified: readonly string[]; pending: readonly string[] },
+  youngDays: number,
 ): Promise<Map<string, LeadRow>> {
+  const youngFrom = midnightUtc(addDays(date, 1 - Math.max(1, youngDays)));
   // A lead belongs to the UTC day of created_at; its status is the latest change at or before the end of D.
   const r = await sql<LeadRow>`
-    SELECT campaign_id,
-           count(*) AS total_leads,
-           count(*) FILTER (WHERE qualified) AS qualified_leads,
-           count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS
-             recent_qualified,
-           count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.prior.from)}::timestamptz
-                                            AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS
-                                              prior_qualified
-      FROM (
+    WITH x AS MATERIALIZED (
         SELECT l.campaign_id, l.created_at,
-               lower(coalesce(s.status, l.status)) = ANY(${[...qualifiedStatuses]}::text[]) AS qualified
+               lower(coalesce(s.status, l.status)) = ANY(${[...statuses.qualified]}::text[]) AS qualified,
+               lower(coalesce(s.status, l.status)) = ANY(${[...statuses.pending]}::text[]) AS pending
           FROM campaign_leads l
           -- The latest change at or before the end of D, per lead: one sorted pass over the
           -- changes and a hash join (1.0 s at 600,000 leads; an index probe per lead took 2.7 s).
@@ -212,9 +261,78 @@ async function readLeadCounts(
           ) s ON s.lead_id = l.lead_id
          WHERE l.created_at >= ${midnightUtc(p.window.from)}::timestamptz
            AND l.created_at < ${midnightUtc(addDays(date, 1))}::timestamptz
-      ) x
-     GROUP BY campaign_id`.execute(db);
+    ),
+    young AS (
+      SELECT campaign_id, array_agg(day::text ORDER BY day) AS young_days, array_agg(leads ORDER BY day) AS young_leads,
+             array_agg(pending ORDER BY day) AS young_pending
+        FROM (SELECT campaign_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS leads,
+                     count(*) FILTER (WHERE pending)::int AS pending
+                FROM x WHERE created_at >= ${youngFrom}::timestamptz
+               GROUP BY 1, 2 HAVING count(*) FILTER (WHERE pending) > 0) d
+       GROUP BY campaign_id
+    )
+    SELECT a.*, young.young_days, young.young_leads, young.young_pending
+      FROM (
+        SELECT campaign_id,
+               count(*) AS total_leads,
+               count(*) FILTER (WHERE qualified) AS qualified_leads,
+               count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS
+                 recent_qualified,
+               count(*) FILTER (WHERE qualified AND created_at >= ${midnightUtc(p.prior.from)}::timestamptz
+                                                AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS
+                                                  prior_qualified,
+               count(*) FILTER (WHERE created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS recent_total,
+               count(*) FILTER (WHERE created_at >= ${midnightUtc(p.prior.from)}::timestamptz
+                                  AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS prior_total
+          FROM x GROUP BY campaign_id
+      ) a LEFT JOIN young USING (campaign_id)`.execute(db);
   return new Map(r.rows.map((x) => [x.campaign_id, x]));
+}
+
+/** The group a client's qualification is measured over: the client, or a campaign without one on its own. */
+const qualificationGroup = (clientId: string | null, campaignId: string): string =>
+  clientId === null ? `campaign\u0001${campaignId}` : clientId;
+
+/**
+ * Per client (a campaign without one is its own group) with leads created by the end of D: whether the CRM has
+ * spoken for it by then (scoring.md section 2, NO_QUALIFIED_DATA), and its qualification lag: the 90th percentile of
+ * the days from a lead's creation to its first final (not pending) status, over its leads of the 180 days before D
+ * that have one; `defaultLagDays` with fewer than 10 such leads (docs/decisions.md).
+ */
+async function readClientQualification(
+  db: Kysely<Database>,
+  date: string,
+  pending: readonly string[],
+  defaultLagDays: number,
+): Promise<Map<string, ClientQualification>> {
+  const end = midnightUtc(addDays(date, 1));
+  const r = await sql<{ grp: string; known: boolean; resolved: number; lag: number | null }>`
+    SELECT CASE WHEN c.client_id IS NULL THEN 'campaign' || chr(1) || c.campaign_id ELSE c.client_id END AS grp,
+           bool_or(lower(l.status) <> 'new' OR s.changes > 0) AS known,
+           count(s.final_at) FILTER (WHERE l.created_at >= ${midnightUtc(addDays(date, -180))}::timestamptz)::int
+             AS resolved,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.final_at - l.created_at) / 86400)
+             FILTER (WHERE s.final_at IS NOT NULL AND l.created_at >= ${midnightUtc(addDays(date, -180))}::timestamptz)
+             AS lag
+      FROM campaign_leads l
+      JOIN campaigns c ON c.campaign_id = l.campaign_id
+      LEFT JOIN (
+        SELECT lead_id, count(*) AS changes,
+               min(changed_at) FILTER (WHERE NOT lower(status) = ANY(${[...pending]}::text[])) AS final_at
+          FROM lead_status_changes WHERE changed_at < ${end}::timestamptz GROUP BY lead_id
+      ) s ON s.lead_id = l.lead_id
+     WHERE l.created_at < ${end}::timestamptz
+     GROUP BY 1`.execute(db);
+  return new Map(
+    r.rows.map((x) => [
+      x.grp,
+      {
+        known: x.known,
+        lagDays:
+          x.resolved >= 10 && x.lag !== null ? Math.min(30, Math.max(0, Math.ceil(Number(x.lag)))) : defaultLagDays,
+      },
+    ]),
+  );
 }
 
 /**
@@ -251,7 +369,113 @@ async function readExactSpend(
   );
 }
 
-function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | undefined): ScoringInput {
+/** Each day's spend of some campaigns from `from` to D, in exact numeric: what the pending leads' share is taken of. */
+async function readDaySpend(
+  db: Kysely<Database>,
+  date: string,
+  from: string,
+  campaignIds: string[],
+): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>();
+  if (campaignIds.length === 0) return out;
+  const r = await sql<{ campaign_id: string; date: string; spend: string }>`
+    SELECT campaign_id, date::text AS date, spend::text AS spend FROM campaign_metrics
+     WHERE campaign_id = ANY(${campaignIds}::text[]) AND date BETWEEN ${from}::date AND ${date}::date
+       AND spend IS NOT NULL`.execute(db);
+  for (const x of r.rows) {
+    let days = out.get(x.campaign_id);
+    if (days === undefined) out.set(x.campaign_id, (days = new Map()));
+    days.set(x.date, Number(x.spend));
+  }
+  return out;
+}
+
+/** The longer window of small spenders: spend and leads (qualified as of the end of D) over `days` days ending on D. */
+async function readLongWindow(
+  db: Kysely<Database>,
+  date: string,
+  days: number,
+  qualifiedStatuses: readonly string[],
+  aggregate: string[],
+  leadLevel: string[],
+): Promise<Map<string, NonNullable<EvidenceFacts['long']>>> {
+  const out = new Map<string, NonNullable<EvidenceFacts['long']>>();
+  const from = addDays(date, 1 - days);
+  const all = [...aggregate, ...leadLevel];
+  if (all.length === 0) return out;
+  const spend = await sql<{ campaign_id: string; spend: string; total: string; qualified: string }>`
+    SELECT campaign_id, coalesce(sum(spend), 0)::text AS spend, coalesce(sum(total_leads), 0) AS total,
+           coalesce(sum(qualified_leads), 0) AS qualified
+      FROM campaign_metrics
+     WHERE campaign_id = ANY(${all}::text[]) AND date BETWEEN ${from}::date AND ${date}::date
+     GROUP BY campaign_id`.execute(db);
+  for (const x of spend.rows)
+    out.set(x.campaign_id, {
+      days,
+      spend: parseDecimal(x.spend),
+      qualifiedLeads: Number(x.qualified),
+      totalLeads: Number(x.total),
+    });
+  if (leadLevel.length > 0) {
+    const end = midnightUtc(addDays(date, 1));
+    const leads = await sql<{ campaign_id: string; total: string; qualified: string }>`
+      SELECT l.campaign_id, count(*) AS total,
+             count(*) FILTER (WHERE lower(coalesce(s.status, l.status)) = ANY(${[...qualifiedStatuses]}::text[]))
+               AS qualified
+        FROM campaign_leads l
+        LEFT JOIN LATERAL (
+          SELECT c.status FROM lead_status_changes c
+           WHERE c.lead_id = l.lead_id AND c.changed_at < ${end}::timestamptz
+           ORDER BY c.changed_at DESC LIMIT 1
+        ) s ON true
+       WHERE l.campaign_id = ANY(${leadLevel}::text[])
+         AND l.created_at >= ${midnightUtc(from)}::timestamptz AND l.created_at < ${end}::timestamptz
+       GROUP BY l.campaign_id`.execute(db);
+    const byCampaign = new Map(leads.rows.map((x) => [x.campaign_id, x]));
+    for (const id of leadLevel) {
+      const w = out.get(id);
+      const l = byCampaign.get(id);
+      if (w) {
+        w.totalLeads = Number(l?.total ?? 0);
+        w.qualifiedLeads = Number(l?.qualified ?? 0);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The leads of the window still pending and younger than the client's lag (days D − lag + 1 … D), and their share
+ * of spend: each such day's spend × its pending leads ÷ its leads.
+ */
+function pendingOf(
+  lead: LeadRow | undefined,
+  lagDays: number,
+  date: string,
+  recentFrom: string,
+  daySpend: Map<string, number> | undefined,
+): { leads: number; spend: number; recentSpend: number } {
+  const out = { leads: 0, spend: 0, recentSpend: 0 };
+  if (!lead?.young_days || lagDays <= 0) return out;
+  const youngFrom = addDays(date, 1 - lagDays);
+  for (let i = 0; i < lead.young_days.length; i++) {
+    const day = lead.young_days[i]!;
+    if (day < youngFrom) continue;
+    const pending = lead.young_pending![i]!;
+    const share = ((daySpend?.get(day) ?? 0) * pending) / lead.young_leads![i]!;
+    out.leads += pending;
+    out.spend += share;
+    if (day >= recentFrom) out.recentSpend += share;
+  }
+  return out;
+}
+
+function toInput(
+  r: MetricsRow,
+  lead: LeadRow | undefined,
+  exact: SpendSums | undefined,
+  qualification: ClientQualification | undefined,
+): ScoringInput {
   const leadLevel = r.lead_level;
   const count = (agg: string, lvl: string | undefined): number => Number(leadLevel ? (lvl ?? '0') : agg);
   const money = exact ?? {
@@ -266,8 +490,12 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
     startDate: r.start_date,
     dailyBudget: r.daily_budget === null ? null : parseDecimal(r.daily_budget),
     clientTargetCpql: r.target_cpql === null ? null : parseDecimal(r.target_cpql),
+    clientTargetCpl: r.target_cpl === null ? null : parseDecimal(r.target_cpl),
     currency: r.currency,
     leadCountRows: Number(r.lead_count_rows),
+    qualifiedCountRows: Number(r.qualified_count_rows),
+    // A lead-level campaign whose client the CRM has never spoken for (NO_QUALIFIED_DATA, scoring.md section 2).
+    qualificationKnown: !leadLevel || (qualification?.known ?? false),
     spend: money.spend,
     impressions: BigInt(r.impressions),
     clicks: BigInt(r.clicks),
@@ -278,8 +506,16 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
     nullSpendRows: Number(r.null_spend_rows),
     nullImpressionRows: Number(r.null_impression_rows),
     maxDaySpend: money.maxDaySpend,
-    recent: { spend: money.recent, qualifiedLeads: count(r.recent_qualified, lead?.recent_qualified) },
-    prior: { spend: money.prior, qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified) },
+    recent: {
+      spend: money.recent,
+      qualifiedLeads: count(r.recent_qualified, lead?.recent_qualified),
+      totalLeads: count(r.recent_total, lead?.recent_total),
+    },
+    prior: {
+      spend: money.prior,
+      qualifiedLeads: count(r.prior_qualified, lead?.prior_qualified),
+      totalLeads: count(r.prior_total, lead?.prior_total),
+    },
     previousTotal: r.previous_total === null ? null : parseDecimal(r.previous_total),
   };
   const previous: PreviousDecision | null =
@@ -290,6 +526,7 @@ function toInput(r: MetricsRow, lead: LeadRow | undefined, exact: SpendSums | un
           candidate: r.previous_candidate as Recommendation,
           // A row scored before sql/015, or with the decision layer off, counts as a run of one date.
           streak: r.previous_streak ?? 1,
+          trigger: (r.previous_window as EvidenceWindow | null) ?? null,
         };
   return { facts, campaignName: r.campaign_name, clientId: r.client_id, previous };
 }
@@ -407,10 +644,14 @@ async function endReadOnly({ client, onError }: Reader): Promise<void> {
 export async function openScoringSource(
   database: DatabaseHandle,
   date: string,
-  qualifiedStatuses: readonly string[],
+  config: ScoringConfig,
   chunkCampaigns: number,
-  options: { actions: boolean } = { actions: true },
+  options: { actions: boolean; storedState?: boolean } = { actions: true },
 ): Promise<ScoringSource> {
+  // The backtest replays its own decisions: it reads the evidence's inputs but not the stored decision state.
+  const storedState = options.storedState ?? options.actions;
+  const qualifiedStatuses = config.qualifiedStatuses;
+  const decision = config.decision;
   const watched: Reader[] = [];
   let closed = false;
   const close = async (): Promise<void> => {
@@ -448,14 +689,32 @@ export async function openScoringSource(
   const readers = watched.map(({ client }) => kyselyOnClient(client));
   const p = scoringPeriods(date);
   try {
-    // The lead counts (one query for every chunk) start first on one connection; the ranges and yesterday's count come
-    // from the other.
-    const leads = readLeadCounts(readers[0]!, date, p, qualifiedStatuses);
+    // The clients' qualification (NO_QUALIFIED_DATA, and the lag of the action's evidence), then the lead counts (one
+    // query for every chunk), start first on one connection; the ranges and the previous scored date come from the
+    // other.
+    const qualification = readClientQualification(readers[0]!, date, config.pendingStatuses, decision.defaultLagDays);
+    qualification.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
+    const leads = qualification.then((q) => {
+      const longestLag = options.actions ? Math.max(0, ...[...q.values()].map((x) => x.lagDays)) : 0;
+      return readLeadCounts(
+        readers[0]!,
+        date,
+        p,
+        { qualified: qualifiedStatuses, pending: config.pendingStatuses },
+        longestLag,
+      );
+    });
     leads.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
     const [ranges, previous] = await Promise.all([
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
     ]);
+    // The decision state is read from the previous scored date (a missed cron run does not reset it), if it is recent
+    // enough to speak for the campaigns now: within STATE_MAX_AGE_DAYS.
+    const stateDate =
+      storedState && previous !== null && daysBetween(date, previous.date) <= STATE_MAX_AGE_DAYS
+        ? previous.date
+        : null;
     // A few rows (one per client and currency), read before the first chunk on the same connection.
     const priorSamples: Promise<PriorSamples> = options.actions
       ? readPriorSamples(readers[1]!, previous?.date ?? null).catch(withCause)
@@ -465,14 +724,81 @@ export async function openScoringSource(
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
       const db = readers[(i + 1) % readers.length]!;
-      const rows = await readMetrics(db, date, p, ranges[i]!);
+      const rows = await readMetrics(db, date, p, ranges[i]!, stateDate);
       const exact = await readExactSpend(
         db,
         p,
         rows.filter((r) => r.inexact_rows !== '0').map((r) => r.campaign_id),
       );
-      const byCampaign = await leads;
-      return rows.map((r) => toInput(r, byCampaign.get(r.campaign_id), exact.get(r.campaign_id)));
+      const [byCampaign, byClient] = await Promise.all([leads, qualification]);
+      const inputs = rows.map((r) =>
+        toInput(
+          r,
+          byCampaign.get(r.campaign_id),
+          exact.get(r.campaign_id),
+          byClient.get(qualificationGroup(r.client_id, r.campaign_id)),
+        ),
+      );
+      if (options.actions) await addEvidenceFacts(db, inputs, byCampaign, byClient);
+      return inputs;
+    };
+
+    /**
+     * What only the action's evidence reads (docs/decisions.md): the pending leads' share of spend of lead-level
+     * campaigns, and the longer window of small spenders; two small queries per chunk, for those campaigns only.
+     */
+    const addEvidenceFacts = async (
+      db: Kysely<Database>,
+      inputs: ScoringInput[],
+      byCampaign: Map<string, LeadRow>,
+      byClient: Map<string, ClientQualification>,
+    ): Promise<void> => {
+      const lagOf = (x: ScoringInput) =>
+        byClient.get(qualificationGroup(x.clientId, x.facts.campaignId))?.lagDays ?? decision.defaultLagDays;
+      const withPending = inputs.filter(
+        (x) => x.facts.mode === 'lead-level' && byCampaign.get(x.facts.campaignId)?.young_days && lagOf(x) > 0,
+      );
+      const longestLag = Math.max(0, ...withPending.map(lagOf));
+      const daySpend = await readDaySpend(
+        db,
+        date,
+        addDays(date, 1 - longestLag),
+        withPending.map((x) => x.facts.campaignId),
+      );
+      for (const x of withPending) {
+        const lag = lagOf(x);
+        const pending = pendingOf(byCampaign.get(x.facts.campaignId), lag, date, p.recent.from, daySpend.get(x.facts.campaignId));
+        x.facts.evidence = {
+          pendingLeads: pending.leads,
+          pendingSpend: pending.spend,
+          recentPendingSpend: pending.recentSpend,
+          lagDays: lag,
+          long: null,
+        };
+      }
+      if (decision.longWindowDays <= 30) return;
+      // A small spender: judged on cost, its 30-day spend below twice the spend the gates need.
+      const small = inputs.filter((x) => {
+        const j = judgementOf(x.facts, config);
+        return (
+          j !== null &&
+          toNumber(x.facts.spend) < SMALL_SPENDER_MULTIPLE * decision.minSpendMultiple * toNumber(j.target)
+        );
+      });
+      const long = await readLongWindow(
+        db,
+        date,
+        decision.longWindowDays,
+        qualifiedStatuses,
+        small.filter((x) => x.facts.mode === 'aggregate').map((x) => x.facts.campaignId),
+        small.filter((x) => x.facts.mode === 'lead-level').map((x) => x.facts.campaignId),
+      );
+      for (const x of small) {
+        const w = long.get(x.facts.campaignId);
+        if (w === undefined) continue;
+        x.facts.evidence ??= { pendingLeads: 0, pendingSpend: 0, recentPendingSpend: 0, lagDays: null, long: null };
+        x.facts.evidence.long = w;
+      }
     };
 
     // Reading ahead starts now: the first chunks are aggregated while the caller opens its transaction.

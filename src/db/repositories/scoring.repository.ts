@@ -29,6 +29,7 @@ const SCORE_COLUMNS = [
   'window_spend',
   'window_qualified_leads',
   'action_streak',
+  'action_window',
 ] as const;
 
 // COPY's text format rather than CSV: it halves the serialisation time, as JSON is full of quotes CSV would double.
@@ -74,6 +75,7 @@ async function* scoreLines(
         s.act.windowSpend === null ? '\\N' : String(s.act.windowSpend),
         s.act.windowQualifiedLeads === null ? '\\N' : String(s.act.windowQualifiedLeads),
         s.act.streak === null ? '\\N' : String(s.act.streak),
+        s.act.trigger ?? '\\N',
       ];
       const line = `${fields.join('\t')}\n`;
       history.push(`${run}\t${id}\t${s.date}\t${total}\t${s.recommendation}\t${config}\t${s.act.action}\n`);

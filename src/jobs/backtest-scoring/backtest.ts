@@ -133,16 +133,11 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
       r.samples = new Map();
       r.timeline.push({ date, counts: noActions() });
     }
-    // The stored actions are not read (actions: false): each replay keeps its own history.
-    const source = await openScoringSource(
-      deps.database,
-      date,
-      primary.qualifiedStatuses,
-      deps.config.scoringChunkCampaigns,
-      {
-        actions: false,
-      },
-    );
+    // The stored actions are not read (storedState: false): each replay keeps its own history.
+    const source = await openScoringSource(deps.database, date, primary, deps.config.scoringChunkCampaigns, {
+      actions: true,
+      storedState: false,
+    });
     try {
       for await (const inputs of source.chunks()) {
         deps.throwIfInterrupted();
@@ -155,7 +150,7 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
             const score = scoreCampaign(input.facts, date, r.config);
             let state = r.campaigns.get(id);
             if (!state) {
-              const t = targetFor(r.config, input.facts.currency, input.facts.clientTargetCpql);
+              const t = score.judgement;
               state = {
                 clientId: input.clientId,
                 acc: new CampaignAccumulator(t === null ? null : toNumber(t.target)),
@@ -165,7 +160,12 @@ export async function backtestScoring(deps: JobDeps, options: BacktestOptions): 
               r.campaigns.set(id, state);
             }
             const act = actOn(score, input.facts, r.config, state.previous, (target) => priors[k]!(key, target));
-            state.previous = { action: act.action, candidate: act.candidate, streak: act.streak ?? 1 };
+            state.previous = {
+              action: act.action,
+              candidate: act.candidate,
+              streak: act.streak ?? 1,
+              trigger: act.trigger,
+            };
             state.today = act.action;
             addToPriorMoments(r.samples, key, act);
             // Day indexes count from --from: the horizon of date `index` is days index + 1 … index + horizon.

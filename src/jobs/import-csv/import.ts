@@ -364,8 +364,9 @@ function readingNotes(m: HeaderMatch): string[] {
   ) {
     notes.push(
       'no qualified leads (Ads Manager does not know which leads ' +
-        'qualified): cost and lead quality score 0 until they come from ' +
-        'the CRM (a qualified_leads column, or leads and lead-status imports)',
+        'qualified): these campaigns are NO_QUALIFIED_DATA, never read as zero qualified; they are judged on ' +
+        'cost per lead when target_cpl is set for their currency, and not judged otherwise, until ' +
+        'qualification comes from the CRM (a qualified_leads column, or leads and lead-status imports)',
     );
   }
   if (m.currency !== undefined) notes.push(`amounts in ${m.currency}`);

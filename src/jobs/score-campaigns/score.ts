@@ -61,13 +61,9 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
   const { date, config, list } = options;
   const started = Date.now();
   // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
-  const source = await openScoringSource(
-    deps.database,
-    date,
-    config.qualifiedStatuses,
-    deps.config.scoringChunkCampaigns,
-    { actions: deps.config.scoringActions },
-  );
+  const source = await openScoringSource(deps.database, date, config, deps.config.scoringChunkCampaigns, {
+    actions: deps.config.scoringActions,
+  });
   // Scores are computed one at a time as the write consumes them; only a compact outcome stays.
   const outcomes: ScoreOutcome[] = [];
   // The client priors come from the previous scored date (docs/decisions.md); built once per client and currency.

@@ -280,21 +280,14 @@ describe('run-level checks', () => {
     expect(summarizeRun(D, scores, null, config).warnings.map((w) => w.code)).toEqual(['MISSING_DATA_SHARE']);
     expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
   });
-  test(
-    'warns when campaigns in several currencies are measured against ' +
-      "one target, and not when targets are per currency or the clients' own",
-    () => {
-      const scored = (currency: string, targetSource = 'default') => ({ ...s([]), currency, targetSource });
-      const w = summarizeRun(D, [scored('USD'), scored('IDR'), scored('USD')], null, config).warnings;
-      expect(w.map((x) => x.code)).toEqual(['MIXED_CURRENCIES']);
-      expect(w[0]!.message).toMatch(/^campaigns in IDR, USD are all measured against the one target_cpql 100/);
-      expect(summarizeRun(D, [scored('USD'), scored('IDR', 'client')], null, config).warnings).toEqual([]);
-      const per = resolveScoringConfig({ target_cpql: { USD: 100, IDR: 1500000 } });
-      expect(
-        per.ok && summarizeRun(D, [scored('USD', 'currency'), scored('IDR', 'currency')], null, per.config).warnings,
-      ).toEqual([]);
-    },
-  );
+  test('says which currencies have no target when the plain target is in another one (v3), and what to set', () => {
+    const scored = (currency: string, flags: string[] = []) => ({ ...s(flags), currency, targetSource: 'default' });
+    const w = summarizeRun(D, [scored('USD'), scored('IDR', ['NO_TARGET']), scored('MYR', ['NO_TARGET'])], null, config)
+      .warnings;
+    expect(w.map((x) => x.code)).toEqual(['NO_TARGET_CURRENCIES']);
+    expect(w[0]!.message).toMatch(/^2 campaigns in IDR, MYR have no target and are not scored: the plain target_cpql 100 is in USD/);
+    expect(summarizeRun(D, [scored('USD'), scored('IDR')], null, config).warnings).toEqual([]);
+  });
 
   test('warns when campaigns scored fall more than 30% below the previous scored date', () => {
     const six = Array.from({ length: 6 }, () => s([]));
@@ -343,7 +336,7 @@ describe('configuration', () => {
     expect((r as { problems: string[] }).problems).toEqual([
       'decision.risk_probability: 2 is not a probability (0 to 1)',
       'decision.min_spend_multiple: -1 must be 0 or more',
-      'decision.persistence: 0 must be a whole number of scored dates, 1 or more',
+      'decision.persistence: 0 must be a whole number of scored dates, 1 to 60',
     ]);
     const typo = resolveScoringConfig({ decision: { cut_probabilty: 0.9, persistence: 'two' } });
     const problems = (typo as { problems: string[] }).problems;
