@@ -283,7 +283,7 @@ function factsFor(
     previousTotal: previousTotal === null ? null : rational(previousTotal, 100n),
   };
   // What score-campaigns adds for the evidence: the pending leads' share of spend, and a small spender's long window.
-  let pending = { leads: 0, spend: 0, recentSpend: 0 };
+  const pending = { leads: 0, spend: 0, recentSpend: 0 };
   if (leadLevel && lagDays > 0) {
     for (let d = end - lagDays + 1; d <= end; d++) {
       const x = asOf(days, end, d);
@@ -414,7 +414,7 @@ export interface QualityMeasures {
   goodEverCut: number;
   /** Changes between "cut" and "not cut" per stationary campaign per 28 days. */
   stationaryFlips: number;
-  /** Bad campaigns spending at least the world's tier (45 a day; 15 for small advertisers): share of the last 14 dates cut. */
+  /** Bad campaigns spending at least the world's tier (45 a day; 15 for small advertisers): last 14 dates cut. */
   badHighSpendCutShare: number;
   /** Bad campaigns, every spend level: the same share. */
   badCutShare: number;

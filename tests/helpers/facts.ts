@@ -39,7 +39,10 @@ export function makeFacts(
     ...rest
   } = overrides;
   // A period's leads default to its qualified leads × 80/30, the window's own ratio.
-  const period = (p: Period): PeriodFacts => ({ ...p, totalLeads: p.totalLeads ?? Math.round((p.qualifiedLeads * 8) / 3) });
+  const period = (p: Period): PeriodFacts => ({
+    ...p,
+    totalLeads: p.totalLeads ?? Math.round((p.qualifiedLeads * 8) / 3),
+  });
   return {
     campaignId: 'c1',
     mode: 'aggregate',

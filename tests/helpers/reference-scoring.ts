@@ -42,7 +42,18 @@ export function referenceScores(
   D: string,
   previous?: Map<string, ReferenceScore>,
   configTarget: ReferenceTarget = 100,
+  options: { currency?: string; targetCpl?: ReferenceTarget | null } = {},
 ): Map<string, ReferenceScore> {
+  const configCurrency = options.currency ?? 'USD';
+  // scoring.md section 4 (v3): a plain number is in the configuration's currency and in no other.
+  const targetOf = (setting: ReferenceTarget | null | undefined, currency: string | null): number | null =>
+    setting === null || setting === undefined
+      ? null
+      : typeof setting === 'number'
+        ? currency === null || currency === configCurrency
+          ? setting
+          : null
+        : ((currency !== null ? setting[currency] : undefined) ?? setting['*'] ?? null);
   const clients = new Map(read(sampleDir, 'clients.csv').map((c) => [c.client_id!, c]));
   const campaigns = new Map(read(sampleDir, 'campaigns.csv').map((c) => [c.campaign_id!, c]));
   const metrics = read(sampleDir, 'metrics.csv');
@@ -95,13 +106,37 @@ export function referenceScores(
     }
     const currency = c.currency ? c.currency : null;
     const clientT = num(clients.get(c.client_id ?? '')?.target_cpql);
-    const T: number | null =
-      clientT ??
-      (typeof configTarget === 'number'
-        ? configTarget
-        : ((currency !== null ? configTarget[currency] : undefined) ?? configTarget['*'] ?? null));
+    const T: number | null = clientT ?? targetOf(configTarget, currency);
     const noLeadData =
       myLeads.length === 0 && rows.every((r) => num(r.total_leads) === null && num(r.qualified_leads) === null);
+    // v3: leads without any qualification information. Lead-level: the client (a campaign without one alone) has no
+    // status change by the end of D and every lead created by then is at `new`.
+    const group = (cid: string) => campaigns.get(cid)?.client_id || `campaign:${cid}`;
+    const groupLeads = leads.filter((l) => group(l.campaign_id!) === group(id) && Date.parse(l.created_at!) < end);
+    const groupIds = new Set(groupLeads.map((l) => l.lead_id!));
+    const noQualifiedData =
+      !noLeadData &&
+      (myLeads.length === 0
+        ? rows.every((r) => num(r.qualified_leads) === null)
+        : groupLeads.every((l) => l.status!.toLowerCase() === 'new') &&
+          !changes.some((ch) => groupIds.has(ch.lead_id!) && Date.parse(ch.changed_at!) < end));
+    const clientTL = num(clients.get(c.client_id ?? '')?.target_cpl);
+    const TL: number | null = noQualifiedData ? (clientTL ?? targetOf(options.targetCpl, currency)) : null;
+    if (noQualifiedData && TL !== null) {
+      // Lead mode: every qualified count reads the lead count.
+      const recentLeads =
+        myLeads.length > 0
+          ? myLeads.filter((l) => inRange(Date.parse(l.created_at!), rFrom, end)).length
+          : sum(recentRows, 'total_leads');
+      const priorLeads =
+        myLeads.length > 0
+          ? myLeads.filter((l) => inRange(Date.parse(l.created_at!), pFrom, rFrom)).length
+          : sum(priorRows, 'total_leads');
+      q = total;
+      qRecent = recentLeads;
+      qPrior = priorLeads;
+    }
+    const judgedOn: number | null = noQualifiedData ? TL : T;
     const flags: string[] = [];
     if (rows.some((r) => num(r.spend) === null)) flags.push('MISSING_SPEND');
     if (rows.some((r) => num(r.impressions) === null)) flags.push('MISSING_IMPRESSIONS');
@@ -112,7 +147,7 @@ export function referenceScores(
 
     let dims: Record<string, number>;
     let recommendation: string;
-    if (spendRows === 0 || (spend === 0 && impressions === 0) || noLeadData || T === null) {
+    if (spendRows === 0 || (spend === 0 && impressions === 0) || noLeadData || judgedOn === null) {
       dims = { cost_efficiency: 0, lead_quality: 0, volume: 0, trend: 0, engagement: 0 };
       recommendation = 'INSUFFICIENT_DATA';
     } else {
@@ -133,13 +168,14 @@ export function referenceScores(
             ? 0
             : round2(
                 curve(spend / q, [
-                  [0.5 * T!, 25],
-                  [T!, 20],
-                  [3.5 * T!, 0],
+                  [0.5 * judgedOn, 25],
+                  [judgedOn, 20],
+                  [3.5 * judgedOn, 0],
                 ]),
               ),
-        lead_quality:
-          total === 0
+        lead_quality: noQualifiedData
+          ? 12.5
+          : total === 0
             ? 0
             : round2(
                 curve(q / total, [
@@ -190,6 +226,7 @@ export function referenceScores(
     if (prev && Math.abs(totalScore - prev.total) > 50) flags.push('SCORE_JUMP');
     if (noLeadData) flags.push('NO_LEAD_DATA');
     if (T === null) flags.push('NO_TARGET');
+    if (noQualifiedData) flags.push('NO_QUALIFIED_DATA');
     out.set(id, { total: totalScore, dims, recommendation, flags });
   }
   return out;

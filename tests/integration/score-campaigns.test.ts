@@ -609,7 +609,7 @@ describe('bad input writes nothing', () => {
     expect(gates.code).toBe(78);
     expect(JSON.parse(gates.stdout).problems).toEqual([
       'decision.cut_probability: 1.2 is not a probability (0 to 1)',
-      'decision.persistence: 0 must be a whole number of scored dates, 1 or more',
+      'decision.persistence: 0 must be a whole number of scored dates, 1 to 60',
     ]);
     const broken = await score(['--config', join(dir, 'broken.json')]);
     expect(broken.code).toBe(78);

@@ -56,7 +56,10 @@ export function formatScoreTable(outcomes: readonly ScoreOutcome[]): string {
     const flags = s.flags.length > 0 ? ` [${s.flags.join(',')}]` : '';
     // An action other than the recommendation says why (its gate); a campaign not judged on leads or on a target
     // says why instead of a weakest point.
-    const why = s.action !== s.recommendation ? (s.actionReason ?? '') : (notJudgedReason(s.flags, s.recommendation) ?? s.weakest ?? '');
+    const why =
+      s.action !== s.recommendation
+        ? (s.actionReason ?? '')
+        : (notJudgedReason(s.flags, s.recommendation) ?? s.weakest ?? '');
     const score = formatHundredths(s.totalHundredths);
     // The recommendation column is filled only where it differs from the action.
     const rec = s.action === s.recommendation ? '' : s.recommendation;

@@ -163,8 +163,7 @@ export function actOn(
       longDays: extra?.long?.days,
       basis: judged?.basis ?? 'qualified',
       currency: facts.currency,
-      pending:
-        extra && extra.pendingLeads > 0 ? { leads: extra.pendingLeads, lagDays: extra.lagDays ?? 0 } : null,
+      pending: extra && extra.pendingLeads > 0 ? { leads: extra.pendingLeads, lagDays: extra.lagDays ?? 0 } : null,
       previous,
     },
     config.decision,

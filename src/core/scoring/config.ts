@@ -432,7 +432,8 @@ export function targetIn(
   if (clientTarget !== null) return { target: clientTarget, source: 'client' };
   if (setting === null) return null;
   const code = currency === null || currency.trim() === '' ? null : currency.trim().toUpperCase();
-  if ('plain' in setting) return code === null || code === configCurrency ? { target: setting.plain, source: 'default' } : null;
+  if ('plain' in setting)
+    return code === null || code === configCurrency ? { target: setting.plain, source: 'default' } : null;
   const own = code === null ? undefined : setting.byCurrency.get(code);
   if (own !== undefined) return { target: own, source: 'currency' };
   const fallback = setting.byCurrency.get('*');

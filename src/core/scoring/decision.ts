@@ -174,8 +174,7 @@ const CUTS: ReadonlySet<Recommendation> = new Set(['REDUCE_BUDGET', 'PAUSE_CAMPA
 export const isCut = (r: Recommendation): boolean => CUTS.has(r);
 
 const pct = (p: number) => p.toFixed(2);
-const amount = (n: number) =>
-  n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+const amount = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
 /** "4 qualified leads on 310 USD spent: P(CPQL > target) = 0.62" (lead mode: leads and CPL). */
 export function describeEvidence(
@@ -223,7 +222,7 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
       which === 'recent' ? ' in the last 7 days' : which === 'long' ? ` in ${input.longDays ?? 90} days` : ''
     }`;
   // The 30-day window first, then the last 7 days under stricter gates, then (a small spender, whose 30 days reach
-  // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays or closures per window:
+  // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays or closures:
   // this runs for every campaign of every run.
   const window = usable(input.window, s);
   const recent = usable(input.recent, s);
@@ -237,11 +236,11 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
   let expensive: WindowEvidence | null = null;
   let expensiveWindow: EvidenceWindow | null = null;
   if (window !== null && window.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [window, 'window'];
-  else if (recent !== null && recent.pAboveTarget >= recentGates.cut)
-    [expensive, expensiveWindow] = [recent, 'recent'];
+  else if (recent !== null && recent.pAboveTarget >= recentGates.cut) [expensive, expensiveWindow] = [recent, 'recent'];
   else if (long !== null && long.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [long, 'long'];
   if (isCut(rec)) {
-    if (expensive) return { candidate: rec, gate: 'evidence', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
+    if (expensive)
+      return { candidate: rec, gate: 'evidence', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
     const e = input.window;
     const detail = !e
       ? 'no evidence on its cost'
@@ -264,11 +263,18 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
     return {
       candidate: 'REDUCE_BUDGET',
       gate: 'money-at-risk',
-      why: `${describe(atRisk, riskWindow)}, P(${basis === 'leads' ? 'CPL' : 'CPQL'} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
+      why:
+        `${describe(atRisk, riskWindow)}, ` +
+        `P(${basis === 'leads' ? 'CPL' : 'CPQL'} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
       trigger: riskWindow,
     };
   if (expensive)
-    return { candidate: 'REDUCE_BUDGET', gate: 'expensive', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
+    return {
+      candidate: 'REDUCE_BUDGET',
+      gate: 'expensive',
+      why: describe(expensive, expensiveWindow),
+      trigger: expensiveWindow,
+    };
   if (rec === 'INCREASE_BUDGET') {
     const e = input.window;
     const cost = basis === 'leads' ? 'CPL' : 'CPQL';
@@ -347,9 +353,7 @@ function decide(input: DecisionInput, s: DecisionSettings): Decision {
   // then.
   // Only a cut the 30-day window is all but sure of (P ≥ 1 − (1 − cut gate) / 5: 0.99 by default) is made at once.
   const sure =
-    trigger === 'window' &&
-    input.window !== null &&
-    input.window.pAboveTarget >= 1 - (1 - s.cutProbability) / 5;
+    trigger === 'window' && input.window !== null && input.window.pAboveTarget >= 1 - (1 - s.cutProbability) / 5;
   if (previous === null && (isCut(candidate) || candidate === 'INCREASE_BUDGET') && !sure && streak < s.persistence)
     return {
       action: 'MONITOR_CLOSELY',

@@ -81,15 +81,14 @@ export function summarizeRun(
   // without a target of their own are not scored, and the run says which currencies and what to set.
   const untargeted = new Map<string, number>();
   for (const s of scores)
-    if (s.currency && s.flags.includes('NO_TARGET'))
-      untargeted.set(s.currency, (untargeted.get(s.currency) ?? 0) + 1);
+    if (s.currency && s.flags.includes('NO_TARGET')) untargeted.set(s.currency, (untargeted.get(s.currency) ?? 0) + 1);
   if (untargeted.size > 0) {
     const codes = [...untargeted.keys()].sort();
     const n = [...untargeted.values()].reduce((a, b) => a + b, 0);
     const setting =
       'plain' in config.targetCpql
         ? `the plain target_cpql ${toNumber(config.targetCpql.plain, 2)} is in ${config.currency} (the ` +
-          'configuration\'s currency), never in another'
+          "configuration's currency), never in another"
         : `target_cpql lists neither ${codes.length === 1 ? 'it' : 'them'} nor "*"`;
     warnings.push({
       code: 'NO_TARGET_CURRENCIES',

@@ -177,8 +177,7 @@ function scoreDimensions(
     trend = {
       hundredths: h,
       reason: improved
-        ? `No ${leads} in the prior 7 days ` +
-          `and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
+        ? `No ${leads} in the prior 7 days ` + `and ${f.recent.qualifiedLeads} in the last 7: ${ofMax(h, c.trend.max)}.`
         : `No ${leads} in either 7-day period: neutral ${ofMax(h, c.trend.max)}.`,
     };
   } else {
@@ -309,9 +308,13 @@ function insufficientWhy(f: CampaignFacts, noDelivery: boolean, cannotJudge: rea
   if (cannotJudge.includes('NO_QUALIFIED_DATA'))
     return (
       `Insufficient data: ${f.totalLeads} lead${f.totalLeads === 1 ? '' : 's'} but nothing says which ` +
-      `qualified (${f.mode === 'aggregate' ? 'no qualified_leads in any row of the 30-day window' : 'the CRM has not sent a status for this client yet'}), ` +
-      'so its cost per qualified lead is unknown, not infinite; import lead statuses or qualified_leads, connect ' +
-      `the CRM, or set a target cost per lead (target_cpl) for ${f.currency ?? 'its'} currency to judge it on cost per lead`
+      `qualified (${
+        f.mode === 'aggregate'
+          ? 'no qualified_leads in any row of the 30-day window'
+          : 'the CRM has not sent a status for this client yet'
+      }), so its cost per qualified lead is unknown, not infinite; import lead statuses or qualified_leads, ` +
+      `connect the CRM, or set a target cost per lead (target_cpl) for ${f.currency ?? 'its'} currency to judge ` +
+      'it on cost per lead'
     );
   return (
     `Insufficient data: no target cost per qualified lead for its ` +
@@ -339,8 +342,7 @@ function judge(f: CampaignFacts, config: ScoringConfig): Judged {
   if (noLeadData) cannotJudge.push('NO_LEAD_DATA');
   if (target === null) cannotJudge.push('NO_TARGET');
   // v3: leads whose qualification is unknown are never read as zero qualified.
-  const noQualifiedData =
-    !noLeadData && (f.mode === 'aggregate' ? f.qualifiedCountRows === 0 : !f.qualificationKnown);
+  const noQualifiedData = !noLeadData && (f.mode === 'aggregate' ? f.qualifiedCountRows === 0 : !f.qualificationKnown);
   if (noQualifiedData) cannotJudge.push('NO_QUALIFIED_DATA');
   const cpl = noQualifiedData ? targetCplFor(config, f.currency, f.clientTargetCpl) : null;
   // What the campaign is judged on: cost per lead against T_L (lead mode), else cost per qualified lead against T.

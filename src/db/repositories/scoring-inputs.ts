@@ -384,7 +384,10 @@ async function readDaySpend(
        AND spend IS NOT NULL`.execute(db);
   for (const x of r.rows) {
     let days = out.get(x.campaign_id);
-    if (days === undefined) out.set(x.campaign_id, (days = new Map()));
+    if (days === undefined) {
+      days = new Map();
+      out.set(x.campaign_id, days);
+    }
     days.set(x.date, Number(x.spend));
   }
   return out;
@@ -712,9 +715,7 @@ export async function openScoringSource(
     // The decision state is read from the previous scored date (a missed cron run does not reset it), if it is recent
     // enough to speak for the campaigns now: within STATE_MAX_AGE_DAYS.
     const stateDate =
-      storedState && previous !== null && daysBetween(date, previous.date) <= STATE_MAX_AGE_DAYS
-        ? previous.date
-        : null;
+      storedState && previous !== null && daysBetween(date, previous.date) <= STATE_MAX_AGE_DAYS ? previous.date : null;
     // A few rows (one per client and currency), read before the first chunk on the same connection.
     const priorSamples: Promise<PriorSamples> = options.actions
       ? readPriorSamples(readers[1]!, previous?.date ?? null).catch(withCause)
@@ -767,7 +768,13 @@ export async function openScoringSource(
       );
       for (const x of withPending) {
         const lag = lagOf(x);
-        const pending = pendingOf(byCampaign.get(x.facts.campaignId), lag, date, p.recent.from, daySpend.get(x.facts.campaignId));
+        const pending = pendingOf(
+          byCampaign.get(x.facts.campaignId),
+          lag,
+          date,
+          p.recent.from,
+          daySpend.get(x.facts.campaignId),
+        );
         x.facts.evidence = {
           pendingLeads: pending.leads,
           pendingSpend: pending.spend,

@@ -18,7 +18,6 @@ import {
   type Recommendation,
   type ScoringConfig,
   scoreCampaign,
-  targetFor,
 } from '../../core/scoring/index.js';
 import { DataError, UsageError } from '../../errors.js';
 import type { JobDeps } from '../../runtime/job-deps.js';

@@ -282,10 +282,16 @@ describe('run-level checks', () => {
   });
   test('says which currencies have no target when the plain target is in another one (v3), and what to set', () => {
     const scored = (currency: string, flags: string[] = []) => ({ ...s(flags), currency, targetSource: 'default' });
-    const w = summarizeRun(D, [scored('USD'), scored('IDR', ['NO_TARGET']), scored('MYR', ['NO_TARGET'])], null, config)
-      .warnings;
+    const w = summarizeRun(
+      D,
+      [scored('USD'), scored('IDR', ['NO_TARGET']), scored('MYR', ['NO_TARGET'])],
+      null,
+      config,
+    ).warnings;
     expect(w.map((x) => x.code)).toEqual(['NO_TARGET_CURRENCIES']);
-    expect(w[0]!.message).toMatch(/^2 campaigns in IDR, MYR have no target and are not scored: the plain target_cpql 100 is in USD/);
+    expect(w[0]!.message).toMatch(
+      /^2 campaigns in IDR, MYR have no target and are not scored: the plain target_cpql 100 is in USD/,
+    );
     expect(summarizeRun(D, [scored('USD'), scored('IDR')], null, config).warnings).toEqual([]);
   });
 
@@ -464,5 +470,74 @@ describe('NO_LEAD_DATA (scoring.md section 2)', () => {
     const s = scoreCampaign(makeFacts({ mode: 'lead-level', leadCountRows: 0 }), D, config);
     expect(s.flags).not.toContain('NO_LEAD_DATA');
     expect(s.recommendation).toBe('INCREASE_BUDGET');
+  });
+});
+
+describe('scoring v3: unknown is not zero, a plain target has a currency', () => {
+  const noQualified = {
+    qualifiedCountRows: 0,
+    qualifiedLeads: 0,
+    totalLeads: 121,
+    recent: { spend: parseDecimal('700'), qualifiedLeads: 0, totalLeads: 30 },
+    prior: { spend: parseDecimal('700'), qualifiedLeads: 0, totalLeads: 25 },
+  };
+  test('an export with leads but no qualified counts is NO_QUALIFIED_DATA, never a cut without target_cpl', () => {
+    const s = scoreCampaign(makeFacts(noQualified), D, config);
+    expect(s).toMatchObject({ recommendation: 'INSUFFICIENT_DATA', totalHundredths: 0n, judgement: null });
+    expect(s.flags).toContain('NO_QUALIFIED_DATA');
+    expect(String(s.details.reason)).toMatch(/unknown, not infinite.*target_cpl/);
+  });
+
+  test('with target_cpl it is scored in lead mode: leads read as qualified, quality 12.50, T reads T_L', () => {
+    const r = resolveScoringConfig({ target_cpl: 30 });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const s = scoreCampaign(makeFacts(noQualified), D, r.config);
+    // CPL 3000 / 121 = 24.79 against 30 (0.826 × T) → 25 − 0.326 / 0.5 × 5 = 21.74; quality 12.50; volume 121 → 20;
+    // trend 30/700 vs 25/700
+    // → +20 % → 14; CTR 0.015 → 8.
+    expect(s.dimensions.lead_quality.hundredths).toBe(1250n);
+    expect(s.dimensions.cost_efficiency.hundredths).toBe(2174n);
+    expect(s.dimensions.volume.hundredths).toBe(2000n);
+    expect(s.dimensions.trend.hundredths).toBe(1400n);
+    expect(s.judgement?.basis).toBe('leads');
+    expect(s.flags).toContain('NO_QUALIFIED_DATA');
+    expect(s.details.basis).toBe('leads');
+  });
+
+  test('lead by lead, a client the CRM has never spoken for is NO_QUALIFIED_DATA', () => {
+    const s = scoreCampaign(makeFacts({ mode: 'lead-level', qualificationKnown: false, qualifiedLeads: 0 }), D, config);
+    expect(s.flags).toContain('NO_QUALIFIED_DATA');
+    expect(s.recommendation).toBe('INSUFFICIENT_DATA');
+    const known = scoreCampaign(
+      makeFacts({ mode: 'lead-level', qualificationKnown: true, qualifiedLeads: 0 }),
+      D,
+      config,
+    );
+    expect(known.flags).not.toContain('NO_QUALIFIED_DATA');
+  });
+
+  test('an IDR campaign is NO_TARGET under the plain (USD) target, and judged under {"IDR": 150000}', () => {
+    // 250,000 IDR a day for 3 qualified leads a day (83,333 IDR each).
+    const idr = makeFacts({
+      currency: 'IDR',
+      spend: '7500000',
+      qualifiedLeads: 90,
+      totalLeads: 200,
+      recent: { spend: parseDecimal('1750000'), qualifiedLeads: 21 },
+      prior: { spend: parseDecimal('1750000'), qualifiedLeads: 21 },
+    });
+    const plain = scoreCampaign(idr, D, config);
+    expect(plain.recommendation).toBe('INSUFFICIENT_DATA');
+    expect(plain.flags).toContain('NO_TARGET');
+    expect(plain.flags).not.toContain('HIGH_CPL');
+    const r = resolveScoringConfig({ target_cpql: { IDR: 150000 } });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const judged = scoreCampaign(idr, D, r.config);
+    expect(judged.flags).not.toContain('NO_TARGET');
+    expect(judged.dimensions.cost_efficiency.hundredths).toBeGreaterThan(2000n);
+    expect(['INCREASE_BUDGET', 'CONTINUE_OPTIMIZE']).toContain(judged.recommendation);
+    // A plain number in another configured currency is that currency's target.
+    const inIdr = resolveScoringConfig({ target_cpql: 150000, currency: 'IDR' });
+    expect(inIdr.ok && scoreCampaign(idr, D, inIdr.config).flags).not.toContain('NO_TARGET');
   });
 });
