@@ -24,6 +24,7 @@ case "${1:-install}" in
     install -d "$dest$prefix/runtime"
     cp "$root/runtime/package.json" "$root/runtime/package-lock.json" "$dest$prefix/runtime/"
     cp "$root/package.json" "$root/package-lock.json" "$root/README.md" "$dest$prefix/"
+    cp -R "$root/docs" "$dest$prefix/"
     install -d -m 0750 "$dest$prefix/.state"
     if [ "${SKIP_NPM:-}" != 1 ]; then
       # Node.js 26 under runtime/ when the machine's is older (bin/* use it), then the production packages.
@@ -45,12 +46,12 @@ case "${1:-install}" in
         "(or use the systemd timers instead: systemctl enable --now leadsmart-*.timer)"
     fi
     echo "Installed in $dest$prefix. Next: edit $sysconf/env, run $prefix/bin/migrate," \
-      "then scripts/create-readonly-role.sh (README, Set-up)."
+      "then scripts/create-readonly-role.sh (docs/runbook.md, Installing on a server)."
     ;;
   uninstall)
     rm -rf "$dest$prefix/bin" "$dest$prefix/dist" "$dest$prefix/sql" "$dest$prefix/scripts" \
       "$dest$prefix/node_modules" "$dest$prefix/runtime" "$dest$prefix/crontab" "$dest$prefix/package.json" \
-      "$dest$prefix/package-lock.json" "$dest$prefix/README.md"
+      "$dest$prefix/package-lock.json" "$dest$prefix/README.md" "$dest$prefix/docs"
     rm -f "$dest$unitdir"/leadsmart-*.service "$dest$unitdir"/leadsmart-*.timer "$dest$sysconf/env.example"
     if [ -n "$cron_user" ] && [ -z "$dest" ]; then crontab -u "$cron_user" -r 2>/dev/null || true; fi
     echo "Removed from $dest$prefix; kept $sysconf/env and $prefix/.state (local data): remove them by hand if wanted."

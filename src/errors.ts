@@ -1,6 +1,6 @@
 /**
  * Errors that carry an exit code, shared by every layer: a leaf that imports nothing. The sysexits codes are in
- * the README, "Exit codes".
+ * docs/configuration.md, "Exit codes".
  */
 export const ExitCode = {
   OK: 0,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTimeZone } from '../core/dates.js';
 
-/** Every setting of the README's Configuration table, checked and frozen. */
+/** Every setting of the Configuration table (docs/configuration.md), checked and frozen. */
 export interface AppConfig {
   /** PostgreSQL URL; undefined = let libpq-style PG* variables decide. */
   databaseUrl: string | undefined;
@@ -449,7 +449,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       const fromFile = (SECRET_NAMES as readonly string[]).includes(name)
         ? `; it can also be given as ${name}_FILE, a file holding the value`
         : '';
-      problems.push(`${name} is not set: this job needs it (see the README, Configuration${fromFile})`);
+      problems.push(`${name} is not set: this job needs it (see docs/configuration.md${fromFile})`);
     }
   }
 

@@ -31,7 +31,7 @@ export async function readScoringConfig(
   } catch (error) {
     throw new ConfigError(
       `${flag} ${path}: not valid JSON (${(error as Error).message}); ` +
-        `see README.md, Scoring configuration, for the format`,
+        `see docs/jobs.md, Scoring configuration, for the format`,
     );
   }
   const r = resolveScoringConfig(parsed);

@@ -104,7 +104,7 @@ function helpEpilogue(def: JobDefinition<unknown>): string {
   const examples = def.examples.map((e) => `  $ ${e}`).join('\n');
   return (
     `\nExit codes:\n${codes}\n\nExamples:\n${examples}\n\nConfiguration ` +
-    `comes from the environment (see README.md, Configuration); flags win.\n`
+    `comes from the environment (see docs/configuration.md); flags win.\n`
   );
 }
 

@@ -108,7 +108,7 @@ const TOKEN_HELP =
   `Renew it: in Business Manager, Business settings → Users → ` +
   `System users → Generate new token (permissions: ${TOKEN_PERMISSIONS}), ` +
   'then put it in FB_ACCESS_TOKEN or the file FB_ACCESS_TOKEN_FILE ' +
-  'names, and re-run bin/fetch-facebook (README, runbook: rotating ' +
+  'names, and re-run bin/fetch-facebook (docs/runbook.md: rotating ' +
   'the Facebook token).';
 
 interface Failure {

@@ -179,7 +179,7 @@ describe('loadConfig', () => {
     const r = loadConfig({}, { stateDir, require: ['ALERT_FROM', 'STATUS_TOKEN'] });
     const problems = (r as { problems: string[] }).problems;
     expect(problems.find((p) => p.startsWith('ALERT_FROM'))).toBe(
-      'ALERT_FROM is not set: this job needs it (see the README, Configuration)',
+      'ALERT_FROM is not set: this job needs it (see docs/configuration.md)',
     );
     expect(problems.find((p) => p.startsWith('STATUS_TOKEN'))).toContain('it can also be given as STATUS_TOKEN_FILE');
   });
