@@ -21,7 +21,9 @@ try {
     platform: 'node',
     logLevel: 'warning',
   });
-  const { generateCampaigns, highSpendTier, measure, runSimulation, WORLDS } = await import(join(dir, 'sim.mjs'));
+  const { generateCampaigns, highSpendTier, measure, missedDate, runSimulation, WORLDS } = await import(
+    join(dir, 'sim.mjs')
+  );
   const worlds = process.env.BENCH_SIM_WORLDS ? process.env.BENCH_SIM_WORLDS.split(',') : WORLDS;
   const goals = (world) => {
     const small = world === 'small-spend';
@@ -81,6 +83,17 @@ try {
         console.log(
           `| ${label} | ${fmt(rec[key], pct)} | ${fmt(act[key], pct)} | ${goal} | ${ok(act[key]) ? 'yes' : '**no**'} |`,
         );
+      if (world === 'missed-run') {
+        // Rule 7 directly: the date after the missed one, against the same campaigns scored on every date.
+        const unmissed = runSimulation(generateCampaigns(n, seed, 'base'), seed, undefined, 'base');
+        const day = missedDate(seed) + 1;
+        const differ = results.filter((r, i) => r.actions[day] !== unmissed[i].actions[day]).length;
+        console.log('');
+        console.log(
+          `The date after the missed run (scored date ${day + 1} of 28): ${differ} of ${n.toLocaleString('en')} ` +
+            'actions differ from those of a run that missed nothing.',
+        );
+      }
     }
   }
 } finally {

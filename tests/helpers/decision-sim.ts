@@ -10,7 +10,10 @@ import {
   type PreviousDecision,
   type PriorMoments,
   priorCache,
+  type LeadDay,
+  pendingShare,
   priorKey,
+  qualificationLagDays,
   SMALL_SPENDER_MULTIPLE,
 } from '../../src/core/scoring/index.js';
 import {
@@ -187,25 +190,9 @@ function asOf(days: readonly SimDay[], end: number, d: number): { leads: number;
 /**
  * A client's qualification lag as score-campaigns measures it (readClientQualification): the 90th percentile of the
  * days from a lead's creation to its status, over leads of the last 180 days whose status has arrived, in whole days
- * (ceiling, at most 30); the default with fewer than 10.
+ * (qualificationLagDays: ceiling, at most 30; the default with fewer than 10).
  */
-function clientLag(
-  all: readonly (readonly SimDay[])[],
-  end: number,
-  settings: DecisionSettings,
-): { lag: number; resolvedByAge: number[] } {
-  // The share of the client's leads of each of the last 30 days whose status has arrived (age 0 = day D).
-  const resolvedByAge: number[] = [];
-  for (let age = 0; age < 30; age++) {
-    let leads = 0;
-    let resolved = 0;
-    for (const days of all)
-      for (const l of days[end - age]!.leads ?? []) {
-        leads += 1;
-        if (l.arrives <= age + 1) resolved += 1;
-      }
-    resolvedByAge.push(leads === 0 ? 1 : resolved / leads);
-  }
+function clientLag(all: readonly (readonly SimDay[])[], end: number, settings: DecisionSettings): number {
   const delays: number[] = [];
   for (const days of all)
     for (let d = Math.max(0, end - 179); d <= end; d++)
@@ -213,13 +200,15 @@ function clientLag(
         // Created at a uniform time of its day; `arrives` counts from the start of that day.
         if (l.arrives <= end + 1 - d) delays.push(l.arrives - 0.5);
       }
-  if (delays.length < 10) return { lag: settings.defaultLagDays, resolvedByAge };
   delays.sort((a, b) => a - b);
-  // percentile_cont(0.9)
+  // percentile_cont(0.9), as the database computes it.
   const pos = 0.9 * (delays.length - 1);
   const lo = Math.floor(pos);
-  const v = delays[lo]! + (delays[Math.min(lo + 1, delays.length - 1)]! - delays[lo]!) * (pos - lo);
-  return { lag: Math.min(30, Math.max(0, Math.ceil(v))), resolvedByAge };
+  const p90 =
+    delays.length === 0
+      ? null
+      : delays[lo]! + (delays[Math.min(lo + 1, delays.length - 1)]! - delays[lo]!) * (pos - lo);
+  return qualificationLagDays(delays.length, p90, settings.defaultLagDays);
 }
 
 /** The facts score-campaigns would read for the scored date with index `i` (0 = the first scored date). */
@@ -229,10 +218,9 @@ function factsFor(
   i: number,
   previousTotal: bigint | null,
   world: World,
-  lag: { lag: number; resolvedByAge: number[] },
+  lagDays: number,
   settings: DecisionSettings,
 ): CampaignFacts {
-  const lagDays = lag.lag;
   const end = HISTORY - 1 + i;
   const window = days.slice(end - WINDOW + 1, end + 1);
   const leadLevel = world === 'late-statuses';
@@ -283,18 +271,13 @@ function factsFor(
     previousTotal: previousTotal === null ? null : rational(previousTotal, 100n),
   };
   // What score-campaigns adds for the evidence: the pending leads' share of spend, and a small spender's long window.
-  const pending = { leads: 0, spend: 0, recentSpend: 0 };
-  if (leadLevel && lagDays > 0) {
+  const youngDays: LeadDay[] = [];
+  if (leadLevel)
     for (let d = end - lagDays + 1; d <= end; d++) {
       const x = asOf(days, end, d);
-      if (x.pending === 0) continue;
-      // The day's spend × its pending leads ÷ its leads, as score-campaigns computes it (pendingOf).
-      const share = (days[d]!.spend * x.pending) / x.leads;
-      pending.leads += x.pending;
-      pending.spend += share;
-      if (d >= end - 6) pending.recentSpend += share;
+      youngDays.push({ age: end - d, spend: days[d]!.spend, leads: x.leads, pending: x.pending });
     }
-  }
+  const pending = pendingShare(youngDays, lagDays);
   const small =
     sum(window, (d) => d.spend) < SMALL_SPENDER_MULTIPLE * settings.minSpendMultiple * TARGET &&
     settings.longWindowDays > 30;
@@ -387,7 +370,7 @@ export function runSimulation(
               HISTORY - 1 + d,
               settings,
             )
-          : { lag: 0, resolvedByAge: [] };
+          : 0;
       const key = priorKey(client, 'USD');
       for (const i of members) {
         const c = campaigns[i]!;

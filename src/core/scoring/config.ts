@@ -452,15 +452,6 @@ export function targetFor(
   return targetIn(config.targetCpql, config.currency, currency, clientTarget);
 }
 
-/** The target cost per lead `T_L` of a campaign (lead mode of a NO_QUALIFIED_DATA campaign), or null. */
-export function targetCplFor(
-  config: ScoringConfig,
-  currency: string | null,
-  clientTarget: Rational | null,
-): { target: Rational; source: TargetSource } | null {
-  return targetIn(config.targetCpl, config.currency, currency, clientTarget);
-}
-
 /** The default configuration of scoring.md. */
 export function defaultScoringConfig(): ScoringConfig {
   const r = resolveScoringConfig({});

@@ -1,3 +1,4 @@
+import { count } from '../money.js';
 import type { WindowEvidence } from './evidence.js';
 import type { Recommendation } from './types.js';
 
@@ -174,7 +175,19 @@ const CUTS: ReadonlySet<Recommendation> = new Set(['REDUCE_BUDGET', 'PAUSE_CAMPA
 export const isCut = (r: Recommendation): boolean => CUTS.has(r);
 
 const pct = (p: number) => p.toFixed(2);
-const amount = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+/** Spend in a reason: whole units from 100 up ("3,035"), cents below. */
+const amount = (n: number) => (n >= 100 ? count(n) : n.toFixed(2));
+
+/** What the evidence is about: CPQL, or CPL in lead mode. */
+const costOf = (basis: 'qualified' | 'leads' = 'qualified') => (basis === 'leads' ? 'CPL' : 'CPQL');
+
+/** "4 qualified leads on 310 USD spent" (lead mode: "4 leads"). */
+function countsOf(e: WindowEvidence, basis: 'qualified' | 'leads', currency: string | null): string {
+  const n = e.qualifiedLeads;
+  const what = basis === 'leads' ? 'lead' : 'qualified lead';
+  const shown = Number.isInteger(n) ? String(n) : n.toFixed(1);
+  return `${shown} ${what}${n === 1 ? '' : 's'} on ${amount(e.spend)}${currency ? ` ${currency}` : ''} spent`;
+}
 
 /** "4 qualified leads on 310 USD spent: P(CPQL > target) = 0.62" (lead mode: leads and CPL). */
 export function describeEvidence(
@@ -182,13 +195,7 @@ export function describeEvidence(
   basis: 'qualified' | 'leads' = 'qualified',
   currency: string | null = null,
 ): string {
-  const n = e.qualifiedLeads;
-  const what = basis === 'leads' ? 'lead' : 'qualified lead';
-  const shown = Number.isInteger(n) ? String(n) : n.toFixed(1);
-  return (
-    `${shown} ${what}${n === 1 ? '' : 's'} on ${amount(e.spend)}${currency ? ` ${currency}` : ''} spent: ` +
-    `P(${basis === 'leads' ? 'CPL' : 'CPQL'} > target) = ${pct(e.pAboveTarget)}`
-  );
+  return `${countsOf(e, basis, currency)}: P(${costOf(basis)} > target) = ${pct(e.pAboveTarget)}`;
 }
 
 interface Candidate {
@@ -198,64 +205,66 @@ interface Candidate {
   trigger: EvidenceWindow | null;
 }
 
-/** The gates of one window: its cut and risk gates (stricter on the last 7 days). */
-function gatesOf(which: EvidenceWindow, s: DecisionSettings): { cut: number; risk: number } {
-  if (which !== 'recent') return { cut: s.cutProbability, risk: s.riskProbability };
-  return {
-    cut: 1 - (1 - s.cutProbability) * (1 - s.recentStrictness),
-    risk: 1 - (1 - s.riskProbability) * (1 - s.recentStrictness),
-  };
-}
-
 /** The evidence of a window, when it has the spend the gates need; else null. */
 function usable(e: WindowEvidence | null | undefined, s: DecisionSettings): WindowEvidence | null {
   return e !== null && e !== undefined && e.spendMultiple >= s.minSpendMultiple ? e : null;
+}
+
+/** " in the last 7 days", " in 90 days", or nothing for the 30-day window: where a window's numbers come from. */
+function windowLabel(which: EvidenceWindow | null, input: DecisionInput): string {
+  if (which === 'recent') return ' in the last 7 days';
+  if (which === 'long') return ` in ${input.longDays ?? 90} days`;
+  return '';
+}
+
+/** Why a cut the score calls for has too little evidence behind it: the window it was weighed on, and its numbers. */
+function thinEvidence(input: DecisionInput, long: WindowEvidence | null, s: DecisionSettings): string {
+  const describe = (e: WindowEvidence, which: EvidenceWindow | null) =>
+    `${describeEvidence(e, input.basis, input.currency ?? null)}${windowLabel(which, input)}`;
+  const e = input.window;
+  if (e === null) return 'no evidence on its cost';
+  if (e.spendMultiple >= s.minSpendMultiple) return `${describe(e, null)}, below ${pct(s.cutProbability)}`;
+  // Too little spend in 30 days: a small spender was weighed on its longer window too.
+  if (long !== null) return `${describe(long, 'long')}, below ${pct(s.cutProbability)}`;
+  const weighed = input.long ?? e;
+  const which = input.long ? 'long' : null;
+  return (
+    `${describe(weighed, which)}, on ${weighed.spendMultiple.toFixed(1)} × the target, below ` +
+    `${s.minSpendMultiple} ×`
+  );
 }
 
 /** Today's candidate and the gate behind it, before persistence. */
 function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
   const rec = input.recommendation;
   const basis = input.basis ?? 'qualified';
-  const currency = input.currency ?? null;
-  const describe = (e: WindowEvidence, which: EvidenceWindow | null = null) =>
-    `${describeEvidence(e, basis, currency)}${
-      which === 'recent' ? ' in the last 7 days' : which === 'long' ? ` in ${input.longDays ?? 90} days` : ''
-    }`;
+  const describe = (e: WindowEvidence, which: EvidenceWindow | null) =>
+    `${describeEvidence(e, basis, input.currency ?? null)}${windowLabel(which, input)}`;
   // The 30-day window first, then the last 7 days under stricter gates, then (a small spender, whose 30 days reach
-  // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays or closures:
-  // this runs for every campaign of every run.
+  // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays: this runs for
+  // every campaign of every run.
   const window = usable(input.window, s);
   const recent = usable(input.recent, s);
   const long = usable(input.long, s);
-  const recentGates = gatesOf('recent', s);
+  const recentCut = 1 - (1 - s.cutProbability) * (1 - s.recentStrictness);
+  const recentRisk = 1 - (1 - s.riskProbability) * (1 - s.recentStrictness);
   let atRisk: WindowEvidence | null = null;
   let riskWindow: EvidenceWindow | null = null;
   if (window !== null && window.pAboveTwiceTarget >= s.riskProbability) [atRisk, riskWindow] = [window, 'window'];
-  else if (recent !== null && recent.pAboveTwiceTarget >= recentGates.risk) [atRisk, riskWindow] = [recent, 'recent'];
+  else if (recent !== null && recent.pAboveTwiceTarget >= recentRisk) [atRisk, riskWindow] = [recent, 'recent'];
   else if (long !== null && long.pAboveTwiceTarget >= s.riskProbability) [atRisk, riskWindow] = [long, 'long'];
   let expensive: WindowEvidence | null = null;
   let expensiveWindow: EvidenceWindow | null = null;
   if (window !== null && window.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [window, 'window'];
-  else if (recent !== null && recent.pAboveTarget >= recentGates.cut) [expensive, expensiveWindow] = [recent, 'recent'];
+  else if (recent !== null && recent.pAboveTarget >= recentCut) [expensive, expensiveWindow] = [recent, 'recent'];
   else if (long !== null && long.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [long, 'long'];
   if (isCut(rec)) {
     if (expensive)
       return { candidate: rec, gate: 'evidence', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
-    const e = input.window;
-    const detail = !e
-      ? 'no evidence on its cost'
-      : e.spendMultiple < s.minSpendMultiple
-        ? long === null && input.long
-          ? `${describe(input.long, 'long')}, on ${input.long.spendMultiple.toFixed(1)} × the target, below ` +
-            `${s.minSpendMultiple} ×`
-          : long !== null
-            ? `${describe(long, 'long')}, below ${pct(s.cutProbability)}`
-            : `${describe(e)}, on ${e.spendMultiple.toFixed(1)} × the target, below ${s.minSpendMultiple} ×`
-        : `${describe(e)}, below ${pct(s.cutProbability)}`;
     return {
       candidate: 'MONITOR_CLOSELY',
       gate: 'thin-evidence',
-      why: `recommendation ${rec}; ${detail}`,
+      why: `recommendation ${rec}; ${thinEvidence(input, long, s)}`,
       trigger: null,
     };
   }
@@ -263,9 +272,7 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
     return {
       candidate: 'REDUCE_BUDGET',
       gate: 'money-at-risk',
-      why:
-        `${describe(atRisk, riskWindow)}, ` +
-        `P(${basis === 'leads' ? 'CPL' : 'CPQL'} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
+      why: `${describe(atRisk, riskWindow)}, ` + `P(${costOf(basis)} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
       trigger: riskWindow,
     };
   if (expensive)
@@ -277,14 +284,12 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
     };
   if (rec === 'INCREASE_BUDGET') {
     const e = input.window;
-    const cost = basis === 'leads' ? 'CPL' : 'CPQL';
+    const cost = costOf(basis);
     if (e && e.pAtMostTarget >= s.increaseProbability)
       return {
         candidate: rec,
         gate: 'evidence',
-        why:
-          `${describeEvidence(e, basis, currency).replace(/: P\(.*$/, '')}: ` +
-          `P(${cost} ≤ target) = ${pct(e.pAtMostTarget)}`,
+        why: `${countsOf(e, basis, input.currency ?? null)}: P(${cost} ≤ target) = ${pct(e.pAtMostTarget)}`,
         trigger: null,
       };
     return {
@@ -322,7 +327,10 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
 }
 
 function decide(input: DecisionInput, s: DecisionSettings): Decision {
-  const previous = input.previous;
+  // INSUFFICIENT_DATA told nobody to do anything: a campaign judged for the first time (its first delivery, a target
+  // set, statuses arriving) starts from no action, as on its first scored date, instead of holding "insufficient data"
+  // until persistence is met.
+  const previous = input.previous?.action === 'INSUFFICIENT_DATA' ? null : input.previous;
   // Persistence counts dates in a row with the same candidate: REDUCE_BUDGET → PAUSE_CAMPAIGN and back are changes too.
   const streakOf = (candidate: Recommendation) =>
     previous !== null && previous.candidate === candidate ? previous.streak + 1 : 1;
@@ -372,8 +380,8 @@ function decide(input: DecisionInput, s: DecisionSettings): Decision {
   if (isCut(previous.action) && !isCut(candidate)) {
     const which = previous.trigger ?? 'window';
     const e = triggerEvidence(input, which);
-    const cost = input.basis === 'leads' ? 'CPL' : 'CPQL';
-    const label = which === 'recent' ? ' (last 7 days)' : which === 'long' ? ` (${input.longDays ?? 90} days)` : '';
+    const cost = costOf(input.basis);
+    const label = windowLabel(which, input);
     if (e && e.spendMultiple >= s.minSpendMultiple && e.pAboveTarget >= s.releaseProbability)
       return {
         action: previous.action,

@@ -8,3 +8,4 @@ export * from './decision.js';
 export * from './evidence.js';
 export * from './act.js';
 export * from './backtest.js';
+export * from './pending.js';

@@ -12,7 +12,7 @@ import {
   ZERO,
   type Rational,
 } from '../rational.js';
-import { DIMENSIONS, targetCplFor, targetFor, type Dimension, type ScoringConfig } from './config.js';
+import { DIMENSIONS, targetFor, targetIn, type Dimension, type ScoringConfig } from './config.js';
 import { curve } from './curve.js';
 import type { CampaignFacts, CampaignScore, DimensionScore, Flag, Judgement, Recommendation } from './types.js';
 
@@ -325,17 +325,20 @@ function insufficientWhy(f: CampaignFacts, noDelivery: boolean, cannotJudge: rea
 }
 
 interface Judged {
+  /** T, and where it came from; null when the campaign's currency has none (NO_TARGET). */
+  resolved: ReturnType<typeof targetFor>;
   noDelivery: boolean;
   /** The flags of scoring.md section 2 that apply. */
   cannotJudge: Flag[];
   /** T_L of a NO_QUALIFIED_DATA campaign, or null. */
-  cpl: ReturnType<typeof targetCplFor>;
+  cpl: ReturnType<typeof targetIn>;
   judgement: Judgement | null;
 }
 
 /** scoring.md section 2: whether and on what a campaign is judged. */
 function judge(f: CampaignFacts, config: ScoringConfig): Judged {
-  const target = targetFor(config, f.currency, f.clientTargetCpql)?.target ?? null;
+  const resolved = targetFor(config, f.currency, f.clientTargetCpql);
+  const target = resolved?.target ?? null;
   const noDelivery = f.spendRows === 0 || (isZero(f.spend) && f.impressions === 0n);
   const cannotJudge: Flag[] = [];
   const noLeadData = f.mode === 'aggregate' && f.leadCountRows === 0;
@@ -344,7 +347,8 @@ function judge(f: CampaignFacts, config: ScoringConfig): Judged {
   // v3: leads whose qualification is unknown are never read as zero qualified.
   const noQualifiedData = !noLeadData && (f.mode === 'aggregate' ? f.qualifiedCountRows === 0 : !f.qualificationKnown);
   if (noQualifiedData) cannotJudge.push('NO_QUALIFIED_DATA');
-  const cpl = noQualifiedData ? targetCplFor(config, f.currency, f.clientTargetCpl) : null;
+  // T_L: the client's target_cpl, else the configuration's, by the same currency rules as T.
+  const cpl = noQualifiedData ? targetIn(config.targetCpl, config.currency, f.currency, f.clientTargetCpl) : null;
   // What the campaign is judged on: cost per lead against T_L (lead mode), else cost per qualified lead against T.
   const judgement: Judgement | null =
     noDelivery || noLeadData
@@ -356,7 +360,7 @@ function judge(f: CampaignFacts, config: ScoringConfig): Judged {
         : target === null
           ? null
           : { basis: 'qualified', target };
-  return { noDelivery, cannotJudge, cpl, judgement };
+  return { resolved, noDelivery, cannotJudge, cpl, judgement };
 }
 
 /** What a campaign's score judges it on (scoring.md section 2), without scoring it: null when not judged. */
@@ -367,8 +371,6 @@ export function judgementOf(f: CampaignFacts, config: ScoringConfig): Judgement 
 /** Scores one campaign for date D per scoring.md. Pure and deterministic. */
 export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringConfig): CampaignScore {
   const periods = scoringPeriods(date);
-  const resolved = targetFor(config, f.currency, f.clientTargetCpql);
-  const target = resolved?.target ?? null;
 
   const ageDays = f.startDate === null ? null : daysBetween(date, f.startDate);
   const youngByAge = ageDays !== null && ageDays < config.newCampaign.maxAgeDays;
@@ -383,7 +385,8 @@ export function scoreCampaign(f: CampaignFacts, date: string, config: ScoringCon
         `the window (new below ${config.newCampaign.minDataDays})`
       : null;
 
-  const { noDelivery, cannotJudge, cpl, judgement } = judge(f, config);
+  const { resolved, noDelivery, cannotJudge, cpl, judgement } = judge(f, config);
+  const target = resolved?.target ?? null;
   const leadMode = judgement?.basis === 'leads';
   const scored = leadMode ? asLeadMode(f) : f;
   const r = ratios(scored);

@@ -10,6 +10,9 @@ import {
   type PriorMoments,
   priorKey,
   judgementOf,
+  type LeadDay,
+  pendingShare,
+  qualificationLagDays,
   type Recommendation,
   type ScoringConfig,
   scoringPeriods,
@@ -24,8 +27,9 @@ export interface ScoringInput {
   campaignName: string | null;
   clientId: string | null;
   /**
-   * The action, candidate and streak stored for D−1 (docs/decisions.md): what persistence and hysteresis read. Null
-   * when D−1 has no stored action (not scored, or scored before sql/011).
+   * The action, candidate, streak and trigger window stored on the previous scored date, up to 14 days back
+   * (docs/decisions.md): what persistence and hysteresis read. Null when that date has no stored action (not scored,
+   * scored before sql/011, or a replay that keeps its own state).
    */
   previous: PreviousDecision | null;
 }
@@ -163,33 +167,24 @@ function inRange(r: Range) {
 const midnightUtc = (date: string): string => `${date}T00:00:00Z`;
 
 /**
- * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client and
- * yesterday's score add.
+ * Per campaign of the range with a row in the window: metrics sums and what the campaign row, its client,
+ * the scores of the state date (the latest earlier scored one) and of D−1 add.
  */
 async function readMetrics(
   db: Kysely<Database>,
   date: string,
   p: Periods,
   range: Range,
-  stateDate: string | null,
+  stateDate: string,
 ): Promise<MetricsRow[]> {
   const yesterday = addDays(date, -1);
   // The decision state is the campaign's row on the latest earlier scored date (a missed run does not reset it);
-  // SCORE_JUMP compares with D−1 alone. Mostly the same date: then one join serves both.
-  const state =
-    stateDate === null
-      ? sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::numeric AS total_score, NULL::text AS action,
-                              NULL::text AS action_candidate, NULL::int AS action_streak,
-                              NULL::text AS action_window) st ON false`
-      : sql`LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate, action_streak, action_window
-                         FROM campaign_scores WHERE date = ${stateDate}::date ${inRange(range)}) st
-               ON st.campaign_id = m.campaign_id`;
+  // SCORE_JUMP compares with D−1 alone. Mostly the same date: then the one join serves both.
   const previousTotal =
     stateDate === yesterday
-      ? sql`LEFT JOIN (SELECT NULL::text AS campaign_id, NULL::numeric AS total_score) prev ON false`
-      : sql`LEFT JOIN (SELECT campaign_id, total_score FROM campaign_scores
-                        WHERE date = ${yesterday}::date ${inRange(range)}) prev ON prev.campaign_id = m.campaign_id`;
-  const total = stateDate === yesterday ? sql`st.total_score` : sql`prev.total_score`;
+      ? sql`st.total_score`
+      : sql`(SELECT total_score FROM campaign_scores y WHERE y.date = ${yesterday}::date
+                AND y.campaign_id = m.campaign_id)`;
   // Spend is summed as integer millionths (spend_micros, sql/007): a numeric sum costs far more.
   const r = await sql<MetricsRow>`
     WITH m AS (
@@ -218,15 +213,16 @@ async function readMetrics(
     )
     -- Every table is cut to the chunk's range, so that each chunk reads only its own part of each index.
     SELECT m.*, c.campaign_name, c.client_id, c.start_date, c.daily_budget, c.currency, cl.target_cpql,
-           cl.target_cpl, ${total} AS previous_total,
+           cl.target_cpl, ${previousTotal} AS previous_total,
            st.action AS previous_action, st.action_candidate AS previous_candidate,
            st.action_streak AS previous_streak, st.action_window AS previous_window,
            ll.campaign_id IS NOT NULL AS lead_level
       FROM m
       JOIN (SELECT * FROM campaigns WHERE true ${inRange(range)}) c ON c.campaign_id = m.campaign_id
       LEFT JOIN clients cl ON cl.client_id = c.client_id
-      ${state}
-      ${previousTotal}
+      LEFT JOIN (SELECT campaign_id, total_score, action, action_candidate, action_streak, action_window
+                   FROM campaign_scores WHERE date = ${stateDate}::date ${inRange(range)}) st
+             ON st.campaign_id = m.campaign_id
       LEFT JOIN (SELECT DISTINCT campaign_id FROM campaign_leads WHERE true ${inRange(range)}) ll
              ON ll.campaign_id = m.campaign_id
      ORDER BY m.campaign_id`.execute(db);
@@ -291,7 +287,9 @@ async function readLeadCounts(
 
 /** The group a client's qualification is measured over: the client, or a campaign without one on its own. */
 const qualificationGroup = (clientId: string | null, campaignId: string): string =>
-  clientId === null ? `campaign\u0001${campaignId}` : clientId;
+  clientId === null ? `${NO_CLIENT}${campaignId}` : clientId;
+/** The prefix of a campaign without a client, as its own group (readClientQualification builds the same key). */
+const NO_CLIENT = 'campaign\u0001';
 
 /**
  * Per client (a campaign without one is its own group) with leads created by the end of D: whether the CRM has
@@ -307,7 +305,7 @@ async function readClientQualification(
 ): Promise<Map<string, ClientQualification>> {
   const end = midnightUtc(addDays(date, 1));
   const r = await sql<{ grp: string; known: boolean; resolved: number; lag: number | null }>`
-    SELECT CASE WHEN c.client_id IS NULL THEN 'campaign' || chr(1) || c.campaign_id ELSE c.client_id END AS grp,
+    SELECT coalesce(c.client_id, ${NO_CLIENT} || c.campaign_id) AS grp,
            bool_or(lower(l.status) <> 'new' OR s.changes > 0) AS known,
            count(s.final_at) FILTER (WHERE l.created_at >= ${midnightUtc(addDays(date, -180))}::timestamptz)::int
              AS resolved,
@@ -328,8 +326,7 @@ async function readClientQualification(
       x.grp,
       {
         known: x.known,
-        lagDays:
-          x.resolved >= 10 && x.lag !== null ? Math.min(30, Math.max(0, Math.ceil(Number(x.lag)))) : defaultLagDays,
+        lagDays: qualificationLagDays(x.resolved, x.lag === null ? null : Number(x.lag), defaultLagDays),
       },
     ]),
   );
@@ -447,30 +444,14 @@ async function readLongWindow(
   return out;
 }
 
-/**
- * The leads of the window still pending and younger than the client's lag (days D − lag + 1 … D), and their share
- * of spend: each such day's spend × its pending leads ÷ its leads.
- */
-function pendingOf(
-  lead: LeadRow | undefined,
-  lagDays: number,
-  date: string,
-  recentFrom: string,
-  daySpend: Map<string, number> | undefined,
-): { leads: number; spend: number; recentSpend: number } {
-  const out = { leads: 0, spend: 0, recentSpend: 0 };
-  if (!lead?.young_days || lagDays <= 0) return out;
-  const youngFrom = addDays(date, 1 - lagDays);
-  for (let i = 0; i < lead.young_days.length; i++) {
-    const day = lead.young_days[i]!;
-    if (day < youngFrom) continue;
-    const pending = lead.young_pending![i]!;
-    const share = ((daySpend?.get(day) ?? 0) * pending) / lead.young_leads![i]!;
-    out.leads += pending;
-    out.spend += share;
-    if (day >= recentFrom) out.recentSpend += share;
-  }
-  return out;
+/** The young days of a lead-level campaign with a pending lead, with their spend, for pendingShare. */
+function leadDays(lead: LeadRow, date: string, daySpend: Map<string, number> | undefined): LeadDay[] {
+  return (lead.young_days ?? []).map((day, i) => ({
+    age: daysBetween(date, day),
+    spend: daySpend?.get(day) ?? 0,
+    leads: lead.young_leads![i]!,
+    pending: lead.young_pending![i]!,
+  }));
 }
 
 function toInput(
@@ -478,6 +459,7 @@ function toInput(
   lead: LeadRow | undefined,
   exact: SpendSums | undefined,
   qualification: ClientQualification | undefined,
+  storedState: boolean,
 ): ScoringInput {
   const leadLevel = r.lead_level;
   const count = (agg: string, lvl: string | undefined): number => Number(leadLevel ? (lvl ?? '0') : agg);
@@ -522,7 +504,7 @@ function toInput(
     previousTotal: r.previous_total === null ? null : parseDecimal(r.previous_total),
   };
   const previous: PreviousDecision | null =
-    r.previous_action === null || r.previous_candidate === null
+    !storedState || r.previous_action === null || r.previous_candidate === null
       ? null
       : {
           action: r.previous_action as Recommendation,
@@ -714,8 +696,9 @@ export async function openScoringSource(
     ]);
     // The decision state is read from the previous scored date (a missed cron run does not reset it), if it is recent
     // enough to speak for the campaigns now: within STATE_MAX_AGE_DAYS.
+    // (Older than that, or none: D−1, which then has no scores either, and the previous total comes with it.)
     const stateDate =
-      storedState && previous !== null && daysBetween(date, previous.date) <= STATE_MAX_AGE_DAYS ? previous.date : null;
+      previous !== null && daysBetween(date, previous.date) <= STATE_MAX_AGE_DAYS ? previous.date : addDays(date, -1);
     // A few rows (one per client and currency), read before the first chunk on the same connection.
     const priorSamples: Promise<PriorSamples> = options.actions
       ? readPriorSamples(readers[1]!, previous?.date ?? null).catch(withCause)
@@ -738,6 +721,7 @@ export async function openScoringSource(
           byCampaign.get(r.campaign_id),
           exact.get(r.campaign_id),
           byClient.get(qualificationGroup(r.client_id, r.campaign_id)),
+          storedState,
         ),
       );
       if (options.actions) await addEvidenceFacts(db, inputs, byCampaign, byClient);
@@ -768,12 +752,9 @@ export async function openScoringSource(
       );
       for (const x of withPending) {
         const lag = lagOf(x);
-        const pending = pendingOf(
-          byCampaign.get(x.facts.campaignId),
+        const pending = pendingShare(
+          leadDays(byCampaign.get(x.facts.campaignId)!, date, daySpend.get(x.facts.campaignId)),
           lag,
-          date,
-          p.recent.from,
-          daySpend.get(x.facts.campaignId),
         );
         x.facts.evidence = {
           pendingLeads: pending.leads,

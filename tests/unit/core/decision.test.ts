@@ -200,6 +200,13 @@ describe('the spec rule where it must stand, and new campaigns (v2)', () => {
     expect(decideAction(input({ recommendation: 'INSUFFICIENT_DATA', window: null, recent: null })).action).toBe(
       'INSUFFICIENT_DATA',
     );
+    // A campaign judged for the first time (a target set, its first delivery) does not hold "insufficient data"
+    // until persistence is met: it starts from no action.
+    expect(decideAction(input({ previous: held('INSUFFICIENT_DATA', 'INSUFFICIENT_DATA', 6) }))).toMatchObject({
+      action: 'CONTINUE_OPTIMIZE',
+      gate: 'spec',
+      streak: 1,
+    });
   });
 });
 
@@ -266,7 +273,7 @@ describe('state across gaps and the window that triggered a cut (v2)', () => {
       }),
     );
     expect(d).toMatchObject({ action: 'REDUCE_BUDGET', gate: 'hysteresis', trigger: 'recent' });
-    expect(d.reason).toContain('(last 7 days)');
+    expect(d.reason).toContain('P(CPQL > target) in the last 7 days falls below 0.60');
   });
 
   test('a small spender is judged on its longer window when its 30 days do not reach 3 × the target', () => {

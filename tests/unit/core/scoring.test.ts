@@ -305,6 +305,30 @@ describe('run-level checks', () => {
 });
 
 describe('configuration', () => {
+  test('v3 settings with bad values are each refused, every problem listed', () => {
+    const r = resolveScoringConfig({
+      currency: 'usd',
+      target_cpl: { usd: 20, EUR: -1 },
+      pending_statuses: ['new', 'qualified', ''],
+      decision: { long_window_days: 120, default_lag_days: 1.5 },
+    });
+    expect(r.ok).toBe(false);
+    expect((r as { problems: string[] }).problems).toEqual([
+      'pending_statuses: expected a list of status names (may be empty)',
+      'currency: "usd" is not an ISO 4217 code in capitals (USD, EUR, IDR); ' +
+        'it is the currency of a plain target number',
+      'decision.long_window_days: 120 must be a whole number of days, 30 to 90',
+      'decision.default_lag_days: 1.5 must be a whole number of days, 0 to 60',
+      'target_cpl.usd: not a currency code; use ISO 4217 codes in capitals (USD, EUR, IDR) or "*" for any other ' +
+        'currency',
+      'target_cpl.EUR: must be greater than 0, got -1',
+    ]);
+    const both = resolveScoringConfig({ pending_statuses: ['New', 'Qualified'] });
+    expect((both as { problems: string[] }).problems).toEqual([
+      'pending_statuses: Qualified also in qualified_statuses; a status is one or the other',
+    ]);
+  });
+
   test('defaults have a stable identity and overrides change it', () => {
     expect(config.id).toMatch(/^cfg_[0-9a-f]{16}$/);
     const r = resolveScoringConfig({ target_cpql: 50 });
