@@ -79,4 +79,18 @@ describe('importCsv', () => {
     expect(await clients()).toEqual(before);
     expect(before).not.toContain('gamma');
   });
+
+  test("a client's target cost per lead (target_cpl) is imported, and a bad one refused like target_cpql", async () => {
+    await importCsv(await deps('client_id,target_cpl\ndelta,35.50\n'), options(['-']));
+    const stored = await t.db.selectFrom('clients').select('target_cpl').where('client_id', '=', 'delta').execute();
+    expect(stored).toEqual([{ target_cpl: '35.50' }]);
+    const error = await importCsv(await deps('client_id,target_cpl\ndelta,0\n'), options(['-'])).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as DataError).problems.join('\n')).toMatch(/line 2: target_cpl: must be greater than 0/);
+    expect(await t.db.selectFrom('clients').select('target_cpl').where('client_id', '=', 'delta').execute()).toEqual(
+      stored,
+    );
+  });
 });

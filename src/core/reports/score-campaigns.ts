@@ -17,7 +17,6 @@ export interface ScoreOutcome {
   /** The weakest dimension's reason, only kept for --list. */
   weakest: string | null;
   currency: string | null;
-  targetSource: string | null;
 }
 
 /** What scoreCampaigns returns. */

@@ -116,24 +116,24 @@ export function actOn(
     const target = toNumber(judged.target);
     // Rates of leads and of qualified leads do not compare: lead mode takes the target's own prior.
     const prior = leadMode ? targetPrior(target) : priorFor(target);
-    const count = (qualified: number, total: number) => (leadMode ? total : qualified);
-    const less = (spend: number, pending: number) => Math.max(0, spend - pending);
+    // Lead mode counts every lead; the pending leads' share of spend is left out (never below 0).
+    const pendingSpend = extra?.pendingSpend ?? 0;
     window = windowEvidence(
-      less(toNumber(facts.spend), extra?.pendingSpend ?? 0),
-      count(facts.qualifiedLeads, facts.totalLeads),
+      Math.max(0, toNumber(facts.spend) - pendingSpend),
+      leadMode ? facts.totalLeads : facts.qualifiedLeads,
       target,
       prior,
     );
     recent = windowEvidence(
-      less(toNumber(facts.recent.spend), extra?.recentPendingSpend ?? 0),
-      count(facts.recent.qualifiedLeads, facts.recent.totalLeads),
+      Math.max(0, toNumber(facts.recent.spend) - (extra?.recentPendingSpend ?? 0)),
+      leadMode ? facts.recent.totalLeads : facts.recent.qualifiedLeads,
       target,
       prior,
     );
     if (extra?.long)
       long = windowEvidence(
-        less(toNumber(extra.long.spend), extra.pendingSpend),
-        count(extra.long.qualifiedLeads, extra.long.totalLeads),
+        Math.max(0, toNumber(extra.long.spend) - pendingSpend),
+        leadMode ? extra.long.totalLeads : extra.long.qualifiedLeads,
         target,
         prior,
       );

@@ -217,19 +217,22 @@ function windowLabel(which: EvidenceWindow | null, input: DecisionInput): string
   return '';
 }
 
+/** describeEvidence of one of the input's windows, saying which one. */
+function describeIn(input: DecisionInput, e: WindowEvidence, which: EvidenceWindow | null): string {
+  return `${describeEvidence(e, input.basis, input.currency ?? null)}${windowLabel(which, input)}`;
+}
+
 /** Why a cut the score calls for has too little evidence behind it: the window it was weighed on, and its numbers. */
 function thinEvidence(input: DecisionInput, long: WindowEvidence | null, s: DecisionSettings): string {
-  const describe = (e: WindowEvidence, which: EvidenceWindow | null) =>
-    `${describeEvidence(e, input.basis, input.currency ?? null)}${windowLabel(which, input)}`;
   const e = input.window;
   if (e === null) return 'no evidence on its cost';
-  if (e.spendMultiple >= s.minSpendMultiple) return `${describe(e, null)}, below ${pct(s.cutProbability)}`;
+  if (e.spendMultiple >= s.minSpendMultiple) return `${describeIn(input, e, null)}, below ${pct(s.cutProbability)}`;
   // Too little spend in 30 days: a small spender was weighed on its longer window too.
-  if (long !== null) return `${describe(long, 'long')}, below ${pct(s.cutProbability)}`;
+  if (long !== null) return `${describeIn(input, long, 'long')}, below ${pct(s.cutProbability)}`;
   const weighed = input.long ?? e;
   const which = input.long ? 'long' : null;
   return (
-    `${describe(weighed, which)}, on ${weighed.spendMultiple.toFixed(1)} × the target, below ` +
+    `${describeIn(input, weighed, which)}, on ${weighed.spendMultiple.toFixed(1)} × the target, below ` +
     `${s.minSpendMultiple} ×`
   );
 }
@@ -238,8 +241,6 @@ function thinEvidence(input: DecisionInput, long: WindowEvidence | null, s: Deci
 function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
   const rec = input.recommendation;
   const basis = input.basis ?? 'qualified';
-  const describe = (e: WindowEvidence, which: EvidenceWindow | null) =>
-    `${describeEvidence(e, basis, input.currency ?? null)}${windowLabel(which, input)}`;
   // The 30-day window first, then the last 7 days under stricter gates, then (a small spender, whose 30 days reach
   // less than twice the spend the gates need) the longer window; each only on enough spend. No arrays: this runs for
   // every campaign of every run.
@@ -260,7 +261,12 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
   else if (long !== null && long.pAboveTarget >= s.cutProbability) [expensive, expensiveWindow] = [long, 'long'];
   if (isCut(rec)) {
     if (expensive)
-      return { candidate: rec, gate: 'evidence', why: describe(expensive, expensiveWindow), trigger: expensiveWindow };
+      return {
+        candidate: rec,
+        gate: 'evidence',
+        why: describeIn(input, expensive, expensiveWindow),
+        trigger: expensiveWindow,
+      };
     return {
       candidate: 'MONITOR_CLOSELY',
       gate: 'thin-evidence',
@@ -272,14 +278,16 @@ function candidateOf(input: DecisionInput, s: DecisionSettings): Candidate {
     return {
       candidate: 'REDUCE_BUDGET',
       gate: 'money-at-risk',
-      why: `${describe(atRisk, riskWindow)}, ` + `P(${costOf(basis)} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
+      why:
+        `${describeIn(input, atRisk, riskWindow)}, ` +
+        `P(${costOf(basis)} > 2 × target) = ${pct(atRisk.pAboveTwiceTarget)}`,
       trigger: riskWindow,
     };
   if (expensive)
     return {
       candidate: 'REDUCE_BUDGET',
       gate: 'expensive',
-      why: describe(expensive, expensiveWindow),
+      why: describeIn(input, expensive, expensiveWindow),
       trigger: expensiveWindow,
     };
   if (rec === 'INCREASE_BUDGET') {

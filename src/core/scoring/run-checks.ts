@@ -22,10 +22,9 @@ export interface RunSummary {
   previousScoredCount: number | null;
 }
 
-/** What a run-level check reads of one score. `currency` and `targetSource` come from its details. */
+/** What a run-level check reads of one score. `currency` comes from its details. */
 export type ScoredForSummary = Pick<CampaignScore, 'recommendation' | 'flags'> & {
   currency?: string | null;
-  targetSource?: string | null;
 };
 
 /**

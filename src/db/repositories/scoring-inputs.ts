@@ -240,10 +240,28 @@ async function readLeadCounts(
   statuses: { qualified: readonly string[]; pending: readonly string[] },
   youngDays: number,
 ): Promise<Map<string, LeadRow>> {
-  const youngFrom = midnightUtc(addDays(date, 1 - Math.max(1, youngDays)));
+  const youngFrom = midnightUtc(addDays(date, 1 - youngDays));
+  // The young days are read only for the action's evidence (some client has a lag); x is then read twice.
+  const young =
+    youngDays > 0
+      ? sql`, young AS (
+      SELECT campaign_id, array_agg(day::text ORDER BY day) AS young_days, array_agg(leads ORDER BY day) AS young_leads,
+             array_agg(pending ORDER BY day) AS young_pending
+        FROM (SELECT campaign_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS leads,
+                     count(*) FILTER (WHERE pending)::int AS pending
+                FROM x WHERE created_at >= ${youngFrom}::timestamptz
+               GROUP BY 1, 2 HAVING count(*) FILTER (WHERE pending) > 0) d
+       GROUP BY campaign_id
+    )`
+      : sql``;
+  const youngColumns =
+    youngDays > 0
+      ? sql`young.young_days, young.young_leads, young.young_pending`
+      : sql`NULL AS young_days, NULL AS young_leads, NULL AS young_pending`;
+  const youngJoin = youngDays > 0 ? sql`LEFT JOIN young USING (campaign_id)` : sql``;
   // A lead belongs to the UTC day of created_at; its status is the latest change at or before the end of D.
   const r = await sql<LeadRow>`
-    WITH x AS MATERIALIZED (
+    WITH x AS ${youngDays > 0 ? sql`MATERIALIZED` : sql`NOT MATERIALIZED`} (
         SELECT l.campaign_id, l.created_at,
                lower(coalesce(s.status, l.status)) = ANY(${[...statuses.qualified]}::text[]) AS qualified,
                lower(coalesce(s.status, l.status)) = ANY(${[...statuses.pending]}::text[]) AS pending
@@ -257,17 +275,9 @@ async function readLeadCounts(
           ) s ON s.lead_id = l.lead_id
          WHERE l.created_at >= ${midnightUtc(p.window.from)}::timestamptz
            AND l.created_at < ${midnightUtc(addDays(date, 1))}::timestamptz
-    ),
-    young AS (
-      SELECT campaign_id, array_agg(day::text ORDER BY day) AS young_days, array_agg(leads ORDER BY day) AS young_leads,
-             array_agg(pending ORDER BY day) AS young_pending
-        FROM (SELECT campaign_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS leads,
-                     count(*) FILTER (WHERE pending)::int AS pending
-                FROM x WHERE created_at >= ${youngFrom}::timestamptz
-               GROUP BY 1, 2 HAVING count(*) FILTER (WHERE pending) > 0) d
-       GROUP BY campaign_id
     )
-    SELECT a.*, young.young_days, young.young_leads, young.young_pending
+    ${young}
+    SELECT a.*, ${youngColumns}
       FROM (
         SELECT campaign_id,
                count(*) AS total_leads,
@@ -281,7 +291,7 @@ async function readLeadCounts(
                count(*) FILTER (WHERE created_at >= ${midnightUtc(p.prior.from)}::timestamptz
                                   AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS prior_total
           FROM x GROUP BY campaign_id
-      ) a LEFT JOIN young USING (campaign_id)`.execute(db);
+      ) a ${youngJoin}`.execute(db);
   return new Map(r.rows.map((x) => [x.campaign_id, x]));
 }
 
@@ -705,6 +715,13 @@ export async function openScoringSource(
       : Promise.resolve(new Map());
     priorSamples.catch(() => undefined); // awaited before the first score; a failure surfaces there
 
+    // The largest target the configuration gives any campaign (T or T_L, any currency): a bound for small spenders.
+    const largestTarget = Math.max(
+      ...[config.targetCpql, config.targetCpl].flatMap((t) =>
+        t === null ? [] : 'plain' in t ? [toNumber(t.plain)] : [...t.byCurrency.values()].map((v) => toNumber(v)),
+      ),
+    );
+
     const readChunk = async (i: number): Promise<ScoringInput[]> => {
       // Chunk 0 goes to the connection not busy with the lead counts.
       const db = readers[(i + 1) % readers.length]!;
@@ -724,7 +741,7 @@ export async function openScoringSource(
           storedState,
         ),
       );
-      if (options.actions) await addEvidenceFacts(db, inputs, byCampaign, byClient);
+      if (options.actions) await addEvidenceFacts(db, rows, inputs, byCampaign, byClient);
       return inputs;
     };
 
@@ -734,6 +751,7 @@ export async function openScoringSource(
      */
     const addEvidenceFacts = async (
       db: Kysely<Database>,
+      rows: readonly MetricsRow[],
       inputs: ScoringInput[],
       byCampaign: Map<string, LeadRow>,
       byClient: Map<string, ClientQualification>,
@@ -765,13 +783,15 @@ export async function openScoringSource(
         };
       }
       if (decision.longWindowDays <= 30) return;
-      // A small spender: judged on cost, its 30-day spend below twice the spend the gates need.
-      const small = inputs.filter((x) => {
+      // A small spender: judged on cost, its 30-day spend below twice the spend the gates need. Most campaigns spend
+      // more than that against any target they could have (a number compare on the row); only the others are judged.
+      const limit = SMALL_SPENDER_MULTIPLE * decision.minSpendMultiple;
+      const small = inputs.filter((x, i) => {
+        const r = rows[i]!;
+        const bound = Math.max(largestTarget, Number(r.target_cpql ?? 0), Number(r.target_cpl ?? 0));
+        if (r.inexact_rows === '0' && Number(r.spend) / 1e6 >= limit * bound) return false;
         const j = judgementOf(x.facts, config);
-        return (
-          j !== null &&
-          toNumber(x.facts.spend) < SMALL_SPENDER_MULTIPLE * decision.minSpendMultiple * toNumber(j.target)
-        );
+        return j !== null && toNumber(x.facts.spend) < limit * toNumber(j.target);
       });
       const long = await readLongWindow(
         db,

@@ -33,7 +33,7 @@ function outcomeOf(s: ActedScore, name: string | null, keepReason: boolean): Sco
     : s.recommendation === 'INSUFFICIENT_DATA'
       ? String(s.details.reason)
       : (topReasons(s.details as never, 1)[0] ?? '');
-  const d = s.details as { currency?: string | null; target_cpql_source?: string | null };
+  const d = s.details as { currency?: string | null };
   return {
     campaignId: s.campaignId,
     name,
@@ -44,7 +44,6 @@ function outcomeOf(s: ActedScore, name: string | null, keepReason: boolean): Sco
     flags: s.flags,
     weakest,
     currency: d.currency ?? null,
-    targetSource: d.target_cpql_source ?? null,
   };
 }
 

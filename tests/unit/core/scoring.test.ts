@@ -281,7 +281,7 @@ describe('run-level checks', () => {
     expect(summarizeRun(D, scores.slice(1), null, config).warnings).toEqual([]);
   });
   test('says which currencies have no target when the plain target is in another one (v3), and what to set', () => {
-    const scored = (currency: string, flags: string[] = []) => ({ ...s(flags), currency, targetSource: 'default' });
+    const scored = (currency: string, flags: string[] = []) => ({ ...s(flags), currency });
     const w = summarizeRun(
       D,
       [scored('USD'), scored('IDR', ['NO_TARGET']), scored('MYR', ['NO_TARGET'])],

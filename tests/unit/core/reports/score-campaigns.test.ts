@@ -34,7 +34,6 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         flags: ['HIGH_CPL'],
         weakest: 'CPQL 412.00 is 4.1× the target',
         currency: 'USD',
-        targetSource: 'default',
       },
       {
         campaignId: 'c-high',
@@ -46,7 +45,6 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         flags: [],
         weakest: 'CTR 1.10 % is average',
         currency: 'USD',
-        targetSource: 'default',
       },
       {
         campaignId: 'c-none',
@@ -58,7 +56,6 @@ function result(over: Partial<ScoreCampaignsResult> = {}): ScoreCampaignsResult 
         flags: ['NO_TARGET'],
         weakest: 'volume is its weakest point',
         currency: 'IDR',
-        targetSource: null,
       },
     ],
     ...over,
