@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: local database up and migrated, sample data loaded (and an Ads
-# Manager export as it comes), the day
-# before and the demo date scored (so SCORE_JUMP can show), the result, a
+# Manager export as it comes), the two days
+# before and the demo date scored (so SCORE_JUMP can show, and actions have held), the result, a
 # fetch from a stand-in of the Marketing API, a backup and its restore drill,
 # and the alert digests written to the local outbox.
 set -euo pipefail
@@ -25,6 +25,8 @@ echo
 echo "Importing an Ads Manager export as analysts download it" \
   "(sample/ads-manager-export.csv: per ad, no Campaign ID, a totals row first):"
 bin/import-csv --client acme sample/ads-manager-export.csv 2>&1 >/dev/null | tee -a "$log" | grep -v '^{' || true
+# The two days before are scored first, as cron would have: an action needs to have held on 3 scored dates.
+bin/score-campaigns --date 2025-11-13 >/dev/null 2>>"$log"
 bin/score-campaigns --date 2025-11-14 >/dev/null 2>>"$log"
 echo
 bin/score-campaigns --date 2025-11-15 --list 2>>"$log"

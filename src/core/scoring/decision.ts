@@ -217,6 +217,12 @@ function windowLabel(which: EvidenceWindow | null, input: DecisionInput): string
   return '';
 }
 
+/** ", below 0.95"; with the probability to 4 places when 2 would show it equal to the gate ("= 0.95 (0.9497)"). */
+function below(e: WindowEvidence, gate: number): string {
+  const exact = pct(e.pAboveTarget) === pct(gate) ? ` (${e.pAboveTarget.toFixed(4)})` : '';
+  return `${exact}, below ${pct(gate)}`;
+}
+
 /** describeEvidence of one of the input's windows, saying which one. */
 function describeIn(input: DecisionInput, e: WindowEvidence, which: EvidenceWindow | null): string {
   return `${describeEvidence(e, input.basis, input.currency ?? null)}${windowLabel(which, input)}`;
@@ -226,9 +232,9 @@ function describeIn(input: DecisionInput, e: WindowEvidence, which: EvidenceWind
 function thinEvidence(input: DecisionInput, long: WindowEvidence | null, s: DecisionSettings): string {
   const e = input.window;
   if (e === null) return 'no evidence on its cost';
-  if (e.spendMultiple >= s.minSpendMultiple) return `${describeIn(input, e, null)}, below ${pct(s.cutProbability)}`;
+  if (e.spendMultiple >= s.minSpendMultiple) return `${describeIn(input, e, null)}${below(e, s.cutProbability)}`;
   // Too little spend in 30 days: a small spender was weighed on its longer window too.
-  if (long !== null) return `${describeIn(input, long, 'long')}, below ${pct(s.cutProbability)}`;
+  if (long !== null) return `${describeIn(input, long, 'long')}${below(long, s.cutProbability)}`;
   const weighed = input.long ?? e;
   const which = input.long ? 'long' : null;
   return (

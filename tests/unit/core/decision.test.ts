@@ -51,6 +51,17 @@ describe('never cut on thin evidence', () => {
   });
 });
 
+test('a probability just under the cut gate is not shown as equal to it', () => {
+  // 10 qualified leads on the least spend whose P(CPQL > target) two places would round to the gate, 0.95.
+  let spend = 1500;
+  while (evidence(spend, 10).pAboveTarget < 0.945) spend += 1;
+  const e = evidence(spend, 10);
+  expect(e.pAboveTarget).toBeLessThan(0.95);
+  expect(e.pAboveTarget.toFixed(2)).toBe('0.95');
+  const d = decideAction(input({ recommendation: 'REDUCE_BUDGET', window: e, recent: null }));
+  expect(d.reason).toMatch(/P\(CPQL > target\) = 0\.95 \(0\.94\d\d\), below 0\.95$/);
+});
+
 describe('money at risk is always flagged', () => {
   test('P(CPQL > 2 T) high on enough spend gives REDUCE_BUDGET whatever the recommendation', () => {
     const d = decideAction(input({ recommendation: 'CONTINUE_OPTIMIZE', window: evidence(9000, 20), previous: null }));
