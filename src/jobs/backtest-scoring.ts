@@ -52,6 +52,7 @@ export const backtestScoringJob: JobDefinition<BacktestJobOptions> = {
     'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31',
     'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31 --config stricter.json --against current.json --json',
     'bin/backtest-scoring --from 2025-10-01 --to 2025-10-31 --client acme --horizon 7',
+    'bin/backtest-scoring --from 2025-10-01 --to 2025-10-31 --warmup 0   # start from the stored decision state',
     'bin/backtest-scoring --from 2025-09-01 --to 2025-10-31 --html backtest.html',
   ],
   writes: false,
@@ -65,6 +66,12 @@ export const backtestScoringJob: JobDefinition<BacktestJobOptions> = {
         'a second configuration, replayed side by side, and the campaigns whose action differs',
       )
       .option('--horizon <days>', 'days after each date over which its action is judged (1–90)', '14')
+      .option(
+        '--warmup <days>',
+        'days replayed before --from and not judged, so the first dates start warm (0–90; 0: start from the ' +
+          'decision state stored before --from)',
+        '14',
+      )
       .option('--client <id>', "only this client's campaigns")
       .option('--html <file>', 'also write the report as a self-contained HTML page with charts to this file');
   },
@@ -85,6 +92,10 @@ export const backtestScoringJob: JobDefinition<BacktestJobOptions> = {
     const horizon = Number(horizonText);
     if (!/^\d+$/.test(horizonText) || horizon < 1 || horizon > 90)
       throw new UsageError(`--horizon ${horizonText}: expected whole days from 1 to 90`);
+    const warmupText = String(raw.warmup);
+    const warmup = Number(warmupText);
+    if (!/^\d+$/.test(warmupText) || warmup > 90)
+      throw new UsageError(`--warmup ${warmupText}: expected whole days from 0 to 90`);
     const clientId = raw.client === undefined ? null : String(raw.client).trim();
     if (clientId === '') throw new UsageError('--client: empty; name a client_id');
     const b = await readScoringConfig((raw.config as string | undefined) ?? config.scoringConfigPath);
@@ -94,7 +105,7 @@ export const backtestScoringJob: JobDefinition<BacktestJobOptions> = {
       configs.push({ label: 'A', config: a.config, source: a.source });
     }
     const html = raw.html === undefined ? null : await checkHtmlPath(String(raw.html));
-    return { from, to, horizon, clientId, configs, html };
+    return { from, to, horizon, clientId, configs, html, warmup };
   },
   async run(ctx) {
     const result = await backtestScoring(ctx, ctx.options);

@@ -3,7 +3,14 @@ import { ACTION_COLORS, ACTION_ORDER } from '../charts/palette.js';
 import { barChart, CHART_CSS, legend } from '../charts/svg.js';
 import type { BandMeasures, Estimate } from '../scoring/backtest.js';
 import { escapeHtml as h } from '../text/html.js';
-import { type BacktestResult, type BacktestRun, cell, MEASURE_ROWS } from './backtest-scoring.js';
+import {
+  type BacktestResult,
+  type BacktestRun,
+  cell,
+  INTERVALS_NOTE,
+  MEASURE_ROWS,
+  replayNotes,
+} from './backtest-scoring.js';
 
 /**
  * The backtest as one self-contained HTML page (`--html FILE`): the measures with their intervals and counts, the
@@ -151,9 +158,10 @@ export function renderBacktestHtml(r: BacktestResult): string {
     `<title>${h(title)}</title><style>${CSS}</style></head><body><main>` +
     `<h1>${h(title)}</h1>` +
     `<p class="lead">${r.dates} dates replayed, ${r.campaigns} campaigns, horizon ${r.horizon} days; ` +
-    `judged up to ${h(r.lastJudgedDate)} (the data ends ${h(r.newestData)}).</p><ul>${configs}</ul>` +
+    `judged up to ${h(r.lastJudgedDate)} (the data ends ${h(r.newestData)}).</p>` +
+    `<p class="muted">${replayNotes(r).map(h).join(' ')}</p><ul>${configs}</ul>` +
     `<h2>Measures</h2>${measuresTable(r)}` +
-    '<p class="muted">Intervals: 90 %, bootstrap over campaigns (the dates of one campaign are not independent).</p>' +
+    `<p class="muted">${h(INTERVALS_NOTE)}</p>` +
     `<h2>Actions over time</h2>${r.runs.map(actionsOverTime).join('')}` +
     '<h2>Precision by score band</h2><p class="muted">Each judged date counted in the band of its total score. ' +
     'Cut precision: of the cuts, the share whose horizon was above target; increase precision: of the increases, ' +

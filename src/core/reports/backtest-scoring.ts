@@ -20,9 +20,16 @@ export interface BacktestResult {
   to: string;
   horizon: number;
   clientId: string | null;
-  /** The newest date with metrics, and the last date whose horizon has matured (ends 7 days before it). */
+  /**
+   * The newest date with metrics, and the last date whose horizon has matured for the client with the shortest
+   * qualification lag (a client's dates are judged once its own lag has passed).
+   */
   newestData: string;
   lastJudgedDate: string;
+  /** The qualification lags maturity waited for: measured per client with lead-level history, else the default. */
+  maturity: { defaultLagDays: number; clients: { clientId: string; lagDays: number }[] };
+  /** Days replayed before --from, not judged; or 0 and the scored date whose stored state the replay started from. */
+  warmup: { days: number; storedStateFrom?: string | null };
   dates: number;
   campaigns: number;
   runs: BacktestRun[];
@@ -53,20 +60,40 @@ function estimateJson(e: Estimate) {
   return { value: e.value, interval_90: [e.low, e.high], numerator: e.numerator, denominator: e.denominator };
 }
 
+export const INTERVALS_NOTE =
+  'Intervals: 90 %, bootstrap over campaigns (the dates of one campaign are not independent); where it collapses ' +
+  'to a point (as at 0 % or 100 %), the Wilson interval of a share or the exact Poisson one of a rate.';
+
+/** How the replay started (warm or cold) and what "matured" waited for: two sentences, for the text and the page. */
+export function replayNotes(r: BacktestResult): [string, string] {
+  const start =
+    r.warmup.days > 0
+      ? `Warm start: ${r.warmup.days} days before ${r.from} replayed, not judged.`
+      : r.warmup.storedStateFrom
+        ? `Warm start: the decision state stored for ${r.warmup.storedStateFrom}.`
+        : `Cold start: no warm-up (--warmup 0) and no decision state stored before ${r.from}; the first dates' ` +
+          'actions are those of campaigns scored for the first time.';
+  const lags = r.maturity.clients.map((c) => `${c.clientId} ${c.lagDays}`).join(', ');
+  const maturity =
+    `Matured: a horizon ends a client's qualification lag before the newest data (${r.maturity.defaultLagDays} ` +
+    `days without lead-level history${lags ? `; measured, in days: ${lags}` : ''}).`;
+  return [start, maturity];
+}
+
 /** A table of the five measures per configuration, the differing campaigns, and what cannot be measured. */
 export function reportBacktest(r: BacktestResult): JobReport {
   const head =
     `Backtest of ${r.dates} dates, ${r.from} to ${r.to}${r.clientId ? ` (client ${r.clientId})` : ''}, ` +
     `${r.campaigns} campaigns, horizon ${r.horizon} days; judged up to ${r.lastJudgedDate} ` +
     `(data ends ${r.newestData}).`;
-  const lines = [head, ''];
+  const lines = [head, ...replayNotes(r), ''];
   for (const run of r.runs) lines.push(`${run.label}: configuration ${run.configId} (${run.source})`);
   lines.push('');
   for (const [key, label, percent] of MEASURE_ROWS) {
     lines.push(`${label}`);
     for (const run of r.runs) lines.push(`  ${run.label}: ${cell(run.measures[key] as Estimate, percent)}`);
   }
-  lines.push('', 'Intervals: 90 %, bootstrap over campaigns (the dates of one campaign are not independent).');
+  lines.push('', INTERVALS_NOTE);
   if (r.runs.length > 1) {
     lines.push(
       '',
@@ -91,6 +118,12 @@ export function reportBacktest(r: BacktestResult): JobReport {
       client: r.clientId,
       newest_data: r.newestData,
       last_judged_date: r.lastJudgedDate,
+      maturity: {
+        default_lag_days: r.maturity.defaultLagDays,
+        clients: r.maturity.clients.map((c) => ({ client_id: c.clientId, lag_days: c.lagDays })),
+      },
+      warmup_days: r.warmup.days,
+      stored_state_from: r.warmup.storedStateFrom ?? null,
       dates: r.dates,
       campaigns: r.campaigns,
       runs: r.runs.map((run) => ({

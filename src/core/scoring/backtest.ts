@@ -1,5 +1,6 @@
 import { seededRandom as random } from '../random.js';
 import { isCut } from './decision.js';
+import { inverseGammaP } from './gamma.js';
 import { RECOMMENDATIONS, type Recommendation } from './types.js';
 
 /**
@@ -111,7 +112,7 @@ export class CampaignAccumulator {
       cutPrecision: { ...this.cut },
       falseCutRate: { num: good && this.everCut ? 1 : 0, den: good ? 1 : 0 },
       increasePrecision: { ...this.increase },
-      flipRate: { num: this.changes * 28, den: Math.max(0, this.scored - 1) },
+      flipRate: { num: this.changes, den: Math.max(0, this.scored - 1) },
       alertBurden: { num: this.alerts, den: this.scored },
       judged: this.judged,
       unjudged: this.unjudged,
@@ -127,7 +128,31 @@ function contributions(t: CampaignTrack): CampaignParts {
   return acc.parts(t.whole);
 }
 
-function estimate(parts: readonly Part[], reps: number, seed: number, scale = 1): Estimate {
+/** z of a two-sided 90 % interval. */
+const Z90 = 1.6448536269514722;
+
+/** The Wilson 90 % interval of a share `k` of `n`: never a point at 0 % or 100 %. */
+export function wilson90(k: number, n: number): [number, number] {
+  const p = k / n;
+  const z2 = Z90 * Z90;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (Z90 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** The exact (Garwood) 90 % interval of a rate: `k` events over `exposure`; its upper end is above 0 at k = 0. */
+export function poisson90(k: number, exposure: number): [number, number] {
+  const low = k === 0 ? 0 : inverseGammaP(k, 0.05) / exposure;
+  return [low, inverseGammaP(k + 1, 0.95) / exposure];
+}
+
+/**
+ * A ratio over campaigns with its 90 % interval: a bootstrap over campaigns (the dates of one campaign are not
+ * independent). Where the bootstrap collapses to a point (every resample the same, as at 0 % or 100 %), the interval
+ * is the Wilson one of the share, or the exact Poisson one of the rate: a point would claim a certainty 12 dates of
+ * 40 campaigns do not give.
+ */
+function estimate(parts: readonly Part[], reps: number, seed: number, kind: 'share' | 'rate', scale = 1): Estimate {
   const numerator = parts.reduce((s, p) => s + p.num, 0);
   const denominator = parts.reduce((s, p) => s + p.den, 0);
   const value = denominator > 0 ? (numerator / denominator) * scale : null;
@@ -146,7 +171,14 @@ function estimate(parts: readonly Part[], reps: number, seed: number, scale = 1)
   }
   samples.sort((x, y) => x - y);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? null;
-  return { value, low: at(0.05), high: at(0.95), numerator, denominator };
+  let low = at(0.05);
+  let high = at(0.95);
+  if (low === high) {
+    const [l, h] = kind === 'share' ? wilson90(numerator, denominator) : poisson90(numerator, denominator);
+    low = l * scale;
+    high = h * scale;
+  }
+  return { value, low, high, numerator, denominator };
 }
 
 /**
@@ -166,12 +198,13 @@ export function measureParts(
 ): BacktestMeasures {
   const pick = (k: Exclude<keyof CampaignParts, 'judged' | 'unjudged'>) => parts.map((p) => p[k]);
   return {
-    cutPrecision: estimate(pick('cutPrecision'), reps, seed),
-    falseCutRate: estimate(pick('falseCutRate'), reps, seed + 1),
-    increasePrecision: estimate(pick('increasePrecision'), reps, seed + 2),
-    flipRate: estimate(pick('flipRate'), reps, seed + 3),
+    cutPrecision: estimate(pick('cutPrecision'), reps, seed, 'share'),
+    falseCutRate: estimate(pick('falseCutRate'), reps, seed + 1, 'share'),
+    increasePrecision: estimate(pick('increasePrecision'), reps, seed + 2, 'share'),
+    // Changes per date gap × 28.
+    flipRate: estimate(pick('flipRate'), reps, seed + 3, 'rate', 28),
     // Alerts per campaign-date × campaigns per client = alerts per client per date.
-    alertBurden: estimate(pick('alertBurden'), reps, seed + 4, parts.length / Math.max(1, clients)),
+    alertBurden: estimate(pick('alertBurden'), reps, seed + 4, 'rate', parts.length / Math.max(1, clients)),
     judgedDates: parts.reduce((n, p) => n + p.judged, 0),
     unjudgedDates: parts.reduce((n, p) => n + p.unjudged, 0),
   };

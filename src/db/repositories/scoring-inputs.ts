@@ -296,10 +296,10 @@ async function readLeadCounts(
 }
 
 /** The group a client's qualification is measured over: the client, or a campaign without one on its own. */
-const qualificationGroup = (clientId: string | null, campaignId: string): string =>
-  clientId === null ? `${NO_CLIENT}${campaignId}` : clientId;
+export const qualificationGroup = (clientId: string | null, campaignId: string): string =>
+  clientId === null ? `${NO_CLIENT_GROUP}${campaignId}` : clientId;
 /** The prefix of a campaign without a client, as its own group (readClientQualification builds the same key). */
-const NO_CLIENT = 'campaign\u0001';
+export const NO_CLIENT_GROUP = 'campaign\u0001';
 
 /**
  * Per client (a campaign without one is its own group) with leads created by the end of D: whether the CRM has
@@ -307,7 +307,7 @@ const NO_CLIENT = 'campaign\u0001';
  * the days from a lead's creation to its first final (not pending) status, over its leads of the 180 days before D
  * that have one; `defaultLagDays` with fewer than 10 such leads (docs/decisions.md).
  */
-async function readClientQualification(
+export async function readClientQualification(
   db: Kysely<Database>,
   date: string,
   pending: readonly string[],
@@ -315,7 +315,7 @@ async function readClientQualification(
 ): Promise<Map<string, ClientQualification>> {
   const end = midnightUtc(addDays(date, 1));
   const r = await sql<{ grp: string; known: boolean; resolved: number; lag: number | null }>`
-    SELECT coalesce(c.client_id, ${NO_CLIENT} || c.campaign_id) AS grp,
+    SELECT coalesce(c.client_id, ${NO_CLIENT_GROUP} || c.campaign_id) AS grp,
            bool_or(lower(l.status) <> 'new' OR s.changes > 0) AS known,
            count(s.final_at) FILTER (WHERE l.created_at >= ${midnightUtc(addDays(date, -180))}::timestamptz)::int
              AS resolved,

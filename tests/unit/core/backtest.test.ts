@@ -1,5 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { BandTally, type CampaignTrack, measureBacktest } from '../../../src/core/scoring/backtest.js';
+import {
+  BandTally,
+  type CampaignTrack,
+  measureBacktest,
+  poisson90,
+  wilson90,
+} from '../../../src/core/scoring/backtest.js';
 
 // The backtest's measures on hand-built tracks (target 100), each count worked out here by hand.
 const o = (spend: number, qualifiedLeads: number) => ({ spend, qualifiedLeads });
@@ -74,6 +80,40 @@ describe('measureBacktest', () => {
   test('with nothing to judge a ratio has no value and no interval', () => {
     const none = measureBacktest([track({ actions: ['TEST_CHANGES'], horizon: [null] })], 50, 1);
     expect(none.cutPrecision).toEqual({ value: null, low: null, high: null, numerator: 0, denominator: 0 });
+  });
+});
+
+describe('intervals at the boundaries (decision-quality v2)', () => {
+  // Three campaigns, every judged cut right and no action ever changed: the bootstrap gives [100 %, 100 %] and
+  // [0, 0], points that claim a certainty three campaigns do not give.
+  const right = (id: string) =>
+    track({
+      campaignId: id,
+      actions: ['REDUCE_BUDGET', 'REDUCE_BUDGET'],
+      horizon: [o(600, 1), o(700, 2)],
+      whole: o(2000, 4),
+    });
+  const m = measureBacktest([right('x'), right('y'), right('z')], 200, 3);
+
+  test('a share of 100 % gets the Wilson interval, below 100 %', () => {
+    expect(m.cutPrecision).toMatchObject({ value: 1, numerator: 6, denominator: 6, high: 1 });
+    // Wilson 90 % for 6 of 6: 1 / (1 + z² / 6) = 0.6892.
+    expect(m.cutPrecision.low).toBeCloseTo(0.6892, 4);
+  });
+
+  test('a rate of 0 gets the exact Poisson interval, above 0', () => {
+    // No change in 3 date gaps: the upper end is −ln(0.05) / 3 × 28 = 27.96 changes per 28 dates.
+    expect(m.flipRate).toMatchObject({ value: 0, low: 0, numerator: 0, denominator: 3 });
+    expect(m.flipRate.high).toBeCloseTo((-Math.log(0.05) / 3) * 28, 6);
+  });
+
+  test('wilson90 and poisson90 against known values', () => {
+    const [l, h] = wilson90(0, 10);
+    expect(l).toBe(0);
+    expect(h).toBeCloseTo(0.2129, 4);
+    const [pl, ph] = poisson90(2, 1);
+    expect(pl).toBeCloseTo(0.3554, 4);
+    expect(ph).toBeCloseTo(6.2958, 4);
   });
 });
 

@@ -10,7 +10,7 @@ const measures = measureParts(
       cutPrecision: { num: 3, den: 4 },
       falseCutRate: { num: 0, den: 1 },
       increasePrecision: { num: 0, den: 0 },
-      flipRate: { num: 28, den: 9 },
+      flipRate: { num: 1, den: 9 },
       alertBurden: { num: 4, den: 10 },
       judged: 8,
       unjudged: 2,
@@ -28,6 +28,8 @@ const result = (name: string): BacktestResult => ({
   clientId: null,
   newestData: '2025-11-15',
   lastJudgedDate: '2025-10-02',
+  maturity: { defaultLagDays: 7, clients: [{ clientId: 'acme', lagDays: 12 }] },
+  warmup: { days: 14 },
   dates: 2,
   campaigns: 1,
   runs: ['B', 'A'].map((label) => ({
@@ -52,6 +54,19 @@ describe('the backtest report', () => {
     expect(r.text).toMatch(/B: 75\.0 % \[[\d.]+ %–[\d.]+ %\] \(3 of 4\)/);
     expect(r.text).toContain('Spring sale (c1): 1 date(s), first 2025-10-02');
     expect(r.text).toContain('  - A cut campaign has no "what if".');
+    expect(r.text).toContain('Warm start: 14 days before 2025-10-01 replayed, not judged.');
+    expect(r.text).toContain(
+      "Matured: a horizon ends a client's qualification lag before the newest data (7 days without lead-level " +
+        'history; measured, in days: acme 12).',
+    );
+  });
+
+  test('without a warm-up it says where the state came from, or that it started cold', () => {
+    const stored = reportBacktest({ ...result('x'), warmup: { days: 0, storedStateFrom: '2025-09-30' } });
+    expect(stored.text).toContain('Warm start: the decision state stored for 2025-09-30.');
+    const cold = reportBacktest({ ...result('x'), warmup: { days: 0, storedStateFrom: null } });
+    expect(cold.text).toContain('Cold start: no warm-up (--warmup 0) and no decision state stored before 2025-10-01');
+    expect(cold.summary).toMatchObject({ warmup_days: 0, stored_state_from: null });
   });
 
   test('the --json summary carries the actions by date and the score bands', () => {
