@@ -15,3 +15,9 @@ export function money(n: number | null): string {
   const [whole, cents] = Math.abs(n).toFixed(2).split('.');
   return `${n < 0 && Math.abs(n) >= 0.005 ? '-' : ''}${grouped(whole!)}.${cents}`;
 }
+
+/** "1,234.50 USD": an amount with its currency (the bare amount when the currency is unknown). */
+export function moneyIn(n: number | null, currency: string | null | undefined): string {
+  const shown = money(n);
+  return currency && shown !== '—' ? `${shown} ${currency}` : shown;
+}

@@ -13,6 +13,7 @@ import {
 } from '../core/dashboard/scorecard.js';
 import { type RowExtras, renderScorecard } from '../core/dashboard/scorecard-page.js';
 import { whatWouldChange } from '../core/dashboard/verdict.js';
+import { moneyIn } from '../core/money.js';
 import { escapeHtml } from '../core/text/html.js';
 import { addDays } from '../core/dates.js';
 import { parseDecimal, toNumber } from '../core/rational.js';
@@ -295,24 +296,46 @@ function extrasOf(d: RowDetails | undefined): RowExtras {
   return { weakest, interval: window?.cpql_80 ?? null, dataUpTo: d?.dataUpTo ?? null };
 }
 
-/** The stored evidence (docs/decisions.md) as labelled lines. */
+/** The stored evidence (docs/decisions.md) as labelled lines, amounts with their currency. */
 function evidenceLines(details: unknown): { label: string; text: string }[] {
-  const e = (details as { evidence?: Record<string, { p_above?: number; p_above_2x?: number; cpql_80?: unknown }> })
-    ?.evidence;
+  type Window = { p_above?: number; p_above_2x?: number; cpql_80?: unknown; days?: number };
+  const d = details as {
+    currency?: string | null;
+    inputs?: { qualified_leads?: number; total_leads?: number; recent?: { qualified_leads?: number } };
+    evidence?: { basis?: string; window?: Window; recent?: Window; long?: Window };
+  } | null;
+  const e = d?.evidence;
   if (!e || typeof e !== 'object') return [];
+  const leadMode = e.basis === 'leads';
+  const cost = leadMode ? 'CPL' : 'CPQL';
   const pct = (p: unknown) => (typeof p === 'number' ? `${Math.round(p * 100)} %` : '—');
   const out: { label: string; text: string }[] = [];
   for (const [key, name] of [
     ['window', '30-day window'],
     ['recent', 'last 7 days'],
+    ['long', 'longer window'],
   ] as const) {
     const w = e[key];
     if (!w) continue;
-    const interval = Array.isArray(w.cpql_80)
-      ? `; CPQL 80 % interval ${w.cpql_80[0] ?? '—'}–${w.cpql_80[1] ?? '∞'}`
-      : '';
+    // A window without a qualified lead has no cost yet: its interval's numbers would say nothing useful.
+    const counted =
+      key === 'recent'
+        ? d?.inputs?.recent?.qualified_leads
+        : leadMode
+          ? d?.inputs?.total_leads
+          : d?.inputs?.qualified_leads;
+    const interval =
+      counted === 0
+        ? `; no ${leadMode ? 'lead' : 'qualified lead'} yet`
+        : Array.isArray(w.cpql_80) && typeof w.cpql_80[0] === 'number'
+          ? `; ${cost} 80 % interval ${
+              w.cpql_80[1] === null
+                ? `above ${moneyIn(w.cpql_80[0], d?.currency)}`
+                : `${moneyIn(w.cpql_80[0], null)}–${moneyIn(w.cpql_80[1] as number, d?.currency)}`
+            }`
+          : '';
     out.push({
-      label: `Over the ${name}`,
+      label: key === 'long' && typeof w.days === 'number' ? `Over the last ${w.days} days` : `Over the ${name}`,
       text: `${pct(w.p_above)} likely above target, ${pct(w.p_above_2x)} above twice the target${interval}`,
     });
   }

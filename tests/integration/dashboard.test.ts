@@ -259,6 +259,23 @@ describe('the campaign and client pages', () => {
     expect(Number(runs.rows[0]!.n)).toBeGreaterThanOrEqual(15);
   });
 
+  test('money carries its currency: the CPQL column, the evidence, the dimension reasons and the charts', async () => {
+    const page = (await get('/campaigns/demo-01-star', as(AGENCY))).text;
+    expect(page).toContain('<h3>Spend (USD)</h3>');
+    expect(page).toMatch(/<h3>Cost per qualified lead \(USD\), over the 7 days up to each day<\/h3>/);
+    expect(page).toMatch(/Target 100\.00 USD \(dashed\)/);
+    expect(page).toMatch(/Cost per qualified lead [\d.]+ USD against a target of 100\.00 USD/);
+    expect(page).toMatch(/qualified leads on [\d,.]+ USD spent/);
+    expect(page).toMatch(/CPQL 80 % interval [\d,.]+–[\d,.]+ USD/);
+    const scorecard = (await get('/?size=200', as(AGENCY))).text;
+    expect(scorecard).toMatch(
+      /<strong class="(up|down)">[\d,.]+ USD<\/strong><div class="muted small">target [\d,.]+ USD/,
+    );
+    // No qualified lead: no number, and never the interval's huge lower end.
+    expect(scorecard).toContain('no qualified lead yet');
+    expect(scorecard).not.toMatch(/e\+\d/);
+  });
+
   test('lists the digests whose attention list named the campaign, newest first, and no others', async () => {
     const items = (ids: string[]) =>
       JSON.stringify({ date: '2025-11-14', items: ids.map((campaignId) => ({ campaignId })), notices: [] });

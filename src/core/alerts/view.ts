@@ -1,3 +1,4 @@
+import { count } from '../money.js';
 import type { Recommendation } from '../scoring/types.js';
 import { isFresh, type DigestPlan, type ItemChange } from './diff.js';
 import { formatDay, type Priority } from './select.js';
@@ -297,23 +298,31 @@ export function parseScoreDetails(json: unknown): ScoreDetails | null {
   return { reason: typeof o.reason === 'string' ? o.reason : '', dimensions, evidence: evidenceInWords(json) };
 }
 
-const amount = (n: number): string => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
+/** Whole units from 1,000 up, cents below. */
+const amount = (n: number): string => (Math.abs(n) >= 1000 ? count(n) : n.toFixed(2));
 
-/** "4 qualified leads on 310.00 spent; CPQL 77.50 (80 % interval 41.20–190.10)", from a score's stored evidence. */
+/**
+ * "4 qualified leads on 310.00 USD spent; CPQL 77.50 USD (80 % interval 41.20–190.10)", from a score's stored evidence.
+ * Without a qualified lead: "no CPQL yet (80 % interval above 900.50 USD)". In lead mode the evidence is on leads and
+ * their cost per lead.
+ */
 export function evidenceInWords(json: unknown): string | null {
   const o = json as {
-    inputs?: { spend?: unknown; qualified_leads?: unknown; cpql?: unknown };
-    evidence?: { window?: { cpql_80?: unknown } };
+    currency?: unknown;
+    inputs?: { spend?: unknown; qualified_leads?: unknown; total_leads?: unknown; cpql?: unknown };
+    evidence?: { basis?: unknown; window?: { cpql_80?: unknown } };
   } | null;
   const spend = Number(o?.inputs?.spend);
-  const leads = o?.inputs?.qualified_leads;
+  const leadMode = o?.evidence?.basis === 'leads';
+  const leads = leadMode ? o?.inputs?.total_leads : o?.inputs?.qualified_leads;
   const interval = o?.evidence?.window?.cpql_80;
   if (!Number.isFinite(spend) || typeof leads !== 'number' || !Array.isArray(interval)) return null;
+  const unit = typeof o?.currency === 'string' && o.currency !== '' ? ` ${o.currency}` : '';
+  const what = leadMode ? 'lead' : 'qualified lead';
+  const counted = `${leads} ${what}${leads === 1 ? '' : 's'} on ${amount(spend)}${unit} spent`;
   const [lo, hi] = interval as [number | null, number | null];
-  const cpql = typeof o?.inputs?.cpql === 'number' ? `CPQL ${amount(o.inputs.cpql)}` : 'no CPQL yet';
-  const range = lo === null ? null : hi === null ? `above ${amount(lo)}` : `${amount(lo)}–${amount(hi)}`;
-  return (
-    `${leads} qualified lead${leads === 1 ? '' : 's'} on ${amount(spend)} spent; ${cpql}` +
-    (range === null ? '' : ` (80 % interval ${range})`)
-  );
+  const name = leadMode ? 'CPL' : 'CPQL';
+  const cost = typeof o?.inputs?.cpql === 'number' ? `${name} ${amount(o.inputs.cpql)}${unit}` : `no ${name} yet`;
+  const range = lo === null ? null : hi === null ? `above ${amount(lo)}${unit}` : `${amount(lo)}–${amount(hi)}${unit}`;
+  return `${counted}; ${cost}${range === null ? '' : ` (80 % interval ${range})`}`;
 }

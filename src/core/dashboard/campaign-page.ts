@@ -3,7 +3,7 @@ import { ACTION_COLORS } from '../charts/palette.js';
 import { barChart, legend, lineChart } from '../charts/svg.js';
 import type { Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
-import { actionBadge, banner, type JobBanner, money, page } from './layout.js';
+import { actionBadge, banner, type JobBanner, money, moneyIn, page } from './layout.js';
 
 export interface CampaignView {
   username: string;
@@ -119,10 +119,12 @@ function charts(v: CampaignView): string {
   if (v.days.length > 0) {
     const dates = v.days.map((d) => d.date);
     const tick = (d: string) => d.slice(5);
+    const currency = v.campaign.currency;
+    const unit = currency ? ` (${currency})` : '';
     out.push(
-      '<h2>Spend and qualified leads by day</h2><h3>Spend</h3>',
+      `<h2>Spend and qualified leads by day</h2><h3>Spend${h(unit)}</h3>`,
       `<div class="chart-wrap">${barChart({
-        label: 'Spend by day',
+        label: `Spend by day${unit}`,
         categories: dates,
         tickLabel: tick,
         series: [{ name: 'Spend', color: '#2563eb', values: v.days.map((d) => d.spend) }],
@@ -144,18 +146,18 @@ function charts(v: CampaignView): string {
     const target = v.latest?.target ?? null;
     const cpql = rollingCpql(v.days);
     out.push(
-      '<h3>Cost per qualified lead, over the 7 days up to each day</h3>',
+      `<h3>Cost per qualified lead${h(unit)}, over the 7 days up to each day</h3>`,
       `<div class="chart-wrap">${lineChart({
-        label: 'Cost per qualified lead over the 7 days up to each day, against the target',
+        label: `Cost per qualified lead${unit} over the 7 days up to each day, against the target`,
         categories: dates,
         tickLabel: tick,
         series: [{ name: 'CPQL (7 days)', color: '#7c3aed', values: cpql }],
         format: (x) => money(x),
-        ...(target === null ? {} : { reference: { value: target, label: `target ${money(target)}` } }),
+        ...(target === null ? {} : { reference: { value: target, label: `target ${moneyIn(target, currency)}` } }),
       })}</div>`,
       legend([
         { name: 'CPQL over the 7 days up to each day', color: '#7c3aed' },
-        ...(target === null ? [] : [{ name: `Target ${money(target)} (dashed)`, color: '#374151' }]),
+        ...(target === null ? [] : [{ name: `Target ${moneyIn(target, currency)} (dashed)`, color: '#374151' }]),
       ]),
     );
   }
@@ -198,7 +200,7 @@ export function renderCampaignPage(v: CampaignView): string {
     ['Client', client],
     ['Campaign id', h(c.id)],
     ['Status', h(c.status ?? '—')],
-    ['Daily budget', c.dailyBudget === null ? '—' : `${money(c.dailyBudget)} ${h(c.currency ?? '')}`],
+    ['Daily budget', c.dailyBudget === null ? '—' : h(moneyIn(c.dailyBudget, c.currency))],
     ['Started', h(c.startDate ?? '—')],
   ];
   const verdict = l

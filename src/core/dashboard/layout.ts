@@ -48,7 +48,7 @@ export function actionBadge(a: Recommendation): string {
   return `<span class="badge" style="background:${ACTION_COLORS[a]}">${h(RECOMMENDATION_WORDING[a].label)}</span>`;
 }
 
-export { count, money } from '../money.js';
+export { count, money, moneyIn } from '../money.js';
 
 export interface Frame {
   title: string;

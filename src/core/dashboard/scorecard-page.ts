@@ -1,7 +1,7 @@
 import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { FLAGS, type Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
-import { actionBadge, banner, count, type JobBanner, money, page } from './layout.js';
+import { actionBadge, banner, count, type JobBanner, money, moneyIn, page } from './layout.js';
 import {
   PAGE_SIZE,
   PAGE_SIZES,
@@ -76,14 +76,16 @@ function changeCell(r: ScorecardRow): string {
 }
 
 function cpqlCell(r: ScorecardRow, interval: RowExtras['interval']): string {
-  const target = r.target === null ? 'no target' : `target ${money(r.target)}`;
+  const target = r.target === null ? 'no target' : `target ${moneyIn(r.target, r.currency)}`;
   if (r.spend === null) return '<span class="muted">—</span>';
   const value =
     r.cpql === null
-      ? '<span class="muted">no qualified lead</span>'
-      : `<strong class="${r.target !== null && r.cpql > r.target ? 'down' : 'up'}">${money(r.cpql)}</strong>`;
+      ? '<span class="muted">no qualified lead yet</span>'
+      : `<strong class="${r.target !== null && r.cpql > r.target ? 'down' : 'up'}">` +
+        `${moneyIn(r.cpql, r.currency)}</strong>`;
+  // Without a qualified lead the interval says little but "above some amount": not shown.
   const range =
-    interval && interval[0] !== null
+    r.cpql !== null && interval && interval[0] !== null
       ? `<div class="muted small">80 %: ${money(interval[0])}–${interval[1] === null ? '∞' : money(interval[1])}</div>`
       : '';
   return `${value}<div class="muted small">${h(target)}</div>${range}`;

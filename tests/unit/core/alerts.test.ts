@@ -520,4 +520,22 @@ describe('evidenceInWords', () => {
     ).toBe('0 qualified leads on 1,520 spent; no CPQL yet (80 % interval above 900.50)');
     expect(evidenceInWords({ inputs: { spend: '10', qualified_leads: 1 } })).toBeNull();
   });
+
+  test('amounts carry the campaign currency; in lead mode the evidence is on leads and CPL', async () => {
+    const { evidenceInWords } = await import('../../../src/core/alerts/view.js');
+    expect(
+      evidenceInWords({
+        currency: 'IDR',
+        inputs: { spend: '7500000', qualified_leads: 90, cpql: 83333.33 },
+        evidence: { window: { cpql_80: [75012.5, 92500] } },
+      }),
+    ).toBe('90 qualified leads on 7,500,000 IDR spent; CPQL 83,333 IDR (80 % interval 75,013–92,500 IDR)');
+    expect(
+      evidenceInWords({
+        currency: 'MYR',
+        inputs: { spend: '2968', qualified_leads: 0, total_leads: 121, cpql: 24.53 },
+        evidence: { basis: 'leads', window: { cpql_80: [21.1, 28.4] } },
+      }),
+    ).toBe('121 leads on 2,968 MYR spent; CPL 24.53 MYR (80 % interval 21.10–28.40 MYR)');
+  });
 });
