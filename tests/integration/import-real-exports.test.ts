@@ -731,3 +731,67 @@ describe('numbers written with a decimal comma (a spreadsheet re-save, or an acc
     ]);
   });
 });
+
+describe('real exports scored (scoring v3, decisions v2): no cut on unknown qualification or thin evidence', () => {
+  const score = async (date: string, config?: object) => {
+    const argv = ['--date', date];
+    if (config !== undefined) {
+      const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(path, JSON.stringify(config));
+      argv.push('--config', path);
+    }
+    const s = await runAsFunction(scoreCampaignsJob, argv, { DATABASE_URL: t.url });
+    expect(s.code).toBe(0);
+    return t.db
+      .selectFrom('campaign_scores as s')
+      .innerJoin('campaigns as c', 'c.campaign_id', 's.campaign_id')
+      .select(['c.campaign_name', 's.recommendation', 's.action', 's.action_reason', 's.flags', 's.window_spend'])
+      .where('s.date', '=', date)
+      .orderBy('c.campaign_name')
+      .execute();
+  };
+  const cuts = ['REDUCE_BUDGET', 'PAUSE_CAMPAIGN'];
+
+  test('the MYR lead export: its leads are never read as zero qualified, under any target', async () => {
+    expect((await run([fixture('meta-ads-myr.csv')])).code).toBe(0);
+    for (const config of [undefined, { target_cpql: { MYR: 50 } }, { target_cpl: { MYR: 20 } }]) {
+      const scores = await score('2025-11-15', config);
+      const leads = scores.find((s) => s.campaign_name === 'Borang Prospek Hartanah')!;
+      expect(leads.flags).toContain('NO_QUALIFIED_DATA');
+      expect(cuts).not.toContain(leads.action);
+      expect(cuts).not.toContain(leads.recommendation);
+    }
+    // Without a MYR target the plain target (100 USD) does not apply either.
+    expect((await score('2025-11-15')).find((s) => s.campaign_name === 'Borang Prospek Hartanah')!.flags).toContain(
+      'NO_TARGET',
+    );
+  });
+
+  test('Kaggle-set campaigns of one day meet the gates: no cut on thin evidence, however new', async () => {
+    // Rows in the set's own layout (its header, its date format): one day of campaign 1178 with 323 spent and one
+    // approved lead of ten, one of campaign 1179 with 60 spent and none approved. The score alone pauses both.
+    const header = readFileSync(fixture('kaggle-facebook-ad-campaign.csv'), 'utf8').split('\n')[0];
+    const rows = [
+      '1121001,8/30/2017,8/30/2017,1178,144531,30-34,M,10,16,17,1194718,141,323.0,10,1',
+      '1121002,8/30/2017,8/30/2017,1179,144532,35-39,F,15,17,20,637549,1,60.0,1,0',
+    ];
+    expect((await run([csv('campaign_id,campaign_name\n1178,Campaign 1178\n1179,Campaign 1179\n')])).code).toBe(0);
+    const r = await run([
+      '--map',
+      'spent=spend,total_conversion=total_leads,approved_conversion=qualified_leads',
+      '--date-format',
+      'MM/DD/YYYY',
+      csv(`${header}\n${rows.join('\n')}\n`),
+    ]);
+    expect(r.code).toBe(0);
+    const [one, none] = await score('2017-08-30');
+    for (const s of [one!, none!]) {
+      expect(cuts).toContain(s.recommendation);
+      expect(s.action).toBe('MONITOR_CLOSELY');
+    }
+    // 1 qualified lead on 323: P(CPQL > target) = 0.92, below the 0.95 a cut needs (the issue's example).
+    expect(one!.action_reason).toMatch(/1 qualified lead on 323 spent: P\(CPQL > target\) = 0\.92, below 0\.95/);
+    // 60 spent: under 3 × the target, nothing is judged on cost.
+    expect(none!.action_reason).toMatch(/0 qualified leads on 60\.00 spent: .*, on 0\.6 × the target, below 3 ×/);
+  });
+});
