@@ -10,8 +10,10 @@ import {
   type PreviousDecision,
   type PriorMoments,
   priorCache,
-  type LeadDay,
-  pendingShare,
+  expectedRate,
+  expectPending,
+  type PendingDay,
+  type Resolved,
   priorKey,
   qualificationLagDays,
   SMALL_SPENDER_MULTIPLE,
@@ -211,6 +213,17 @@ function clientLag(all: readonly (readonly SimDay[])[], end: number, settings: D
   return qualificationLagDays(delays.length, p90, settings.defaultLagDays);
 }
 
+/** A campaign's resolved leads of the 30-day window ending on day `end`, and the qualified among them. */
+function resolvedIn(days: readonly SimDay[], end: number): Resolved {
+  const r = { leads: 0, qualified: 0 };
+  for (let d = end - WINDOW + 1; d <= end; d++) {
+    const x = asOf(days, end, d);
+    r.leads += x.leads - x.pending;
+    r.qualified += x.qualified;
+  }
+  return r;
+}
+
 /** The facts score-campaigns would read for the scored date with index `i` (0 = the first scored date). */
 function factsFor(
   c: SimCampaign,
@@ -219,6 +232,7 @@ function factsFor(
   previousTotal: bigint | null,
   world: World,
   lagDays: number,
+  clientRate: number,
   settings: DecisionSettings,
 ): CampaignFacts {
   const end = HISTORY - 1 + i;
@@ -270,14 +284,13 @@ function factsFor(
     prior: period(7, 13),
     previousTotal: previousTotal === null ? null : rational(previousTotal, 100n),
   };
-  // What score-campaigns adds for the evidence: the pending leads' share of spend, and a small spender's long window.
-  const youngDays: LeadDay[] = [];
+  // What score-campaigns adds for the evidence: the qualified leads expected among pending ones, and a small
+  // spender's long window.
+  const youngDays: PendingDay[] = [];
   if (leadLevel)
-    for (let d = end - lagDays + 1; d <= end; d++) {
-      const x = asOf(days, end, d);
-      youngDays.push({ age: end - d, spend: days[d]!.spend, leads: x.leads, pending: x.pending });
-    }
-  const pending = pendingShare(youngDays, lagDays);
+    for (let d = end - lagDays + 1; d <= end; d++)
+      youngDays.push({ age: end - d, pending: asOf(days, end, d).pending });
+  const pending = expectPending(youngDays, lagDays, leadLevel ? expectedRate(resolvedIn(days, end), clientRate) : 0);
   const small =
     sum(window, (d) => d.spend) < SMALL_SPENDER_MULTIPLE * settings.minSpendMultiple * TARGET &&
     settings.longWindowDays > 30;
@@ -294,8 +307,9 @@ function factsFor(
   if (pending.leads > 0 || long !== null)
     facts.evidence = {
       pendingLeads: pending.leads,
-      pendingSpend: pending.spend,
-      recentPendingSpend: pending.recentSpend,
+      recentPendingLeads: pending.recentLeads,
+      pendingQualified: pending.qualified,
+      recentPendingQualified: pending.recentQualified,
       lagDays: leadLevel ? lagDays : null,
       long,
     };
@@ -371,10 +385,21 @@ export function runSimulation(
               settings,
             )
           : 0;
+      // The client's resolved qualification rate, pooled over its campaigns' windows (as score-campaigns does).
+      let clientRate = 0;
+      if (world === 'late-statuses') {
+        const pooled = { leads: 0, qualified: 0 };
+        for (const i of members) {
+          const r = resolvedIn(days[i]!, HISTORY - 1 + d);
+          pooled.leads += r.leads;
+          pooled.qualified += r.qualified;
+        }
+        clientRate = pooled.leads === 0 ? 0 : pooled.qualified / pooled.leads;
+      }
       const key = priorKey(client, 'USD');
       for (const i of members) {
         const c = campaigns[i]!;
-        const facts = factsFor(c, days[i]!, d, totals[i]!, world, lag, settings);
+        const facts = factsFor(c, days[i]!, d, totals[i]!, world, lag, clientRate, settings);
         const score = scoreCampaign(facts, date, config);
         totals[i] = score.totalHundredths;
         const act = actOn(score, facts, config, previous[i]!, (target) => priors(key, target));

@@ -126,11 +126,15 @@ describe('unknown is not zero (scoring v3)', () => {
 });
 
 describe('the evidence of the action (decision-quality v2)', () => {
-  test('leads younger than the measured lag and still pending are left out, and the reason says so', async () => {
+  test('leads younger than the measured lag and still pending count as their expected qualified share', async () => {
     await score(D);
     const evidence = (await details(D, 'lagged')).evidence;
-    // Statuses arrive 4 days after the lead: the lag measured is 4 days, and the leads of D−3 … D are pending.
-    expect(evidence.pending).toEqual({ leads: 4, spend: 200, lag_days: 4 });
+    // Statuses arrive 4 days after the lead: the lag measured is 4 days, and the leads of D−3 … D are pending. Of
+    // the window's 26 resolved leads 21 qualified (the client has no other campaign): 4 × 21/26 = 3.23 expected.
+    expect(evidence.pending).toEqual({ leads: 4, expected_qualified: 3.23, lag_days: 4 });
+    const inputs = (await details(D, 'lagged')).inputs;
+    expect(inputs.qualified_leads).toBe(21);
+    expect((await row(D, 'lagged')).window_qualified_leads).toBe(24);
     const r = await row(D, 'lagged');
     expect(r.action).not.toMatch(/REDUCE_BUDGET|PAUSE_CAMPAIGN/);
     expect(r.action_reason).toMatch(

@@ -18,7 +18,7 @@ export interface ScoredAction extends Omit<Decision, 'streak'> {
   /** The candidate's streak (PreviousDecision.streak); null when the decision layer is off (nothing was counted). */
   streak: number | null;
   /**
-   * The 30-day window's spend and qualified leads the evidence read (pending leads' share of spend left out); null
+   * The 30-day window's spend and qualified leads the evidence read (with those expected among pending leads); null
    * when the campaign is not judged on cost per qualified lead (no target, no lead data, lead mode).
    */
   windowSpend: number | null;
@@ -96,8 +96,8 @@ function evidenceDetails(e: WindowEvidence): Record<string, unknown> {
  * the campaign's latest earlier scored date (null when there is none); `priorFor` gives the client prior for a target.
  *
  * The evidence reads what the score judged (score.judgement: qualified leads against T, or leads against T_L in lead
- * mode), with the leads still awaiting their status left out with their share of spend (facts.evidence), and a
- * longer window for a small spender.
+ * mode), with the qualified leads expected among those still awaiting their status (facts.evidence), and a longer
+ * window for a small spender.
  */
 export function actOn(
   score: CampaignScore,
@@ -116,24 +116,24 @@ export function actOn(
     const target = toNumber(judged.target);
     // Rates of leads and of qualified leads do not compare: lead mode takes the target's own prior.
     const prior = leadMode ? targetPrior(target) : priorFor(target);
-    // Lead mode counts every lead; the pending leads' share of spend is left out (never below 0).
-    const pendingSpend = extra?.pendingSpend ?? 0;
+    // Lead mode counts every lead; otherwise the qualified leads, and those expected among the leads still pending.
+    const expected = leadMode ? 0 : (extra?.pendingQualified ?? 0);
     window = windowEvidence(
-      Math.max(0, toNumber(facts.spend) - pendingSpend),
-      leadMode ? facts.totalLeads : facts.qualifiedLeads,
+      toNumber(facts.spend),
+      (leadMode ? facts.totalLeads : facts.qualifiedLeads) + expected,
       target,
       prior,
     );
     recent = windowEvidence(
-      Math.max(0, toNumber(facts.recent.spend) - (extra?.recentPendingSpend ?? 0)),
-      leadMode ? facts.recent.totalLeads : facts.recent.qualifiedLeads,
+      toNumber(facts.recent.spend),
+      leadMode ? facts.recent.totalLeads : facts.recent.qualifiedLeads + (extra?.recentPendingQualified ?? 0),
       target,
       prior,
     );
     if (extra?.long)
       long = windowEvidence(
-        Math.max(0, toNumber(extra.long.spend) - pendingSpend),
-        leadMode ? extra.long.totalLeads : extra.long.qualifiedLeads,
+        toNumber(extra.long.spend),
+        (leadMode ? extra.long.totalLeads : extra.long.qualifiedLeads) + expected,
         target,
         prior,
       );
@@ -146,7 +146,7 @@ export function actOn(
         ? {
             pending: {
               leads: extra.pendingLeads,
-              spend: round(extra.pendingSpend, 2),
+              expected_qualified: round(extra.pendingQualified, 2),
               lag_days: extra.lagDays,
             },
           }
@@ -163,7 +163,10 @@ export function actOn(
       longDays: extra?.long?.days,
       basis: judged?.basis ?? 'qualified',
       currency: facts.currency,
-      pending: extra && extra.pendingLeads > 0 ? { leads: extra.pendingLeads, lagDays: extra.lagDays ?? 0 } : null,
+      pending:
+        extra && extra.pendingLeads > 0
+          ? { leads: extra.pendingLeads, lagDays: extra.lagDays ?? 0, expected: extra.pendingQualified }
+          : null,
       previous,
     },
     config.decision,
@@ -171,7 +174,8 @@ export function actOn(
   return {
     ...decision,
     windowSpend: window === null || leadMode ? null : window.spend,
-    windowQualifiedLeads: window === null || leadMode ? null : window.qualifiedLeads,
+    // A whole number, as stored (the expected qualified leads among pending ones are a fraction).
+    windowQualifiedLeads: window === null || leadMode ? null : Math.round(window.qualifiedLeads),
   };
 }
 

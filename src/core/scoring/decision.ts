@@ -133,10 +133,10 @@ export interface DecisionInput {
   /** The campaign's currency, for the amounts in the reason; null when unknown. */
   currency?: string | null;
   /**
-   * Leads younger than the client's qualification lag still awaiting a final status, left out of the evidence with
-   * their share of spend: the reason says the decision waits for them. Null or 0 leads when there are none.
+   * Leads younger than the client's qualification lag still awaiting a final status, counted in the evidence as the
+   * qualified leads `expected` among them: the reason says the decision waits for them. Null or 0 leads when none.
    */
-  pending?: { leads: number; lagDays: number } | null;
+  pending?: { leads: number; lagDays: number; expected: number } | null;
   /**
    * What was decided on the latest earlier scored date of the campaign (a missed run does not reset it), or null for
    * its first scored date: the action given, the candidate (what the evidence called for that day, before
@@ -336,7 +336,7 @@ export function decideAction(input: DecisionInput, s: DecisionSettings = DEFAULT
     decision.reason +=
       `; waits for statuses: ${pending.leads} lead${pending.leads === 1 ? '' : 's'} younger than the client's ` +
       `qualification lag (${pending.lagDays} day${pending.lagDays === 1 ? '' : 's'}) have no final status yet ` +
-      'and are left out, with their share of spend';
+      `and count as the ${pending.expected.toFixed(1)} qualified their campaign's resolved leads lead one to expect`;
   return decision;
 }
 

@@ -1,14 +1,17 @@
 /**
- * Unknown is not unqualified (docs/decisions.md, decision-quality v2 rule 6): leads still at a pending status and
- * younger than their client's qualification lag are left out of the evidence, with their day's share of spend.
- * score-campaigns reads the numbers from the database; the simulation computes them from its own leads; both go
- * through these two functions.
+ * Unknown is not unqualified (docs/decisions.md, decision-quality v2 rule 6). A lead still at a pending status and
+ * younger than its client's qualification lag has not been judged by the CRM yet: the evidence counts it as
+ * qualified with the probability the campaign's resolved leads give (shrunk towards its client's), instead of as
+ * unqualified. score-campaigns reads the counts from the database, the simulation from its own leads; both go
+ * through these functions.
  */
 
 /** A client needs this many leads with a final status before its own lag is trusted. */
 export const MIN_LAG_SAMPLES = 10;
 /** The longest qualification lag, in days: a lead older than that and still pending counts as unqualified. */
 export const MAX_LAG_DAYS = 30;
+/** How many resolved leads the client's rate weighs as in a campaign's expected rate. */
+export const CLIENT_RATE_WEIGHT = 5;
 
 /**
  * A client's qualification lag in whole days: the 90th percentile of the days from a lead's creation to its first
@@ -20,33 +23,44 @@ export function qualificationLagDays(resolved: number, p90Days: number | null, d
   return Math.min(MAX_LAG_DAYS, Math.max(0, Math.ceil(p90Days)));
 }
 
-/** One day of a lead-level campaign: its age (0 = D), spend, leads created that day and those still pending. */
-export interface LeadDay {
+/** One day of a lead-level campaign's window: its age (0 = D) and its leads still pending as of the end of D. */
+export interface PendingDay {
   age: number;
-  spend: number;
-  leads: number;
   pending: number;
 }
 
-/** What the evidence leaves out: pending leads younger than the lag, their share of 30 and of 7 days' spend. */
-export interface PendingShare {
+/** Resolved leads (a final status by the end of D) and the qualified among them. */
+export interface Resolved {
   leads: number;
-  spend: number;
-  recentSpend: number;
+  qualified: number;
+}
+
+/** The pending leads younger than the lag (window and last 7 days) and the qualified leads expected among them. */
+export interface PendingExpectation {
+  leads: number;
+  recentLeads: number;
+  qualified: number;
+  recentQualified: number;
+  /** The qualification rate they were expected at. */
+  rate: number;
 }
 
 /**
- * The pending leads of the days younger than `lagDays` and their share of spend: each such day's spend × its pending
- * leads ÷ its leads (a day without a pending lead leaves nothing out).
+ * The rate a campaign's pending leads are expected to qualify at: its own resolved leads' rate, shrunk towards its
+ * client's by CLIENT_RATE_WEIGHT leads (a campaign with few resolved leads takes its client's).
  */
-export function pendingShare(days: Iterable<LeadDay>, lagDays: number): PendingShare {
-  const out: PendingShare = { leads: 0, spend: 0, recentSpend: 0 };
+export function expectedRate(campaign: Resolved, clientRate: number): number {
+  return (campaign.qualified + CLIENT_RATE_WEIGHT * clientRate) / (campaign.leads + CLIENT_RATE_WEIGHT);
+}
+
+/** The pending leads of the days younger than `lagDays`, and how many of them are expected to qualify. */
+export function expectPending(days: Iterable<PendingDay>, lagDays: number, rate: number): PendingExpectation {
+  let leads = 0;
+  let recentLeads = 0;
   for (const d of days) {
-    if (d.age >= lagDays || d.pending === 0 || d.leads === 0) continue;
-    const share = (d.spend * d.pending) / d.leads;
-    out.leads += d.pending;
-    out.spend += share;
-    if (d.age < 7) out.recentSpend += share;
+    if (d.age >= lagDays || d.pending === 0) continue;
+    leads += d.pending;
+    if (d.age < 7) recentLeads += d.pending;
   }
-  return out;
+  return { leads, recentLeads, qualified: leads * rate, recentQualified: recentLeads * rate, rate };
 }

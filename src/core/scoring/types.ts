@@ -42,12 +42,13 @@ export interface PeriodFacts {
 export interface EvidenceFacts {
   /**
    * Lead-level: leads of the window still at a pending status (new, contacted) as of the end of D and younger than
-   * the client's qualification lag: unknown, not unqualified.
+   * the client's qualification lag (and those of the last 7 days): unknown, not unqualified.
    */
   pendingLeads: number;
-  /** Their share of the window's spend (and of the last 7 days'), left out of the evidence with them. */
-  pendingSpend: number;
-  recentPendingSpend: number;
+  recentPendingLeads: number;
+  /** The qualified leads expected among them (the campaign's resolved rate, shrunk to its client's). */
+  pendingQualified: number;
+  recentPendingQualified: number;
   /** The client's qualification lag in days, as measured (or the default when it has too little history). */
   lagDays: number | null;
   /**

@@ -10,9 +10,11 @@ import {
   type PriorMoments,
   priorKey,
   judgementOf,
-  type LeadDay,
-  pendingShare,
+  expectedRate,
+  expectPending,
+  type PendingDay,
   qualificationLagDays,
+  type Resolved,
   type Recommendation,
   type ScoringConfig,
   scoringPeriods,
@@ -118,9 +120,12 @@ interface LeadRow {
   prior_qualified: string;
   recent_total: string;
   prior_total: string;
+  /** Leads of the window still at a pending status as of the end of D. */
+  pending_leads: string;
+  /** The campaign's client, or the campaign itself without one (qualificationGroup). */
+  client_group: string;
   /** The last days of the window (within the longest client lag) with a lead still pending as of the end of D. */
   young_days: string[] | null;
-  young_leads: number[] | null;
   young_pending: number[] | null;
 }
 
@@ -245,20 +250,17 @@ async function readLeadCounts(
   const young =
     youngDays > 0
       ? sql`, young AS (
-      SELECT campaign_id, array_agg(day::text ORDER BY day) AS young_days, array_agg(leads ORDER BY day) AS young_leads,
+      SELECT campaign_id, array_agg(day::text ORDER BY day) AS young_days,
              array_agg(pending ORDER BY day) AS young_pending
-        FROM (SELECT campaign_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS leads,
-                     count(*) FILTER (WHERE pending)::int AS pending
-                FROM x WHERE created_at >= ${youngFrom}::timestamptz
-               GROUP BY 1, 2 HAVING count(*) FILTER (WHERE pending) > 0) d
+        FROM (SELECT campaign_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS pending
+                FROM x WHERE pending AND created_at >= ${youngFrom}::timestamptz
+               GROUP BY 1, 2) d
        GROUP BY campaign_id
     )`
       : sql``;
   const youngColumns =
-    youngDays > 0
-      ? sql`young.young_days, young.young_leads, young.young_pending`
-      : sql`NULL AS young_days, NULL AS young_leads, NULL AS young_pending`;
-  const youngJoin = youngDays > 0 ? sql`LEFT JOIN young USING (campaign_id)` : sql``;
+    youngDays > 0 ? sql`young.young_days, young.young_pending` : sql`NULL AS young_days, NULL AS young_pending`;
+  const youngJoin = youngDays > 0 ? sql`LEFT JOIN young ON young.campaign_id = a.campaign_id` : sql``;
   // A lead belongs to the UTC day of created_at; its status is the latest change at or before the end of D.
   const r = await sql<LeadRow>`
     WITH x AS ${youngDays > 0 ? sql`MATERIALIZED` : sql`NOT MATERIALIZED`} (
@@ -277,7 +279,7 @@ async function readLeadCounts(
            AND l.created_at < ${midnightUtc(addDays(date, 1))}::timestamptz
     )
     ${young}
-    SELECT a.*, ${youngColumns}
+    SELECT a.*, coalesce(c.client_id, ${NO_CLIENT_GROUP} || a.campaign_id) AS client_group, ${youngColumns}
       FROM (
         SELECT campaign_id,
                count(*) AS total_leads,
@@ -289,9 +291,10 @@ async function readLeadCounts(
                                                   prior_qualified,
                count(*) FILTER (WHERE created_at >= ${midnightUtc(p.recent.from)}::timestamptz) AS recent_total,
                count(*) FILTER (WHERE created_at >= ${midnightUtc(p.prior.from)}::timestamptz
-                                  AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS prior_total
+                                  AND created_at < ${midnightUtc(p.recent.from)}::timestamptz) AS prior_total,
+               count(*) FILTER (WHERE pending) AS pending_leads
           FROM x GROUP BY campaign_id
-      ) a ${youngJoin}`.execute(db);
+      ) a JOIN campaigns c ON c.campaign_id = a.campaign_id ${youngJoin}`.execute(db);
   return new Map(r.rows.map((x) => [x.campaign_id, x]));
 }
 
@@ -376,30 +379,6 @@ async function readExactSpend(
   );
 }
 
-/** Each day's spend of some campaigns from `from` to D, in exact numeric: what the pending leads' share is taken of. */
-async function readDaySpend(
-  db: Kysely<Database>,
-  date: string,
-  from: string,
-  campaignIds: string[],
-): Promise<Map<string, Map<string, number>>> {
-  const out = new Map<string, Map<string, number>>();
-  if (campaignIds.length === 0) return out;
-  const r = await sql<{ campaign_id: string; date: string; spend: string }>`
-    SELECT campaign_id, date::text AS date, spend::text AS spend FROM campaign_metrics
-     WHERE campaign_id = ANY(${campaignIds}::text[]) AND date BETWEEN ${from}::date AND ${date}::date
-       AND spend IS NOT NULL`.execute(db);
-  for (const x of r.rows) {
-    let days = out.get(x.campaign_id);
-    if (days === undefined) {
-      days = new Map();
-      out.set(x.campaign_id, days);
-    }
-    days.set(x.date, Number(x.spend));
-  }
-  return out;
-}
-
 /** The longer window of small spenders: spend and leads (qualified as of the end of D) over `days` days ending on D. */
 async function readLongWindow(
   db: Kysely<Database>,
@@ -454,15 +433,16 @@ async function readLongWindow(
   return out;
 }
 
-/** The young days of a lead-level campaign with a pending lead, with their spend, for pendingShare. */
-function leadDays(lead: LeadRow, date: string, daySpend: Map<string, number> | undefined): LeadDay[] {
-  return (lead.young_days ?? []).map((day, i) => ({
-    age: daysBetween(date, day),
-    spend: daySpend?.get(day) ?? 0,
-    leads: lead.young_leads![i]!,
-    pending: lead.young_pending![i]!,
-  }));
+/** The young days of a lead-level campaign with a pending lead, by age (0 = D), for expectPending. */
+function pendingDays(lead: LeadRow, date: string): PendingDay[] {
+  return (lead.young_days ?? []).map((day, i) => ({ age: daysBetween(date, day), pending: lead.young_pending![i]! }));
 }
+
+/** Resolved leads (a final status by the end of D) of a campaign's window, and the qualified among them. */
+const resolvedOf = (lead: LeadRow): Resolved => ({
+  leads: Number(lead.total_leads) - Number(lead.pending_leads),
+  qualified: Number(lead.qualified_leads),
+});
 
 function toInput(
   r: MetricsRow,
@@ -700,6 +680,20 @@ export async function openScoringSource(
       );
     });
     leads.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
+    // Each client's resolved qualification rate over its lead-level campaigns' windows: what a campaign with few
+    // resolved leads of its own expects its pending leads to qualify at.
+    const clientRates = leads.then((byCampaign) => {
+      const sums = new Map<string, Resolved>();
+      for (const lead of byCampaign.values()) {
+        const r = resolvedOf(lead);
+        const s = sums.get(lead.client_group) ?? { leads: 0, qualified: 0 };
+        s.leads += r.leads;
+        s.qualified += r.qualified;
+        sums.set(lead.client_group, s);
+      }
+      return new Map([...sums].map(([group, r]) => [group, r.leads === 0 ? 0 : r.qualified / r.leads]));
+    });
+    clientRates.catch(() => undefined); // awaited by the first chunk; a failure surfaces there
     const [ranges, previous] = await Promise.all([
       chunkRanges(readers[1]!, chunkCampaigns),
       findPreviousScoredDate(readers[1]!, date),
@@ -746,8 +740,9 @@ export async function openScoringSource(
     };
 
     /**
-     * What only the action's evidence reads (docs/decisions.md): the pending leads' share of spend of lead-level
-     * campaigns, and the longer window of small spenders; two small queries per chunk, for those campaigns only.
+     * What only the action's evidence reads (docs/decisions.md): the qualified leads expected among the pending
+     * leads of lead-level campaigns, and the longer window of small spenders (a small query per chunk, for those
+     * campaigns only).
      */
     const addEvidenceFacts = async (
       db: Kysely<Database>,
@@ -758,26 +753,18 @@ export async function openScoringSource(
     ): Promise<void> => {
       const lagOf = (x: ScoringInput) =>
         byClient.get(qualificationGroup(x.clientId, x.facts.campaignId))?.lagDays ?? decision.defaultLagDays;
-      const withPending = inputs.filter(
-        (x) => x.facts.mode === 'lead-level' && byCampaign.get(x.facts.campaignId)?.young_days && lagOf(x) > 0,
-      );
-      const longestLag = Math.max(0, ...withPending.map(lagOf));
-      const daySpend = await readDaySpend(
-        db,
-        date,
-        addDays(date, 1 - longestLag),
-        withPending.map((x) => x.facts.campaignId),
-      );
-      for (const x of withPending) {
+      const rates = await clientRates;
+      for (const x of inputs) {
+        const lead = x.facts.mode === 'lead-level' ? byCampaign.get(x.facts.campaignId) : undefined;
         const lag = lagOf(x);
-        const pending = pendingShare(
-          leadDays(byCampaign.get(x.facts.campaignId)!, date, daySpend.get(x.facts.campaignId)),
-          lag,
-        );
+        if (!lead?.young_days || lag <= 0) continue;
+        const rate = expectedRate(resolvedOf(lead), rates.get(lead.client_group) ?? 0);
+        const pending = expectPending(pendingDays(lead, date), lag, rate);
         x.facts.evidence = {
           pendingLeads: pending.leads,
-          pendingSpend: pending.spend,
-          recentPendingSpend: pending.recentSpend,
+          recentPendingLeads: pending.recentLeads,
+          pendingQualified: pending.qualified,
+          recentPendingQualified: pending.recentQualified,
           lagDays: lag,
           long: null,
         };
@@ -804,7 +791,14 @@ export async function openScoringSource(
       for (const x of small) {
         const w = long.get(x.facts.campaignId);
         if (w === undefined) continue;
-        x.facts.evidence ??= { pendingLeads: 0, pendingSpend: 0, recentPendingSpend: 0, lagDays: null, long: null };
+        x.facts.evidence ??= {
+          pendingLeads: 0,
+          recentPendingLeads: 0,
+          pendingQualified: 0,
+          recentPendingQualified: 0,
+          lagDays: null,
+          long: null,
+        };
         x.facts.evidence.long = w;
       }
     };
