@@ -8,12 +8,13 @@ export function makeFacts(
   overrides: Partial<
     Omit<
       CampaignFacts,
-      'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql' | 'recent' | 'prior'
+      'spend' | 'dailyBudget' | 'maxDaySpend' | 'previousTotal' | 'clientTargetCpql' | 'recent' | 'prior' | 'daySpend'
     >
   > & {
     recent?: Period;
     prior?: Period;
     clientTargetCpl?: string | null;
+    daySpend?: string | null;
     spend?: string;
     dailyBudget?: string | null;
     maxDaySpend?: string | null;
@@ -36,6 +37,7 @@ export function makeFacts(
     priorSpend,
     recent,
     prior,
+    daySpend,
     ...rest
   } = overrides;
   // A period's leads default to its qualified leads × 80/30, the window's own ratio.
@@ -64,6 +66,10 @@ export function makeFacts(
     nullSpendRows: 0,
     nullImpressionRows: 0,
     maxDaySpend: dec(maxDaySpend === undefined ? '100' : maxDaySpend),
+    // D's spend at the 14 days' average: no SPEND_SPIKE unless a test says so.
+    daySpend: dec(daySpend === undefined ? '100' : daySpend),
+    spikeBase: { rows: 14, spend: parseDecimal('1400') },
+    rowsLast14: 14,
     previousTotal: dec(previousTotal ?? null),
     ...rest,
     recent: period(recent ?? { spend: parseDecimal(recentSpend ?? '700'), qualifiedLeads: 9 }),

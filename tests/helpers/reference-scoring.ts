@@ -227,6 +227,15 @@ export function referenceScores(
     if (noLeadData) flags.push('NO_LEAD_DATA');
     if (T === null) flags.push('NO_TARGET');
     if (noQualifiedData) flags.push('NO_QUALIFIED_DATA');
+    // v3: SPEND_SPIKE and STALE_DATA.
+    const dayRow = rows.find((r) => dateMs(r.date!) === dateMs(D));
+    const before = rows.filter(
+      (r) => inRange(dateMs(r.date!), dateMs(D) - 14 * dayMs, dateMs(D)) && num(r.spend) !== null,
+    );
+    const mean = before.length === 0 ? 0 : sum(before, 'spend') / before.length;
+    const daySpend = dayRow === undefined ? null : num(dayRow.spend);
+    if (daySpend !== null && before.length >= 7 && mean > 0 && daySpend > 1.5 * mean) flags.push('SPEND_SPIKE');
+    if (!rows.some((r) => dateMs(r.date!) >= dateMs(D) - 13 * dayMs)) flags.push('STALE_DATA');
     out.set(id, { total: totalScore, dims, recommendation, flags });
   }
   return out;

@@ -61,6 +61,8 @@ beforeAll(async () => {
       { campaign_id: 'idr', campaign_name: 'Jakarta leads', client_id: 'agency', currency: 'IDR' },
       { campaign_id: 'small', campaign_name: 'Small spender', client_id: 'agency', currency: 'USD' },
       { campaign_id: 'steady', campaign_name: 'Money at risk', client_id: 'agency', currency: 'USD' },
+      { campaign_id: 'spiky', campaign_name: 'Spend spike', client_id: 'agency', currency: 'USD' },
+      { campaign_id: 'stale', campaign_name: 'Not updated', client_id: 'agency', currency: 'USD' },
     ])
     .execute();
   // Lead-level, no status ever: the CRM has not spoken for this client.
@@ -82,6 +84,12 @@ beforeAll(async () => {
   await metrics('small', 90, 5, 1, 0);
   // 100 a day, no qualified lead: cut on any reading.
   await metrics('steady', 40, 100, 3, 0);
+  // 100 a day, then 151 on D: above 1.5 × the 14 days' mean.
+  await metrics('spiky', 20, 100, 4, 2);
+  await sql`UPDATE campaign_metrics SET spend = 151 WHERE campaign_id = 'spiky' AND date = ${D}::date`.execute(t.db);
+  // Rows only from D−29 to D−14: none in the last 14 days.
+  await metrics('stale', 30, 100, 4, 2);
+  await sql`DELETE FROM campaign_metrics WHERE campaign_id = 'stale' AND date > ${D}::date - 14`.execute(t.db);
 });
 afterAll(async () => {
   await t.drop();
@@ -173,5 +181,16 @@ describe('the evidence of the action (decision-quality v2)', () => {
     });
     // SCORE_JUMP still compares with D−1 only: none was scored, so none is raised.
     expect(after.flags).not.toContain('SCORE_JUMP');
+  });
+});
+
+describe('the data flags of scoring v3', () => {
+  test('SPEND_SPIKE on a day 1.5 × above the 14 days before, STALE_DATA without a row in 14 days', async () => {
+    await score(D);
+    expect((await row(D, 'spiky')).flags).toContain('SPEND_SPIKE');
+    const stale = await row(D, 'stale');
+    expect(stale.flags).toEqual(['STALE_DATA']);
+    expect(stale.recommendation).not.toBe('INSUFFICIENT_DATA');
+    expect((await row(D, 'steady')).flags).not.toContain('SPEND_SPIKE');
   });
 });

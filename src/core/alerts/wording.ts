@@ -33,6 +33,8 @@ export const FLAG_WORDING: Record<Flag, string> = {
   SCORE_JUMP: 'The score moved by more than 50 points in a day.',
   NO_LEAD_DATA: NOT_JUDGED.NO_LEAD_DATA!,
   NO_TARGET: NOT_JUDGED.NO_TARGET!,
+  SPEND_SPIKE: "The day's spend is more than 1.5 × its average of the 14 days before: money is leaving fast.",
+  STALE_DATA: 'No data for the last 14 days: it is scored on older days; check the fetch or import.',
   NO_QUALIFIED_DATA:
     'Qualification unknown: nothing says which of its leads qualified, so it is never read as zero qualified. It ' +
     'is judged on cost per lead where target_cpl is set for its currency, and not judged otherwise: import lead ' +

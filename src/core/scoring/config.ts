@@ -56,7 +56,13 @@ export interface ScoringConfigFile {
    * Data-quality flag limits. high_cpl_multiple a multiple of the target `T` (cost per lead above
    * 10 × T), high_ctr a fraction, overspend a multiple of daily budget, score_jump in points.
    */
-  flags: { high_cpl_multiple: number; high_ctr: number; overspend_factor: number; score_jump: number };
+  flags: {
+    high_cpl_multiple: number;
+    high_ctr: number;
+    overspend_factor: number;
+    score_jump: number;
+    spend_spike_factor: number;
+  };
   /**
    * Run-level checks: share of campaigns with missing data, and drop in campaigns scored vs the previous scored date
    * (fractions).
@@ -134,7 +140,7 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfigFile = Object.freeze({
   trend_from_zero_points: 20,
   thresholds: { increase_budget: 80, continue_optimize: 60, test_changes: 40, reduce_budget: 20 },
   new_campaign: { max_age_days: 14, min_data_days: 7 },
-  flags: { high_cpl_multiple: 10, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50 },
+  flags: { high_cpl_multiple: 10, high_ctr: 0.5, overspend_factor: 1.5, score_jump: 50, spend_spike_factor: 1.5 },
   run_checks: { missing_data_share: 0.2, scored_drop_share: 0.3 },
   decision: {
     cut_probability: DEFAULT_DECISION_SETTINGS.cutProbability,
@@ -174,7 +180,13 @@ export interface ScoringConfig {
   trendFromZero: Rational;
   thresholds: { increaseBudget: Rational; continueOptimize: Rational; testChanges: Rational; reduceBudget: Rational };
   newCampaign: { maxAgeDays: number; minDataDays: number };
-  flags: { highCplMultiple: Rational; highCtr: Rational; overspendFactor: Rational; scoreJump: Rational };
+  flags: {
+    highCplMultiple: Rational;
+    highCtr: Rational;
+    overspendFactor: Rational;
+    scoreJump: Rational;
+    spendSpikeFactor: Rational;
+  };
   runChecks: { missingDataShare: Rational; scoredDropShare: Rational };
   /** The gates of the action. */
   decision: DecisionSettings;
@@ -353,6 +365,7 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
       highCtr: num('flags.high_ctr', f.high_ctr, fraction),
       overspendFactor: num('flags.overspend_factor', f.overspend_factor, positive),
       scoreJump: num('flags.score_jump', f.score_jump, nonNegative),
+      spendSpikeFactor: num('flags.spend_spike_factor', f.spend_spike_factor, positive),
     },
     runChecks: {
       missingDataShare: num('run_checks.missing_data_share', rc.missing_data_share, fraction),

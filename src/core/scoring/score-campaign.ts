@@ -211,6 +211,9 @@ function scoreDimensions(
   return { cost_efficiency: cost, lead_quality: quality, volume, trend, engagement };
 }
 
+/** SPEND_SPIKE needs at least this many of the 14 days before D with a spend (scoring.md section 7). */
+const SPIKE_MIN_ROWS = 7;
+
 function evaluateFlags(
   f: CampaignFacts,
   totalH: bigint | null,
@@ -244,6 +247,16 @@ function evaluateFlags(
     if (compare(abs, lim.scoreJump) > 0) flags.push('SCORE_JUMP');
   }
   flags.push(...cannotJudge);
+  // v3: the day's spend well above the mean of at least 7 of the 14 days before; no row in the last 14 days.
+  const base = f.spikeBase;
+  if (
+    f.daySpend !== null &&
+    base.rows >= SPIKE_MIN_ROWS &&
+    !isZero(base.spend) &&
+    compare(mul(f.daySpend, rational(base.rows)), mul(base.spend, lim.spendSpikeFactor)) > 0
+  )
+    flags.push('SPEND_SPIKE');
+  if (f.rowsLast14 === 0) flags.push('STALE_DATA');
   return flags;
 }
 

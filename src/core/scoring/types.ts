@@ -22,6 +22,8 @@ export const FLAGS = [
   'NO_LEAD_DATA',
   'NO_TARGET',
   'NO_QUALIFIED_DATA',
+  'SPEND_SPIKE',
+  'STALE_DATA',
 ] as const;
 export type Flag = (typeof FLAGS)[number];
 
@@ -100,6 +102,12 @@ export interface CampaignFacts {
   nullImpressionRows: number;
   /** Largest single-day spend in the window, or null when every row's spend is NULL. */
   maxDaySpend: Rational | null;
+  /** The spend of D's own row, or null when D has no row or its spend is NULL (SPEND_SPIKE). */
+  daySpend: Rational | null;
+  /** Rows of D−14 … D−1 whose spend is not NULL, and their spend (SPEND_SPIKE's average). */
+  spikeBase: { rows: number; spend: Rational };
+  /** Rows in D−13 … D (STALE_DATA when 0). */
+  rowsLast14: number;
   recent: PeriodFacts;
   prior: PeriodFacts;
   /** total_score stored for D−1, or null when there is none. */

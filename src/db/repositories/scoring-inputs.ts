@@ -102,6 +102,11 @@ interface MetricsRow {
   null_spend_rows: string;
   null_impression_rows: string;
   max_day_spend: string | null;
+  day_spend: string | null;
+  base_spend: string;
+  /** Rows of D−14 … D−1 with a spend, and rows of D−13 … D (SPEND_SPIKE, STALE_DATA). */
+  base_rows: string;
+  rows_last_14: string;
   total_leads: string;
   qualified_leads: string;
   recent_spend: string;
@@ -142,6 +147,9 @@ interface SpendSums {
   maxDaySpend: Rational | null;
   recent: Rational;
   prior: Rational;
+  /** D's own spend, and the spend of D−14 … D−1 (SPEND_SPIKE). */
+  daySpend: Rational | null;
+  baseSpend: Rational;
 }
 
 /** A half-open range of campaign ids, in the database's collation; null = unbounded. */
@@ -156,8 +164,12 @@ interface Range {
  */
 function spendSums(column: 'spend' | 'spend_micros', p: Periods) {
   const c = sql.ref(column);
+  const d = p.window.to;
   return sql`coalesce(sum(${c}), 0) AS spend,
              max(${c}) AS max_day_spend,
+             max(${c}) FILTER (WHERE date = ${d}::date) AS day_spend,
+             coalesce(sum(${c}) FILTER (WHERE date BETWEEN ${addDays(d, -14)}::date AND ${addDays(d, -1)}::date), 0)
+               AS base_spend,
              coalesce(sum(${c}) FILTER (WHERE date >= ${p.recent.from}::date), 0) AS recent_spend,
              coalesce(sum(${c}) FILTER (WHERE date <= ${p.prior.to}::date AND date >= ${p.prior.from}::date), 0) AS
                prior_spend`;
@@ -200,6 +212,8 @@ async function readMetrics(
              count(spend) AS spend_rows,
              count(*) FILTER (WHERE total_leads IS NOT NULL OR qualified_leads IS NOT NULL) AS lead_count_rows,
              count(qualified_leads) AS qualified_count_rows,
+             count(spend) FILTER (WHERE date BETWEEN ${addDays(date, -14)}::date AND ${yesterday}::date) AS base_rows,
+             count(*) FILTER (WHERE date >= ${addDays(date, -13)}::date) AS rows_last_14,
              count(spend) - count(spend_micros) AS inexact_rows,
              count(*) AS data_days,
              count(*) - count(spend) AS null_spend_rows,
@@ -361,6 +375,8 @@ async function readExactSpend(
     max_day_spend: string | null;
     recent_spend: string;
     prior_spend: string;
+    day_spend: string | null;
+    base_spend: string;
   }>`
     SELECT campaign_id, ${spendSums('spend', p)}
       FROM campaign_metrics
@@ -374,6 +390,8 @@ async function readExactSpend(
         maxDaySpend: x.max_day_spend === null ? null : parseDecimal(x.max_day_spend),
         recent: parseDecimal(x.recent_spend),
         prior: parseDecimal(x.prior_spend),
+        daySpend: x.day_spend === null ? null : parseDecimal(x.day_spend),
+        baseSpend: parseDecimal(x.base_spend),
       },
     ]),
   );
@@ -458,6 +476,8 @@ function toInput(
     maxDaySpend: r.max_day_spend === null ? null : fromMicros(r.max_day_spend),
     recent: fromMicros(r.recent_spend),
     prior: fromMicros(r.prior_spend),
+    daySpend: r.day_spend === null ? null : fromMicros(r.day_spend),
+    baseSpend: fromMicros(r.base_spend),
   };
   const facts: CampaignFacts = {
     campaignId: r.campaign_id,
@@ -481,6 +501,9 @@ function toInput(
     nullSpendRows: Number(r.null_spend_rows),
     nullImpressionRows: Number(r.null_impression_rows),
     maxDaySpend: money.maxDaySpend,
+    daySpend: money.daySpend,
+    spikeBase: { rows: Number(r.base_rows), spend: money.baseSpend },
+    rowsLast14: Number(r.rows_last_14),
     recent: {
       spend: money.recent,
       qualifiedLeads: count(r.recent_qualified, lead?.recent_qualified),

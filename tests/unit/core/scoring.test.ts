@@ -248,6 +248,31 @@ describe('rounding', () => {
 });
 
 describe('flags', () => {
+  test('SPEND_SPIKE (v3): D above 1.5 × the mean of at least 7 of the 14 days before; never changes the score', () => {
+    const base = { spikeBase: { rows: 10, spend: parseDecimal('1000') } }; // a mean of 100
+    const plain = scoreCampaign(makeFacts({ ...base, daySpend: '150' }), D, config);
+    expect(plain.flags).not.toContain('SPEND_SPIKE'); // 150 is not above 1.5 × 100
+    const spike = scoreCampaign(makeFacts({ ...base, daySpend: '150.01' }), D, config);
+    expect(spike.flags).toContain('SPEND_SPIKE');
+    expect(spike.totalHundredths).toBe(plain.totalHundredths);
+    // Fewer than 7 days with a spend before D, no row (or no spend) on D, or a mean of 0: not evaluated.
+    expect(
+      scoreCampaign(makeFacts({ spikeBase: { rows: 6, spend: parseDecimal('600') }, daySpend: '900' }), D, config)
+        .flags,
+    ).not.toContain('SPEND_SPIKE');
+    expect(scoreCampaign(makeFacts({ ...base, daySpend: null }), D, config).flags).not.toContain('SPEND_SPIKE');
+    expect(
+      scoreCampaign(makeFacts({ spikeBase: { rows: 9, spend: parseDecimal('0') }, daySpend: '5' }), D, config).flags,
+    ).not.toContain('SPEND_SPIKE');
+  });
+
+  test('STALE_DATA (v3): no row in the last 14 days; still scored on the older rows of the window', () => {
+    const s = scoreCampaign(makeFacts({ rowsLast14: 0, daySpend: null }), D, config);
+    expect(s.flags).toContain('STALE_DATA');
+    expect(s.recommendation).not.toBe('INSUFFICIENT_DATA');
+    expect(scoreCampaign(makeFacts({ rowsLast14: 1 }), D, config).flags).not.toContain('STALE_DATA');
+  });
+
   test.each([
     ['MISSING_IMPRESSIONS', { nullImpressionRows: 1 }],
     ['HIGH_CPL', { spend: '100000', totalLeads: 80, qualifiedLeads: 30 }],
