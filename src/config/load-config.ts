@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseStatusMap } from '../core/crm/events.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,11 @@ export interface AppConfig {
   statusApiCacheMs: number;
   /** Settings of crm-webhook. */
   crm: CrmSettings;
+  /**
+   * TRUSTED_PROXIES: addresses or CIDR ranges of the reverse proxies in front of the two services, whose
+   * X-Forwarded-For names the client (comma-separated; default none: the socket's address is the client's).
+   */
+  trustedProxies: string[];
   /** Every secret value in force, for redaction. */
   secrets: string[];
 }
@@ -434,6 +440,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
         '(e.g. https://hooks.example.com)',
     );
 
+  const trustedProxies = parseTrustedProxies(raw('TRUSTED_PROXIES'), problems);
+
   const present: Record<RequiredSetting, unknown> = {
     FB_ACCESS_TOKEN: raw('FB_ACCESS_TOKEN'),
     FB_AD_ACCOUNTS: accountsRaw,
@@ -486,9 +494,28 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
       statusRateLimit: wholeNumber('STATUS_RATE_LIMIT', 100, 1, 1_000_000),
       statusApiCacheMs: wholeNumber('STATUS_API_CACHE_MS', 1000, 0, 60_000),
       crm: Object.freeze(crm),
+      trustedProxies,
       secrets,
     }),
   };
+}
+
+/** TRUSTED_PROXIES: `127.0.0.1, 10.0.0.0/8, ::1` → the list; anything but an address or a CIDR range is a problem. */
+function parseTrustedProxies(text: string | undefined, problems: string[]): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  const out: string[] = [];
+  for (const item of text.split(',').map((x) => x.trim())) {
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      problems.push(
+        `TRUSTED_PROXIES: ${JSON.stringify(item.slice(0, 60))} is not an address or a CIDR range; list the reverse ` +
+          "proxy's addresses, e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8",
+      );
+    else out.push(item);
+  }
+  return out;
 }
 
 function safePassword(url: string): string | undefined {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Bottleneck from 'bottleneck';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import {
   type CrmEvent,
@@ -10,7 +11,6 @@ import {
 } from '../core/crm/events.js';
 import { checkHubSpotSignature } from '../core/crm/hubspot-signature.js';
 import { verifyPassword } from '../core/security/passwords.js';
-import { isConnectionError } from '../db/connection-errors.js';
 import {
   activeKeyByPrefix,
   type CrmKey,
@@ -19,6 +19,7 @@ import {
   recordRequest,
 } from '../db/repositories/crm.repository.js';
 import type { Database } from '../db/tables.js';
+import { createService, HttpError, type LogFn, type Refusals } from '../http/service.js';
 
 /**
  * The receiver: POST /webhooks/leads (the project's format, a bearer key) and POST /webhooks/hubspot (HubSpot's
@@ -33,46 +34,37 @@ export interface CrmServerDeps {
   now(): number;
   statusMap: ReadonlyMap<string, string>;
   hubspot: (HubSpotSettings & { secret: string | null; publicUrl: string | null }) | null;
-  log(level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>): void;
-}
-
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** Reads the body up to MAX_BODY; past it, a 413 (the rest is not read). */
-function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_BODY)
-    return Promise.reject(new Refusal(413, `the body is over ${MAX_BODY} bytes; send at most 1,000 events a request`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new Refusal(413, `the body is over ${MAX_BODY} bytes; send at most 1,000 events a request`));
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client. */
+  trustedProxies: readonly string[];
+  /** Requests in progress at once before new ones get 503 (the database pool's size, a few times over). */
+  maxInFlight: number;
+  log: LogFn;
 }
 
 /** Keys: `lsk_<8-character prefix>_<secret>`; the prefix finds the key, scrypt checks the whole. */
 export const KEY_FORMAT = /^lsk_([a-z0-9]{8})_([A-Za-z0-9_-]{32,})$/;
 
-export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** How long a failed key check is remembered: the same wrong key again costs nothing. */
+const FAILED_KEY_MS = 60_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    crmKey?: CrmKey;
+  }
+}
+
+export async function createCrmService(deps: CrmServerDeps): Promise<{ app: FastifyInstance; refusals: Refusals }> {
+  const { app, refusals } = await createService({
+    log: deps.log,
+    trustedProxies: deps.trustedProxies,
+    bodyLimit: MAX_BODY,
+    maxInFlight: deps.maxInFlight,
+    unavailable: 'database unavailable; nothing was stored; retry',
+    classify: (e) => (e instanceof MalformedBody ? { status: 400, message: e.message } : null),
+  });
+
   let keys: { at: number; value: Promise<Map<string, CrmKey>> } | null = null;
-  /** The active keys, read again every 5 s: a revoked key stops within 5 s. */
+  /** The active keys, read again every 5 s (revocation itself is checked in the request's own transaction). */
   const activeKeys = () => {
     if (!keys || deps.now() - keys.at >= 5000) {
       const value = listKeys(deps.db).then(
@@ -85,66 +77,64 @@ export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, re
     }
     return keys.value;
   };
-  // A verified key is remembered (HMAC under a key made at start) while it stays active with the same hash.
+  // A key check is remembered by an HMAC of the header under a key made at start (a memory dump shows no key): a
+  // good one while the key keeps its hash, a bad one for a minute. Concurrent checks of one header share one scrypt,
+  // and at most two run at once: a burst after a restart, or a stranger's guesses, cannot take every core.
   const secret = randomBytes(32);
-  const verified = new Map<string, { keyId: string; hash: string }>();
+  const checks = new Map<string, { keyId: string; hash: string; good: Promise<boolean>; until: number }>();
+  const scrypt = new Bottleneck({ maxConcurrent: 2, highWater: 200, strategy: Bottleneck.strategy.OVERFLOW });
 
   async function keyFor(header: string | undefined): Promise<CrmKey> {
     const m = header?.startsWith('Bearer ') ? KEY_FORMAT.exec(header.slice(7).trim()) : null;
-    if (!m) throw new Refusal(401, 'Authorization: Bearer <key> is required (bin/crm-webhook keys create)');
+    if (!m) throw new HttpError(401, 'Authorization: Bearer <key> is required (bin/crm-webhook keys create)');
     // A key made a moment ago is not in the list yet: it is looked up by its prefix (one indexed row).
     const key = (await activeKeys()).get(m[1]!) ?? (await activeKeyByPrefix(deps.db, m[1]!));
+    if (!key) throw new HttpError(401, 'the key is unknown or revoked');
     const cacheKey = createHmac('sha256', secret).update(header!).digest('base64');
-    const hit = verified.get(cacheKey);
-    if (key && hit && hit.keyId === key.keyId && hit.hash === key.hash) return key;
-    if (!key || !(await verifyPassword(m[0]!.slice(4), key.hash)))
-      throw new Refusal(401, 'the key is unknown or revoked');
-    if (verified.size > 1000) verified.clear();
-    verified.set(cacheKey, { keyId: key.keyId, hash: key.hash });
+    const now = deps.now();
+    let check = checks.get(cacheKey);
+    if (!check || check.keyId !== key.keyId || check.hash !== key.hash || check.until < now) {
+      const good = scrypt.schedule(() => verifyPassword(m[0]!.slice(4), key.hash));
+      check = { keyId: key.keyId, hash: key.hash, good, until: Number.POSITIVE_INFINITY };
+      if (checks.size >= 10_000) checks.clear();
+      checks.set(cacheKey, check);
+      const entry = check;
+      good.then(
+        (ok) => {
+          if (!ok) entry.until = deps.now() + FAILED_KEY_MS;
+        },
+        () => checks.delete(cacheKey),
+      );
+    }
+    let ok: boolean;
+    try {
+      ok = await check.good;
+    } catch (error) {
+      if (error instanceof Bottleneck.BottleneckError)
+        throw new HttpError(503, 'too many key checks in progress; nothing was stored; retry shortly', {
+          'Retry-After': '2',
+        });
+      throw error;
+    }
+    if (!ok) throw new HttpError(401, 'the key is unknown or revoked');
     return key;
   }
 
-  async function handle(req: IncomingMessage, path: string): Promise<{ status: number; body: unknown }> {
-    let source: 'leads' | 'hubspot';
-    let key: CrmKey | null = null;
-    let events: CrmEvent[];
-    if (path === '/webhooks/leads') {
-      source = 'leads';
-      key = await keyFor(req.headers.authorization);
-      const body = await readBody(req);
-      events = readLeadsBody(body, deps.statusMap, deps.now());
-      return commit(source, key, body, events);
-    }
-    if (path === '/webhooks/hubspot') {
-      source = 'hubspot';
-      const h = deps.hubspot;
-      if (!h?.secret || !h.publicUrl)
-        throw new Refusal(404, 'HubSpot is not set up here: set HUBSPOT_APP_SECRET and CRM_WEBHOOK_PUBLIC_URL');
-      const body = await readBody(req);
-      const check = checkHubSpotSignature(
-        h.secret,
-        {
-          method: req.method ?? 'POST',
-          uri: `${h.publicUrl}${req.url ?? path}`,
-          body,
-          signature: header(req, 'x-hubspot-signature-v3'),
-          timestamp: header(req, 'x-hubspot-request-timestamp'),
-        },
-        deps.now(),
-      );
-      if (!check.ok) throw new Refusal(401, check.reason);
-      events = readHubSpotBody(body, h, deps.statusMap);
-      return commit(source, null, body, events);
-    }
-    throw new Refusal(404, `no such endpoint: ${path.slice(0, 100)}; POST /webhooks/leads or /webhooks/hubspot`);
-  }
+  // The raw body, as sent: HubSpot signs it byte for byte, and the inbox keeps it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  async function commit(source: 'leads' | 'hubspot', key: CrmKey | null, body: string, events: CrmEvent[]) {
+  const commit = async (
+    request: FastifyRequest,
+    source: 'leads' | 'hubspot',
+    key: CrmKey | null,
+    events: CrmEvent[],
+  ) => {
     const states = await recordRequest(deps.db, {
       source,
       keyId: key?.keyId ?? null,
       scope: key?.clientIds ?? null,
-      body,
+      body: request.body as string,
       events,
     });
     const count = (s: EventState) => states.filter((x) => x === s).length;
@@ -157,69 +147,69 @@ export function createCrmHandler(deps: CrmServerDeps): (req: IncomingMessage, re
         reason: e.reason ?? 'the lead belongs to a client this key may not write for',
       }));
     return {
-      status: 200,
-      body: {
-        received: events.length,
-        applied: count('applied'),
-        pending: count('pending'),
-        links: count('link'),
-        duplicates: count('duplicate'),
-        invalid,
-      },
+      received: events.length,
+      applied: count('applied'),
+      pending: count('pending'),
+      links: count('link'),
+      duplicates: count('duplicate'),
+      invalid,
     };
-  }
-
-  return (req, res) => {
-    const requestId = randomBytes(6).toString('hex');
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      const text = `${JSON.stringify(body)}\n`;
-      res.writeHead(status, {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Content-Length': String(Buffer.byteLength(text)),
-        'Cache-Control': 'no-store',
-        'X-Content-Type-Options': 'nosniff',
-        'X-Request-Id': requestId,
-        ...headers,
-      });
-      res.end(text);
-    };
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method === 'GET' && path === '/healthz') return answer(200, { status: 'ok' });
-    if (req.method !== 'POST') {
-      req.resume();
-      return answer(405, { error: 'POST only', request_id: requestId }, { Allow: 'POST' });
-    }
-    handle(req, path).then(
-      (r) => answer(r.status, r.body),
-      (e: unknown) => {
-        const close = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-          // A body not read to its end: close the connection rather than read on.
-          if (!req.complete) headers.Connection = 'close';
-          // Closed once the answer is out: destroying at once could drop it unsent.
-          if (!req.complete) res.once('finish', () => req.destroy());
-          answer(status, body, headers);
-        };
-        if (e instanceof Refusal) close(e.status, { error: e.message, request_id: requestId }, e.headers);
-        else if (e instanceof MalformedBody) close(400, { error: e.message, request_id: requestId });
-        else if (isConnectionError(e)) {
-          deps.log('warn', `database unavailable: ${(e as Error).message}`, { request_id: requestId });
-          close(
-            503,
-            { error: 'database unavailable; nothing was stored; retry', request_id: requestId },
-            {
-              'Retry-After': '5',
-            },
-          );
-        } else {
-          deps.log('error', `POST ${path} failed: ${(e as Error)?.stack ?? String(e)}`, { request_id: requestId });
-          close(500, { error: 'internal error; nothing was stored; retry', request_id: requestId });
-        }
-      },
-    );
   };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.post(
+    '/webhooks/leads',
+    {
+      // The key is checked before the body is read: a stranger's megabyte is not read at all.
+      onRequest: async (request) => {
+        request.crmKey = await keyFor(request.headers.authorization);
+      },
+    },
+    async (request) => {
+      const events = readLeadsBody(bodyText(request), deps.statusMap, deps.now());
+      return commit(request, 'leads', request.crmKey!, events);
+    },
+  );
+
+  app.post('/webhooks/hubspot', async (request) => {
+    const h = deps.hubspot;
+    if (!h?.secret || !h.publicUrl)
+      throw new HttpError(404, 'HubSpot is not set up here: set HUBSPOT_APP_SECRET and CRM_WEBHOOK_PUBLIC_URL');
+    const body = bodyText(request);
+    const check = checkHubSpotSignature(
+      h.secret,
+      {
+        method: request.method,
+        uri: `${h.publicUrl}${request.url}`,
+        body,
+        signature: header(request, 'x-hubspot-signature-v3'),
+        timestamp: header(request, 'x-hubspot-request-timestamp'),
+      },
+      deps.now(),
+    );
+    if (!check.ok) throw new HttpError(401, check.reason);
+    return commit(request, 'hubspot', null, readHubSpotBody(body, h, deps.statusMap));
+  });
+
+  app.setNotFoundHandler(async (request) => {
+    if (request.method !== 'POST' && !(request.method === 'GET' && request.url === '/healthz')) {
+      throw new HttpError(405, 'POST only', { Allow: 'POST' });
+    }
+    throw new HttpError(
+      404,
+      `no such endpoint: ${request.url.split('?')[0]!.slice(0, 100)}; POST /webhooks/leads or /webhooks/hubspot`,
+    );
+  });
+
+  return { app, refusals };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+function bodyText(request: FastifyRequest): string {
+  return typeof request.body === 'string' ? request.body : '';
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -47,9 +47,9 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
     };
   },
   async run(ctx) {
-    const { createCrmHandler } = await import('../crm/server.js');
+    const { createCrmService } = await import('../crm/server.js');
     const c = ctx.config.crm;
-    const handler = createCrmHandler({
+    const { app } = await createCrmService({
       db: ctx.db,
       now: () => ctx.clock.now().getTime(),
       statusMap: c.statusMap,
@@ -59,9 +59,13 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
         statusProperty: c.hubspotStatusProperty,
         leadIdProperty: c.hubspotLeadIdProperty ?? null,
       },
+      trustedProxies: ctx.config.trustedProxies,
+      // Four times the pool: a burst waits for a connection briefly; past that, 503 at once rather than a queue
+      // whose answers come after their senders have given up.
+      maxInFlight: 64,
       log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
-    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, handler, {
+    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, app, {
       host: ctx.options.host,
       port: ctx.options.port,
       settings: 'CRM_WEBHOOK_PORT/--port',

@@ -56,16 +56,17 @@ export const statusServerJob: JobDefinition<StatusServerOptions> = {
     return { host: raw.host === undefined ? config.statusHost : String(raw.host), port, rateLimitPerMinute };
   },
   async run(ctx) {
-    const { createStatusHandler } = await import('../status/server.js');
-    const handler = createStatusHandler({
+    const { createStatusService } = await import('../status/server.js');
+    const { app } = await createStatusService({
       db: ctx.db,
       now: () => ctx.clock.now(),
       token: ctx.config.statusToken,
       rateLimitPerMinute: ctx.options.rateLimitPerMinute,
       apiCacheMs: ctx.config.statusApiCacheMs,
+      trustedProxies: ctx.config.trustedProxies,
       log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
-    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, handler, {
+    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, app, {
       host: ctx.options.host,
       port: ctx.options.port,
       settings: 'STATUS_PORT/--port',

@@ -445,7 +445,11 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     run.signalName = sig;
-    run.logger.warn(`received ${sig}: rolling back the work in progress and stopping`);
+    run.logger.warn(
+      def.drainOnSignal
+        ? `received ${sig}: finishing the requests in progress and stopping`
+        : `received ${sig}: rolling back the work in progress and stopping`,
+    );
     controller.abort(new InterruptedError(sig));
     if (!def.drainOnSignal) run.lockSession?.cancelOthers(applicationNameOf(def.name));
   };

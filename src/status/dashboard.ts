@@ -30,7 +30,8 @@ import {
 } from '../db/repositories/dashboard.repository.js';
 import type { Database } from '../db/tables.js';
 import { maySee, type Viewer } from './auth.js';
-import { type Answer, HttpError, html } from './http.js';
+import { HttpError } from '../http/service.js';
+import { type Answer, html } from './http.js';
 import { ScorecardCache } from './scorecard-cache.js';
 
 /**

@@ -1,7 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
 import { renderStatusPage, type StatusView } from '../core/status/page.js';
@@ -13,11 +12,11 @@ import {
   parseId,
   parsePage,
   parseRecommendation,
-  RateLimiter,
 } from '../core/status/requests.js';
 import { notJudgedReason } from '../core/scoring/not-judged.js';
 import type { Database } from '../db/tables.js';
-import { type Answer, HttpError, html } from './http.js';
+import { createService, HttpError, type LogFn, type Refusals, searchParams } from '../http/service.js';
+import { type Answer, html } from './http.js';
 import { BasicAuth, type Viewer } from './auth.js';
 import { createDashboard } from './dashboard.js';
 import { listUsers } from '../db/repositories/users.repository.js';
@@ -36,9 +35,8 @@ import {
 } from '../db/repositories/status.repository.js';
 
 /**
- * The read-only status service: GET and HEAD only, JSON for machines, one
- * HTML page for people, /api/* behind a bearer token and a per-address
- * rate limit. Every answer carries security headers; no error answer
+ * The read-only status service: GET and HEAD only, JSON for machines, the dashboard's pages for people (HTTP Basic),
+ * /api/* behind a bearer token and a per-address rate limit. Every answer carries security headers; no error answer
  * carries a stack trace or SQL.
  */
 
@@ -51,11 +49,10 @@ export interface StatusServerDeps {
   rateLimitPerMinute: number;
   /** How long an /api/* answer is reused for the same URL, in ms (scores change every 6 h; default 1000; 0 = never). */
   apiCacheMs?: number;
-  log(level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>): void;
+  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client (the sign-in lock-out and the rate limit count it). */
+  trustedProxies: readonly string[];
+  log: LogFn;
 }
-
-/** Longer request targets get 414 (Node answers 431 itself past its header limit, 16 KiB). */
-const MAX_URL = 4096;
 
 const TITLES: Record<number, string> = {
   400: 'That request is not understood',
@@ -83,16 +80,6 @@ function jobBanner(jobs: StatusView['jobs']): JobBanner {
 
 /** Recommendations /api/recommendations lists, most urgent first. */
 const ACTIONABLE = ['PAUSE_CAMPAIGN', 'REDUCE_BUDGET', 'TEST_CHANGES', 'MONITOR_CLOSELY', 'INCREASE_BUDGET'] as const;
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-};
 
 /** A value computed at most once per `ms`, shared by concurrent requests. */
 function memo<T>(ms: number, now: () => number, fn: () => Promise<T>): () => Promise<T> {
@@ -143,8 +130,9 @@ function campaignJson(r: CampaignRow) {
   };
 }
 
-export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const limiter = new RateLimiter(deps.rateLimitPerMinute, 60_000);
+export async function createStatusService(
+  deps: StatusServerDeps,
+): Promise<{ app: FastifyInstance; refusals: Refusals }> {
   const clock = () => deps.now().getTime();
 
   const overview = memo(1000, clock, async (): Promise<StatusView> => {
@@ -235,11 +223,11 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
 
   const users = memo(5000, clock, async () => new Map((await listUsers(deps.db)).map((u) => [u.username, u])));
   const auth = new BasicAuth({ users, now: clock, log: deps.log });
-  async function signIn(req: IncomingMessage): Promise<Viewer> {
-    const r = await auth.signIn(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+  async function signIn(request: FastifyRequest): Promise<Viewer> {
+    const r = await auth.signIn(request.headers.authorization, request.ip);
     if (r.ok) return r.viewer;
     if (r.status === 429)
-      throw new HttpError(429, `Too many failed sign-ins from this address; try again in ${r.retryAfterSeconds} s.`, {
+      throw new HttpError(429, `Too many failed sign-ins; try again in ${r.retryAfterSeconds} s.`, {
         'Retry-After': String(r.retryAfterSeconds),
       });
     throw new HttpError(401, `Sign in with your Leadsmart user name and password (${r.reason}).`, {
@@ -252,9 +240,8 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
     banner: async () => jobBanner((await overview()).jobs),
   });
 
-  async function route(path: string, params: URLSearchParams, req: IncomingMessage): Promise<Answer> {
-    if (path === '/healthz') return json({ status: 'ok' });
-    if (path === '/readyz') {
+  async function readiness(): Promise<Answer> {
+    {
       try {
         await sql`SELECT 1`.execute(deps.db);
       } catch (error) {
@@ -265,8 +252,11 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
       const problems = readinessProblems(v.jobs.map((j) => j.health));
       return json({ ready: problems.length === 0, problems }, problems.length === 0 ? 200 : 503);
     }
-    if (path === '/status') {
-      checkParams(params, []);
+  }
+
+  /** /status: open for health checks; the error texts of failed runs only with the bearer token. */
+  async function status(withDetails: boolean): Promise<Answer> {
+    {
       const v = await overview();
       return json({
         now: v.now,
@@ -277,7 +267,7 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           stale: j.health.state !== 'ok',
           last_run_failed: j.health.lastRunFailed,
           summary: j.health.summary,
-          last_run: j.lastRun,
+          last_run: j.lastRun && (withDetails ? j.lastRun : { ...j.lastRun, error: undefined }),
           last_success_at: j.lastSuccessAt,
         })),
         scoring: v.scoring,
@@ -290,11 +280,15 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
           oldest_dead_letter: v.crm.deadLetters.oldest,
           last_event_at: v.crm.lastEventAt,
         },
-        backup: v.backup,
+        backup: withDetails
+          ? v.backup
+          : { ...v.backup, lastDrill: v.backup.lastDrill && { ...v.backup.lastDrill, problems: undefined } },
       });
     }
-    if (path === '/metrics') {
-      checkParams(params, []);
+  }
+
+  async function metrics(): Promise<Answer> {
+    {
       const v = await overview();
       const facts = await allFacts();
       const lines: string[] = [];
@@ -370,224 +364,226 @@ export function createStatusHandler(deps: StatusServerDeps): (req: IncomingMessa
         ]);
       return { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: `${lines.join('\n')}\n` };
     }
-    if (isPagePath(path)) {
-      const viewer = await signIn(req);
-      if (path === '/jobs') {
-        checkParams(params, []);
-        let v: StatusView;
-        try {
-          v = await overview();
-        } catch (error) {
-          if (!isConnectionError(error)) throw error;
-          v = {
-            now: deps.now().toISOString(),
-            database: 'down',
-            jobs: [],
-            scoring: null,
-            crm: null,
-            backup: { lastBackup: null, lastDrill: null },
-          };
-        }
-        return html(renderStatusPage(v, { agencyWide: viewer.clientIds === null }), v.database === 'down' ? 503 : 200);
+  }
+
+  async function jobsPage(viewer: Viewer): Promise<Answer> {
+    {
+      let v: StatusView;
+      try {
+        v = await overview();
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        v = {
+          now: deps.now().toISOString(),
+          database: 'down',
+          jobs: [],
+          scoring: null,
+          crm: null,
+          backup: { lastBackup: null, lastDrill: null },
+        };
       }
-      const answer = await dashboard(path, params, viewer);
-      if (answer) return answer;
+      return html(renderStatusPage(v, { agencyWide: viewer.clientIds === null }), v.database === 'down' ? 503 : 200);
     }
-    if (path.startsWith('/api/')) {
-      if (!tokenMatches(deps.token, req.headers.authorization))
+  }
+
+  async function apiCampaigns(params: URLSearchParams): Promise<Answer> {
+    {
+      checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);
+      const page = parsePage(params, 1);
+      const date = parseDate(params) ?? (await latestDate());
+      if (date === null) return json({ date: null, items: [], next_cursor: null });
+      const rows = await listCampaignScores(deps.db, {
+        date,
+        recommendation: parseRecommendation(params),
+        clientId: parseId(params.get('client'), 'client'),
+        limit: page.limit,
+        after: page.after?.[0] ?? null,
+      });
+      const more = rows.length > page.limit;
+      const items = rows.slice(0, page.limit);
+      return json({
+        date,
+        items: items.map(campaignJson),
+        next_cursor: more ? encodeCursor([items[items.length - 1]!.campaign_id]) : null,
+      });
+    }
+  }
+
+  async function apiRecommendations(params: URLSearchParams): Promise<Answer> {
+    {
+      checkParams(params, ['date', 'type', 'limit', 'cursor']);
+      const page = parsePage(params, 3);
+      const type = parseRecommendation(params, 'type');
+      const date = parseDate(params) ?? (await latestDate());
+      if (date === null) return json({ date: null, counts: {}, items: [], next_cursor: null });
+      const types: readonly string[] = type ? [type] : ACTIONABLE;
+      let after: { type: string; score: string; campaignId: string } | null = null;
+      if (page.after) {
+        if (!types.includes(page.after[0]!) || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!))
+          throw new BadRequest('cursor: not a cursor this API returned for these parameters');
+        after = { type: page.after[0]!, score: page.after[1]!, campaignId: page.after[2]! };
+      }
+      const items = await listActionable(deps.db, { date, types, limit: page.limit + 1, after });
+      let next: string | null = null;
+      if (items.length > page.limit) {
+        items.length = page.limit;
+        const last = items[items.length - 1]!;
+        next = encodeCursor([last.recommendation, last.total_score, last.campaign_id]);
+      }
+      const overviewForDate = await overviewOf(date);
+      return json({
+        date,
+        counts: overviewForDate?.recommendations ?? {},
+        items: items.map(campaignJson),
+        next_cursor: next,
+      });
+    }
+  }
+
+  async function apiCampaign(id: string, params: URLSearchParams): Promise<Answer> {
+    {
+      checkParams(params, []);
+      parseId(id, 'campaign id');
+      const c = await loadCampaign(deps.db, id);
+      if (c.campaign === null && c.history.length === 0) throw new HttpError(404, `no campaign ${id}`);
+      const details = (c.latest?.recommendation_details ?? null) as {
+        reason?: string;
+        dimensions?: Record<string, { points: number; max: number; reason: string }>;
+        flags?: string[];
+        inputs?: unknown;
+        evidence?: unknown;
+      } | null;
+      return json({
+        campaign: c.campaign,
+        latest: c.latest
+          ? {
+              date: c.latest.date,
+              reason: details?.reason ?? null,
+              dimensions: details?.dimensions ?? null,
+              flags: details?.flags ?? [],
+              inputs: details?.inputs ?? null,
+              action: c.latest.action,
+              evidence: details?.evidence ?? null,
+            }
+          : null,
+        history: c.history.map((h) => ({
+          date: h.date,
+          total_score: Number(h.total_score),
+          recommendation: h.recommendation,
+          action: h.action,
+          flags: h.flags,
+        })),
+      });
+    }
+  }
+
+  const { app, refusals } = await createService({
+    log: deps.log,
+    trustedProxies: deps.trustedProxies,
+    bodyLimit: 1024,
+    maxInFlight: 256,
+    unavailable: 'database unavailable; try again shortly',
+    // People (pages, or a browser asking for HTML) get a page that says what to do; machines get JSON.
+    pageFor: (request) => {
+      const path = request.url.split('?')[0]!;
+      const forPeople =
+        isPagePath(path) ||
+        (!/^\/(api|healthz|readyz|status|metrics)/.test(path) && /text\/html/.test(request.headers.accept ?? ''));
+      return forPeople
+        ? (status, message) => errorPage(status, TITLES[status] ?? 'Something went wrong', message)
+        : null;
+    },
+  });
+
+  const send = (reply: FastifyReply, a: Answer) => {
+    reply.code(a.status).type(a.type);
+    if (a.headers) reply.headers(a.headers);
+    return reply.send(a.body);
+  };
+  const viewerOf = (request: FastifyRequest) => request.viewer!;
+  const hasToken = (request: FastifyRequest) => tokenMatches(deps.token, request.headers.authorization);
+  const noParams = (request: FastifyRequest) => checkParams(searchParams(request), []);
+
+  app.get('/healthz', async (_request, reply) => send(reply, json({ status: 'ok' })));
+  app.get('/readyz', async (_request, reply) => send(reply, await readiness()));
+  app.get('/status', async (request, reply) => {
+    noParams(request);
+    return send(reply, await status(hasToken(request)));
+  });
+  app.get('/metrics', async (request, reply) => {
+    noParams(request);
+    return send(reply, await metrics());
+  });
+
+  // The dashboard: HTTP Basic, checked before anything is read.
+  await app.register(async (pages) => {
+    pages.addHook('preHandler', async (request) => {
+      request.viewer = await signIn(request);
+    });
+    const page = async (request: FastifyRequest, reply: FastifyReply, path: string) => {
+      const answer = await dashboard(path, searchParams(request), viewerOf(request));
+      if (!answer) throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
+      return send(reply, answer);
+    };
+    pages.get('/', (request, reply) => page(request, reply, '/'));
+    pages.get('/scorecard.csv', (request, reply) => page(request, reply, '/scorecard.csv'));
+    pages.get('/jobs', async (request, reply) => send(reply, await jobsPage(viewerOf(request))));
+    pages.get<{ Params: { id: string } }>('/campaigns/:id', (request, reply) =>
+      page(request, reply, `/campaigns/${encodeURIComponent(request.params.id)}`),
+    );
+    pages.get<{ Params: { id: string } }>('/clients/:id', (request, reply) =>
+      page(request, reply, `/clients/${encodeURIComponent(request.params.id)}`),
+    );
+  });
+
+  // The API: a per-address rate limit, counted apart with and without the token (everyone behind the runbook's ssh
+  // tunnel is one address, and a flood without the token must not lock the token holder out), then the token.
+  await app.register(async (api) => {
+    await api.register(rateLimit, {
+      max: deps.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `${request.ip} ${hasToken(request) ? 'token' : 'no-token'}`,
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, {
+          'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+        }),
+    });
+    api.addHook('preHandler', async (request) => {
+      if (!hasToken(request))
         throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <STATUS_TOKEN>)', {
           'WWW-Authenticate': 'Bearer realm="leadsmart"',
         });
-      return cachedApi(`${path}?${params.toString()}`, () => api(path, params));
-    }
-    throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
-  }
-
-  async function api(path: string, params: URLSearchParams): Promise<Answer> {
-    {
-      if (path === '/api/campaigns') {
-        checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);
-        const page = parsePage(params, 1);
-        const date = parseDate(params) ?? (await latestDate());
-        if (date === null) return json({ date: null, items: [], next_cursor: null });
-        const rows = await listCampaignScores(deps.db, {
-          date,
-          recommendation: parseRecommendation(params),
-          clientId: parseId(params.get('client'), 'client'),
-          limit: page.limit,
-          after: page.after?.[0] ?? null,
-        });
-        const more = rows.length > page.limit;
-        const items = rows.slice(0, page.limit);
-        return json({
-          date,
-          items: items.map(campaignJson),
-          next_cursor: more ? encodeCursor([items[items.length - 1]!.campaign_id]) : null,
-        });
-      }
-      if (path === '/api/recommendations') {
-        checkParams(params, ['date', 'type', 'limit', 'cursor']);
-        const page = parsePage(params, 3);
-        const type = parseRecommendation(params, 'type');
-        const date = parseDate(params) ?? (await latestDate());
-        if (date === null) return json({ date: null, counts: {}, items: [], next_cursor: null });
-        const types: readonly string[] = type ? [type] : ACTIONABLE;
-        let after: { type: string; score: string; campaignId: string } | null = null;
-        if (page.after) {
-          if (!types.includes(page.after[0]!) || !/^\d{1,3}(\.\d{1,2})?$/.test(page.after[1]!))
-            throw new BadRequest('cursor: not a cursor this API returned for these parameters');
-          after = { type: page.after[0]!, score: page.after[1]!, campaignId: page.after[2]! };
-        }
-        const items = await listActionable(deps.db, { date, types, limit: page.limit + 1, after });
-        let next: string | null = null;
-        if (items.length > page.limit) {
-          items.length = page.limit;
-          const last = items[items.length - 1]!;
-          next = encodeCursor([last.recommendation, last.total_score, last.campaign_id]);
-        }
-        const overviewForDate = await overviewOf(date);
-        return json({
-          date,
-          counts: overviewForDate?.recommendations ?? {},
-          items: items.map(campaignJson),
-          next_cursor: next,
-        });
-      }
-      const m = /^\/api\/campaigns\/([^/]+)$/.exec(path);
-      if (m) {
-        checkParams(params, []);
-        let id: string;
-        try {
-          id = decodeURIComponent(m[1]!);
-        } catch {
-          throw new BadRequest('campaign id: not a valid URL-encoded id');
-        }
-        parseId(id, 'campaign id');
-        const c = await loadCampaign(deps.db, id);
-        if (c.campaign === null && c.history.length === 0) throw new HttpError(404, `no campaign ${id}`);
-        const details = (c.latest?.recommendation_details ?? null) as {
-          reason?: string;
-          dimensions?: Record<string, { points: number; max: number; reason: string }>;
-          flags?: string[];
-          inputs?: unknown;
-          evidence?: unknown;
-        } | null;
-        return json({
-          campaign: c.campaign,
-          latest: c.latest
-            ? {
-                date: c.latest.date,
-                reason: details?.reason ?? null,
-                dimensions: details?.dimensions ?? null,
-                flags: details?.flags ?? [],
-                inputs: details?.inputs ?? null,
-                action: c.latest.action,
-                evidence: details?.evidence ?? null,
-              }
-            : null,
-          history: c.history.map((h) => ({
-            date: h.date,
-            total_score: Number(h.total_score),
-            recommendation: h.recommendation,
-            action: h.action,
-            flags: h.flags,
-          })),
-        });
-      }
-    }
-    throw new HttpError(404, `no such page: ${path.slice(0, 100)}`);
-  }
-
-  return (req, res) => {
-    const method = req.method ?? 'GET';
-    const requestId = randomBytes(6).toString('hex');
-    const send = (status: number, type: string, body: string | Readable, extra: Record<string, string> = {}) => {
-      const length = typeof body === 'string' ? { 'Content-Length': String(Buffer.byteLength(body)) } : {};
-      res.writeHead(status, {
-        ...SECURITY_HEADERS,
-        'Content-Type': type,
-        ...length,
-        'X-Request-Id': requestId,
-        ...extra,
-      });
-      if (typeof body === 'string') res.end(method === 'HEAD' ? undefined : body);
-      else if (method === 'HEAD') {
-        body.destroy();
-        res.end();
-      } else
-        pipeline(body, res).catch((e: unknown) =>
-          deps.log('warn', `${req.url?.slice(0, 100)}: the answer stopped: ${(e as Error).message}`, {
-            request_id: requestId,
-          }),
-        );
-    };
-    // People (pages, or a browser asking for HTML) get a page that says what to do; machines get JSON.
-    const forPeople = (path: string) =>
-      isPagePath(path) ||
-      (!/^\/(api|healthz|readyz|status|metrics)/.test(path) && /text\/html/.test(req.headers.accept ?? ''));
-    const error = (status: number, message: string, extra: Record<string, string> = {}, path = '') =>
-      forPeople(path)
-        ? send(
-            status,
-            'text/html; charset=utf-8',
-            errorPage(status, TITLES[status] ?? 'Something went wrong', message),
-            extra,
-          )
-        : send(
-            status,
-            'application/json; charset=utf-8',
-            `${JSON.stringify({ error: message, request_id: requestId })}\n`,
-            extra,
-          );
-    if ((req.url ?? '').length > MAX_URL) {
-      req.resume();
-      error(414, `the address is longer than ${MAX_URL} characters; use fewer or shorter filters`, {}, '/');
-      return;
-    }
-    if (method !== 'GET' && method !== 'HEAD') {
-      req.resume();
-      error(405, `method ${method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`, {
-        Allow: 'GET, HEAD',
-      });
-      return;
-    }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://status.local');
-    } catch {
-      error(400, 'malformed request URL');
-      return;
-    }
-    if (url.pathname.startsWith('/api/')) {
-      // Requests with the token and without it are counted apart: everyone behind the runbook's ssh tunnel is
-      // 127.0.0.1, and a flood without the token must not lock the token holder out.
-      const withToken = tokenMatches(deps.token, req.headers.authorization);
-      const r = limiter.take(`${req.socket.remoteAddress ?? 'unknown'} ${withToken ? 'token' : 'no-token'}`, clock());
-      if (!r.ok) {
-        error(429, `rate limit: at most ${deps.rateLimitPerMinute} requests a minute per address`, {
-          'Retry-After': String(r.retryAfterSeconds),
-        });
-        return;
-      }
-    }
-    route(url.pathname, url.searchParams, req).then(
-      (r) => send(r.status, r.type, r.body, r.headers),
-      (e: unknown) => {
-        const path = url.pathname;
-        if (e instanceof BadRequest) error(400, e.message, {}, path);
-        else if (e instanceof HttpError) error(e.status, e.message, e.headers, path);
-        else if (isConnectionError(e)) {
-          deps.log('warn', `database unavailable for ${url.pathname}: ${(e as Error).message}`, {
-            request_id: requestId,
-          });
-          error(503, 'database unavailable; try again shortly', { 'Retry-After': '5' }, path);
-        } else {
-          deps.log('error', `${method} ${url.pathname} failed: ${(e as Error)?.stack ?? String(e)}`, {
-            request_id: requestId,
-          });
-          error(500, `internal error; the log has the details under request id ${requestId}`, {}, path);
-        }
-      },
+    });
+    // Identical requests within apiCacheMs share one answer.
+    const cached = (request: FastifyRequest, compute: () => Promise<Answer>) => cachedApi(request.url, compute);
+    api.get('/api/campaigns', async (request, reply) =>
+      send(reply, await cached(request, () => apiCampaigns(searchParams(request)))),
     );
-  };
+    api.get('/api/recommendations', async (request, reply) =>
+      send(reply, await cached(request, () => apiRecommendations(searchParams(request)))),
+    );
+    api.get<{ Params: { id: string } }>('/api/campaigns/:id', async (request, reply) =>
+      send(reply, await cached(request, () => apiCampaign(request.params.id, searchParams(request)))),
+    );
+  });
+
+  app.setNotFoundHandler(async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      throw new HttpError(
+        405,
+        `method ${request.method.slice(0, 20)} not allowed: this service is read-only (GET, HEAD)`,
+        {
+          Allow: 'GET, HEAD',
+        },
+      );
+    throw new HttpError(404, `no such page: ${request.url.split('?')[0]!.slice(0, 100)}`);
+  });
+
+  return { app, refusals };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    viewer?: Viewer;
+  }
 }
