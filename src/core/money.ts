@@ -5,8 +5,20 @@
 
 const grouped = (digits: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-/** "12,345": a whole number with thousands separators. */
-export const count = (n: number): string => (n < 0 ? '-' : '') + grouped(Math.round(Math.abs(n)).toString());
+/**
+ * From here up an amount is told in trillions: no real spend or cost reaches it, and the digits (or the exponent
+ * notation JavaScript falls back to from 10^21) would only push a table's columns off the screen.
+ */
+const TRILLION = 1e12;
+
+/** "12,345": a whole number with thousands separators; "3.2 trillion", "over 1,000 trillion" for the absurd. */
+export function count(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const sign = n < 0 ? '-' : '';
+  const a = Math.abs(n);
+  if (a >= TRILLION) return `${sign}${a >= 1000 * TRILLION ? 'over 1,000' : (a / TRILLION).toFixed(1)} trillion`;
+  return sign + grouped(Math.round(a).toString());
+}
 
 /** "1,234.50"; thousands without decimals from 10,000 up; "—" for no number. */
 export function money(n: number | null): string {
@@ -14,6 +26,20 @@ export function money(n: number | null): string {
   if (Math.abs(n) >= 10_000) return count(n);
   const [whole, cents] = Math.abs(n).toFixed(2).split('.');
   return `${n < 0 && Math.abs(n) >= 0.005 ? '-' : ''}${grouped(whole!)}.${cents}`;
+}
+
+/**
+ * An 80 % interval of a cost: "41.20–190.10 USD", or "above 900.50 USD" when it has no upper end worth the name
+ * (none, or one in the trillions: a window without a qualified lead bounds the cost from below only).
+ */
+export function intervalIn(
+  low: number | null,
+  high: number | null,
+  currency: string | null | undefined,
+): string | null {
+  if (low === null || !Number.isFinite(low)) return null;
+  if (high === null || !Number.isFinite(high) || high >= TRILLION) return `above ${moneyIn(low, currency)}`;
+  return `${money(low)}–${moneyIn(high, currency)}`;
 }
 
 /** "1,234.50 USD": an amount with its currency (the bare amount when the currency is unknown). */

@@ -128,7 +128,10 @@ export const statusUsersJob: JobDefinition<StatusUsersOptions> = {
       const shown = generated ? `\nIts password, shown this once: ${generated}` : '';
       if (command === 'add') {
         if (!(await repo.addUser(ctx.db, { username: name, passwordHash: hash, clientIds })))
-          throw new UsageError(`user ${name} exists already; set a new password with users passwd ${name}`);
+          throw new UsageError(
+            `user ${name} exists already (names are compared without regard to case); choose another name, or set ` +
+              `a new password with users passwd`,
+          );
         return {
           counts: { added: 1 },
           summary: { added: name, agency_wide: clientIds === null, client_ids: clientIds ?? [] },

@@ -13,12 +13,12 @@ import {
 } from '../core/dashboard/scorecard.js';
 import { type RowExtras, renderScorecard } from '../core/dashboard/scorecard-page.js';
 import { whatWouldChange } from '../core/dashboard/verdict.js';
-import { moneyIn } from '../core/money.js';
+import { intervalIn } from '../core/money.js';
 import { escapeHtml } from '../core/text/html.js';
 import { addDays } from '../core/dates.js';
 import { parseDecimal, toNumber } from '../core/rational.js';
 import { type Recommendation, resolveScoringConfig, type ScoringConfig, targetFor } from '../core/scoring/index.js';
-import { BadRequest, checkParams, parseDate, parseId } from '../core/status/requests.js';
+import { BadRequest, checkKnownParams, parseDate, parseId } from '../core/status/requests.js';
 import { readDailyOutcomes } from '../db/repositories/backtest.repository.js';
 import {
   loadCampaignPage,
@@ -151,7 +151,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
   }
 
   async function campaign(id: string, params: URLSearchParams, viewer: Viewer): Promise<Answer> {
-    checkParams(params, ['date']);
+    checkKnownParams(params, ['date']);
     const asked = parseDate(params);
     // The scored date only, not its 100,000 rows: a campaign page reads its own.
     const date = (await cache.scoredDate(asked)).date ?? asked ?? '9999-12-31';
@@ -325,16 +325,15 @@ function evidenceLines(details: unknown): { label: string; text: string }[] {
         : leadMode
           ? d?.inputs?.total_leads
           : d?.inputs?.qualified_leads;
+    const range = Array.isArray(w.cpql_80)
+      ? intervalIn(w.cpql_80[0] as number | null, w.cpql_80[1] as number | null, d?.currency)
+      : null;
     const interval =
       counted === 0
         ? `; no ${leadMode ? 'lead' : 'qualified lead'} yet`
-        : Array.isArray(w.cpql_80) && typeof w.cpql_80[0] === 'number'
-          ? `; ${cost} 80 % interval ${
-              w.cpql_80[1] === null
-                ? `above ${moneyIn(w.cpql_80[0], d?.currency)}`
-                : `${moneyIn(w.cpql_80[0], null)}–${moneyIn(w.cpql_80[1] as number, d?.currency)}`
-            }`
-          : '';
+        : range === null
+          ? ''
+          : `; ${cost} 80 % interval ${range}`;
     out.push({
       label: key === 'long' && typeof w.days === 'number' ? `Over the last ${w.days} days` : `Over the ${name}`,
       text: `${pct(w.p_above)} likely above target, ${pct(w.p_above_2x)} above twice the target${interval}`,

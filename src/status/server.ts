@@ -221,7 +221,11 @@ export async function createStatusService(
     return answer;
   }
 
-  const users = memo(5000, clock, async () => new Map((await listUsers(deps.db)).map((u) => [u.username, u])));
+  const users = memo(
+    5000,
+    clock,
+    async () => new Map((await listUsers(deps.db)).map((u) => [u.username.toLowerCase(), u])),
+  );
   const auth = new BasicAuth({ users, now: clock, log: deps.log });
   async function signIn(request: FastifyRequest): Promise<Viewer> {
     const r = await auth.signIn(request.headers.authorization, request.ip);
@@ -486,9 +490,8 @@ export async function createStatusService(
     // People (pages, or a browser asking for HTML) get a page that says what to do; machines get JSON.
     pageFor: (request) => {
       const path = request.url.split('?')[0]!;
-      const forPeople =
-        isPagePath(path) ||
-        (!/^\/(api|healthz|readyz|status|metrics)/.test(path) && /text\/html/.test(request.headers.accept ?? ''));
+      // Everything but the machines' paths is a page: a mistyped page address gets a page too.
+      const forPeople = isPagePath(path) || !/^\/(api\/|healthz$|readyz$|status$|metrics$)/.test(path);
       return forPeople
         ? (status, message) => errorPage(status, TITLES[status] ?? 'Something went wrong', message)
         : null;

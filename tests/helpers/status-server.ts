@@ -22,6 +22,8 @@ export function createRole(url: string, name: string): void {
 
 export interface Running {
   url: string;
+  /** The environment it was started with (beside the test's own). */
+  env: Record<string, string>;
   child: ChildProcess;
   stderr: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -45,6 +47,7 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   });
   return {
     url,
+    env,
     child,
     stderr: () => err,
     stop: (signal = 'SIGTERM') =>

@@ -95,9 +95,47 @@ describe('signing in', () => {
     const locked = await getFrom('127.0.0.9', '/', as(AGENCY));
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800);
-    // Another address is not locked out.
+    // Another address is not locked out, nor another user from that address.
     expect((await getFrom('127.0.0.10', '/', as(AGENCY))).status).toBe(200);
+    expect((await getFrom('127.0.0.9', '/', as(ACME))).status).toBe(200);
   }, 30_000);
+
+  test('sixty wrong passwords sent at once: ten are checked (401), fifty refused at once (429)', async () => {
+    const bad = basic(ACME.user, 'parallel-guess-xyz');
+    const answers = await Promise.all(Array.from({ length: 60 }, () => getFrom('127.0.0.11', '/', bad)));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((x) => x === 401)).toHaveLength(10);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(50);
+  }, 60_000);
+
+  test('the scheme name in lower case signs in (RFC 7617)', async () => {
+    const b64 = Buffer.from(`${AGENCY.user}:${AGENCY.password}`).toString('base64');
+    expect((await get('/', { Authorization: `basic ${b64}` })).status).toBe(200);
+  });
+
+  test('behind TRUSTED_PROXIES the client named by X-Forwarded-For is counted: a stranger locks out ' +
+    'only themselves; without it, the header is ignored and cannot be used to dodge the count', async () => {
+    const behind = await startServer({
+      DATABASE_URL_READONLY: server.env.DATABASE_URL_READONLY!,
+      TRUSTED_PROXIES: '127.0.0.1',
+    });
+    const direct = await startServer({ DATABASE_URL_READONLY: server.env.DATABASE_URL_READONLY! });
+    try {
+      const at = async (s: Running, forwarded: string, who: Record<string, string>) =>
+        (await fetch(`${s.url}/`, { headers: { ...who, 'X-Forwarded-For': forwarded } })).status;
+      const bad = basic(AGENCY.user, 'stranger-guess-1');
+      for (let i = 0; i < 10; i++) expect(await at(behind, '203.0.113.7', bad)).toBe(401);
+      expect(await at(behind, '203.0.113.7', as(AGENCY))).toBe(429);
+      // Everyone else comes through the same proxy: they are not locked out.
+      expect(await at(behind, '198.51.100.2', as(AGENCY))).toBe(200);
+      // Directly, a different X-Forwarded-For on every guess is still one address.
+      for (let i = 0; i < 10; i++) expect(await at(direct, `192.0.2.${i}`, bad)).toBe(401);
+      expect(await at(direct, '192.0.2.99', as(AGENCY))).toBe(429);
+    } finally {
+      await behind.stop();
+      await direct.stop();
+    }
+  }, 60_000);
 });
 
 describe('the scorecard', () => {
@@ -242,6 +280,14 @@ describe('a client-limited user', () => {
 });
 
 describe('the campaign and client pages', () => {
+  test('codes are shown in words: actions in the run history, flags in the filter and the rows', async () => {
+    const c = await get('/campaigns/demo-01-star', as(AGENCY));
+    expect(c.text).not.toMatch(/<td>(PAUSE_CAMPAIGN|REDUCE_BUDGET|CONTINUE_OPTIMIZE|INCREASE_BUDGET|MONITOR_CLOSELY)</);
+    const list = await get('/?size=200', as(AGENCY));
+    expect(list.text).not.toMatch(/>(MISSING_SPEND|MISSING_IMPRESSIONS|HIGH_CPL|NO_TARGET|STALE_DATA)</);
+    expect(list.text).toContain('<option value="MISSING_IMPRESSIONS">Impressions missing</option>');
+  });
+
   test('a campaign: verdict, the five dimensions, evidence, charts, the last runs', async () => {
     const r = await get('/campaigns/demo-01-star', as(AGENCY));
     expect(r.status).toBe(200);
@@ -304,7 +350,10 @@ describe('the campaign and client pages', () => {
     expect(r.text).toContain('<h1>Acme Dental</h1>');
     expect(r.text).toContain('scored against a target CPQL of 100');
     expect(ids(r.text).length).toBeGreaterThan(0);
-    expect((await get('/clients/acme?client=globex', as(ACME))).status).toBe(400);
+    // A client parameter does not widen a client's page: still Acme's campaigns, and only those.
+    const widened = await get('/clients/acme?client=globex&size=200', as(ACME));
+    expect(widened.status).toBe(200);
+    expect(ids(widened.text)).toEqual(ids(r.text));
   });
 });
 
@@ -315,14 +364,39 @@ describe('bad input', () => {
     ['/?size=7', 'size=7: expected one of 10, 25, 50, 100, 200'],
     ['/?action=NUKE', 'action=NUKE: expected one of'],
     ['/?date=2025-13-01', 'date=2025-13-01: expected YYYY-MM-DD'],
-    ['/?colour=red', 'unknown parameter &quot;colour&quot;'],
-    ['/campaigns/demo-01-star?page=2', 'unknown parameter &quot;page&quot;'],
+    ['/?q=a&q=b', 'parameter &quot;q&quot; given more than once'],
   ])('%s is a 400 page naming the parameter', async (path, message) => {
     const r = await get(path, as(AGENCY));
     expect(r.status).toBe(400);
     expect(r.headers.get('content-type')).toContain('text/html');
     expect(r.text).toContain(message);
     expect(r.text).not.toMatch(/at .+\.js:\d+/);
+  });
+
+  test('parameters a link picked up (fbclid, utm_source) are ignored: the page opens as without them', async () => {
+    const plain = await get('/?sort=score', as(AGENCY));
+    const tracked = await get('/?sort=score&fbclid=IwAR0xyz&utm_source=digest&utm_medium=email', as(AGENCY));
+    expect(tracked.status).toBe(200);
+    expect(ids(tracked.text)).toEqual(ids(plain.text));
+    expect((await get('/campaigns/demo-01-star?utm_source=digest', as(AGENCY))).status).toBe(200);
+    expect((await get('/jobs?fbclid=x', as(AGENCY))).status).toBe(200);
+  });
+
+  test('pages are compressed for a browser that accepts it, and the CSV export too', async () => {
+    for (const path of ['/?size=200', '/scorecard.csv']) {
+      const r = await fetch(`${server.url}${path}`, { headers: { ...as(AGENCY), 'Accept-Encoding': 'gzip' } });
+      expect({ path, encoding: r.headers.get('content-encoding') }).toEqual({ path, encoding: 'gzip' });
+      expect((await r.text()).length).toBeGreaterThan(1000);
+    }
+  });
+
+  test('a page path that does not exist is a 404 page even without Accept: text/html', async () => {
+    for (const path of ['/campaigns/demo-01-star/extra', '/nowhere', '/campaigns/']) {
+      const r = await get(path, as(AGENCY));
+      expect({ path, status: r.status }).toEqual({ path, status: 404 });
+      expect(r.headers.get('content-type')).toContain('text/html');
+    }
+    expect((await get('/api/nowhere', as(AGENCY))).headers.get('content-type')).toContain('application/json');
   });
 
   test('an unknown campaign or client is a 404 page, not a stack trace', async () => {

@@ -105,6 +105,18 @@ describe('health and status', () => {
     expect(r.body.scoring).toMatchObject({ date: '2025-11-15', campaignsScored: expect.any(Number) });
   });
 
+  test("/status without the token leaves out the failed runs' error texts; /metrics never has them", async () => {
+    const open = await get(server.url, '/status');
+    const sendAlerts = (b: Record<string, unknown>) =>
+      (b.jobs as { job: string; last_run: Record<string, unknown> }[]).find((j) => j.job === 'send-alerts')!;
+    expect(sendAlerts(open.body).last_run).toMatchObject({ exitCode: 69 });
+    expect(sendAlerts(open.body).last_run).not.toHaveProperty('error');
+    expect(open.text).not.toContain('ServiceUnavailable');
+    const withToken = await get(server.url, '/status', auth);
+    expect(sendAlerts(withToken.body).last_run.error).toContain('SES did not answer usably (ServiceUnavailable)');
+    expect((await get(server.url, '/metrics')).text).not.toContain('ServiceUnavailable');
+  });
+
   test('/readyz is 503 and says which jobs are stale, then 200 once they are on time', async () => {
     // The runs this test adds are taken out again at the end: the other tests read the job history as set up.
     const last = await t.db

@@ -51,6 +51,25 @@ describe('status-server users', () => {
     expect(await verifyPassword('bobs-long-password', row!.password_hash)).toBe(true);
   });
 
+  test('a name that differs from an existing one only in case is refused (64): Bob beside bob', async () => {
+    const r = await users(['add', 'Bob', '--agency', '--password-stdin'], 'another-long-password\n');
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('user Bob exists already');
+    expect(await stored('Bob')).toBeUndefined();
+  });
+
+  test('a password of spaces, or one character repeated, is refused (64) and nothing is stored', async () => {
+    for (const [password, problem] of [
+      ['              ', 'no spaces at its start or end'],
+      ['xxxxxxxxxxxxxxxx', 'at least 5 different characters'],
+    ] as const) {
+      const r = await users(['add', 'weak', '--agency', '--password-stdin'], `${password}\n`);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain(problem);
+    }
+    expect(await stored('weak')).toBeUndefined();
+  });
+
   test('list shows names and scopes, never a hash; --json too', async () => {
     const r = await users(['list']);
     expect(r.code).toBe(0);
@@ -79,7 +98,7 @@ describe('status-server users', () => {
     [['add', 'carol'], 'give exactly one of --agency (every client) or --clients a,b'],
     [['add', 'carol', '--agency', '--clients', 'acme'], 'give exactly one of'],
     [['add', 'carol', '--clients', 'acme,nosuch'], '--clients: no client nosuch in the clients table'],
-    [['add', 'ann', '--agency'], 'user ann exists already; set a new password with users passwd ann'],
+    [['add', 'ann', '--agency'], 'user ann exists already (names are compared without regard to case)'],
     [['add', 'bad name!', '--agency'], 'use letters, digits and . _ @ + -'],
     [['remove', 'nobody'], 'no user nobody; see users list'],
     [['passwd', 'nobody'], 'no user nobody'],

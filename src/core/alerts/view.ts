@@ -1,4 +1,4 @@
-import { count } from '../money.js';
+import { count, money } from '../money.js';
 import type { Recommendation } from '../scoring/types.js';
 import { isFresh, type DigestPlan, type ItemChange } from './diff.js';
 import { formatDay, type Priority } from './select.js';
@@ -299,7 +299,7 @@ export function parseScoreDetails(json: unknown): ScoreDetails | null {
 }
 
 /** Whole units from 1,000 up, cents below. */
-const amount = (n: number): string => (Math.abs(n) >= 1000 ? count(n) : n.toFixed(2));
+const amount = (n: number): string => (Math.abs(n) >= 1000 ? count(n) : money(n));
 
 /**
  * "4 qualified leads on 310.00 USD spent; CPQL 77.50 USD (80 % interval 41.20–190.10)", from a score's stored evidence.
@@ -323,6 +323,11 @@ export function evidenceInWords(json: unknown): string | null {
   const [lo, hi] = interval as [number | null, number | null];
   const name = leadMode ? 'CPL' : 'CPQL';
   const cost = typeof o?.inputs?.cpql === 'number' ? `${name} ${amount(o.inputs.cpql)}${unit}` : `no ${name} yet`;
-  const range = lo === null ? null : hi === null ? `above ${amount(lo)}${unit}` : `${amount(lo)}–${amount(hi)}${unit}`;
+  const range =
+    lo === null
+      ? null
+      : hi === null || hi >= 1e12
+        ? `above ${amount(lo)}${unit}`
+        : `${amount(lo)}–${amount(hi)}${unit}`;
   return `${counted}; ${cost}${range === null ? '' : ` (80 % interval ${range})`}`;
 }

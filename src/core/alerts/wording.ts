@@ -41,6 +41,21 @@ export const FLAG_WORDING: Record<Flag, string> = {
     'statuses, connect the CRM, or set target_cpl.',
 };
 
+/** A flag in a few words, for a table's cell; FLAG_WORDING has the sentence. */
+export const FLAG_LABELS: Record<Flag, string> = {
+  MISSING_SPEND: 'Spend missing',
+  MISSING_IMPRESSIONS: 'Impressions missing',
+  HIGH_CPL: 'Very high CPL',
+  HIGH_CTR: 'CTR implausible',
+  OVERSPEND: 'Overspent budget',
+  SCORE_JUMP: 'Score jumped',
+  NO_LEAD_DATA: 'No lead data',
+  NO_TARGET: 'No target',
+  SPEND_SPIKE: 'Spend spike',
+  STALE_DATA: 'Stale data',
+  NO_QUALIFIED_DATA: 'Qualification unknown',
+};
+
 export const DIMENSION_LABELS: Record<string, string> = {
   cost_efficiency: 'Cost',
   lead_quality: 'Lead quality',

@@ -3,7 +3,7 @@ import { ACTION_COLORS } from '../charts/palette.js';
 import { barChart, legend, lineChart } from '../charts/svg.js';
 import type { Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
-import { actionBadge, banner, type JobBanner, money, moneyIn, page } from './layout.js';
+import { actionBadge, actionWords, banner, flagBadge, type JobBanner, money, moneyIn, page } from './layout.js';
 
 export interface CampaignView {
   username: string;
@@ -169,7 +169,8 @@ function tables(v: CampaignView): string {
     .map(
       (r) =>
         `<tr><td>${h(r.date)}</td><td class="small">${h(r.scoredAt.replace('T', ' ').slice(0, 16))} UTC</td>` +
-        `<td class="num">${r.score.toFixed(2)}</td><td>${h(r.recommendation)}</td><td>${h(r.action ?? '—')}</td></tr>`,
+        `<td class="num">${r.score.toFixed(2)}</td><td>${h(actionWords(r.recommendation))}</td>` +
+        `<td>${h(actionWords(r.action))}</td></tr>`,
     )
     .join('');
   const digests = v.digests
@@ -211,7 +212,7 @@ export function renderCampaignPage(v: CampaignView): string {
       '</p>' +
       (l.actionReason ? `<p>${h(inWords(l.actionReason))}</p>` : '') +
       (v.verdictChange ? `<p><strong>What would change it:</strong> ${h(v.verdictChange)}</p>` : '') +
-      (l.flags.length > 0 ? `<p>${l.flags.map((f) => `<span class="flag">${h(f)}</span>`).join('')}</p>` : '') +
+      (l.flags.length > 0 ? `<p>${l.flags.map(flagBadge).join('')}</p>` : '') +
       '</div>'
     : '<div class="card"><p>Not scored yet.</p></div>';
   const evidence = l

@@ -1,4 +1,4 @@
-import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
+import { FLAG_LABELS, FLAG_WORDING, RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { ACTION_COLORS } from '../charts/palette.js';
 import { CHART_CSS } from '../charts/svg.js';
 import type { Recommendation } from '../scoring/types.js';
@@ -29,7 +29,8 @@ export const CSS =
   '.badge{display:inline-block;color:#fff;font-weight:700;font-size:.75rem;padding:.1rem .45rem;border-radius:3px;' +
   'white-space:nowrap}.flag{display:inline-block;font-size:.72rem;border:1px solid #9ca3af;border-radius:3px;' +
   'padding:0 .3rem;margin:0 .2rem .2rem 0;white-space:nowrap;color:#374151}' +
-  '.up{color:#166534}.down{color:#b91c1c}form.filters{display:flex;flex-wrap:wrap;gap:.5rem .75rem;' +
+  '.up{color:#166534}.down{color:#b91c1c}.stale{color:#b45309;font-weight:600}' +
+  'form.filters{display:flex;flex-wrap:wrap;gap:.5rem .75rem;' +
   'align-items:flex-end;background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:.6rem .75rem;' +
   'margin:.5rem 0}form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#374151;gap:.15rem}' +
   'input,select,button{font:inherit;font-size:.9rem;padding:.3rem .4rem;border:1px solid #6b7280;border-radius:4px;' +
@@ -48,7 +49,21 @@ export function actionBadge(a: Recommendation): string {
   return `<span class="badge" style="background:${ACTION_COLORS[a]}">${h(RECOMMENDATION_WORDING[a].label)}</span>`;
 }
 
-export { count, money, moneyIn } from '../money.js';
+export { count, intervalIn, money, moneyIn } from '../money.js';
+
+/** A flag in words, its sentence on hover; a code the wording does not know (a newer version's) as it is. */
+export function flagBadge(flag: string): string {
+  const label = (FLAG_LABELS as Record<string, string>)[flag];
+  const sentence = (FLAG_WORDING as Record<string, string>)[flag];
+  return label
+    ? `<span class="flag" title="${h(sentence ?? '')}">${h(label)}</span>`
+    : `<span class="flag">${h(flag)}</span>`;
+}
+
+/** A recommendation or action in words ("Pause campaign"); a dash for none. */
+export function actionWords(a: string | null): string {
+  return a === null ? '—' : ((RECOMMENDATION_WORDING as Record<string, { label: string }>)[a]?.label ?? a);
+}
 
 export interface Frame {
   title: string;

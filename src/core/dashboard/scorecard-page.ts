@@ -1,7 +1,8 @@
-import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
+import { FLAG_LABELS, RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { FLAGS, type Recommendation } from '../scoring/types.js';
 import { escapeHtml as h } from '../text/html.js';
-import { actionBadge, banner, count, type JobBanner, money, moneyIn, page } from './layout.js';
+import { actionBadge, banner, count, flagBadge, intervalIn, type JobBanner, money, moneyIn, page } from './layout.js';
+import { daysBetween, isIsoDate } from '../dates.js';
 import {
   PAGE_SIZE,
   PAGE_SIZES,
@@ -84,11 +85,20 @@ function cpqlCell(r: ScorecardRow, interval: RowExtras['interval']): string {
       : `<strong class="${r.target !== null && r.cpql > r.target ? 'down' : 'up'}">` +
         `${moneyIn(r.cpql, r.currency)}</strong>`;
   // Without a qualified lead the interval says little but "above some amount": not shown.
-  const range =
-    r.cpql !== null && interval && interval[0] !== null
-      ? `<div class="muted small">80 %: ${money(interval[0])}–${interval[1] === null ? '∞' : money(interval[1])}</div>`
-      : '';
+  const shown = r.cpql !== null && interval ? intervalIn(interval[0], interval[1], null) : null;
+  const range = shown === null ? '' : `<div class="muted small">80 %: ${h(shown)}</div>`;
   return `${value}<div class="muted small">${h(target)}</div>${range}`;
+}
+
+/** Data older than two days before the scored date is behind: said, and shown in amber. */
+function dataUpToCell(dataUpTo: string | null, scored: string): string {
+  if (dataUpTo === null) return '—';
+  const behind = isIsoDate(scored) ? daysBetween(scored, dataUpTo) : 0;
+  if (behind <= 2) return h(dataUpTo);
+  return (
+    `<span class="stale" title="no data for the ${behind} days up to the scored date">${h(dataUpTo)}</span>` +
+    `<div class="stale">${behind} days behind</div>`
+  );
 }
 
 function rowHtml(v: ScorecardView, { row: r, extras }: ScorecardView['rows'][number]): string {
@@ -109,8 +119,8 @@ function rowHtml(v: ScorecardView, { row: r, extras }: ScorecardView['rows'][num
     `<td class="num">${money(r.spend)}${r.currency ? ` <span class="muted small">${h(r.currency)}</span>` : ''}` +
     `${r.qualifiedLeads === null ? '' : `<div class="muted small">${r.qualifiedLeads} qualified</div>`}</td>` +
     `<td class="num">${cpqlCell(r, extras.interval)}</td>` +
-    `<td>${r.flags.map((f) => `<span class="flag">${h(f)}</span>`).join('')}</td>` +
-    `<td class="small">${h(extras.dataUpTo ?? '—')}</td></tr>`
+    `<td>${r.flags.map(flagBadge).join('')}</td>` +
+    `<td class="small">${dataUpToCell(extras.dataUpTo, v.date)}</td></tr>`
   );
 }
 
@@ -147,7 +157,7 @@ function filters(v: ScorecardView): string {
       'flag',
       'Flag',
       q.flag,
-      FLAGS.map((f) => [f, f]),
+      FLAGS.map((f) => [f, (FLAG_LABELS as Record<string, string>)[f] ?? f]),
     ) +
     `<label>Date<input type="date" name="date" value="${h(q.date ?? v.date)}"></label>` +
     '<button type="submit">Show</button>' +

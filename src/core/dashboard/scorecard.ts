@@ -1,6 +1,6 @@
 import { isIsoDate } from '../dates.js';
 import { FLAGS, RECOMMENDATIONS, type Recommendation } from '../scoring/types.js';
-import { BadRequest, checkParams, parseId } from '../status/requests.js';
+import { BadRequest, checkKnownParams, parseId } from '../status/requests.js';
 import { guardFormula } from '../text/csv.js';
 
 /**
@@ -67,9 +67,12 @@ export const PAGE_SIZES = [10, 25, 50, 100, 200] as const;
 export const PAGE_SIZE = 50;
 const PARAMS = ['date', 'client', 'action', 'flag', 'q', 'sort', 'dir', 'page', 'size'];
 
-/** The scorecard's query string, checked strictly: a malformed value is a 400 naming the parameter. */
+/**
+ * The scorecard's query string: a malformed value is a 400 naming the parameter; parameters it does not know (a
+ * tracking parameter a link picked up, `client` on a client's own page) are ignored.
+ */
 export function parseScorecardQuery(params: URLSearchParams, fixedClient: string | null = null): ScorecardQuery {
-  checkParams(params, fixedClient === null ? PARAMS : PARAMS.filter((p) => p !== 'client'));
+  checkKnownParams(params, PARAMS);
   const text = (name: string): string | null => {
     const v = params.get(name);
     return v === null || v.trim() === '' ? null : v.trim();
@@ -220,11 +223,14 @@ const fixed = (v: number | null, digits = 2) => (v === null ? '' : v.toFixed(dig
 /** A row of the CSV export, every text cell guarded against formulas. */
 export function csvRecord(r: ScorecardRow): string[] {
   const d = change(r);
+  // Text from the ad account or the CRM is guarded against formulas; the numbers are ours, and "-0.14" is a number a
+  // spreadsheet must read as one.
+  const text = (v: string | null) => guardFormula(v ?? '');
   return [
-    r.campaignId,
-    r.name ?? '',
-    r.clientId ?? '',
-    r.clientName ?? '',
+    text(r.campaignId),
+    text(r.name),
+    text(r.clientId),
+    text(r.clientName),
     fixed(r.score),
     fixed(d),
     r.action,
@@ -233,7 +239,7 @@ export function csvRecord(r: ScorecardRow): string[] {
     r.qualifiedLeads === null ? '' : String(r.qualifiedLeads),
     fixed(r.cpql),
     fixed(r.target),
-    r.currency ?? '',
-    r.flags.join(' '),
-  ].map(guardFormula);
+    text(r.currency),
+    text(r.flags.join(' ')),
+  ];
 }

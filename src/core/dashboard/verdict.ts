@@ -1,6 +1,7 @@
 import { RECOMMENDATION_WORDING } from '../alerts/wording.js';
 import { isCut } from '../scoring/decision.js';
 import type { Recommendation } from '../scoring/types.js';
+import { count, money } from '../money.js';
 
 /** What decides a campaign's verdict today, as the campaign page knows it. */
 export interface VerdictFacts {
@@ -16,9 +17,7 @@ export interface VerdictFacts {
   currency: string | null;
 }
 
-const CENTS = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const WHOLE = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
-const amount = (n: number) => (n < 100 ? CENTS : WHOLE).format(n);
+const amount = (n: number) => (n < 100 ? money(n) : count(n));
 const label = (a: Recommendation) => RECOMMENDATION_WORDING[a].label.toLowerCase();
 const leads = (n: number) => `${n} qualified lead${n === 1 ? '' : 's'}`;
 

@@ -46,6 +46,9 @@ export function passwordProblem(password: string): string | null {
   if ([...password].length < 12) return 'at least 12 characters';
   if (password.length > 1024) return 'at most 1024 characters';
   if (/[\r\n\0]/.test(password)) return 'no line breaks or NUL characters';
+  // Spaces around a password are lost by whoever copies it; twelve of one character is no password.
+  if (password.trim() !== password) return 'no spaces at its start or end';
+  if (new Set(password).size < 5) return 'at least 5 different characters';
   return null;
 }
 

@@ -17,7 +17,16 @@ export interface Page {
 
 const MAX_LIMIT = 500;
 
-/** Refuses unknown and repeated parameters. */
+/**
+ * For the pages people open from links: parameters they do not know (a mail's `utm_source`, an ad's `fbclid`) are
+ * ignored, and only a known one given twice is refused.
+ */
+export function checkKnownParams(params: URLSearchParams, known: readonly string[]): void {
+  for (const key of known)
+    if (params.getAll(key).length > 1) throw new BadRequest(`parameter "${key}" given more than once`);
+}
+
+/** For the API: refuses unknown and repeated parameters (a misspelt filter must not silently filter nothing). */
 export function checkParams(params: URLSearchParams, allowed: readonly string[]): void {
   for (const key of new Set(params.keys())) {
     if (!allowed.includes(key)) throw new BadRequest(`unknown parameter "${key}"; allowed: ${allowed.join(', ')}`);
@@ -101,6 +110,17 @@ export class RateLimiter {
     w.count += 1;
     if (w.count <= this.limit) return { ok: true };
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((w.start + this.windowMs - nowMs) / 1000)) };
+  }
+
+  /** Takes back one `take` of the current window (a request that turned out not to count). */
+  giveBack(key: string): void {
+    const w = this.windows.get(key);
+    if (w !== undefined && w.count > 0) w.count -= 1;
+  }
+
+  /** Forgets the key's window: what it counted no longer counts. */
+  reset(key: string): void {
+    this.windows.delete(key);
   }
 
   /** Whether `take` would refuse now, without counting anything. */

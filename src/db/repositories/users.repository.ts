@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../tables.js';
 
 /** A person who may sign in to status-server's pages (sql/012). */
@@ -22,22 +22,17 @@ export async function listUsers(db: Kysely<Database>): Promise<DashboardUser[]> 
   }));
 }
 
-/** False when the name is taken. */
+/** False when the name is taken, in any case: `Bob` beside `bob` would be two users one sign-in cannot tell apart. */
 export async function addUser(
   db: Kysely<Database>,
   u: { username: string; passwordHash: string; clientIds: string[] | null },
 ): Promise<boolean> {
-  const r = await db
-    .insertInto('dashboard_users')
-    .values({
-      username: u.username,
-      password_hash: u.passwordHash,
-      agency_wide: u.clientIds === null,
-      client_ids: u.clientIds ?? [],
-    })
-    .onConflict((oc) => oc.column('username').doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  const r = await sql`
+    INSERT INTO dashboard_users (username, password_hash, agency_wide, client_ids)
+    SELECT ${u.username}, ${u.passwordHash}, ${u.clientIds === null}, ${u.clientIds ?? []}::text[]
+     WHERE NOT EXISTS (SELECT 1 FROM dashboard_users WHERE lower(username) = lower(${u.username}))
+    ON CONFLICT (username) DO NOTHING`.execute(db);
+  return Number(r.numAffectedRows ?? 0) === 1;
 }
 
 /** False when there is no such user. */

@@ -23,6 +23,9 @@ describe('passwords', () => {
     expect(passwordProblem('short')).toBe('at least 12 characters');
     expect(passwordProblem('line\nbreak-in-it')).toBe('no line breaks or NUL characters');
     expect(passwordProblem('twelve chars')).toBeNull();
+    expect(passwordProblem('            ')).toBe('no spaces at its start or end');
+    expect(passwordProblem(' leading-space-pw')).toBe('no spaces at its start or end');
+    expect(passwordProblem('aaaaaaaaaaaaaaaa')).toBe('at least 5 different characters');
   });
 });
 
@@ -79,17 +82,66 @@ describe('BasicAuth', () => {
     expect((await auth.signIn(header('ann', 'ann-password-2'), 'a')).ok).toBe(false);
   });
 
-  test('after the limit of failures an address is refused (429) until its window ends; others are not', async () => {
+  test('after the limit of failures a user is refused (429) from that address until its window ends; ' +
+    'from another address, and other users, are not', async () => {
     const { auth, add, tick } = await setup();
     await add('ann', 'ann-password-1', null);
-    for (let i = 0; i < FAILED_SIGN_INS.limit; i++)
+    await add('bob', 'bob-password-1', null);
+    for (let i = 0; i < FAILED_SIGN_INS.perUser; i++)
       expect(await auth.signIn(header('ann', `guess-${i}-xxxxx`), '10.0.0.66')).toMatchObject({ status: 401 });
     const locked = await auth.signIn(header('ann', 'ann-password-1'), '10.0.0.66');
     expect(locked).toEqual({ ok: false, status: 429, retryAfterSeconds: FAILED_SIGN_INS.windowMs / 1000 });
     expect((await auth.signIn(header('ann', 'ann-password-1'), '10.0.0.67')).ok).toBe(true);
+    expect((await auth.signIn(header('bob', 'bob-password-1'), '10.0.0.66')).ok).toBe(true);
     tick(FAILED_SIGN_INS.windowMs);
     expect((await auth.signIn(header('ann', 'ann-password-1'), '10.0.0.66')).ok).toBe(true);
   }, 20_000);
+
+  test('guesses sent all at once are counted before the slow check: 60 at once, 10 × 401 and 50 × 429', async () => {
+    const { auth, add } = await setup();
+    await add('ann', 'ann-password-1', null);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => auth.signIn(header('ann', `parallel-guess-${i}`), '10.0.0.9')),
+    );
+    const statuses = answers.map((a) => (a.ok ? 200 : a.status));
+    expect(statuses.filter((x) => x === 401)).toHaveLength(FAILED_SIGN_INS.perUser);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(60 - FAILED_SIGN_INS.perUser);
+  }, 20_000);
+
+  test('guesses spread over many user names from one address stop at the per-address limit', async () => {
+    const { auth } = await setup();
+    const statuses: number[] = [];
+    for (let i = 0; i < FAILED_SIGN_INS.perAddress + 3; i++) {
+      const r = await auth.signIn(header(`user${i}`, 'some-guess-xx'), '10.0.0.8');
+      statuses.push(r.ok ? 200 : r.status);
+    }
+    expect(statuses.slice(0, FAILED_SIGN_INS.perAddress).every((x) => x === 401)).toBe(true);
+    expect(statuses.slice(FAILED_SIGN_INS.perAddress)).toEqual([429, 429, 429]);
+  }, 60_000);
+
+  test("a good password clears that user's failures: nine failures and a success leave ten more tries", async () => {
+    const { auth, add } = await setup();
+    await add('ann', 'ann-password-1', null);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < FAILED_SIGN_INS.perUser - 1; i++)
+        expect(await auth.signIn(header('ann', `guess-${i}-yyyyy`), '10.0.0.5')).toMatchObject({ status: 401 });
+      expect((await auth.signIn(header('ann', 'ann-password-1'), '10.0.0.5')).ok).toBe(true);
+    }
+  }, 30_000);
+
+  test('the scheme name in any case (RFC 7617), and the user name in any case', async () => {
+    const { auth, users, add } = await setup();
+    await add('ann', 'ann-password-1', null);
+    // The server keys its users by lower-case name (users add refuses Bob beside bob).
+    expect([...users.keys()]).toEqual(['ann']);
+    const b64 = Buffer.from('ann:ann-password-1').toString('base64');
+    for (const h of [`basic ${b64}`, `BASIC ${b64}`, `Basic ${b64}`])
+      expect((await auth.signIn(h, '10.0.0.1')).ok).toBe(true);
+    expect(await auth.signIn(header('ANN', 'ann-password-1'), '10.0.0.1')).toMatchObject({
+      ok: true,
+      viewer: { username: 'ann' },
+    });
+  });
 });
 
 test('maySee: agency-wide sees everything; a limited user its clients only, never a campaign without a client', () => {
