@@ -26,9 +26,12 @@ const load =
       ? async () => (await import('./jobs/status-users.js')).statusUsersJob as JobDefinition<never>
       : name === 'crm-webhook' && rest[0] === 'keys'
         ? async () => (await import('./jobs/crm-webhook.js')).crmKeysJob as JobDefinition<never>
-        : name === undefined
-          ? undefined
-          : JOBS[name];
+        : name === 'crm-webhook' && rest[0] === 'dead-letters'
+          ? async () =>
+              (await import('./commands/crm-webhook/dead-letters.js')).deadLettersCommand as JobDefinition<never>
+          : name === undefined
+            ? undefined
+            : JOBS[name];
 if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
   process.stderr.write(
     `Node.js ${process.versions.node} is older than the ${NODE_MAJOR} these jobs run on: run make deps ` +

@@ -1,5 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import Bottleneck from 'bottleneck';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import {
@@ -15,11 +13,13 @@ import {
   activeKeyByPrefix,
   type CrmKey,
   type EventState,
+  KeyRevoked,
   listKeys,
   recordRequest,
 } from '../db/repositories/crm.repository.js';
 import type { Database } from '../db/tables.js';
 import { createService, HttpError, type LogFn, type Refusals } from '../http/service.js';
+import { KeyChecks } from './key-checks.js';
 
 /**
  * The receiver: POST /webhooks/leads (the project's format, a bearer key) and POST /webhooks/hubspot (HubSpot's
@@ -44,9 +44,6 @@ export interface CrmServerDeps {
 /** Keys: `lsk_<8-character prefix>_<secret>`; the prefix finds the key, scrypt checks the whole. */
 export const KEY_FORMAT = /^lsk_([a-z0-9]{8})_([A-Za-z0-9_-]{32,})$/;
 
-/** How long a failed key check is remembered: the same wrong key again costs nothing. */
-const FAILED_KEY_MS = 60_000;
-
 declare module 'fastify' {
   interface FastifyRequest {
     crmKey?: CrmKey;
@@ -60,7 +57,12 @@ export async function createCrmService(deps: CrmServerDeps): Promise<{ app: Fast
     bodyLimit: MAX_BODY,
     maxInFlight: deps.maxInFlight,
     unavailable: 'database unavailable; nothing was stored; retry',
-    classify: (e) => (e instanceof MalformedBody ? { status: 400, message: e.message } : null),
+    classify: (e) =>
+      e instanceof MalformedBody
+        ? { status: 400, message: e.message }
+        : e instanceof KeyRevoked
+          ? { status: 401, message: 'the key is unknown or revoked' }
+          : null,
   });
 
   let keys: { at: number; value: Promise<Map<string, CrmKey>> } | null = null;
@@ -77,12 +79,7 @@ export async function createCrmService(deps: CrmServerDeps): Promise<{ app: Fast
     }
     return keys.value;
   };
-  // A key check is remembered by an HMAC of the header under a key made at start (a memory dump shows no key): a
-  // good one while the key keeps its hash, a bad one for a minute. Concurrent checks of one header share one scrypt,
-  // and at most two run at once: a burst after a restart, or a stranger's guesses, cannot take every core.
-  const secret = randomBytes(32);
-  const checks = new Map<string, { keyId: string; hash: string; good: Promise<boolean>; until: number }>();
-  const scrypt = new Bottleneck({ maxConcurrent: 2, highWater: 200, strategy: Bottleneck.strategy.OVERFLOW });
+  const checks = new KeyChecks({ verify: verifyPassword, now: deps.now });
 
   async function keyFor(header: string | undefined): Promise<CrmKey> {
     const m = header?.startsWith('Bearer ') ? KEY_FORMAT.exec(header.slice(7).trim()) : null;
@@ -90,33 +87,12 @@ export async function createCrmService(deps: CrmServerDeps): Promise<{ app: Fast
     // A key made a moment ago is not in the list yet: it is looked up by its prefix (one indexed row).
     const key = (await activeKeys()).get(m[1]!) ?? (await activeKeyByPrefix(deps.db, m[1]!));
     if (!key) throw new HttpError(401, 'the key is unknown or revoked');
-    const cacheKey = createHmac('sha256', secret).update(header!).digest('base64');
-    const now = deps.now();
-    let check = checks.get(cacheKey);
-    if (!check || check.keyId !== key.keyId || check.hash !== key.hash || check.until < now) {
-      const good = scrypt.schedule(() => verifyPassword(m[0]!.slice(4), key.hash));
-      check = { keyId: key.keyId, hash: key.hash, good, until: Number.POSITIVE_INFINITY };
-      if (checks.size >= 10_000) checks.clear();
-      checks.set(cacheKey, check);
-      const entry = check;
-      good.then(
-        (ok) => {
-          if (!ok) entry.until = deps.now() + FAILED_KEY_MS;
-        },
-        () => checks.delete(cacheKey),
-      );
-    }
-    let ok: boolean;
-    try {
-      ok = await check.good;
-    } catch (error) {
-      if (error instanceof Bottleneck.BottleneckError)
-        throw new HttpError(503, 'too many key checks in progress; nothing was stored; retry shortly', {
-          'Retry-After': '2',
-        });
-      throw error;
-    }
-    if (!ok) throw new HttpError(401, 'the key is unknown or revoked');
+    const verdict = await checks.check(m[0]!.slice(4), key);
+    if (verdict === 'busy')
+      throw new HttpError(503, 'too many key checks in progress; nothing was stored; retry shortly', {
+        'Retry-After': '2',
+      });
+    if (verdict === 'bad') throw new HttpError(401, 'the key is unknown or revoked');
     return key;
   }
 
@@ -130,8 +106,13 @@ export async function createCrmService(deps: CrmServerDeps): Promise<{ app: Fast
     key: CrmKey | null,
     events: CrmEvent[],
   ) => {
+    // A sender that gave up waiting (a queue in front of the pool) retries: storing its request now would only add a
+    // duplicate to its retry.
+    if (request.raw.destroyed || request.raw.socket?.destroyed)
+      throw new HttpError(503, 'the sender closed the connection; nothing was stored');
     const states = await recordRequest(deps.db, {
       source,
+      sender: key ? `key:${key.keyId}` : senderOfHubSpot(events),
       keyId: key?.keyId ?? null,
       scope: key?.clientIds ?? null,
       body: request.body as string,
@@ -203,6 +184,12 @@ export async function createCrmService(deps: CrmServerDeps): Promise<{ app: Fast
   });
 
   return { app, refusals };
+}
+
+/** A HubSpot batch's sender: its portal (every event of a delivery comes from one portal; the first valid names it). */
+function senderOfHubSpot(events: CrmEvent[]): string {
+  const portal = events.map((e) => /^(\d+):\d+:\d+$/.exec(e.eventId)?.[1]).find((p) => p !== undefined);
+  return `portal:${portal ?? 'unknown'}`;
 }
 
 function bodyText(request: FastifyRequest): string {

@@ -48,8 +48,9 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
   },
   async run(ctx) {
     const { createCrmService } = await import('../crm/server.js');
+    const { startHousekeeping } = await import('../crm/housekeeping.js');
     const c = ctx.config.crm;
-    const { app } = await createCrmService({
+    const { app, refusals } = await createCrmService({
       db: ctx.db,
       now: () => ctx.clock.now().getTime(),
       statusMap: c.statusMap,
@@ -60,20 +61,31 @@ export const crmWebhookJob: JobDefinition<CrmWebhookOptions> = {
         leadIdProperty: c.hubspotLeadIdProperty ?? null,
       },
       trustedProxies: ctx.config.trustedProxies,
-      // Four times the pool: a burst waits for a connection briefly; past that, 503 at once rather than a queue
-      // whose answers come after their senders have given up.
-      maxInFlight: 64,
+      maxInFlight: c.maxInFlight,
       log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
-    const { url, served } = await serveUntilSignal(ctx as JobContext<unknown>, app, {
-      host: ctx.options.host,
-      port: ctx.options.port,
-      settings: 'CRM_WEBHOOK_PORT/--port',
+    const housekeeping = startHousekeeping({
+      db: ctx.db,
+      refusals,
+      retention: { keepDays: c.keepDays, pendingExpireDays: c.pendingExpireDays },
+      now: () => ctx.clock.now(),
+      log: (level, message, meta) => ctx.logger[level](ctx.redact(message), meta),
     });
+    let served: { url: string; served: number };
+    try {
+      served = await serveUntilSignal(ctx as JobContext<unknown>, app, {
+        host: ctx.options.host,
+        port: ctx.options.port,
+        settings: 'CRM_WEBHOOK_PORT/--port',
+      });
+    } finally {
+      await housekeeping.stop();
+    }
+    const { url } = served;
     return {
-      counts: { requests: served },
-      summary: { url, requests: served },
-      text: `crm-webhook stopped after ${served} requests.`,
+      counts: { requests: served.served },
+      summary: { url, requests: served.served },
+      text: `crm-webhook stopped after ${served.served} requests.`,
     };
   },
 };

@@ -156,6 +156,8 @@ export async function createStatusService(
         pending: { count: crm.pending.count, oldest: iso(crm.pending.oldest) },
         deadLetters: { count: crm.deadLetters.count, oldest: iso(crm.deadLetters.oldest) },
         lastEventAt: iso(crm.lastEventAt),
+        expired: crm.expired,
+        refused: crm.refused,
       },
       database: 'up',
       jobs: SCHEDULE.map((schedule) => {
@@ -283,6 +285,9 @@ export async function createStatusService(
           dead_letters: v.crm.deadLetters.count,
           oldest_dead_letter: v.crm.deadLetters.oldest,
           last_event_at: v.crm.lastEventAt,
+          expired: v.crm.expired,
+          refused_last_hour: v.crm.refused.lastHour,
+          refused_last_day: v.crm.refused.lastDay,
         },
         backup: withDetails
           ? v.backup
@@ -351,6 +356,18 @@ export async function createStatusService(
         metric('leadsmart_crm_dead_letters', 'Invalid CRM events kept with their reason.', [
           [{}, v.crm.deadLetters.count],
         ]);
+        metric('leadsmart_crm_events_expired', 'CRM events that expired waiting for their lead.', [
+          [{}, v.crm.expired],
+        ]);
+        metric(
+          'leadsmart_crm_requests_refused',
+          'Requests crm-webhook refused, by status and window (401: a bad key or signature).',
+          (['1h', '24h'] as const).flatMap((window) =>
+            Object.entries(window === '1h' ? v.crm!.refused.lastHour : v.crm!.refused.lastDay).map(
+              ([status, n]): [Record<string, string>, number] => [{ status, window }, n],
+            ),
+          ),
+        );
         if (v.crm.lastEventAt)
           metric('leadsmart_crm_last_event_timestamp_seconds', 'When the last CRM event was received (Unix time).', [
             [{}, Date.parse(v.crm.lastEventAt) / 1000],

@@ -471,8 +471,9 @@ describe('leads', () => {
     acct.leads.push(lead);
     const inbox = await sql<{ id: string }>`INSERT INTO crm_inbox (source, body, events, invalid)
       VALUES ('leads', '{}', 1, 0) RETURNING inbox_id::text AS id`.execute(t.db);
-    await sql`INSERT INTO crm_events (source, event_id, inbox_id, crm, lead_id, raw_status, status, changed_at, state)
-      VALUES ('leads', 'fetch-pending-1', ${inbox.rows[0]!.id}, 'crm', '981777', 'qualified', 'qualified',
+    await sql`INSERT INTO crm_events
+                (source, sender, event_id, inbox_id, crm, lead_id, raw_status, status, changed_at, state)
+      VALUES ('leads', 'key:', 'fetch-pending-1', ${inbox.rows[0]!.id}, 'crm', '981777', 'qualified', 'qualified',
               '2025-11-15T09:00:00Z', 'pending')`.execute(t.db);
     expect((await run()).code).toBe(0);
     expect(

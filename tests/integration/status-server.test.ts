@@ -437,10 +437,13 @@ describe("crm-webhook's state", () => {
       ('leads', '{}', 1, 0, now() - interval '10 minutes'), ('leads', '{}', 1, 0, now() - interval '3 hours'),
       ('leads', '{}', 1, 1, now() - interval '2 days') RETURNING inbox_id::text AS id`.execute(t.db);
     const id = inbox.rows[0]!.id;
-    await sql`INSERT INTO crm_events (source, event_id, inbox_id, crm, lead_id, state, reason, received_at) VALUES
-      ('leads', 'st-1', ${id}, 'crm', 'L000001', 'applied', NULL, now() - interval '10 minutes'),
-      ('leads', 'st-2', ${id}, 'crm', 'NOPE', 'pending', NULL, now() - interval '3 hours'),
-      ('leads', 'st-3', ${id}, 'crm', NULL, 'invalid', 'status: missing', now() - interval '2 days')`.execute(t.db);
+    await sql`INSERT INTO crm_events
+                (source, sender, event_id, inbox_id, crm, lead_id, state, reason, received_at) VALUES
+      ('leads', 'key:', 'st-1', ${id}, 'crm', 'L000001', 'applied', NULL, now() - interval '10 minutes'),
+      ('leads', 'key:', 'st-2', ${id}, 'crm', 'NOPE', 'pending', NULL, now() - interval '3 hours'),
+      ('leads', 'key:', 'st-3', ${id}, 'crm', NULL, 'invalid', 'status: missing', now() - interval '2 days')`.execute(
+      t.db,
+    );
     // The overview is kept for a second.
     await new Promise((r) => setTimeout(r, 1100));
     const status = await get(server.url, '/status');

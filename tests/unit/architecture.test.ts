@@ -77,6 +77,17 @@ test.each([
   expect(offenders).toEqual([]);
 });
 
+test('nothing imports a command definition but the CLI entry (src/commands: one folder per executable)', () => {
+  const offenders = files(SRC)
+    .filter((f) => !['commands', 'cli.ts'].includes(layer(f)))
+    .flatMap((f) =>
+      imports(f)
+        .filter((s) => target(f, s) === 'commands')
+        .map((s) => `${relative(SRC, f)} imports ${s}`),
+    );
+  expect(offenders).toEqual([]);
+});
+
 test('errors.ts, the errors every layer throws, is a leaf: it imports nothing', () => {
   expect(imports(join(SRC, 'errors.ts'))).toEqual([]);
 });

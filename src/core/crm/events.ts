@@ -100,7 +100,9 @@ function instant(value: unknown, nowMs: number): { iso: string } | { reason: str
   if (day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d || hh > 23 || mm > 59 || Number.isNaN(ms))
     return { reason: `changed_at ${value}: not a real date and time` };
   if (ms > nowMs + 86_400_000) return { reason: `changed_at ${value}: more than a day in the future` };
-  return { iso: new Date(ms).toISOString() };
+  // Microseconds are kept (PostgreSQL stores them): two changes within a millisecond stay two, in their order.
+  const micro = /\.\d{3}(\d{1,3})/.exec(value)?.[1]?.padEnd(3, '0') ?? '';
+  return { iso: new Date(ms).toISOString().replace('Z', `${micro}Z`) };
 }
 
 function parseJson(body: string): unknown {
@@ -199,7 +201,8 @@ export function readHubSpotBody(
     const base: CrmEvent = {
       index,
       eventId: id,
-      crm: 'hubspot',
+      // Contact ids are per portal: an app installed in two portals sees two contacts 951.
+      crm: portalId === null ? 'hubspot' : `hubspot:${portalId}`,
       crmRecordId: objectId === null ? null : String(objectId),
       leadId: null,
       kind: 'status',

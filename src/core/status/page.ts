@@ -31,6 +31,10 @@ export interface StatusView {
     pending: { count: number; oldest: string | null };
     deadLetters: { count: number; oldest: string | null };
     lastEventAt: string | null;
+    /** Pending events that expired without their lead. */
+    expired: number;
+    /** Requests refused, by status: in the last hour and the last day. */
+    refused: { lastHour: Record<string, number>; lastDay: Record<string, number> };
   } | null;
   backup: {
     lastBackup: { key: string; createdAt: string; size: number; ageHours: number } | null;
@@ -55,8 +59,31 @@ function crmSection(c: StatusView['crm']): string {
     `<tr><th scope="row">pending (lead not known yet)</th><td>${c.pending.count}` +
     `${c.pending.count > 0 ? ` · oldest ${when(c.pending.oldest)}` : ''}</td></tr>` +
     `<tr><th scope="row">dead letters (invalid events)</th><td>${c.deadLetters.count}` +
-    `${c.deadLetters.count > 0 ? ` · oldest ${when(c.deadLetters.oldest)}` : ''}</td></tr></table>`
+    `${c.deadLetters.count > 0 ? ` · oldest ${when(c.deadLetters.oldest)}` : ''}</td></tr>` +
+    `<tr><th scope="row">expired (no lead within the expiry)</th><td>${c.expired}</td></tr>` +
+    `<tr><th scope="row">requests refused</th><td>${refusedText(c.refused)}</td></tr></table>`
   );
+}
+
+/** What each refusal usually means, for the person reading the jobs page. */
+const REFUSAL_MEANING: Record<string, string> = {
+  '400': 'malformed (a sender changed its format?)',
+  '401': 'bad key or signature (a rotated secret?)',
+  '413': 'too large',
+  '429': 'throttled',
+  '503': 'overloaded or database down',
+};
+
+function refusedText(r: { lastHour: Record<string, number>; lastDay: Record<string, number> }): string {
+  const statuses = Object.keys(r.lastDay).sort();
+  if (statuses.length === 0) return 'none in the last day';
+  return statuses
+    .map(
+      (s) =>
+        `${r.lastHour[s] ?? 0} in the last hour, ${r.lastDay[s]} in the last day: ${s} ` +
+        escapeHtml(REFUSAL_MEANING[s] ?? ''),
+    )
+    .join('<br>');
 }
 
 /**

@@ -196,7 +196,7 @@ export async function promoteAccount(trx: Transaction<Database>, data: AccountDa
         RETURNING (xmax = 0) AS inserted`.execute(trx)
     ).rows;
     // CRM status changes that came before their lead (crm-webhook) are applied now, in the account's transaction.
-    await applyPending(trx);
+    await applyPending(trx, { leadIds: data.leads.map((l) => l.leadId) });
   }
   if (data.leadsWatermark !== null) {
     await trx

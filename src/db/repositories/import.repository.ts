@@ -686,7 +686,11 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
     case 'leads':
       Object.assign(counts, await writeLeads(trx, input, now));
       // CRM status changes that came before their lead (crm-webhook) are applied now, in the same transaction.
-      await applyPending(trx);
+      await applyPending(trx, {
+        leadIds: (
+          await sql<{ lead_id: string }>`SELECT DISTINCT lead_id FROM pg_temp.import_valid`.execute(trx)
+        ).rows.map((x) => x.lead_id),
+      });
       break;
     case 'lead-links':
       Object.assign(
@@ -698,7 +702,12 @@ export async function writeStagedRows(trx: Trx, input: StagedInput, now: Date): 
           touch: sql`source = 'import', updated_at = now()`,
         }),
       );
-      await applyPending(trx);
+      await applyPending(trx, {
+        records: (
+          await sql<{ crm: string; crm_record_id: string }>`
+            SELECT DISTINCT crm, crm_record_id FROM pg_temp.import_valid`.execute(trx)
+        ).rows.map((x) => ({ crm: x.crm, recordId: x.crm_record_id })),
+      });
       break;
   }
   return counts;

@@ -25,6 +25,15 @@ describe('CRM_STATUS_MAP', () => {
 describe('POST /webhooks/leads bodies', () => {
   const read = (events: unknown) => readLeadsBody(JSON.stringify({ events }), map, NOW);
 
+  test('sub-millisecond instants keep their microseconds, in any zone; nanoseconds are cut to them', () => {
+    const at = (changed_at: string) =>
+      read([{ event_id: 'u1', lead_id: 'L1', status: 'new', changed_at }])[0]!.changedAt;
+    expect(at('2025-11-15T10:00:00.123456Z')).toBe('2025-11-15T10:00:00.123456Z');
+    expect(at('2025-11-15T10:00:00.1234+02:00')).toBe('2025-11-15T08:00:00.123400Z');
+    expect(at('2025-11-15T10:00:00.123456789Z')).toBe('2025-11-15T10:00:00.123456Z');
+    expect(at('2025-11-15T10:00:00.5Z')).toBe('2025-11-15T10:00:00.500Z');
+  });
+
   test('a valid event: mapped status, the instant in UTC', () => {
     expect(
       read([{ event_id: 'e1', lead_id: 'L1', status: 'Hot Lead', changed_at: '2025-11-15T10:00:00+02:00' }]),
@@ -112,7 +121,8 @@ describe('HubSpot batches', () => {
   test('a lead-status change of a contact, keyed by portal, subscription and event id', () => {
     expect(read([event({})])[0]).toMatchObject({
       eventId: '3:2:1',
-      crm: 'hubspot',
+      // Contact ids are per portal.
+      crm: 'hubspot:3',
       crmRecordId: '123',
       status: 'qualified',
       changedAt: '2025-11-15T12:00:00.000Z',
