@@ -11,7 +11,7 @@ const root = new URL('..', import.meta.url).pathname;
 const DIRS = ['bin', 'src', 'tests', 'scripts', 'bench', 'sql', 'systemd', 'ops', '.ci'];
 const TOP = ['Makefile', 'jest.config.js', 'jest.unit.config.js'];
 const SKIP_DIRS = new Set(['fixtures', 'node_modules', '.state']);
-const CODE = /\.(ts|mts|js|mjs|cjs|sh|sql|service|timer|conf)$/;
+const CODE = /\.(ts|tsx|mts|js|mjs|cjs|sh|sql|service|timer|conf)$/;
 // Migrations up to this number were released before the check: bin/migrate
 // refuses an applied migration whose text changed, so they stay as they are.
 const FROZEN_MIGRATIONS_UP_TO = 9;

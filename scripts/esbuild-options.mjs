@@ -12,5 +12,8 @@ export const nodeBundle = {
       "import { createRequire as __createRequire } from 'node:module'; " +
       'const require = __createRequire(import.meta.url);',
   },
+  // The views (src/views) are TSX rendered to strings by Preact.
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
   logLevel: 'warning',
 };

@@ -28,6 +28,20 @@ export function money(n: number | null): string {
   return `${n < 0 && Math.abs(n) >= 0.005 ? '-' : ''}${grouped(whole!)}.${cents}`;
 }
 
+/** An axis label: short ("950", "12.5k", "476M", "1.2B"), the magnitude always there; cents only below 10. */
+export function compact(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const a = Math.abs(n);
+  const sign = n < 0 ? '-' : '';
+  const short = (v: number, unit: string) => `${sign}${Number(v.toFixed(v < 100 ? 1 : 0))}${unit}`;
+  if (a >= 1e12) return count(n);
+  if (a >= 1e9) return short(a / 1e9, 'B');
+  if (a >= 1e6) return short(a / 1e6, 'M');
+  if (a >= 1e3) return short(a / 1e3, 'k');
+  if (a >= 10 || a === 0 || Number.isInteger(a)) return sign + Math.round(a).toString();
+  return sign + a.toFixed(2);
+}
+
 /**
  * An 80 % interval of a cost: "41.20–190.10 USD", or "above 900.50 USD" when it has no upper end worth the name
  * (none, or one in the trillions: a window without a qualified lead bounds the cost from below only).

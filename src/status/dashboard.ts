@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { Kysely } from 'kysely';
 import { evidenceInWords, parseScoreDetails } from '../core/alerts/view.js';
-import { type CampaignView, renderCampaignPage } from '../core/dashboard/campaign-page.js';
-import type { JobBanner } from '../core/dashboard/layout.js';
+import { type CampaignView, renderCampaignPage } from '../views/dashboard/campaign.js';
+import type { JobBanner } from '../views/dashboard/layout.js';
 import {
   CSV_HEADER,
   csvRecord,
@@ -11,10 +11,9 @@ import {
   parseScorecardQuery,
   type ScorecardQuery,
 } from '../core/dashboard/scorecard.js';
-import { type RowExtras, renderScorecard } from '../core/dashboard/scorecard-page.js';
+import { type RowExtras, renderScorecard } from '../views/dashboard/scorecard.js';
 import { whatWouldChange } from '../core/dashboard/verdict.js';
 import { intervalIn } from '../core/money.js';
-import { escapeHtml } from '../core/text/html.js';
 import { addDays } from '../core/dates.js';
 import { parseDecimal, toNumber } from '../core/rational.js';
 import { type Recommendation, resolveScoringConfig, type ScoringConfig, targetFor } from '../core/scoring/index.js';
@@ -33,6 +32,9 @@ import { maySee, type Viewer } from './auth.js';
 import { HttpError } from '../http/service.js';
 import { type Answer, html } from './http.js';
 import { ScorecardCache } from './scorecard-cache.js';
+
+/** Rows of the CSV export written between two turns of the event loop. */
+const CSV_BATCH = 500;
 
 /**
  * The pages people open every morning: the scorecard (/), a client's (/clients/{id}), a campaign's (/campaigns/{id})
@@ -74,7 +76,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
   async function scorecard(
     q: ScorecardQuery,
     viewer: Viewer,
-    at: { path: string; heading: string; intro: string; fixedClient: boolean },
+    at: { path: string; heading: string; client: { id: string; target: string } | null; fixedClient: boolean },
   ): Promise<Answer> {
     if (q.client !== null && !maySee(viewer, q.client)) throw notFound(`Client ${q.client}`);
     const snapshot = await cache.snapshot(q.date);
@@ -95,7 +97,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
         username: viewer.username,
         path: at.path,
         heading: at.heading,
-        intro: at.intro,
+        client: at.client,
         // Nothing scored yet: an empty scorecard that says so.
         date: snapshot?.date ?? '—',
         previous: snapshot?.previous ?? null,
@@ -138,14 +140,19 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
     if (snapshot === null)
       throw new HttpError(404, q.date ? `Nothing was scored on ${q.date}.` : 'Nothing scored yet.');
     const sorted = cache.select(snapshot, q, scopeKey(viewer), visible(viewer));
-    const records = (function* () {
-      yield [...CSV_HEADER];
-      for (const i of sorted) yield csvRecord(snapshot.rows[i]!);
+    // 500 rows at a time, the event loop let go between them: four exports of 100,000 rows at once leave every other
+    // request (and /healthz) waiting milliseconds, not seconds.
+    const chunks = (async function* () {
+      yield stringifyCsv([[...CSV_HEADER]]);
+      for (let i = 0; i < sorted.length; i += CSV_BATCH) {
+        yield stringifyCsv(sorted.slice(i, i + CSV_BATCH).map((k) => csvRecord(snapshot.rows[k]!)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     })();
     return {
       status: 200,
       type: 'text/csv; charset=utf-8',
-      body: Readable.from(records).pipe(stringify()),
+      body: Readable.from(chunks, { objectMode: false }),
       headers: { 'Content-Disposition': `attachment; filename="scorecard-${snapshot.date}.csv"` },
     };
   }
@@ -252,7 +259,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
     return scorecard(q, viewer, {
       path: `/clients/${encodeURIComponent(id)}`,
       heading: row.client_name ?? id,
-      intro: `<p class="muted">Client <code>${escapeHtml(id)}</code>, scored against ${escapeHtml(target)}.</p>`,
+      client: { id, target },
       fixedClient: true,
     });
   }
@@ -266,7 +273,7 @@ export function createDashboard(deps: { db: Kysely<Database>; now: () => number;
       return scorecard(parseScorecardQuery(params), viewer, {
         path: '/',
         heading: 'Campaign scorecard',
-        intro: '',
+        client: null,
         fixedClient: false,
       });
     if (path === '/scorecard.csv') return csv(parseScorecardQuery(params), viewer);

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
-import { renderStatusPage, type StatusView } from '../core/status/page.js';
+import { renderStatusPage, type StatusView } from '../views/status/jobs.js';
 import {
   BadRequest,
   checkParams,
@@ -21,7 +21,7 @@ import { BasicAuth, type Viewer } from './auth.js';
 import { createDashboard } from './dashboard.js';
 import { listUsers } from '../db/repositories/users.repository.js';
 import { receiverState } from '../db/repositories/crm.repository.js';
-import { errorPage, type JobBanner } from '../core/dashboard/layout.js';
+import { errorPage, type JobBanner } from '../views/dashboard/layout.js';
 import { isConnectionError } from '../db/connection-errors.js';
 import {
   latestScoredDate,

@@ -207,3 +207,58 @@ describe('by clicking, without JavaScript', () => {
     await page.close();
   });
 });
+
+describe('on a phone (390 px) and a laptop (1280 px), what matters is on screen', () => {
+  /** The bounding boxes of the first scorecard row's cells, by their column's name. */
+  const firstRowCells = (page: Page) =>
+    page.evaluate<{ label: string; left: number; right: number; visible: boolean }[]>(
+      `[...document.querySelector('tbody tr').querySelectorAll('td[data-label]')].map((td) => {
+        const r = td.getBoundingClientRect();
+        return { label: td.dataset.label, left: r.left, right: r.right, visible: r.width > 0 && r.height > 0 };
+      })`,
+    );
+
+  test('the scorecard on a phone: each row a card with the action, CPQL, flags and data date on screen', async () => {
+    const page = await open(AGENCY, 390, '/');
+    const cells = (await firstRowCells(page)).filter((c) => c.visible);
+    for (const label of ['Action', 'CPQL', 'Data up to'])
+      expect(cells.find((c) => c.label === label)).toEqual(expect.objectContaining({ label }));
+    for (const c of cells) expect({ label: c.label, right: c.right <= 390 }).toEqual({ label: c.label, right: true });
+    // Each value says what it is.
+    const before = await page.evaluate<string>(
+      `getComputedStyle(document.querySelector('td[data-label="Action"]'), '::before').content`,
+    );
+    expect(before).toBe('"Action"');
+    await page.close();
+  });
+
+  test('the scorecard on a laptop: the flags and data date columns are not pushed off screen', async () => {
+    const page = await open(AGENCY, 1280, '/?size=200');
+    const cells = await firstRowCells(page);
+    for (const label of ['Flags', 'Data up to'])
+      expect(cells.find((c) => c.label === label)!.right).toBeLessThanOrEqual(1280);
+    await page.close();
+  });
+
+  test("a campaign's charts on a phone start at their newest dates, and no axis label is cut", async () => {
+    const page = await open(AGENCY, 390, '/campaigns/demo-01-star');
+    const charts = await page.evaluate<{ newest: string; newestRight: number; axisLeft: number }[]>(
+      `[...document.querySelectorAll('.chart-wrap svg')].map((svg) => {
+        const x = [...svg.querySelectorAll('text[text-anchor=middle]')];
+        const y = [...svg.querySelectorAll('text[text-anchor=end]')];
+        const last = x[x.length - 1];
+        return {
+          newest: last.textContent,
+          newestRight: last.getBoundingClientRect().right,
+          axisLeft: Math.min(...y.map((t) => t.getBoundingClientRect().left - svg.getBoundingClientRect().left)),
+        };
+      })`,
+    );
+    expect(charts.length).toBeGreaterThanOrEqual(3);
+    for (const c of charts) {
+      expect({ newest: c.newest, onScreen: c.newestRight <= 390 }).toEqual({ newest: c.newest, onScreen: true });
+      expect(c.axisLeft).toBeGreaterThanOrEqual(0);
+    }
+    await page.close();
+  });
+});

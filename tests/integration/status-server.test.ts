@@ -480,7 +480,7 @@ describe('the jobs page for people (/jobs, signed in)', () => {
       for (const job of ['fetch-facebook', 'score-campaigns', 'send-alerts', 'backup-db'])
         await expect(page.getByText(job, { exact: true }).isVisible()).resolves.toBe(true);
       await expect(page.getByText('Scores for 2025-11-15').isVisible()).resolves.toBe(true);
-      await expect(page.getByText('PAUSE_CAMPAIGN').first().isVisible()).resolves.toBe(true);
+      await expect(page.getByText('Pause campaign').first().isVisible()).resolves.toBe(true);
       await expect(page.getByText('last restore drill').isVisible()).resolves.toBe(true);
       const file = join(out, 'status-page.png');
       await page.screenshot({ path: file, fullPage: true });

@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 /** Static imports and re-exports, and dynamic import() with a literal specifier (the lazily loaded modules). */
 const imports = (file: string): string[] => {
@@ -56,7 +56,7 @@ test('only the runner ends the process', () => {
 /**
  * Every direction of STYLE.md: core at the bottom; config on core; db and integrations on core and config (db does
  * not import runtime, jobs or status); runtime on everything below it but not jobs or status; http (the services'
- * shared Fastify foundation) on core and db; status, crm and jobs on top.
+ * shared Fastify foundation) on core and db; views (pure rendering) on core; status, crm and jobs on top.
  * errors.ts is a leaf every layer may use.
  */
 test.each([
@@ -66,7 +66,9 @@ test.each([
   ['runtime', ['core', 'config', 'db', 'integrations', 'runtime', 'errors.js']],
   // What both services share on Fastify: below the services, above the database (its "not answering" errors).
   ['http', ['core', 'config', 'db', 'http', 'errors.js']],
-  ['status', ['core', 'config', 'db', 'integrations', 'runtime', 'http', 'status', 'errors.js']],
+  // The views: pure rendering (TSX) on core only.
+  ['views', ['core', 'views', 'errors.js']],
+  ['status', ['core', 'config', 'db', 'integrations', 'runtime', 'http', 'views', 'status', 'errors.js']],
   ['crm', ['core', 'config', 'db', 'integrations', 'runtime', 'http', 'crm', 'errors.js']],
 ])('%s imports only from %j (static and dynamic imports)', (from, allowed) => {
   const offenders = files(join(SRC, from)).flatMap((f) =>

@@ -20,8 +20,12 @@ interface ChartBase {
   /** The x axis text of a category (default: the category itself); at most about eight are shown. */
   tickLabel?: (category: string) => string;
   series: readonly ChartSeries[];
-  /** The y axis and tooltip text of a value. */
+  /** The tooltip text of a value (and the y axis', unless `axisFormat`). */
   format: (value: number) => string;
+  /** The y axis text of a gridline value, when it should be shorter than the tooltip's ("12.5k" for 12,500.00). */
+  axisFormat?: (value: number) => string;
+  /** Whole numbers only (counts): gridlines one apart at least, never 0, 0.5, 1 shown as 0, 1, 1. */
+  integer?: boolean;
   /** Top of the y axis (default: a round number above the largest value). */
   max?: number;
   height?: number;
@@ -43,6 +47,8 @@ export interface LineChartSpec extends ChartBase {
 
 const WIDTH = 640;
 const PAD = { left: 56, right: 12, top: 12, bottom: 30 };
+/** About the width of one character of the axis font (13 px) in the chart's units, for the labels' room. */
+const CHAR_W = 7.6;
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="13"';
 const INK = '#374151';
 const GRID = '#e5e7eb';
@@ -65,6 +71,8 @@ export function niceStep(v: number): number {
 const n = (v: number) => (Math.round(v * 10) / 10).toString();
 
 interface Frame {
+  /** Room left of the plot for the y axis' labels: as wide as the widest. */
+  left: number;
   height: number;
   plotW: number;
   plotH: number;
@@ -77,21 +85,25 @@ interface Frame {
 }
 
 /** Round gridlines from `min` up past `dataMax` (about four), or four even steps up to a fixed `max`. */
-function scale(min: number, dataMax: number, max: number | undefined): number[] {
+function scale(min: number, dataMax: number, max: number | undefined, integer = false): number[] {
   if (max !== undefined) return [0, 1, 2, 3, 4].map((i) => min + ((max - min) * i) / 4);
-  const step = niceStep((Math.max(dataMax, min + 1e-9) - min) / 4);
+  const raw = niceStep((Math.max(dataMax, min + 1e-9) - min) / 4);
+  const step = integer ? Math.max(1, raw) : raw;
   const count = Math.max(1, Math.ceil((dataMax - min) / step - 1e-9));
   return Array.from({ length: count + 1 }, (_, i) => min + step * i);
 }
 
 function frame(spec: ChartBase, dataMax: number, min = 0): Frame {
   const height = spec.height ?? 240;
-  const plotW = WIDTH - PAD.left - PAD.right;
+  const ticks = scale(min, dataMax, spec.max, spec.integer);
+  const label = spec.axisFormat ?? spec.format;
+  const left = Math.max(PAD.left, Math.ceil(Math.max(...ticks.map((t) => label(t).length)) * CHAR_W + 12));
+  const plotW = WIDTH - left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
-  const ticks = scale(min, dataMax, spec.max);
   const max = ticks[ticks.length - 1]!;
   const span = max - min || 1;
   return {
+    left,
     height,
     plotW,
     plotH,
@@ -107,15 +119,16 @@ function axes(spec: ChartBase, f: Frame): string {
   const out: string[] = [];
   for (const v of f.ticks) {
     const y = n(f.y(v));
+    const text = (spec.axisFormat ?? spec.format)(v);
     out.push(
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="${GRID}"/>`,
-      `<text x="${PAD.left - 6}" y="${y}" dy="4" text-anchor="end" fill="${INK}">${escapeHtml(spec.format(v))}</text>`,
+      `<line x1="${f.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="${GRID}"/>`,
+      `<text x="${f.left - 6}" y="${y}" dy="4" text-anchor="end" fill="${INK}">${escapeHtml(text)}</text>`,
     );
   }
   const every = Math.ceil(spec.categories.length / 8);
   spec.categories.forEach((c, i) => {
     if (i % every !== 0) return;
-    const x = n(PAD.left + f.band * (i + 0.5));
+    const x = n(f.left + f.band * (i + 0.5));
     const text = spec.tickLabel ? spec.tickLabel(c) : c;
     out.push(`<text x="${x}" y="${f.height - 10}" text-anchor="middle" fill="${INK}">${escapeHtml(text)}</text>`);
   });
@@ -144,7 +157,7 @@ export function barChart(spec: BarChartSpec): string {
   const gap = f.band > 4 ? Math.min(f.band * 0.2, 12) : 0;
   const marks: string[] = [];
   spec.categories.forEach((c, i) => {
-    const left = PAD.left + f.band * i + gap / 2;
+    const left = f.left + f.band * i + gap / 2;
     const width = f.band - gap;
     let base = 0;
     spec.series.forEach((s, k) => {
@@ -171,7 +184,7 @@ export function barChart(spec: BarChartSpec): string {
 export function lineChart(spec: LineChartSpec): string {
   const values = spec.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const f = frame(spec, Math.max(0, ...values, spec.reference?.value ?? 0), spec.min ?? 0);
-  const x = (i: number) => PAD.left + f.band * (i + 0.5);
+  const x = (i: number) => f.left + f.band * (i + 0.5);
   const parts: string[] = [];
   for (const m of spec.marks ?? []) {
     const i = spec.categories.indexOf(m.category);
@@ -184,7 +197,7 @@ export function lineChart(spec: LineChartSpec): string {
   if (spec.reference) {
     const y = n(f.y(spec.reference.value));
     parts.push(
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="${INK}" stroke-dasharray="6 4">` +
+      `<line x1="${f.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="${INK}" stroke-dasharray="6 4">` +
         `<title>${escapeHtml(spec.reference.label)}</title></line>`,
     );
   }
@@ -225,7 +238,9 @@ export function legend(series: readonly { name: string; color: string }[]): stri
 
 /** The CSS the charts and legends need, for a page's <style>. */
 export const CHART_CSS =
-  '.chart-wrap{overflow-x:auto}.chart{display:block;width:100%;min-width:480px;max-width:820px;height:auto}' +
+  // On a narrow screen the chart keeps a legible size and scrolls, starting from its right end: the newest dates.
+  '.chart-wrap{overflow-x:auto;direction:rtl}.chart{direction:ltr;display:block;width:100%;min-width:480px;' +
+  'max-width:820px;height:auto}' +
   '.legend{list-style:none;padding:0;margin:.25rem 0 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;' +
   'font-size:.875rem}.legend li{display:flex;align-items:center;gap:.35rem}' +
   '.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px}';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { barChart, legend, lineChart, niceCeiling } from '../../../src/core/charts/svg.js';
+import { compact, money } from '../../../src/core/money.js';
 
 // The inline SVG charts: geometry read back from the markup.
 const rects = (svg: string) =>
@@ -181,4 +182,79 @@ test('legend: one item per series with its colour, as HTML that wraps', () => {
   expect(html.match(/<li>/g)).toHaveLength(2);
   expect(html).toContain('background:#dc2626');
   expect(html).toContain('A &amp; B');
+});
+
+describe('axes people can read (issue 28)', () => {
+  const yLabels = (svg: string) =>
+    [...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" dy="4" text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => ({
+      x: Number(m[1]),
+      text: m[2]!,
+    }));
+  const days = ['2025-11-13', '2025-11-14', '2025-11-15'];
+
+  test('a CPQL axis in the thousands: labels short and whole, with room left of the plot for the widest', () => {
+    const svg = lineChart({
+      label: 'CPQL',
+      categories: days,
+      series: [{ name: 'CPQL', color: '#000', values: [9_800, 12_500, 11_000] }],
+      format: (v) => money(v),
+      axisFormat: compact,
+    });
+    const labels = yLabels(svg);
+    expect(labels.map((l) => l.text)).toEqual(['0', '5k', '10k', '15k']);
+    // Each label ends 6 units left of the plot and has its width's room (7.6 a character at 13 px) before it.
+    for (const l of labels) expect(l.x - l.text.length * 7.6).toBeGreaterThanOrEqual(0);
+  });
+
+  test('an IDR axis in the hundreds of millions keeps its magnitude', () => {
+    const svg = barChart({
+      label: 'Spend (IDR)',
+      categories: days,
+      series: [{ name: 'Spend', color: '#000', values: [250_000_000, 476_000_000, 310_000_000] }],
+      layout: 'grouped',
+      format: (v) => money(v),
+      axisFormat: compact,
+    });
+    expect(yLabels(svg).map((l) => l.text)).toEqual(['0', '200M', '400M', '600M']);
+  });
+
+  test('without a short format, the widest label still gets its room: nothing is cut at the left edge', () => {
+    const svg = lineChart({
+      label: 'CPQL',
+      categories: days,
+      series: [{ name: 'CPQL', color: '#000', values: [9_800, 12_500, 11_000] }],
+      format: (v) => `${v.toFixed(2)} USD`,
+    });
+    for (const l of yLabels(svg)) expect(l.x - l.text.length * 7.6).toBeGreaterThanOrEqual(0);
+  });
+
+  test('counts: whole-number gridlines, never 0, 1, 1', () => {
+    const svg = barChart({
+      label: 'Qualified leads',
+      categories: days,
+      series: [{ name: 'Qualified', color: '#000', values: [0, 1, 1] }],
+      layout: 'grouped',
+      format: (v) => String(Math.round(v)),
+      integer: true,
+    });
+    const labels = yLabels(svg).map((l) => l.text);
+    expect(labels).toEqual(['0', '1']);
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+
+  test('compact: the magnitude always shown, cents only for small amounts', () => {
+    expect([0, 7, 9.5, 950, 1_500, 12_500, 125_000, 2_500_000, 476_000_000, 1.2e9, -30_000].map(compact)).toEqual([
+      '0',
+      '7',
+      '9.50',
+      '950',
+      '1.5k',
+      '12.5k',
+      '125k',
+      '2.5M',
+      '476M',
+      '1.2B',
+      '-30k',
+    ]);
+  });
 });

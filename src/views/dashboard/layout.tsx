@@ -1,8 +1,9 @@
-import { FLAG_LABELS, FLAG_WORDING, RECOMMENDATION_WORDING } from '../alerts/wording.js';
-import { ACTION_COLORS } from '../charts/palette.js';
-import { CHART_CSS } from '../charts/svg.js';
-import type { Recommendation } from '../scoring/types.js';
-import { escapeHtml as h } from '../text/html.js';
+import type { ComponentChildren } from 'preact';
+import { FLAG_LABELS, FLAG_WORDING, RECOMMENDATION_WORDING } from '../../core/alerts/wording.js';
+import { ACTION_COLORS } from '../../core/charts/palette.js';
+import { CHART_CSS } from '../../core/charts/svg.js';
+import type { Recommendation } from '../../core/scoring/types.js';
+import { renderPage } from '../render.js';
 
 /**
  * The frame every page of status-server's dashboard shares: no script, styles inline in the page (the CSP allows
@@ -22,7 +23,7 @@ export const CSS =
   '.banner.failed{background:#fee2e2;color:#7f1d1d}.banner a{color:inherit}' +
   '.table-wrap{overflow-x:auto;background:#fff;border:1px solid #e5e7eb;border-radius:6px}' +
   'table{border-collapse:collapse;width:100%;font-size:.9rem}caption{text-align:left;padding:.5rem .75rem}' +
-  'th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}' +
+  'th,td{text-align:left;padding:.45rem .45rem;border-bottom:1px solid #e5e7eb;vertical-align:top}' +
   'thead th{background:#f9fafb;white-space:nowrap}th a{color:#111827;text-decoration:none}' +
   'th a:hover,th a:focus{text-decoration:underline}td.num,th.num{text-align:right;' +
   'font-variant-numeric:tabular-nums;white-space:nowrap}' +
@@ -30,6 +31,12 @@ export const CSS =
   'white-space:nowrap}.flag{display:inline-block;font-size:.72rem;border:1px solid #9ca3af;border-radius:3px;' +
   'padding:0 .3rem;margin:0 .2rem .2rem 0;white-space:nowrap;color:#374151}' +
   '.up{color:#166534}.down{color:#b91c1c}.stale{color:#b45309;font-weight:600}' +
+  // A phone: each scorecard row a card, every value under its column's name, nothing to scroll sideways.
+  '@media (max-width:640px){table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;' +
+  'clip:rect(0 0 0 0)}table.cards tr{display:block;padding:.5rem .6rem;border-bottom:1px solid #d1d5db}' +
+  'table.cards th,table.cards td{display:block;border:0;padding:.1rem 0;text-align:left}' +
+  'table.cards td[data-label]::before{content:attr(data-label);display:inline-block;min-width:7.5rem;' +
+  'color:#4b5563;font-size:.8rem}table.cards td:empty{display:none}}' +
   'form.filters{display:flex;flex-wrap:wrap;gap:.5rem .75rem;' +
   'align-items:flex-end;background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:.6rem .75rem;' +
   'margin:.5rem 0}form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#374151;gap:.15rem}' +
@@ -44,20 +51,40 @@ export const CSS =
   '.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}' +
   CHART_CSS;
 
-/** An action as a coloured label, in words. */
-export function actionBadge(a: Recommendation): string {
-  return `<span class="badge" style="background:${ACTION_COLORS[a]}">${h(RECOMMENDATION_WORDING[a].label)}</span>`;
+/** The one-line health of the jobs, linking to /jobs. */
+export interface JobBanner {
+  state: 'ok' | 'late' | 'failed';
+  text: string;
 }
 
-export { count, intervalIn, money, moneyIn } from '../money.js';
+export function Banner({ banner }: { banner: JobBanner }) {
+  return (
+    <p class={`banner ${banner.state}`} role="status">
+      <a href="/jobs">{banner.text}</a>
+    </p>
+  );
+}
+
+/** An action as a coloured label, in words. */
+export function ActionBadge({ action }: { action: Recommendation }) {
+  return (
+    <span class="badge" style={`background:${ACTION_COLORS[action]}`}>
+      {RECOMMENDATION_WORDING[action].label}
+    </span>
+  );
+}
 
 /** A flag in words, its sentence on hover; a code the wording does not know (a newer version's) as it is. */
-export function flagBadge(flag: string): string {
+export function FlagBadge({ flag }: { flag: string }) {
   const label = (FLAG_LABELS as Record<string, string>)[flag];
   const sentence = (FLAG_WORDING as Record<string, string>)[flag];
-  return label
-    ? `<span class="flag" title="${h(sentence ?? '')}">${h(label)}</span>`
-    : `<span class="flag">${h(flag)}</span>`;
+  return label ? (
+    <span class="flag" title={sentence ?? ''}>
+      {label}
+    </span>
+  ) : (
+    <span class="flag">{flag}</span>
+  );
 }
 
 /** A recommendation or action in words ("Pause campaign"); a dash for none. */
@@ -65,21 +92,28 @@ export function actionWords(a: string | null): string {
   return a === null ? '—' : ((RECOMMENDATION_WORDING as Record<string, { label: string }>)[a]?.label ?? a);
 }
 
-export interface Frame {
-  title: string;
-  /** The signed-in user, shown in the header. */
-  username: string | null;
-  body: string;
-}
-
-export function page(f: Frame): string {
-  const who = f.username === null ? '' : `<span class="who">Signed in as ${h(f.username)}</span>`;
-  return (
-    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width,initial-scale=1">' +
-    `<title>${h(f.title)} · Leadsmart</title><style>${CSS}</style></head><body>` +
-    '<header class="top"><strong><a href="/">Leadsmart</a></strong><a href="/">Scorecard</a><a href="/jobs">Jobs</a>' +
-    `${who}</header><main>${f.body}</main></body></html>\n`
+/** A whole page: the header with the signed-in user, then the body. */
+export function page(f: { title: string; username: string | null; children: ComponentChildren }): string {
+  return renderPage(
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>{`${f.title} · Leadsmart`}</title>
+        <style dangerouslySetInnerHTML={{ __html: CSS }} />
+      </head>
+      <body>
+        <header class="top">
+          <strong>
+            <a href="/">Leadsmart</a>
+          </strong>
+          <a href="/">Scorecard</a>
+          <a href="/jobs">Jobs</a>
+          {f.username === null ? null : <span class="who">Signed in as {f.username}</span>}
+        </header>
+        <main>{f.children}</main>
+      </body>
+    </html>,
   );
 }
 
@@ -88,18 +122,15 @@ export function errorPage(status: number, title: string, message: string, userna
   return page({
     title,
     username,
-    body:
-      `<h1>${h(title)}</h1><p>${h(message)}</p><p class="muted small">HTTP ${status}</p>` +
-      '<p><a href="/">Back to the scorecard</a></p>',
+    children: (
+      <>
+        <h1>{title}</h1>
+        <p>{message}</p>
+        <p class="muted small">HTTP {status}</p>
+        <p>
+          <a href="/">Back to the scorecard</a>
+        </p>
+      </>
+    ),
   });
-}
-
-/** The one-line health of the jobs, linking to /jobs. */
-export interface JobBanner {
-  state: 'ok' | 'late' | 'failed';
-  text: string;
-}
-
-export function banner(b: JobBanner): string {
-  return `<p class="banner ${b.state}" role="status"><a href="/jobs">${h(b.text)}</a></p>`;
 }

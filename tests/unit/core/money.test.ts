@@ -1,5 +1,5 @@
 import { expect, test } from '@jest/globals';
-import { count, intervalIn, money } from '../../../../src/core/dashboard/layout.js';
+import { count, intervalIn, money } from '../../../src/core/money.js';
 
 test('money: cents with thousands separators below 10,000, whole numbers from there; a dash for nothing', () => {
   expect(

@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { type ScorecardRow, searchText } from '../../../../src/core/dashboard/scorecard.js';
-import { renderScorecard, type ScorecardView } from '../../../../src/core/dashboard/scorecard-page.js';
+import { renderScorecard, type ScorecardView } from '../../../../src/views/dashboard/scorecard.js';
 
 // The scorecard page's rows as people read them: words where the vocabulary has codes, numbers never in exponent
 // notation, and data that stopped arriving shown as behind.
@@ -27,7 +27,7 @@ const view = (rows: ScorecardView['rows']): ScorecardView => ({
   username: 'ops',
   path: '/',
   heading: 'Campaign scorecard',
-  intro: '',
+  client: null,
   date: '2025-11-15',
   previous: '2025-11-14',
   newestData: '2025-11-15',
