@@ -18,7 +18,8 @@ const bin = (name, args) =>
   execFileSync(join(ROOT, 'bin', name), args, { env, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-function post(base, key, body) {
+/** A sender that gives up after `timeoutMs` (status 0, 'gave up'), as a CRM's webhook client does. */
+function post(base, key, body, timeoutMs = 0) {
   const started = performance.now();
   return new Promise((resolve) => {
     const req = request(
@@ -35,6 +36,10 @@ function post(base, key, body) {
       },
     );
     req.on('error', (e) => resolve({ status: 0, ms: performance.now() - started, text: e.message }));
+    if (timeoutMs > 0)
+      req.setTimeout(timeoutMs, () => {
+        req.destroy(new Error('gave up'));
+      });
     req.end(body);
   });
 }
@@ -64,22 +69,30 @@ try {
         changed_at: new Date(Date.UTC(2025, 10, 1) + r * 10_000 + i).toISOString(),
       })),
     });
+  // Right after a start (issue 28: each request ran scrypt until the key cache warmed, 100 at once took 11.5 s):
+  // 100 requests at once with one key, then 20 with a wrong secret behind the real key's prefix, one after another.
+  const coldStarted = performance.now();
+  const cold = await Promise.all(Array.from({ length: 100 }, (_, i) => post(base, key, body(-100_000 - i))));
+  const coldMs = performance.now() - coldStarted;
+  const wrongKey = `${key.slice(0, 13)}${'x'.repeat(key.length - 13)}`;
+  const wrong = [];
+  for (let i = 0; i < 20; i++) wrong.push(await post(base, wrongKey, body(-200_000 - i)));
   // Warm-up: one second at the rate, not measured.
   for (let r = 0; r < RATE; r++) await post(base, key, body(-1 - r));
   let next = 0;
   /** SECONDS of load at RATE (open loop); requests numbered from `next` on, so no id is sent twice. */
-  async function phase(seconds) {
+  async function phase(seconds, rate = RATE, timeoutMs = 0) {
     const results = [];
     const inflight = [];
     const t0 = performance.now();
     const first = next;
-    const total = RATE * seconds;
+    const total = rate * seconds;
     for (let k = 0; k < total; k++) {
-      const due = t0 + (k * 1000) / RATE;
+      const due = t0 + (k * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((res) => setTimeout(res, wait));
       const r = next++;
-      inflight.push(post(base, key, body(r)).then((x) => results.push({ ...x, r })));
+      inflight.push(post(base, key, body(r), timeoutMs).then((x) => results.push({ ...x, r })));
     }
     await Promise.all(inflight);
     const elapsed = (performance.now() - t0) / 1000;
@@ -104,9 +117,27 @@ try {
   })();
   await new Promise((r) => setTimeout(r, 2000)); // score-campaigns under way
   const loaded = await phase(SECONDS);
+  // Overload (issue 28): twice the rate for 20 s, still with score-campaigns, senders that give up after 10 s. The
+  // receiver must answer quickly (503 with Retry-After past its bound), not queue, and store nothing a sender gave
+  // up on.
+  const OVER = Number(process.env.BENCH_CRM_OVERLOAD_RATE ?? 2 * RATE);
+  const overloaded = await phase(20, OVER, 10_000);
   scoring = false;
   await scoreLoop;
-  const acked = (alone.ok.length + loaded.ok.length) * 10;
+  // Leave the receiver time to finish what it had queued, then count what it stored of the requests given up on.
+  await new Promise((r) => setTimeout(r, 15_000));
+  const gaveUp = overloaded.results.filter((x) => x.status === 0).map((x) => x.r);
+  const storedAfterGivingUp =
+    gaveUp.length === 0
+      ? 0
+      : Number(
+          value(
+            db,
+            `SELECT count(DISTINCT split_part(event_id, '-', 2)) FROM crm_events
+              WHERE split_part(event_id, '-', 2) IN (${gaveUp.map((r) => `'${r}'`).join(',')})`,
+          ),
+        );
+  const acked = (alone.ok.length + loaded.ok.length + overloaded.ok.length) * 10;
   const stored = Number(value(db, "SELECT count(*) FROM crm_events WHERE event_id ~ '^bench-[0-9]'"));
   const applied = Number(
     value(db, "SELECT count(*) FROM crm_events WHERE event_id ~ '^bench-[0-9]' AND state = 'applied'"),
@@ -125,12 +156,38 @@ try {
   for (const [name, p] of [
     ['alone', alone],
     ['with score-campaigns', loaded],
+    [`overload: ${OVER}/s, senders give up after 10 s`, overloaded],
   ])
     console.log(
       `| ${name} | ${p.results.length} | ${p.ok.length} | ${p.results.length - p.ok.length} ` +
         `| ${(p.results.length / p.elapsed).toFixed(0)} | ${pct(p.ms, 50).toFixed(1)} | ${pct(p.ms, 95).toFixed(1)} ` +
         `| **${pct(p.ms, 99).toFixed(1)}** | ${p.ms.at(-1).toFixed(1)} |`,
     );
+  console.log('');
+  console.log(
+    `Right after the start: 100 requests at once with one key, all answered in ${coldMs.toFixed(0)} ms ` +
+      `(${cold.filter((x) => x.status === 200).length} × 200); ` +
+      "a wrong secret behind a real key's prefix, 20 in a row: " +
+      `${wrong.map((x) => x.status).filter((x) => x === 401).length} × 401, ` +
+      `first ${wrong[0].ms.toFixed(0)} ms, then median ${pct(
+        wrong
+          .slice(1)
+          .map((x) => x.ms)
+          .sort((a, b) => a - b),
+        50,
+      ).toFixed(1)} ms.`,
+  );
+  const all = overloaded.results;
+  const answered = all
+    .filter((x) => x.status !== 0)
+    .map((x) => x.ms)
+    .sort((a, b) => a - b);
+  console.log('');
+  console.log(
+    `Overload: ${overloaded.ok.length} × 200, ${all.filter((x) => x.status === 503).length} × 503, ` +
+      `${gaveUp.length} given up by their sender; every answer (200 or 503) p99 ${pct(answered, 99).toFixed(0)} ms, ` +
+      `slowest ${answered.at(-1).toFixed(0)} ms; requests stored after their sender gave up: ${storedAfterGivingUp}.`,
+  );
   console.log('');
   console.log(
     `Events acknowledged: ${acked}; in crm_events afterwards: ${stored} ` +

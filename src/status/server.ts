@@ -1,12 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { assessJob, readinessProblems, SCHEDULE } from '../core/status/health.js';
 import { renderStatusPage, type StatusView } from '../views/status/jobs.js';
 import {
   BadRequest,
-  checkParams,
   encodeCursor,
   parseDate,
   parseId,
@@ -76,6 +75,60 @@ function jobBanner(jobs: StatusView['jobs']): JobBanner {
   if (failed.length > 0) return { state: 'failed', text: `Failed: ${failed.join(', ')}. See the jobs page.` };
   if (late.length > 0) return { state: 'late', text: `Late: ${late.join(', ')}. See the jobs page.` };
   return { state: 'ok', text: 'Every job ran on time.' };
+}
+
+/**
+ * What the API's query parameters may be, as JSON schemas Fastify checks before a handler runs: an unknown parameter
+ * or one given twice is a 400 naming it (see queryErrors); the values' meaning (a real date, a limit in range, a
+ * cursor this API made) is checked by core/status/requests.
+ */
+const PARAM = {
+  date: { type: 'string', maxLength: 40 },
+  code: { type: 'string', maxLength: 40 },
+  id: { type: 'string', maxLength: 400 },
+  limit: { type: 'string', maxLength: 20 },
+  cursor: { type: 'string', maxLength: 2000 },
+} as const;
+
+function queryOf(properties: Record<string, { type: 'string'; maxLength: number }>) {
+  return { type: 'object', properties, additionalProperties: false } as const;
+}
+
+/**
+ * A route's query (or path) parameters: the schema, and its errors in the words of the API's other 400s, naming
+ * the parameter and what is wrong with it.
+ */
+function params(properties: Record<string, { type: 'string'; maxLength: number }>) {
+  const allowed = Object.keys(properties);
+  return {
+    schema: queryOf(properties),
+    error: (errors: FastifySchemaValidationError[]) => {
+      const e = errors[0]!;
+      const name = e.instancePath.replace(/^\//, '');
+      if (e.keyword === 'additionalProperties')
+        return new BadRequest(
+          `unknown parameter "${String(e.params.additionalProperty).slice(0, 40)}"; ` +
+            `allowed: ${allowed.join(', ') || 'none'}`,
+        );
+      if (e.keyword === 'type') return new BadRequest(`parameter "${name}" given more than once`);
+      if (e.keyword === 'maxLength') return new BadRequest(`${name}: at most ${String(e.params.limit)} characters`);
+      return new BadRequest(`${name}: ${e.message ?? 'not valid'}`);
+    },
+  };
+}
+
+/** Route options checking the query string against `properties` (and the path against `path`). */
+function withQuery(
+  properties: Record<string, { type: 'string'; maxLength: number }>,
+  path?: Record<string, { type: 'string'; maxLength: number }>,
+) {
+  const q = params(properties);
+  const p = path ? params(path) : null;
+  return {
+    schema: { querystring: q.schema, ...(p ? { params: p.schema } : {}) },
+    schemaErrorFormatter: (errors: FastifySchemaValidationError[], where: string) =>
+      where === 'params' && p ? p.error(errors) : q.error(errors),
+  };
 }
 
 /** Recommendations /api/recommendations lists, most urgent first. */
@@ -409,7 +462,6 @@ export async function createStatusService(
 
   async function apiCampaigns(params: URLSearchParams): Promise<Answer> {
     {
-      checkParams(params, ['date', 'recommendation', 'client', 'limit', 'cursor']);
       const page = parsePage(params, 1);
       const date = parseDate(params) ?? (await latestDate());
       if (date === null) return json({ date: null, items: [], next_cursor: null });
@@ -432,7 +484,6 @@ export async function createStatusService(
 
   async function apiRecommendations(params: URLSearchParams): Promise<Answer> {
     {
-      checkParams(params, ['date', 'type', 'limit', 'cursor']);
       const page = parsePage(params, 3);
       const type = parseRecommendation(params, 'type');
       const date = parseDate(params) ?? (await latestDate());
@@ -461,9 +512,8 @@ export async function createStatusService(
     }
   }
 
-  async function apiCampaign(id: string, params: URLSearchParams): Promise<Answer> {
+  async function apiCampaign(id: string): Promise<Answer> {
     {
-      checkParams(params, []);
       parseId(id, 'campaign id');
       const c = await loadCampaign(deps.db, id);
       if (c.campaign === null && c.history.length === 0) throw new HttpError(404, `no campaign ${id}`);
@@ -522,18 +572,10 @@ export async function createStatusService(
   };
   const viewerOf = (request: FastifyRequest) => request.viewer!;
   const hasToken = (request: FastifyRequest) => tokenMatches(deps.token, request.headers.authorization);
-  const noParams = (request: FastifyRequest) => checkParams(searchParams(request), []);
-
   app.get('/healthz', async (_request, reply) => send(reply, json({ status: 'ok' })));
   app.get('/readyz', async (_request, reply) => send(reply, await readiness()));
-  app.get('/status', async (request, reply) => {
-    noParams(request);
-    return send(reply, await status(hasToken(request)));
-  });
-  app.get('/metrics', async (request, reply) => {
-    noParams(request);
-    return send(reply, await metrics());
-  });
+  app.get('/status', withQuery({}), async (request, reply) => send(reply, await status(hasToken(request))));
+  app.get('/metrics', withQuery({}), async (_request, reply) => send(reply, await metrics()));
 
   // The dashboard: HTTP Basic, checked before anything is read.
   await app.register(async (pages) => {
@@ -576,14 +618,19 @@ export async function createStatusService(
     });
     // Identical requests within apiCacheMs share one answer.
     const cached = (request: FastifyRequest, compute: () => Promise<Answer>) => cachedApi(request.url, compute);
-    api.get('/api/campaigns', async (request, reply) =>
-      send(reply, await cached(request, () => apiCampaigns(searchParams(request)))),
+    const page = { limit: PARAM.limit, cursor: PARAM.cursor };
+    api.get(
+      '/api/campaigns',
+      withQuery({ date: PARAM.date, recommendation: PARAM.code, client: PARAM.id, ...page }),
+      async (request, reply) => send(reply, await cached(request, () => apiCampaigns(searchParams(request)))),
     );
-    api.get('/api/recommendations', async (request, reply) =>
-      send(reply, await cached(request, () => apiRecommendations(searchParams(request)))),
+    api.get(
+      '/api/recommendations',
+      withQuery({ date: PARAM.date, type: PARAM.code, ...page }),
+      async (request, reply) => send(reply, await cached(request, () => apiRecommendations(searchParams(request)))),
     );
-    api.get<{ Params: { id: string } }>('/api/campaigns/:id', async (request, reply) =>
-      send(reply, await cached(request, () => apiCampaign(request.params.id, searchParams(request)))),
+    api.get<{ Params: { id: string } }>('/api/campaigns/:id', withQuery({}, { id: PARAM.id }), async (request, reply) =>
+      send(reply, await cached(request, () => apiCampaign(request.params.id))),
     );
   });
 

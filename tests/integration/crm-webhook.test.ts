@@ -531,6 +531,43 @@ describe('operations', () => {
     expect(r.stdout).not.toContain('scrypt');
   });
 
+  test('SIGTERM with keep-alive senders: the request in flight gets its answer, and the log says so', async () => {
+    const s = await startCrmWebhook({ DATABASE_URL: t.url });
+    // fetch keeps its connections alive and reuses them, as senders' HTTP clients do.
+    const send = async (id: string) => {
+      const r = await fetch(`${s.url}/webhooks/leads`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          events: [{ event_id: id, lead_id: 'L000019', status: 'new', changed_at: '2025-11-15T00:00:00Z' }],
+        }),
+      });
+      await r.text();
+      return r.status;
+    };
+    try {
+      // A keep-alive connection that has served one request and sits idle.
+      expect(await send('ka-1')).toBe(200);
+      // Wrapped: an async function returning the promise itself would wait for it with the lock held.
+      const { answer } = await t.db.transaction().execute(async (trx) => {
+        await sql`LOCK TABLE crm_inbox IN EXCLUSIVE MODE`.execute(trx);
+        const inFlight = send('ka-2');
+        await new Promise((res) => setTimeout(res, 300));
+        s.child.kill('SIGTERM');
+        await new Promise((res) => setTimeout(res, 300));
+        return { answer: inFlight };
+      });
+      expect(await answer).toBe(200);
+      const code = s.child.exitCode ?? (await new Promise((r) => s.child.on('exit', r)));
+      expect(code).toBe(0);
+      expect(await count("SELECT count(*) AS n FROM crm_events WHERE event_id = 'ka-2'")).toBe(1);
+      expect(s.stderr()).toContain('received SIGTERM: finishing the requests in progress and stopping');
+      expect(s.stderr()).not.toContain('rolling back');
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
   test('SIGTERM: stops accepting, finishes what is in flight, exits 0', async () => {
     const inflight = leads([
       { event_id: 's-1', lead_id: 'L000008', status: 'new', changed_at: '2025-11-15T00:00:00Z' },

@@ -300,6 +300,10 @@ describe('the API', () => {
       ],
       ['/api/campaigns?recommendation=PANIC', 'recommendation=PANIC: expected one of'],
       ['/api/campaigns?sort=name', 'unknown parameter "sort"'],
+      ['/api/campaigns?limit=5&limit=6', 'parameter "limit" given more than once'],
+      ['/api/campaigns/demo-01-star?verbose=1', 'unknown parameter "verbose"; allowed: none'],
+      ['/status?verbose=1', 'unknown parameter "verbose"; allowed: none'],
+      [`/api/campaigns?cursor=${'A'.repeat(2001)}`, 'cursor: at most 2000 characters'],
       ['/api/recommendations?type=nope', 'type=nope: expected one of'],
     ];
     for (const [path, message] of cases) {
@@ -444,6 +448,11 @@ describe("crm-webhook's state", () => {
       ('leads', 'key:', 'st-3', ${id}, 'crm', NULL, 'invalid', 'status: missing', now() - interval '2 days')`.execute(
       t.db,
     );
+    // crm-webhook's refusal counts: 401s a rotated secret makes, in the last hour and earlier in the day.
+    await sql`INSERT INTO crm_refusals (minute, status, count) VALUES
+      (date_trunc('minute', now()) - interval '5 minutes', 401, 12),
+      (date_trunc('minute', now()) - interval '5 hours', 401, 30),
+      (date_trunc('minute', now()) - interval '5 hours', 400, 2)`.execute(t.db);
     // The overview is kept for a second.
     await new Promise((r) => setTimeout(r, 1100));
     const status = await get(server.url, '/status');
@@ -454,14 +463,22 @@ describe("crm-webhook's state", () => {
       dead_letters: 1,
       oldest_pending: expect.any(String),
       last_event_at: expect.any(String),
+      expired: 0,
+      refused_last_hour: { '401': 12 },
+      refused_last_day: { '401': 42, '400': 2 },
     });
     const metrics = await get(server.url, '/metrics');
     expect(metrics.text).toContain('leadsmart_crm_events_received{window="1h"} 1');
     expect(metrics.text).toContain('leadsmart_crm_events_pending 1');
     expect(metrics.text).toContain('leadsmart_crm_dead_letters 1');
+    expect(metrics.text).toContain('leadsmart_crm_requests_refused{status="401",window="1h"} 12');
+    expect(metrics.text).toContain('leadsmart_crm_requests_refused{status="401",window="24h"} 42');
     const page = await get(server.url, '/jobs', basic('ops', PASSWORD));
     expect(page.text).toContain('<h2>CRM webhook</h2>');
     expect(page.text).toMatch(/dead letters \(invalid events\)<\/th><td>1 · oldest /);
+    expect(page.text).toContain(
+      '12 in the last hour, 42 in the last day: 401 bad key or signature (a rotated secret?)',
+    );
   });
 });
 

@@ -102,8 +102,9 @@ export interface RecordedRequest {
  * the same sender sent before is a duplicate and changes nothing), the status changes of known leads into
  * lead_status_changes, the links into crm_lead_links. One statement, so one round trip and its own transaction; a
  * request with links also applies the pending events they resolve, in one transaction with it (and says so of its
- * own events). The key is re-read in the statement, locked against a concurrent revocation: a key revoked before
- * the statement stores nothing (KeyRevoked). Returns each event's state, in order.
+ * own events). The key is read again by the statement itself: once `keys revoke` has committed, a request stores
+ * nothing (KeyRevoked). It is not locked: a row lock shared by every request (FOR SHARE) made a MultiXact per
+ * request and tripled the tail latency under load (bench/RESULTS.md). Returns each event's state, in order.
  */
 export async function recordRequest(db: Kysely<Database>, r: RecordedRequest): Promise<EventState[]> {
   if (r.events.some((e) => e.kind === 'link' && e.reason === null))
@@ -137,7 +138,7 @@ async function recordStatement(
   const col = <T>(f: (e: CrmEvent) => T) => events.map(f);
   const rows = await sql<{ event_id: string; state: EventState | 'revoked' }>`
     WITH key_ok AS (
-      SELECT key_id FROM crm_keys WHERE key_id = ${r.keyId}::bigint AND revoked_at IS NULL FOR SHARE
+      SELECT key_id FROM crm_keys WHERE key_id = ${r.keyId}::bigint AND revoked_at IS NULL
     ),
     inbox AS (${
       replayOf === null
