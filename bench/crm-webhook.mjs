@@ -50,6 +50,10 @@ let scoring = true;
 let scoringRuns = 0;
 try {
   createMigrated(db);
+  // BENCH_CRM_NO_PARALLEL=1: no parallel query workers in this database, so that score-campaigns' statements take
+  // one core instead of three (an experiment on the tail latency; see bench/RESULTS.md).
+  if (process.env.BENCH_CRM_NO_PARALLEL === '1')
+    psql(db, ['-c', `ALTER DATABASE ${db} SET max_parallel_workers_per_gather = 0`]);
   psql(db, ['-v', `n=${n}`, '-f', join(ROOT, 'bench', 'generate.sql')]);
   bin('score-campaigns', ['--date', '2025-11-14']);
   const leads = value(

@@ -88,7 +88,7 @@ export interface CrmSettings {
   /** HUBSPOT_STATUS_PROPERTY (hs_lead_status) and HUBSPOT_LEAD_ID_PROPERTY (none): the contact properties read. */
   hubspotStatusProperty: string;
   hubspotLeadIdProperty: string | undefined;
-  /** CRM_WEBHOOK_MAX_IN_FLIGHT: requests in progress at once; past it 503 with Retry-After at once (default 128). */
+  /** CRM_WEBHOOK_MAX_IN_FLIGHT: requests in progress at once; past it 503 with Retry-After at once (default 64). */
   maxInFlight: number;
   /** CRM_WEBHOOK_KEEP_DAYS: days events, their raw requests and refusal counts are kept (default 90). */
   keepDays: number;
@@ -439,7 +439,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     statusMap: statusMap.map,
     hubspotStatusProperty: property('HUBSPOT_STATUS_PROPERTY', 'hs_lead_status')!,
     hubspotLeadIdProperty: property('HUBSPOT_LEAD_ID_PROPERTY'),
-    maxInFlight: wholeNumber('CRM_WEBHOOK_MAX_IN_FLIGHT', 128, 1, 10_000),
+    maxInFlight: wholeNumber('CRM_WEBHOOK_MAX_IN_FLIGHT', 64, 1, 10_000),
     keepDays: wholeNumber('CRM_WEBHOOK_KEEP_DAYS', 90, 1, 3650),
     pendingExpireDays: wholeNumber('CRM_PENDING_EXPIRE_DAYS', 30, 1, 3650),
   };

@@ -1,6 +1,29 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { resolveScoringConfig, type ScoringConfig } from '../core/scoring/index.js';
 import { ConfigError } from '../errors.js';
+
+/** A configuration is a few KB: past this it is the wrong file (or /dev/zero), read no further. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+class TooLarge extends Error {}
+
+/** The file's text, reading at most `limit` bytes (TooLarge past it): a device or a huge file is not read whole. */
+async function readCapped(path: string, limit: number): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit) throw new TooLarge();
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await file.close();
+  }
+}
 
 /**
  * A scoring configuration file (`--config`, `SCORING_CONFIG`) read and checked, every problem listed (exit 78); the
@@ -17,8 +40,13 @@ export async function readScoringConfig(
   }
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readCapped(path, MAX_CONFIG_BYTES);
   } catch (error) {
+    if (error instanceof TooLarge)
+      throw new ConfigError(
+        `${flag} ${path}: larger than ${MAX_CONFIG_BYTES / 1024} KiB (a scoring configuration is a few KB); ` +
+          'check that it names the right file',
+      );
     throw new ConfigError(
       `${flag} ${path}: cannot read the file ` +
         `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +

@@ -581,6 +581,8 @@ describe('bad input writes nothing', () => {
       78,
       /--config \/nonexistent\/scoring.json: cannot read the file \(ENOENT\)/,
     ],
+    // A device that never ends is read no further than 1 MiB.
+    [['--config', '/dev/zero'], 78, /--config \/dev\/zero: larger than 1024 KiB/],
   ])('%j exits %i with a message naming the problem', async (argv, code, message) => {
     const before = await countScores();
     const r = await score(argv as string[]);

@@ -1,6 +1,6 @@
 import { formatHundredths } from '../rational.js';
 import { type Flag, notJudgedReason, RECOMMENDATIONS, type Recommendation, type RunSummary } from '../scoring/index.js';
-import { displayWidth, fitToWidth } from '../text/columns.js';
+import { displayWidth, fitToWidth, terminalSafe } from '../text/columns.js';
 import type { JobReport } from './job-report.js';
 
 /** What a scoring run keeps of each score once it is written: enough for the summary and --list. */
@@ -47,7 +47,7 @@ export function formatScoreTable(outcomes: readonly ScoreOutcome[]): string {
         ? -1
         : 1,
   );
-  const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(s.campaignId)));
+  const idWidth = Math.max('campaign id'.length, ...sorted.map((s) => displayWidth(terminalSafe(s.campaignId))));
   const line = (name: string, id: string, score: string, action: string, rec: string, rest: string): string =>
     `${fitToWidth(name, NAME_WIDTH)}  ${fitToWidth(id, idWidth)}  ${fitToWidth(score, 6, 'right')}  ` +
     `${action.padEnd(17)} ${rec.padEnd(17)} ${rest}`.trimEnd();
@@ -62,7 +62,15 @@ export function formatScoreTable(outcomes: readonly ScoreOutcome[]): string {
     const score = formatHundredths(s.totalHundredths);
     // The recommendation column is filled only where it differs from the action.
     const rec = s.action === s.recommendation ? '' : s.recommendation;
-    return line(s.name ?? '', s.campaignId, score, s.action, rec, `${why}${flags}`);
+    // Names and ids come from the ad account or a CSV: printed on a terminal, never as its control sequences.
+    return line(
+      terminalSafe(s.name ?? ''),
+      terminalSafe(s.campaignId),
+      score,
+      s.action,
+      rec,
+      terminalSafe(`${why}${flags}`),
+    );
   });
   return [
     line('campaign', 'campaign id', 'score', 'action', 'recommendation', 'why (the weakest point, or the gate)'),

@@ -220,7 +220,8 @@ function merge(base: unknown, override: unknown, path: string, problems: string[
           'flags.high_cpl: replaced by flags.high_cpl_multiple, a multiple ' +
             'of the target T (default 10: a cost per lead above 10 × T)',
         );
-      } else if (!(key in base))
+      } else if (!Object.hasOwn(base, key))
+        // Own keys only: `constructor`, `toString` or `__proto__` are not settings because every object has them.
         problems.push(`${path ? `${path}.` : ''}${key}: unknown setting (known: ${Object.keys(base).join(', ')})`);
     }
     return out;
@@ -250,6 +251,12 @@ export function resolveScoringConfig(partial: unknown = {}): ConfigResult {
   const num = (path: string, v: unknown, check?: (n: number) => string | null): Rational => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       problems.push(`${path}: expected a number, got ${JSON.stringify(v)}`);
+      return fromNumber(0);
+    }
+    // Exact rationals from a double: 1e21 or 5e-324 would make numbers of hundreds of digits (and a division by
+    // zero); no setting needs more than twelve digits either side of the point.
+    if (v !== 0 && (Math.abs(v) > 1e12 || Math.abs(v) < 1e-9)) {
+      problems.push(`${path}: ${v} is out of range; use a decimal between 0.000000001 and 1000000000000 (or 0)`);
       return fromNumber(0);
     }
     const msg = check?.(v);

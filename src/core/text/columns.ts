@@ -10,6 +10,16 @@ import stringWidth from 'string-width';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+/**
+ * Text from outside (a campaign name from the ad account, an id from a CSV) made safe to print on a terminal: C0 and
+ * C1 control characters (ESC starts colour, cursor and OSC sequences; CR and LF rewrite or split lines) and the
+ * bidirectional overrides and isolates (which reorder what follows) each become "?". Everything else is kept.
+ */
+export function terminalSafe(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '?');
+}
+
 /** Display width of `text` in terminal cells. */
 export function displayWidth(text: string): number {
   return stringWidth(text);

@@ -399,6 +399,29 @@ describe('configuration', () => {
     expect(problems[0]).toMatch(/^decision\.cut_probabilty: unknown setting \(known: cut_probability, /);
     expect(problems[1]).toBe('decision.persistence: expected a number, got "two"');
   });
+  test('keys every object has (constructor, toString, __proto__) are unknown settings, not passed through', () => {
+    const r = resolveScoringConfig(
+      JSON.parse('{"constructor": 1, "toString": 2, "__proto__": {"x": 1}, "flags": {"valueOf": 3}}'),
+    );
+    expect(r.ok).toBe(false);
+    const problems = (r as { problems: string[] }).problems.join('\n');
+    for (const key of ['constructor', 'toString', '__proto__', 'flags.valueOf'])
+      expect(problems).toContain(`${key}: unknown setting`);
+  });
+
+  test('numbers no setting needs (1e21, 5e-324) are refused by name, not met with a division by zero', () => {
+    const r = resolveScoringConfig({ target_cpql: 1e21, thresholds: { reduce_budget: 5e-324 } });
+    expect(r.ok).toBe(false);
+    const problems = (r as { problems: string[] }).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^target_cpql: 1e\+21 is out of range; use a decimal between/),
+        expect.stringMatching(/^thresholds\.reduce_budget: 5e-324 is out of range/),
+      ]),
+    );
+    expect(resolveScoringConfig({ target_cpql: { IDR: 150000 } }).ok).toBe(true);
+  });
+
   test('qualified statuses are compared lower-case', () => {
     const r = resolveScoringConfig({ qualified_statuses: ['Qualified', ' WON '] });
     expect(r.ok && r.config.qualifiedStatuses).toEqual(['qualified', 'won']);

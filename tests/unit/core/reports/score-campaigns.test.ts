@@ -119,6 +119,19 @@ describe('reportScoreCampaigns', () => {
     expect(lines[3]).toMatch(/INSUFFICIENT_DATA +Not scored: no target cost per qualified lead .*\[NO_TARGET\]$/);
   });
 
+  test('--list prints names and ids from outside without their terminal control characters', () => {
+    const r = result({ list: true });
+    const evil = '\u001b]0;owned\u0007Red\u001b[31mAlert\r\nFAKE LINE\u202egnp.exe\u009b2J';
+    r.outcomes = [{ ...r.outcomes[1]!, name: evil, campaignId: 'id\u001b[2J' }];
+    const text = reportScoreCampaigns(r).text;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not be there
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    const table = text.split('\n\n')[1]!.split('\n');
+    expect(table).toHaveLength(2); // the header and one line: the CR LF in the name did not make a second
+    expect(table[1]).toContain('?]0;owned?Red?[31mAlert??FAKE');
+    expect(table[1]).toContain('id?[2J');
+  });
+
   test('without --list, or with nothing scored, there is no table', () => {
     expect(reportScoreCampaigns(result()).text).not.toContain('campaign id');
     expect(reportScoreCampaigns(result({ list: true, outcomes: [] })).text).not.toContain('campaign id');
