@@ -42,6 +42,11 @@ export const scoreCampaignsJob: JobDefinition<ScoreCampaignsOptions> = {
           `--date ${d} is in the future (today is ${today} ` +
             `in ${config.timezone}); scores need the day's data: use ${date} or earlier`,
         );
+      if (d === today)
+        throw new UsageError(
+          `--date ${d} is today (in ${config.timezone}): its data is not complete until the day ends, and a score ` +
+            `of part of a day would be read as the day's; use ${date} or earlier`,
+        );
       date = d;
     }
     const configPath = (raw.config as string | undefined) ?? config.scoringConfigPath;

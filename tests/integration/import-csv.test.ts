@@ -237,6 +237,31 @@ describe('what analysts really send', () => {
     ]);
   });
 
+  test.each([
+    [
+      'quote-free (PostgreSQL reads it)',
+      'copy',
+      'campaign_id,campaign_name,date,spend,total_leads\r\nc1,One,2025-11-01,10,2\nc1,One,2025-11-02,11,3\n',
+    ],
+    [
+      'quoted (read row by row)',
+      'csv-parse',
+      'campaign_id,campaign_name,date,spend,total_leads\r\n"c1","One",2025-11-01,10,2\n"c1",One,"2025-11-02",11,3\n',
+    ],
+  ])(
+    'a header saved with CRLF over rows with LF (two editors): %s, every row imported',
+    async (_what, parser, content) => {
+      const r = await run(['--json', csv(content)]);
+      expect({ code: r.code, problems: errorLog(r)?.problems }).toEqual({ code: 0, problems: undefined });
+      expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ inserted: 2, parser });
+      expect(
+        (await t.db.selectFrom('campaign_metrics').select(['date', 'total_leads']).orderBy('date').execute()).map(
+          (m) => m.total_leads,
+        ),
+      ).toEqual([2, 3]);
+    },
+  );
+
   test('reads standard input, with or without "-"', async () => {
     expect((await run([], { stdin: 'client_id\nacme\n' })).code).toBe(0);
     expect((await run(['-'], { stdin: 'client_id\nglobex\n' })).code).toBe(0);
@@ -362,6 +387,15 @@ describe('refusing what is wrong, and writing nothing', () => {
     ]);
     expect((await refused('campaign_id,start_date,end_date\nc1,2025-11-10,2025-11-01\n')).slice(1)).toEqual([
       'line 2: end_date: 2025-11-01 is before start_date 2025-11-10',
+    ]);
+  });
+
+  test('refuses more qualified leads than leads on a row, naming both: a column mix-up, not a 700 % rate', async () => {
+    expect(
+      (await refused('campaign_id,date,spend,total_leads,qualified_leads\nc1,2025-11-15,10,1,7\n')).slice(1),
+    ).toEqual([
+      'line 2: qualified_leads: 7 is more than total_leads 1; qualified leads are some of the leads ' +
+        '(check which column is which)',
     ]);
   });
 
@@ -534,6 +568,19 @@ describe('--skip-invalid, --rejects and --dry-run', () => {
       'campaign_id,date,spend,reason\nc1,2025-11-02,x,"spend: not a number: ""x"""\n',
     );
     expect(await count('campaign_metrics')).toBe(0);
+  });
+
+  test("the rejects file's header is defused like its cells: a column a spreadsheet would run stays text", async () => {
+    const rejects = join(dir, 'header.csv');
+    const r = await run([
+      '--rejects',
+      rejects,
+      csv('campaign_id,date,spend,"=HYPERLINK(""http://x"")"\nc1,2025-11-02,x,=1+1\n'),
+    ]);
+    expect(r.code).toBe(65);
+    const [header, row] = readFileSync(rejects, 'utf8').split('\n');
+    expect(header).toBe('campaign_id,date,spend,"\'=HYPERLINK(""http://x"")",reason');
+    expect(row).toMatch(/^c1,2025-11-02,x,'=1\+1,/);
   });
 
   test('--dry-run reports what a real run would do, writes nothing and archives nothing', async () => {

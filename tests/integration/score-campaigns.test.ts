@@ -575,6 +575,7 @@ describe('bad input writes nothing', () => {
     [['--date', '2025-02-30'], 64, /--date 2025-02-30: not a calendar date/],
     [['--date', '15/11/2025'], 64, /expected YYYY-MM-DD/],
     [['--date', '2025-11-17'], 64, /is in the future \(today is 2025-11-16 in UTC\)/],
+    [['--date', '2025-11-16'], 64, /--date 2025-11-16 is today \(in UTC\).*use 2025-11-15 or earlier/],
     [['--dat', '2025-11-15'], 64, /unknown option '--dat'.*--help/],
     [
       ['--config', '/nonexistent/scoring.json'],

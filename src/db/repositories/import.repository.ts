@@ -397,6 +397,16 @@ function rowRules(input: StagedInput, v: (name: string) => Sql): Sql[] {
         THEN 'end_date: ' || ${e} || ' is before start_date ' || ${s} END`,
     );
   }
+  if (input.spec.name === 'metrics' && has('qualified_leads') && has('total_leads')) {
+    // Qualified leads are some of the leads: more of them than leads is a column mix-up, not a 700 % rate.
+    const q = v('qualified_leads');
+    const t = v('total_leads');
+    rules.push(
+      sql`CASE WHEN ${q} ~ '^[0-9]{1,18}$' AND ${t} ~ '^[0-9]{1,18}$' AND ${q}::bigint > ${t}::bigint
+        THEN 'qualified_leads: ' || ${q} || ' is more than total_leads ' || ${t} ||
+          '; qualified leads are some of the leads (check which column is which)' END`,
+    );
+  }
   if (rowRuleCells(input).length > 0 && has('date')) {
     const s = v('date');
     const e = v('reporting_ends');

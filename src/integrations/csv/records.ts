@@ -17,13 +17,24 @@ export interface CsvHeader {
   lines: number;
   /** Byte offset just past the header row and its line end (a byte-order mark included). */
   end: number;
-  /** The header's line end, taken to be the file's. */
+  /**
+   * The rows' line end: that of the first line after the header (a header saved in another editor may end
+   * otherwise), the header's when there is no row yet.
+   */
   lineEnd: '\r\n' | '\n';
 }
 
 export class CsvStructureError extends Error {}
 
-const OPTIONS = { bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true } as const;
+// Either line end on any row: csv-parse would otherwise take the first row's for all, and a CRLF header over LF rows
+// would read as one endless row.
+const OPTIONS = {
+  bom: true,
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  record_delimiter: ['\r\n', '\n'],
+};
 
 /** Parses the header row from the first MiB of a file; null for an empty file. */
 export async function readHeader(path: string): Promise<CsvHeader | null> {
@@ -33,11 +44,13 @@ export async function readHeader(path: string): Promise<CsvHeader | null> {
     let header: CsvHeader | null = null;
     const parser = parse({ ...OPTIONS, info: true, to: 1 });
     parser.on('data', (r: { record: string[]; info: { empty_lines: number; bytes: number } }) => {
+      const own = r.info.bytes >= 2 && head[r.info.bytes - 2] === 0x0d ? '\r\n' : '\n';
+      const next = head.indexOf(0x0a, r.info.bytes);
       header ??= {
         fields: r.record,
         lines: 1 + r.info.empty_lines + countNewlines(r.record),
         end: r.info.bytes,
-        lineEnd: r.info.bytes >= 2 && head[r.info.bytes - 2] === 0x0d ? '\r\n' : '\n',
+        lineEnd: next < 0 ? own : next > 0 && head[next - 1] === 0x0d ? '\r\n' : '\n',
       };
     });
     parser.on('error', (e: CsvError) =>

@@ -243,7 +243,8 @@ async function writeRejects(
   // Written next to the target under a name no one else can have chosen (created exclusively: a planted symlink is
   // not followed), checked again, then renamed over it.
   const temporary = `${path}.partial-${randomBytes(6).toString('hex')}`;
-  const out = stringify({ header: true, columns: [...prepared.header.fields, 'reason'] });
+  // The header row is the file's own text too: a column named "=HYPERLINK(…)" is defused like any cell.
+  const out = stringify({ header: true, columns: [...prepared.header.fields.map(guardFormula), 'reason'] });
   async function* records(): AsyncGenerator<string[]> {
     for await (const r of rows) yield [...r.fields.map(guardFormula), r.reasons];
   }
