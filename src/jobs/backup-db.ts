@@ -60,7 +60,11 @@ export const backupDbJob: JobDefinition<BackupDbOptions> = {
     const verify = raw.verify;
     if (raw.scratchUrl !== undefined && verify === undefined) throw new UsageError('--scratch-url goes with --verify');
     if (raw.scratchUrl !== undefined && !/^postgres(ql)?:\/\//.test(String(raw.scratchUrl)))
-      throw new UsageError(`--scratch-url ${String(raw.scratchUrl)}: expected postgresql://…`);
+      // The value is not repeated: a URL typed without its scheme still holds its password.
+      throw new UsageError(
+        '--scratch-url: expected a postgresql:// or postgres:// URL (the value given is not shown: it may hold a ' +
+          'password)',
+      );
     return {
       mode: verify === undefined ? 'backup' : 'verify',
       keepDays,

@@ -658,6 +658,13 @@ describe('bad input', () => {
     );
   });
 
+  test('a --scratch-url without its scheme is refused without echoing it (it may hold a password)', async () => {
+    const r = await backup(['--verify', 'latest', '--scratch-url', 'scratch:s3cret-Pa55word@localhost/db']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--scratch-url: expected a postgresql:// or postgres:// URL');
+    expect(r.stdout + r.stderr).not.toContain('s3cret-Pa55word');
+  });
+
   test('restore without --from is a usage error', async () => {
     const r = await runProcess('backup-db', ['restore', '--target', t.url], { BLOB_URL });
     expect(r.code).toBe(64);

@@ -730,6 +730,21 @@ describe('safety', () => {
 });
 
 describe('as a process', () => {
+  test('a TMPDIR that does not exist is a setting to fix (78) with the fix named, not a stack trace', async () => {
+    const r = await runProcess(
+      'import-csv',
+      [],
+      { ...env(), TMPDIR: '/nonexistent-tmpdir-for-test' },
+      {
+        input: readFileSync(join(ROOT, 'sample', 'clients.csv')),
+      },
+    );
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain("cannot write the import's working copy in /nonexistent-tmpdir-for-test (ENOENT)");
+    expect(r.stderr).toContain('set TMPDIR to a folder this user can write to');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test('cat file | bin/import-csv imports from standard input and prints the summary on standard error', async () => {
     const r = await runProcess('import-csv', [], env(), { input: readFileSync(join(ROOT, 'sample', 'clients.csv')) });
     expect(r.code).toBe(0);

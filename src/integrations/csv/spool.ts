@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isUtf8 } from 'node:buffer';
+import { ConfigError, TempFailError } from '../../errors.js';
 
 /** What one pass over the raw bytes learns while copying them to a local file. */
 export interface SpooledInput {
@@ -34,6 +35,28 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** An input longer than the limit: the spool stops there and is removed. */
+/**
+ * The spool folder's own failures, as what the operator can do about them: a full disk is temporary (75: free space,
+ * the next run completes); a folder that cannot be written is a setting (78: TMPDIR). Null for anything else.
+ */
+export function spoolError(error: unknown): Error | null {
+  const { code, path } = error as NodeJS.ErrnoException;
+  // The input's own errors (a file that went away) are the caller's to report; only the working copy's are here.
+  if (typeof path !== 'string' || !path.startsWith(join(tmpdir(), SPOOL_PREFIX))) return null;
+  const where = `the import's working copy in ${tmpdir()}`;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new TempFailError(
+      `cannot write ${where}: the disk is full (${code}); nothing was imported. Free space there, or set TMPDIR to ` +
+        'a folder with room for the largest file, and run the import again',
+      { cause: error },
+    );
+  if (code === 'EACCES' || code === 'EROFS' || code === 'ENOENT' || code === 'ENOTDIR')
+    return new ConfigError(`cannot write ${where} (${code}); set TMPDIR to a folder this user can write to`, {
+      cause: error,
+    });
+  return null;
+}
+
 export class InputTooLargeError extends Error {
   constructor(readonly limitBytes: number) {
     super(`the input is larger than ${limitBytes} bytes`);
@@ -78,7 +101,12 @@ export async function sweepStaleSpools(before: Date, dir = tmpdir()): Promise<nu
  */
 export async function spoolInput(open: () => Readable, options: SpoolOptions = {}): Promise<SpooledInput> {
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  const dir = await mkdtemp(join(tmpdir(), SPOOL_PREFIX));
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(tmpdir(), SPOOL_PREFIX));
+  } catch (error) {
+    throw spoolError(error) ?? error;
+  }
   const path = join(dir, 'input.csv');
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const hash = createHash('sha256');
@@ -138,7 +166,7 @@ export async function spoolInput(open: () => Readable, options: SpoolOptions = {
     await remove();
     // An abort surfaces as AbortError: the caller wants the reason it aborted with (the signal that stopped the run).
     if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
+    throw spoolError(error) ?? error;
   }
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
   maxLineBytes = Math.max(maxLineBytes, size - lineStart);

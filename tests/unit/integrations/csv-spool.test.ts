@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { lineOfOffset, spoolInput, type SpooledInput } from '../../../src/integrations/csv/spool.js';
+import { ConfigError, TempFailError } from '../../../src/errors.js';
+import { lineOfOffset, spoolError, spoolInput, type SpooledInput } from '../../../src/integrations/csv/spool.js';
 import { readHeader, readRecords } from '../../../src/integrations/csv/records.js';
 
 const spooled: SpooledInput[] = [];
@@ -39,6 +42,23 @@ describe('spooling an input', () => {
     await expect(spoolInput(() => createReadStream('/nonexistent/input.csv'))).rejects.toMatchObject({
       code: 'ENOENT',
     });
+  });
+
+  test("the working copy's failures say what to do: full disk temporary (75), unwritable folder a setting (78)", () => {
+    const at = (code: string, path: string) => Object.assign(new Error(code), { code, path });
+    const spoolPath = join(tmpdir(), 'leadsmart-import-abc123', 'input.csv');
+    const full = spoolError(at('ENOSPC', spoolPath));
+    expect(full).toBeInstanceOf(TempFailError);
+    expect((full as TempFailError).exitCode).toBe(75);
+    expect(full!.message).toMatch(
+      /the disk is full \(ENOSPC\); nothing was imported\. Free space there, or set TMPDIR/,
+    );
+    const denied = spoolError(at('EACCES', spoolPath));
+    expect(denied).toBeInstanceOf(ConfigError);
+    expect(denied!.message).toContain('set TMPDIR to a folder this user can write to');
+    // The input's own errors are not the working copy's.
+    expect(spoolError(at('ENOENT', '/data/exports/missing.csv'))).toBeNull();
+    expect(spoolError(new Error('something else'))).toBeNull();
   });
 
   test('accepts UTF-8 split across chunks, and finds the first byte that is not UTF-8', async () => {
