@@ -77,6 +77,50 @@ export function connectDatabase(
 }
 
 /**
+ * How many connections named `applicationName` the server still has, asked from a connection of its own; -1 when
+ * the server cannot be reached (an outage, not one connection ended).
+ */
+export async function countConnections(handle: DatabaseHandle, applicationName: string): Promise<number> {
+  const client = new pg.Client({
+    ...handle.pool.options,
+    application_name: 'leadsmart:probe',
+    connectionTimeoutMillis: 5000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
+    );
+    return Number(r.rows[0]!.n);
+  } catch {
+    return -1;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Cancels the running statements of every connection named `applicationName`, from a connection of its own (the
+ * pool's may all be busy, waiting in the very statements to cancel). Best effort: a failure is ignored.
+ */
+export async function cancelStatements(handle: DatabaseHandle, applicationName: string): Promise<void> {
+  const client = new pg.Client({ ...handle.pool.options, application_name: 'leadsmart:cancel' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
+  } catch {
+    // The statements end by themselves, or with their connections.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * A Kysely instance bound to one checked-out client, so that a job's
  * transaction and its COPY streams run on the same connection.
  */

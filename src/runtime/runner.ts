@@ -260,6 +260,7 @@ async function openRun(
   config: Readonly<AppConfig>,
   m: RunModules,
   argv: string[],
+  onLockLost: (error: Error) => void,
 ): Promise<() => Promise<PooledConnection>> {
   const { redact } = run;
   const databaseUrl = def.readOnlyDatabase ? config.databaseUrlReadonly : config.databaseUrl;
@@ -276,13 +277,16 @@ async function openRun(
   });
   run.handle = handle;
   const connect = () => withDatabaseRetry(() => handle.pool.connect(), describeDb);
-  run.lockSession = await m.openLockSession(connect, (e: Error) =>
-    run.logger.warn(`lost the connection holding the ${def.name} lock: ${redact(e.message)}`),
-  );
+  let holdsLock = false;
+  run.lockSession = await m.openLockSession(connect, (e: Error) => {
+    if (holdsLock) onLockLost(e);
+    else run.logger.warn(`lost the connection of the ${def.name} run's lock session: ${redact(e.message)}`);
+  });
   if (def.bookkeeping !== false) await assertSchemaCurrent(handle.pool, SQL_DIR);
 
   const lockKey = def.bookkeeping !== false ? `job_locks.${def.name}` : `leadsmart:${def.name}`;
   const locked = def.lock === false || (await run.lockSession.take(def.name, def.bookkeeping !== false));
+  holdsLock = def.lock !== false;
   if (!locked) {
     throw new JobError(
       `another ${def.name} run holds the lock (${lockKey}); nothing ` +
@@ -461,6 +465,9 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
   opts.abort?.addEventListener('abort', onExternalAbort, { once: true });
 
   // Phase 4: the job, after its options are checked and the run is opened.
+  let lockLost: JobError | null = null;
+  /** Resolves to the lost connection's error when it was an outage (every connection gone), else null. */
+  let lockProbe: Promise<Error | null> | null = null;
   try {
     if (parseFailure !== null) throw new UsageError(`${parseFailure}. Run ${def.name} --help for usage.`);
     if (!loaded.ok) {
@@ -475,7 +482,35 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
     run.reporter = await createErrorReporter(config.sentryDsn, def.name, redact);
     const options = await def.parseOptions(raw, args, { clock, config });
     run.recordedName = def.runName?.(options) ?? def.name;
-    const connect = await openRun(run, anyDef, config, m, opts.argv);
+    // The lock is held by its connection: once that is gone another run may start, so this one stops before it
+    // writes anything more, as on a signal (its statements cancelled, no COMMIT), and exits 75.
+    const onLockLost = (e: Error): void => {
+      if (controller.signal.aborted) return;
+      const lost = new JobError(
+        `lost the connection holding the ${def.name} lock (${redact(e.message)}): another run may start now, so ` +
+          'this one stopped and rolled back the work in progress; it runs again on schedule',
+        ExitCode.TEMP_FAIL,
+      );
+      run.logger.error(lost.message);
+      controller.abort(lost);
+      lockLost = lost;
+      const handle = run.handle;
+      if (handle) {
+        // Was it the lock's connection alone (ended on purpose: 75), or every connection (a restart, the network: an
+        // outage, 69)? The server says whether the run's other connections are still there.
+        // Terminated backends take a moment to leave pg_stat_activity: asked a few times over a second, an outage
+        // shows as none left (or no server), a lock ended alone as the others staying.
+        lockProbe = (async () => {
+          for (let i = 0; i < 8; i++) {
+            if ((await m.countConnections(handle, applicationNameOf(def.name))) <= 0) return e;
+            await new Promise((resolve) => setTimeout(resolve, 150));
+          }
+          return null;
+        })();
+        void m.cancelStatements(handle, applicationNameOf(def.name));
+      }
+    };
+    const connect = await openRun(run, anyDef, config, m, opts.argv, onLockLost);
     run.logger = run.logger.child({ run_id: run.runId ?? undefined });
     run.logger.info(`${def.name} started${run.dryRun ? ' (dry run: nothing will be written)' : ''}`, {
       args: opts.argv,
@@ -492,9 +527,23 @@ export async function runJob<O>(def: JobDefinition<O>, opts: RunOptions): Promis
       connect,
     });
     run.outcome = await def.run({ ...deps, job: def.name, options, stdin: opts.stdin ?? process.stdin, stderr });
+    // A run that lost its lock and still finished (nothing more to write) did not run alone: 75 (or 69) all the same.
+    if (lockLost) throw lockLost;
     run.exitCode = run.outcome.exitCode ?? ExitCode.OK;
   } catch (error) {
-    run.failure = controller.signal.aborted ? controller.signal.reason : error;
+    // The lock's connection lost with all the others (a server restart, the network) is an outage (69, its own
+    // error); lost alone (ended on purpose), it is the lock that failed (75).
+    const outage = lockProbe ? await lockProbe : null;
+    const ownOutage =
+      isConnectionError(error) || (error instanceof JobError && error.exitCode === ExitCode.UNAVAILABLE);
+    run.failure =
+      lockLost !== null && outage !== null
+        ? ownOutage
+          ? error
+          : outage
+        : controller.signal.aborted
+          ? controller.signal.reason
+          : error;
     run.exitCode =
       run.failure instanceof JobError
         ? run.failure.exitCode

@@ -721,6 +721,44 @@ describe('concurrency and interruption', () => {
     },
   );
 
+  test(
+    "the connection holding the lock killed mid-write (a DBA's idle-in-transaction sweep): the run stops with 75 " +
+      'before writing anything more, while a second run can take the lock',
+    async () => {
+      expect((await score(['--date', D])).code).toBe(0);
+      const before = await storedScores(D);
+      await t.db.updateTable('campaign_metrics').set({ clicks: 0 }).where('campaign_id', '=', 'demo-01-star').execute();
+      // Kill only the lock's connection: idle in its transaction, its last statement the job_locks row lock.
+      const killLockHolder = async () => {
+        const killed = await sql<{ pid: number }>`
+          SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'leadsmart:score-campaigns:%'
+             AND state = 'idle in transaction' AND query LIKE '%job_locks%'`.execute(t.db);
+        expect(killed.rows).toHaveLength(1);
+        await sql`SELECT pg_terminate_backend(${killed.rows[0]!.pid}::int)`.execute(t.db);
+        // The lock is free at once: another run could start now (checked here by taking it ourselves).
+        const other = await new pg.Client({ connectionString: t.url });
+        await other.connect();
+        try {
+          await other.query('BEGIN');
+          const got = await other.query("SELECT 1 FROM job_locks WHERE job = 'score-campaigns' FOR UPDATE NOWAIT");
+          expect(got.rowCount).toBe(1);
+          await other.query('ROLLBACK');
+        } finally {
+          await other.end();
+        }
+      };
+      const r = await interruptWhileLocked('LOCK TABLE score_history IN EXCLUSIVE MODE', 1, {}, killLockHolder);
+      expect(r.code).toBe(75);
+      expect(r.stderr).toContain('lost the connection holding the score-campaigns lock');
+      expect(await storedScores(D)).toEqual(before);
+      expect(await lastRun()).toMatchObject({ exit_code: 75 });
+      // A re-run completes the work.
+      expect((await score(['--date', D])).code).toBe(0);
+      const star = (await storedScores(D)).find((x) => x.campaign_id === 'demo-01-star')!;
+      expect(Number(star.engagement_score)).toBe(0);
+    },
+  );
+
   test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
     const before = await storedScores(D);
     // Hold campaign_metrics: both reading connections wait in their chunk queries while the run's transaction is open.

@@ -36,21 +36,23 @@ const CR = 0x0d;
 
 /** An input longer than the limit: the spool stops there and is removed. */
 /**
- * The spool folder's own failures, as what the operator can do about them: a full disk is temporary (75: free space,
- * the next run completes); a folder that cannot be written is a setting (78: TMPDIR). Null for anything else.
+ * The spool's own failures, as what the operator can do about them: a full disk is temporary (75: free space, the
+ * next run completes); a folder that cannot be written is a setting (78: TMPDIR). Null for anything else, the
+ * input's own errors included (a file that went away is the caller's to report). `spoolPath` is the working copy,
+ * or null when the folder itself could not be made.
  */
-export function spoolError(error: unknown): Error | null {
+export function spoolError(error: unknown, spoolPath: string | null): Error | null {
   const { code, path } = error as NodeJS.ErrnoException;
-  // The input's own errors (a file that went away) are the caller's to report; only the working copy's are here.
-  if (typeof path !== 'string' || !path.startsWith(join(tmpdir(), SPOOL_PREFIX))) return null;
   const where = `the import's working copy in ${tmpdir()}`;
+  // Writing only: reading the input never runs out of space.
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new TempFailError(
       `cannot write ${where}: the disk is full (${code}); nothing was imported. Free space there, or set TMPDIR to ` +
         'a folder with room for the largest file, and run the import again',
       { cause: error },
     );
-  if (code === 'EACCES' || code === 'EROFS' || code === 'ENOENT' || code === 'ENOTDIR')
+  const ours = spoolPath === null || path === spoolPath;
+  if (ours && (code === 'EACCES' || code === 'EROFS' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EPERM'))
     return new ConfigError(`cannot write ${where} (${code}); set TMPDIR to a folder this user can write to`, {
       cause: error,
     });
@@ -105,7 +107,7 @@ export async function spoolInput(open: () => Readable, options: SpoolOptions = {
   try {
     dir = await mkdtemp(join(tmpdir(), SPOOL_PREFIX));
   } catch (error) {
-    throw spoolError(error) ?? error;
+    throw spoolError(error, null) ?? error;
   }
   const path = join(dir, 'input.csv');
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
@@ -166,7 +168,7 @@ export async function spoolInput(open: () => Readable, options: SpoolOptions = {
     await remove();
     // An abort surfaces as AbortError: the caller wants the reason it aborted with (the signal that stopped the run).
     if (options.signal?.aborted) throw options.signal.reason;
-    throw spoolError(error) ?? error;
+    throw spoolError(error, path) ?? error;
   }
   if (invalidUtf8At < 0 && carry.length > 0) invalidUtf8At = size - carry.length;
   maxLineBytes = Math.max(maxLineBytes, size - lineStart);

@@ -47,18 +47,21 @@ describe('spooling an input', () => {
   test("the working copy's failures say what to do: full disk temporary (75), unwritable folder a setting (78)", () => {
     const at = (code: string, path: string) => Object.assign(new Error(code), { code, path });
     const spoolPath = join(tmpdir(), 'leadsmart-import-abc123', 'input.csv');
-    const full = spoolError(at('ENOSPC', spoolPath));
+    const full = spoolError(at('ENOSPC', spoolPath), spoolPath);
     expect(full).toBeInstanceOf(TempFailError);
     expect((full as TempFailError).exitCode).toBe(75);
     expect(full!.message).toMatch(
       /the disk is full \(ENOSPC\); nothing was imported\. Free space there, or set TMPDIR/,
     );
-    const denied = spoolError(at('EACCES', spoolPath));
+    const denied = spoolError(at('EACCES', spoolPath), spoolPath);
     expect(denied).toBeInstanceOf(ConfigError);
     expect(denied!.message).toContain('set TMPDIR to a folder this user can write to');
     // The input's own errors are not the working copy's.
-    expect(spoolError(at('ENOENT', '/data/exports/missing.csv'))).toBeNull();
-    expect(spoolError(new Error('something else'))).toBeNull();
+    expect(spoolError(at('ENOENT', '/data/exports/missing.csv'), spoolPath)).toBeNull();
+    expect(spoolError(at('EACCES', join(tmpdir(), 'leadsmart-import-x', 'their.csv')), spoolPath)).toBeNull();
+    expect(spoolError(new Error('something else'), spoolPath)).toBeNull();
+    // The folder could not be made at all: the setting is named whatever the path.
+    expect(spoolError(at('ENOENT', '/nonexistent/leadsmart-import-Ab12Cd'), null)).toBeInstanceOf(ConfigError);
   });
 
   test('accepts UTF-8 split across chunks, and finds the first byte that is not UTF-8', async () => {
