@@ -295,6 +295,11 @@ async function openRun(
       ExitCode.TEMP_FAIL,
     );
   }
+  if (def.bookkeeping !== false && def.lock !== false && !run.dryRun) {
+    // Holding the lock proves no other run of this job is alive: rows still `running` are of runs that were killed.
+    const stale = await m.reconcileStaleRuns(handle.db, [...new Set([def.name, run.recordedName])]);
+    if (stale > 0) run.logger.warn(`marked ${stale} earlier run(s) of ${def.name} interrupted: they ended unrecorded`);
+  }
   if (def.bookkeeping !== false && !run.dryRun) {
     // On a connection of its own (autocommit): the lock connection holds the lock's transaction open for the run.
     run.runId = await m.startJobRun(handle.db, {

@@ -759,6 +759,50 @@ describe('concurrency and interruption', () => {
     },
   );
 
+  test('runs left `running` by a SIGKILL are marked interrupted by the next run, which holds the lock', async () => {
+    const killed = await t.db
+      .insertInto('job_runs')
+      .values([
+        {
+          job: 'score-campaigns',
+          args: '[]',
+          host: 'gone',
+          pid: 999_999,
+          started_at: new Date(Date.now() - 86_400_000),
+        },
+        {
+          job: 'fetch-facebook',
+          args: '[]',
+          host: 'gone',
+          pid: 999_998,
+          started_at: new Date(Date.now() - 86_400_000),
+        },
+      ])
+      .returning(['run_id', 'job'])
+      .execute();
+    expect((await score(['--date', D])).code).toBe(0);
+    const rows = await t.db
+      .selectFrom('job_runs')
+      .select(['job', 'status', 'error_summary'])
+      .where(
+        'run_id',
+        'in',
+        killed.map((k) => k.run_id),
+      )
+      .orderBy('job')
+      .execute();
+    expect(rows).toEqual([
+      // Another job's row is that job's to reconcile (its own lock).
+      { job: 'fetch-facebook', status: 'running', error_summary: null },
+      {
+        job: 'score-campaigns',
+        status: 'interrupted',
+        error_summary: 'ended without recording its outcome (killed, or its machine lost); found by the next run',
+      },
+    ]);
+    await t.db.deleteFrom('job_runs').where('job', '=', 'fetch-facebook').where('status', '=', 'running').execute();
+  });
+
   test('SIGTERM while the inputs are read cancels the readers, keeps the previous scores and exits 143', async () => {
     const before = await storedScores(D);
     // Hold campaign_metrics: both reading connections wait in their chunk queries while the run's transaction is open.

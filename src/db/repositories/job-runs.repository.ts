@@ -14,6 +14,24 @@ export async function startJobRun(
   return row.run_id;
 }
 
+/**
+ * Runs of these jobs still `running` whose process ended without saying so (SIGKILL, a lost machine), marked
+ * `interrupted`: the caller holds the jobs' lock, so none of them can still be at work. Returns how many.
+ */
+export async function reconcileStaleRuns(db: Kysely<Database>, jobs: readonly string[]): Promise<number> {
+  const r = await db
+    .updateTable('job_runs')
+    .set({
+      status: 'interrupted',
+      finished_at: sql`now()`,
+      error_summary: 'ended without recording its outcome (killed, or its machine lost); found by the next run',
+    })
+    .where('job', 'in', [...jobs])
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows ?? 0);
+}
+
 /** How the run ended: its status, exit code, counts, the --json summary and the error, already redacted. */
 export async function finishJobRun(
   db: Kysely<Database>,
