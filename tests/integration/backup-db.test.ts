@@ -476,6 +476,26 @@ describe('--verify (restore drill)', () => {
   });
 });
 
+describe("the restore drill and the operator's PG* settings", () => {
+  test("PGPORT, PGSSLMODE and PGUSER meant for production do not reach the drill's scratch cluster", async () => {
+    const blobs = join(work, 'blobs-pg-env');
+    expect((await backup([], { BLOB_URL: `file://${blobs}` })).code).toBe(0);
+    // The main database named in full, as an operator with PG* settings would have it; the settings themselves
+    // point anywhere else.
+    const port = (await sql<{ port: string }>`SELECT current_setting('port') AS port`.execute(t.db)).rows[0]!.port;
+    const r = await runProcess('backup-db', ['--verify', '--json'], {
+      DATABASE_URL: `${t.url}&port=${port}&sslmode=disable`,
+      BLOB_URL: `file://${blobs}`,
+      PGPORT: '55432',
+      PGSSLMODE: 'require',
+      PGUSER: 'nobody_here',
+      PGDATABASE: 'nope',
+    });
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, problems: [] });
+  }, 60_000);
+});
+
 describe('local folder store', () => {
   test('backs up into file:// and the drill restores it', async () => {
     const blobs = join(work, 'blobs');

@@ -45,7 +45,11 @@ export async function withScratchDatabase<T>(
     );
   }
   try {
-    return await fn(`postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`);
+    // Every setting spelled out: the operator's PGPORT, PGSSLMODE or PGUSER (meant for production) must not point the
+    // drill elsewhere. The scratch server listens on its own socket, at the default port, without SSL.
+    return await fn(
+      `postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}&port=5432&sslmode=disable`,
+    );
   } finally {
     const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
     await run(script, ['stop', dir], { env: baseToolEnvironment() }).catch(() => undefined);
