@@ -458,6 +458,36 @@ describe('campaigns that cannot be judged on leads or on a target', () => {
 });
 
 describe('score_history by month, and retention', () => {
+  test("a reader holding score_history when a month's partition must be made: 75 within the lock timeout, naming " +
+    'why, nothing written; the next month is made ahead of need', async () => {
+    const partitions = async () =>
+      (
+        await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'score_history'::regclass`.execute(t.db)
+      ).rows.map((x) => x.name);
+    // A month with no partition yet (the clock says 2025-11-16), while a long reader holds score_history.
+    const reader = new pg.Client({ connectionString: t.url });
+    await reader.connect();
+    await reader.query('BEGIN; SELECT count(*) FROM score_history');
+    const before = await storedScores('2025-07-15');
+    try {
+      const started = Date.now();
+      const r = await score(['--date', '2025-07-15']);
+      expect(r.code).toBe(75);
+      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(r.logs.find((l) => l.level === 'error')?.message).toMatch(
+        /could not create score_history_2025_07 within 10s: another session holds score_history/,
+      );
+      expect(await storedScores('2025-07-15')).toEqual(before);
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    // Free again: the month and the next one are made.
+    expect((await score(['--date', '2025-07-15'])).code).toBe(0);
+    expect(await partitions()).toEqual(expect.arrayContaining(['score_history_2025_07', 'score_history_2025_08']));
+  }, 60_000);
+
   test(
     'a date in a month with no partition yet gets one; months past ' +
       'SCORE_HISTORY_KEEP_MONTHS are dropped whole, with old job_runs ' +

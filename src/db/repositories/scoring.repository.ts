@@ -175,19 +175,44 @@ function monthStart(date: string, months = 0): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** How long creating a partition waits for the lock on score_history before giving up (the run exits 75). */
+export const PARTITION_LOCK_TIMEOUT = '10s';
+
+/** A partition could not be created because a reader held score_history: try again later (75). */
+export class PartitionLockTimeout extends Error {}
+
 /**
- * The month partition of score_history (sql/009) that rows dated `date` go to, created when missing. Run before
- * the scoring transaction, in a short one of its own: creating a partition locks the parent table.
+ * The month partitions of score_history (sql/009) that rows dated `date` go to, and the next month's, created when
+ * missing: the next one ahead of need, so that the first run of a month rarely has to make one. Each in a short
+ * transaction of its own with a lock timeout: creating a partition takes an exclusive lock on score_history, and
+ * waiting behind a long reader (a pg_dump, an idle read-only session) would queue every other reader behind it.
  */
 export async function ensureHistoryPartition(db: Kysely<Database>, date: string): Promise<void> {
-  const from = monthStart(date);
-  const name = `score_history_${from.slice(0, 7).replace('-', '_')}`;
-  const exists = await sql<{
-    n: string;
-  }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(db);
-  if (exists.rows[0]!.n !== '0') return;
-  await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM
-    (${sql.lit(from)}) TO (${sql.lit(monthStart(date, 1))})`.execute(db);
+  for (const months of [0, 1]) {
+    const from = monthStart(date, months);
+    const name = `score_history_${from.slice(0, 7).replace('-', '_')}`;
+    const exists = await sql<{
+      n: string;
+    }>`SELECT count(*) AS n FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`.execute(
+      db,
+    );
+    if (exists.rows[0]!.n !== '0') continue;
+    try {
+      await db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL lock_timeout = ${sql.lit(PARTITION_LOCK_TIMEOUT)}`.execute(trx);
+        await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF score_history FOR VALUES FROM
+          (${sql.lit(from)}) TO (${sql.lit(monthStart(from, 1))})`.execute(trx);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03') throw error;
+      // Next month's partition can wait for a later run; this month's is needed now.
+      if (months === 1) continue;
+      throw new PartitionLockTimeout(
+        `could not create ${name} within ${PARTITION_LOCK_TIMEOUT}: another session holds score_history ` +
+          '(a long pg_dump, or a session left open in a transaction); nothing was written, the next run creates it',
+      );
+    }
+  }
 }
 
 export interface RetentionResult {

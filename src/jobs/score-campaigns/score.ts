@@ -16,6 +16,7 @@ import {
 } from '../../core/scoring/index.js';
 import type { ScoringInput } from '../../db/repositories/scoring-inputs.js';
 import type { JobDeps } from '../../runtime/job-deps.js';
+import { TempFailError } from '../../errors.js';
 
 export interface ScoreCampaignsOptions {
   /** The scoring date D (YYYY-MM-DD). */
@@ -54,9 +55,14 @@ function outcomeOf(s: ActedScore, name: string | null, keepReason: boolean): Sco
 export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptions): Promise<ScoreCampaignsResult> {
   // The data layer loads here, not at the top: --help does not need it.
   const { openScoringSource } = await import('../../db/repositories/scoring-inputs.js');
-  const { clearScores, ensureHistoryPartition, recordScoringRun, writePriorMoments, writeScores } = await import(
-    '../../db/repositories/scoring.repository.js'
-  );
+  const {
+    clearScores,
+    ensureHistoryPartition,
+    PartitionLockTimeout,
+    recordScoringRun,
+    writePriorMoments,
+    writeScores,
+  } = await import('../../db/repositories/scoring.repository.js');
   const { date, config, list } = options;
   const started = Date.now();
   // One snapshot for every input of the run, read in chunks of campaigns while earlier chunks are scored and written.
@@ -95,7 +101,12 @@ export async function scoreCampaigns(deps: JobDeps, options: ScoreCampaignsOptio
       for await (const scores of scoreAll()) for (const _ of scores);
       summary = summarizeRun(date, outcomes, source.previous, config);
     } else {
-      await ensureHistoryPartition(deps.db, date);
+      try {
+        await ensureHistoryPartition(deps.db, date);
+      } catch (error) {
+        if (error instanceof PartitionLockTimeout) throw new TempFailError(error.message, { cause: error });
+        throw error;
+      }
       summary = await deps.transaction(async (work) => {
         // The old scores are deleted on the transaction's connection while the first chunks are read on the others.
         await clearScores(work.trx, date, config);
