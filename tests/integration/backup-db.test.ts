@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import {
   chmodSync,
   existsSync,
+  statSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -521,8 +522,8 @@ describe('local folder store', () => {
     ]);
   }, 60_000);
 
-  test('partial files a killed run left in the folder ' +
-    '(*.dump.partial-*) are removed once a day old; a fresh one is kept', async () => {
+  test('partial files killed runs left in the folder (*.dump.partial-*) are removed by the next good backup, ' +
+    'however recent (it holds the lock: none is being written); dumps are readable by their owner only', async () => {
     const blobs = join(work, 'blobs-leftovers');
     mkdirSync(join(blobs, 'database'), { recursive: true });
     const old = join(blobs, 'database', 'leadsmart_20251101T020000Z.dump.partial-0a1b2c3d');
@@ -534,10 +535,10 @@ describe('local folder store', () => {
     const r = await backup([], { BLOB_URL: `file://${blobs}` });
     expect(r.code).toBe(0);
     expect(existsSync(old)).toBe(false);
-    expect(existsSync(fresh)).toBe(true);
-    expect(r.stderr).toContain(
-      'removed 1 partial file(s) a killed run left behind: database/leadsmart_20251101T020000Z.dump.partial-0a1b2c3d',
-    );
+    expect(existsSync(fresh)).toBe(false);
+    expect(r.stderr).toMatch(/removed 2 partial file\(s\) a killed run left behind: /);
+    const dump = JSON.parse(r.stdout).key as string;
+    expect(statSync(join(blobs, dump)).mode & 0o777).toBe(0o600);
   }, 60_000);
 
   test(

@@ -115,11 +115,12 @@ class FileBlobStore implements BlobStore {
 
   async put(key: string, body: Readable | Buffer | string): Promise<PutResult> {
     const target = join(this.root, checkKey(key));
-    await mkdir(dirname(target), { recursive: true });
+    // Dumps, raw API answers and imported files are the clients' data: readable by the jobs' user alone.
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
     const m = measuring();
     try {
-      await pipeline(toStream(body), m.stream, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(toStream(body), m.stream, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

@@ -37,10 +37,11 @@ export async function applyRetention(ctx: BackupContext, store: BlobStore, manif
     await writeManifest(ctx, store, { ...manifest, backups: manifest.backups.filter((b) => !doomed.has(b.key)) });
   for (const key of [...doomed, ...plan.orphans]) await storeCall(ctx, `deleting ${key}`, () => store.delete(key));
   await markBackupsDeleted(ctx.db, [...doomed, ...plan.orphans]);
-  // What a killed run left behind in a folder store (database/*.dump.partial-*), once it is a day old: never a
-  // partial file of a backup running now.
+  // What killed runs left behind in a folder store (database/*.dump.partial-*), whatever their age: this run holds
+  // backup-db's lock and has written its own dump whole, so no partial file there is a backup still being written.
   const leftovers = await storeCall(ctx, 'removing leftover partial files', () =>
-    store.sweepPartials('database/', new Date(Date.now() - 86_400_000)),
+    // Compared with the files' own times: the file system's clock, not the run's (which a test may fix).
+    store.sweepPartials('database/', new Date()),
   );
   if (leftovers.length > 0)
     ctx.logger.info(`removed ${leftovers.length} partial file(s) a killed run left behind: ${leftovers.join(', ')}`);
