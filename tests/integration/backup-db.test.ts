@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -25,7 +26,7 @@ import { parseManifest, serializeManifest, type BackupEntry } from '../../src/co
 import { backupDbJob, restoreDbJob } from '../../src/jobs/backup-db.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startFakeS3 } from '../helpers/fake-s3.js';
-import { loadSample, runAsFunction, runProcess, spawnProcess } from '../helpers/run-job.js';
+import { loadSample, ROOT, runAsFunction, runProcess, spawnProcess } from '../helpers/run-job.js';
 import { S3Proxy } from '../helpers/s3-proxy.js';
 
 // The source database: the sample dataset plus a filler table of about 10 MB compressed, so
@@ -475,6 +476,38 @@ describe('--verify (restore drill)', () => {
       await target.drop();
     }
   });
+});
+
+describe('what a killed restore drill left behind', () => {
+  test('the next drill stops the scratch server a SIGKILLed one left running and removes its files', async () => {
+    const blobs = join(work, 'blobs-killed-drill');
+    expect((await backup([], { BLOB_URL: `file://${blobs}` })).code).toBe(0);
+    const tmp = mkdtempSync(join(work, 'tmp-'));
+    // A drill killed with SIGKILL: its scratch cluster still running, its parent gone.
+    const left = join(tmp, 'leadsmart-verify-killed1');
+    execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', left, '--fast'], { stdio: 'pipe' });
+    const pid = Number(readFileSync(join(left, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // Running, not a zombie waiting for a parent that may never reap it.
+    const alive = (p: number) => {
+      try {
+        return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(pid)).toBe(true);
+    const r = await runProcess('backup-db', ['--verify', '--json'], {
+      DATABASE_URL: t.url,
+      BLOB_URL: `file://${blobs}`,
+      TMPDIR: tmp,
+    });
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ code: 0, stderr: '' });
+    expect(r.stderr).toContain(`removed ${left}, a restore drill's scratch cluster a killed run left behind`);
+    expect(existsSync(left)).toBe(false);
+    expect(alive(pid)).toBe(false);
+    // The drill's own scratch folder is gone too.
+    expect(readdirSync(tmp).filter((n) => n.startsWith('leadsmart-verify-'))).toEqual([]);
+  }, 90_000);
 });
 
 describe("the restore drill and the operator's PG* settings", () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareCounts, findBackup, MANIFEST_KEY, type VerifyResult } from '../../core/backups/manifest.js';
@@ -18,14 +18,37 @@ import {
 
 /** The restore drill (--verify): a backup restored into a scratch database and compared table by table. */
 
+const SCRATCH_PREFIX = 'leadsmart-verify-';
+
+/**
+ * What killed drills left in TMPDIR: their scratch server (still running, its parent gone) and its files, hundreds
+ * of MB. This run holds backup-db's lock, so no other drill of this database is at work: each is stopped and
+ * removed. A folder another user owns is left as it is.
+ */
+async function sweepKilledDrills(ctx: JobDeps, script: string): Promise<void> {
+  const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
+  const names = (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => n.startsWith(SCRATCH_PREFIX));
+  for (const name of names) {
+    const dir = join(tmpdir(), name);
+    await run(script, ['stop', dir], { env: baseToolEnvironment() }).catch(() => undefined);
+    try {
+      await rm(dir, { recursive: true });
+      ctx.logger.info(`removed ${dir}, a restore drill's scratch cluster a killed run left behind`);
+    } catch {
+      // Not ours to remove.
+    }
+  }
+}
+
 /** A throwaway PostgreSQL cluster for the restore drill (scripts/pg-cluster.sh), stopped and removed after. */
 export async function withScratchDatabase<T>(
   ctx: JobDeps & { options: BackupDbOptions },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   if (ctx.options.scratchUrl !== null) return fn(ctx.options.scratchUrl);
-  const dir = await mkdtemp(join(tmpdir(), 'leadsmart-verify-'));
   const script = join(PROJECT_ROOT, 'scripts', 'pg-cluster.sh');
+  await sweepKilledDrills(ctx, script);
+  const dir = await mkdtemp(join(tmpdir(), SCRATCH_PREFIX));
   try {
     // The scratch cluster's scripts get the locale and PATH, never this process's secrets.
     const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
