@@ -63,6 +63,12 @@ const IGNORABLE = new Set([
   'fallback_application_name',
 ]);
 
+/**
+ * Keywords libpq reads only from a connection string or a service file, never from the environment: the tools get
+ * them through a service file of their own (see toolConnection).
+ */
+const SERVICE_ONLY = new Set(['sslpassword']);
+
 export class ConninfoError extends Error {}
 
 /** URI keyword aliases libpq accepts in the query string. */
@@ -176,7 +182,7 @@ function parseKeywordValue(text: string): Map<string, string> {
 export function parseConninfo(conninfo: string): Map<string, string> {
   const keywords = /^postgres(?:ql)?:\/\//.test(conninfo) ? parseUri(conninfo) : parseKeywordValue(conninfo);
   for (const key of keywords.keys()) {
-    if (ENV_OF[key] === undefined && !IGNORABLE.has(key))
+    if (ENV_OF[key] === undefined && !IGNORABLE.has(key) && !SERVICE_ONLY.has(key))
       throw new ConninfoError(`"${key}" is not a connection keyword libpq knows`);
   }
   return keywords;
@@ -190,7 +196,16 @@ export function conninfoEnv(conninfo: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of parseConninfo(conninfo)) {
     const name = ENV_OF[key];
-    if (name !== undefined) env[name] = value;
+    // node-postgres' own sslmode=no-verify (encrypt, check nothing), which the jobs accept: libpq calls it require.
+    if (name === 'PGSSLMODE' && value === 'no-verify') env[name] = 'require';
+    else if (name !== undefined) env[name] = value;
   }
   return env;
+}
+
+/** The keywords of `conninfo` that only a service file can carry to libpq (sslpassword), or null when none. */
+export function conninfoServiceOnly(conninfo: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const [key, value] of parseConninfo(conninfo)) if (SERVICE_ONLY.has(key)) out[key] = value;
+  return Object.keys(out).length === 0 ? null : out;
 }

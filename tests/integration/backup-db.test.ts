@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -486,6 +486,13 @@ describe('what a killed restore drill left behind', () => {
     // A drill killed with SIGKILL: its scratch cluster still running, its parent gone.
     const left = join(tmp, 'leadsmart-verify-killed1');
     execFileSync(join(ROOT, 'scripts', 'pg-cluster.sh'), ['start', left, '--fast'], { stdio: 'pipe' });
+    // Its maker, ended: a process that has exited.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(join(left, 'owner.pid'), `${gone}\n`);
+    // A drill of another database, still at work: its maker is alive (this process). Left alone.
+    const busy = join(tmp, 'leadsmart-verify-busy1');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'owner.pid'), `${process.pid}\n`);
     const pid = Number(readFileSync(join(left, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     // Running, not a zombie waiting for a parent that may never reap it.
     const alive = (p: number) => {
@@ -505,8 +512,8 @@ describe('what a killed restore drill left behind', () => {
     expect(r.stderr).toContain(`removed ${left}, a restore drill's scratch cluster a killed run left behind`);
     expect(existsSync(left)).toBe(false);
     expect(alive(pid)).toBe(false);
-    // The drill's own scratch folder is gone too.
-    expect(readdirSync(tmp).filter((n) => n.startsWith('leadsmart-verify-'))).toEqual([]);
+    // The drill's own scratch folder is gone too; the live one is untouched.
+    expect(readdirSync(tmp).filter((n) => n.startsWith('leadsmart-verify-'))).toEqual(['leadsmart-verify-busy1']);
   }, 90_000);
 });
 

@@ -1,10 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, readdir } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { conninfoEnv } from '../../config/libpq-conninfo.js';
+import { conninfoEnv, conninfoServiceOnly } from '../../config/libpq-conninfo.js';
+import { ConfigError } from '../../errors.js';
 
 /**
  * pg_dump and pg_restore as child processes: finding a version that can
@@ -110,6 +113,38 @@ export function childEnvironment(url: string | undefined, parent: NodeJS.Process
   return env;
 }
 
+/**
+ * A tool's environment for `url`, and, when the URL holds what libpq reads only from a connection string or a
+ * service file (sslpassword), that in a service file of its own: readable by this user only, in a fresh folder,
+ * removed by `cleanup` once the tool has ended. Never on the command line, where `ps` shows it.
+ */
+export function toolConnection(
+  url: string | undefined,
+  parent: NodeJS.ProcessEnv = process.env,
+): { env: NodeJS.ProcessEnv; cleanup: () => void } {
+  const env = childEnvironment(url, parent);
+  const extra = url ? conninfoServiceOnly(url) : null;
+  if (extra === null) return { env, cleanup: () => undefined };
+  for (const [key, value] of Object.entries(extra))
+    if (/[\r\n]/.test(value))
+      throw new ConfigError(`the database URL's ${key} holds a line break; libpq cannot read it`);
+  const dir = mkdtempSync(join(tmpdir(), 'leadsmart-pgservice-'));
+  const file = join(dir, 'pg_service.conf');
+  writeFileSync(
+    file,
+    `[leadsmart]\n${Object.entries(extra)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  return {
+    env: { ...env, PGSERVICEFILE: file, PGSERVICE: 'leadsmart' },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 export interface RunningTool {
   child: ChildProcess;
   /** Resolves when the process ends: its exit code (or the signal) and the end of its stderr. */
@@ -147,7 +182,9 @@ export function startPgDump(
   snapshot: string | null,
 ): RunningTool & { stdout: Readable } {
   const args = ['--format=custom', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
-  const r = start(tool.path, args, childEnvironment(url), ['ignore', 'pipe', 'pipe']);
+  const { env, cleanup } = toolConnection(url);
+  const r = start(tool.path, args, env, ['ignore', 'pipe', 'pipe']);
+  r.done.finally(cleanup).catch(() => undefined);
   return { ...r, stdout: r.child.stdout! };
 }
 
@@ -161,7 +198,7 @@ export function startPgRestore(
   url: string | undefined,
   clean: boolean,
 ): RunningTool & { stdin: Writable } {
-  const env = childEnvironment(url);
+  const { env, cleanup } = toolConnection(url);
   // pg_restore wants -d: the database name alone (no secret), as a keyword so that a name with "=" is not read as a
   // connection string; host, user and password stay in the environment.
   const dbname = env.PGDATABASE ?? env.PGUSER ?? 'postgres';
@@ -175,6 +212,7 @@ export function startPgRestore(
     `--dbname=dbname='${dbname.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
   ];
   const r = start(tool.path, args, env, ['pipe', 'ignore', 'pipe']);
+  r.done.finally(cleanup).catch(() => undefined);
   return { ...r, stdin: r.child.stdin! };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareCounts, findBackup, MANIFEST_KEY, type VerifyResult } from '../../core/backups/manifest.js';
@@ -20,16 +20,31 @@ import {
 
 const SCRATCH_PREFIX = 'leadsmart-verify-';
 
+/** The file in a scratch folder naming the process that made it. */
+const OWNER = 'owner.pid';
+
+/** Whether the process is running (a zombie is not; neither is one this user may not signal, which is not ours). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return true;
+}
+
 /**
  * What killed drills left in TMPDIR: their scratch server (still running, its parent gone) and its files, hundreds
- * of MB. This run holds backup-db's lock, so no other drill of this database is at work: each is stopped and
- * removed. A folder another user owns is left as it is.
+ * of MB. Only folders whose maker has ended are touched (another database's drill may be running on this machine):
+ * each is stopped and removed. A folder another user owns is left as it is.
  */
 async function sweepKilledDrills(ctx: JobDeps, script: string): Promise<void> {
   const { baseToolEnvironment } = await import('../../integrations/pg-dump/pg-tools.js');
   const names = (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => n.startsWith(SCRATCH_PREFIX));
   for (const name of names) {
     const dir = join(tmpdir(), name);
+    const owner = Number((await readFile(join(dir, OWNER), 'utf8').catch(() => '')).trim());
+    if (!Number.isSafeInteger(owner) || owner <= 0 || processAlive(owner)) continue;
     await run(script, ['stop', dir], { env: baseToolEnvironment() }).catch(() => undefined);
     try {
       await rm(dir, { recursive: true });
@@ -58,6 +73,8 @@ export async function withScratchDatabase<T>(
         ...(ctx.config.backup.pgBinDir ? { PG_BINDIR: ctx.config.backup.pgBinDir } : {}),
       },
     });
+    // Written once the cluster is there (the script wants an empty folder): a folder without it is never swept.
+    await writeFile(join(dir, OWNER), `${process.pid}\n`);
   } catch (error) {
     throw new UnavailableError(
       `cannot start a scratch PostgreSQL cluster for the restore drill ` +

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { conninfoEnv, parseConninfo } from '../../../src/config/libpq-conninfo.js';
-import { childEnvironment } from '../../../src/integrations/pg-dump/pg-tools.js';
+import { childEnvironment, toolConnection } from '../../../src/integrations/pg-dump/pg-tools.js';
 
 describe('libpq connection strings become PG* variables', () => {
   test.each([
@@ -94,5 +95,29 @@ describe('what a pg_dump or pg_restore child receives', () => {
       PGHOST: '/run/x',
       PGCONNECT_TIMEOUT: '5',
     });
+  });
+});
+
+describe('what the other jobs accept in a URL, the dump and restore tools accept too', () => {
+  test("node-postgres' sslmode=no-verify is libpq's require (encrypted, not verified)", () => {
+    expect(conninfoEnv('postgresql://app@db.example/leads?sslmode=no-verify')).toMatchObject({ PGSSLMODE: 'require' });
+  });
+
+  test('sslpassword (in no libpq variable) reaches the tool in a service file only its user can read', () => {
+    const url = 'postgresql://app@db.example/leads?sslmode=verify-full&sslkey=%2Fkeys%2Fapp.key&sslpassword=k3y-Pa55';
+    const { env, cleanup } = toolConnection(url, {});
+    try {
+      expect(env).toMatchObject({ PGSERVICE: 'leadsmart', PGSSLMODE: 'verify-full', PGSSLKEY: '/keys/app.key' });
+      expect(JSON.stringify(Object.entries(env).filter(([k]) => k !== 'PGSERVICEFILE'))).not.toContain('k3y-Pa55');
+      const file = env.PGSERVICEFILE!;
+      expect(readFileSync(file, 'utf8')).toBe('[leadsmart]\nsslpassword=k3y-Pa55\n');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      cleanup();
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      cleanup();
+    }
+    // Without it, no file at all.
+    expect(toolConnection('postgresql://app@db.example/leads', {}).env.PGSERVICEFILE).toBeUndefined();
   });
 });
