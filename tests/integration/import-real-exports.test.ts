@@ -61,6 +61,9 @@ describe('a daily campaign export in IDR, without Campaign ID, of a week-long re
       expect(doc.inputs[0].notes.join('\n')).toMatch(
         /no qualified leads \(Ads Manager does not know which leads qualified\)/,
       );
+      // What happens now, not the old "scored 0 until the CRM": never read as zero qualified, and how to be judged.
+      expect(doc.inputs[0].notes.join('\n')).toMatch(/NO_QUALIFIED_DATA, never read as zero qualified.*target_cpl/);
+      expect(doc.inputs[0].notes.join('\n')).not.toMatch(/score 0|scored 0/);
       expect(await metrics()).toEqual([
         {
           campaign_name: 'Leads - Promo Akhir Tahun',
