@@ -936,7 +936,6 @@ describe('errors', () => {
     ['is_transient', graphError(400, { code: 12345, message: 'Something transient', is_transient: true })],
     ['proxy 502 with HTML', { type: 'http' as const, status: 502, body: '<html>Bad Gateway</html>' }],
     ['503 with an empty body', { type: 'http' as const, status: 503, body: '' }],
-    ['429 from a proxy', { type: 'http' as const, status: 429, body: '' }],
     ['truncated JSON', { type: 'truncated-json' as const }],
     ['200 with an empty body', { type: 'empty-200' as const }],
     ['200 with HTML', { type: 'html-200' as const }],
@@ -947,6 +946,16 @@ describe('errors', () => {
     const r = await run(['--account', `act_${A}`]);
     expect(r.code).toBe(0);
     expect(account(r, A).retries).toBe(2);
+    expect(account(r, A).rows.insights).toBe(
+      fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
+    );
+  });
+
+  test('a 429 without a Graph error body is a throttle: waited out, not retried, then completed', async () => {
+    fake.addFault({ type: 'http' as const, status: 429, body: '', path: 'insights$', times: 2 });
+    const r = await run(['--account', `act_${A}`]);
+    expect(r.code).toBe(0);
+    expect(account(r, A)).toMatchObject({ retries: 0, throttled: 2 });
     expect(account(r, A).rows.insights).toBe(
       fake.account(A).insights.filter((x) => (x.date_start as string) >= SINCE).length,
     );

@@ -15,8 +15,8 @@ export type GraphErrorKind =
   /** The access token is invalid or expired: stop every account using it. */
   | 'token'
   /**
-   * The token may not read this account (codes 10, 200–299, 100/3191001, "(#100) Missing permissions", a 190 about a
-   * Page permission not granted) or the account does not exist.
+   * The token may not read this account (codes 3, 10, 200–299, 100/3191001, "(#100) Missing permissions", a 190 about
+   * a Page permission not granted) or the account does not exist.
    */
   | 'permission'
   /** A paging cursor no longer points anywhere (an item was deleted between pages): restart the listing. */
@@ -55,8 +55,10 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
   const error =
     body && typeof body === 'object' && !Array.isArray(body) ? (body as { error?: unknown }).error : undefined;
   if (!error || typeof error !== 'object') {
+    // A 429 is a throttle whatever its body (a proxy or the edge answers it empty): waited out or deferred, not
+    // hammered with retries.
     const kind: GraphErrorKind =
-      status >= 500 || status === 429 || status === 200 || status === 0 ? 'transient' : 'request';
+      status === 429 ? 'throttle' : status >= 500 || status === 200 || status === 0 ? 'transient' : 'request';
     return {
       kind,
       status,
@@ -72,7 +74,11 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
       : e.error_subcode === undefined
         ? undefined
         : Number(e.error_subcode);
-  const message = typeof e.message === 'string' ? e.message : 'no message';
+  // error_user_title and error_user_msg are Meta's words for a person; for some errors (2853001) the only useful ones.
+  const userText = [e.error_user_title, e.error_user_msg].filter((x): x is string => typeof x === 'string' && x !== '');
+  const message =
+    (typeof e.message === 'string' ? e.message : 'no message') +
+    (userText.length > 0 ? ` (${userText.join(': ')})` : '');
   const base = {
     status,
     code,
@@ -96,8 +102,18 @@ export function classifyGraphError(status: number, body: unknown): GraphErrorInf
       (code === 2 && subcode === 1504038)
     )
       return 'reduce-data';
-    if (code === 10 || (code !== undefined && code >= 200 && code <= 299) || (code === 100 && subcode === 3191001))
+    // Code 3: the app lacks the capability (Marketing API access not granted): a permission to ask for, not a request
+    // to change.
+    if (
+      code === 3 ||
+      code === 10 ||
+      (code !== undefined && code >= 200 && code <= 299) ||
+      (code === 100 && subcode === 3191001)
+    )
       return 'permission';
+    // Invalid breakdowns or custom metrics (2/1504041, 2/1504042) are the request's fault, whatever code 2 usually
+    // means: retrying cannot help.
+    if (code === 2 && (subcode === 1504041 || subcode === 1504042)) return 'request';
     if (code === 2642 || (code === 100 && /invalid cursors?/i.test(message))) return 'invalid-cursor';
     if (code === 100 && subcode === 33) return 'permission';
     if (code === 100 && subcode === undefined && MISSING_PERMISSIONS.test(message)) return 'permission';

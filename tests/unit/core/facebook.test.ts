@@ -158,11 +158,37 @@ describe('classifying Graph API errors by code, not HTTP status', () => {
     expect(e(status, error)).toMatchObject({ kind, appWide });
   });
 
-  test('a 5xx, 429 or 200 without a Graph error body is transient; a 404 without one is not', () => {
+  test('without a Graph error body: a 5xx or 200 is transient, a 429 a throttle, a 404 not retried', () => {
     expect(classifyGraphError(502, undefined).kind).toBe('transient');
-    expect(classifyGraphError(429, undefined).kind).toBe('transient');
+    expect(classifyGraphError(429, undefined).kind).toBe('throttle');
+    expect(classifyGraphError(429, '').kind).toBe('throttle');
     expect(classifyGraphError(200, undefined).kind).toBe('transient');
     expect(classifyGraphError(404, undefined).kind).toBe('request');
+  });
+
+  test("Meta's documented meanings: code 3 is a permission, invalid breakdowns or metrics are the request's", () => {
+    expect(e(400, { code: 3, message: 'Application does not have the capability to make this API call.' }).kind).toBe(
+      'permission',
+    );
+    for (const subcode of [1504041, 1504042])
+      expect(e(400, { code: 2, error_subcode: subcode, message: 'Service temporarily unavailable' }).kind).toBe(
+        'request',
+      );
+    // Code 2 alone stays what it usually is.
+    expect(e(500, { code: 2, message: 'Service temporarily unavailable' }).kind).toBe('transient');
+  });
+
+  test("error_user_title and error_user_msg are kept in the message (for some errors Meta's only useful words)", () => {
+    const info = e(400, {
+      code: 100,
+      error_subcode: 2853001,
+      message: 'Invalid parameter',
+      error_user_title: 'Ad account disabled',
+      error_user_msg: 'This ad account has been disabled for not complying with our policies.',
+    });
+    expect(info.message).toBe(
+      'Invalid parameter (Ad account disabled: This ad account has been disabled for not complying with our policies.)',
+    );
   });
 });
 
