@@ -469,23 +469,23 @@ describe('score_history by month, and retention', () => {
     const reader = new pg.Client({ connectionString: t.url });
     await reader.connect();
     await reader.query('BEGIN; SELECT count(*) FROM score_history');
-    const before = await storedScores('2025-07-15');
+    const before = await storedScores('2025-03-15');
     try {
       const started = Date.now();
-      const r = await score(['--date', '2025-07-15']);
+      const r = await score(['--date', '2025-03-15']);
       expect(r.code).toBe(75);
       expect(Date.now() - started).toBeLessThan(25_000);
       expect(r.logs.find((l) => l.level === 'error')?.message).toMatch(
-        /could not create score_history_2025_07 within 10s: another session holds score_history/,
+        /could not create score_history_2025_03 within 10s: another session holds score_history/,
       );
-      expect(await storedScores('2025-07-15')).toEqual(before);
+      expect(await storedScores('2025-03-15')).toEqual(before);
     } finally {
       await reader.query('ROLLBACK');
       await reader.end();
     }
     // Free again: the month and the next one are made.
-    expect((await score(['--date', '2025-07-15'])).code).toBe(0);
-    expect(await partitions()).toEqual(expect.arrayContaining(['score_history_2025_07', 'score_history_2025_08']));
+    expect((await score(['--date', '2025-03-15'])).code).toBe(0);
+    expect(await partitions()).toEqual(expect.arrayContaining(['score_history_2025_03', 'score_history_2025_04']));
   }, 60_000);
 
   test(
@@ -535,6 +535,19 @@ describe('score_history by month, and retention', () => {
       );
     },
   );
+});
+
+test('a backfill older than the retention window keeps every month it writes, one run after another', async () => {
+  const months = async () =>
+    (
+      await sql<{ name: string }>`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'score_history'::regclass`.execute(t.db)
+    ).rows.map((x) => x.name);
+  // Keep one month (the clock says 2025-11-16: months before October go), then backfill May and June: June's run
+  // must not drop the May partition May's run made.
+  for (const date of ['2025-05-15', '2025-06-15'])
+    expect((await score(['--date', date], { SCORE_HISTORY_KEEP_MONTHS: '1' })).code).toBe(0);
+  expect(await months()).toEqual(expect.arrayContaining(['score_history_2025_05', 'score_history_2025_06']));
 });
 
 describe('--list', () => {

@@ -224,7 +224,9 @@ export interface RetentionResult {
 
 /**
  * Retention, applied after a scoring run: score_history months that ended more than `keep.scoreHistoryMonths`
- * months before `today` (whole partitions dropped: instant), never the month of `keepDate`; finished job_runs
+ * months before `today` (whole partitions dropped: instant), never the month of `keepDate`, and none at all when
+ * `keepDate` is itself older than that (a backfill: its runs, one date after another, would each drop the months
+ * the runs before them wrote); finished job_runs
  * older than `keep.jobRunsDays`; the rendered bodies of digests older than `keep.digestBodiesDays` (what they
  * reported stays: the next digest's diff reads it).
  */
@@ -240,9 +242,12 @@ export async function applyRetention(
      WHERE i.inhparent = 'score_history'::regclass AND c.relname ~ '^score_history_[0-9]{4}_[0-9]{2}$' ORDER BY
        1`.execute(db);
   const keepMonth = `score_history_${monthStart(keepDate).slice(0, 7).replace('-', '_')}`;
-  const doomed = parts.rows
-    .map((r) => r.name)
-    .filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
+  const backfill = monthStart(keepDate) < cutoff;
+  const doomed = backfill
+    ? []
+    : parts.rows
+        .map((r) => r.name)
+        .filter((n) => n !== keepMonth && `${n.slice(14, 18)}-${n.slice(19, 21)}-01` < cutoff);
   return db.transaction().execute(async (trx) => {
     // Never queue behind a long reader (pg_dump holds every table while it dumps): give up after 2 s; the next run
     // retries.
