@@ -2,9 +2,9 @@ import { isIsoDate } from '../dates.js';
 import { RECOMMENDATIONS, type Recommendation } from '../scoring/types.js';
 
 /**
- * Query parameters of the status API, checked strictly: anything unknown
- * or malformed is a 400 with a message, never a guess. And the per-IP rate
- * limit. Pure: the caller passes the clock.
+ * What the values of status-server's query parameters mean, checked strictly: a malformed one is a 400 with a
+ * message, never a guess (which parameters a route takes at all, its JSON schema says). And the counter of failed
+ * sign-ins. Pure: the caller passes the clock.
  */
 
 export class BadRequest extends Error {}
@@ -24,14 +24,6 @@ const MAX_LIMIT = 500;
 export function checkKnownParams(params: URLSearchParams, known: readonly string[]): void {
   for (const key of known)
     if (params.getAll(key).length > 1) throw new BadRequest(`parameter "${key}" given more than once`);
-}
-
-/** For the API: refuses unknown and repeated parameters (a misspelt filter must not silently filter nothing). */
-export function checkParams(params: URLSearchParams, allowed: readonly string[]): void {
-  for (const key of new Set(params.keys())) {
-    if (!allowed.includes(key)) throw new BadRequest(`unknown parameter "${key}"; allowed: ${allowed.join(', ')}`);
-    if (params.getAll(key).length > 1) throw new BadRequest(`parameter "${key}" given more than once`);
-  }
 }
 
 export function parseDate(params: URLSearchParams): string | null {
@@ -121,13 +113,6 @@ export class RateLimiter {
   /** Forgets the key's window: what it counted no longer counts. */
   reset(key: string): void {
     this.windows.delete(key);
-  }
-
-  /** Whether `take` would refuse now, without counting anything. */
-  blocked(key: string, nowMs: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
-    const w = this.windows.get(key);
-    if (w === undefined || nowMs - w.start >= this.windowMs || w.count < this.limit) return { ok: true };
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((w.start + this.windowMs - nowMs) / 1000)) };
   }
 
   private sweep(nowMs: number): void {

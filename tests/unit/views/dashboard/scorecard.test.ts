@@ -1,5 +1,5 @@
 import { expect, test } from '@jest/globals';
-import { type ScorecardRow, searchText } from '../../../../src/core/dashboard/scorecard.js';
+import { parseScorecardQuery, type ScorecardRow, searchText } from '../../../../src/core/dashboard/scorecard.js';
 import { renderScorecard, type ScorecardView } from '../../../../src/views/dashboard/scorecard.js';
 
 // The scorecard page's rows as people read them: words where the vocabulary has codes, numbers never in exponent
@@ -31,17 +31,8 @@ const view = (rows: ScorecardView['rows']): ScorecardView => ({
   date: '2025-11-15',
   previous: '2025-11-14',
   newestData: '2025-11-15',
-  query: {
-    size: 50,
-    date: null,
-    client: null,
-    action: null,
-    flag: null,
-    q: null,
-    sort: 'urgency',
-    dir: 'asc',
-    page: 1,
-  },
+  // The defaults, as the scorecard's own parser gives them.
+  query: parseScorecardQuery(new URLSearchParams()),
   clients: null,
   rows,
   page: 1,
